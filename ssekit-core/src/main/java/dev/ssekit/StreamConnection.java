@@ -1,0 +1,151 @@
+package dev.ssekit;
+
+import dev.ssekit.spi.SseTransport;
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
+
+/**
+ * The one connection state machine: OPEN until the first of {@link #close()} or a failed write,
+ * then CLOSED for good. Writes are serialized by a {@link ReentrantLock} (not a monitor, so a
+ * virtual thread that blocks in a write does not pin its carrier).
+ */
+final class StreamConnection implements SseConnection {
+
+    private static final System.Logger LOG = System.getLogger(SseConnection.class.getName());
+    private static final byte[] CLOSE_EVENT =
+            SseMessage.builder().event("close").data("Closing the connection").build().encode();
+    private static final long CLOSE_LOCK_WAIT_MILLIS = 1000;
+
+    private final SseTransport transport;
+    private final ReentrantLock writeLock = new ReentrantLock();
+    private final AtomicReference<CloseReason> reason = new AtomicReference<>();
+    private final List<Listener> listeners = new CopyOnWriteArrayList<>();
+
+    StreamConnection(SseTransport transport) {
+        this.transport = transport;
+    }
+
+    @Override
+    public void send(SseMessage message) throws IOException {
+        write(Objects.requireNonNull(message, "message").encode());
+    }
+
+    @Override
+    public void comment(String text) throws IOException {
+        write(Codec.comment(Objects.requireNonNull(text, "text")));
+    }
+
+    private void write(byte[] bytes) throws IOException {
+        writeLock.lock();
+        try {
+            CloseReason r = reason.get();
+            if (r != null) {
+                throw new IOException("SSE connection is closed (" + r + ")");
+            }
+            transport.write(bytes);
+        } catch (IOException e) {
+            if (closeWith(CloseReason.CLIENT_GONE)) {
+                LOG.log(Level.DEBUG, "SSE client gone: {0}", e.toString());
+            }
+            throw e;
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    @Override
+    public void close() {
+        if (reason.get() != null) {
+            return;
+        }
+        boolean locked = false;
+        try {
+            locked = writeLock.tryLock(CLOSE_LOCK_WAIT_MILLIS, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        try {
+            if (locked && reason.get() == null) {
+                try {
+                    transport.write(CLOSE_EVENT);
+                } catch (IOException e) {
+                    if (closeWith(CloseReason.CLIENT_GONE)) {
+                        LOG.log(Level.DEBUG, "SSE client gone before the close event: {0}", e.toString());
+                    }
+                    return;
+                }
+            }
+            closeWith(CloseReason.CLOSED);
+        } finally {
+            if (locked) {
+                writeLock.unlock();
+            }
+        }
+    }
+
+    /** Moves to CLOSED if still OPEN; returns whether this call did it. */
+    private boolean closeWith(CloseReason r) {
+        if (!reason.compareAndSet(null, r)) {
+            return false;
+        }
+        transport.close();
+        for (Listener l : listeners) {
+            l.fire(r);
+        }
+        return true;
+    }
+
+    @Override
+    public boolean isOpen() {
+        return reason.get() == null;
+    }
+
+    @Override
+    public void onClose(Consumer<CloseReason> listener) {
+        Listener l = new Listener(Objects.requireNonNull(listener, "listener"));
+        listeners.add(l);
+        CloseReason r = reason.get();
+        if (r != null) {
+            l.fire(r); // closed before or while we registered: fire (once) ourselves
+        }
+    }
+
+    @Override
+    public Optional<String> lastEventId() {
+        return transport.lastEventId();
+    }
+
+    @Override
+    public String toString() {
+        CloseReason r = reason.get();
+        return "SseConnection[" + (r == null ? "OPEN" : "CLOSED " + r) + "]";
+    }
+
+    private static final class Listener {
+        private final Consumer<CloseReason> callback;
+        private final AtomicBoolean fired = new AtomicBoolean();
+
+        Listener(Consumer<CloseReason> callback) {
+            this.callback = callback;
+        }
+
+        void fire(CloseReason r) {
+            if (fired.compareAndSet(false, true)) {
+                try {
+                    callback.accept(r);
+                } catch (RuntimeException | Error e) {
+                    LOG.log(Level.WARNING, "SSE close listener threw; ignored", e);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,131 @@
+package dev.ssekit;
+
+import static java.nio.charset.StandardCharsets.ISO_8859_1;
+import static java.nio.charset.StandardCharsets.UTF_8;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * A deliberately small HTTP/1.x client over a plain socket, so tests see the exact bytes a server
+ * sends: the status line, each header, and the body with its chunked framing removed.
+ */
+final class RawHttp implements AutoCloseable {
+    final Socket socket;
+    private final InputStream in;
+    String statusLine;
+    final Map<String, String> headers = new LinkedHashMap<>();
+    private boolean chunked;
+    private int chunkLeft;
+    private boolean bodyDone;
+
+    private RawHttp(Socket socket) throws IOException {
+        this.socket = socket;
+        this.in = socket.getInputStream();
+    }
+
+    /** Sends {@code GET path} with the extra header lines (already formatted) and reads the head. */
+    static RawHttp get(InetSocketAddress address, String path, String version, String... headerLines) throws IOException {
+        Socket s = new Socket();
+        s.connect(address, 5000);
+        s.setSoTimeout(10_000);
+        RawHttp c = new RawHttp(s);
+        StringBuilder req = new StringBuilder("GET " + path + " " + version + "\r\nHost: 127.0.0.1\r\n");
+        for (String h : headerLines) {
+            req.append(h).append("\r\n");
+        }
+        req.append("\r\n");
+        s.getOutputStream().write(req.toString().getBytes(UTF_8));
+        s.getOutputStream().flush();
+        c.readHead();
+        return c;
+    }
+
+    private void readHead() throws IOException {
+        statusLine = readLine();
+        for (String line = readLine(); !line.isEmpty(); line = readLine()) {
+            int colon = line.indexOf(':');
+            headers.put(line.substring(0, colon).trim().toLowerCase(Locale.ROOT), line.substring(colon + 1).trim());
+        }
+        chunked = "chunked".equalsIgnoreCase(headers.get("transfer-encoding"));
+    }
+
+    private String readLine() throws IOException {
+        ByteArrayOutputStream line = new ByteArrayOutputStream();
+        int b;
+        while ((b = in.read()) != '\n') {
+            if (b < 0) {
+                throw new IOException("connection closed in the middle of a line: " + line.toString(ISO_8859_1));
+            }
+            if (b != '\r') {
+                line.write(b);
+            }
+        }
+        return line.toString(ISO_8859_1);
+    }
+
+    /** One byte of the body, or -1 at its end. */
+    int readBody() throws IOException {
+        if (bodyDone) {
+            return -1;
+        }
+        if (!chunked) {
+            int b = in.read();
+            bodyDone = b < 0;
+            return b;
+        }
+        if (chunkLeft == 0) {
+            String size = readLine();
+            chunkLeft = Integer.parseInt(size.trim(), 16);
+            if (chunkLeft == 0) {
+                readLine(); // the CRLF after the last chunk
+                bodyDone = true;
+                return -1;
+            }
+        }
+        int b = in.read();
+        if (b < 0) {
+            throw new IOException("connection closed inside a chunk");
+        }
+        if (--chunkLeft == 0) {
+            readLine();
+        }
+        return b;
+    }
+
+    /** Reads body bytes up to and including the next blank line (one whole event). */
+    String readEvent() throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        int prev = -1;
+        int b;
+        while ((b = readBody()) >= 0) {
+            out.write(b);
+            if (b == '\n' && prev == '\n') {
+                break;
+            }
+            prev = b;
+        }
+        return out.toString(UTF_8);
+    }
+
+    /** Reads the body to its end. */
+    String readToEnd() throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        int b;
+        while ((b = readBody()) >= 0) {
+            out.write(b);
+        }
+        return out.toString(UTF_8);
+    }
+
+    @Override
+    public void close() throws IOException {
+        socket.close();
+    }
+}
