@@ -1,5 +1,7 @@
 package dev.ssekit;
 
+import dev.ssekit.testkit.Recorder;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.ByteArrayOutputStream;

@@ -13,7 +13,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 class ReadmeSamplesTest {
 
     static Stream<Arguments> samples() {
-        return Stream.of(Arguments.of("server", "QuickstartServer.java"));
+        return Stream.of(Arguments.of("server", "QuickstartServer.java"), Arguments.of("client", "QuickstartClient.java"));
     }
 
     @ParameterizedTest(name = "{0}")

@@ -1,13 +1,20 @@
-package dev.ssekit;
+package dev.ssekit.testkit;
+
+import dev.ssekit.SseEvent;
+import dev.ssekit.SseParser;
 
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
 /** Records everything a parser reports as a transcript of readable lines. */
-final class Recorder implements SseParser.Handler {
-    final List<String> transcript = new ArrayList<>();
-    final List<SseEvent> events = new ArrayList<>();
+public final class Recorder implements SseParser.Handler {
+    public final List<String> transcript = new ArrayList<>();
+    public final List<SseEvent> events = new ArrayList<>();
+
+    /** A recorder with an empty transcript. */
+    public Recorder() {
+    }
 
     @Override
     public void onEvent(SseEvent event) {
@@ -25,11 +32,11 @@ final class Recorder implements SseParser.Handler {
         transcript.add("retry " + delay.toMillis());
     }
 
-    static String event(String type, String id, String data) {
+    public static String event(String type, String id, String data) {
         return "event type=" + show(type) + " id=" + show(id) + " data=" + show(data);
     }
 
-    static String show(String s) {
+    public static String show(String s) {
         return '"' + s.replace("\\", "\\\\").replace("\r", "\\r").replace("\n", "\\n").replace("\0", "\\0") + '"';
     }
 }

@@ -1,0 +1,931 @@
+package dev.ssekit.client;
+
+import dev.ssekit.Scheduler;
+import dev.ssekit.SseEvent;
+import dev.ssekit.SseParser;
+import dev.ssekit.Ticker;
+import java.io.UncheckedIOException;
+import java.lang.System.Logger.Level;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpHeaders;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Spliterator;
+import java.util.Spliterators;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Flow;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
+import java.util.random.RandomGenerator;
+import java.util.stream.Stream;
+import java.util.stream.StreamSupport;
+
+/**
+ * A client for one event stream that behaves like a browser's {@code EventSource}, built on
+ * {@code java.net.http} and the core's {@link SseParser}.
+ *
+ * <p>It sends {@code Accept: text/event-stream} and {@code Cache-Control: no-cache}, follows
+ * redirects, and reconnects when the stream ends or the network fails, sending {@code
+ * Last-Event-ID} when the last event id is not empty. The server's {@code retry:} sets the base
+ * delay; {@link RetryPolicy} adds exponential backoff with full jitter. A status other than 200, or
+ * a content type other than {@code text/event-stream}, fails it for good, except 500, 502, 503,
+ * 504 and 429, which are retried (honouring {@code Retry-After}) unless {@link
+ * Builder#retryServerErrors(boolean)} is off; 204 closes it without an error.
+ *
+ * <pre>{@code
+ * try (EventSource source = EventSource.builder(URI.create("http://127.0.0.1:8080/sse")).build()) {
+ *     source.events().limit(10).forEach(e -> System.out.println(e.type() + ": " + e.data()));
+ * }
+ * }</pre>
+ *
+ * <p>No thread is held per connection: bytes are parsed as the HTTP client delivers them, and a
+ * shared scheduler times reconnects and stall detection. Thread-safe: {@link #close()} may be
+ * called from any thread and ends the connection at once.
+ */
+public final class EventSource implements AutoCloseable {
+
+    /** The {@code readyState} of a browser's {@code EventSource}. */
+    public enum State {
+        /** Connecting, or waiting to reconnect. */
+        CONNECTING,
+        /** A stream is open. */
+        OPEN,
+        /** Closed for good. */
+        CLOSED
+    }
+
+    private static final System.Logger LOG = System.getLogger(EventSource.class.getName());
+    private static final DateTimeFormatter HTTP_DATE = DateTimeFormatter.RFC_1123_DATE_TIME;
+
+    private final URI uri;
+    private final Map<String, String> headers;
+    private final Supplier<Map<String, String>> headerSupplier;
+    private final RetryPolicy retryPolicy;
+    private final Duration readTimeout;
+    private final int maxAttempts;
+    private final boolean retryServerErrors;
+    private final HttpClient client;
+    private final Scheduler scheduler;
+    private final Ticker ticker;
+    private final RandomGenerator random;
+    private final Callbacks callbacks;
+    private final SseParser parser;
+    /** Guards the parser: an attempt's last delivery may overlap the reset that ends it. */
+    private final ReentrantLock parserLock = new ReentrantLock();
+
+    private final AtomicBoolean started = new AtomicBoolean();
+    private final AtomicBoolean closing = new AtomicBoolean();
+    private final AtomicReference<State> state = new AtomicReference<>(State.CONNECTING);
+    private volatile EventSourceListener listener;
+    private volatile Duration serverRetry;
+    private volatile Attempt current;
+    private volatile Future<?> pendingReconnect;
+    private volatile boolean warnedNonAsciiId;
+    /** Consecutive failures; only touched by the attempt that is finishing (one at a time). */
+    private int failures;
+
+    private EventSource(Builder b) {
+        this.uri = b.uri;
+        this.headers = Map.copyOf(b.headers);
+        this.headerSupplier = b.headerSupplier;
+        this.retryPolicy = b.retryPolicy;
+        this.readTimeout = b.readTimeout;
+        this.maxAttempts = b.maxAttempts;
+        this.retryServerErrors = b.retryServerErrors;
+        this.client = b.httpClient != null ? b.httpClient : SharedClient.INSTANCE;
+        this.scheduler = b.scheduler;
+        this.ticker = b.ticker;
+        this.random = b.random;
+        this.callbacks = new Callbacks(b.callbackExecutor);
+        this.parser = SseParser.create(new ParserHandler(), b.lastEventId);
+    }
+
+    /**
+     * A builder for a source reading {@code uri}.
+     *
+     * @param uri an {@code http} or {@code https} URI
+     * @return a new builder; not thread-safe
+     * @throws NullPointerException if {@code uri} is null
+     */
+    public static Builder builder(URI uri) {
+        return new Builder(Objects.requireNonNull(uri, "uri"));
+    }
+
+    /**
+     * Connects and delivers everything to {@code listener}. Returns at once.
+     *
+     * @param listener receives the stream's events; see {@link EventSourceListener} for the order
+     * @throws IllegalStateException if this source was started already (each source runs once)
+     * @throws NullPointerException if {@code listener} is null
+     */
+    public void start(EventSourceListener listener) {
+        Objects.requireNonNull(listener, "listener");
+        if (!started.compareAndSet(false, true)) {
+            throw new IllegalStateException("this EventSource was started already; build a new one");
+        }
+        this.listener = listener;
+        Thread.ofVirtual().name("ssekit-eventsource-connect").start(this::connect);
+    }
+
+    /**
+     * Connects and returns the events as a blocking, sequential stream, for code that runs on
+     * virtual threads. Reconnections are invisible to it: events simply continue. The stream ends
+     * after {@link #close()} (from another thread, or by closing the stream) or a 204 answer; it
+     * throws {@link UncheckedIOException} wrapping a {@link StreamException} when the source fails
+     * for good. At most 256 events are buffered; beyond that the connection is not read until the
+     * consumer catches up.
+     *
+     * @return the events; closing the stream closes this source
+     * @throws IllegalStateException if this source was started already
+     */
+    public Stream<SseEvent> events() {
+        BlockingEvents events = new BlockingEvents();
+        start(events);
+        return StreamSupport.stream(Spliterators.spliteratorUnknownSize(events,
+                Spliterator.ORDERED | Spliterator.NONNULL), false).onClose(this::close);
+    }
+
+    /**
+     * The current state.
+     *
+     * @return CONNECTING, OPEN or CLOSED
+     */
+    public State state() {
+        return state.get();
+    }
+
+    /**
+     * The last event id, sent as {@code Last-Event-ID} on the next reconnection when not empty.
+     *
+     * @return the id; empty when none
+     */
+    public String lastEventId() {
+        parserLock.lock();
+        try {
+            return parser.lastEventId();
+        } finally {
+            parserLock.unlock();
+        }
+    }
+
+    /**
+     * Closes the source: the connection (or the pending connection attempt, or the reconnect
+     * timer) is cancelled at once, and {@link EventSourceListener#onClosed} runs with no failure
+     * unless the source had already ended. Idempotent.
+     */
+    @Override
+    public void close() {
+        terminate(Optional.empty());
+    }
+
+    private void connect() {
+        if (closing.get()) {
+            return;
+        }
+        state.set(State.CONNECTING);
+        Attempt a = new Attempt();
+        current = a;
+        if (closing.get()) {
+            a.cancel();
+            return;
+        }
+        a.start();
+    }
+
+    private void failed(StreamException error, Attempt attempt) {
+        if (closing.get()) {
+            return;
+        }
+        if (attempt.openedAt != Long.MIN_VALUE
+                && ticker.read() - attempt.openedAt >= retryPolicy.resetAfter().toNanos()) {
+            failures = 0;
+        }
+        callbacks.run(() -> listener.onError(error));
+        if (!error.isRetryable()) {
+            terminate(Optional.of(error));
+            return;
+        }
+        failures++;
+        if (maxAttempts > 0 && failures >= maxAttempts) {
+            LOG.log(Level.DEBUG, "EventSource {0}: giving up after {1} failed attempts", uri, failures);
+            terminate(Optional.of(error));
+            return;
+        }
+        Duration delay = retryPolicy.delay(failures, serverRetry, random);
+        if (error instanceof StreamHttpException http && http.retryAfter().isPresent()) {
+            delay = http.retryAfter().get().plus(delay); // the server's wish, plus jitter so clients do not return together
+        }
+        state.set(State.CONNECTING);
+        pendingReconnect = scheduler.schedule(() -> Thread.ofVirtual().name("ssekit-eventsource-connect").start(this::connect),
+                delay);
+        if (closing.get()) {
+            pendingReconnect.cancel(false);
+        }
+    }
+
+    private void terminate(Optional<StreamException> failure) {
+        if (!closing.compareAndSet(false, true)) {
+            return;
+        }
+        state.set(State.CLOSED);
+        Future<?> timer = pendingReconnect;
+        if (timer != null) {
+            timer.cancel(false);
+        }
+        Attempt a = current;
+        if (a != null) {
+            a.cancel();
+        }
+        if (listener != null) {
+            callbacks.finish(() -> listener.onClosed(failure));
+        }
+    }
+
+    private HttpRequest request() {
+        HttpRequest.Builder r = HttpRequest.newBuilder(uri).GET()
+                .header("Accept", "text/event-stream")
+                .header("Cache-Control", "no-cache");
+        if (!readTimeout.isZero()) {
+            r.timeout(readTimeout);
+        }
+        headers.forEach(r::setHeader);
+        if (headerSupplier != null) {
+            Map<String, String> extra = headerSupplier.get();
+            if (extra != null) {
+                extra.forEach(r::setHeader);
+            }
+        }
+        String id = lastEventId();
+        if (!id.isEmpty()) {
+            if (isAscii(id)) {
+                r.setHeader("Last-Event-ID", id);
+            } else if (!warnedNonAsciiId) {
+                // WHATWG 9.2.4 sends the id UTF-8 encoded, but java.net.http writes header values as
+                // US-ASCII (other bytes become '?'): rather than send a wrong id, send none
+                warnedNonAsciiId = true;
+                LOG.log(Level.WARNING, "EventSource {0}: last event id {1} is not ASCII and java.net.http cannot send it; "
+                        + "reconnecting without Last-Event-ID", uri, id);
+            }
+        }
+        return r.build();
+    }
+
+    static boolean isAscii(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            if (s.charAt(i) > 0x7E || s.charAt(i) < 0x20) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    static Duration retryAfter(HttpHeaders h) {
+        Optional<String> v = h.firstValue("Retry-After").map(String::trim);
+        if (v.isEmpty() || v.get().isEmpty()) {
+            return null;
+        }
+        String s = v.get();
+        if (s.chars().allMatch(c -> c >= '0' && c <= '9')) {
+            try {
+                return Duration.ofSeconds(Long.parseLong(s));
+            } catch (NumberFormatException e) {
+                return null;
+            }
+        }
+        try {
+            Duration d = Duration.between(ZonedDateTime.now(), ZonedDateTime.parse(s, HTTP_DATE));
+            return d.isNegative() ? Duration.ZERO : d;
+        } catch (DateTimeParseException e) {
+            return null;
+        }
+    }
+
+    static boolean isEventStream(String contentType) {
+        int semi = contentType.indexOf(';');
+        String essence = (semi < 0 ? contentType : contentType.substring(0, semi)).trim();
+        return essence.toLowerCase(Locale.ROOT).equals("text/event-stream");
+    }
+
+    /** One connection attempt, from the request to the end of its stream. */
+    private final class Attempt {
+        private final AtomicBoolean finished = new AtomicBoolean();
+        private volatile boolean cancelled;
+        private volatile CompletableFuture<HttpResponse<Void>> response;
+        private volatile StreamSubscriber subscriber;
+        private volatile StreamException failure;
+        private volatile boolean noContent;
+        private volatile Future<?> watchdog;
+        private volatile long lastActivity;
+        volatile long openedAt = Long.MIN_VALUE;
+
+        void start() {
+            HttpRequest request;
+            try {
+                request = request();
+            } catch (RuntimeException e) {
+                finish(e);
+                return;
+            }
+            response = client.sendAsync(request, this::handle);
+            response.whenComplete((r, err) -> finish(err));
+            if (cancelled) {
+                response.cancel(true);
+            }
+        }
+
+        private HttpResponse.BodySubscriber<Void> handle(HttpResponse.ResponseInfo info) {
+            int status = info.statusCode();
+            if (cancelled) {
+                return new StreamSubscriber(null);
+            }
+            if (status == 200) {
+                String type = info.headers().firstValue("Content-Type").orElse("");
+                if (!isEventStream(type)) {
+                    failure = new StreamContentTypeException(status, info.headers(), type);
+                    return new StreamSubscriber(null);
+                }
+                openedAt = ticker.read();
+                lastActivity = openedAt;
+                state.compareAndSet(State.CONNECTING, State.OPEN);
+                callbacks.run(() -> listener.onOpen(info));
+                StreamSubscriber s = new StreamSubscriber(this);
+                subscriber = s;
+                if (!readTimeout.isZero()) {
+                    watchdog = scheduler.schedule(this::checkStall, readTimeout);
+                }
+                return s;
+            }
+            if (status == 204) {
+                noContent = true;
+            } else {
+                boolean transientStatus = status == 500 || status == 502 || status == 503 || status == 504 || status == 429;
+                failure = new StreamHttpException(status, info.headers(), retryServerErrors && transientStatus,
+                        retryAfter(info.headers()));
+            }
+            return new StreamSubscriber(null);
+        }
+
+        void touch() {
+            lastActivity = ticker.read();
+        }
+
+        private void checkStall() {
+            if (finished.get() || cancelled) {
+                return;
+            }
+            long idle = ticker.read() - lastActivity;
+            long timeout = readTimeout.toNanos();
+            if (idle >= timeout) {
+                failure = new StreamStalledException(readTimeout);
+                StreamSubscriber s = subscriber;
+                if (s != null) {
+                    s.cancel();
+                }
+            } else {
+                watchdog = scheduler.schedule(this::checkStall, Duration.ofNanos(timeout - idle));
+            }
+        }
+
+        void cancel() {
+            cancelled = true;
+            StreamSubscriber s = subscriber;
+            if (s != null) {
+                s.cancel();
+            }
+            CompletableFuture<HttpResponse<Void>> r = response;
+            if (r != null) {
+                r.cancel(true);
+            }
+            finish(null);
+        }
+
+        private void finish(Throwable error) {
+            if (!finished.compareAndSet(false, true)) {
+                return;
+            }
+            Future<?> w = watchdog;
+            if (w != null) {
+                w.cancel(false);
+            }
+            parserLock.lock();
+            try {
+                parser.reset();
+            } finally {
+                parserLock.unlock();
+            }
+            if (cancelled || closing.get()) {
+                return;
+            }
+            if (noContent) {
+                terminate(Optional.empty());
+                return;
+            }
+            StreamException f = failure;
+            if (f == null) {
+                Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+                f = cause == null ? new StreamEndedException() : new StreamIoException(cause);
+            }
+            failed(f, this);
+        }
+    }
+
+    /**
+     * Feeds the parser as the HTTP client delivers bytes; asks for the next buffer only once the
+     * listener has handled the previous one (back-pressure). With a null attempt it refuses the
+     * body at once (error statuses, cancelled attempts).
+     */
+    private final class StreamSubscriber implements HttpResponse.BodySubscriber<Void> {
+        private final Attempt attempt;
+        private final CompletableFuture<Void> body = new CompletableFuture<>();
+        private volatile Flow.Subscription subscription;
+        private volatile boolean cancelled;
+
+        StreamSubscriber(Attempt attempt) {
+            this.attempt = attempt;
+            if (attempt == null) {
+                cancelled = true;
+            }
+        }
+
+        @Override
+        public void onSubscribe(Flow.Subscription s) {
+            subscription = s;
+            if (cancelled) {
+                s.cancel();
+                body.complete(null);
+            } else {
+                s.request(1);
+            }
+        }
+
+        @Override
+        public void onNext(List<ByteBuffer> items) {
+            if (cancelled) {
+                return;
+            }
+            attempt.touch();
+            List<Runnable> runs;
+            parserLock.lock();
+            try {
+                if (cancelled) {
+                    return;
+                }
+                for (ByteBuffer b : items) {
+                    parser.feed(b);
+                }
+                runs = callbacks.takeBatch();
+            } finally {
+                parserLock.unlock();
+            }
+            callbacks.flush(runs, () -> {
+                Flow.Subscription s = subscription;
+                if (!cancelled && s != null) {
+                    s.request(1);
+                }
+            });
+        }
+
+        @Override
+        public void onError(Throwable t) {
+            body.completeExceptionally(t);
+        }
+
+        @Override
+        public void onComplete() {
+            body.complete(null);
+        }
+
+        void cancel() {
+            cancelled = true;
+            Flow.Subscription s = subscription;
+            if (s != null) {
+                s.cancel();
+            }
+            body.complete(null);
+        }
+
+        @Override
+        public java.util.concurrent.CompletionStage<Void> getBody() {
+            return body;
+        }
+    }
+
+    /** Collects what the parser reports; the callbacks run when the batch is flushed. */
+    private final class ParserHandler implements SseParser.Handler {
+        @Override
+        public void onEvent(SseEvent event) {
+            callbacks.add(() -> listener.onEvent(event));
+        }
+
+        @Override
+        public void onComment(String comment) {
+            callbacks.add(() -> listener.onComment(comment));
+        }
+
+        @Override
+        public void onRetry(Duration delay) {
+            serverRetry = delay;
+        }
+    }
+
+    /**
+     * Runs listener callbacks one at a time, in order, inline or on the builder's executor, and
+     * none after {@code onClosed}.
+     */
+    private final class Callbacks {
+        private final Executor executor;
+        private final ReentrantLock lock = new ReentrantLock();
+        private final List<Runnable> batch = new ArrayList<>();
+        private final ConcurrentLinkedQueue<Runnable> queue = new ConcurrentLinkedQueue<>();
+        private final AtomicBoolean draining = new AtomicBoolean();
+        private volatile boolean done;
+
+        Callbacks(Executor executor) {
+            this.executor = executor;
+        }
+
+        /** Queues a callback of the current batch (called by the parser, on the delivering thread). */
+        void add(Runnable r) {
+            batch.add(r);
+        }
+
+        /** Takes the callbacks the parser queued (called under the parser lock). */
+        List<Runnable> takeBatch() {
+            List<Runnable> runs = new ArrayList<>(batch);
+            batch.clear();
+            return runs;
+        }
+
+        /** Runs the callbacks of a batch, then {@code then} (which asks for more bytes). */
+        void flush(List<Runnable> runs, Runnable then) {
+            submit(() -> {
+                for (Runnable r : runs) {
+                    if (closing.get()) {
+                        return;
+                    }
+                    call(r);
+                }
+                then.run();
+            });
+        }
+
+        void run(Runnable r) {
+            submit(() -> call(r));
+        }
+
+        void finish(Runnable onClosed) {
+            submit(() -> {
+                call(onClosed);
+                done = true;
+            });
+        }
+
+        private void call(Runnable r) {
+            if (done) {
+                return;
+            }
+            try {
+                r.run();
+            } catch (RuntimeException | Error e) {
+                LOG.log(Level.WARNING, "EventSource listener threw; ignored", e);
+            }
+        }
+
+        private void submit(Runnable task) {
+            if (executor == null) {
+                lock.lock();
+                try {
+                    task.run();
+                } finally {
+                    lock.unlock();
+                }
+                return;
+            }
+            queue.add(task);
+            if (draining.compareAndSet(false, true)) {
+                executor.execute(this::drain);
+            }
+        }
+
+        private void drain() {
+            while (true) {
+                Runnable t;
+                while ((t = queue.poll()) != null) {
+                    t.run();
+                }
+                draining.set(false);
+                if (queue.isEmpty() || !draining.compareAndSet(false, true)) {
+                    return;
+                }
+            }
+        }
+    }
+
+    /** The listener behind {@link #events()}: a bounded queue read by a blocking iterator. */
+    private final class BlockingEvents implements EventSourceListener, Iterator<SseEvent> {
+        private static final Object END = new Object();
+        private final BlockingQueue<Object> queue = new ArrayBlockingQueue<>(256);
+        private volatile Optional<StreamException> failure;
+        private volatile boolean ended;
+        private Object next;
+
+        @Override
+        public void onEvent(SseEvent event) {
+            try {
+                while (!queue.offer(event, 50, TimeUnit.MILLISECONDS)) {
+                    if (closing.get()) {
+                        return;
+                    }
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+
+        @Override
+        public void onClosed(Optional<StreamException> failure) {
+            this.failure = failure;
+            ended = true;
+            queue.offer(END); // the consumer only blocks on an empty queue, so there is room then
+        }
+
+        @Override
+        public boolean hasNext() {
+            if (next == null) {
+                Object o = queue.poll();
+                if (o == null) {
+                    if (ended) {
+                        o = END;
+                    } else {
+                        try {
+                            o = queue.take();
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                            close();
+                            o = END;
+                        }
+                    }
+                }
+                next = o;
+            }
+            if (next == END) {
+                Optional<StreamException> f = failure;
+                if (f != null && f.isPresent()) {
+                    next = null;
+                    failure = Optional.empty();
+                    throw new UncheckedIOException(f.get());
+                }
+                return false;
+            }
+            return true;
+        }
+
+        @Override
+        public SseEvent next() {
+            if (!hasNext()) {
+                throw new NoSuchElementException();
+            }
+            SseEvent e = (SseEvent) next;
+            next = null;
+            return e;
+        }
+    }
+
+    /** The HTTP client shared by every source that was not given one. */
+    private static final class SharedClient {
+        static final HttpClient INSTANCE = HttpClient.newBuilder()
+                .followRedirects(HttpClient.Redirect.NORMAL)
+                .connectTimeout(Duration.ofSeconds(10))
+                .executor(Executors.newVirtualThreadPerTaskExecutor())
+                .build();
+    }
+
+    /**
+     * Builds an {@link EventSource}. Setters reject null; {@link #build()} validates and names the
+     * setting and value it rejects. Not thread-safe.
+     */
+    public static final class Builder {
+        private final URI uri;
+        private final Map<String, String> headers = new LinkedHashMap<>();
+        private Supplier<Map<String, String>> headerSupplier;
+        private String lastEventId = "";
+        private RetryPolicy retryPolicy = RetryPolicy.create();
+        private Duration readTimeout = Duration.ofMinutes(5);
+        private int maxAttempts;
+        private boolean retryServerErrors = true;
+        private HttpClient httpClient;
+        private Executor callbackExecutor;
+        private Scheduler scheduler = Scheduler.system();
+        private Ticker ticker = Ticker.system();
+        private RandomGenerator random = RandomGenerator.getDefault();
+
+        private Builder(URI uri) {
+            this.uri = uri;
+        }
+
+        /**
+         * A header sent with every connection attempt.
+         *
+         * @param name the header name
+         * @param value its value
+         * @return this builder
+         */
+        public Builder header(String name, String value) {
+            headers.put(Objects.requireNonNull(name, "name"), Objects.requireNonNull(value, "value"));
+            return this;
+        }
+
+        /**
+         * Headers computed again for each connection attempt, for example a fresh bearer token.
+         * They override {@link #header} values of the same name. The supplier runs on a virtual
+         * thread of the source's and may block; if it throws, the attempt fails with a retryable {@link
+         * StreamIoException}.
+         *
+         * @param supplier returns the headers for the next attempt
+         * @return this builder
+         */
+        public Builder headers(Supplier<Map<String, String>> supplier) {
+            this.headerSupplier = Objects.requireNonNull(supplier, "supplier");
+            return this;
+        }
+
+        /**
+         * The last event id to resume from: sent as {@code Last-Event-ID} on the first request.
+         * {@code java.net.http} sends header values as US-ASCII, so the id must be printable ASCII;
+         * a non-ASCII id a server sends is parsed and reported, but not sent back on reconnection
+         * (a warning is logged once).
+         *
+         * @param lastEventId the id; empty for none (the default)
+         * @return this builder
+         */
+        public Builder lastEventId(String lastEventId) {
+            this.lastEventId = Objects.requireNonNull(lastEventId, "lastEventId");
+            return this;
+        }
+
+        /**
+         * The reconnect delays. Default {@link RetryPolicy#create()}.
+         *
+         * @param policy the policy
+         * @return this builder
+         */
+        public Builder retryPolicy(RetryPolicy policy) {
+            this.retryPolicy = Objects.requireNonNull(policy, "policy");
+            return this;
+        }
+
+        /**
+         * How long the stream may be silent (no event, comment or byte) before it counts as
+         * stalled and is reconnected; also the limit on waiting for the response head. Default 5
+         * minutes; {@link Duration#ZERO} turns stall detection off.
+         *
+         * @param readTimeout zero or positive
+         * @return this builder
+         */
+        public Builder readTimeout(Duration readTimeout) {
+            this.readTimeout = Objects.requireNonNull(readTimeout, "readTimeout");
+            return this;
+        }
+
+        /**
+         * How many consecutive failed attempts end the source (with the last error). Default 0:
+         * never give up.
+         *
+         * @param maxAttempts 0 for no limit, or at least 1
+         * @return this builder
+         */
+        public Builder maxAttempts(int maxAttempts) {
+            this.maxAttempts = maxAttempts;
+            return this;
+        }
+
+        /**
+         * Whether 500, 502, 503, 504 and 429 are retried (default) or, as in a browser, fatal.
+         *
+         * @param retry {@code true} to retry them
+         * @return this builder
+         */
+        public Builder retryServerErrors(boolean retry) {
+            this.retryServerErrors = retry;
+            return this;
+        }
+
+        /**
+         * The HTTP client to use. Its redirect policy, executor and version apply. Default: one
+         * client shared by all sources (redirects followed, virtual threads, 10 s connect timeout).
+         *
+         * @param client the client
+         * @return this builder
+         */
+        public Builder httpClient(HttpClient client) {
+            this.httpClient = Objects.requireNonNull(client, "client");
+            return this;
+        }
+
+        /**
+         * Where listener callbacks run (still one at a time, in order). Default: on the thread
+         * that delivered the bytes.
+         *
+         * @param executor the executor
+         * @return this builder
+         */
+        public Builder callbackExecutor(Executor executor) {
+            this.callbackExecutor = Objects.requireNonNull(executor, "executor");
+            return this;
+        }
+
+        /**
+         * The timer for reconnect delays and stall checks. Default {@link Scheduler#system()}.
+         *
+         * @param scheduler the scheduler
+         * @return this builder
+         */
+        public Builder scheduler(Scheduler scheduler) {
+            this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
+            return this;
+        }
+
+        /**
+         * The time source for stall detection and the healthy-connection reset. Default {@link
+         * Ticker#system()}.
+         *
+         * @param ticker the ticker
+         * @return this builder
+         */
+        public Builder ticker(Ticker ticker) {
+            this.ticker = Objects.requireNonNull(ticker, "ticker");
+            return this;
+        }
+
+        /**
+         * The source of jitter. Default {@link RandomGenerator#getDefault()}.
+         *
+         * @param random the generator; must be thread-safe if shared
+         * @return this builder
+         */
+        public Builder random(RandomGenerator random) {
+            this.random = Objects.requireNonNull(random, "random");
+            return this;
+        }
+
+        /**
+         * Validates and builds. The source is not connected until {@link EventSource#start} or
+         * {@link EventSource#events()}.
+         *
+         * @return the source
+         * @throws IllegalArgumentException naming the setting and its value when one is invalid
+         */
+        public EventSource build() {
+            String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+            if (!scheme.equals("http") && !scheme.equals("https")) {
+                throw new IllegalArgumentException("uri must be http or https: " + uri);
+            }
+            if (uri.getHost() == null) {
+                throw new IllegalArgumentException("uri has no host: " + uri);
+            }
+            if (readTimeout.isNegative()) {
+                throw new IllegalArgumentException("readTimeout must not be negative: " + readTimeout);
+            }
+            if (maxAttempts < 0) {
+                throw new IllegalArgumentException("maxAttempts must be 0 (no limit) or positive: " + maxAttempts);
+            }
+            if (!isAscii(lastEventId)) {
+                throw new IllegalArgumentException("lastEventId must be printable ASCII (java.net.http sends header values"
+                        + " as US-ASCII): \"" + lastEventId.replace("\r", "\\r").replace("\n", "\\n").replace("\0", "\\0") + "\"");
+            }
+            for (Map.Entry<String, String> h : headers.entrySet()) {
+                try {
+                    HttpRequest.newBuilder(uri).setHeader(h.getKey(), h.getValue());
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException("header " + h.getKey() + " cannot be sent: " + e.getMessage(), e);
+                }
+            }
+            return new EventSource(this);
+        }
+    }
+}

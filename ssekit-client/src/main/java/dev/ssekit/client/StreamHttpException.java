@@ -1,0 +1,60 @@
+package dev.ssekit.client;
+
+import java.net.http.HttpHeaders;
+import java.util.Optional;
+import java.time.Duration;
+
+/**
+ * The server answered with a status other than 200. 500, 502, 503, 504 and 429 are retried (unless
+ * the builder turned that off); every other status fails the {@link EventSource} for good, as a
+ * browser does.
+ */
+public final class StreamHttpException extends StreamException {
+
+    private static final long serialVersionUID = 1L;
+
+    private final int status;
+    private final transient HttpHeaders headers;
+    private final boolean retryable;
+    private final Duration retryAfter;
+
+    StreamHttpException(int status, HttpHeaders headers, boolean retryable, Duration retryAfter) {
+        super("HTTP " + status + " from the event stream" + (retryable ? " (will retry)" : ""), null);
+        this.status = status;
+        this.headers = headers;
+        this.retryable = retryable;
+        this.retryAfter = retryAfter;
+    }
+
+    /**
+     * The response status.
+     *
+     * @return the status code
+     */
+    public int status() {
+        return status;
+    }
+
+    /**
+     * The response headers.
+     *
+     * @return the headers
+     */
+    public HttpHeaders headers() {
+        return headers;
+    }
+
+    /**
+     * The server's {@code Retry-After}, when it sent a valid one (seconds or an HTTP date).
+     *
+     * @return the delay it asked for
+     */
+    public Optional<Duration> retryAfter() {
+        return Optional.ofNullable(retryAfter);
+    }
+
+    @Override
+    public boolean isRetryable() {
+        return retryable;
+    }
+}
