@@ -36,15 +36,16 @@ final class StreamConnection implements SseConnection {
 
     @Override
     public void send(SseMessage message) throws IOException {
-        write(Objects.requireNonNull(message, "message").encode());
+        writeBytes(Objects.requireNonNull(message, "message").encode());
     }
 
     @Override
     public void comment(String text) throws IOException {
-        write(Codec.comment(Objects.requireNonNull(text, "text")));
+        writeBytes(Codec.comment(Objects.requireNonNull(text, "text")));
     }
 
-    private void write(byte[] bytes) throws IOException {
+    /** Writes encoded bytes whole (the broadcaster's path; {@code send} encodes first). */
+    void writeBytes(byte[] bytes) throws IOException {
         writeLock.lock();
         try {
             CloseReason r = reason.get();
@@ -92,15 +93,19 @@ final class StreamConnection implements SseConnection {
         }
     }
 
-    /** Moves to CLOSED if still OPEN; returns whether this call did it. */
-    private boolean closeWith(CloseReason r) {
+    /**
+     * Moves to CLOSED if still OPEN, without the close event; returns whether this call did it.
+     * Listeners run first (the state is CLOSED from the CAS on), then the transport is closed on
+     * the calling thread: that may block behind a stuck write, which must not delay the news.
+     */
+    boolean closeWith(CloseReason r) {
         if (!reason.compareAndSet(null, r)) {
             return false;
         }
-        transport.close();
         for (Listener l : listeners) {
             l.fire(r);
         }
+        transport.close();
         return true;
     }
 

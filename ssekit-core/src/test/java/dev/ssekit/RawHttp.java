@@ -27,7 +27,7 @@ final class RawHttp implements AutoCloseable {
 
     private RawHttp(Socket socket) throws IOException {
         this.socket = socket;
-        this.in = socket.getInputStream();
+        this.in = new java.io.BufferedInputStream(socket.getInputStream(), 64 * 1024);
     }
 
     /** Sends {@code GET path} with the extra header lines (already formatted) and reads the head. */

@@ -3,6 +3,7 @@ package dev.ssekit.client;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.ssekit.testkit.ManualScheduler;
 import dev.ssekit.testkit.Recorder;
 import dev.ssekit.Sse;
 import dev.ssekit.SseConnection;

@@ -1,4 +1,4 @@
-package dev.ssekit.client;
+package dev.ssekit.testkit;
 
 import dev.ssekit.Scheduler;
 import dev.ssekit.Ticker;
@@ -13,7 +13,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 
 /** A scheduler and ticker whose time moves only when the test says so: no test sleeps for timing. */
-final class ManualScheduler implements Scheduler, Ticker {
+
+public final class ManualScheduler implements Scheduler, Ticker {
 
     private record Task(long due, long seq, Runnable run, CompletableFuture<Void> handle) {
     }
@@ -22,9 +23,13 @@ final class ManualScheduler implements Scheduler, Ticker {
     private final PriorityQueue<Task> tasks = new PriorityQueue<>((a, b) -> a.due != b.due
             ? Long.compare(a.due, b.due) : Long.compare(a.seq, b.seq));
     /** Every delay asked for, in order. */
-    final LinkedBlockingQueue<Duration> delays = new LinkedBlockingQueue<>();
+    public final LinkedBlockingQueue<Duration> delays = new LinkedBlockingQueue<>();
     private long now = 1_000_000_000L;
     private long seq;
+
+    /** A clock at an arbitrary start with nothing scheduled. */
+    public ManualScheduler() {
+    }
 
     @Override
     public Future<?> schedule(Runnable task, Duration delay) {
@@ -51,7 +56,7 @@ final class ManualScheduler implements Scheduler, Ticker {
     }
 
     /** Moves time forward and runs, in order, every task that falls due (on the calling thread). */
-    void advance(Duration d) {
+    public void advance(Duration d) {
         long target;
         lock.lock();
         try {
@@ -80,7 +85,7 @@ final class ManualScheduler implements Scheduler, Ticker {
     }
 
     /** Tasks scheduled and neither run nor cancelled. */
-    List<Duration> pending() {
+    public List<Duration> pending() {
         lock.lock();
         try {
             List<Duration> out = new ArrayList<>();
@@ -96,7 +101,7 @@ final class ManualScheduler implements Scheduler, Ticker {
     }
 
     /** The next delay asked for, waiting for it (the request comes from another thread). */
-    Duration nextDelay() throws InterruptedException {
+    public Duration nextDelay() throws InterruptedException {
         Duration d = delays.poll(10, TimeUnit.SECONDS);
         if (d == null) {
             throw new AssertionError("no delay was scheduled within 10 s");

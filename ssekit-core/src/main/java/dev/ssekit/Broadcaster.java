@@ -1,0 +1,556 @@
+package dev.ssekit;
+
+import dev.ssekit.spi.EventStore;
+import dev.ssekit.spi.StoredEvent;
+import java.lang.System.Logger.Level;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.EnumMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Publishes events to the {@link SseConnection}s subscribed to their topics, with history and
+ * {@code Last-Event-ID} replay, heartbeats, a write deadline and a bound on each subscriber's queue.
+ * Works over the connections of every adapter.
+ *
+ * <pre>{@code
+ * Broadcaster hub = Broadcaster.create();
+ * server.createContext("/prices", ex -> hub.subscribe(Sse.start(ex), TopicSelector.glob("prices/*")));
+ * hub.publish(SseMessage.of("{\"ACME\":12.5}"), "prices/ACME");
+ * }</pre>
+ *
+ * <p><b>Ids.</b> Each published event gets the next sequence number. Its wire id is the
+ * publisher's id when the message has one (kept as given and mapped to the sequence), otherwise
+ * {@code <epoch>-<sequence>}, where the epoch names the history store, so ids of another store or
+ * of an earlier process are recognised. Resume points are found in O(1).
+ *
+ * <p><b>Resume.</b> {@link #subscribe} reads the connection's {@code Last-Event-ID}: the subscriber
+ * is registered first, then history after that id is replayed, then live events follow; an event
+ * both replayed and received live is written once. If the id is not in history the subscriber
+ * first gets a {@code reset} event whose data is {@code {"lastEventId":"…","reason":"expired"}}
+ * (the id was ours but history no longer holds it; all retained history follows) or
+ * {@code "reason":"unknown"} (not an id of this history; live events follow), so a gap is never
+ * silent.
+ *
+ * <p><b>Delivery.</b> {@link #publish} encodes the event once and appends the same bytes to the
+ * queue of every matching subscriber; it never blocks on a subscriber. Each subscriber's queue is
+ * drained by a virtual thread that exists only while there is something to write and writes all
+ * that is queued in one call. A queue over {@code maxQueuedBytes} (default 1 MiB) triggers the
+ * {@link SlowConsumerPolicy}.
+ *
+ * <p><b>Liveness.</b> One shared timer (the {@link Scheduler}) sweeps all subscribers every
+ * {@code min(heartbeat, writeTimeout) / 2}: a subscriber idle for {@code heartbeat} (default 15 s)
+ * gets a {@code :} comment; a write running longer than {@code writeTimeout} (default 30 s) evicts
+ * it. A client that vanished without closing its TCP connection is therefore evicted once its
+ * socket buffer is full (heartbeats fill it) plus at most {@code writeTimeout + sweep period}. On
+ * the JDK server, whose API cannot abort a blocked write, the evicted connection leaves the
+ * broadcaster and is marked CLOSED at once, but its socket and virtual thread stay until the
+ * operating system gives up on the peer.
+ *
+ * <p>Thread-safe. {@link #close()} shuts down gracefully.
+ */
+public final class Broadcaster implements AutoCloseable {
+
+    private static final System.Logger LOG = System.getLogger(Broadcaster.class.getName());
+    private static final byte[] HEARTBEAT = Codec.comment("");
+
+    final long maxQueuedBytes;
+    final SlowConsumerPolicy policy;
+    final Ticker ticker;
+    final LongAdder delivered = new LongAdder();
+    final LongAdder dropped = new LongAdder();
+
+    private final EventStore store;
+    private final Scheduler scheduler;
+    private final long heartbeatNanos;
+    private final long writeTimeoutNanos;
+    private final Duration sweepPeriod;
+    private final Duration shutdownRetry;
+    private final ReentrantLock publishLock = new ReentrantLock();
+    private final Map<String, Set<Subscriber>> byTopic = new ConcurrentHashMap<>();
+    private final Set<Subscriber> patterned = ConcurrentHashMap.newKeySet();
+    private final Set<Subscriber> subscribers = ConcurrentHashMap.newKeySet();
+    private final Map<StreamConnection, Subscriber> byConnection = new ConcurrentHashMap<>();
+    private final LongAdder published = new LongAdder();
+    private final AtomicLong queuedBytes = new AtomicLong();
+    private final Map<CloseReason, LongAdder> evictions = new EnumMap<>(CloseReason.class);
+    private volatile boolean closed;
+    private volatile Future<?> sweep;
+
+    private Broadcaster(Builder b, EventStore store) {
+        this.ticker = b.ticker;
+        this.store = store;
+        this.scheduler = b.scheduler;
+        this.heartbeatNanos = b.heartbeat.toNanos();
+        this.writeTimeoutNanos = b.writeTimeout.toNanos();
+        this.sweepPeriod = (b.heartbeat.compareTo(b.writeTimeout) < 0 ? b.heartbeat : b.writeTimeout).dividedBy(2);
+        this.maxQueuedBytes = b.maxQueuedBytes;
+        this.policy = b.policy;
+        this.shutdownRetry = b.shutdownRetry;
+        evictions.put(CloseReason.SLOW_CONSUMER, new LongAdder());
+        evictions.put(CloseReason.WRITE_TIMEOUT, new LongAdder());
+        sweep = scheduler.schedule(this::sweep, sweepPeriod);
+    }
+
+    /**
+     * A broadcaster with the defaults of {@link Builder}.
+     *
+     * @return a new broadcaster
+     */
+    public static Broadcaster create() {
+        return builder().build();
+    }
+
+    /**
+     * A builder with the defaults: history of 10,000 events / 16 MiB / 1 hour in memory,
+     * heartbeat 15 s, write timeout 30 s, 1 MiB per subscriber, {@link
+     * SlowConsumerPolicy#DISCONNECT}, shutdown retry hint 1 s, the system scheduler and ticker.
+     *
+     * @return a new builder; not thread-safe
+     */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Subscribes a connection to exact topics.
+     *
+     * @param connection an open connection from any ssekit adapter
+     * @param topics one or more topics
+     * @return the subscription
+     * @throws IllegalArgumentException if no topic is given, or a topic is empty
+     * @throws IllegalStateException if the connection is subscribed already, or the broadcaster is
+     *     closed
+     */
+    public Subscription subscribe(SseConnection connection, String... topics) {
+        List<TopicSelector> selectors = new ArrayList<>();
+        for (String t : topics) {
+            selectors.add(TopicSelector.exact(t));
+        }
+        return subscribe(connection, selectors);
+    }
+
+    /**
+     * Subscribes a connection to the topics the selectors match, replaying history after the
+     * connection's {@code Last-Event-ID} first (see the class description).
+     *
+     * @param connection an open connection from any ssekit adapter
+     * @param selectors one or more selectors
+     * @return the subscription; it ends by itself when the connection closes
+     * @throws IllegalArgumentException if no selector is given, or the connection does not come
+     *     from an ssekit adapter
+     * @throws IllegalStateException if the connection is subscribed already, or the broadcaster is
+     *     closed
+     */
+    public Subscription subscribe(SseConnection connection, Collection<TopicSelector> selectors) {
+        Objects.requireNonNull(connection, "connection");
+        Objects.requireNonNull(selectors, "selectors");
+        if (selectors.isEmpty()) {
+            throw new IllegalArgumentException("subscribe needs at least one topic selector");
+        }
+        if (!(connection instanceof StreamConnection conn)) {
+            throw new IllegalArgumentException("connection must come from Sse.start or Sse.open, got "
+                    + connection.getClass().getName());
+        }
+        if (closed) {
+            throw new IllegalStateException("the broadcaster is closed");
+        }
+        Subscriber s = new Subscriber(this, conn, List.copyOf(new LinkedHashSet<>(selectors)), ticker.read());
+        if (byConnection.putIfAbsent(conn, s) != null) {
+            throw new IllegalStateException("this connection is subscribed already");
+        }
+        // 1. register: from here on live events reach s (buffered until the replay is done)
+        subscribers.add(s);
+        for (TopicSelector sel : s.selectors()) {
+            if (sel.exactTopic().isPresent()) {
+                byTopic.computeIfAbsent(sel.exactTopic().get(), k -> ConcurrentHashMap.newKeySet()).add(s);
+            } else {
+                patterned.add(s);
+            }
+        }
+        conn.onClose(reason -> remove(s));
+        // 2. replay what history has after Last-Event-ID; 3. merge with the buffered live events
+        byte[] notice = null;
+        List<StoredEvent> replay = List.of();
+        String lastId = connection.lastEventId().orElse("");
+        if (!lastId.isEmpty()) {
+            OptionalLong seq = store.sequenceOf(lastId);
+            if (seq.isPresent()) {
+                replay = store.after(seq.getAsLong());
+            } else if (isExpiredId(lastId)) {
+                notice = reset(lastId, "expired");
+                replay = store.after(0);
+            } else {
+                notice = reset(lastId, "unknown");
+            }
+        }
+        s.finishReplay(notice, replay);
+        return s;
+    }
+
+    /** An id of this store's epoch whose event is no longer retained. */
+    private boolean isExpiredId(String id) {
+        String prefix = store.epoch() + "-";
+        if (!id.startsWith(prefix)) {
+            return false;
+        }
+        try {
+            long seq = Long.parseLong(id.substring(prefix.length()));
+            return seq >= 1 && seq <= store.lastSequence();
+        } catch (NumberFormatException e) {
+            return false;
+        }
+    }
+
+    private static byte[] reset(String lastId, String reason) {
+        String json = "{\"lastEventId\":\"" + jsonEscape(lastId) + "\",\"reason\":\"" + reason + "\"}";
+        return SseMessage.builder().event("reset").data(json).build().encode();
+    }
+
+    private static String jsonEscape(String s) {
+        StringBuilder b = new StringBuilder(s.length() + 8);
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            switch (c) {
+                case '"' -> b.append("\\\"");
+                case '\\' -> b.append("\\\\");
+                default -> {
+                    if (c < 0x20) {
+                        b.append(String.format("\\u%04x", (int) c));
+                    } else {
+                        b.append(c);
+                    }
+                }
+            }
+        }
+        return b.toString();
+    }
+
+    /**
+     * Publishes an event to topics. The event is stored in history, encoded once, and queued for
+     * every subscriber whose selectors match at least one of the topics (once per subscriber).
+     * Never blocks on a subscriber.
+     *
+     * @param message the event; its id, if any, is kept as the wire id
+     * @param topics one or more topics
+     * @return the event's wire id
+     * @throws IllegalArgumentException if no topic is given or a topic is empty
+     * @throws IllegalStateException if the broadcaster is closed
+     */
+    public String publish(SseMessage message, String... topics) {
+        return publish(message, List.of(topics));
+    }
+
+    /**
+     * Publishes an event to topics; see {@link #publish(SseMessage, String...)}.
+     *
+     * @param message the event
+     * @param topics one or more topics
+     * @return the event's wire id
+     * @throws IllegalArgumentException if no topic is given or a topic is empty
+     * @throws IllegalStateException if the broadcaster is closed
+     */
+    public String publish(SseMessage message, Collection<String> topics) {
+        Objects.requireNonNull(message, "message");
+        Set<String> topicSet = Set.copyOf(topics);
+        if (topicSet.isEmpty()) {
+            throw new IllegalArgumentException("publish needs at least one topic");
+        }
+        for (String t : topicSet) {
+            if (t.isEmpty()) {
+                throw new IllegalArgumentException("topics must not be empty strings");
+            }
+        }
+        publishLock.lock();
+        try {
+            if (closed) {
+                throw new IllegalStateException("the broadcaster is closed");
+            }
+            long seq = store.lastSequence() + 1;
+            String id = message.id().orElse(store.epoch() + "-" + seq);
+            SseMessage withId = message.id().isPresent() ? message : withId(message, id);
+            StoredEvent event = new StoredEvent(seq, id, topicSet, withId.encode(), ticker.read());
+            store.append(event);
+            published.increment();
+            for (String t : topicSet) {
+                Set<Subscriber> exact = byTopic.get(t);
+                if (exact != null) {
+                    for (Subscriber s : exact) {
+                        s.offer(event);
+                    }
+                }
+            }
+            for (Subscriber s : patterned) {
+                if (s.matchesAny(topicSet)) {
+                    s.offer(event);
+                }
+            }
+            return id;
+        } finally {
+            publishLock.unlock();
+        }
+    }
+
+    private static SseMessage withId(SseMessage m, String id) {
+        SseMessage.Builder b = SseMessage.builder().id(id);
+        m.event().ifPresent(b::event);
+        m.data().ifPresent(b::data);
+        m.retry().ifPresent(b::retry);
+        return b.build();
+    }
+
+    /**
+     * The counters and gauges now.
+     *
+     * @return a snapshot
+     */
+    public BroadcasterStats stats() {
+        Map<CloseReason, Long> ev = new EnumMap<>(CloseReason.class);
+        evictions.forEach((k, v) -> ev.put(k, v.sum()));
+        return new BroadcasterStats(subscribers.size(), published.sum(), delivered.sum(), ev, dropped.sum(),
+                queuedBytes.get(), store.size(), store.bytes());
+    }
+
+    /**
+     * Shuts down: no more publishes or subscriptions; every subscriber gets a final {@code
+     * shutdown} event carrying a {@code retry} hint (so clients come back after it), then its
+     * connection closes with {@link CloseReason#SHUTDOWN}. Subscribers that cannot take the final
+     * event within the write timeout are closed without it. Idempotent; returns at once.
+     */
+    @Override
+    public void close() {
+        publishLock.lock();
+        try {
+            if (closed) {
+                return;
+            }
+            closed = true;
+        } finally {
+            publishLock.unlock();
+        }
+        Future<?> f = sweep;
+        if (f != null) {
+            f.cancel(false);
+        }
+        byte[] last = SseMessage.builder().event("shutdown").data("").retry(shutdownRetry).build().encode();
+        for (Subscriber s : subscribers) {
+            s.offerControl(last, true);
+        }
+        scheduler.schedule(() -> {
+            for (Subscriber s : List.copyOf(subscribers)) {
+                remove(s);
+                Thread.ofVirtual().start(() -> s.connection.closeWith(CloseReason.SHUTDOWN));
+            }
+        }, Duration.ofNanos(writeTimeoutNanos));
+    }
+
+    private void sweep() {
+        if (closed) {
+            return;
+        }
+        long now = ticker.read();
+        for (Subscriber s : subscribers) {
+            long started = s.writeStartedAt;
+            if (started != 0 && now - started >= writeTimeoutNanos) {
+                evictLater(s, CloseReason.WRITE_TIMEOUT);
+            } else if (now - s.lastWriteAt >= heartbeatNanos && s.idle()) {
+                s.offerControl(HEARTBEAT, false);
+            }
+        }
+        sweep = scheduler.schedule(this::sweep, sweepPeriod);
+    }
+
+    /** Evicts on a virtual thread: closing a connection may block (a stuck JDK write). */
+    void evictLater(Subscriber s, CloseReason reason) {
+        if (!remove(s)) {
+            return;
+        }
+        evictions.get(reason).increment();
+        LOG.log(Level.DEBUG, "evicting SSE subscriber: {0}", reason);
+        Thread.ofVirtual().name("ssekit-evict").start(() -> s.connection.closeWith(reason));
+    }
+
+    /** Removes a subscriber from every index; returns whether this call did it. */
+    boolean remove(Subscriber s) {
+        if (!s.markRemoved()) {
+            return false;
+        }
+        subscribers.remove(s);
+        patterned.remove(s);
+        byConnection.remove(s.connection, s);
+        for (TopicSelector sel : s.selectors()) {
+            sel.exactTopic().ifPresent(t -> byTopic.computeIfPresent(t, (k, set) -> {
+                set.remove(s);
+                return set.isEmpty() ? null : set;
+            }));
+        }
+        return true;
+    }
+
+    void queued(long delta) {
+        queuedBytes.addAndGet(delta);
+    }
+
+    @Override
+    public String toString() {
+        return "Broadcaster[subscribers=" + subscribers.size() + ", store=" + store + "]";
+    }
+
+    /** Builds a {@link Broadcaster}; {@link #build()} validates. Not thread-safe. */
+    public static final class Builder {
+        private EventStore store;
+        private int historyEvents = 10_000;
+        private long historyBytes = 16L << 20;
+        private Duration historyAge = Duration.ofHours(1);
+        private Duration heartbeat = Duration.ofSeconds(15);
+        private Duration writeTimeout = Duration.ofSeconds(30);
+        private long maxQueuedBytes = 1L << 20;
+        private SlowConsumerPolicy policy = SlowConsumerPolicy.DISCONNECT;
+        private Duration shutdownRetry = Duration.ofSeconds(1);
+        private Scheduler scheduler = Scheduler.system();
+        private Ticker ticker = Ticker.system();
+
+        private Builder() {
+        }
+
+        /**
+         * Limits of the default in-memory history; the oldest events go first.
+         *
+         * @param maxEvents at least 1 (default 10,000)
+         * @param maxBytes at least 1 (default 16 MiB)
+         * @param maxAge positive (default 1 hour)
+         * @return this builder
+         */
+        public Builder history(int maxEvents, long maxBytes, Duration maxAge) {
+            this.historyEvents = maxEvents;
+            this.historyBytes = maxBytes;
+            this.historyAge = Objects.requireNonNull(maxAge, "maxAge");
+            return this;
+        }
+
+        /**
+         * Another history store (durable, Redis); replaces the in-memory one.
+         *
+         * @param store the store
+         * @return this builder
+         */
+        public Builder store(EventStore store) {
+            this.store = Objects.requireNonNull(store, "store");
+            return this;
+        }
+
+        /**
+         * How long a subscriber may go without a write before it gets a heartbeat comment.
+         *
+         * @param heartbeat positive (default 15 s)
+         * @return this builder
+         */
+        public Builder heartbeat(Duration heartbeat) {
+            this.heartbeat = Objects.requireNonNull(heartbeat, "heartbeat");
+            return this;
+        }
+
+        /**
+         * How long one write may take before the subscriber is evicted.
+         *
+         * @param writeTimeout positive (default 30 s)
+         * @return this builder
+         */
+        public Builder writeTimeout(Duration writeTimeout) {
+            this.writeTimeout = Objects.requireNonNull(writeTimeout, "writeTimeout");
+            return this;
+        }
+
+        /**
+         * The bound on each subscriber's unwritten bytes.
+         *
+         * @param maxQueuedBytes at least 1 (default 1 MiB)
+         * @return this builder
+         */
+        public Builder maxQueuedBytes(long maxQueuedBytes) {
+            this.maxQueuedBytes = maxQueuedBytes;
+            return this;
+        }
+
+        /**
+         * What happens when a subscriber's queue is full.
+         *
+         * @param policy the policy (default {@link SlowConsumerPolicy#DISCONNECT})
+         * @return this builder
+         */
+        public Builder slowConsumerPolicy(SlowConsumerPolicy policy) {
+            this.policy = Objects.requireNonNull(policy, "policy");
+            return this;
+        }
+
+        /**
+         * The {@code retry} hint in the final event at {@link Broadcaster#close()}.
+         *
+         * @param retry zero or more (default 1 s)
+         * @return this builder
+         */
+        public Builder shutdownRetry(Duration retry) {
+            this.shutdownRetry = Objects.requireNonNull(retry, "retry");
+            return this;
+        }
+
+        /**
+         * The shared timer for heartbeats and write deadlines.
+         *
+         * @param scheduler the scheduler (default {@link Scheduler#system()})
+         * @return this builder
+         */
+        public Builder scheduler(Scheduler scheduler) {
+            this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
+            return this;
+        }
+
+        /**
+         * The time source for idleness, write deadlines and history age.
+         *
+         * @param ticker the ticker (default {@link Ticker#system()})
+         * @return this builder
+         */
+        public Builder ticker(Ticker ticker) {
+            this.ticker = Objects.requireNonNull(ticker, "ticker");
+            return this;
+        }
+
+        /**
+         * Validates and builds; starts the sweep timer.
+         *
+         * @return the broadcaster
+         * @throws IllegalArgumentException naming the setting and value when one is out of range
+         */
+        public Broadcaster build() {
+            positive("heartbeat", heartbeat);
+            positive("writeTimeout", writeTimeout);
+            if (maxQueuedBytes < 1) {
+                throw new IllegalArgumentException("maxQueuedBytes must be at least 1: " + maxQueuedBytes);
+            }
+            if (shutdownRetry.isNegative()) {
+                throw new IllegalArgumentException("shutdownRetry must not be negative: " + shutdownRetry);
+            }
+            // the in-memory store validates the history limits, naming them
+            return new Broadcaster(this, store != null ? store
+                    : EventStore.inMemory(historyEvents, historyBytes, historyAge, ticker));
+        }
+
+        private static void positive(String name, Duration d) {
+            if (d.isNegative() || d.isZero()) {
+                throw new IllegalArgumentException(name + " must be positive: " + d);
+            }
+        }
+    }
+}

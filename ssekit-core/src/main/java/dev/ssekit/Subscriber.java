@@ -1,0 +1,276 @@
+package dev.ssekit;
+
+import dev.ssekit.spi.StoredEvent;
+import java.io.IOException;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * One subscriber of a {@link Broadcaster}: a queue of encoded frames bounded in bytes, drained by
+ * a virtual thread that exists only while there is something to write. The drain takes every frame
+ * queued so far and writes them in one call (DESIGN.md §4).
+ */
+final class Subscriber implements Subscription {
+
+    private final Broadcaster owner;
+    final StreamConnection connection;
+    private final List<TopicSelector> selectors;
+    private final ReentrantLock lock = new ReentrantLock();
+
+    // guarded by lock
+    private final ArrayDeque<byte[]> queue = new ArrayDeque<>();
+    private long queuedBytes;
+    private boolean draining;
+    private boolean replaying = true;
+    private final List<StoredEvent> pendingLive = new ArrayList<>();
+    private long lastSequence;
+    private boolean closeAfterDrain;
+    private boolean removed;
+
+    /** Ticker reading when the current write started; 0 when not writing. */
+    volatile long writeStartedAt;
+    /** Ticker reading of the last completed write (or of the subscription). */
+    volatile long lastWriteAt;
+
+    Subscriber(Broadcaster owner, StreamConnection connection, List<TopicSelector> selectors, long now) {
+        this.owner = owner;
+        this.connection = connection;
+        this.selectors = List.copyOf(selectors);
+        this.lastWriteAt = now;
+    }
+
+    boolean matchesAny(Iterable<String> topics) {
+        for (String t : topics) {
+            for (TopicSelector s : selectors) {
+                if (s.matches(t)) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /** A live event from publish (called under the publish lock, so in sequence order). */
+    void offer(StoredEvent e) {
+        boolean start;
+        lock.lock();
+        try {
+            if (removed || e.sequence() <= lastSequence) {
+                return; // gone, or already had it (a subscriber matching two topics; the replay seam)
+            }
+            lastSequence = e.sequence();
+            if (replaying) {
+                pendingLive.add(e);
+                return;
+            }
+            start = enqueue(e.frame());
+        } finally {
+            lock.unlock();
+        }
+        afterEnqueue(start);
+    }
+
+    /**
+     * Ends the replay: {@code first} (a reset notice, or null), then the replayed events, then the
+     * live events that arrived meanwhile, without duplicates, in sequence order.
+     */
+    void finishReplay(byte[] first, List<StoredEvent> replay) {
+        boolean start = false;
+        lock.lock();
+        try {
+            if (removed) {
+                return;
+            }
+            if (first != null) {
+                start |= enqueue(first);
+            }
+            long upTo = 0;
+            for (StoredEvent e : replay) {
+                if (e.sequence() > upTo && matchesAny(e.topics())) {
+                    start |= enqueue(e.frame());
+                    upTo = e.sequence();
+                }
+            }
+            for (StoredEvent e : pendingLive) {
+                if (e.sequence() > upTo) {
+                    start |= enqueue(e.frame());
+                    upTo = e.sequence();
+                }
+            }
+            pendingLive.clear();
+            lastSequence = Math.max(lastSequence, upTo);
+            replaying = false;
+            if (!queue.isEmpty() && !draining) {
+                draining = true;
+                start = true;
+            }
+        } finally {
+            lock.unlock();
+        }
+        afterEnqueue(start);
+    }
+
+    /** A frame outside the event sequence (heartbeat, shutdown notice). */
+    void offerControl(byte[] frame, boolean thenClose) {
+        boolean start;
+        lock.lock();
+        try {
+            if (removed) {
+                return;
+            }
+            if (thenClose) {
+                closeAfterDrain = true;
+            }
+            start = enqueue(frame);
+        } finally {
+            lock.unlock();
+        }
+        afterEnqueue(start);
+    }
+
+    /** Whether nothing is queued or being written (a heartbeat candidate). */
+    boolean idle() {
+        lock.lock();
+        try {
+            return !draining && !replaying && queue.isEmpty();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Adds a frame under the lock; applies the bound; returns whether a drain must start. */
+    private boolean enqueue(byte[] frame) {
+        long limit = owner.maxQueuedBytes;
+        if (queuedBytes + frame.length > limit && !queue.isEmpty()) {
+            if (owner.policy == SlowConsumerPolicy.DISCONNECT) {
+                owner.evictLater(this, CloseReason.SLOW_CONSUMER);
+                return false;
+            }
+            while (queuedBytes + frame.length > limit && !queue.isEmpty()) {
+                byte[] dropped = queue.pollFirst();
+                queuedBytes -= dropped.length;
+                owner.queued(-dropped.length);
+                owner.dropped.increment();
+            }
+        }
+        queue.addLast(frame);
+        queuedBytes += frame.length;
+        owner.queued(frame.length);
+        if (draining || replaying) {
+            return false;
+        }
+        draining = true;
+        return true;
+    }
+
+    private void afterEnqueue(boolean start) {
+        if (start) {
+            Thread.ofVirtual().name("ssekit-subscriber").start(this::drain);
+        }
+    }
+
+    private void drain() {
+        while (true) {
+            byte[] batch;
+            int frames;
+            boolean close;
+            lock.lock();
+            try {
+                if (queue.isEmpty() || removed) {
+                    draining = false;
+                    close = closeAfterDrain && !removed;
+                    batch = null;
+                    frames = 0;
+                } else {
+                    frames = queue.size();
+                    batch = queue.size() == 1 ? queue.pollFirst() : concat();
+                    queue.clear();
+                    owner.queued(-queuedBytes);
+                    queuedBytes = 0;
+                    close = false;
+                }
+            } finally {
+                lock.unlock();
+            }
+            if (batch == null) {
+                if (close) {
+                    owner.remove(this);
+                    connection.closeWith(CloseReason.SHUTDOWN);
+                }
+                return;
+            }
+            writeStartedAt = owner.ticker.read();
+            try {
+                connection.writeBytes(batch);
+                owner.delivered.add(frames);
+            } catch (IOException e) {
+                // the connection is CLOSED (CLIENT_GONE or evicted); its close listener removes us
+                lock.lock();
+                try {
+                    draining = false;
+                } finally {
+                    lock.unlock();
+                }
+                return;
+            } finally {
+                lastWriteAt = owner.ticker.read();
+                writeStartedAt = 0;
+            }
+        }
+    }
+
+    private byte[] concat() {
+        byte[] out = new byte[(int) queuedBytes];
+        int p = 0;
+        for (byte[] f : queue) {
+            System.arraycopy(f, 0, out, p, f.length);
+            p += f.length;
+        }
+        return out;
+    }
+
+    /** Marks removed and drops the queue; returns whether this call did it. */
+    boolean markRemoved() {
+        lock.lock();
+        try {
+            if (removed) {
+                return false;
+            }
+            removed = true;
+            owner.queued(-queuedBytes);
+            queuedBytes = 0;
+            queue.clear();
+            pendingLive.clear();
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public SseConnection connection() {
+        return connection;
+    }
+
+    @Override
+    public List<TopicSelector> selectors() {
+        return selectors;
+    }
+
+    @Override
+    public long queuedBytes() {
+        lock.lock();
+        try {
+            return queuedBytes;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public void cancel() {
+        owner.remove(this);
+    }
+}

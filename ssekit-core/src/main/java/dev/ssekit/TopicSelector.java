@@ -1,0 +1,127 @@
+package dev.ssekit;
+
+import java.util.Objects;
+import java.util.regex.Pattern;
+
+/**
+ * Which topics a {@link Broadcaster} subscription receives: one exact topic, every topic, or a
+ * glob over {@code /}-separated segments ({@code *} matches within one segment, {@code **} matches
+ * across segments: {@code orders/*} matches {@code orders/42} but not {@code orders/42/lines};
+ * {@code orders/**} matches both). Immutable and thread-safe.
+ */
+public final class TopicSelector {
+
+    private static final TopicSelector ALL = new TopicSelector("**", null, null);
+
+    private final String text;
+    private final String exact;
+    private final Pattern pattern;
+
+    private TopicSelector(String text, String exact, Pattern pattern) {
+        this.text = text;
+        this.exact = exact;
+        this.pattern = pattern;
+    }
+
+    /**
+     * Exactly one topic.
+     *
+     * @param topic the topic; not empty
+     * @return the selector
+     * @throws IllegalArgumentException if {@code topic} is empty
+     */
+    public static TopicSelector exact(String topic) {
+        Objects.requireNonNull(topic, "topic");
+        if (topic.isEmpty()) {
+            throw new IllegalArgumentException("topic must not be empty");
+        }
+        return new TopicSelector(topic, topic, null);
+    }
+
+    /**
+     * Every topic.
+     *
+     * @return the selector
+     */
+    public static TopicSelector all() {
+        return ALL;
+    }
+
+    /**
+     * A glob: {@code *} is any run of characters other than {@code /}, {@code **} any run at
+     * all; everything else matches itself. A glob without wildcards is {@link #exact}.
+     *
+     * @param glob the pattern; not empty
+     * @return the selector
+     * @throws IllegalArgumentException if {@code glob} is empty
+     */
+    public static TopicSelector glob(String glob) {
+        Objects.requireNonNull(glob, "glob");
+        if (glob.isEmpty()) {
+            throw new IllegalArgumentException("glob must not be empty");
+        }
+        if (glob.indexOf('*') < 0) {
+            return exact(glob);
+        }
+        if (glob.equals("**")) {
+            return ALL;
+        }
+        StringBuilder re = new StringBuilder();
+        int literal = 0;
+        for (int i = 0; i < glob.length(); i++) {
+            if (glob.charAt(i) == '*') {
+                if (literal < i) {
+                    re.append(Pattern.quote(glob.substring(literal, i)));
+                }
+                if (i + 1 < glob.length() && glob.charAt(i + 1) == '*') {
+                    re.append(".*");
+                    i++;
+                } else {
+                    re.append("[^/]*");
+                }
+                literal = i + 1;
+            }
+        }
+        if (literal < glob.length()) {
+            re.append(Pattern.quote(glob.substring(literal)));
+        }
+        return new TopicSelector(glob, null, Pattern.compile(re.toString(), Pattern.DOTALL));
+    }
+
+    /**
+     * Whether this selector matches one topic.
+     *
+     * @param topic the topic
+     * @return {@code true} if it matches
+     */
+    public boolean matches(String topic) {
+        if (exact != null) {
+            return exact.equals(topic);
+        }
+        return pattern == null || pattern.matcher(topic).matches();
+    }
+
+    /**
+     * The topic of an exact selector.
+     *
+     * @return the topic, or empty for a pattern
+     */
+    public java.util.Optional<String> exactTopic() {
+        return java.util.Optional.ofNullable(exact);
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof TopicSelector t && text.equals(t.text) && (exact == null) == (t.exact == null);
+    }
+
+    @Override
+    public int hashCode() {
+        return text.hashCode();
+    }
+
+    @Override
+    public String toString() {
+        return text;
+    }
+}
