@@ -1,0 +1,152 @@
+package dev.ssekit.bench;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The client side of the fan-out benchmark: one NIO thread holding N SSE connections, counting
+ * events per connection (an event ends with a blank line). Usage:
+ * {@code FanOutLoad PORT CONNECTIONS EVENTS SIZE}. Prints the heap per idle connection reported
+ * by the server and the deliveries per second of a burst of EVENTS events to every connection.
+ */
+public final class FanOutLoad {
+
+    private FanOutLoad() {
+    }
+
+    private static final class Conn {
+        final SocketChannel channel;
+        boolean headDone;
+        int lastByte;
+        long events;
+        final StringBuilder head = new StringBuilder();
+
+        Conn(SocketChannel channel) {
+            this.channel = channel;
+        }
+    }
+
+    public static void main(String[] args) throws Exception {
+        int port = Integer.parseInt(args[0]);
+        int connections = Integer.parseInt(args[1]);
+        int events = Integer.parseInt(args[2]);
+        int size = Integer.parseInt(args[3]);
+        InetSocketAddress server = new InetSocketAddress("127.0.0.1", port);
+
+        String before = get(server, "/stats");
+        Selector selector = Selector.open();
+        List<Conn> conns = new ArrayList<>();
+        byte[] request = "GET /sse HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+        for (int i = 0; i < connections; i++) {
+            SocketChannel ch = SocketChannel.open();
+            // spread source addresses over 127.0.0.0/8 so no single one runs out of ports
+            ch.bind(new InetSocketAddress("127.0.0." + (2 + i / 10_000), 0));
+            ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
+            ch.connect(server);
+            ch.write(ByteBuffer.wrap(request));
+            ch.configureBlocking(false);
+            Conn c = new Conn(ch);
+            ch.register(selector, SelectionKey.OP_READ, c);
+            conns.add(c);
+        }
+        ByteBuffer buf = ByteBuffer.allocateDirect(256 * 1024);
+        int heads = 0;
+        long deadline = System.nanoTime() + 120_000_000_000L;
+        while (heads < connections && System.nanoTime() < deadline) {
+            heads += pump(selector, buf);
+        }
+        Thread.sleep(2000);
+        String idle = get(server, "/stats");
+        long heapBefore = Long.parseLong(before.split(" ")[1]);
+        long heapIdle = Long.parseLong(idle.split(" ")[1]);
+        System.out.printf("connections %d (heads %d)%n", connections, heads);
+        System.out.printf("server before: %s", before);
+        System.out.printf("server idle:   %s", idle);
+        System.out.printf("heap per idle connection: %.0f bytes%n", (heapIdle - heapBefore) / (double) connections);
+
+        // burst: the server publishes EVENTS events as fast as it can; count until all arrived
+        long target = (long) events * connections;
+        Thread publisher = Thread.ofPlatform().start(() -> {
+            try {
+                System.out.print("server: " + get(server, "/publish?n=" + events + "&size=" + size));
+            } catch (IOException e) {
+                throw new RuntimeException(e);
+            }
+        });
+        long start = System.nanoTime();
+        long received = 0;
+        deadline = System.nanoTime() + 300_000_000_000L;
+        while (received < target && System.nanoTime() < deadline) {
+            pump(selector, buf);
+            received = 0;
+            for (Conn c : conns) {
+                received += c.events;
+            }
+        }
+        long took = System.nanoTime() - start;
+        publisher.join();
+        long missing = target - received;
+        System.out.printf("burst: %d events x %d connections = %d deliveries in %.3f s: %.0f deliveries/s, missing %d%n",
+                events, connections, received, took / 1e9, received / (took / 1e9), missing);
+        System.out.print("server after:  " + get(server, "/stats"));
+        for (Conn c : conns) {
+            c.channel.close();
+        }
+    }
+
+    /** One select round; returns how many response heads completed. */
+    private static int pump(Selector selector, ByteBuffer buf) throws IOException {
+        int heads = 0;
+        if (selector.select(100) == 0) {
+            return 0;
+        }
+        for (SelectionKey key : selector.selectedKeys()) {
+            Conn c = (Conn) key.attachment();
+            buf.clear();
+            int n = c.channel.read(buf);
+            if (n < 0) {
+                key.cancel();
+                continue;
+            }
+            buf.flip();
+            while (buf.hasRemaining()) {
+                int b = buf.get();
+                if (!c.headDone) {
+                    c.head.append((char) b);
+                    if (c.head.length() >= 4 && c.head.substring(c.head.length() - 4).equals("\r\n\r\n")) {
+                        c.headDone = true;
+                        heads++;
+                        c.lastByte = 0;
+                    }
+                    continue;
+                }
+                if (b == '\n' && c.lastByte == '\n') {
+                    c.events++;
+                }
+                c.lastByte = b;
+            }
+        }
+        selector.selectedKeys().clear();
+        return heads;
+    }
+
+    static String get(InetSocketAddress server, String path) throws IOException {
+        try (Socket s = new Socket(server.getAddress(), server.getPort())) {
+            s.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            InputStream in = s.getInputStream();
+            String all = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            return all.substring(all.indexOf("\r\n\r\n") + 4);
+        }
+    }
+}

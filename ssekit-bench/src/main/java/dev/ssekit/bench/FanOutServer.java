@@ -1,0 +1,77 @@
+package dev.ssekit.bench;
+
+import com.sun.net.httpserver.HttpServer;
+import dev.ssekit.Broadcaster;
+import dev.ssekit.BroadcasterStats;
+import dev.ssekit.Sse;
+import dev.ssekit.SseMessage;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryMXBean;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.Executors;
+
+/**
+ * The server side of the fan-out benchmark: ssekit's broadcaster on the JDK adapter.
+ * {@code GET /sse} subscribes to one broadcast group; {@code GET /publish?n=&size=} publishes n
+ * events of that many data bytes as fast as it can and answers when done; {@code GET /stats} runs
+ * a full GC and reports heap in use, subscribers and the broadcaster's counters.
+ * Usage: {@code FanOutServer PORT}; prints {@code listening PORT}.
+ */
+public final class FanOutServer {
+
+    private FanOutServer() {
+    }
+
+    public static void main(String[] args) throws IOException {
+        int port = Integer.parseInt(args[0]);
+        Broadcaster hub = Broadcaster.builder().heartbeat(Duration.ofMinutes(10)).maxQueuedBytes(4L << 20)
+                .history(1000, 64L << 20, Duration.ofMinutes(10)).build();
+        HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 4096);
+        server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
+        server.createContext("/sse", ex -> hub.subscribe(Sse.start(ex), "bench"));
+        server.createContext("/publish", ex -> {
+            String q = ex.getRequestURI().getQuery();
+            int n = Integer.parseInt(param(q, "n"));
+            int size = Integer.parseInt(param(q, "size"));
+            String pad = "x".repeat(Math.max(0, size - 20));
+            long start = System.nanoTime();
+            for (int i = 0; i < n; i++) {
+                hub.publish(SseMessage.of(String.format("%019d", System.nanoTime()) + " " + pad), "bench");
+            }
+            long took = System.nanoTime() - start;
+            reply(ex, "published " + n + " in " + took / 1_000_000 + " ms\n");
+        });
+        server.createContext("/stats", ex -> {
+            MemoryMXBean mem = ManagementFactory.getMemoryMXBean();
+            for (int i = 0; i < 3; i++) {
+                System.gc();
+            }
+            BroadcasterStats s = hub.stats();
+            reply(ex, "heap " + mem.getHeapMemoryUsage().getUsed() + " subscribers " + s.connections() + " published "
+                    + s.published() + " delivered " + s.delivered() + " evictions " + s.evictions() + " queued "
+                    + s.queuedBytes() + " threads " + ManagementFactory.getThreadMXBean().getThreadCount() + "\n");
+        });
+        server.start();
+        System.out.println("listening " + server.getAddress().getPort());
+    }
+
+    private static String param(String query, String name) {
+        for (String p : query.split("&")) {
+            if (p.startsWith(name + "=")) {
+                return p.substring(name.length() + 1);
+            }
+        }
+        throw new IllegalArgumentException("missing " + name);
+    }
+
+    private static void reply(com.sun.net.httpserver.HttpExchange ex, String body) throws IOException {
+        byte[] b = body.getBytes(StandardCharsets.UTF_8);
+        ex.sendResponseHeaders(200, b.length);
+        try (var out = ex.getResponseBody()) {
+            out.write(b);
+        }
+    }
+}
