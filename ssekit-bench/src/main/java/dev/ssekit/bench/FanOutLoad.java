@@ -27,6 +27,10 @@ public final class FanOutLoad {
     private static final class Conn {
         final SocketChannel channel;
         boolean headDone;
+        boolean chunked;
+        /** Chunked framing: bytes left in the current chunk; -1 while reading a size line; -2 after a chunk (its CRLF). */
+        int chunkLeft = -1;
+        int sizeValue;
         int lastByte;
         long events;
         final StringBuilder head = new StringBuilder();
@@ -125,10 +129,29 @@ public final class FanOutLoad {
                     c.head.append((char) b);
                     if (c.head.length() >= 4 && c.head.substring(c.head.length() - 4).equals("\r\n\r\n")) {
                         c.headDone = true;
+                        c.chunked = c.head.toString().toLowerCase(java.util.Locale.ROOT).contains("transfer-encoding: chunked");
                         heads++;
                         c.lastByte = 0;
                     }
                     continue;
+                }
+                if (c.chunked) {
+                    if (c.chunkLeft == -1) { // size line: hex digits, CRLF
+                        if (b == '\n') {
+                            c.chunkLeft = c.sizeValue;
+                            c.sizeValue = 0;
+                        } else if (b != '\r') {
+                            c.sizeValue = c.sizeValue * 16 + Character.digit(b, 16);
+                        }
+                        continue;
+                    }
+                    if (c.chunkLeft <= 0) { // the CRLF after a chunk's data
+                        if (b == '\n') {
+                            c.chunkLeft = -1;
+                        }
+                        continue;
+                    }
+                    c.chunkLeft--;
                 }
                 if (b == '\n' && c.lastByte == '\n') {
                     c.events++;
