@@ -142,6 +142,25 @@ public final class Broadcaster implements AutoCloseable {
     }
 
     /**
+     * Subscribes a connection to the topics the selectors match; see {@link #subscribe(SseConnection,
+     * Collection)}.
+     *
+     * @param connection an open connection from any ssekit adapter
+     * @param selector a selector
+     * @param more further selectors
+     * @return the subscription
+     * @throws IllegalArgumentException if the connection does not come from an ssekit adapter
+     * @throws IllegalStateException if the connection is subscribed already, or the broadcaster is
+     *     closed
+     */
+    public Subscription subscribe(SseConnection connection, TopicSelector selector, TopicSelector... more) {
+        List<TopicSelector> selectors = new ArrayList<>();
+        selectors.add(Objects.requireNonNull(selector, "selector"));
+        selectors.addAll(List.of(more));
+        return subscribe(connection, selectors);
+    }
+
+    /**
      * Subscribes a connection to the topics the selectors match, replaying history after the
      * connection's {@code Last-Event-ID} first (see the class description).
      *

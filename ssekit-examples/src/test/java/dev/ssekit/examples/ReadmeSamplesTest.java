@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -13,20 +14,34 @@ import org.junit.jupiter.params.provider.MethodSource;
 class ReadmeSamplesTest {
 
     static Stream<Arguments> samples() {
-        return Stream.of(Arguments.of("server", "QuickstartServer.java"), Arguments.of("client", "QuickstartClient.java"));
+        return Stream.of(Arguments.of("server", "QuickstartServer.java"), Arguments.of("client", "QuickstartClient.java"),
+                Arguments.of("broadcaster", "BroadcasterSample.java"));
     }
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("samples")
     void readmeShowsTheCompiledSample(String name, String file) throws Exception {
-        String source = Files.readString(Path.of("src/main/java/dev/ssekit/examples", file));
-        String start = "// readme:" + name + ":start\n";
-        String end = "// readme:" + name + ":end";
-        assertThat(source).contains(start).contains(end);
-        String sample = source.substring(source.indexOf(start) + start.length(), source.indexOf(end));
+        List<String> lines = Files.readAllLines(Path.of("src/main/java/dev/ssekit/examples", file));
+        int start = indexOfMarker(lines, "// readme:" + name + ":start");
+        int end = indexOfMarker(lines, "// readme:" + name + ":end");
+        List<String> region = lines.subList(start + 1, end);
+        int indent = region.stream().filter(l -> !l.isBlank()).mapToInt(l -> l.length() - l.stripLeading().length())
+                .min().orElse(0);
+        StringBuilder sb = new StringBuilder();
+        region.forEach(l -> sb.append(l.isBlank() ? "" : l.substring(indent)).append('\n'));
+        String sample = sb.toString();
         String readme = Files.readString(Path.of("../README.md"));
         assertThat(readme).as("README.md holds %s verbatim", file).contains("```java\n" + sample + "```");
         long codeLines = sample.lines().filter(l -> !l.isBlank() && !l.startsWith("import ")).count();
         assertThat(codeLines).as("lines of the %s sample, imports aside", name).isLessThanOrEqualTo(15);
+    }
+
+    private static int indexOfMarker(List<String> lines, String marker) {
+        for (int i = 0; i < lines.size(); i++) {
+            if (lines.get(i).strip().equals(marker)) {
+                return i;
+            }
+        }
+        throw new AssertionError("no line " + marker);
     }
 }
