@@ -32,6 +32,11 @@ final class StreamConnection implements SseConnection {
 
     StreamConnection(SseTransport transport) {
         this.transport = transport;
+        transport.onPeerClosed(() -> {
+            if (closeWith(CloseReason.CLIENT_GONE)) {
+                LOG.log(Level.DEBUG, "SSE client gone (closed by the peer)");
+            }
+        });
     }
 
     @Override

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.ssekit.testkit.ManualScheduler;
+import dev.ssekit.testkit.RawHttp;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;

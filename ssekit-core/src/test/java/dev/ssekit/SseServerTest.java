@@ -1,5 +1,6 @@
 package dev.ssekit;
 
+import dev.ssekit.testkit.RawHttp;
 import dev.ssekit.testkit.Recorder;
 
 import static java.nio.charset.StandardCharsets.UTF_8;

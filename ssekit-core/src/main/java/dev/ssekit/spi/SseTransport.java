@@ -28,6 +28,19 @@ public interface SseTransport {
     void close();
 
     /**
+     * Registers what to run when the adapter learns that the client went away without a failed
+     * write (the peer closed the socket, the container reported an error). Core registers one
+     * action right after {@link dev.ssekit.Sse#open}; it moves the connection to CLOSED with
+     * {@link dev.ssekit.CloseReason#CLIENT_GONE}. The adapter must run it at most once and never
+     * on an event loop thread (it runs user close listeners). The default never runs it: such a
+     * transport notices a gone client only when a write fails.
+     *
+     * @param action the action
+     */
+    default void onPeerClosed(Runnable action) {
+    }
+
+    /**
      * The request's {@code Last-Event-ID} header, decoded as UTF-8.
      *
      * @return the id, or empty when absent or empty

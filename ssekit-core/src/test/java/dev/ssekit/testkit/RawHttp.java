@@ -1,4 +1,4 @@
-package dev.ssekit;
+package dev.ssekit.testkit;
 
 import static java.nio.charset.StandardCharsets.ISO_8859_1;
 import static java.nio.charset.StandardCharsets.UTF_8;
@@ -16,11 +16,11 @@ import java.util.Map;
  * A deliberately small HTTP/1.x client over a plain socket, so tests see the exact bytes a server
  * sends: the status line, each header, and the body with its chunked framing removed.
  */
-final class RawHttp implements AutoCloseable {
-    final Socket socket;
+public final class RawHttp implements AutoCloseable {
+    public final Socket socket;
     private final InputStream in;
-    String statusLine;
-    final Map<String, String> headers = new LinkedHashMap<>();
+    public String statusLine;
+    public final Map<String, String> headers = new LinkedHashMap<>();
     private boolean chunked;
     private int chunkLeft;
     private boolean bodyDone;
@@ -31,7 +31,7 @@ final class RawHttp implements AutoCloseable {
     }
 
     /** Sends {@code GET path} with the extra header lines (already formatted) and reads the head. */
-    static RawHttp get(InetSocketAddress address, String path, String version, String... headerLines) throws IOException {
+    public static RawHttp get(InetSocketAddress address, String path, String version, String... headerLines) throws IOException {
         Socket s = new Socket();
         s.connect(address, 5000);
         s.setSoTimeout(10_000);
@@ -71,7 +71,7 @@ final class RawHttp implements AutoCloseable {
     }
 
     /** One byte of the body, or -1 at its end. */
-    int readBody() throws IOException {
+    public int readBody() throws IOException {
         if (bodyDone) {
             return -1;
         }
@@ -100,7 +100,7 @@ final class RawHttp implements AutoCloseable {
     }
 
     /** Reads body bytes up to and including the next blank line (one whole event). */
-    String readEvent() throws IOException {
+    public String readEvent() throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         int prev = -1;
         int b;
@@ -115,7 +115,7 @@ final class RawHttp implements AutoCloseable {
     }
 
     /** Reads the body to its end. */
-    String readToEnd() throws IOException {
+    public String readToEnd() throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         int b;
         while ((b = readBody()) >= 0) {
