@@ -130,11 +130,15 @@ final class Subscriber implements Subscription {
         afterEnqueue(start);
     }
 
-    /** Whether nothing is queued or being written (a heartbeat candidate). */
+    /**
+     * Whether nothing is queued or being written (a heartbeat candidate). A drain thread that has
+     * finished its write but not yet noticed the empty queue counts as idle: a heartbeat queued now
+     * is simply written by it.
+     */
     boolean idle() {
         lock.lock();
         try {
-            return !draining && !replaying && queue.isEmpty();
+            return !replaying && queue.isEmpty() && writeStartedAt == 0;
         } finally {
             lock.unlock();
         }
@@ -202,9 +206,10 @@ final class Subscriber implements Subscription {
                 return;
             }
             writeStartedAt = owner.ticker.read();
+            boolean written = false;
             try {
                 connection.writeBytes(batch);
-                owner.delivered.add(frames);
+                written = true;
             } catch (IOException e) {
                 // the connection is CLOSED (CLIENT_GONE or evicted); its close listener removes us
                 lock.lock();
@@ -217,6 +222,9 @@ final class Subscriber implements Subscription {
             } finally {
                 lastWriteAt = owner.ticker.read();
                 writeStartedAt = 0;
+                if (written) {
+                    owner.delivered.add(frames); // counted once the write is fully accounted for
+                }
             }
         }
     }

@@ -23,6 +23,8 @@ public final class RawHttp implements AutoCloseable {
     public final Map<String, String> headers = new LinkedHashMap<>();
     private boolean chunked;
     private int chunkLeft;
+    /** A chunk's data ended; its CRLF is read only when the next byte is asked for (Jetty sends it with the next chunk). */
+    private boolean chunkCrlfPending;
     private boolean bodyDone;
 
     private RawHttp(Socket socket) throws IOException {
@@ -81,6 +83,10 @@ public final class RawHttp implements AutoCloseable {
             return b;
         }
         if (chunkLeft == 0) {
+            if (chunkCrlfPending) {
+                readLine();
+                chunkCrlfPending = false;
+            }
             String size = readLine();
             chunkLeft = Integer.parseInt(size.trim(), 16);
             if (chunkLeft == 0) {
@@ -94,7 +100,7 @@ public final class RawHttp implements AutoCloseable {
             throw new IOException("connection closed inside a chunk");
         }
         if (--chunkLeft == 0) {
-            readLine();
+            chunkCrlfPending = true;
         }
         return b;
     }

@@ -117,20 +117,27 @@ public abstract class SseConformanceSuite {
     @Test
     void eachSendIsOnTheWireWhenItReturns() throws Exception {
         BlockingQueue<CountDownLatch> steps = new LinkedBlockingQueue<>();
+        BlockingQueue<String> late = new LinkedBlockingQueue<>();
         Fixture f = serve((conn, q) -> {
             for (int i = 0; i < 3; i++) {
                 CountDownLatch read = new CountDownLatch(1);
                 conn.send(SseMessage.of("n" + i));
                 steps.add(read);
-                read.await(10, TimeUnit.SECONDS); // nothing more is written until the client read it
+                // nothing more is written until the client has read this event
+                if (!read.await(5, TimeUnit.SECONDS)) {
+                    late.add("event n" + i + " did not reach the client after send() returned");
+                }
             }
             conn.close();
         });
         RawHttp c = get(f, "");
         for (int i = 0; i < 3; i++) {
+            CountDownLatch step = steps.poll(10, TimeUnit.SECONDS);
+            assertThat(step).isNotNull();
             assertThat(c.readEvent()).isEqualTo("data: n" + i + "\n\n");
-            steps.poll(10, TimeUnit.SECONDS).countDown();
+            step.countDown();
         }
+        assertThat(late).isEmpty();
     }
 
     @Test
@@ -255,6 +262,13 @@ public abstract class SseConformanceSuite {
         assertThat(c.readEvent()).isEqualTo("id: " + ids.get(3) + "\ndata: old 3\n\n");
         assertThat(c.readEvent()).isEqualTo("id: " + ids.get(4) + "\ndata: old 4\n\n");
         assertThat(c.readEvent()).startsWith("id: ").endsWith("\ndata: live\n\n");
+        // the client has the bytes; wait until the server finished its side of those writes too, so
+        // the sweeps below see an idle subscriber
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (hub.stats().delivered() < 3 && System.nanoTime() < deadline) {
+            Thread.onSpinWait();
+        }
+        assertThat(hub.stats().delivered()).isEqualTo(3);
         time.advance(Duration.ofSeconds(5));
         time.advance(Duration.ofSeconds(5));
         hub.publish(SseMessage.of("after heartbeat"), "room/2");

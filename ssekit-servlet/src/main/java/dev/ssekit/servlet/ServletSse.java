@@ -1,0 +1,159 @@
+package dev.ssekit.servlet;
+
+import static java.nio.charset.StandardCharsets.ISO_8859_1;
+import static java.nio.charset.StandardCharsets.UTF_8;
+
+import dev.ssekit.Sse;
+import dev.ssekit.SseConnection;
+import dev.ssekit.spi.SseTransport;
+import jakarta.servlet.AsyncContext;
+import jakarta.servlet.AsyncEvent;
+import jakarta.servlet.AsyncListener;
+import jakarta.servlet.ServletOutputStream;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * SSE over an async Jakarta Servlet 6 request (Jetty 12, Tomcat 11, Spring MVC):
+ *
+ * <pre>{@code
+ * protected void doGet(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+ *     SseConnection conn = ServletSse.start(req, resp);
+ *     hub.subscribe(conn, "news");          // or send from any thread
+ * }
+ * }</pre>
+ *
+ * <p>The servlet must support async ({@code asyncSupported = true}). The container's async timeout
+ * is turned off: a stream lasts until it is closed. Writes block on the calling thread (use virtual
+ * threads); write errors, and the async listener's error, timeout and complete events, all lead to
+ * exactly one close ({@link dev.ssekit.CloseReason#CLIENT_GONE} unless the application closed
+ * first).
+ */
+public final class ServletSse {
+
+    private static final System.Logger LOG = System.getLogger(ServletSse.class.getName());
+
+    private ServletSse() {
+    }
+
+    /**
+     * Starts an event stream: async mode with no timeout, {@code 200}, {@code text/event-stream;
+     * charset=utf-8}, {@code Cache-Control: no-cache}, {@code X-Accel-Buffering: no}, flushed at
+     * once.
+     *
+     * @param request the request; async must be supported
+     * @param response its response, not committed yet
+     * @return the open connection; usable from any thread after the servlet method returns
+     * @throws IOException if the response head cannot be sent
+     * @throws IllegalStateException if the request does not support async, or the response is
+     *     committed
+     */
+    public static SseConnection start(HttpServletRequest request, HttpServletResponse response) throws IOException {
+        Objects.requireNonNull(request, "request");
+        Objects.requireNonNull(response, "response");
+        if (!request.isAsyncSupported()) {
+            throw new IllegalStateException("the servlet must support async for SSE (asyncSupported = true)");
+        }
+        if (response.isCommitted()) {
+            throw new IllegalStateException("the response is already committed");
+        }
+        AsyncContext async = request.isAsyncStarted() ? request.getAsyncContext() : request.startAsync(request, response);
+        async.setTimeout(0);
+        response.setStatus(HttpServletResponse.SC_OK);
+        response.setContentType("text/event-stream; charset=utf-8");
+        response.setHeader("Cache-Control", "no-cache");
+        response.setHeader("X-Accel-Buffering", "no");
+        ServletOutputStream out = response.getOutputStream();
+        response.flushBuffer();
+        ServletTransport transport = new ServletTransport(async, out, lastEventId(request));
+        async.addListener(transport);
+        return Sse.open(transport);
+    }
+
+    static Optional<String> lastEventId(HttpServletRequest request) {
+        String raw = request.getHeader("Last-Event-ID");
+        if (raw == null || raw.isEmpty()) {
+            return Optional.empty();
+        }
+        // containers decode header bytes as ISO-8859-1; the id is UTF-8 (WHATWG 9.2.4)
+        return Optional.of(new String(raw.getBytes(ISO_8859_1), UTF_8));
+    }
+
+    /** The transport: blocking writes on the servlet stream; the async listener reports the end. */
+    private static final class ServletTransport implements SseTransport, AsyncListener {
+        private final AsyncContext async;
+        private final ServletOutputStream out;
+        private final Optional<String> lastEventId;
+        private final AtomicBoolean completed = new AtomicBoolean();
+        private volatile Runnable peerClosed;
+
+        ServletTransport(AsyncContext async, ServletOutputStream out, Optional<String> lastEventId) {
+            this.async = async;
+            this.out = out;
+            this.lastEventId = lastEventId;
+        }
+
+        @Override
+        public void write(byte[] bytes) throws IOException {
+            out.write(bytes);
+            out.flush();
+        }
+
+        @Override
+        public void close() {
+            if (completed.compareAndSet(false, true)) {
+                try {
+                    async.complete();
+                } catch (IllegalStateException e) {
+                    LOG.log(Level.DEBUG, "async context already completed: {0}", e.toString());
+                }
+            }
+        }
+
+        @Override
+        public void onPeerClosed(Runnable action) {
+            this.peerClosed = action;
+        }
+
+        private void ended() {
+            Runnable r = peerClosed;
+            if (r != null) {
+                // container threads must not run user close listeners that may block
+                Thread.ofVirtual().name("ssekit-servlet-closed").start(r);
+            }
+        }
+
+        @Override
+        public void onComplete(AsyncEvent event) {
+            completed.set(true);
+            ended();
+        }
+
+        @Override
+        public void onTimeout(AsyncEvent event) {
+            ended();
+            close();
+        }
+
+        @Override
+        public void onError(AsyncEvent event) {
+            ended();
+            close();
+        }
+
+        @Override
+        public void onStartAsync(AsyncEvent event) {
+            // re-registration is not needed: one stream per request
+        }
+
+        @Override
+        public Optional<String> lastEventId() {
+            return lastEventId;
+        }
+    }
+}
