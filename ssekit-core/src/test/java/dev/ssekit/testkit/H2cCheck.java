@@ -1,0 +1,108 @@
+package dev.ssekit.testkit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ssekit.Broadcaster;
+import dev.ssekit.SseEvent;
+import dev.ssekit.SseMessage;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * SSE over HTTP/2 cleartext: {@code java.net.http} in HTTP/2 mode upgrades the first request
+ * ({@code Upgrade: h2c}) and then opens the other streams on the same connection. Checks that
+ * {@code streams} concurrent event streams all speak HTTP/2, all get every broadcast event, and
+ * share one TCP connection (counted with {@code ss}).
+ */
+public final class H2cCheck {
+
+    private H2cCheck() {
+    }
+
+    /**
+     * Runs the check.
+     *
+     * @param uri an SSE endpoint whose handler subscribes each connection to topic {@code h2}
+     * @param hub the broadcaster that endpoint uses
+     * @param streams how many concurrent streams
+     * @throws Exception on failure
+     */
+    public static void run(URI uri, Broadcaster hub, int streams) throws Exception {
+        try (HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_2).build()) {
+            HttpRequest request = HttpRequest.newBuilder(uri).header("Accept", "text/event-stream").build();
+            List<HttpResponse<InputStream>> responses = new ArrayList<>();
+            // the first request upgrades the connection; the others become streams on it
+            responses.add(client.send(request, HttpResponse.BodyHandlers.ofInputStream()));
+            List<CompletableFuture<HttpResponse<InputStream>>> rest = new ArrayList<>();
+            for (int i = 1; i < streams; i++) {
+                rest.add(client.sendAsync(request, HttpResponse.BodyHandlers.ofInputStream()));
+            }
+            for (CompletableFuture<HttpResponse<InputStream>> f : rest) {
+                responses.add(f.get(30, TimeUnit.SECONDS));
+            }
+            for (HttpResponse<InputStream> r : responses) {
+                assertThat(r.statusCode()).isEqualTo(200);
+                assertThat(r.version()).isEqualTo(HttpClient.Version.HTTP_2);
+                assertThat(r.headers().firstValue("content-type").orElse("").replace(" ", ""))
+                        .isEqualToIgnoringCase("text/event-stream;charset=utf-8");
+            }
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (hub.stats().connections() < streams && System.nanoTime() < deadline) {
+                Thread.onSpinWait();
+            }
+            assertThat(hub.stats().connections()).as("subscribed streams").isEqualTo(streams);
+            assertThat(establishedConnections(uri.getPort())).as("TCP connections to the server").isEqualTo(1);
+
+            for (int i = 0; i < 3; i++) {
+                hub.publish(SseMessage.of("h2 event " + i + " ✓"), "h2");
+            }
+            List<CompletableFuture<List<String>>> reads = new ArrayList<>();
+            for (HttpResponse<InputStream> r : responses) {
+                reads.add(CompletableFuture.supplyAsync(() -> readEvents(r.body(), 3), command -> Thread.ofVirtual().start(command)));
+            }
+            for (CompletableFuture<List<String>> read : reads) {
+                assertThat(read.get(30, TimeUnit.SECONDS)).containsExactly("h2 event 0 ✓", "h2 event 1 ✓", "h2 event 2 ✓");
+            }
+            for (HttpResponse<InputStream> r : responses) {
+                r.body().close();
+            }
+        }
+    }
+
+    private static List<String> readEvents(InputStream in, int n) {
+        List<String> data = new ArrayList<>();
+        List<SseEvent> events = new ArrayList<>();
+        dev.ssekit.SseParser parser = dev.ssekit.SseParser.create(events::add);
+        byte[] buf = new byte[4096];
+        try {
+            while (events.size() < n) {
+                int k = in.read(buf);
+                if (k < 0) {
+                    break;
+                }
+                parser.feed(buf, 0, k);
+            }
+        } catch (IOException e) {
+            throw new RuntimeException(e);
+        }
+        events.forEach(e -> data.add(e.data()));
+        return data;
+    }
+
+    /** Established TCP connections whose local or remote port is {@code port}, server side. */
+    private static long establishedConnections(int port) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder("ss", "-Htn", "state", "established", "( sport = :" + port + " )").start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        p.waitFor(10, TimeUnit.SECONDS);
+        return out.lines().filter(l -> !l.isBlank()).count();
+    }
+}

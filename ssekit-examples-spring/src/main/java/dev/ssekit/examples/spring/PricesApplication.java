@@ -1,0 +1,99 @@
+package dev.ssekit.examples.spring;
+
+import dev.ssekit.Broadcaster;
+import dev.ssekit.SseMessage;
+import dev.ssekit.servlet.ServletSse;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import org.springframework.boot.SpringApplication;
+import org.springframework.boot.autoconfigure.SpringBootApplication;
+import org.springframework.context.SmartLifecycle;
+import org.springframework.context.annotation.Bean;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RestController;
+
+/**
+ * A Spring Boot MVC application that streams through ssekit's servlet adapter instead of
+ * {@code SseEmitter}: {@code GET /prices} subscribes (resuming from {@code Last-Event-ID}),
+ * {@code POST /prices} publishes its body and answers the event id.
+ */
+@SpringBootApplication
+public class PricesApplication {
+
+    /** The broadcaster shared by the controller. */
+    @Bean
+    Broadcaster broadcaster() {
+        return Broadcaster.create();
+    }
+
+    /**
+     * Closes the broadcaster before the web server's graceful shutdown: open event streams never
+     * finish by themselves, so graceful shutdown would wait its full timeout for them. Stopping
+     * in the highest phase sends every subscriber the final event with a retry hint and ends its
+     * stream first.
+     */
+    @Bean
+    SmartLifecycle broadcasterShutdown(Broadcaster hub) {
+        return new SmartLifecycle() {
+            private volatile boolean running;
+
+            @Override
+            public void start() {
+                running = true;
+            }
+
+            @Override
+            public void stop() {
+                hub.close();
+                running = false;
+            }
+
+            @Override
+            public boolean isRunning() {
+                return running;
+            }
+
+            @Override
+            public int getPhase() {
+                return Integer.MAX_VALUE; // stops first, before WebServerGracefulShutdownLifecycle
+            }
+        };
+    }
+
+    /** The controller. */
+    @RestController
+    static class PricesController {
+        private final Broadcaster hub;
+
+        PricesController(Broadcaster hub) {
+            this.hub = hub;
+        }
+
+        @GetMapping("/prices")
+        void subscribe(HttpServletRequest request, HttpServletResponse response) throws IOException {
+            hub.subscribe(ServletSse.start(request, response), "prices");
+        }
+
+        @GetMapping("/prices/subscribers")
+        long subscribers() {
+            return hub.stats().connections();
+        }
+
+        @PostMapping("/prices")
+        String publish(@RequestBody String data) {
+            return hub.publish(SseMessage.builder().event("price").data(data).build(), "prices");
+        }
+    }
+
+    /**
+     * Starts the application (Spring Boot's defaults: port 8080).
+     *
+     * @param args Spring Boot arguments, e.g. {@code --server.port=9090}
+     */
+    public static void main(String[] args) {
+        SpringApplication.run(PricesApplication.class, args);
+    }
+}
