@@ -16,7 +16,7 @@ import java.util.List;
 /**
  * The client side of the fan-out benchmark: one NIO thread holding N SSE connections, counting
  * events per connection (an event ends with a blank line). Usage:
- * {@code FanOutLoad PORT CONNECTIONS EVENTS SIZE}. Prints the heap per idle connection reported
+ * {@code FanOutLoad PORT CONTROL_PORT CONNECTIONS EVENTS SIZE}. Prints the heap per idle connection reported
  * by the server and the deliveries per second of a burst of EVENTS events to every connection.
  */
 public final class FanOutLoad {
@@ -42,12 +42,13 @@ public final class FanOutLoad {
 
     public static void main(String[] args) throws Exception {
         int port = Integer.parseInt(args[0]);
-        int connections = Integer.parseInt(args[1]);
-        int events = Integer.parseInt(args[2]);
-        int size = Integer.parseInt(args[3]);
-        InetSocketAddress server = new InetSocketAddress("127.0.0.1", port);
+        InetSocketAddress control = new InetSocketAddress("127.0.0.1", Integer.parseInt(args[1]));
+        int connections = Integer.parseInt(args[2]);
+        int events = Integer.parseInt(args[3]);
+        int size = Integer.parseInt(args[4]);
+        InetSocketAddress sse = new InetSocketAddress("127.0.0.1", port);
 
-        String before = get(server, "/stats");
+        String before = get(control, "/stats");
         Selector selector = Selector.open();
         List<Conn> conns = new ArrayList<>();
         byte[] request = "GET /sse HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
@@ -56,7 +57,7 @@ public final class FanOutLoad {
             // spread source addresses over 127.0.0.0/8 so no single one runs out of ports
             ch.bind(new InetSocketAddress("127.0.0." + (2 + i / 10_000), 0));
             ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
-            ch.connect(server);
+            ch.connect(sse);
             ch.write(ByteBuffer.wrap(request));
             ch.configureBlocking(false);
             Conn c = new Conn(ch);
@@ -70,7 +71,7 @@ public final class FanOutLoad {
             heads += pump(selector, buf);
         }
         Thread.sleep(2000);
-        String idle = get(server, "/stats");
+        String idle = get(control, "/stats");
         long heapBefore = Long.parseLong(before.split(" ")[1]);
         long heapIdle = Long.parseLong(idle.split(" ")[1]);
         System.out.printf("connections %d (heads %d)%n", connections, heads);
@@ -82,7 +83,7 @@ public final class FanOutLoad {
         long target = (long) events * connections;
         Thread publisher = Thread.ofPlatform().start(() -> {
             try {
-                System.out.print("server: " + get(server, "/publish?n=" + events + "&size=" + size));
+                System.out.print("server: " + get(control, "/publish?n=" + events + "&size=" + size));
             } catch (IOException e) {
                 throw new RuntimeException(e);
             }
@@ -102,7 +103,7 @@ public final class FanOutLoad {
         long missing = target - received;
         System.out.printf("burst: %d events x %d connections = %d deliveries in %.3f s: %.0f deliveries/s, missing %d%n",
                 events, connections, received, took / 1e9, received / (took / 1e9), missing);
-        System.out.print("server after:  " + get(server, "/stats"));
+        System.out.print("server after:  " + get(control, "/stats"));
         for (Conn c : conns) {
             c.channel.close();
         }

@@ -18,7 +18,8 @@ import java.util.concurrent.Executors;
  * {@code GET /sse} subscribes to one broadcast group; {@code GET /publish?n=&size=} publishes n
  * events of that many data bytes as fast as it can and answers when done; {@code GET /stats} runs
  * a full GC and reports heap in use, subscribers and the broadcaster's counters.
- * Usage: {@code FanOutServer PORT}; prints {@code listening PORT}.
+ * Usage: {@code FanOutServer PORT [jdk|netty|jetty]}; SSE on the chosen adapter, control endpoints
+ * on the JDK server at PORT + 1 for netty and jetty. Prints {@code listening PORT}.
  */
 public final class FanOutServer {
 
@@ -27,11 +28,19 @@ public final class FanOutServer {
 
     public static void main(String[] args) throws IOException {
         int port = Integer.parseInt(args[0]);
+        String adapter = args.length > 1 ? args[1] : "jdk";
         Broadcaster hub = Broadcaster.builder().heartbeat(Duration.ofMinutes(10)).maxQueuedBytes(4L << 20)
                 .history(1000, 64L << 20, Duration.ofMinutes(10)).build();
-        HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 4096);
+        int controlPort = adapter.equals("jdk") ? port : port + 1;
+        HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", controlPort), 4096);
         server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
-        server.createContext("/sse", ex -> hub.subscribe(Sse.start(ex), "bench"));
+        switch (adapter) {
+            case "jdk" -> server.createContext("/sse", ex -> hub.subscribe(Sse.start(ex), "bench"));
+            case "netty" -> dev.ssekit.netty.NettySseServer.builder().address(new InetSocketAddress("127.0.0.1", port))
+                    .http2(false).route("/sse", (request, conn) -> hub.subscribe(conn, "bench")).start();
+            case "jetty" -> startJetty(port, hub);
+            default -> throw new IllegalArgumentException("adapter must be jdk, netty or jetty: " + adapter);
+        }
         server.createContext("/publish", ex -> {
             String q = ex.getRequestURI().getQuery();
             int n = Integer.parseInt(param(q, "n"));
@@ -55,7 +64,35 @@ public final class FanOutServer {
                     + s.queuedBytes() + " threads " + ManagementFactory.getThreadMXBean().getThreadCount() + "\n");
         });
         server.start();
-        System.out.println("listening " + server.getAddress().getPort());
+        System.out.println("listening " + port + " (" + adapter + ", control on " + controlPort + ")");
+    }
+
+    private static void startJetty(int port, Broadcaster hub) {
+        try {
+            org.eclipse.jetty.server.Server jetty = new org.eclipse.jetty.server.Server(
+                    new org.eclipse.jetty.util.thread.QueuedThreadPool(200));
+            org.eclipse.jetty.server.ServerConnector connector = new org.eclipse.jetty.server.ServerConnector(jetty);
+            connector.setHost("127.0.0.1");
+            connector.setPort(port);
+            connector.setAcceptQueueSize(4096);
+            jetty.addConnector(connector);
+            var context = new org.eclipse.jetty.ee10.servlet.ServletContextHandler();
+            var holder = new org.eclipse.jetty.ee10.servlet.ServletHolder(new jakarta.servlet.http.HttpServlet() {
+                private static final long serialVersionUID = 1L;
+
+                @Override
+                protected void doGet(jakarta.servlet.http.HttpServletRequest req, jakarta.servlet.http.HttpServletResponse resp)
+                        throws IOException {
+                    hub.subscribe(dev.ssekit.servlet.ServletSse.start(req, resp), "bench");
+                }
+            });
+            holder.setAsyncSupported(true);
+            context.addServlet(holder, "/sse");
+            jetty.setHandler(context);
+            jetty.start();
+        } catch (Exception e) {
+            throw new IllegalStateException("jetty: " + e, e);
+        }
     }
 
     private static String param(String query, String name) {
