@@ -50,12 +50,16 @@ public final class FanOutLoad {
 
         String before = get(control, "/stats");
         Selector selector = Selector.open();
+        int sourceOctet = 1 + (int) (System.nanoTime() % 250);
         List<Conn> conns = new ArrayList<>();
         byte[] request = "GET /sse HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
         for (int i = 0; i < connections; i++) {
             SocketChannel ch = SocketChannel.open();
-            // spread source addresses over 127.0.0.0/8 so no single one runs out of ports
-            ch.bind(new InetSocketAddress("127.0.0." + (2 + i / 10_000), 0));
+            // spread source addresses over 127.0.0.0/8 (a fresh one per run and per 10,000
+            // connections) so no source address runs out of ports, even with earlier runs' sockets
+            // still in TIME_WAIT
+            ch.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+            ch.bind(new InetSocketAddress("127." + sourceOctet + "." + (i / 10_000) + ".2", 0));
             ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
             ch.connect(sse);
             ch.write(ByteBuffer.wrap(request));

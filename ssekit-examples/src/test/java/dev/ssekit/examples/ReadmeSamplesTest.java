@@ -15,7 +15,8 @@ class ReadmeSamplesTest {
 
     static Stream<Arguments> samples() {
         return Stream.of(Arguments.of("server", "QuickstartServer.java"), Arguments.of("client", "QuickstartClient.java"),
-                Arguments.of("broadcaster", "BroadcasterSample.java"));
+                Arguments.of("broadcaster", "BroadcasterSample.java"), Arguments.of("servlet", "ServletSample.java"),
+                Arguments.of("netty", "NettySample.java"));
     }
 
     @ParameterizedTest(name = "{0}")
