@@ -371,13 +371,14 @@ public final class EventSource implements AutoCloseable {
                 }
                 openedAt = ticker.read();
                 lastActivity = openedAt;
-                state.compareAndSet(State.CONNECTING, State.OPEN);
-                callbacks.run(() -> listener.onOpen(info));
                 StreamSubscriber s = new StreamSubscriber(this);
                 subscriber = s;
                 if (!readTimeout.isZero()) {
+                    // armed before onOpen runs, so the stall bound holds from the open on
                     watchdog = scheduler.schedule(this::checkStall, readTimeout);
                 }
+                state.compareAndSet(State.CONNECTING, State.OPEN);
+                callbacks.run(() -> listener.onOpen(info));
                 return s;
             }
             if (status == 204) {
