@@ -15,7 +15,6 @@ import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Future;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -83,7 +82,8 @@ public final class Broadcaster implements AutoCloseable {
     private final Set<Subscriber> subscribers = ConcurrentHashMap.newKeySet();
     private final Map<StreamConnection, Subscriber> byConnection = new ConcurrentHashMap<>();
     private final LongAdder published = new LongAdder();
-    private final AtomicLong queuedBytes = new AtomicLong();
+    /** A LongAdder: the publisher and every drain update it for each delivery, from many threads. */
+    private final LongAdder queuedBytes = new LongAdder();
     private final Map<CloseReason, LongAdder> evictions = new EnumMap<>(CloseReason.class);
     private volatile boolean closed;
     private volatile Future<?> sweep;
@@ -338,7 +338,7 @@ public final class Broadcaster implements AutoCloseable {
         Map<CloseReason, Long> ev = new EnumMap<>(CloseReason.class);
         evictions.forEach((k, v) -> ev.put(k, v.sum()));
         return new BroadcasterStats(subscribers.size(), published.sum(), delivered.sum(), ev, dropped.sum(),
-                queuedBytes.get(), store.size(), store.bytes());
+                queuedBytes.sum(), store.size(), store.bytes());
     }
 
     /**
@@ -418,7 +418,7 @@ public final class Broadcaster implements AutoCloseable {
     }
 
     void queued(long delta) {
-        queuedBytes.addAndGet(delta);
+        queuedBytes.add(delta);
     }
 
     @Override

@@ -68,6 +68,34 @@ final class StreamConnection implements SseConnection {
         }
     }
 
+    /** Whether the transport writes without blocking (see {@link SseTransport#writeAsync}). */
+    boolean asyncWrites() {
+        return transport.supportsAsyncWrite();
+    }
+
+    /**
+     * The broadcaster's non-blocking path: the transport pulls the bytes from {@code source} when it
+     * is about to write, and {@code done} runs when they are written (with null) or failed. A failure closes the connection ({@link CloseReason#CLIENT_GONE}) on a
+     * virtual thread, since {@code done} may run on an event loop and close listeners are user code.
+     */
+    void writeBytesAsync(java.util.function.Supplier<byte[]> source, java.util.function.Consumer<IOException> done) {
+        CloseReason r = reason.get();
+        if (r != null) {
+            done.accept(new IOException("SSE connection is closed (" + r + ")"));
+            return;
+        }
+        transport.writeAsync(source, error -> {
+            if (error != null && reason.get() == null) {
+                Thread.ofVirtual().name("ssekit-closed").start(() -> {
+                    if (closeWith(CloseReason.CLIENT_GONE)) {
+                        LOG.log(Level.DEBUG, "SSE client gone: {0}", error.toString());
+                    }
+                });
+            }
+            done.accept(error);
+        });
+    }
+
     @Override
     public void close() {
         if (reason.get() != null) {
@@ -110,7 +138,11 @@ final class StreamConnection implements SseConnection {
         for (Listener l : listeners) {
             l.fire(r);
         }
-        transport.close();
+        if (r == CloseReason.CLOSED || r == CloseReason.SHUTDOWN) {
+            transport.close(); // a graceful end of the response
+        } else {
+            transport.abort(); // gone or evicted: a graceful end could wait behind a stuck write
+        }
         return true;
     }
 

@@ -170,39 +170,77 @@ final class Subscriber implements Subscription {
     }
 
     private void afterEnqueue(boolean start) {
-        if (start) {
+        if (!start) {
+            return;
+        }
+        if (connection.asyncWrites()) {
+            drainAsync(); // no thread: the write's completion takes the next batch
+        } else {
             Thread.ofVirtual().name("ssekit-subscriber").start(this::drain);
         }
     }
 
-    private void drain() {
-        while (true) {
-            byte[] batch;
-            int frames;
-            boolean close;
-            lock.lock();
-            try {
-                if (queue.isEmpty() || removed) {
-                    draining = false;
-                    close = closeAfterDrain && !removed;
-                    batch = null;
-                    frames = 0;
-                } else {
-                    frames = queue.size();
-                    batch = queue.size() == 1 ? queue.pollFirst() : concat();
-                    queue.clear();
-                    owner.queued(-queuedBytes);
-                    queuedBytes = 0;
-                    close = false;
+    /** Everything queued as one array, or null (and draining cleared) when there is nothing. */
+    private byte[] takeBatch(int[] frames) {
+        lock.lock();
+        try {
+            if (queue.isEmpty() || removed) {
+                draining = false;
+                if (closeAfterDrain && !removed) {
+                    closeAfterDrain = false;
+                    Thread.ofVirtual().name("ssekit-shutdown").start(() -> {
+                        owner.remove(this);
+                        connection.closeWith(CloseReason.SHUTDOWN);
+                    });
                 }
-            } finally {
-                lock.unlock();
+                return null;
             }
-            if (batch == null) {
-                if (close) {
-                    owner.remove(this);
-                    connection.closeWith(CloseReason.SHUTDOWN);
+            frames[0] = queue.size();
+            byte[] batch = queue.size() == 1 ? queue.pollFirst() : concat();
+            queue.clear();
+            owner.queued(-queuedBytes);
+            queuedBytes = 0;
+            return batch;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * The non-blocking drain: one write in flight. The transport pulls the batch when its I/O
+     * thread is about to write (so all that was queued by then goes in one write); the write's
+     * completion, maybe on an event loop, asks for the next.
+     */
+    private void drainAsync() {
+        int[] frames = new int[1];
+        connection.writeBytesAsync(() -> {
+            byte[] batch = takeBatch(frames);
+            if (batch != null) {
+                writeStartedAt = owner.ticker.read();
+            }
+            return batch;
+        }, error -> {
+            lastWriteAt = owner.ticker.read();
+            writeStartedAt = 0;
+            if (error == null) {
+                owner.delivered.add(frames[0]);
+                drainAsync();
+            } else {
+                lock.lock();
+                try {
+                    draining = false; // the connection is closing; its close listener removes us
+                } finally {
+                    lock.unlock();
                 }
+            }
+        });
+    }
+
+    private void drain() {
+        int[] frames = new int[1];
+        while (true) {
+            byte[] batch = takeBatch(frames);
+            if (batch == null) {
                 return;
             }
             writeStartedAt = owner.ticker.read();
@@ -223,7 +261,7 @@ final class Subscriber implements Subscription {
                 lastWriteAt = owner.ticker.read();
                 writeStartedAt = 0;
                 if (written) {
-                    owner.delivered.add(frames); // counted once the write is fully accounted for
+                    owner.delivered.add(frames[0]); // counted once the write is fully accounted for
                 }
             }
         }

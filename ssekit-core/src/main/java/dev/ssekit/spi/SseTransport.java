@@ -22,10 +22,46 @@ public interface SseTransport {
     void write(byte[] bytes) throws IOException;
 
     /**
+     * Whether this transport offers {@link #writeAsync}. A {@link dev.ssekit.Broadcaster} then
+     * feeds the connection without a thread of its own: one write in flight per subscriber, the
+     * next taken when it completes.
+     *
+     * @return {@code true} if {@link #writeAsync} is implemented
+     */
+    default boolean supportsAsyncWrite() {
+        return false;
+    }
+
+    /**
+     * Writes without blocking, pulling the bytes at the last moment: the transport calls {@code
+     * source} when it is about to write (on its I/O thread), so that everything queued until then
+     * goes out in one write. Core has at most one such write in flight per connection.
+     *
+     * @param source returns the bytes to write, or {@code null} when there is nothing (then {@code
+     *     done} is not called); must not block
+     * @param done called once after a non-null write, on any thread, with {@code null} when
+     *     written or the failure; it must not block and runs no user code
+     * @throws UnsupportedOperationException unless {@link #supportsAsyncWrite()}
+     */
+    default void writeAsync(java.util.function.Supplier<byte[]> source, java.util.function.Consumer<IOException> done) {
+        throw new UnsupportedOperationException("this transport has no asynchronous write");
+    }
+
+    /**
      * Ends the response and releases the connection. Must not throw; failures are the adapter's to
      * log at debug level.
      */
     void close();
+
+    /**
+     * Drops the connection at once, without ending the response gracefully: for a client that is
+     * gone or evicted, where a graceful end would queue behind a stuck write. Called instead of
+     * {@link #close()} (still exactly once in all). Must not throw. The default calls {@link
+     * #close()}, for servers whose API cannot abort a write.
+     */
+    default void abort() {
+        close();
+    }
 
     /**
      * Registers what to run when the adapter learns that the client went away without a failed

@@ -98,8 +98,15 @@ public final class H2cCheck {
         return data;
     }
 
-    /** Established TCP connections whose local or remote port is {@code port}, server side. */
-    private static long establishedConnections(int port) throws IOException, InterruptedException {
+    /**
+     * Established TCP connections whose local port is {@code port} (the server's side), by {@code ss}.
+     *
+     * @param port the server's port
+     * @return how many
+     * @throws IOException if {@code ss} cannot run
+     * @throws InterruptedException if interrupted while waiting for it
+     */
+    public static long establishedConnections(int port) throws IOException, InterruptedException {
         Process p = new ProcessBuilder("ss", "-Htn", "state", "established", "( sport = :" + port + " )").start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         p.waitFor(10, TimeUnit.SECONDS);

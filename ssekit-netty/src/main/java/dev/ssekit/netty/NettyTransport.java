@@ -4,22 +4,25 @@ import static java.nio.charset.StandardCharsets.ISO_8859_1;
 import static java.nio.charset.StandardCharsets.UTF_8;
 
 import dev.ssekit.spi.SseTransport;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
-import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.LastHttpContent;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
  * {@link SseTransport} over a Netty channel (an HTTP/1.1 connection or an HTTP/2 stream). Writes
  * wrap the caller's bytes without copying (a broadcast frame's one array is shared by every
- * subscriber) and wait, on the caller's virtual thread, until the socket took them; a write from
- * an event loop is refused. The channel's close (a FIN from the client, a reset stream) is reported
+ * subscriber) and go through the channel's event loop {@link Outbox}: one task and one flush round
+ * per loop for all pending writes. The broadcaster uses the asynchronous write (no thread per
+ * subscriber); {@code send} waits, on the caller's virtual thread, until the socket took the bytes,
+ * and is refused on an event loop. The channel's close (a FIN from the client, a reset stream) is reported
  * to core on a virtual thread.
  */
 final class NettyTransport implements SseTransport {
@@ -41,19 +44,34 @@ final class NettyTransport implements SseTransport {
             throw new IllegalStateException("SseConnection writes block until the bytes are on the socket; "
                     + "call them off the Netty event loop (ssekit runs SseHandlers on virtual threads)");
         }
-        if (!channel.isActive()) {
-            throw new IOException("SSE channel is closed");
-        }
-        ChannelFuture f = channel.writeAndFlush(new DefaultHttpContent(Unpooled.wrappedBuffer(bytes)));
+        CompletableFuture<IOException> result = new CompletableFuture<>();
+        writeAsync(() -> bytes, result::complete);
+        IOException failure;
         try {
-            f.await();
+            failure = result.get();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new InterruptedIOException("interrupted while writing an SSE event");
+        } catch (ExecutionException e) {
+            throw new IOException(e.getCause());
         }
-        if (!f.isSuccess()) {
-            throw new IOException("SSE write failed: " + f.cause(), f.cause());
+        if (failure != null) {
+            throw failure;
         }
+    }
+
+    @Override
+    public boolean supportsAsyncWrite() {
+        return true;
+    }
+
+    @Override
+    public void writeAsync(Supplier<byte[]> source, Consumer<IOException> done) {
+        if (!channel.isActive()) {
+            done.accept(new IOException("SSE channel is closed"));
+            return;
+        }
+        Outbox.of(channel.eventLoop()).write(channel, source, done);
     }
 
     @Override
@@ -63,6 +81,11 @@ final class NettyTransport implements SseTransport {
         } else {
             channel.close();
         }
+    }
+
+    @Override
+    public void abort() {
+        channel.close(); // fails the pending writes at once; the peer gets a reset or an end
     }
 
     @Override

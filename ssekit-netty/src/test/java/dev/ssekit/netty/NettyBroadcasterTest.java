@@ -1,0 +1,186 @@
+package dev.ssekit.netty;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ssekit.Broadcaster;
+import dev.ssekit.CloseReason;
+import dev.ssekit.SseConnection;
+import dev.ssekit.SseEvent;
+import dev.ssekit.SseMessage;
+import dev.ssekit.SseParser;
+import dev.ssekit.Subscription;
+import dev.ssekit.testkit.H2cCheck;
+import dev.ssekit.testkit.ManualScheduler;
+import dev.ssekit.testkit.RawHttp;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * The broadcaster's non-blocking path (no thread per subscriber, writes batched per event loop),
+ * which only Netty uses, over real sockets.
+ */
+@Timeout(120)
+class NettyBroadcasterTest {
+
+    private final List<AutoCloseable> closeables = new ArrayList<>();
+    private final BlockingQueue<SseConnection> connections = new LinkedBlockingQueue<>();
+    private final BlockingQueue<Subscription> subscriptions = new LinkedBlockingQueue<>();
+
+    @AfterEach
+    void tearDown() throws Exception {
+        for (int i = closeables.size() - 1; i >= 0; i--) {
+            closeables.get(i).close();
+        }
+    }
+
+    private NettySseServer serve(Broadcaster hub) {
+        NettySseServer server = NettySseServer.builder().route("/sse", (request, conn) -> {
+            subscriptions.add(hub.subscribe(conn, "x"));
+            connections.add(conn);
+        }).start();
+        closeables.add(server);
+        return server;
+    }
+
+    private RawHttp client(NettySseServer server) throws IOException {
+        RawHttp c = RawHttp.get(server.address(), "/sse", "HTTP/1.1");
+        closeables.add(c);
+        return c;
+    }
+
+    private static List<String> read(RawHttp c, int n) throws IOException {
+        List<SseEvent> events = new ArrayList<>();
+        SseParser p = SseParser.create(events::add);
+        byte[] one = new byte[1];
+        while (events.size() < n) {
+            int b = c.readBody();
+            assertThat(b).as("stream open").isNotNegative();
+            one[0] = (byte) b;
+            p.feed(one, 0, 1);
+        }
+        return events.stream().map(SseEvent::data).toList();
+    }
+
+    @Test
+    void everySubscriberGetsEveryEventInOrder() throws Exception {
+        Broadcaster hub = Broadcaster.create();
+        closeables.add(hub);
+        NettySseServer server = serve(hub);
+        List<RawHttp> clients = new ArrayList<>();
+        for (int i = 0; i < 300; i++) {
+            clients.add(client(server));
+            connections.poll(10, TimeUnit.SECONDS);
+        }
+        List<String> expected = new ArrayList<>();
+        for (int i = 0; i < 200; i++) {
+            expected.add("e" + i);
+            hub.publish(SseMessage.of("e" + i), "x");
+        }
+        for (RawHttp c : clients) {
+            assertThat(read(c, 200)).isEqualTo(expected);
+        }
+        assertThat(hub.stats().delivered()).isEqualTo(300 * 200);
+    }
+
+    @Test
+    void aClientsFinClosesItsConnectionWithoutAnyWrite() throws Exception {
+        Broadcaster hub = Broadcaster.create();
+        closeables.add(hub);
+        NettySseServer server = serve(hub);
+        RawHttp c = client(server);
+        SseConnection conn = connections.poll(10, TimeUnit.SECONDS);
+        BlockingQueue<CloseReason> reasons = new LinkedBlockingQueue<>();
+        conn.onClose(reasons::add);
+        c.close();
+        assertThat(reasons.poll(10, TimeUnit.SECONDS)).isEqualTo(CloseReason.CLIENT_GONE);
+        assertThat(hub.stats().connections()).isZero();
+    }
+
+    @Test
+    void aSlowConsumerIsEvictedWhileOthersKeepReceiving() throws Exception {
+        Broadcaster hub = Broadcaster.builder().maxQueuedBytes(256 * 1024).build();
+        closeables.add(hub);
+        NettySseServer server = serve(hub);
+        RawHttp stuck = client(server);
+        stuck.socket.setReceiveBufferSize(4096);
+        SseConnection stuckConn = connections.poll(10, TimeUnit.SECONDS);
+        subscriptions.take();
+        BlockingQueue<CloseReason> reasons = new LinkedBlockingQueue<>();
+        stuckConn.onClose(reasons::add);
+        RawHttp healthy = client(server);
+        connections.poll(10, TimeUnit.SECONDS);
+        Subscription healthySub = subscriptions.take();
+        String chunk = "x".repeat(16 * 1024);
+        List<String> sent = new ArrayList<>();
+        BlockingQueue<List<String>> got = new LinkedBlockingQueue<>();
+        int n = 0;
+        while (reasons.isEmpty() && n < 20_000) {
+            hub.publish(SseMessage.of(chunk + n), "x");
+            sent.add(chunk + n);
+            n++;
+            if (n % 16 == 0) {
+                int upTo = n;
+                got.add(read(healthy, 16)); // keep the healthy one reading
+                assertThat(upTo).isPositive();
+            }
+            while (healthySub.queuedBytes() > 128 * 1024) {
+                Thread.sleep(1);
+            }
+        }
+        assertThat(reasons.poll(10, TimeUnit.SECONDS)).isEqualTo(CloseReason.SLOW_CONSUMER);
+        hub.publish(SseMessage.of("after"), "x");
+        sent.add("after");
+        List<String> all = new ArrayList<>();
+        got.forEach(all::addAll);
+        all.addAll(read(healthy, sent.size() - all.size()));
+        assertThat(all).isEqualTo(sent);
+        assertThat(hub.stats().evictions()).containsEntry(CloseReason.SLOW_CONSUMER, 1L);
+    }
+
+    @Test
+    void aWriteThatOutlivesTheDeadlineIsAbortedAndEvicted() throws Exception {
+        ManualScheduler time = new ManualScheduler();
+        Broadcaster hub = Broadcaster.builder().scheduler(time).ticker(time).writeTimeout(Duration.ofSeconds(20))
+                .heartbeat(Duration.ofSeconds(60)).maxQueuedBytes(1L << 40).build();
+        closeables.add(hub);
+        NettySseServer server = serve(hub);
+        RawHttp stuck = client(server);
+        stuck.socket.setReceiveBufferSize(4096);
+        SseConnection conn = connections.poll(10, TimeUnit.SECONDS);
+        Subscription sub = subscriptions.take();
+        BlockingQueue<CloseReason> reasons = new LinkedBlockingQueue<>();
+        conn.onClose(reasons::add);
+        String chunk = "z".repeat(1024 * 1024);
+        boolean blocked = false;
+        for (int i = 0; i < 500 && !blocked; i++) {
+            hub.publish(SseMessage.of(chunk), "x");
+            long queued = sub.queuedBytes();
+            if (queued > 0) {
+                Thread.sleep(100);
+                blocked = sub.queuedBytes() == queued;
+            }
+        }
+        assertThat(blocked).as("a write is stuck").isTrue();
+        time.advance(Duration.ofSeconds(10));
+        time.advance(Duration.ofSeconds(20));
+        assertThat(reasons.poll(10, TimeUnit.SECONDS)).isEqualTo(CloseReason.WRITE_TIMEOUT);
+        // Netty aborts the stuck write: the server's side of the connection is closed at once
+        // (a graceful end would queue behind the stuck bytes and keep it established)
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        long established = H2cCheck.establishedConnections(server.address().getPort());
+        while (established > 0 && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+            established = H2cCheck.establishedConnections(server.address().getPort());
+        }
+        assertThat(established).as("server-side connections still established").isZero();
+        assertThat(hub.stats().connections()).isZero();
+    }
+}
