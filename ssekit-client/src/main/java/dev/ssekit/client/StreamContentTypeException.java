@@ -7,8 +7,11 @@ public final class StreamContentTypeException extends StreamException {
 
     private static final long serialVersionUID = 1L;
 
+    /** The response status. */
     private final int status;
+    /** The response headers (not serialized). */
     private final transient HttpHeaders headers;
+    /** The content type the server sent. */
     private final String contentType;
 
     StreamContentTypeException(int status, HttpHeaders headers, String contentType) {

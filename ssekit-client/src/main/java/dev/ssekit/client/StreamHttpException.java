@@ -13,9 +13,13 @@ public final class StreamHttpException extends StreamException {
 
     private static final long serialVersionUID = 1L;
 
+    /** The response status. */
     private final int status;
+    /** The response headers (not serialized). */
     private final transient HttpHeaders headers;
+    /** Whether the source retries after it. */
     private final boolean retryable;
+    /** The server's Retry-After, or null. */
     private final Duration retryAfter;
 
     StreamHttpException(int status, HttpHeaders headers, boolean retryable, Duration retryAfter) {

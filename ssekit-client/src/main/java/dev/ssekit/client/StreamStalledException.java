@@ -10,6 +10,7 @@ public final class StreamStalledException extends StreamException {
 
     private static final long serialVersionUID = 1L;
 
+    /** The read timeout that elapsed. */
     private final Duration readTimeout;
 
     StreamStalledException(Duration readTimeout) {
