@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.ssekit.testkit.ManualScheduler;
 import dev.ssekit.testkit.RawHttp;
+import dev.ssekit.testkit.StuckWrites;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -408,18 +409,7 @@ class BroadcasterTest {
         Subscription sub = subscriptions.take();
         BlockingQueue<CloseReason> reasons = new LinkedBlockingQueue<>();
         conn.onClose(reasons::add);
-        String chunk = "z".repeat(64 * 1024);
-        // publish until a write is blocked: the queue then stops draining (socket buffers on
-        // loopback absorb megabytes first)
-        boolean blocked = false;
-        for (int i = 0; i < 2000 && !blocked; i++) {
-            b.publish(SseMessage.of(chunk), "x");
-            long queued = sub.queuedBytes();
-            if (queued > 0) {
-                Thread.sleep(200);
-                blocked = sub.queuedBytes() == queued;
-            }
-        }
+        boolean blocked = StuckWrites.publishUntilStuck(b, sub, "x");
         assertThat(blocked).as("a write is blocked").isTrue();
         time.advance(Duration.ofSeconds(10)); // sweep: the write started at "now-0", not overdue
         assertThat(conn.isOpen()).isTrue();

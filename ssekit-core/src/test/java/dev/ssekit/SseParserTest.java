@@ -33,13 +33,7 @@ class SseParserTest {
     }
 
     static Stream<Arguments> cases() {
-        List<Arguments> out = new ArrayList<>();
-        for (WhatwgCases.Case c : WhatwgCases.TABLE) {
-            out.add(Arguments.of(c.name() + " [LF]", c.wire(), c));
-            out.add(Arguments.of(c.name() + " [CR]", c.wire().replace('\n', '\r'), c));
-            out.add(Arguments.of(c.name() + " [CRLF]", c.wire().replace("\n", "\r\n"), c));
-        }
-        return out.stream();
+        return WhatwgCases.withEachLineEnd();
     }
 
     @ParameterizedTest(name = "{0}")

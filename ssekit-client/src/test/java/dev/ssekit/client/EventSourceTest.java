@@ -102,13 +102,7 @@ class EventSourceTest {
     }
 
     static Stream<Arguments> whatwgCases() {
-        List<Arguments> out = new ArrayList<>();
-        for (WhatwgCases.Case c : WhatwgCases.TABLE) {
-            out.add(Arguments.of(c.name() + " [LF]", c.wire(), c));
-            out.add(Arguments.of(c.name() + " [CR]", c.wire().replace('\n', '\r'), c));
-            out.add(Arguments.of(c.name() + " [CRLF]", c.wire().replace("\n", "\r\n"), c));
-        }
-        return out.stream();
+        return WhatwgCases.withEachLineEnd();
     }
 
     /** Every case of the parser's table, served over HTTP and read through the client. */

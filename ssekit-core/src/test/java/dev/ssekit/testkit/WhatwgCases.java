@@ -12,6 +12,22 @@ public final class WhatwgCases {
     private WhatwgCases() {
     }
 
+    /**
+     * Every case three times, with LF, CR and CRLF line ends, as JUnit arguments
+     * {@code (name, wire, case)}.
+     *
+     * @return the arguments
+     */
+    public static java.util.stream.Stream<org.junit.jupiter.params.provider.Arguments> withEachLineEnd() {
+        java.util.List<org.junit.jupiter.params.provider.Arguments> out = new java.util.ArrayList<>();
+        for (Case c : TABLE) {
+            out.add(org.junit.jupiter.params.provider.Arguments.of(c.name() + " [LF]", c.wire(), c));
+            out.add(org.junit.jupiter.params.provider.Arguments.of(c.name() + " [CR]", c.wire().replace('\n', '\r'), c));
+            out.add(org.junit.jupiter.params.provider.Arguments.of(c.name() + " [CRLF]", c.wire().replace("\n", "\r\n"), c));
+        }
+        return out.stream();
+    }
+
     public record Case(String name, String wire, List<String> expected, String lastEventId) {
     }
 

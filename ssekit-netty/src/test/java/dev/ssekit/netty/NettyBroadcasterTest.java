@@ -12,6 +12,7 @@ import dev.ssekit.Subscription;
 import dev.ssekit.testkit.H2cCheck;
 import dev.ssekit.testkit.ManualScheduler;
 import dev.ssekit.testkit.RawHttp;
+import dev.ssekit.testkit.StuckWrites;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -158,16 +159,7 @@ class NettyBroadcasterTest {
         Subscription sub = subscriptions.take();
         BlockingQueue<CloseReason> reasons = new LinkedBlockingQueue<>();
         conn.onClose(reasons::add);
-        String chunk = "z".repeat(1024 * 1024);
-        boolean blocked = false;
-        for (int i = 0; i < 500 && !blocked; i++) {
-            hub.publish(SseMessage.of(chunk), "x");
-            long queued = sub.queuedBytes();
-            if (queued > 0) {
-                Thread.sleep(100);
-                blocked = sub.queuedBytes() == queued;
-            }
-        }
+        boolean blocked = StuckWrites.publishUntilStuck(hub, sub, "x");
         assertThat(blocked).as("a write is stuck").isTrue();
         time.advance(Duration.ofSeconds(10));
         time.advance(Duration.ofSeconds(20));
