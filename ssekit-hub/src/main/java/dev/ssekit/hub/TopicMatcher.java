@@ -1,0 +1,151 @@
+package dev.ssekit.hub;
+
+import java.util.regex.Pattern;
+
+/**
+ * A Mercure topic selector (draft-dunglas-mercure-07, "Topic selectors"): {@code *} matches every
+ * topic; a selector that is a valid RFC 6570 URI template matches every topic the template could
+ * expand to; any other selector matches the identical topic only. Immutable and thread-safe.
+ *
+ * <p>Template matching follows the expansion rules backwards, per expression type: simple
+ * {@code {var}} values are unreserved characters or percent-encodings (so {@code /books/{id}}
+ * matches {@code /books/1} but not {@code /books/1/2}); {@code {+var}} and {@code {#var}} also
+ * allow reserved characters; {@code {/var}}, {@code {.var}}, {@code {;var}}, {@code {?var}} and
+ * {@code {&var}} add their prefix and separators. Undefined variables expand to nothing, so an
+ * expression may match the empty string.
+ */
+final class TopicMatcher {
+
+    private static final String UNRESERVED = "(?:[A-Za-z0-9\\-._~]|%[0-9A-Fa-f]{2})";
+    private static final String RESERVED = "(?:[A-Za-z0-9\\-._~:/?#\\[\\]@!$&'()*+,;=]|%[0-9A-Fa-f]{2})";
+    private static final Pattern VARSPEC = Pattern.compile("(?:[A-Za-z0-9_]|%[0-9A-Fa-f]{2})(?:\\.?(?:[A-Za-z0-9_]|%[0-9A-Fa-f]{2}))*(?::[1-9][0-9]{0,3}|\\*)?");
+
+    private final String selector;
+    private final Pattern template;
+
+    private TopicMatcher(String selector, Pattern template) {
+        this.selector = selector;
+        this.template = template;
+    }
+
+    static TopicMatcher of(String selector) {
+        return new TopicMatcher(selector, selector.equals("*") ? null : compile(selector));
+    }
+
+    boolean matches(String topic) {
+        if (selector.equals("*") || selector.equals(topic)) {
+            return true;
+        }
+        return template != null && template.matcher(topic).matches();
+    }
+
+    boolean isTemplate() {
+        return template != null;
+    }
+
+    @Override
+    public String toString() {
+        return selector;
+    }
+
+    /** The regular expression of a URI template, or null when the selector is not a valid template. */
+    static Pattern compile(String s) {
+        if (s.indexOf('{') < 0) {
+            return null;
+        }
+        StringBuilder re = new StringBuilder();
+        int i = 0;
+        while (i < s.length()) {
+            int open = s.indexOf('{', i);
+            int close = s.indexOf('}', i);
+            if (open < 0) {
+                if (close >= 0) {
+                    return null; // a lone '}'
+                }
+                re.append(Pattern.quote(s.substring(i)));
+                break;
+            }
+            if (close >= 0 && close < open) {
+                return null;
+            }
+            if (open > i) {
+                re.append(Pattern.quote(s.substring(i, open)));
+            }
+            int end = s.indexOf('}', open);
+            if (end < 0) {
+                return null; // unclosed expression
+            }
+            String expr = expression(s.substring(open + 1, end));
+            if (expr == null) {
+                return null;
+            }
+            re.append(expr);
+            i = end + 1;
+        }
+        return Pattern.compile(re.toString());
+    }
+
+    /** The regex of one expression's possible expansions, or null if it is not valid RFC 6570. */
+    private static String expression(String body) {
+        if (body.isEmpty()) {
+            return null;
+        }
+        char op = body.charAt(0);
+        String first;
+        String sep;
+        String allow = UNRESERVED;
+        boolean named = false;
+        switch (op) {
+            case '+' -> {
+                first = "";
+                sep = ",";
+                allow = RESERVED;
+            }
+            case '#' -> {
+                first = "#";
+                sep = ",";
+                allow = RESERVED;
+            }
+            case '.' -> {
+                first = "\\.";
+                sep = "\\.";
+            }
+            case '/' -> {
+                first = "/";
+                sep = "/";
+            }
+            case ';' -> {
+                first = ";";
+                sep = ";";
+                named = true;
+            }
+            case '?' -> {
+                first = "\\?";
+                sep = "&";
+                named = true;
+            }
+            case '&' -> {
+                first = "&";
+                sep = "&";
+                named = true;
+            }
+            default -> {
+                if (op == '=' || op == ',' || op == '!' || op == '@' || op == '|') {
+                    return null; // reserved for future extensions: not a valid template
+                }
+                first = "";
+                sep = ",";
+            }
+        }
+        String vars = "+#./;?&".indexOf(op) >= 0 ? body.substring(1) : body;
+        for (String v : vars.split(",", -1)) {
+            if (!VARSPEC.matcher(v).matches()) {
+                return null;
+            }
+        }
+        // an item is one value (lists are comma-joined inside it); named ones are name[=value]
+        String value = allow + "*(?:," + allow + "*)*";
+        String item = named ? "(?:[A-Za-z0-9_.%]+(?:=" + value + ")?)" : "(?:" + value + ")";
+        return "(?:" + first + item + "(?:" + sep + item + ")*)?";
+    }
+}
