@@ -20,6 +20,20 @@ final class TopicMatcher {
     private static final String RESERVED = "(?:[A-Za-z0-9\\-._~:/?#\\[\\]@!$&'()*+,;=]|%[0-9A-Fa-f]{2})";
     private static final Pattern VARSPEC = Pattern.compile("(?:[A-Za-z0-9_]|%[0-9A-Fa-f]{2})(?:\\.?(?:[A-Za-z0-9_]|%[0-9A-Fa-f]{2}))*(?::[1-9][0-9]{0,3}|\\*)?");
 
+    /** An RFC 6570 expression type: its prefix, separator, allowed value characters, name=value form. */
+    private record Operator(String first, String sep, String allow, boolean named) {
+    }
+
+    private static final Operator SIMPLE = new Operator("", ",", UNRESERVED, false);
+    private static final java.util.Map<Character, Operator> OPERATORS = java.util.Map.of(
+            '+', new Operator("", ",", RESERVED, false),
+            '#', new Operator("#", ",", RESERVED, false),
+            '.', new Operator("\\.", "\\.", UNRESERVED, false),
+            '/', new Operator("/", "/", UNRESERVED, false),
+            ';', new Operator(";", ";", UNRESERVED, true),
+            '?', new Operator("\\?", "&", UNRESERVED, true),
+            '&', new Operator("&", "&", UNRESERVED, true));
+
     private final String selector;
     private final Pattern template;
 
@@ -91,61 +105,19 @@ final class TopicMatcher {
             return null;
         }
         char op = body.charAt(0);
-        String first;
-        String sep;
-        String allow = UNRESERVED;
-        boolean named = false;
-        switch (op) {
-            case '+' -> {
-                first = "";
-                sep = ",";
-                allow = RESERVED;
-            }
-            case '#' -> {
-                first = "#";
-                sep = ",";
-                allow = RESERVED;
-            }
-            case '.' -> {
-                first = "\\.";
-                sep = "\\.";
-            }
-            case '/' -> {
-                first = "/";
-                sep = "/";
-            }
-            case ';' -> {
-                first = ";";
-                sep = ";";
-                named = true;
-            }
-            case '?' -> {
-                first = "\\?";
-                sep = "&";
-                named = true;
-            }
-            case '&' -> {
-                first = "&";
-                sep = "&";
-                named = true;
-            }
-            default -> {
-                if (op == '=' || op == ',' || op == '!' || op == '@' || op == '|') {
-                    return null; // reserved for future extensions: not a valid template
-                }
-                first = "";
-                sep = ",";
-            }
+        if ("=,!@|".indexOf(op) >= 0) {
+            return null; // operators reserved for future extensions: not a valid template
         }
-        String vars = "+#./;?&".indexOf(op) >= 0 ? body.substring(1) : body;
+        Operator o = OPERATORS.getOrDefault(op, SIMPLE);
+        String vars = OPERATORS.containsKey(op) ? body.substring(1) : body;
         for (String v : vars.split(",", -1)) {
             if (!VARSPEC.matcher(v).matches()) {
                 return null;
             }
         }
         // an item is one value (lists are comma-joined inside it); named ones are name[=value]
-        String value = allow + "*(?:," + allow + "*)*";
-        String item = named ? "(?:[A-Za-z0-9_.%]+(?:=" + value + ")?)" : "(?:" + value + ")";
-        return "(?:" + first + item + "(?:" + sep + item + ")*)?";
+        String value = o.allow + "*(?:," + o.allow + "*)*";
+        String item = o.named ? "(?:[A-Za-z0-9_.%]+(?:=" + value + ")?)" : "(?:" + value + ")";
+        return "(?:" + o.first + item + "(?:" + o.sep + item + ")*)?";
     }
 }
