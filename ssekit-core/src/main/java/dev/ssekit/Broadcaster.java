@@ -173,19 +173,49 @@ public final class Broadcaster implements AutoCloseable {
      *     closed
      */
     public Subscription subscribe(SseConnection connection, Collection<TopicSelector> selectors) {
-        Objects.requireNonNull(connection, "connection");
-        Objects.requireNonNull(selectors, "selectors");
-        if (selectors.isEmpty()) {
+        return subscription(connection).topics(selectors).start();
+    }
+
+    /**
+     * A subscription with more options than {@link #subscribe}: authorization for restricted
+     * events and an explicit resume point.
+     *
+     * @param connection an open connection from any ssekit adapter
+     * @return a request to complete with {@link SubscribeRequest#start()}
+     * @throws NullPointerException if {@code connection} is null
+     */
+    public SubscribeRequest subscription(SseConnection connection) {
+        return new SubscribeRequest(Objects.requireNonNull(connection, "connection"));
+    }
+
+    /**
+     * Where a replay for {@code lastEventId} starts: the id itself when history holds it (events
+     * after it follow), otherwise {@code "earliest"} (the id is unknown or expired, or is {@code
+     * "earliest"} itself). This is the value of Mercure's {@code Last-Event-ID} response header;
+     * subscribing with {@link SubscribeRequest#resumeFrom} and this value replays accordingly.
+     *
+     * @param lastEventId a client's last event id
+     * @return the id replay starts after, or {@code "earliest"}
+     */
+    public String resumePoint(String lastEventId) {
+        return store.sequenceOf(Objects.requireNonNull(lastEventId, "lastEventId")).isPresent() ? lastEventId : EARLIEST;
+    }
+
+    /** The resume point that replays all retained history: {@code "earliest"}, as in Mercure. */
+    public static final String EARLIEST = "earliest";
+
+    private Subscription start(SubscribeRequest r) {
+        if (r.selectors.isEmpty()) {
             throw new IllegalArgumentException("subscribe needs at least one topic selector");
         }
-        if (!(connection instanceof StreamConnection conn)) {
+        if (!(r.connection instanceof StreamConnection conn)) {
             throw new IllegalArgumentException("connection must come from Sse.start or Sse.open, got "
-                    + connection.getClass().getName());
+                    + r.connection.getClass().getName());
         }
         if (closed) {
             throw new IllegalStateException("the broadcaster is closed");
         }
-        Subscriber s = new Subscriber(this, conn, List.copyOf(new LinkedHashSet<>(selectors)), ticker.read());
+        Subscriber s = new Subscriber(this, conn, List.copyOf(new LinkedHashSet<>(r.selectors)), r.authorized, ticker.read());
         if (byConnection.putIfAbsent(conn, s) != null) {
             throw new IllegalStateException("this connection is subscribed already");
         }
@@ -199,11 +229,13 @@ public final class Broadcaster implements AutoCloseable {
             }
         }
         conn.onClose(reason -> remove(s));
-        // 2. replay what history has after Last-Event-ID; 3. merge with the buffered live events
+        // 2. replay what history has after the resume point; 3. merge with the buffered live events
         byte[] notice = null;
         List<StoredEvent> replay = List.of();
-        String lastId = connection.lastEventId().orElse("");
-        if (!lastId.isEmpty()) {
+        String lastId = r.resumeFrom != null ? r.resumeFrom : r.connection.lastEventId().orElse("");
+        if (lastId.equals(EARLIEST)) {
+            replay = store.after(0);
+        } else if (!lastId.isEmpty()) {
             OptionalLong seq = store.sequenceOf(lastId);
             if (seq.isPresent()) {
                 replay = store.after(seq.getAsLong());
@@ -281,6 +313,22 @@ public final class Broadcaster implements AutoCloseable {
      * @throws IllegalStateException if the broadcaster is closed
      */
     public String publish(SseMessage message, Collection<String> topics) {
+        return publish(message, topics, false);
+    }
+
+    /**
+     * Publishes an event; a {@code restricted} one (a Mercure "private" update) reaches only
+     * subscribers whose {@link SubscribeRequest#authorizedFor} selectors match one of its topics,
+     * in addition to the usual topic match. Replays apply the same rule.
+     *
+     * @param message the event
+     * @param topics one or more topics
+     * @param restricted whether it is restricted
+     * @return the event's wire id
+     * @throws IllegalArgumentException if no topic is given or a topic is empty
+     * @throws IllegalStateException if the broadcaster is closed
+     */
+    public String publish(SseMessage message, Collection<String> topics, boolean restricted) {
         Objects.requireNonNull(message, "message");
         Set<String> topicSet = Set.copyOf(topics);
         if (topicSet.isEmpty()) {
@@ -299,19 +347,21 @@ public final class Broadcaster implements AutoCloseable {
             long seq = store.lastSequence() + 1;
             String id = message.id().orElse(store.epoch() + "-" + seq);
             SseMessage withId = message.id().isPresent() ? message : withId(message, id);
-            StoredEvent event = new StoredEvent(seq, id, topicSet, withId.encode(), ticker.read());
+            StoredEvent event = new StoredEvent(seq, id, topicSet, withId.encode(), ticker.read(), restricted);
             store.append(event);
             published.increment();
             for (String t : topicSet) {
                 Set<Subscriber> exact = byTopic.get(t);
                 if (exact != null) {
                     for (Subscriber s : exact) {
-                        s.offer(event);
+                        if (s.authorizedFor(event)) {
+                            s.offer(event);
+                        }
                     }
                 }
             }
             for (Subscriber s : patterned) {
-                if (s.matchesAny(topicSet)) {
+                if (s.accepts(event)) {
                     s.offer(event);
                 }
             }
@@ -424,6 +474,82 @@ public final class Broadcaster implements AutoCloseable {
     @Override
     public String toString() {
         return "Broadcaster[subscribers=" + subscribers.size() + ", store=" + store + "]";
+    }
+
+    /**
+     * A subscription being set up; see {@link Broadcaster#subscription}. Not thread-safe; start it
+     * once.
+     */
+    public final class SubscribeRequest {
+        private final SseConnection connection;
+        private final List<TopicSelector> selectors = new ArrayList<>();
+        private List<TopicSelector> authorized = List.of();
+        private String resumeFrom;
+
+        private SubscribeRequest(SseConnection connection) {
+            this.connection = connection;
+        }
+
+        /**
+         * Adds topic selectors: the subscription receives events with a matching topic.
+         *
+         * @param selectors one or more
+         * @return this request
+         */
+        public SubscribeRequest topics(Collection<TopicSelector> selectors) {
+            for (TopicSelector t : selectors) {
+                this.selectors.add(Objects.requireNonNull(t, "selector"));
+            }
+            return this;
+        }
+
+        /**
+         * Adds topic selectors: the subscription receives events with a matching topic.
+         *
+         * @param selectors one or more
+         * @return this request
+         */
+        public SubscribeRequest topics(TopicSelector... selectors) {
+            return topics(List.of(selectors));
+        }
+
+        /**
+         * The topics this subscriber may receive restricted events for (Mercure's {@code
+         * mercure.subscribe} claim). Default: none.
+         *
+         * @param selectors the authorizations
+         * @return this request
+         */
+        public SubscribeRequest authorizedFor(Collection<TopicSelector> selectors) {
+            this.authorized = List.copyOf(selectors);
+            return this;
+        }
+
+        /**
+         * Where to resume, instead of the connection's {@code Last-Event-ID}: an event id, or
+         * {@link Broadcaster#EARLIEST} for all retained history (Mercure's {@code lastEventID}
+         * query parameter).
+         *
+         * @param lastEventId the id
+         * @return this request
+         */
+        public SubscribeRequest resumeFrom(String lastEventId) {
+            this.resumeFrom = Objects.requireNonNull(lastEventId, "lastEventId");
+            return this;
+        }
+
+        /**
+         * Subscribes: registers, replays, then delivers live events.
+         *
+         * @return the subscription; it ends by itself when the connection closes
+         * @throws IllegalArgumentException if no topic selector was given, or the connection does
+         *     not come from an ssekit adapter
+         * @throws IllegalStateException if the connection is subscribed already, or the
+         *     broadcaster is closed
+         */
+        public Subscription start() {
+            return Broadcaster.this.start(this);
+        }
     }
 
     /** Builds a {@link Broadcaster}; {@link #build()} validates. Not thread-safe. */

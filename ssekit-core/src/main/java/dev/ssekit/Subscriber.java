@@ -17,6 +17,8 @@ final class Subscriber implements Subscription {
     private final Broadcaster owner;
     final StreamConnection connection;
     private final List<TopicSelector> selectors;
+    /** Topics this subscriber may receive restricted events for; empty: none. */
+    private final List<TopicSelector> authorized;
     private final ReentrantLock lock = new ReentrantLock();
 
     // guarded by lock
@@ -34,14 +36,29 @@ final class Subscriber implements Subscription {
     /** Ticker reading of the last completed write (or of the subscription). */
     volatile long lastWriteAt;
 
-    Subscriber(Broadcaster owner, StreamConnection connection, List<TopicSelector> selectors, long now) {
+    Subscriber(Broadcaster owner, StreamConnection connection, List<TopicSelector> selectors,
+            List<TopicSelector> authorized, long now) {
         this.owner = owner;
         this.connection = connection;
         this.selectors = List.copyOf(selectors);
+        this.authorized = List.copyOf(authorized);
         this.lastWriteAt = now;
     }
 
-    boolean matchesAny(Iterable<String> topics) {
+    /**
+     * Whether this subscriber receives the event: one of its topics matches a selector and, for a
+     * restricted event, one of its topics (maybe another) matches an authorization.
+     */
+    boolean accepts(StoredEvent e) {
+        return anyMatch(e.topics(), selectors) && (!e.restricted() || anyMatch(e.topics(), authorized));
+    }
+
+    /** Whether, for an event whose topics the index already matched, the authorization also holds. */
+    boolean authorizedFor(StoredEvent e) {
+        return !e.restricted() || anyMatch(e.topics(), authorized);
+    }
+
+    private static boolean anyMatch(Iterable<String> topics, List<TopicSelector> selectors) {
         for (String t : topics) {
             for (TopicSelector s : selectors) {
                 if (s.matches(t)) {
@@ -88,7 +105,7 @@ final class Subscriber implements Subscription {
             }
             long upTo = 0;
             for (StoredEvent e : replay) {
-                if (e.sequence() > upTo && matchesAny(e.topics())) {
+                if (e.sequence() > upTo && accepts(e)) {
                     start |= enqueue(e.frame());
                     upTo = e.sequence();
                 }

@@ -11,16 +11,30 @@ import java.util.regex.Pattern;
  */
 public final class TopicSelector {
 
-    private static final TopicSelector ALL = new TopicSelector("**", null, null);
+    private static final TopicSelector ALL = new TopicSelector("**", null, null, null);
 
     private final String text;
     private final String exact;
     private final Pattern pattern;
+    private final java.util.function.Predicate<String> custom;
 
-    private TopicSelector(String text, String exact, Pattern pattern) {
+    private TopicSelector(String text, String exact, Pattern pattern, java.util.function.Predicate<String> custom) {
         this.text = text;
         this.exact = exact;
         this.pattern = pattern;
+        this.custom = custom;
+    }
+
+    /**
+     * A selector with its own matching rule, for example Mercure's RFC 6570 URI templates. It is
+     * checked against the topics of every published event, like a glob.
+     *
+     * @param name how the selector shows in {@code toString}
+     * @param matcher decides whether a topic matches; must be thread-safe and fast, and not throw
+     * @return the selector; equal only to itself
+     */
+    public static TopicSelector of(String name, java.util.function.Predicate<String> matcher) {
+        return new TopicSelector(Objects.requireNonNull(name, "name"), null, null, Objects.requireNonNull(matcher, "matcher"));
     }
 
     /**
@@ -35,7 +49,7 @@ public final class TopicSelector {
         if (topic.isEmpty()) {
             throw new IllegalArgumentException("topic must not be empty");
         }
-        return new TopicSelector(topic, topic, null);
+        return new TopicSelector(topic, topic, null, null);
     }
 
     /**
@@ -85,7 +99,7 @@ public final class TopicSelector {
         if (literal < glob.length()) {
             re.append(Pattern.quote(glob.substring(literal)));
         }
-        return new TopicSelector(glob, null, Pattern.compile(re.toString(), Pattern.DOTALL));
+        return new TopicSelector(glob, null, Pattern.compile(re.toString(), Pattern.DOTALL), null);
     }
 
     /**
@@ -97,6 +111,9 @@ public final class TopicSelector {
     public boolean matches(String topic) {
         if (exact != null) {
             return exact.equals(topic);
+        }
+        if (custom != null) {
+            return custom.test(topic);
         }
         return pattern == null || pattern.matcher(topic).matches();
     }
@@ -112,6 +129,9 @@ public final class TopicSelector {
 
     @Override
     public boolean equals(Object o) {
+        if (custom != null || o instanceof TopicSelector t && t.custom != null) {
+            return this == o;
+        }
         return o instanceof TopicSelector t && text.equals(t.text) && (exact == null) == (t.exact == null);
     }
 

@@ -12,8 +12,10 @@ import java.util.Set;
  * @param topics the topics it was published to
  * @param frame the encoded event; shared, must not be modified
  * @param nanoTime the broadcaster's {@link dev.ssekit.Ticker} reading at publish, for age limits
+ * @param restricted whether only subscribers authorized for one of its topics may receive it (a
+ *     Mercure "private" update)
  */
-public record StoredEvent(long sequence, String id, Set<String> topics, byte[] frame, long nanoTime) {
+public record StoredEvent(long sequence, String id, Set<String> topics, byte[] frame, long nanoTime, boolean restricted) {
 
     /**
      * Creates a stored event.

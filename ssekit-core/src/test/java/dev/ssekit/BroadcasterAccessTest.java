@@ -1,0 +1,143 @@
+package dev.ssekit;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ssekit.testkit.RawHttp;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Restricted (Mercure "private") events, custom selectors and explicit resume points, over real
+ * sockets. Each client's subscription is set up by name from a table the test fills in.
+ */
+@Timeout(60)
+class BroadcasterAccessTest {
+
+    private final List<AutoCloseable> closeables = new ArrayList<>();
+    private final BlockingQueue<SseConnection> opened = new LinkedBlockingQueue<>();
+
+    @AfterEach
+    void tearDown() throws Exception {
+        for (int i = closeables.size() - 1; i >= 0; i--) {
+            closeables.get(i).close();
+        }
+    }
+
+    /** Serves /sse?name: the named function subscribes the connection. */
+    private TestServer serve(Map<String, Function<SseConnection, Subscription>> subscribers) {
+        TestServer server = new TestServer("/sse", exchange -> {
+            SseConnection c = Sse.start(exchange);
+            subscribers.get(exchange.getRequestURI().getQuery()).apply(c);
+            opened.add(c);
+        });
+        closeables.add(server);
+        return server;
+    }
+
+    private RawHttp connect(TestServer server, String name, String... headers) throws Exception {
+        RawHttp c = RawHttp.get(server.address(), "/sse?" + name, "HTTP/1.1", headers);
+        closeables.add(c);
+        assertThat(opened.poll(10, TimeUnit.SECONDS)).isNotNull();
+        return c;
+    }
+
+    /** Data of the events a client got, read until the marker event (published last, to all). */
+    private static List<String> dataUntilEnd(RawHttp c) throws IOException {
+        List<String> data = new ArrayList<>();
+        SseParser p = SseParser.create(e -> data.add(e.data()));
+        while (data.isEmpty() || !data.getLast().equals("end")) {
+            p.feed(c.readEvent().getBytes(UTF_8));
+        }
+        return data.subList(0, data.size() - 1);
+    }
+
+    @Test
+    void restrictedEventsReachOnlyAuthorizedSubscribers() throws Exception {
+        Broadcaster hub = Broadcaster.create();
+        closeables.add(hub);
+        TestServer server = serve(Map.of(
+                "a", c -> hub.subscription(c).topics(TopicSelector.glob("books/*"), TopicSelector.exact("end"))
+                        .authorizedFor(List.of(TopicSelector.exact("books/1"))).start(),
+                "b", c -> hub.subscription(c).topics(TopicSelector.glob("books/*"), TopicSelector.exact("end")).start(),
+                "c", c -> hub.subscription(c).topics(TopicSelector.all()).authorizedFor(List.of(TopicSelector.all())).start(),
+                "d", c -> hub.subscription(c).topics(TopicSelector.exact("books/9"), TopicSelector.exact("end"))
+                        .authorizedFor(List.of(TopicSelector.exact("users/9"))).start()));
+        RawHttp a = connect(server, "a");
+        RawHttp b = connect(server, "b");
+        RawHttp c = connect(server, "c");
+        RawHttp d = connect(server, "d");
+        hub.publish(SseMessage.of("private 1"), List.of("books/1"), true);
+        hub.publish(SseMessage.of("private 2"), List.of("books/2"), true);
+        hub.publish(SseMessage.of("public 2"), List.of("books/2"), false);
+        // Mercure: one topic matches the selectors, another (alternate) one the authorization
+        hub.publish(SseMessage.of("private 9"), List.of("books/9", "users/9"), true);
+        hub.publish(SseMessage.of("end"), "end");
+        assertThat(dataUntilEnd(a)).containsExactly("private 1", "public 2");
+        assertThat(dataUntilEnd(b)).containsExactly("public 2");
+        assertThat(dataUntilEnd(c)).containsExactly("private 1", "private 2", "public 2", "private 9");
+        assertThat(dataUntilEnd(d)).containsExactly("private 9");
+    }
+
+    @Test
+    void replaysApplyTheSameRule() throws Exception {
+        Broadcaster hub = Broadcaster.create();
+        closeables.add(hub);
+        hub.publish(SseMessage.of("private"), List.of("t"), true);
+        hub.publish(SseMessage.of("public"), List.of("t"), false);
+        TestServer server = serve(Map.of(
+                "anonymous", c -> hub.subscription(c).topics(TopicSelector.exact("t")).resumeFrom(Broadcaster.EARLIEST).start(),
+                "authorized", c -> hub.subscription(c).topics(TopicSelector.exact("t")).authorizedFor(List.of(TopicSelector.exact("t")))
+                        .resumeFrom(Broadcaster.EARLIEST).start()));
+        RawHttp anonymous = connect(server, "anonymous");
+        RawHttp authorized = connect(server, "authorized");
+        hub.publish(SseMessage.of("end"), "t");
+        assertThat(dataUntilEnd(anonymous)).containsExactly("public");
+        assertThat(dataUntilEnd(authorized)).containsExactly("private", "public");
+    }
+
+    @Test
+    void customSelectorsMatchWithTheirOwnRule() throws Exception {
+        Broadcaster hub = Broadcaster.create();
+        closeables.add(hub);
+        TopicSelector books = TopicSelector.of("https://example.com/books/{id}",
+                t -> t.matches("https://example\\.com/books/[^/]+"));
+        TestServer server = serve(Map.of("x", c -> hub.subscription(c).topics(books, TopicSelector.exact("end")).start()));
+        RawHttp x = connect(server, "x");
+        hub.publish(SseMessage.of("book 1"), "https://example.com/books/1");
+        hub.publish(SseMessage.of("chapter"), "https://example.com/books/1/chapters/2");
+        hub.publish(SseMessage.of("end"), "end");
+        assertThat(dataUntilEnd(x)).containsExactly("book 1");
+        assertThat(books).isNotEqualTo(TopicSelector.of("https://example.com/books/{id}", t -> true)).isEqualTo(books);
+        assertThat(books.toString()).isEqualTo("https://example.com/books/{id}");
+    }
+
+    @Test
+    void explicitResumePointsAndEarliest() throws Exception {
+        Broadcaster hub = Broadcaster.create();
+        closeables.add(hub);
+        String first = hub.publish(SseMessage.of("one"), "t");
+        hub.publish(SseMessage.of("two"), "t");
+        assertThat(hub.resumePoint(first)).isEqualTo(first);
+        assertThat(hub.resumePoint("nope")).isEqualTo(Broadcaster.EARLIEST);
+        assertThat(hub.resumePoint(Broadcaster.EARLIEST)).isEqualTo(Broadcaster.EARLIEST);
+        TestServer server = serve(Map.of(
+                "query", c -> hub.subscription(c).topics(TopicSelector.exact("t")).resumeFrom(first).start(),
+                "earliest", c -> hub.subscription(c).topics(TopicSelector.exact("t")).resumeFrom(Broadcaster.EARLIEST).start()));
+        // the explicit resume point wins over the Last-Event-ID header
+        RawHttp query = connect(server, "query", "Last-Event-ID: nope");
+        RawHttp earliest = connect(server, "earliest");
+        hub.publish(SseMessage.of("end"), "t");
+        assertThat(dataUntilEnd(query)).containsExactly("two");
+        assertThat(dataUntilEnd(earliest)).containsExactly("one", "two");
+    }
+}
