@@ -1,20 +1,17 @@
 package dev.ssekit.netty;
 
-import dev.ssekit.Sse;
 import dev.ssekit.SseConnection;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpRequest;
-import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
-import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
@@ -89,19 +86,7 @@ public final class SseRoutingHandler extends ChannelInboundHandlerAdapter {
         HttpRequest head = new DefaultHttpRequest(request.protocolVersion(), request.method(), request.uri(),
                 request.headers().copy());
         ReferenceCountUtil.release(msg);
-        boolean http2 = ctx.channel() instanceof Http2StreamChannel;
-        HttpResponse response = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
-        response.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/event-stream; charset=utf-8")
-                .set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_CACHE)
-                .set("X-Accel-Buffering", "no");
-        if (!http2) {
-            HttpUtil.setTransferEncodingChunked(response, true);
-            if (HttpUtil.isKeepAlive(request)) {
-                response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
-            }
-        }
-        ctx.writeAndFlush(response);
-        SseConnection connection = Sse.open(new NettyTransport(ctx.channel(), head.headers()));
+        SseConnection connection = NettySse.start(ctx.channel(), head, EmptyHttpHeaders.INSTANCE);
         executor.execute(() -> {
             try {
                 handler.handle(head, connection);

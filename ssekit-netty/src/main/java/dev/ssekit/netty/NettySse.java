@@ -1,0 +1,61 @@
+package dev.ssekit.netty;
+
+import dev.ssekit.Sse;
+import dev.ssekit.SseConnection;
+import io.netty.channel.Channel;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http2.Http2StreamChannel;
+import java.util.Objects;
+
+/**
+ * Starts an event stream on a Netty channel from a handler of your own pipeline (after an HTTP
+ * codec): the lower-level form of {@link SseRoutingHandler}, for servers that answer other
+ * requests too or need extra response headers.
+ */
+public final class NettySse {
+
+    private NettySse() {
+    }
+
+    /**
+     * Sends the response head and returns the connection: {@code 200}, {@code text/event-stream;
+     * charset=utf-8}, {@code Cache-Control: no-cache}, {@code X-Accel-Buffering: no}, then {@code
+     * extraHeaders} (which may override those); chunked and keep-alive on HTTP/1.1. Call it on the
+     * event loop (from {@code channelRead}) or any thread; use the connection from threads that may
+     * block (its {@code send} refuses to run on an event loop).
+     *
+     * @param channel the request's channel (an HTTP/1.1 connection or an HTTP/2 stream)
+     * @param request the request head; its {@code Last-Event-ID} is read (UTF-8)
+     * @param extraHeaders more response headers, or {@link EmptyHttpHeaders#INSTANCE}
+     * @return the open connection
+     * @throws NullPointerException if an argument is null
+     */
+    public static SseConnection start(Channel channel, HttpRequest request, HttpHeaders extraHeaders) {
+        Objects.requireNonNull(channel, "channel");
+        Objects.requireNonNull(request, "request");
+        Objects.requireNonNull(extraHeaders, "extraHeaders");
+        boolean http2 = channel instanceof Http2StreamChannel;
+        HttpResponse response = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+        response.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/event-stream; charset=utf-8")
+                .set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_CACHE)
+                .set("X-Accel-Buffering", "no");
+        if (!http2) {
+            HttpUtil.setTransferEncodingChunked(response, true);
+            if (HttpUtil.isKeepAlive(request)) {
+                response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+            }
+        }
+        response.headers().setAll(extraHeaders); // replaces same-named headers only (set() would clear the rest)
+        channel.writeAndFlush(response);
+        return Sse.open(new NettyTransport(channel, request.headers()));
+    }
+}
