@@ -1,0 +1,37 @@
+package dev.ssekit.hub;
+
+import java.net.InetSocketAddress;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * The hub's settings.
+ *
+ * @param listen where to listen
+ * @param publisherKey verifies publishers' tokens
+ * @param subscriberKey verifies subscribers' tokens
+ * @param anonymous whether subscribers without a token are allowed (they get public updates only)
+ * @param corsOrigins origins allowed for cookie authorization; {@code *} allows any
+ * @param maxBodyBytes the largest publish body (bigger: 413)
+ * @param maxTopics the most topics in one publish or subscribe (more: 400)
+ */
+record HubConfig(InetSocketAddress listen, JwtVerifier publisherKey, JwtVerifier subscriberKey, boolean anonymous,
+        Set<String> corsOrigins, int maxBodyBytes, int maxTopics) {
+
+    HubConfig {
+        Objects.requireNonNull(listen, "listen");
+        Objects.requireNonNull(publisherKey, "publisherKey");
+        Objects.requireNonNull(subscriberKey, "subscriberKey");
+        corsOrigins = Set.copyOf(corsOrigins);
+        if (maxBodyBytes < 1) {
+            throw new IllegalArgumentException("maxBodyBytes must be at least 1: " + maxBodyBytes);
+        }
+        if (maxTopics < 1) {
+            throw new IllegalArgumentException("maxTopics must be at least 1: " + maxTopics);
+        }
+    }
+
+    boolean allowsOrigin(String origin) {
+        return corsOrigins.contains("*") || corsOrigins.contains(origin);
+    }
+}

@@ -1,0 +1,276 @@
+package dev.ssekit.hub;
+
+import static java.nio.charset.StandardCharsets.ISO_8859_1;
+import static java.nio.charset.StandardCharsets.UTF_8;
+
+import dev.ssekit.Broadcaster;
+import dev.ssekit.Scheduler;
+import dev.ssekit.SseConnection;
+import dev.ssekit.SseMessage;
+import dev.ssekit.TopicSelector;
+import dev.ssekit.netty.NettySse;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.handler.codec.http.cookie.Cookie;
+import io.netty.handler.codec.http.cookie.ServerCookieDecoder;
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The Mercure endpoints (draft-dunglas-mercure-07, with the reference hub's status codes): {@code
+ * POST /.well-known/mercure} publishes, {@code GET /.well-known/mercure} subscribes; plus {@code GET
+ * /healthz}. Runs on the event loop: everything here is non-blocking (token checks, form parsing,
+ * an O(subscribers) publish); streams are fed by the broadcaster off the loop.
+ */
+final class HubHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
+
+    static final String PATH = "/.well-known/mercure";
+    private static final System.Logger LOG = System.getLogger(HubHandler.class.getName());
+
+    private final HubConfig config;
+    private final Broadcaster hub;
+    private final Scheduler scheduler;
+    private final Clock clock;
+
+    HubHandler(HubConfig config, Broadcaster hub, Scheduler scheduler, Clock clock) {
+        this.config = config;
+        this.hub = hub;
+        this.scheduler = scheduler;
+        this.clock = clock;
+    }
+
+    /** A request the hub refuses: the status and a one-line reason for the client and the log. */
+    private static final class Rejection extends Exception {
+        private static final long serialVersionUID = 1L;
+        final transient HttpResponseStatus status;
+
+        Rejection(HttpResponseStatus status, String reason) {
+            super(reason, null, false, false);
+            this.status = status;
+        }
+    }
+
+    @Override
+    protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
+        QueryStringDecoder query = new QueryStringDecoder(req.uri());
+        try {
+            String path = query.path();
+            if (path.equals(PATH) && req.method().equals(HttpMethod.POST)) {
+                publish(ctx, req);
+            } else if (path.equals(PATH) && req.method().equals(HttpMethod.GET)) {
+                subscribe(ctx, req, query);
+            } else if (path.equals(PATH)) {
+                throw new Rejection(HttpResponseStatus.METHOD_NOT_ALLOWED, "use GET to subscribe or POST to publish");
+            } else if (path.equals("/healthz") && req.method().equals(HttpMethod.GET)) {
+                reply(ctx, req, HttpResponseStatus.OK, "ok\n");
+            } else {
+                throw new Rejection(HttpResponseStatus.NOT_FOUND, "not found");
+            }
+        } catch (Rejection r) {
+            LOG.log(Level.INFO, "{0} {1} rejected: {2} {3}", req.method(), query.path(), r.status.code(), r.getMessage());
+            reply(ctx, req, r.status, r.getMessage() + "\n");
+        } catch (IllegalArgumentException e) {
+            // Netty's decoders throw this for malformed percent-encoding and the like
+            LOG.log(Level.INFO, "{0} {1} rejected: 400 {2}", req.method(), query.path(), e.getMessage());
+            reply(ctx, req, HttpResponseStatus.BAD_REQUEST, "malformed request\n");
+        }
+    }
+
+    private void publish(ChannelHandlerContext ctx, FullHttpRequest req) throws Rejection {
+        Claims claims = verify(config.publisherKey(), token(req, new QueryStringDecoder(req.uri())).orElseThrow(
+                () -> new Rejection(HttpResponseStatus.UNAUTHORIZED, "a publisher token is required")));
+        String body = req.content().toString(UTF_8);
+        Map<String, List<String>> form = new QueryStringDecoder(body, UTF_8, false, config.maxTopics() + 16).parameters();
+        List<String> topics = form.getOrDefault("topic", List.of());
+        if (topics.isEmpty()) {
+            throw new Rejection(HttpResponseStatus.BAD_REQUEST, "Missing \"topic\" parameter.");
+        }
+        if (topics.size() > config.maxTopics()) {
+            throw new Rejection(HttpResponseStatus.BAD_REQUEST, "more than " + config.maxTopics() + " topics");
+        }
+        List<TopicMatcher> allowed = claims.publish().stream().map(TopicMatcher::of).toList();
+        for (String topic : topics) {
+            if (topic.isEmpty()) {
+                throw new Rejection(HttpResponseStatus.BAD_REQUEST, "a topic must not be empty");
+            }
+            if (topic.startsWith(PATH + "/") || topic.contains(PATH + "/subscriptions")) {
+                throw new Rejection(HttpResponseStatus.FORBIDDEN, "topics under " + PATH + " are reserved for the hub");
+            }
+            if (allowed.stream().noneMatch(m -> m.matches(topic))) {
+                throw new Rejection(HttpResponseStatus.FORBIDDEN, "the token may not publish to this topic");
+            }
+        }
+        SseMessage.Builder message = SseMessage.builder().data(first(form, "data").orElse(""));
+        Optional<String> id = first(form, "id");
+        if (id.isPresent()) {
+            noControl("id", id.get());
+            if (id.get().startsWith("#")) {
+                throw new Rejection(HttpResponseStatus.BAD_REQUEST, "id must not start with #");
+            }
+            message.id(id.get());
+        }
+        Optional<String> type = first(form, "type");
+        if (type.isPresent()) {
+            noControl("type", type.get());
+            message.event(type.get());
+        }
+        Optional<String> retry = first(form, "retry");
+        if (retry.isPresent()) {
+            String r = retry.get();
+            if (r.isEmpty() || r.length() > 18 || !r.chars().allMatch(c -> c >= '0' && c <= '9')) {
+                throw new Rejection(HttpResponseStatus.BAD_REQUEST, "retry must be an unsigned integer");
+            }
+            message.retry(Duration.ofMillis(Long.parseLong(r)));
+        }
+        String published = hub.publish(message.build(), topics, form.containsKey("private"));
+        reply(ctx, req, HttpResponseStatus.OK, published);
+    }
+
+    private void subscribe(ChannelHandlerContext ctx, FullHttpRequest req, QueryStringDecoder query) throws Rejection {
+        List<String> topics = query.parameters().getOrDefault("topic", List.of());
+        if (topics.isEmpty()) {
+            throw new Rejection(HttpResponseStatus.BAD_REQUEST, "Missing \"topic\" parameter.");
+        }
+        if (topics.size() > config.maxTopics()) {
+            throw new Rejection(HttpResponseStatus.BAD_REQUEST, "more than " + config.maxTopics() + " topics");
+        }
+        Optional<String> token = token(req, query);
+        if (token.isEmpty() && !config.anonymous()) {
+            throw new Rejection(HttpResponseStatus.UNAUTHORIZED, "a subscriber token is required");
+        }
+        Optional<Claims> claims = token.isPresent() ? Optional.of(verify(config.subscriberKey(), token.get())) : Optional.empty();
+        List<TopicSelector> selectors = topics.stream().map(HubHandler::selector).toList();
+        List<TopicSelector> authorized = claims.map(c -> c.subscribe().stream().map(HubHandler::selector).toList())
+                .orElse(List.of());
+
+        HttpHeaders extra = new DefaultHttpHeaders()
+                .set(HttpHeaderNames.CACHE_CONTROL, "private, no-cache, no-store, must-revalidate, max-age=0")
+                .set(HttpHeaderNames.PRAGMA, "no-cache")
+                .set("Expire", "0");
+        // the Last-Event-ID header wins over the lastEventID query parameter (draft 07, Reconnection)
+        Optional<String> lastId = Optional.ofNullable(req.headers().get("Last-Event-ID"))
+                .map(raw -> new String(raw.getBytes(ISO_8859_1), UTF_8))
+                .or(() -> Optional.ofNullable(query.parameters().get("lastEventID")).map(List::getFirst));
+        Optional<String> point = lastId.map(hub::resumePoint);
+        point.ifPresent(p -> extra.set("Last-Event-ID", new String(p.getBytes(UTF_8), ISO_8859_1)));
+
+        SseConnection conn = NettySse.start(ctx.channel(), req, extra);
+        claims.flatMap(Claims::expiresAt).ifPresent(exp -> scheduler.schedule(conn::close,
+                Duration.ofSeconds(Math.max(0, exp - clock.instant().getEpochSecond()))));
+        Thread.ofVirtual().name("ssekit-hub-subscribe").start(() -> {
+            try {
+                conn.comment(""); // the reference hub's first bytes; proxies see the stream start
+                Broadcaster.SubscribeRequest s = hub.subscription(conn).topics(selectors).authorizedFor(authorized);
+                point.ifPresent(s::resumeFrom);
+                s.start();
+            } catch (IOException gone) {
+                LOG.log(Level.DEBUG, "subscriber left before its subscription started");
+            } catch (IllegalStateException closed) {
+                conn.close(); // the hub is shutting down
+            }
+        });
+    }
+
+    private static TopicSelector selector(String topic) {
+        TopicMatcher m = TopicMatcher.of(topic);
+        return TopicSelector.of(topic, m::matches);
+    }
+
+    private static void noControl(String field, String value) throws Rejection {
+        if (value.indexOf('\r') >= 0 || value.indexOf('\n') >= 0 || value.indexOf('\0') >= 0) {
+            throw new Rejection(HttpResponseStatus.BAD_REQUEST, field + " must not contain CR, LF or NUL");
+        }
+    }
+
+    private static Optional<String> first(Map<String, List<String>> form, String name) {
+        List<String> v = form.get(name);
+        return v == null || v.isEmpty() ? Optional.empty() : Optional.of(v.getFirst());
+    }
+
+    /** The token: Authorization header, else the authorization query parameter, else the cookie. */
+    private Optional<String> token(FullHttpRequest req, QueryStringDecoder query) throws Rejection {
+        String header = req.headers().get(HttpHeaderNames.AUTHORIZATION);
+        if (header != null) {
+            if (!header.regionMatches(true, 0, "Bearer ", 0, 7)) {
+                throw new Rejection(HttpResponseStatus.UNAUTHORIZED, "the Authorization header must be a Bearer token");
+            }
+            return Optional.of(header.substring(7).trim());
+        }
+        List<String> param = query.parameters().get("authorization");
+        if (param != null && !param.isEmpty()) {
+            return Optional.of(param.getFirst());
+        }
+        String cookies = req.headers().get(HttpHeaderNames.COOKIE);
+        if (cookies != null) {
+            for (Cookie c : ServerCookieDecoder.STRICT.decode(cookies)) {
+                if (c.name().equals("mercureAuthorization")) {
+                    checkCookieOrigin(req);
+                    return Optional.of(c.value());
+                }
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** Cookie authorization needs CSRF protection: an Origin or Referer from an allowed origin. */
+    private void checkCookieOrigin(FullHttpRequest req) throws Rejection {
+        String origin = req.headers().get(HttpHeaderNames.ORIGIN);
+        if (origin == null) {
+            String referer = req.headers().get(HttpHeaderNames.REFERER);
+            if (referer != null) {
+                try {
+                    java.net.URI u = java.net.URI.create(referer);
+                    origin = u.getScheme() + "://" + u.getRawAuthority();
+                } catch (IllegalArgumentException e) {
+                    origin = null;
+                }
+            }
+        }
+        if (origin == null) {
+            throw new Rejection(HttpResponseStatus.UNAUTHORIZED, "cookie authorization needs an Origin or Referer header");
+        }
+        if (!config.allowsOrigin(origin)) {
+            throw new Rejection(HttpResponseStatus.FORBIDDEN, "origin not allowed for cookie authorization");
+        }
+    }
+
+    private Claims verify(JwtVerifier key, String token) throws Rejection {
+        try {
+            return key.verify(token, clock.instant());
+        } catch (JwtException e) {
+            throw new Rejection(HttpResponseStatus.UNAUTHORIZED, e.getMessage());
+        }
+    }
+
+    private static void reply(ChannelHandlerContext ctx, FullHttpRequest req, HttpResponseStatus status, String body) {
+        FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.copiedBuffer(body, UTF_8));
+        r.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8")
+                .setInt(HttpHeaderNames.CONTENT_LENGTH, r.content().readableBytes());
+        if (status == HttpResponseStatus.METHOD_NOT_ALLOWED) {
+            r.headers().set(HttpHeaderNames.ALLOW, "GET, POST");
+        }
+        boolean keepAlive = HttpUtil.isKeepAlive(req);
+        HttpUtil.setKeepAlive(r, keepAlive);
+        var f = ctx.writeAndFlush(r);
+        if (!keepAlive) {
+            f.addListener(io.netty.channel.ChannelFutureListener.CLOSE);
+        }
+    }
+}
