@@ -11,4 +11,6 @@ module dev.ssekit.hub {
     requires io.netty.common;
     requires io.netty.buffer;
     requires com.fasterxml.jackson.jr.ob;
+
+    exports dev.ssekit.hub;
 }

@@ -11,12 +11,13 @@ import java.util.Set;
  * @param publisherKey verifies publishers' tokens
  * @param subscriberKey verifies subscribers' tokens
  * @param anonymous whether subscribers without a token are allowed (they get public updates only)
- * @param corsOrigins origins allowed for cookie authorization; {@code *} allows any
+ * @param corsOrigins origins allowed for CORS and cookie authorization; {@code *} allows any
  * @param maxBodyBytes the largest publish body (bigger: 413)
  * @param maxTopics the most topics in one publish or subscribe (more: 400)
+ * @param maxConnections the most subscribers at once (more: 503 with Retry-After)
  */
 record HubConfig(InetSocketAddress listen, JwtVerifier publisherKey, JwtVerifier subscriberKey, boolean anonymous,
-        Set<String> corsOrigins, int maxBodyBytes, int maxTopics) {
+        Set<String> corsOrigins, int maxBodyBytes, int maxTopics, int maxConnections) {
 
     HubConfig {
         Objects.requireNonNull(listen, "listen");
@@ -25,6 +26,9 @@ record HubConfig(InetSocketAddress listen, JwtVerifier publisherKey, JwtVerifier
         corsOrigins = Set.copyOf(corsOrigins);
         if (maxBodyBytes < 1) {
             throw new IllegalArgumentException("maxBodyBytes must be at least 1: " + maxBodyBytes);
+        }
+        if (maxConnections < 1) {
+            throw new IllegalArgumentException("maxConnections must be at least 1: " + maxConnections);
         }
         if (maxTopics < 1) {
             throw new IllegalArgumentException("maxTopics must be at least 1: " + maxTopics);

@@ -13,6 +13,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -25,7 +26,6 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.codec.http.cookie.Cookie;
 import io.netty.handler.codec.http.cookie.ServerCookieDecoder;
-import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.time.Clock;
 import java.time.Duration;
@@ -35,13 +35,14 @@ import java.util.Optional;
 
 /**
  * The Mercure endpoints (draft-dunglas-mercure-07, with the reference hub's status codes): {@code
- * POST /.well-known/mercure} publishes, {@code GET /.well-known/mercure} subscribes; plus {@code GET
- * /healthz}. Runs on the event loop: everything here is non-blocking (token checks, form parsing,
+ * POST /.well-known/mercure} publishes, {@code GET /.well-known/mercure} subscribes, {@code OPTIONS}
+ * answers CORS preflights for allowed origins; plus {@code GET /healthz} and {@code GET /metrics}. Runs on the event loop: everything here is non-blocking (token checks, form parsing,
  * an O(subscribers) publish); streams are fed by the broadcaster off the loop.
  */
 final class HubHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
 
     static final String PATH = "/.well-known/mercure";
+    private static final byte[] OPENING_COMMENT = {':', '\n'};
     private static final System.Logger LOG = System.getLogger(HubHandler.class.getName());
 
     private final HubConfig config;
@@ -72,7 +73,9 @@ final class HubHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         QueryStringDecoder query = new QueryStringDecoder(req.uri());
         try {
             String path = query.path();
-            if (path.equals(PATH) && req.method().equals(HttpMethod.POST)) {
+            if (path.equals(PATH) && req.method().equals(HttpMethod.OPTIONS)) {
+                preflight(ctx, req);
+            } else if (path.equals(PATH) && req.method().equals(HttpMethod.POST)) {
                 publish(ctx, req);
             } else if (path.equals(PATH) && req.method().equals(HttpMethod.GET)) {
                 subscribe(ctx, req, query);
@@ -80,12 +83,18 @@ final class HubHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                 throw new Rejection(HttpResponseStatus.METHOD_NOT_ALLOWED, "use GET to subscribe or POST to publish");
             } else if (path.equals("/healthz") && req.method().equals(HttpMethod.GET)) {
                 reply(ctx, req, HttpResponseStatus.OK, "ok\n");
+            } else if (path.equals("/metrics") && req.method().equals(HttpMethod.GET)) {
+                reply(ctx, req, HttpResponseStatus.OK, Metrics.prometheus(hub.stats()));
             } else {
                 throw new Rejection(HttpResponseStatus.NOT_FOUND, "not found");
             }
         } catch (Rejection r) {
             LOG.log(Level.INFO, "{0} {1} rejected: {2} {3}", req.method(), query.path(), r.status.code(), r.getMessage());
-            reply(ctx, req, r.status, r.getMessage() + "\n");
+            FullHttpResponse response = response(req, r.status, r.getMessage() + "\n");
+            if (r.status == HttpResponseStatus.SERVICE_UNAVAILABLE) {
+                response.headers().set(HttpHeaderNames.RETRY_AFTER, "5");
+            }
+            send(ctx, req, response);
         } catch (IllegalArgumentException e) {
             // Netty's decoders throw this for malformed percent-encoding and the like
             LOG.log(Level.INFO, "{0} {1} rejected: 400 {2}", req.method(), query.path(), e.getMessage());
@@ -144,6 +153,9 @@ final class HubHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     }
 
     private void subscribe(ChannelHandlerContext ctx, FullHttpRequest req, QueryStringDecoder query) throws Rejection {
+        if (hub.stats().connections() >= config.maxConnections()) {
+            throw new Rejection(HttpResponseStatus.SERVICE_UNAVAILABLE, "too many subscribers; retry later");
+        }
         List<String> topics = query.parameters().getOrDefault("topic", List.of());
         if (topics.isEmpty()) {
             throw new Rejection(HttpResponseStatus.BAD_REQUEST, "Missing \"topic\" parameter.");
@@ -164,6 +176,7 @@ final class HubHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                 .set(HttpHeaderNames.CACHE_CONTROL, "private, no-cache, no-store, must-revalidate, max-age=0")
                 .set(HttpHeaderNames.PRAGMA, "no-cache")
                 .set("Expire", "0");
+        cors(req, extra);
         // the Last-Event-ID header wins over the lastEventID query parameter (draft 07, Reconnection)
         Optional<String> lastId = Optional.ofNullable(req.headers().get("Last-Event-ID"))
                 .map(raw -> new String(raw.getBytes(ISO_8859_1), UTF_8))
@@ -172,20 +185,21 @@ final class HubHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         point.ifPresent(p -> extra.set("Last-Event-ID", new String(p.getBytes(UTF_8), ISO_8859_1)));
 
         SseConnection conn = NettySse.start(ctx.channel(), req, extra);
-        claims.flatMap(Claims::expiresAt).ifPresent(exp -> scheduler.schedule(conn::close,
+        // the reference hub's first bytes: written before any event, on this event loop, in order
+        ctx.channel().writeAndFlush(new DefaultHttpContent(Unpooled.wrappedBuffer(OPENING_COMMENT)));
+        // the token's exp ends the subscription; close() writes, so not on the shared timer thread
+        claims.flatMap(Claims::expiresAt).ifPresent(exp -> scheduler.schedule(
+                () -> Thread.ofVirtual().name("ssekit-hub-expired").start(conn::close),
                 Duration.ofSeconds(Math.max(0, exp - clock.instant().getEpochSecond()))));
-        Thread.ofVirtual().name("ssekit-hub-subscribe").start(() -> {
-            try {
-                conn.comment(""); // the reference hub's first bytes; proxies see the stream start
-                Broadcaster.SubscribeRequest s = hub.subscription(conn).topics(selectors).authorizedFor(authorized);
-                point.ifPresent(s::resumeFrom);
-                s.start();
-            } catch (IOException gone) {
-                LOG.log(Level.DEBUG, "subscriber left before its subscription started");
-            } catch (IllegalStateException closed) {
-                conn.close(); // the hub is shutting down
-            }
-        });
+        // registered before this handler returns (nothing here blocks): once a client has the
+        // response head, what is published reaches it
+        Broadcaster.SubscribeRequest s = hub.subscription(conn).topics(selectors).authorizedFor(authorized);
+        point.ifPresent(s::resumeFrom);
+        try {
+            s.start();
+        } catch (IllegalStateException closed) {
+            conn.close(); // the hub is shutting down
+        }
     }
 
     private static TopicSelector selector(String topic) {
@@ -259,13 +273,47 @@ final class HubHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         }
     }
 
-    private static void reply(ChannelHandlerContext ctx, FullHttpRequest req, HttpResponseStatus status, String body) {
-        FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.copiedBuffer(body, UTF_8));
-        r.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8")
-                .setInt(HttpHeaderNames.CONTENT_LENGTH, r.content().readableBytes());
-        if (status == HttpResponseStatus.METHOD_NOT_ALLOWED) {
-            r.headers().set(HttpHeaderNames.ALLOW, "GET, POST");
+    /** CORS preflight: 204 with the allowed methods and headers for an allowed origin, 403 otherwise. */
+    private void preflight(ChannelHandlerContext ctx, FullHttpRequest req) throws Rejection {
+        String origin = req.headers().get(HttpHeaderNames.ORIGIN);
+        if (origin == null || !config.allowsOrigin(origin)) {
+            throw new Rejection(HttpResponseStatus.FORBIDDEN, "origin not allowed");
         }
+        FullHttpResponse r = response(req, HttpResponseStatus.NO_CONTENT, "");
+        r.headers().set(HttpHeaderNames.ACCESS_CONTROL_ALLOW_METHODS, "GET, POST")
+                .set(HttpHeaderNames.ACCESS_CONTROL_ALLOW_HEADERS, "authorization, cache-control, last-event-id, content-type")
+                .set(HttpHeaderNames.ACCESS_CONTROL_MAX_AGE, "600");
+        send(ctx, req, r);
+    }
+
+    /** Adds the CORS response headers when the request comes from an allowed origin. */
+    private void cors(FullHttpRequest req, HttpHeaders headers) {
+        String origin = req.headers().get(HttpHeaderNames.ORIGIN);
+        if (origin != null && config.allowsOrigin(origin)) {
+            headers.set(HttpHeaderNames.ACCESS_CONTROL_ALLOW_ORIGIN, origin)
+                    .set(HttpHeaderNames.ACCESS_CONTROL_ALLOW_CREDENTIALS, "true")
+                    .set(HttpHeaderNames.VARY, HttpHeaderNames.ORIGIN);
+        }
+    }
+
+    private void reply(ChannelHandlerContext ctx, FullHttpRequest req, HttpResponseStatus status, String body) {
+        send(ctx, req, response(req, status, body));
+    }
+
+    private FullHttpResponse response(FullHttpRequest req, HttpResponseStatus status, String body) {
+        FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.copiedBuffer(body, UTF_8));
+        if (status != HttpResponseStatus.NO_CONTENT) {
+            r.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8")
+                    .setInt(HttpHeaderNames.CONTENT_LENGTH, r.content().readableBytes());
+        }
+        if (status == HttpResponseStatus.METHOD_NOT_ALLOWED) {
+            r.headers().set(HttpHeaderNames.ALLOW, "GET, POST, OPTIONS");
+        }
+        cors(req, r.headers());
+        return r;
+    }
+
+    private static void send(ChannelHandlerContext ctx, FullHttpRequest req, FullHttpResponse r) {
         boolean keepAlive = HttpUtil.isKeepAlive(req);
         HttpUtil.setKeepAlive(r, keepAlive);
         var f = ctx.writeAndFlush(r);

@@ -43,7 +43,7 @@ class MercureHubTest {
         JwtVerifier key = JwtVerifier.hs256(KEY, Duration.ZERO);
         broadcaster = Broadcaster.create();
         hub = MercureHub.start(new HubConfig(new InetSocketAddress("127.0.0.1", 0), key, key, true,
-                Set.of("https://app.example.com"), 64 * 1024, 100), broadcaster, Scheduler.system(), Clock.systemUTC());
+                Set.of("https://app.example.com"), 64 * 1024, 100, 50), broadcaster, Scheduler.system(), Clock.systemUTC());
         http = HttpClient.newHttpClient();
     }
 
@@ -203,6 +203,61 @@ class MercureHubTest {
         assertThat(subscribe("topic=x", cookie, "Origin: https://evil.example").statusLine).isEqualTo("HTTP/1.1 403 Forbidden");
         assertThat(subscribe("topic=x", cookie, "Origin: https://app.example.com").statusLine).isEqualTo("HTTP/1.1 200 OK");
         assertThat(subscribe("topic=x", cookie, "Referer: https://app.example.com/page").statusLine).isEqualTo("HTTP/1.1 200 OK");
+    }
+
+    @Test
+    void corsForAllowedOriginsOnly() throws Exception {
+        HttpResponse<Void> preflight = http.send(HttpRequest.newBuilder(uri(HubHandler.PATH))
+                .method("OPTIONS", HttpRequest.BodyPublishers.noBody()).header("Origin", "https://app.example.com")
+                .header("Access-Control-Request-Method", "GET").build(), HttpResponse.BodyHandlers.discarding());
+        assertThat(preflight.statusCode()).isEqualTo(204);
+        assertThat(preflight.headers().firstValue("access-control-allow-origin")).contains("https://app.example.com");
+        assertThat(preflight.headers().firstValue("access-control-allow-credentials")).contains("true");
+        assertThat(preflight.headers().firstValue("access-control-allow-headers").orElse(""))
+                .contains("authorization").contains("last-event-id");
+        HttpResponse<Void> foreign = http.send(HttpRequest.newBuilder(uri(HubHandler.PATH))
+                .method("OPTIONS", HttpRequest.BodyPublishers.noBody()).header("Origin", "https://evil.example").build(),
+                HttpResponse.BodyHandlers.discarding());
+        assertThat(foreign.statusCode()).isEqualTo(403);
+        assertThat(foreign.headers().firstValue("access-control-allow-origin")).isEmpty();
+        RawHttp stream = subscribe("topic=x", "Origin: https://app.example.com");
+        assertThat(stream.headers).containsEntry("access-control-allow-origin", "https://app.example.com");
+        RawHttp other = subscribe("topic=x", "Origin: https://evil.example");
+        assertThat(other.headers).doesNotContainKey("access-control-allow-origin");
+    }
+
+    @Test
+    void aboveTheConnectionLimitSubscribersGet503WithRetryAfter() throws Exception {
+        for (int i = 0; i < 50; i++) {
+            subscribe("topic=x");
+        }
+        awaitSubscribers(50);
+        RawHttp refused = subscribe("topic=x");
+        assertThat(refused.statusLine).isEqualTo("HTTP/1.1 503 Service Unavailable");
+        assertThat(refused.headers).containsEntry("retry-after", "5");
+    }
+
+    @Test
+    void metricsInPrometheusFormat() throws Exception {
+        RawHttp s = subscribe("topic=x");
+        awaitSubscribers(1);
+        publish(token(PUBLISHER), "topic", "x", "data", "m");
+        assertThat(nextEvent(s).data()).isEqualTo("m");
+        String metrics = http.send(HttpRequest.newBuilder(uri("/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
+        assertThat(metrics).contains("# TYPE ssekit_connections gauge\nssekit_connections 1\n")
+                .contains("ssekit_published_total 1\n")
+                .contains("ssekit_evictions_total{reason=\"slow_consumer\"} 0\n")
+                .contains("ssekit_history_events 1\n");
+    }
+
+    @Test
+    void aSubscriptionEndsWhenItsTokenExpires() throws Exception {
+        long exp = java.time.Instant.now().getEpochSecond() + 2;
+        RawHttp s = subscribe("topic=x", "Authorization: Bearer " + token("{\"exp\":" + exp + ",\"mercure\":{\"subscribe\":[\"*\"]}}"));
+        assertThat(s.statusLine).isEqualTo("HTTP/1.1 200 OK");
+        // the stream ends (after the close event) once exp has passed
+        assertThat(s.readToEnd()).startsWith(":\n").endsWith("event: close\ndata: Closing the connection\n\n");
+        assertThat(java.time.Instant.now().getEpochSecond()).isGreaterThanOrEqualTo(exp);
     }
 
     @Test

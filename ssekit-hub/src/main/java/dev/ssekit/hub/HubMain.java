@@ -1,0 +1,68 @@
+package dev.ssekit.hub;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+
+import dev.ssekit.Broadcaster;
+import dev.ssekit.Scheduler;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.util.Base64;
+
+/**
+ * Starts the hub: {@code java -m dev.ssekit.hub/dev.ssekit.hub.HubMain [options]} (see {@code
+ * --help}). Without a publisher key it runs in demo mode with a generated development key, printed
+ * with ready-made publisher and subscriber tokens.
+ */
+public final class HubMain {
+
+    private HubMain() {
+    }
+
+    /**
+     * Runs the hub until the process is stopped (SIGTERM closes it gracefully).
+     *
+     * @param args options; see {@code --help}
+     */
+    public static void main(String[] args) {
+        HubOptions options;
+        try {
+            options = HubOptions.parse(args, System.getenv());
+        } catch (HubOptions.HelpRequested help) {
+            System.out.print(HubOptions.USAGE);
+            return;
+        } catch (IllegalArgumentException e) {
+            System.err.println("error: " + e.getMessage());
+            System.err.print(HubOptions.USAGE);
+            System.exit(2);
+            return;
+        }
+        String demoKey = null;
+        String publisherKey = options.publisherKey().orElse(null);
+        if (publisherKey == null) {
+            if (!options.algorithm().equals("HS256")) {
+                System.err.println("error: RS256 needs --publisher-jwt-key (a PEM public key)");
+                System.exit(2);
+            }
+            byte[] random = new byte[32];
+            new SecureRandom().nextBytes(random);
+            demoKey = Base64.getUrlEncoder().withoutPadding().encodeToString(random);
+            publisherKey = demoKey;
+        }
+        String subscriberKey = options.subscriberKey().orElse(publisherKey);
+        String publisherSetting = options.publisherKey().isPresent() ? "--publisher-jwt-key" : "the demo key";
+        HubConfig config = new HubConfig(options.listen(), options.verifier(publisherSetting, publisherKey),
+                options.verifier("--subscriber-jwt-key", subscriberKey), options.anonymous(), options.corsOrigins(),
+                options.maxBodyBytes(), options.maxTopics(), options.maxConnections());
+        Broadcaster broadcaster = Broadcaster.builder().heartbeat(options.heartbeat()).build();
+        MercureHub hub = MercureHub.start(config, broadcaster, Scheduler.system(), Clock.systemUTC());
+        Runtime.getRuntime().addShutdownHook(new Thread(hub::close, "ssekit-hub-shutdown"));
+        String url = "http://" + hub.address().getHostString() + ":" + hub.address().getPort() + HubHandler.PATH;
+        System.out.println("ssekit hub on " + url);
+        if (demoKey != null) {
+            byte[] key = demoKey.getBytes(UTF_8);
+            System.out.println("demo mode: development JWT key (HS256): " + demoKey);
+            System.out.println("publisher token:  " + Tokens.hs256("{\"mercure\":{\"publish\":[\"*\"]}}", key));
+            System.out.println("subscriber token: " + Tokens.hs256("{\"mercure\":{\"subscribe\":[\"*\"]}}", key));
+        }
+    }
+}

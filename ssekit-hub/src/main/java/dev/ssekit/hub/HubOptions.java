@@ -1,0 +1,187 @@
+package dev.ssekit.hub;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+
+import java.net.InetSocketAddress;
+import java.security.KeyFactory;
+import java.security.PublicKey;
+import java.security.spec.X509EncodedKeySpec;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.LinkedHashSet;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * The hub's command line and environment. Flags win over environment variables; every error names
+ * the flag or variable and its value.
+ *
+ * @param listen {@code --listen HOST:PORT} / {@code SSEKIT_LISTEN}; default {@code 127.0.0.1:8080}
+ * @param publisherKey {@code --publisher-jwt-key} / {@code SSEKIT_PUBLISHER_JWT_KEY} or {@code
+ *     MERCURE_PUBLISHER_JWT_KEY}; empty: demo mode generates one
+ * @param subscriberKey {@code --subscriber-jwt-key} / {@code SSEKIT_SUBSCRIBER_JWT_KEY} or {@code
+ *     MERCURE_SUBSCRIBER_JWT_KEY}; default: the publisher key
+ * @param algorithm {@code --jwt-alg} / {@code SSEKIT_JWT_ALG}: {@code HS256} (the key is the secret)
+ *     or {@code RS256} (the key is a PEM public key)
+ * @param anonymous {@code --anonymous true|false} / {@code SSEKIT_ANONYMOUS}; default true
+ * @param corsOrigins {@code --cors-origins a,b} / {@code SSEKIT_CORS_ORIGINS}; default none
+ * @param maxConnections {@code --max-connections} / {@code SSEKIT_MAX_CONNECTIONS}; default 15000
+ * @param maxBodyBytes {@code --max-body-bytes} / {@code SSEKIT_MAX_BODY_BYTES}; default 1 MiB
+ * @param maxTopics {@code --max-topics} / {@code SSEKIT_MAX_TOPICS}; default 1000
+ * @param heartbeat {@code --heartbeat SECONDS} / {@code SSEKIT_HEARTBEAT}; default 15
+ */
+record HubOptions(InetSocketAddress listen, Optional<String> publisherKey, Optional<String> subscriberKey, String algorithm,
+        boolean anonymous, Set<String> corsOrigins, int maxConnections, int maxBodyBytes, int maxTopics, Duration heartbeat) {
+
+    static final String USAGE = """
+            usage: ssekit-hub [options]   (each also as an environment variable, flags win)
+              --listen HOST:PORT            SSEKIT_LISTEN              default 127.0.0.1:8080
+              --publisher-jwt-key KEY       SSEKIT_PUBLISHER_JWT_KEY, MERCURE_PUBLISHER_JWT_KEY
+              --subscriber-jwt-key KEY      SSEKIT_SUBSCRIBER_JWT_KEY, MERCURE_SUBSCRIBER_JWT_KEY (default: publisher key)
+              --jwt-alg HS256|RS256         SSEKIT_JWT_ALG             default HS256 (RS256: keys are PEM public keys)
+              --anonymous true|false        SSEKIT_ANONYMOUS           default true
+              --cors-origins A,B            SSEKIT_CORS_ORIGINS        default none (* for any)
+              --max-connections N           SSEKIT_MAX_CONNECTIONS     default 15000 (then 503)
+              --max-body-bytes N            SSEKIT_MAX_BODY_BYTES      default 1048576 (then 413)
+              --max-topics N                SSEKIT_MAX_TOPICS          default 1000
+              --heartbeat SECONDS           SSEKIT_HEARTBEAT           default 15
+            Without a publisher key the hub runs in demo mode: it makes a development key and prints it.
+            """;
+
+    private static final Map<String, String[]> ENV = Map.of(
+            "--listen", new String[] {"SSEKIT_LISTEN"},
+            "--publisher-jwt-key", new String[] {"SSEKIT_PUBLISHER_JWT_KEY", "MERCURE_PUBLISHER_JWT_KEY"},
+            "--subscriber-jwt-key", new String[] {"SSEKIT_SUBSCRIBER_JWT_KEY", "MERCURE_SUBSCRIBER_JWT_KEY"},
+            "--jwt-alg", new String[] {"SSEKIT_JWT_ALG"},
+            "--anonymous", new String[] {"SSEKIT_ANONYMOUS"},
+            "--cors-origins", new String[] {"SSEKIT_CORS_ORIGINS"},
+            "--max-connections", new String[] {"SSEKIT_MAX_CONNECTIONS"},
+            "--max-body-bytes", new String[] {"SSEKIT_MAX_BODY_BYTES"},
+            "--max-topics", new String[] {"SSEKIT_MAX_TOPICS"},
+            "--heartbeat", new String[] {"SSEKIT_HEARTBEAT"});
+
+    /** Thrown for {@code --help}: not an error. */
+    static final class HelpRequested extends Exception {
+        private static final long serialVersionUID = 1L;
+    }
+
+    static HubOptions parse(String[] args, Map<String, String> env) throws HelpRequested {
+        Map<String, String> flags = new java.util.HashMap<>();
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            if (a.equals("--help") || a.equals("-h")) {
+                throw new HelpRequested();
+            }
+            String name = a;
+            String value;
+            int eq = a.indexOf('=');
+            if (eq > 0) {
+                name = a.substring(0, eq);
+                value = a.substring(eq + 1);
+            } else if (i + 1 < args.length) {
+                value = args[++i];
+            } else {
+                throw new IllegalArgumentException(a + " needs a value");
+            }
+            if (!ENV.containsKey(name)) {
+                throw new IllegalArgumentException("unknown option " + name + " (see --help)");
+            }
+            flags.put(name, value);
+        }
+        Setting listen = setting("--listen", flags, env);
+        Setting alg = setting("--jwt-alg", flags, env);
+        String algorithm = alg.value().orElse("HS256").toUpperCase(java.util.Locale.ROOT);
+        if (!algorithm.equals("HS256") && !algorithm.equals("RS256")) {
+            throw new IllegalArgumentException(alg.name() + " must be HS256 or RS256, got \"" + alg.value().get() + "\"");
+        }
+        Setting anonymous = setting("--anonymous", flags, env);
+        String anon = anonymous.value().orElse("true");
+        if (!anon.equals("true") && !anon.equals("false")) {
+            throw new IllegalArgumentException(anonymous.name() + " must be true or false, got \"" + anon + "\"");
+        }
+        Set<String> origins = new LinkedHashSet<>();
+        setting("--cors-origins", flags, env).value().ifPresent(v -> Arrays.stream(v.split(","))
+                .map(String::trim).filter(s -> !s.isEmpty()).forEach(origins::add));
+        return new HubOptions(
+                address(listen.name(), listen.value().orElse("127.0.0.1:8080")),
+                setting("--publisher-jwt-key", flags, env).value(),
+                setting("--subscriber-jwt-key", flags, env).value(),
+                algorithm, anon.equals("true"), origins,
+                positive(setting("--max-connections", flags, env), 15_000),
+                positive(setting("--max-body-bytes", flags, env), 1 << 20),
+                positive(setting("--max-topics", flags, env), 1000),
+                Duration.ofSeconds(positive(setting("--heartbeat", flags, env), 15)));
+    }
+
+    /** A setting's value and where it came from (the flag, or the variable that supplied it). */
+    private record Setting(String name, Optional<String> value) {
+    }
+
+    private static Setting setting(String flag, Map<String, String> flags, Map<String, String> env) {
+        if (flags.containsKey(flag)) {
+            return new Setting(flag, Optional.of(flags.get(flag)));
+        }
+        for (String var : ENV.get(flag)) {
+            String v = env.get(var);
+            if (v != null && !v.isEmpty()) {
+                return new Setting(var, Optional.of(v));
+            }
+        }
+        return new Setting(flag, Optional.empty());
+    }
+
+    private static int positive(Setting s, int fallback) {
+        if (s.value().isEmpty()) {
+            return fallback;
+        }
+        try {
+            int n = Integer.parseInt(s.value().get().trim());
+            if (n < 1) {
+                throw new NumberFormatException();
+            }
+            return n;
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(s.name() + " must be a positive integer, got \"" + s.value().get() + "\"");
+        }
+    }
+
+    static InetSocketAddress address(String setting, String value) {
+        int colon = value.lastIndexOf(':');
+        if (colon <= 0 || colon == value.length() - 1) {
+            throw new IllegalArgumentException(setting + " must be HOST:PORT, got \"" + value + "\"");
+        }
+        String host = value.substring(0, colon);
+        if (host.startsWith("[") && host.endsWith("]")) {
+            host = host.substring(1, host.length() - 1);
+        }
+        try {
+            int port = Integer.parseInt(value.substring(colon + 1));
+            if (port < 0 || port > 65535) {
+                throw new NumberFormatException();
+            }
+            return new InetSocketAddress(host, port);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(setting + " must have a port from 0 to 65535, got \"" + value + "\"");
+        }
+    }
+
+    /** The verifier for a configured key, with the setting named in errors. */
+    JwtVerifier verifier(String setting, String key) {
+        if (algorithm.equals("HS256")) {
+            try {
+                return JwtVerifier.hs256(key.getBytes(UTF_8), Duration.ZERO);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(setting + ": " + e.getMessage(), e);
+            }
+        }
+        try {
+            String pem = key.replaceAll("-----(BEGIN|END) PUBLIC KEY-----", "").replaceAll("\\s", "");
+            PublicKey pub = KeyFactory.getInstance("RSA").generatePublic(new X509EncodedKeySpec(Base64.getDecoder().decode(pem)));
+            return JwtVerifier.rs256(pub, Duration.ZERO);
+        } catch (java.security.GeneralSecurityException | IllegalArgumentException e) {
+            throw new IllegalArgumentException(setting + " must be a PEM RSA public key for RS256", e);
+        }
+    }
+}

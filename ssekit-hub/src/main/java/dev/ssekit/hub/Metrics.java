@@ -1,0 +1,36 @@
+package dev.ssekit.hub;
+
+import dev.ssekit.BroadcasterStats;
+import dev.ssekit.CloseReason;
+import java.util.Locale;
+import java.util.Map;
+
+/** The broadcaster's counters and gauges in the Prometheus text exposition format (version 0.0.4). */
+final class Metrics {
+
+    private Metrics() {
+    }
+
+    static String prometheus(BroadcasterStats s) {
+        StringBuilder b = new StringBuilder(1024);
+        metric(b, "ssekit_connections", "gauge", "Subscribers connected now.", s.connections());
+        metric(b, "ssekit_published_total", "counter", "Events published.", s.published());
+        metric(b, "ssekit_delivered_total", "counter", "Event deliveries written to subscribers.", s.delivered());
+        b.append("# HELP ssekit_evictions_total Subscribers evicted, by reason.\n# TYPE ssekit_evictions_total counter\n");
+        for (Map.Entry<CloseReason, Long> e : new java.util.TreeMap<>(s.evictions()).entrySet()) {
+            b.append("ssekit_evictions_total{reason=\"").append(e.getKey().name().toLowerCase(Locale.ROOT)).append("\"} ")
+                    .append(e.getValue()).append('\n');
+        }
+        metric(b, "ssekit_dropped_total", "counter", "Events dropped from slow subscribers' queues.", s.dropped());
+        metric(b, "ssekit_queued_bytes", "gauge", "Bytes queued for subscribers, not yet written.", s.queuedBytes());
+        metric(b, "ssekit_history_events", "gauge", "Events in history.", s.historySize());
+        metric(b, "ssekit_history_bytes", "gauge", "Bytes in history.", s.historyBytes());
+        return b.toString();
+    }
+
+    private static void metric(StringBuilder b, String name, String type, String help, long value) {
+        b.append("# HELP ").append(name).append(' ').append(help).append('\n')
+                .append("# TYPE ").append(name).append(' ').append(type).append('\n')
+                .append(name).append(' ').append(value).append('\n');
+    }
+}

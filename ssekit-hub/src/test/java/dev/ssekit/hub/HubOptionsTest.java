@@ -1,0 +1,67 @@
+package dev.ssekit.hub;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class HubOptionsTest {
+
+    @Test
+    void defaults() throws Exception {
+        HubOptions o = HubOptions.parse(new String[0], Map.of());
+        assertThat(o.listen().getHostString()).isEqualTo("127.0.0.1");
+        assertThat(o.listen().getPort()).isEqualTo(8080);
+        assertThat(o.publisherKey()).isEmpty();
+        assertThat(o.algorithm()).isEqualTo("HS256");
+        assertThat(o.anonymous()).isTrue();
+        assertThat(o.maxConnections()).isEqualTo(15_000);
+        assertThat(o.heartbeat()).isEqualTo(Duration.ofSeconds(15));
+    }
+
+    @Test
+    void environmentThenFlags() throws Exception {
+        Map<String, String> env = Map.of("SSEKIT_LISTEN", "127.0.0.2:9000", "MERCURE_PUBLISHER_JWT_KEY", "from-mercure",
+                "MERCURE_SUBSCRIBER_JWT_KEY", "sub", "SSEKIT_CORS_ORIGINS", "https://a.example, https://b.example");
+        HubOptions o = HubOptions.parse(new String[0], env);
+        assertThat(o.listen().getPort()).isEqualTo(9000);
+        assertThat(o.publisherKey()).contains("from-mercure");
+        assertThat(o.subscriberKey()).contains("sub");
+        assertThat(o.corsOrigins()).containsExactly("https://a.example", "https://b.example");
+        HubOptions flags = HubOptions.parse(new String[] {"--listen", "127.0.0.3:9001", "--publisher-jwt-key=flag",
+            "--anonymous", "false"}, Map.of("SSEKIT_PUBLISHER_JWT_KEY", "ssekit", "MERCURE_PUBLISHER_JWT_KEY", "mercure"));
+        assertThat(flags.listen().getPort()).isEqualTo(9001);
+        assertThat(flags.publisherKey()).contains("flag");
+        assertThat(flags.anonymous()).isFalse();
+        assertThat(HubOptions.parse(new String[0], Map.of("SSEKIT_PUBLISHER_JWT_KEY", "ssekit", "MERCURE_PUBLISHER_JWT_KEY", "m"))
+                .publisherKey()).contains("ssekit");
+    }
+
+    @Test
+    void errorsNameTheSettingAndValue() {
+        assertThatThrownBy(() -> HubOptions.parse(new String[] {"--listen", "nowhere"}, Map.of()))
+                .hasMessage("--listen must be HOST:PORT, got \"nowhere\"");
+        assertThatThrownBy(() -> HubOptions.parse(new String[0], Map.of("SSEKIT_LISTEN", "h:99999")))
+                .hasMessage("SSEKIT_LISTEN must have a port from 0 to 65535, got \"h:99999\"");
+        assertThatThrownBy(() -> HubOptions.parse(new String[] {"--max-connections", "0"}, Map.of()))
+                .hasMessage("--max-connections must be a positive integer, got \"0\"");
+        assertThatThrownBy(() -> HubOptions.parse(new String[] {"--jwt-alg", "none"}, Map.of()))
+                .hasMessage("--jwt-alg must be HS256 or RS256, got \"none\"");
+        assertThatThrownBy(() -> HubOptions.parse(new String[] {"--anonymous", "maybe"}, Map.of()))
+                .hasMessage("--anonymous must be true or false, got \"maybe\"");
+        assertThatThrownBy(() -> HubOptions.parse(new String[] {"--bogus", "1"}, Map.of()))
+                .hasMessage("unknown option --bogus (see --help)");
+        assertThatThrownBy(() -> HubOptions.parse(new String[] {"--listen"}, Map.of())).hasMessage("--listen needs a value");
+        assertThatThrownBy(() -> HubOptions.parse(new String[] {"--help"}, Map.of())).isInstanceOf(HubOptions.HelpRequested.class);
+        HubOptions o;
+        try {
+            o = HubOptions.parse(new String[0], Map.of());
+        } catch (HubOptions.HelpRequested e) {
+            throw new AssertionError(e);
+        }
+        assertThatThrownBy(() -> o.verifier("--publisher-jwt-key", "short"))
+                .hasMessage("--publisher-jwt-key: an HS256 key must be at least 32 bytes (256 bits), got 5");
+    }
+}
