@@ -91,4 +91,28 @@ public interface EventStore {
     static EventStore inMemory(int maxEvents, long maxBytes, Duration maxAge, Ticker ticker) {
         return new InMemoryEventStore(maxEvents, maxBytes, maxAge, ticker);
     }
+
+    /**
+     * A durable store: an append-only log in {@code directory} (created if missing), with the same
+     * limits as {@link #inMemory} for what it retains and serves. On open it reloads the log, so a
+     * restarted process continues the same epoch and sequence: clients resume with the ids they
+     * have. A record torn by a crash (its length or CRC does not check) ends the log there and is cut
+     * off. The log is rewritten to the retained events when it grows past four times their size.
+     *
+     * @param directory where the log lives; one store per directory at a time
+     * @param maxEvents at least 1
+     * @param maxBytes at least 1
+     * @param maxAge positive
+     * @param ticker the clock for ages
+     * @param fsync {@code true}: every append is forced to the device before it returns (survives a
+     *     power loss); {@code false}: appends reach the operating system before they return (survive a
+     *     killed process, not a power loss)
+     * @return the opened store
+     * @throws java.io.UncheckedIOException if the directory or log cannot be read or written
+     * @throws IllegalArgumentException naming the setting and value when a limit is out of range
+     */
+    static EventStore file(java.nio.file.Path directory, int maxEvents, long maxBytes, Duration maxAge, Ticker ticker,
+            boolean fsync) {
+        return FileEventStore.open(directory, maxEvents, maxBytes, maxAge, ticker, fsync);
+    }
 }

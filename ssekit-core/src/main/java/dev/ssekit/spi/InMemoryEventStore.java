@@ -33,6 +33,11 @@ final class InMemoryEventStore implements EventStore {
     private long last;
 
     InMemoryEventStore(int maxEvents, long maxBytes, Duration maxAge, Ticker ticker) {
+        this(maxEvents, maxBytes, maxAge, ticker, newEpoch());
+    }
+
+    /** A store continuing an epoch (a durable store reloading its log). */
+    InMemoryEventStore(int maxEvents, long maxBytes, Duration maxAge, Ticker ticker, String epoch) {
         if (maxEvents < 1) {
             throw new IllegalArgumentException("history maxEvents must be at least 1: " + maxEvents);
         }
@@ -47,8 +52,24 @@ final class InMemoryEventStore implements EventStore {
         this.maxBytes = maxBytes;
         this.maxAgeNanos = saturatedNanos(maxAge);
         this.ticker = Objects.requireNonNull(ticker, "ticker");
-        // a new epoch per store: ids of an earlier process are unknown here, never misread
-        this.epoch = Long.toString(System.currentTimeMillis(), 36) + Integer.toString(ThreadLocalRandom.current().nextInt(36 * 36), 36);
+        this.epoch = Objects.requireNonNull(epoch, "epoch");
+    }
+
+    /** A new epoch per store: ids of an earlier process are unknown here, never misread. */
+    static String newEpoch() {
+        return Long.toString(System.currentTimeMillis(), 36) + Integer.toString(ThreadLocalRandom.current().nextInt(36 * 36), 36);
+    }
+
+    /** Sets the last sequence of an empty store (a durable store whose retained events were all evicted). */
+    void continueAfter(long sequence) {
+        lock.lock();
+        try {
+            if (count == 0 && sequence > last) {
+                last = sequence;
+            }
+        } finally {
+            lock.unlock();
+        }
     }
 
     private static long saturatedNanos(Duration d) {

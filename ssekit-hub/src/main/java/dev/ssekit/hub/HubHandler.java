@@ -148,7 +148,14 @@ final class HubHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             }
             message.retry(Duration.ofMillis(Long.parseLong(r)));
         }
-        String published = hub.publish(message.build(), topics, form.containsKey("private"));
+        String published;
+        try {
+            published = hub.publish(message.build(), topics, form.containsKey("private"));
+        } catch (java.io.UncheckedIOException e) {
+            // the history could not store it (disk full, read-only): refused, never half-published
+            LOG.log(Level.ERROR, "publish refused: {0}", e.getMessage());
+            throw new Rejection(HttpResponseStatus.SERVICE_UNAVAILABLE, "the hub cannot store updates right now");
+        }
         reply(ctx, req, HttpResponseStatus.OK, published);
     }
 

@@ -53,11 +53,20 @@ public final class HubMain {
         HubConfig config = new HubConfig(options.listen(), options.verifier(publisherSetting, publisherKey),
                 options.verifier("--subscriber-jwt-key", subscriberKey), options.anonymous(), options.corsOrigins(),
                 options.maxBodyBytes(), options.maxTopics(), options.maxConnections());
-        Broadcaster broadcaster = Broadcaster.builder().heartbeat(options.heartbeat()).build();
+        dev.ssekit.spi.EventStore history;
+        try {
+            history = dev.ssekit.spi.EventStore.file(options.data(), options.historyEvents(), 256L << 20,
+                    java.time.Duration.ofDays(7), dev.ssekit.Ticker.system(), options.fsync());
+        } catch (java.io.UncheckedIOException e) {
+            System.err.println("error: --data " + options.data() + ": " + e.getMessage());
+            System.exit(2);
+            return;
+        }
+        Broadcaster broadcaster = Broadcaster.builder().heartbeat(options.heartbeat()).store(history).build();
         MercureHub hub = MercureHub.start(config, broadcaster, Scheduler.system(), Clock.systemUTC());
         Runtime.getRuntime().addShutdownHook(new Thread(hub::close, "ssekit-hub-shutdown"));
         String url = "http://" + hub.address().getHostString() + ":" + hub.address().getPort() + HubHandler.PATH;
-        System.out.println("ssekit hub on " + url);
+        System.out.println("ssekit hub on " + url + " (history in " + options.data().toAbsolutePath() + ")");
         if (demoKey != null) {
             byte[] key = demoKey.getBytes(UTF_8);
             System.out.println("demo mode: development JWT key (HS256): " + demoKey);

@@ -31,9 +31,14 @@ import java.util.Set;
  * @param maxBodyBytes {@code --max-body-bytes} / {@code SSEKIT_MAX_BODY_BYTES}; default 1 MiB
  * @param maxTopics {@code --max-topics} / {@code SSEKIT_MAX_TOPICS}; default 1000
  * @param heartbeat {@code --heartbeat SECONDS} / {@code SSEKIT_HEARTBEAT}; default 15
+ * @param data {@code --data DIR} / {@code SSEKIT_DATA}: the durable history; default {@code ssekit-data}
+ * @param fsync {@code --fsync true|false} / {@code SSEKIT_FSYNC}: force each publish to the device
+ *     before answering; default false (a published event survives a killed hub, not a power loss)
+ * @param historyEvents {@code --history-events} / {@code SSEKIT_HISTORY_EVENTS}; default 100000
  */
 record HubOptions(InetSocketAddress listen, Optional<String> publisherKey, Optional<String> subscriberKey, String algorithm,
-        boolean anonymous, Set<String> corsOrigins, int maxConnections, int maxBodyBytes, int maxTopics, Duration heartbeat) {
+        boolean anonymous, Set<String> corsOrigins, int maxConnections, int maxBodyBytes, int maxTopics, Duration heartbeat,
+        java.nio.file.Path data, boolean fsync, int historyEvents) {
 
     static final String USAGE = """
             usage: ssekit-hub [options]   (each also as an environment variable, flags win)
@@ -47,20 +52,26 @@ record HubOptions(InetSocketAddress listen, Optional<String> publisherKey, Optio
               --max-body-bytes N            SSEKIT_MAX_BODY_BYTES      default 1048576 (then 413)
               --max-topics N                SSEKIT_MAX_TOPICS          default 1000
               --heartbeat SECONDS           SSEKIT_HEARTBEAT           default 15
+              --data DIR                    SSEKIT_DATA                default ssekit-data (durable history)
+              --fsync true|false            SSEKIT_FSYNC               default false (true: survive power loss)
+              --history-events N            SSEKIT_HISTORY_EVENTS      default 100000
             Without a publisher key the hub runs in demo mode: it makes a development key and prints it.
             """;
 
-    private static final Map<String, String[]> ENV = Map.of(
-            "--listen", new String[] {"SSEKIT_LISTEN"},
-            "--publisher-jwt-key", new String[] {"SSEKIT_PUBLISHER_JWT_KEY", "MERCURE_PUBLISHER_JWT_KEY"},
-            "--subscriber-jwt-key", new String[] {"SSEKIT_SUBSCRIBER_JWT_KEY", "MERCURE_SUBSCRIBER_JWT_KEY"},
-            "--jwt-alg", new String[] {"SSEKIT_JWT_ALG"},
-            "--anonymous", new String[] {"SSEKIT_ANONYMOUS"},
-            "--cors-origins", new String[] {"SSEKIT_CORS_ORIGINS"},
-            "--max-connections", new String[] {"SSEKIT_MAX_CONNECTIONS"},
-            "--max-body-bytes", new String[] {"SSEKIT_MAX_BODY_BYTES"},
-            "--max-topics", new String[] {"SSEKIT_MAX_TOPICS"},
-            "--heartbeat", new String[] {"SSEKIT_HEARTBEAT"});
+    private static final Map<String, String[]> ENV = Map.ofEntries(
+            Map.entry("--listen", new String[] {"SSEKIT_LISTEN"}),
+            Map.entry("--publisher-jwt-key", new String[] {"SSEKIT_PUBLISHER_JWT_KEY", "MERCURE_PUBLISHER_JWT_KEY"}),
+            Map.entry("--subscriber-jwt-key", new String[] {"SSEKIT_SUBSCRIBER_JWT_KEY", "MERCURE_SUBSCRIBER_JWT_KEY"}),
+            Map.entry("--jwt-alg", new String[] {"SSEKIT_JWT_ALG"}),
+            Map.entry("--anonymous", new String[] {"SSEKIT_ANONYMOUS"}),
+            Map.entry("--cors-origins", new String[] {"SSEKIT_CORS_ORIGINS"}),
+            Map.entry("--max-connections", new String[] {"SSEKIT_MAX_CONNECTIONS"}),
+            Map.entry("--max-body-bytes", new String[] {"SSEKIT_MAX_BODY_BYTES"}),
+            Map.entry("--max-topics", new String[] {"SSEKIT_MAX_TOPICS"}),
+            Map.entry("--heartbeat", new String[] {"SSEKIT_HEARTBEAT"}),
+            Map.entry("--data", new String[] {"SSEKIT_DATA"}),
+            Map.entry("--fsync", new String[] {"SSEKIT_FSYNC"}),
+            Map.entry("--history-events", new String[] {"SSEKIT_HISTORY_EVENTS"}));
 
     /** Thrown for {@code --help}: not an error. */
     static final class HelpRequested extends Exception {
@@ -96,11 +107,7 @@ record HubOptions(InetSocketAddress listen, Optional<String> publisherKey, Optio
         if (!algorithm.equals("HS256") && !algorithm.equals("RS256")) {
             throw new IllegalArgumentException(alg.name() + " must be HS256 or RS256, got \"" + alg.value().get() + "\"");
         }
-        Setting anonymous = setting("--anonymous", flags, env);
-        String anon = anonymous.value().orElse("true");
-        if (!anon.equals("true") && !anon.equals("false")) {
-            throw new IllegalArgumentException(anonymous.name() + " must be true or false, got \"" + anon + "\"");
-        }
+        boolean anon = bool(setting("--anonymous", flags, env), true);
         Set<String> origins = new LinkedHashSet<>();
         setting("--cors-origins", flags, env).value().ifPresent(v -> Arrays.stream(v.split(","))
                 .map(String::trim).filter(s -> !s.isEmpty()).forEach(origins::add));
@@ -108,11 +115,22 @@ record HubOptions(InetSocketAddress listen, Optional<String> publisherKey, Optio
                 address(listen.name(), listen.value().orElse("127.0.0.1:8080")),
                 setting("--publisher-jwt-key", flags, env).value(),
                 setting("--subscriber-jwt-key", flags, env).value(),
-                algorithm, anon.equals("true"), origins,
+                algorithm, anon, origins,
                 positive(setting("--max-connections", flags, env), 15_000),
                 positive(setting("--max-body-bytes", flags, env), 1 << 20),
                 positive(setting("--max-topics", flags, env), 1000),
-                Duration.ofSeconds(positive(setting("--heartbeat", flags, env), 15)));
+                Duration.ofSeconds(positive(setting("--heartbeat", flags, env), 15)),
+                java.nio.file.Path.of(setting("--data", flags, env).value().orElse("ssekit-data")),
+                bool(setting("--fsync", flags, env), false),
+                positive(setting("--history-events", flags, env), 100_000));
+    }
+
+    private static boolean bool(Setting s, boolean fallback) {
+        String v = s.value().orElse(Boolean.toString(fallback));
+        if (!v.equals("true") && !v.equals("false")) {
+            throw new IllegalArgumentException(s.name() + " must be true or false, got \"" + v + "\"");
+        }
+        return v.equals("true");
     }
 
     /** A setting's value and where it came from (the flag, or the variable that supplied it). */

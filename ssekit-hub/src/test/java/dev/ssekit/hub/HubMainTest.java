@@ -3,6 +3,8 @@ package dev.ssekit.hub;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.ssekit.SseEvent;
+import dev.ssekit.SseParser;
 import dev.ssekit.testkit.RawHttp;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -11,69 +13,136 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
-/** The hub as a user starts it: its own JVM, demo mode, the printed tokens used for real. */
-@Timeout(60)
+/** The hub as a user starts it: its own JVM, demo mode, the printed tokens used for real, kill -9. */
+@Timeout(120)
 class HubMainTest {
 
-    private static void record(String line, Map<String, String> printed) {
-        if (line.startsWith("ssekit hub on ")) {
-            printed.put("url", line.substring("ssekit hub on ".length()));
-        } else if (line.startsWith("publisher token:")) {
-            printed.put("publisher", line.substring("publisher token:".length()).trim());
-        } else if (line.startsWith("subscriber token:")) {
-            printed.put("subscriber", line.substring("subscriber token:".length()).trim());
+    @TempDir
+    Path data;
+
+    /** A hub process and what it printed. */
+    private record Hub(Process process, URI url, String publisher, String subscriber) implements AutoCloseable {
+        InetSocketAddress address() {
+            return new InetSocketAddress(url.getHost(), url.getPort());
         }
+
+        @Override
+        public void close() {
+            process.destroy(); // SIGTERM: the shutdown hook closes the hub
+            try {
+                if (!process.waitFor(10, TimeUnit.SECONDS)) {
+                    process.destroyForcibly();
+                }
+            } catch (InterruptedException e) {
+                process.destroyForcibly();
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private static Process java(String... args) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), "dev.ssekit.hub.HubMain"));
+        cmd.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(cmd);
+        pb.environment().keySet().removeIf(k -> k.startsWith("MERCURE_") || k.startsWith("SSEKIT_"));
+        return pb.redirectErrorStream(true).redirectOutput(Files.createTempFile("hub", ".log").toFile()).start();
+    }
+
+    /** Starts a hub in demo mode with a fixed key (so tokens stay valid across restarts) and waits for it. */
+    private Hub start(String key) throws Exception {
+        Path log = Files.createTempFile("hub", ".log");
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), "dev.ssekit.hub.HubMain",
+                "--listen", "127.0.0.1:0", "--data", data.toString()));
+        if (key != null) {
+            cmd.addAll(List.of("--publisher-jwt-key", key));
+        }
+        ProcessBuilder pb = new ProcessBuilder(cmd);
+        pb.environment().keySet().removeIf(k -> k.startsWith("MERCURE_") || k.startsWith("SSEKIT_"));
+        Process p = pb.redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        Map<String, String> printed = new HashMap<>();
+        int wanted = key == null ? 3 : 1;
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (printed.size() < wanted && System.nanoTime() < deadline && p.isAlive()) {
+            for (String line : Files.readAllLines(log, UTF_8)) {
+                if (line.startsWith("ssekit hub on ")) {
+                    printed.put("url", line.substring("ssekit hub on ".length()).split(" ")[0]);
+                } else if (line.startsWith("publisher token:")) {
+                    printed.put("publisher", line.substring("publisher token:".length()).trim());
+                } else if (line.startsWith("subscriber token:")) {
+                    printed.put("subscriber", line.substring("subscriber token:".length()).trim());
+                }
+            }
+            Thread.sleep(50);
+        }
+        assertThat(printed).as("hub output: %s", Files.readString(log)).hasSize(wanted);
+        if (key != null) {
+            byte[] k = key.getBytes(UTF_8);
+            printed.put("publisher", Tokens.hs256("{\"mercure\":{\"publish\":[\"*\"]}}", k));
+            printed.put("subscriber", Tokens.hs256("{\"mercure\":{\"subscribe\":[\"*\"]}}", k));
+        }
+        return new Hub(p, URI.create(printed.get("url")), printed.get("publisher"), printed.get("subscriber"));
+    }
+
+    private static HttpResponse<String> publish(HttpClient http, Hub hub, String form) throws Exception {
+        return http.send(HttpRequest.newBuilder(hub.url()).header("Authorization", "Bearer " + hub.publisher())
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(HttpRequest.BodyPublishers.ofString(form)).build(), HttpResponse.BodyHandlers.ofString());
     }
 
     @Test
     void demoModePrintsAKeyAndTokensThatWork() throws Exception {
-        Path javaBin = Path.of(System.getProperty("java.home"), "bin", "java");
-        Path log = Files.createTempFile("hub", ".log");
-        ProcessBuilder pb = new ProcessBuilder(javaBin.toString(), "-cp", System.getProperty("java.class.path"),
-                "dev.ssekit.hub.HubMain", "--listen", "127.0.0.1:0").redirectErrorStream(true)
-                .redirectOutput(log.toFile());
-        pb.environment().remove("MERCURE_PUBLISHER_JWT_KEY");
-        pb.environment().remove("SSEKIT_PUBLISHER_JWT_KEY");
-        Process hub = pb.start();
-        try {
-            Map<String, String> printed = new HashMap<>();
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-            while (printed.size() < 3 && System.nanoTime() < deadline && hub.isAlive()) {
-                printed.clear();
-                for (String line : Files.readAllLines(log, UTF_8)) {
-                    record(line, printed);
-                }
-                Thread.sleep(50);
-            }
-            assertThat(printed).as("hub output: %s", Files.readString(log)).containsKeys("url", "publisher", "subscriber");
+        try (Hub hub = start(null); HttpClient http = HttpClient.newHttpClient();
+                RawHttp sub = RawHttp.get(hub.address(), hub.url().getPath() + "?topic=demo", "HTTP/1.1",
+                        "Authorization: Bearer " + hub.subscriber())) {
+            assertThat(sub.statusLine).isEqualTo("HTTP/1.1 200 OK");
+            // subscribed once the head has arrived: publish at once
+            assertThat(publish(http, hub, "topic=demo&data=hello&private=on").statusCode()).isEqualTo(200);
+            assertThat(sub.readEvent()).startsWith(":\n").endsWith("data: hello\n\n");
+        }
+        assertThat(java("--listen", "bad").waitFor()).as("exit code for a bad flag").isEqualTo(2);
+    }
 
-            URI url = URI.create(printed.get("url"));
-            try (RawHttp sub = RawHttp.get(new InetSocketAddress(url.getHost(), url.getPort()),
-                    url.getPath() + "?topic=demo", "HTTP/1.1", "Authorization: Bearer " + printed.get("subscriber"));
-                    HttpClient http = HttpClient.newHttpClient()) {
-                assertThat(sub.statusLine).isEqualTo("HTTP/1.1 200 OK");
-                HttpResponse<String> r = http.send(HttpRequest.newBuilder(url)
-                        .header("Authorization", "Bearer " + printed.get("publisher"))
-                        .header("Content-Type", "application/x-www-form-urlencoded")
-                        .POST(HttpRequest.BodyPublishers.ofString("topic=demo&data=hello&private=on")).build(),
-                        HttpResponse.BodyHandlers.ofString());
+    @Test
+    void everyAcknowledgedPublishSurvivesKill9() throws Exception {
+        String key = "a-fixed-development-key-of-at-least-32-bytes";
+        List<String> ids = new ArrayList<>();
+        Hub first = start(key);
+        try (HttpClient http = HttpClient.newHttpClient()) {
+            for (int i = 1; i <= 20; i++) {
+                HttpResponse<String> r = publish(http, first, "topic=orders&data=order+" + i);
                 assertThat(r.statusCode()).isEqualTo(200);
-                // the stream opens with a ':' comment; the event follows it
-                assertThat(sub.readEvent()).startsWith(":\n").endsWith("data: hello\n\n");
+                ids.add(r.body());
             }
-            assertThat(new ProcessBuilder(javaBin.toString(), "-cp", System.getProperty("java.class.path"),
-                    "dev.ssekit.hub.HubMain", "--listen", "bad").start().waitFor()).as("exit code for a bad flag").isEqualTo(2);
         } finally {
-            hub.destroy(); // SIGTERM: the shutdown hook closes the hub
-            if (!hub.waitFor(10, TimeUnit.SECONDS)) {
-                hub.destroyForcibly();
+            first.process().destroyForcibly(); // SIGKILL: no shutdown hook, no flush of anything
+            first.process().waitFor(10, TimeUnit.SECONDS);
+        }
+        try (Hub second = start(key);
+                RawHttp resumed = RawHttp.get(second.address(), second.url().getPath() + "?topic=orders", "HTTP/1.1",
+                        "Last-Event-ID: " + ids.get(4))) {
+            assertThat(resumed.headers).containsEntry("last-event-id", ids.get(4));
+            List<SseEvent> events = new ArrayList<>();
+            SseParser parser = SseParser.create(events::add);
+            while (events.size() < 15) {
+                parser.feed(resumed.readEvent().getBytes(UTF_8));
             }
+            List<String> expected = new ArrayList<>();
+            for (int i = 6; i <= 20; i++) {
+                expected.add("order " + i);
+            }
+            assertThat(events).extracting(SseEvent::data).isEqualTo(expected);
+            assertThat(events).extracting(SseEvent::id).isEqualTo(ids.subList(5, 20));
         }
     }
 }

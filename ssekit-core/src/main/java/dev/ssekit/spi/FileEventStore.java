@@ -1,0 +1,283 @@
+package dev.ssekit.spi;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+
+import dev.ssekit.Ticker;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.zip.CRC32C;
+
+/**
+ * {@link EventStore#file}: an append-only log beside an in-memory index. A record is
+ * {@code length:int32, crc32c:int32, body} where the body holds the sequence, the wall-clock
+ * time, the restricted flag, the id, the topics and the frame. Appends are serialized by the
+ * broadcaster's publish lock and by this store's own lock.
+ */
+final class FileEventStore implements EventStore {
+
+    private static final String LOG = "events.log";
+    private static final String EPOCH = "epoch";
+    private static final int MAX_RECORD = 64 << 20;
+
+    private final Path directory;
+    private final InMemoryEventStore index;
+    private final boolean fsync;
+    private final Ticker ticker;
+    private final ReentrantLock lock = new ReentrantLock();
+    private FileChannel log;
+    private long logBytes;
+
+    private FileEventStore(Path directory, InMemoryEventStore index, FileChannel log, long logBytes, Ticker ticker,
+            boolean fsync) {
+        this.directory = directory;
+        this.index = index;
+        this.log = log;
+        this.logBytes = logBytes;
+        this.ticker = ticker;
+        this.fsync = fsync;
+    }
+
+    static FileEventStore open(Path directory, int maxEvents, long maxBytes, Duration maxAge, Ticker ticker, boolean fsync) {
+        try {
+            Files.createDirectories(directory);
+            Path epochFile = directory.resolve(EPOCH);
+            String epoch;
+            if (Files.exists(epochFile)) {
+                epoch = Files.readString(epochFile, UTF_8).trim();
+            } else {
+                epoch = InMemoryEventStore.newEpoch();
+                Path tmp = directory.resolve(EPOCH + ".tmp");
+                Files.writeString(tmp, epoch, UTF_8);
+                Files.move(tmp, epochFile, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            }
+            InMemoryEventStore index = new InMemoryEventStore(maxEvents, maxBytes, maxAge, ticker, epoch);
+            FileChannel log = FileChannel.open(directory.resolve(LOG), StandardOpenOption.CREATE, StandardOpenOption.READ,
+                    StandardOpenOption.WRITE);
+            long valid = replay(log, index, ticker);
+            if (valid < log.size()) {
+                log.truncate(valid); // a record torn by a crash: cut off
+                log.force(true);
+            }
+            log.position(valid);
+            FileEventStore store = new FileEventStore(directory, index, log, valid, ticker, fsync);
+            store.compactIfLarge();
+            return store;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot open the event log in " + directory + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Loads every intact record into the index; returns the length of the intact prefix. */
+    private static long replay(FileChannel log, InMemoryEventStore index, Ticker ticker) throws IOException {
+        long pos = 0;
+        long size = log.size();
+        long lastSeq = 0;
+        ByteBuffer head = ByteBuffer.allocate(8);
+        long nowMillis = System.currentTimeMillis();
+        long nowNanos = ticker.read();
+        while (pos + 8 <= size) {
+            head.clear();
+            readFully(log, head, pos);
+            head.flip();
+            int length = head.getInt();
+            int crc = head.getInt();
+            if (length <= 0 || length > MAX_RECORD || pos + 8 + length > size) {
+                break;
+            }
+            ByteBuffer body = ByteBuffer.allocate(length);
+            readFully(log, body, pos + 8);
+            CRC32C check = new CRC32C();
+            check.update(body.array(), 0, length);
+            if ((int) check.getValue() != crc) {
+                break;
+            }
+            StoredEvent e = decode(body.flip(), nowMillis, nowNanos);
+            if (lastSeq != 0 && e.sequence() != lastSeq + 1) {
+                break; // cannot happen in a log this store wrote; stop rather than serve disorder
+            }
+            index.continueAfter(e.sequence() - 1);
+            index.append(e);
+            lastSeq = e.sequence();
+            pos += 8 + length;
+        }
+        index.continueAfter(lastSeq);
+        return pos;
+    }
+
+    private static void readFully(FileChannel ch, ByteBuffer b, long at) throws IOException {
+        while (b.hasRemaining()) {
+            int n = ch.read(b, at + b.position());
+            if (n < 0) {
+                throw new IOException("unexpected end of the event log");
+            }
+        }
+    }
+
+    private static byte[] encode(StoredEvent e, long wallMillis) {
+        byte[] id = e.id().getBytes(UTF_8);
+        List<byte[]> topics = new ArrayList<>();
+        int size = 8 + 8 + 1 + 4 + id.length + 4 + 4 + e.frame().length;
+        for (String t : e.topics()) {
+            byte[] b = t.getBytes(UTF_8);
+            topics.add(b);
+            size += 4 + b.length;
+        }
+        ByteBuffer body = ByteBuffer.allocate(size);
+        body.putLong(e.sequence()).putLong(wallMillis).put((byte) (e.restricted() ? 1 : 0));
+        body.putInt(id.length).put(id).putInt(topics.size());
+        for (byte[] t : topics) {
+            body.putInt(t.length).put(t);
+        }
+        body.putInt(e.frame().length).put(e.frame());
+        return body.array();
+    }
+
+    private static StoredEvent decode(ByteBuffer b, long nowMillis, long nowNanos) {
+        long seq = b.getLong();
+        long wallMillis = b.getLong();
+        boolean restricted = b.get() == 1;
+        String id = string(b);
+        int n = b.getInt();
+        Set<String> topics = new HashSet<>();
+        for (int i = 0; i < n; i++) {
+            topics.add(string(b));
+        }
+        byte[] frame = new byte[b.getInt()];
+        b.get(frame);
+        // ages continue across restarts: translate the wall-clock time to this process's ticker
+        long nanoTime = nowNanos - Math.max(0, nowMillis - wallMillis) * 1_000_000L;
+        return new StoredEvent(seq, id, topics, frame, nanoTime, restricted);
+    }
+
+    private static String string(ByteBuffer b) {
+        byte[] s = new byte[b.getInt()];
+        b.get(s);
+        return new String(s, UTF_8);
+    }
+
+    @Override
+    public void append(StoredEvent event) {
+        lock.lock();
+        try {
+            if (event.sequence() != index.lastSequence() + 1) {
+                throw new IllegalArgumentException("sequence must be " + (index.lastSequence() + 1) + ", got " + event.sequence());
+            }
+            long wallMillis = System.currentTimeMillis() - (ticker.read() - event.nanoTime()) / 1_000_000L;
+            byte[] body = encode(event, wallMillis);
+            CRC32C crc = new CRC32C();
+            crc.update(body);
+            ByteBuffer record = ByteBuffer.allocate(8 + body.length);
+            record.putInt(body.length).putInt((int) crc.getValue()).put(body).flip();
+            try {
+                while (record.hasRemaining()) {
+                    log.write(record);
+                }
+                if (fsync) {
+                    log.force(false);
+                }
+            } catch (IOException e) {
+                // nothing is appended to the index: the publish fails and nothing is served that was not
+                // stored; a partly written record is cut off so the log stays readable past it
+                try {
+                    log.truncate(logBytes);
+                    log.position(logBytes);
+                } catch (IOException ignored) {
+                    // the next open cuts the torn record off
+                }
+                throw new UncheckedIOException("cannot append to the event log in " + directory + ": " + e.getMessage(), e);
+            }
+            logBytes += 8 + body.length;
+            index.append(event);
+            compactIfLarge();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Rewrites the log to the retained events when it is more than four times their size. */
+    private void compactIfLarge() {
+        long retained = index.bytes();
+        if (logBytes < 1 << 20 || logBytes < 4 * Math.max(retained, 1)) {
+            return;
+        }
+        Path tmp = directory.resolve(LOG + ".compact");
+        try (FileChannel out = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
+                StandardOpenOption.WRITE)) {
+            long written = 0;
+            long nowMillis = System.currentTimeMillis();
+            long nowNanos = ticker.read();
+            for (StoredEvent e : index.after(0)) {
+                byte[] body = encode(e, nowMillis - (nowNanos - e.nanoTime()) / 1_000_000L);
+                CRC32C crc = new CRC32C();
+                crc.update(body);
+                ByteBuffer record = ByteBuffer.allocate(8 + body.length);
+                record.putInt(body.length).putInt((int) crc.getValue()).put(body).flip();
+                while (record.hasRemaining()) {
+                    out.write(record);
+                }
+                written += 8 + body.length;
+            }
+            out.force(true);
+            log.close();
+            Files.move(tmp, directory.resolve(LOG), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            log = FileChannel.open(directory.resolve(LOG), StandardOpenOption.READ, StandardOpenOption.WRITE);
+            log.position(written);
+            logBytes = written;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot compact the event log in " + directory + ": " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public String epoch() {
+        return index.epoch();
+    }
+
+    @Override
+    public long lastSequence() {
+        return index.lastSequence();
+    }
+
+    @Override
+    public long firstSequence() {
+        return index.firstSequence();
+    }
+
+    @Override
+    public OptionalLong sequenceOf(String id) {
+        return index.sequenceOf(id);
+    }
+
+    @Override
+    public List<StoredEvent> after(long sequence) {
+        return index.after(sequence);
+    }
+
+    @Override
+    public long size() {
+        return index.size();
+    }
+
+    @Override
+    public long bytes() {
+        return index.bytes();
+    }
+
+    @Override
+    public String toString() {
+        return "FileEventStore[" + directory + ", " + index + "]";
+    }
+}
