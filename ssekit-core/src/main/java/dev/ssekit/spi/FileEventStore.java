@@ -145,6 +145,13 @@ final class FileEventStore implements EventStore {
         return body.array();
     }
 
+    /** A record ready to write: {@code length, crc32c, body}. */
+    private static ByteBuffer record(byte[] body) {
+        CRC32C crc = new CRC32C();
+        crc.update(body);
+        return ByteBuffer.allocate(8 + body.length).putInt(body.length).putInt((int) crc.getValue()).put(body).flip();
+    }
+
     private static StoredEvent decode(ByteBuffer b, long nowMillis, long nowNanos) {
         long seq = b.getLong();
         long wallMillis = b.getLong();
@@ -176,11 +183,7 @@ final class FileEventStore implements EventStore {
                 throw new IllegalArgumentException("sequence must be " + (index.lastSequence() + 1) + ", got " + event.sequence());
             }
             long wallMillis = System.currentTimeMillis() - (ticker.read() - event.nanoTime()) / 1_000_000L;
-            byte[] body = encode(event, wallMillis);
-            CRC32C crc = new CRC32C();
-            crc.update(body);
-            ByteBuffer record = ByteBuffer.allocate(8 + body.length);
-            record.putInt(body.length).putInt((int) crc.getValue()).put(body).flip();
+            ByteBuffer record = record(encode(event, wallMillis));
             try {
                 while (record.hasRemaining()) {
                     log.write(record);
@@ -199,7 +202,7 @@ final class FileEventStore implements EventStore {
                 }
                 throw new UncheckedIOException("cannot append to the event log in " + directory + ": " + e.getMessage(), e);
             }
-            logBytes += 8 + body.length;
+            logBytes += record.limit();
             index.append(event);
             compactIfLarge();
         } finally {
@@ -220,15 +223,11 @@ final class FileEventStore implements EventStore {
             long nowMillis = System.currentTimeMillis();
             long nowNanos = ticker.read();
             for (StoredEvent e : index.after(0)) {
-                byte[] body = encode(e, nowMillis - (nowNanos - e.nanoTime()) / 1_000_000L);
-                CRC32C crc = new CRC32C();
-                crc.update(body);
-                ByteBuffer record = ByteBuffer.allocate(8 + body.length);
-                record.putInt(body.length).putInt((int) crc.getValue()).put(body).flip();
+                ByteBuffer record = record(encode(e, nowMillis - (nowNanos - e.nanoTime()) / 1_000_000L));
+                written += record.limit();
                 while (record.hasRemaining()) {
                     out.write(record);
                 }
-                written += 8 + body.length;
             }
             out.force(true);
             log.close();
