@@ -1,10 +1,8 @@
 package dev.ssekit;
 
-import static java.nio.charset.StandardCharsets.ISO_8859_1;
-import static java.nio.charset.StandardCharsets.UTF_8;
-
 import com.sun.net.httpserver.Headers;
 import com.sun.net.httpserver.HttpExchange;
+import dev.ssekit.spi.LastEventIds;
 import dev.ssekit.spi.SseTransport;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -46,16 +44,8 @@ final class JdkTransport implements SseTransport {
         }
     }
 
-    /**
-     * The JDK server hands header bytes over as ISO-8859-1 characters; browsers send the id as
-     * UTF-8 (WHATWG 9.2.4), so the bytes are decoded again.
-     */
     static Optional<String> lastEventId(Headers headers) {
-        String raw = headers.getFirst("Last-Event-ID");
-        if (raw == null || raw.isEmpty()) {
-            return Optional.empty();
-        }
-        return Optional.of(new String(raw.getBytes(ISO_8859_1), UTF_8));
+        return LastEventIds.fromHeader(headers.getFirst("Last-Event-ID"));
     }
 
     @Override

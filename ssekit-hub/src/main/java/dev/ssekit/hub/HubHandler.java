@@ -1,6 +1,5 @@
 package dev.ssekit.hub;
 
-import static java.nio.charset.StandardCharsets.ISO_8859_1;
 import static java.nio.charset.StandardCharsets.UTF_8;
 
 import dev.ssekit.Broadcaster;
@@ -9,6 +8,7 @@ import dev.ssekit.SseConnection;
 import dev.ssekit.SseMessage;
 import dev.ssekit.TopicSelector;
 import dev.ssekit.netty.NettySse;
+import dev.ssekit.spi.LastEventIds;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
@@ -185,19 +185,21 @@ final class HubHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                 .set("Expire", "0");
         cors(req, extra);
         // the Last-Event-ID header wins over the lastEventID query parameter (draft 07, Reconnection)
-        Optional<String> lastId = Optional.ofNullable(req.headers().get("Last-Event-ID"))
-                .map(raw -> new String(raw.getBytes(ISO_8859_1), UTF_8))
+        Optional<String> lastId = LastEventIds.fromHeader(req.headers().get("Last-Event-ID"))
                 .or(() -> Optional.ofNullable(query.parameters().get("lastEventID")).map(List::getFirst));
         Optional<String> point = lastId.map(hub::resumePoint);
-        point.ifPresent(p -> extra.set("Last-Event-ID", new String(p.getBytes(UTF_8), ISO_8859_1)));
+        point.ifPresent(p -> extra.set("Last-Event-ID", LastEventIds.toHeader(p)));
 
         SseConnection conn = NettySse.start(ctx.channel(), req, extra);
         // the reference hub's first bytes: written before any event, on this event loop, in order
         ctx.channel().writeAndFlush(new DefaultHttpContent(Unpooled.wrappedBuffer(OPENING_COMMENT)));
-        // the token's exp ends the subscription; close() writes, so not on the shared timer thread
-        claims.flatMap(Claims::expiresAt).ifPresent(exp -> scheduler.schedule(
-                () -> Thread.ofVirtual().name("ssekit-hub-expired").start(conn::close),
-                Duration.ofSeconds(Math.max(0, exp - clock.instant().getEpochSecond()))));
+        // the token's exp ends the subscription; close() writes, so not on the shared timer thread.
+        // The timer is cancelled when the stream ends first: it would hold the connection until exp.
+        claims.flatMap(Claims::expiresAt).ifPresent(exp -> {
+            var expiry = scheduler.schedule(() -> Thread.ofVirtual().name("ssekit-hub-expired").start(conn::close),
+                    Duration.ofSeconds(Math.max(0, exp - clock.instant().getEpochSecond())));
+            conn.onClose(reason -> expiry.cancel(false));
+        });
         // registered before this handler returns (nothing here blocks): once a client has the
         // response head, what is published reaches it
         Broadcaster.SubscribeRequest s = hub.subscription(conn).topics(selectors).authorizedFor(authorized);

@@ -1,8 +1,6 @@
 package dev.ssekit.netty;
 
-import static java.nio.charset.StandardCharsets.ISO_8859_1;
-import static java.nio.charset.StandardCharsets.UTF_8;
-
+import dev.ssekit.spi.LastEventIds;
 import dev.ssekit.spi.SseTransport;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
@@ -32,10 +30,7 @@ final class NettyTransport implements SseTransport {
 
     NettyTransport(Channel channel, HttpHeaders requestHeaders) {
         this.channel = channel;
-        String raw = requestHeaders.get("Last-Event-ID");
-        // Netty hands header bytes over as ISO-8859-1 characters; the id is UTF-8 (WHATWG 9.2.4)
-        this.lastEventId = raw == null || raw.isEmpty() ? Optional.empty()
-                : Optional.of(new String(raw.getBytes(ISO_8859_1), UTF_8));
+        this.lastEventId = LastEventIds.fromHeader(requestHeaders.get("Last-Event-ID"));
     }
 
     @Override

@@ -1,10 +1,8 @@
 package dev.ssekit.servlet;
 
-import static java.nio.charset.StandardCharsets.ISO_8859_1;
-import static java.nio.charset.StandardCharsets.UTF_8;
-
 import dev.ssekit.Sse;
 import dev.ssekit.SseConnection;
+import dev.ssekit.spi.LastEventIds;
 import dev.ssekit.spi.SseTransport;
 import jakarta.servlet.AsyncContext;
 import jakarta.servlet.AsyncEvent;
@@ -76,12 +74,7 @@ public final class ServletSse {
     }
 
     static Optional<String> lastEventId(HttpServletRequest request) {
-        String raw = request.getHeader("Last-Event-ID");
-        if (raw == null || raw.isEmpty()) {
-            return Optional.empty();
-        }
-        // containers decode header bytes as ISO-8859-1; the id is UTF-8 (WHATWG 9.2.4)
-        return Optional.of(new String(raw.getBytes(ISO_8859_1), UTF_8));
+        return LastEventIds.fromHeader(request.getHeader("Last-Event-ID"));
     }
 
     /** The transport: blocking writes on the servlet stream; the async listener reports the end. */
