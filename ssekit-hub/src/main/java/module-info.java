@@ -1,7 +1,8 @@
 /**
- * ssekit hub: a publish/subscribe hub speaking the Mercure protocol. Work in progress (issue #6):
- * so far publish and subscribe over HTTP/1.1 with JWT authorization, topic selectors, private
- * updates and resumption; nothing is exported yet.
+ * ssekit hub: a standalone publish/subscribe hub speaking the Mercure protocol (draft 07): publish,
+ * subscribe, JWT authorization, topic selectors, private updates, resumption from durable history,
+ * active subscriptions, CORS, metrics, a demo page. Its one public type is {@link
+ * dev.ssekit.hub.HubMain}, the command line entry point.
  */
 module dev.ssekit.hub {
     requires dev.ssekit;
@@ -11,6 +12,7 @@ module dev.ssekit.hub {
     requires io.netty.common;
     requires io.netty.buffer;
     requires com.fasterxml.jackson.jr.ob;
+    requires java.logging;
 
     exports dev.ssekit.hub;
 }

@@ -11,6 +11,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -199,6 +200,22 @@ public final class Broadcaster implements AutoCloseable {
      */
     public String resumePoint(String lastEventId) {
         return store.sequenceOf(Objects.requireNonNull(lastEventId, "lastEventId")).isPresent() ? lastEventId : EARLIEST;
+    }
+
+    /**
+     * The id of the newest event in history: what a client that has seen everything would send as
+     * {@code Last-Event-ID}. Mercure's subscriptions API reports it as {@code lastEventID}.
+     *
+     * @return the id, or empty when history holds no event
+     */
+    public Optional<String> lastEventId() {
+        publishLock.lock();
+        try {
+            List<StoredEvent> newest = store.after(store.lastSequence() - 1);
+            return newest.isEmpty() ? Optional.empty() : Optional.of(newest.getLast().id());
+        } finally {
+            publishLock.unlock();
+        }
     }
 
     /** The resume point that replays all retained history: {@code "earliest"}, as in Mercure. */

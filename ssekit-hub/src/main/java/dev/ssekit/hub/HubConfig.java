@@ -15,12 +15,18 @@ import java.util.Set;
  * @param maxBodyBytes the largest publish body (bigger: 413)
  * @param maxTopics the most topics in one publish or subscribe (more: 400)
  * @param maxConnections the most subscribers at once (more: 503 with Retry-After)
+ * @param subscriptionEvents whether active subscriptions are published and listed (Mercure's
+ *     optional subscriptions feature)
+ * @param demo whether the demo page is served at {@code /}
+ * @param demoToken a publisher token filled into the demo page's form, or empty
  */
 record HubConfig(InetSocketAddress listen, JwtVerifier publisherKey, JwtVerifier subscriberKey, boolean anonymous,
-        Set<String> corsOrigins, int maxBodyBytes, int maxTopics, int maxConnections) {
+        Set<String> corsOrigins, int maxBodyBytes, int maxTopics, int maxConnections, boolean subscriptionEvents,
+        boolean demo, String demoToken) {
 
     HubConfig {
         Objects.requireNonNull(listen, "listen");
+        Objects.requireNonNull(demoToken, "demoToken");
         Objects.requireNonNull(publisherKey, "publisherKey");
         Objects.requireNonNull(subscriberKey, "subscriberKey");
         corsOrigins = Set.copyOf(corsOrigins);

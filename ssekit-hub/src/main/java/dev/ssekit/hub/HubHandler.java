@@ -11,15 +11,18 @@ import dev.ssekit.netty.NettySse;
 import dev.ssekit.spi.LastEventIds;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.EventLoop;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
@@ -36,8 +39,12 @@ import java.util.Optional;
 /**
  * The Mercure endpoints (draft-dunglas-mercure-07, with the reference hub's status codes): {@code
  * POST /.well-known/mercure} publishes, {@code GET /.well-known/mercure} subscribes, {@code OPTIONS}
- * answers CORS preflights for allowed origins; plus {@code GET /healthz} and {@code GET /metrics}. Runs on the event loop: everything here is non-blocking (token checks, form parsing,
- * an O(subscribers) publish); streams are fed by the broadcaster off the loop.
+ * answers CORS preflights for allowed origins, {@code GET /.well-known/mercure/subscriptions…} lists
+ * active subscriptions (when enabled); plus {@code GET /healthz}, {@code GET /metrics} and, in demo
+ * mode, the demo page at {@code /}. Runs on the event loop: everything here is non-blocking (token
+ * checks, form parsing, an O(subscribers) publish); streams are fed by the broadcaster off the
+ * loop. Every response is written to the {@link AccessLog}; every rejection is logged once, with
+ * its reason. One instance per connection or HTTP/2 stream.
  */
 final class HubHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
 
@@ -45,14 +52,19 @@ final class HubHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     private static final byte[] OPENING_COMMENT = {':', '\n'};
     private static final System.Logger LOG = System.getLogger(HubHandler.class.getName());
 
+    private static final String DISCOVERY = "<" + PATH + ">; rel=\"mercure\"";
+
     private final HubConfig config;
     private final Broadcaster hub;
+    private final Subscriptions subscriptions;
     private final Scheduler scheduler;
     private final Clock clock;
+    private long started;
 
-    HubHandler(HubConfig config, Broadcaster hub, Scheduler scheduler, Clock clock) {
+    HubHandler(HubConfig config, Broadcaster hub, Subscriptions subscriptions, Scheduler scheduler, Clock clock) {
         this.config = config;
         this.hub = hub;
+        this.subscriptions = subscriptions;
         this.scheduler = scheduler;
         this.clock = clock;
     }
@@ -70,10 +82,13 @@ final class HubHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
 
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
+        started = System.nanoTime();
         QueryStringDecoder query = new QueryStringDecoder(req.uri());
         try {
             String path = query.path();
-            if (path.equals(PATH) && req.method().equals(HttpMethod.OPTIONS)) {
+            if (query.rawPath().startsWith(Subscriptions.PATH) && subscriptions.enabled()) {
+                subscriptionsApi(ctx, req, query);
+            } else if (path.equals(PATH) && req.method().equals(HttpMethod.OPTIONS)) {
                 preflight(ctx, req);
             } else if (path.equals(PATH) && req.method().equals(HttpMethod.POST)) {
                 publish(ctx, req);
@@ -85,6 +100,10 @@ final class HubHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                 reply(ctx, req, HttpResponseStatus.OK, "ok\n");
             } else if (path.equals("/metrics") && req.method().equals(HttpMethod.GET)) {
                 reply(ctx, req, HttpResponseStatus.OK, Metrics.prometheus(hub.stats()));
+            } else if (path.equals("/") && req.method().equals(HttpMethod.GET) && config.demo()) {
+                FullHttpResponse page = response(req, HttpResponseStatus.OK, DemoPage.render(config.demoToken()));
+                page.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/html; charset=utf-8");
+                send(ctx, req, page);
             } else {
                 throw new Rejection(HttpResponseStatus.NOT_FOUND, "not found");
             }
@@ -160,9 +179,6 @@ final class HubHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     }
 
     private void subscribe(ChannelHandlerContext ctx, FullHttpRequest req, QueryStringDecoder query) throws Rejection {
-        if (hub.stats().connections() >= config.maxConnections()) {
-            throw new Rejection(HttpResponseStatus.SERVICE_UNAVAILABLE, "too many subscribers; retry later");
-        }
         List<String> topics = query.parameters().getOrDefault("topic", List.of());
         if (topics.isEmpty()) {
             throw new Rejection(HttpResponseStatus.BAD_REQUEST, "Missing \"topic\" parameter.");
@@ -178,11 +194,15 @@ final class HubHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         List<TopicSelector> selectors = topics.stream().map(HubHandler::selector).toList();
         List<TopicSelector> authorized = claims.map(c -> c.subscribe().stream().map(HubHandler::selector).toList())
                 .orElse(List.of());
+        Subscriptions.Subscriber subscriber = subscriptions.reserve(config.maxConnections(), topics,
+                claims.flatMap(Claims::payload)).orElseThrow(() -> new Rejection(HttpResponseStatus.SERVICE_UNAVAILABLE,
+                        "too many subscribers; retry later"));
 
         HttpHeaders extra = new DefaultHttpHeaders()
                 .set(HttpHeaderNames.CACHE_CONTROL, "private, no-cache, no-store, must-revalidate, max-age=0")
                 .set(HttpHeaderNames.PRAGMA, "no-cache")
-                .set("Expire", "0");
+                .set("Expire", "0")
+                .set("Link", DISCOVERY);
         cors(req, extra);
         // the Last-Event-ID header wins over the lastEventID query parameter (draft 07, Reconnection)
         Optional<String> lastId = LastEventIds.fromHeader(req.headers().get("Last-Event-ID"))
@@ -191,6 +211,18 @@ final class HubHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         point.ifPresent(p -> extra.set("Last-Event-ID", LastEventIds.toHeader(p)));
 
         SseConnection conn = NettySse.start(ctx.channel(), req, extra);
+        long start = started;
+        HttpRequest head = new DefaultHttpRequest(req.protocolVersion(), req.method(), req.uri());
+        EventLoop loop = ctx.channel().eventLoop();
+        conn.onClose(reason -> {
+            AccessLog.stream(ctx.channel(), head, start, reason.name().toLowerCase(java.util.Locale.ROOT));
+            // after this task (which activates it): its "active: false" never precedes its "active: true"
+            try {
+                loop.execute(() -> subscriptions.end(subscriber));
+            } catch (java.util.concurrent.RejectedExecutionException shuttingDown) {
+                subscriptions.end(subscriber);
+            }
+        });
         // the reference hub's first bytes: written before any event, on this event loop, in order
         ctx.channel().writeAndFlush(new DefaultHttpContent(Unpooled.wrappedBuffer(OPENING_COMMENT)));
         // the token's exp ends the subscription; close() writes, so not on the shared timer thread.
@@ -208,7 +240,53 @@ final class HubHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             s.start();
         } catch (IllegalStateException closed) {
             conn.close(); // the hub is shutting down
+            return;
         }
+        subscriptions.activate(subscriber);
+    }
+
+    /**
+     * {@code GET /.well-known/mercure/subscriptions[/{topic}[/{subscriber}]]}: the active
+     * subscriptions as JSON-LD, for a subscriber token whose {@code mercure.subscribe} matches the
+     * requested path.
+     */
+    private void subscriptionsApi(ChannelHandlerContext ctx, FullHttpRequest req, QueryStringDecoder query) throws Rejection {
+        String raw = query.rawPath();
+        String rest = raw.substring(Subscriptions.PATH.length());
+        if (!rest.isEmpty() && !rest.startsWith("/")) {
+            throw new Rejection(HttpResponseStatus.NOT_FOUND, "not found");
+        }
+        String[] segments = rest.isEmpty() ? new String[0] : rest.substring(1).split("/", -1);
+        if (segments.length > 2 || java.util.Arrays.stream(segments).anyMatch(String::isEmpty)) {
+            throw new Rejection(HttpResponseStatus.NOT_FOUND, "not found");
+        }
+        if (!req.method().equals(HttpMethod.GET)) {
+            throw new Rejection(HttpResponseStatus.METHOD_NOT_ALLOWED, "use GET for the subscriptions API");
+        }
+        Claims claims = verify(config.subscriberKey(), token(req, query).orElseThrow(
+                () -> new Rejection(HttpResponseStatus.UNAUTHORIZED, "a subscriber token is required")));
+        if (claims.subscribe().stream().map(TopicMatcher::of).noneMatch(m -> m.matches(raw))) {
+            throw new Rejection(HttpResponseStatus.FORBIDDEN, "the token's mercure.subscribe does not cover " + raw);
+        }
+        Optional<String> topic = segments.length > 0 ? Optional.of(Subscriptions.decode(segments[0])) : Optional.empty();
+        Optional<String> subscriber = segments.length > 1 ? Optional.of(Subscriptions.decode(segments[1])) : Optional.empty();
+        String lastEventId = hub.lastEventId().orElse(Broadcaster.EARLIEST);
+        Map<String, Object> body;
+        if (subscriber.isPresent()) {
+            body = subscriptions.list(Optional.empty(), subscriber, true).stream()
+                    .filter(m -> m.get("topic").equals(topic.get())).findFirst()
+                    .orElseThrow(() -> new Rejection(HttpResponseStatus.NOT_FOUND, "no such subscription"));
+        } else {
+            body = new java.util.LinkedHashMap<>();
+            body.put("@context", Subscriptions.CONTEXT);
+            body.put("id", topic.map(t -> Subscriptions.PATH + "/" + Subscriptions.encode(t)).orElse(Subscriptions.PATH));
+            body.put("type", "Subscriptions");
+            body.put("subscriptions", subscriptions.list(topic, Optional.empty(), false));
+        }
+        body.put("lastEventID", lastEventId);
+        FullHttpResponse r = response(req, HttpResponseStatus.OK, Subscriptions.write(body));
+        r.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/ld+json");
+        send(ctx, req, r);
     }
 
     private static TopicSelector selector(String topic) {
@@ -315,6 +393,7 @@ final class HubHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             r.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8")
                     .setInt(HttpHeaderNames.CONTENT_LENGTH, r.content().readableBytes());
         }
+        r.headers().set("Link", DISCOVERY);
         if (status == HttpResponseStatus.METHOD_NOT_ALLOWED) {
             r.headers().set(HttpHeaderNames.ALLOW, "GET, POST, OPTIONS");
         }
@@ -322,7 +401,8 @@ final class HubHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         return r;
     }
 
-    private static void send(ChannelHandlerContext ctx, FullHttpRequest req, FullHttpResponse r) {
+    private void send(ChannelHandlerContext ctx, FullHttpRequest req, FullHttpResponse r) {
+        AccessLog.response(ctx.channel(), req, r.status().code(), r.content().readableBytes(), started);
         boolean keepAlive = HttpUtil.isKeepAlive(req);
         HttpUtil.setKeepAlive(r, keepAlive);
         var f = ctx.writeAndFlush(r);

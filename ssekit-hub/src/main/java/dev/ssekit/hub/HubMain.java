@@ -36,6 +36,7 @@ public final class HubMain {
             System.exit(2);
             return;
         }
+        LogFormat.install(options.logFormat());
         String demoKey = null;
         String publisherKey = options.publisherKey().orElse(null);
         if (publisherKey == null) {
@@ -50,9 +51,12 @@ public final class HubMain {
         }
         String subscriberKey = options.subscriberKey().orElse(publisherKey);
         String publisherSetting = options.publisherKey().isPresent() ? "--publisher-jwt-key" : "the demo key";
+        String publisherToken = demoKey == null ? ""
+                : Tokens.hs256("{\"mercure\":{\"publish\":[\"*\"]}}", demoKey.getBytes(UTF_8));
         HubConfig config = new HubConfig(options.listen(), options.verifier(publisherSetting, publisherKey),
                 options.verifier("--subscriber-jwt-key", subscriberKey), options.anonymous(), options.corsOrigins(),
-                options.maxBodyBytes(), options.maxTopics(), options.maxConnections());
+                options.maxBodyBytes(), options.maxTopics(), options.maxConnections(), options.subscriptions(),
+                options.demo(), publisherToken);
         dev.ssekit.spi.EventStore history;
         try {
             history = dev.ssekit.spi.EventStore.file(options.data(), options.historyEvents(), 256L << 20,
@@ -67,10 +71,13 @@ public final class HubMain {
         Runtime.getRuntime().addShutdownHook(new Thread(hub::close, "ssekit-hub-shutdown"));
         String url = "http://" + hub.address().getHostString() + ":" + hub.address().getPort() + HubHandler.PATH;
         System.out.println("ssekit hub on " + url + " (history in " + options.data().toAbsolutePath() + ")");
+        if (options.demo()) {
+            System.out.println("demo page:        http://" + hub.address().getHostString() + ":" + hub.address().getPort() + "/");
+        }
         if (demoKey != null) {
             byte[] key = demoKey.getBytes(UTF_8);
             System.out.println("demo mode: development JWT key (HS256): " + demoKey);
-            System.out.println("publisher token:  " + Tokens.hs256("{\"mercure\":{\"publish\":[\"*\"]}}", key));
+            System.out.println("publisher token:  " + publisherToken);
             System.out.println("subscriber token: " + Tokens.hs256("{\"mercure\":{\"subscribe\":[\"*\"]}}", key));
         }
     }

@@ -35,10 +35,15 @@ import java.util.Set;
  * @param fsync {@code --fsync true|false} / {@code SSEKIT_FSYNC}: force each publish to the device
  *     before answering; default false (a published event survives a killed hub, not a power loss)
  * @param historyEvents {@code --history-events} / {@code SSEKIT_HISTORY_EVENTS}; default 100000
+ * @param demo {@code --demo true|false} / {@code SSEKIT_DEMO}: serve the demo page at {@code /};
+ *     default true when no publisher key is configured
+ * @param subscriptions {@code --subscriptions true|false} / {@code SSEKIT_SUBSCRIPTIONS}: publish
+ *     and list active subscriptions; default: as {@code demo}
+ * @param logFormat {@code --log-format text|json} / {@code SSEKIT_LOG_FORMAT}; default text
  */
 record HubOptions(InetSocketAddress listen, Optional<String> publisherKey, Optional<String> subscriberKey, String algorithm,
         boolean anonymous, Set<String> corsOrigins, int maxConnections, int maxBodyBytes, int maxTopics, Duration heartbeat,
-        java.nio.file.Path data, boolean fsync, int historyEvents) {
+        java.nio.file.Path data, boolean fsync, int historyEvents, boolean demo, boolean subscriptions, String logFormat) {
 
     static final String USAGE = """
             usage: ssekit-hub [options]   (each also as an environment variable, flags win)
@@ -55,6 +60,9 @@ record HubOptions(InetSocketAddress listen, Optional<String> publisherKey, Optio
               --data DIR                    SSEKIT_DATA                default ssekit-data (durable history)
               --fsync true|false            SSEKIT_FSYNC               default false (true: survive power loss)
               --history-events N            SSEKIT_HISTORY_EVENTS      default 100000
+              --demo true|false             SSEKIT_DEMO                default true without a publisher key (page at /)
+              --subscriptions true|false    SSEKIT_SUBSCRIPTIONS       default as --demo (active subscriptions API and events)
+              --log-format text|json        SSEKIT_LOG_FORMAT          default text (one line per record, access log included)
             Without a publisher key the hub runs in demo mode: it makes a development key and prints it.
             """;
 
@@ -71,7 +79,10 @@ record HubOptions(InetSocketAddress listen, Optional<String> publisherKey, Optio
             Map.entry("--heartbeat", new String[] {"SSEKIT_HEARTBEAT"}),
             Map.entry("--data", new String[] {"SSEKIT_DATA"}),
             Map.entry("--fsync", new String[] {"SSEKIT_FSYNC"}),
-            Map.entry("--history-events", new String[] {"SSEKIT_HISTORY_EVENTS"}));
+            Map.entry("--history-events", new String[] {"SSEKIT_HISTORY_EVENTS"}),
+            Map.entry("--demo", new String[] {"SSEKIT_DEMO"}),
+            Map.entry("--subscriptions", new String[] {"SSEKIT_SUBSCRIPTIONS"}),
+            Map.entry("--log-format", new String[] {"SSEKIT_LOG_FORMAT"}));
 
     /** Thrown for {@code --help}: not an error. */
     static final class HelpRequested extends Exception {
@@ -108,12 +119,20 @@ record HubOptions(InetSocketAddress listen, Optional<String> publisherKey, Optio
             throw new IllegalArgumentException(alg.name() + " must be HS256 or RS256, got \"" + alg.value().get() + "\"");
         }
         boolean anon = bool(setting("--anonymous", flags, env), true);
+        Setting format = setting("--log-format", flags, env);
+        String logFormat = format.value().orElse("text");
+        if (!logFormat.equals("text") && !logFormat.equals("json")) {
+            throw new IllegalArgumentException(format.name() + " must be text or json, got \"" + logFormat + "\"");
+        }
+        Optional<String> publisherKey = setting("--publisher-jwt-key", flags, env).value();
+        boolean demo = bool(setting("--demo", flags, env), publisherKey.isEmpty());
+        boolean subscriptions = bool(setting("--subscriptions", flags, env), demo);
         Set<String> origins = new LinkedHashSet<>();
         setting("--cors-origins", flags, env).value().ifPresent(v -> Arrays.stream(v.split(","))
                 .map(String::trim).filter(s -> !s.isEmpty()).forEach(origins::add));
         return new HubOptions(
                 address(listen.name(), listen.value().orElse("127.0.0.1:8080")),
-                setting("--publisher-jwt-key", flags, env).value(),
+                publisherKey,
                 setting("--subscriber-jwt-key", flags, env).value(),
                 algorithm, anon, origins,
                 positive(setting("--max-connections", flags, env), 15_000),
@@ -122,7 +141,8 @@ record HubOptions(InetSocketAddress listen, Optional<String> publisherKey, Optio
                 Duration.ofSeconds(positive(setting("--heartbeat", flags, env), 15)),
                 java.nio.file.Path.of(setting("--data", flags, env).value().orElse("ssekit-data")),
                 bool(setting("--fsync", flags, env), false),
-                positive(setting("--history-events", flags, env), 100_000));
+                positive(setting("--history-events", flags, env), 100_000),
+                demo, subscriptions, logFormat);
     }
 
     private static boolean bool(Setting s, boolean fallback) {

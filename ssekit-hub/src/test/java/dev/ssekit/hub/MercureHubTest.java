@@ -43,7 +43,8 @@ class MercureHubTest {
         JwtVerifier key = JwtVerifier.hs256(KEY, Duration.ZERO);
         broadcaster = Broadcaster.create();
         hub = MercureHub.start(new HubConfig(new InetSocketAddress("127.0.0.1", 0), key, key, true,
-                Set.of("https://app.example.com"), 64 * 1024, 100, 50), broadcaster, Scheduler.system(), Clock.systemUTC());
+                Set.of("https://app.example.com"), 64 * 1024, 100, 50, true, true, "the-demo-token"), broadcaster,
+                Scheduler.system(), Clock.systemUTC());
         http = HttpClient.newHttpClient();
     }
 
@@ -84,10 +85,10 @@ class MercureHubTest {
         return URLEncoder.encode(s, UTF_8);
     }
 
-    /** Waits until the hub has this many subscribers (subscriptions start just after the response head). */
+    /** Waits until the hub has exactly this many subscribers (they start just after the response head, and leave when the hub notices). */
     private void awaitSubscribers(int n) {
         long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        while (broadcaster.stats().connections() < n && System.nanoTime() < deadline) {
+        while (broadcaster.stats().connections() != n && System.nanoTime() < deadline) {
             Thread.onSpinWait();
         }
         assertThat(broadcaster.stats().connections()).isEqualTo(n);
@@ -245,9 +246,10 @@ class MercureHubTest {
         assertThat(nextEvent(s).data()).isEqualTo("m");
         String metrics = http.send(HttpRequest.newBuilder(uri("/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
         assertThat(metrics).contains("# TYPE ssekit_connections gauge\nssekit_connections 1\n")
-                .contains("ssekit_published_total 1\n")
+                // the subscription's own "active" update (subscription events are on here) and "m"
+                .contains("ssekit_published_total 2\n")
                 .contains("ssekit_evictions_total{reason=\"slow_consumer\"} 0\n")
-                .contains("ssekit_history_events 1\n");
+                .contains("ssekit_history_events 2\n");
     }
 
     @Test
@@ -268,5 +270,140 @@ class MercureHubTest {
                 .statusCode()).isEqualTo(404);
         assertThat(http.send(HttpRequest.newBuilder(uri(HubHandler.PATH)).DELETE().build(), HttpResponse.BodyHandlers.discarding())
                 .statusCode()).isEqualTo(405);
+    }
+
+    static final String SUBSCRIPTIONS = "/.well-known/mercure/subscriptions{/topic}{/subscriber}";
+
+    /** The next event whose JSON body is a subscription to {@code topic}. */
+    private static java.util.Map<String, Object> nextSubscriptionEvent(RawHttp c, String topic) throws Exception {
+        while (true) {
+            SseEvent e = nextEvent(c);
+            java.util.Map<String, Object> json = com.fasterxml.jackson.jr.ob.JSON.std.mapFrom(e.data());
+            if (topic.equals(json.get("topic"))) {
+                assertThat(e.id()).isNotEmpty();
+                return json;
+            }
+        }
+    }
+
+    private HttpResponse<String> get(String pathAndQuery, String token) throws Exception {
+        HttpRequest.Builder r = HttpRequest.newBuilder(uri(pathAndQuery));
+        if (token != null) {
+            r.header("Authorization", "Bearer " + token);
+        }
+        return http.send(r.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void activeSubscriptionsAreAnnouncedAsPrivateUpdatesAndListedAsJsonLd() throws Exception {
+        String watcherToken = token("{\"mercure\":{\"subscribe\":[\"" + SUBSCRIPTIONS + "\"],\"payload\":{\"role\":\"admin\"}}}");
+        RawHttp watcher = subscribe("topic=" + enc(SUBSCRIPTIONS), "Authorization: Bearer " + watcherToken);
+        RawHttp anonymousWatcher = subscribe("topic=" + enc(SUBSCRIPTIONS) + "&topic=public");
+        awaitSubscribers(2);
+        RawHttp reader = subscribe("topic=" + enc(BOOKS) + "&topic=news",
+                "Authorization: Bearer " + token("{\"mercure\":{\"subscribe\":[\"news\"],\"payload\":{\"user\":\"Ada\"}}}"));
+        awaitSubscribers(3);
+
+        java.util.Map<String, Object> started = nextSubscriptionEvent(watcher, BOOKS);
+        String subscriber = (String) started.get("subscriber");
+        assertThat(subscriber).matches("urn:uuid:[0-9a-f-]{36}");
+        String id = "/.well-known/mercure/subscriptions/https%3A%2F%2Fexample.com%2Fbooks%2F%7Bid%7D/"
+                + subscriber.replace(":", "%3A");
+        assertThat(started).containsExactly(java.util.Map.entry("@context", "https://mercure.rocks/"),
+                java.util.Map.entry("id", id), java.util.Map.entry("type", "Subscription"),
+                java.util.Map.entry("topic", BOOKS), java.util.Map.entry("subscriber", subscriber),
+                java.util.Map.entry("active", true), java.util.Map.entry("payload", java.util.Map.of("user", "Ada")));
+        assertThat(nextSubscriptionEvent(watcher, "news")).containsEntry("active", true);
+
+        // the API: a collection, one topic's collection, a single subscription, and what is not there
+        String lastId = publish(token(PUBLISHER), "topic", "public", "data", "after the subscriptions").body();
+        assertThat(nextEvent(anonymousWatcher).data()).as("subscription updates are private").isEqualTo("after the subscriptions");
+        HttpResponse<String> all = get(Subscriptions.PATH, watcherToken);
+        assertThat(all.statusCode()).isEqualTo(200);
+        assertThat(all.headers().firstValue("content-type")).contains("application/ld+json");
+        java.util.Map<String, Object> collection = com.fasterxml.jackson.jr.ob.JSON.std.mapFrom(all.body());
+        assertThat(collection).containsEntry("@context", "https://mercure.rocks/").containsEntry("id", Subscriptions.PATH)
+                .containsEntry("type", "Subscriptions").containsEntry("lastEventID", lastId);
+        assertThat((List<?>) collection.get("subscriptions")).hasSize(5); // watcher 1, anonymous watcher 2, reader 2
+
+        String booksPath = Subscriptions.PATH + "/" + Subscriptions.encode(BOOKS);
+        java.util.Map<String, Object> books = com.fasterxml.jackson.jr.ob.JSON.std.mapFrom(get(booksPath, watcherToken).body());
+        assertThat(books).containsEntry("id", booksPath);
+        assertThat((List<?>) books.get("subscriptions")).hasSize(1).first()
+                .isEqualTo(java.util.Map.of("id", id, "type", "Subscription", "topic", BOOKS, "subscriber", subscriber,
+                        "active", true, "payload", java.util.Map.of("user", "Ada")));
+
+        java.util.Map<String, Object> single = com.fasterxml.jackson.jr.ob.JSON.std.mapFrom(get(id, watcherToken).body());
+        assertThat(single).containsEntry("@context", "https://mercure.rocks/").containsEntry("id", id)
+                .containsEntry("lastEventID", lastId).containsEntry("active", true);
+        assertThat(get(booksPath + "/urn%3Auuid%3Anobody", watcherToken).statusCode()).isEqualTo(404);
+        assertThat(get(Subscriptions.PATH, null).statusCode()).isEqualTo(401);
+        assertThat(get(Subscriptions.PATH, token("{\"mercure\":{\"subscribe\":[\"news\"]}}")).statusCode()).isEqualTo(403);
+
+        // the end of the stream is announced too, and the subscription leaves the list
+        reader.close();
+        java.util.Map<String, Object> ended = nextSubscriptionEvent(watcher, BOOKS);
+        assertThat(ended).containsEntry("id", id).containsEntry("active", false);
+        awaitSubscribers(2);
+        assertThat(get(id, watcherToken).statusCode()).isEqualTo(404);
+    }
+
+    @Test
+    void theDemoPageCarriesTheDiscoveryLinkAndTheDemoToken() throws Exception {
+        HttpResponse<String> page = get("/", null);
+        assertThat(page.statusCode()).isEqualTo(200);
+        assertThat(page.headers().firstValue("content-type")).contains("text/html; charset=utf-8");
+        assertThat(page.headers().firstValue("link")).contains("</.well-known/mercure>; rel=\"mercure\"");
+        assertThat(page.body()).contains("<input type=\"text\" id=\"pub-token\" value=\"the-demo-token\">")
+                .doesNotContain("{{");
+        RawHttp s = subscribe("topic=x");
+        assertThat(s.headers).containsEntry("link", "</.well-known/mercure>; rel=\"mercure\"");
+    }
+
+    @Test
+    void http2OverCleartextCarriesManySubscriptionsOnOneConnection() throws Exception {
+        dev.ssekit.testkit.H2cCheck.run(uri(HubHandler.PATH + "?topic=h2"), broadcaster, 40);
+    }
+
+    @Test
+    void everyRequestIsAccessLoggedOnceWithTokensRedacted() throws Exception {
+        java.util.logging.Logger access = java.util.logging.Logger.getLogger(AccessLog.LOGGER);
+        List<String> lines = java.util.Collections.synchronizedList(new ArrayList<>());
+        java.util.logging.Handler capture = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord r) {
+                lines.add(r.getMessage());
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        access.addHandler(capture);
+        try {
+            String secret = token("{\"mercure\":{\"subscribe\":[\"*\"]}}");
+            get("/healthz", null);
+            RawHttp s = subscribe("topic=x&authorization=" + secret);
+            awaitSubscribers(1);
+            s.close();
+            awaitSubscribers(0);
+            get("/nope", null);
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (lines.size() < 3 && System.nanoTime() < deadline) {
+                Thread.onSpinWait();
+            }
+            assertThat(lines).hasSize(3);
+            assertThat(lines.get(0)).matches("127\\.0\\.0\\.1:\\d+ \"GET /healthz HTTP/1\\.1\" 200 3 \\d+ms");
+            assertThat(lines.get(1)).matches("127\\.0\\.0\\.1:\\d+ \"GET /\\.well-known/mercure\\?topic=x&authorization=REDACTED "
+                    + "HTTP/1\\.1\" 200 - \\d+ms stream end: client_gone");
+            assertThat(lines.get(2)).matches("127\\.0\\.0\\.1:\\d+ \"GET /nope HTTP/1\\.1\" 404 10 \\d+ms");
+            assertThat(String.join("\n", lines)).doesNotContain(secret);
+        } finally {
+            access.removeHandler(capture);
+        }
     }
 }

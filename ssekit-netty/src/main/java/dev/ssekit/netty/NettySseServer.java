@@ -2,9 +2,11 @@ package dev.ssekit.netty;
 
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -30,11 +32,13 @@ import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * A small SSE server on Netty 4.2: {@code GET} paths mapped to {@link SseHandler}s, HTTP/1.1 and
@@ -105,6 +109,7 @@ public final class NettySseServer implements AutoCloseable {
         private int eventLoops = Runtime.getRuntime().availableProcessors();
         private boolean preferEpoll = true;
         private Executor executor;
+        private Supplier<List<ChannelHandler>> fallback;
 
         private Builder() {
         }
@@ -129,6 +134,21 @@ public final class NettySseServer implements AutoCloseable {
          */
         public Builder route(String path, SseHandler handler) {
             routes.put(Objects.requireNonNull(path, "path"), Objects.requireNonNull(handler, "handler"));
+            return this;
+        }
+
+        /**
+         * Handlers for the requests no route takes, for servers that answer more than event
+         * streams. The factory runs once per HTTP/1.1 connection and once per HTTP/2 stream; its
+         * handlers go after the HTTP codec (and after the routes), so they read {@code
+         * HttpRequest}/{@code HttpContent} objects on either protocol. Without it, other requests
+         * get 404 (405 for another method on a route's path).
+         *
+         * @param handlers makes a fresh, non-empty list of handlers each call
+         * @return this builder
+         */
+        public Builder fallback(Supplier<List<ChannelHandler>> handlers) {
+            this.fallback = Objects.requireNonNull(handlers, "handlers");
             return this;
         }
 
@@ -184,8 +204,8 @@ public final class NettySseServer implements AutoCloseable {
          * @throws IllegalStateException if the address cannot be bound
          */
         public NettySseServer start() {
-            if (routes.isEmpty()) {
-                throw new IllegalArgumentException("routes must not be empty: add one with route(path, handler)");
+            if (routes.isEmpty() && fallback == null) {
+                throw new IllegalArgumentException("routes must not be empty: add one with route(path, handler), or set a fallback");
             }
             for (String p : routes.keySet()) {
                 if (!p.startsWith("/")) {
@@ -200,7 +220,7 @@ public final class NettySseServer implements AutoCloseable {
             Class<? extends ServerChannel> channelType = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
             EventLoopGroup group = new MultiThreadIoEventLoopGroup(eventLoops, io);
             Executor handlers = executor != null ? executor : Executors.newVirtualThreadPerTaskExecutor();
-            Map<String, SseHandler> table = Map.copyOf(routes);
+            Pipelines pipelines = new Pipelines(Map.copyOf(routes), handlers, fallback);
             boolean h2c = http2;
             try {
                 Channel ch = new ServerBootstrap().group(group).channel(channelType)
@@ -210,9 +230,10 @@ public final class NettySseServer implements AutoCloseable {
                             @Override
                             protected void initChannel(SocketChannel c) {
                                 if (h2c) {
-                                    initH2c(c, table, handlers);
+                                    initH2c(c, pipelines);
                                 } else {
-                                    c.pipeline().addLast(new HttpServerCodec(), new SseRoutingHandler(table, true, handlers));
+                                    c.pipeline().addLast(new HttpServerCodec());
+                                    pipelines.addHandlers(c.pipeline());
                                 }
                             }
                         })
@@ -225,19 +246,40 @@ public final class NettySseServer implements AutoCloseable {
         }
     }
 
+    /** What follows the HTTP codec: the routes, then the fallback handlers (or a 404 for the rest). */
+    private record Pipelines(Map<String, SseHandler> routes, Executor executor, Supplier<List<ChannelHandler>> fallback) {
+        void addHandlers(ChannelPipeline p) {
+            if (!routes.isEmpty()) {
+                p.addLast(new SseRoutingHandler(routes, fallback == null, executor));
+            }
+            if (fallback != null) {
+                List<ChannelHandler> more = fallback.get();
+                if (more == null || more.isEmpty()) {
+                    throw new IllegalStateException("the fallback factory returned no handlers");
+                }
+                p.addLast(more.toArray(ChannelHandler[]::new));
+            }
+        }
+    }
+
+    /** The largest body of a request that asks for {@code Upgrade: h2c}; bigger ones get 413. */
+    static final int MAX_UPGRADE_BODY = 1 << 20;
+
     /** HTTP/1.1, upgraded to h2c on request ({@code Upgrade: h2c}) or by prior knowledge. */
-    private static void initH2c(SocketChannel c, Map<String, SseHandler> routes, Executor handlers) {
+    private static void initH2c(SocketChannel c, Pipelines pipelines) {
         ChannelInitializer<Http2StreamChannel> stream = new ChannelInitializer<>() {
             @Override
             protected void initChannel(Http2StreamChannel s) {
-                s.pipeline().addLast(new Http2StreamFrameToHttpObjectCodec(true), new SseRoutingHandler(routes, true, handlers));
+                s.pipeline().addLast(new Http2StreamFrameToHttpObjectCodec(true));
+                pipelines.addHandlers(s.pipeline());
             }
         };
         HttpServerCodec source = new HttpServerCodec();
+        // an upgrade request may carry a body (a POST to a fallback handler): up to MAX_UPGRADE_BODY
         HttpServerUpgradeHandler upgrade = new HttpServerUpgradeHandler(source, protocol ->
                 AsciiString.contentEquals(Http2CodecUtil.HTTP_UPGRADE_PROTOCOL_NAME, protocol)
                         ? new Http2ServerUpgradeCodec(Http2FrameCodecBuilder.forServer().build(), new Http2MultiplexHandler(stream))
-                        : null);
+                        : null, MAX_UPGRADE_BODY);
         c.pipeline().addLast(new CleartextHttp2ServerUpgradeHandler(source, upgrade, new ChannelInitializer<>() {
             @Override
             protected void initChannel(Channel ch) {
@@ -248,7 +290,9 @@ public final class NettySseServer implements AutoCloseable {
         c.pipeline().addLast(new SimpleChannelInboundHandler<HttpMessage>() {
             @Override
             protected void channelRead0(ChannelHandlerContext ctx, HttpMessage msg) {
-                ctx.pipeline().replace(this, null, new SseRoutingHandler(routes, true, handlers));
+                ChannelPipeline p = ctx.pipeline();
+                pipelines.addHandlers(p); // after this one, which then leaves: ctx passes on to them
+                p.remove(this);
                 ctx.fireChannelRead(ReferenceCountUtil.retain(msg));
             }
         });

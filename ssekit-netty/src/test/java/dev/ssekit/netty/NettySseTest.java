@@ -68,4 +68,50 @@ class NettySseTest {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
         }
     }
+
+    /** Answers every request with 200 and "fallback METHOD URI BODY". */
+    private static final class Echo extends SimpleChannelInboundHandler<FullHttpRequest> {
+        @Override
+        protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
+            byte[] body = ("fallback " + req.method() + " " + req.uri() + " " + req.content().toString(java.nio.charset.StandardCharsets.UTF_8))
+                    .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            var r = new io.netty.handler.codec.http.DefaultFullHttpResponse(io.netty.handler.codec.http.HttpVersion.HTTP_1_1,
+                    io.netty.handler.codec.http.HttpResponseStatus.OK, io.netty.buffer.Unpooled.wrappedBuffer(body));
+            r.headers().setInt("Content-Length", body.length);
+            ctx.writeAndFlush(r);
+        }
+    }
+
+    @Test
+    void requestsNoRouteTakesGoToTheFallbackOnHttp1AndH2c() throws Exception {
+        try (NettySseServer server = NettySseServer.builder()
+                .route("/events", (request, conn) -> conn.send(SseMessage.of("routed")))
+                .fallback(() -> java.util.List.of(new HttpObjectAggregator(1024), new Echo()))
+                .start();
+                var http1 = java.net.http.HttpClient.newBuilder().version(java.net.http.HttpClient.Version.HTTP_1_1).build();
+                var h2c = java.net.http.HttpClient.newBuilder().version(java.net.http.HttpClient.Version.HTTP_2).build()) {
+            String base = "http://127.0.0.1:" + server.address().getPort();
+            try (RawHttp c = RawHttp.get(server.address(), "/events", "HTTP/1.1")) {
+                assertThat(c.readEvent()).isEqualTo("data: routed\n\n");
+            }
+            var post = java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + "/publish?x=1"))
+                    .POST(java.net.http.HttpRequest.BodyPublishers.ofString("a=b")).build();
+            var r1 = http1.send(post, java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertThat(r1.body()).isEqualTo("fallback POST /publish?x=1 a=b");
+            // the first GET upgrades to h2c; the POST then goes as a stream on that connection
+            var r2 = h2c.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + "/other")).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertThat(r2.version()).isEqualTo(java.net.http.HttpClient.Version.HTTP_2);
+            assertThat(r2.body()).isEqualTo("fallback GET /other ");
+            var r3 = h2c.send(post, java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertThat(r3.version()).isEqualTo(java.net.http.HttpClient.Version.HTTP_2);
+            assertThat(r3.body()).isEqualTo("fallback POST /publish?x=1 a=b");
+        }
+    }
+
+    @Test
+    void aServerNeedsARouteOrAFallback() {
+        org.assertj.core.api.Assertions.assertThatIllegalArgumentException().isThrownBy(() -> NettySseServer.builder().start())
+                .withMessageContaining("routes must not be empty");
+    }
 }

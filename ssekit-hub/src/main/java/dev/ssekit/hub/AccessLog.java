@@ -1,0 +1,56 @@
+package dev.ssekit.hub;
+
+import io.netty.channel.Channel;
+import io.netty.handler.codec.http.HttpRequest;
+import java.lang.System.Logger.Level;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.util.regex.Pattern;
+
+/**
+ * One line per request on the {@code dev.ssekit.hub.access} logger (INFO), written when the
+ * response is complete: for a stream, when it ends, with its duration and why it ended. Tokens in
+ * the {@code authorization} query parameter are replaced by {@code REDACTED}. Thread-safe.
+ *
+ * <p>Line: {@code REMOTE "METHOD URI PROTOCOL" STATUS BYTES MILLISms [stream end: REASON]}.
+ */
+final class AccessLog {
+
+    static final String LOGGER = "dev.ssekit.hub.access";
+    private static final System.Logger LOG = System.getLogger(LOGGER);
+    private static final Pattern TOKEN = Pattern.compile("(?i)([?&]authorization=)[^&]*");
+
+    private AccessLog() {
+    }
+
+    /** A request answered with a complete response of {@code bytes} body bytes. */
+    static void response(Channel channel, HttpRequest req, int status, long bytes, long startNanos) {
+        if (LOG.isLoggable(Level.INFO)) {
+            LOG.log(Level.INFO, line(channel, req, status, Long.toString(bytes), startNanos, ""));
+        }
+    }
+
+    /** A stream that has ended, for {@code reason}. */
+    static void stream(Channel channel, HttpRequest req, long startNanos, String reason) {
+        if (LOG.isLoggable(Level.INFO)) {
+            LOG.log(Level.INFO, line(channel, req, 200, "-", startNanos, " stream end: " + reason));
+        }
+    }
+
+    private static String line(Channel channel, HttpRequest req, int status, String bytes, long startNanos, String tail) {
+        long millis = (System.nanoTime() - startNanos) / 1_000_000;
+        return remote(channel) + " \"" + req.method() + " " + redact(req.uri()) + " " + req.protocolVersion() + "\" "
+                + status + " " + bytes + " " + millis + "ms" + tail;
+    }
+
+    static String redact(String uri) {
+        return uri.indexOf('?') < 0 ? uri : TOKEN.matcher(uri).replaceAll("$1REDACTED");
+    }
+
+    private static String remote(Channel channel) {
+        // on an HTTP/2 stream the address is the parent connection's
+        Channel c = channel.parent() != null && channel.remoteAddress() == null ? channel.parent() : channel;
+        SocketAddress a = c.remoteAddress();
+        return a instanceof InetSocketAddress i ? i.getAddress().getHostAddress() + ":" + i.getPort() : String.valueOf(a);
+    }
+}

@@ -1,0 +1,94 @@
+package dev.ssekit.hub;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.time.Instant;
+import java.util.logging.ConsoleHandler;
+import java.util.logging.Formatter;
+import java.util.logging.Handler;
+import java.util.logging.LogManager;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+
+/**
+ * The hub process's log lines (the libraries log through {@code System.Logger}, which ends in
+ * {@code java.util.logging} here): one line per record on standard error, as text ({@code TIME
+ * LEVEL LOGGER MESSAGE}) or as a JSON object ({@code time}, {@code level}, {@code logger}, {@code
+ * message}, and {@code error} with the stack trace when there is one).
+ */
+final class LogFormat extends Formatter {
+
+    private final boolean json;
+
+    private LogFormat(boolean json) {
+        this.json = json;
+    }
+
+    /**
+     * Makes {@code format} ({@code text} or {@code json}) the root logger's only console output,
+     * unless the user configured logging ({@code java.util.logging.config.file} or {@code .class}).
+     */
+    static void install(String format) {
+        if (System.getProperty("java.util.logging.config.file") != null
+                || System.getProperty("java.util.logging.config.class") != null) {
+            return;
+        }
+        LogManager.getLogManager().reset();
+        Logger root = Logger.getLogger("");
+        Handler console = new ConsoleHandler();
+        console.setFormatter(new LogFormat(format.equals("json")));
+        root.addHandler(console);
+    }
+
+    @Override
+    public String format(LogRecord r) {
+        String message = formatMessage(r);
+        String error = null;
+        if (r.getThrown() != null) {
+            StringWriter w = new StringWriter();
+            r.getThrown().printStackTrace(new PrintWriter(w));
+            error = w.toString();
+        }
+        Instant time = r.getInstant();
+        if (!json) {
+            return time + " " + r.getLevel().getName() + " " + r.getLoggerName() + " " + message
+                    + (error == null ? "" : "\n" + error) + "\n";
+        }
+        StringBuilder b = new StringBuilder(128 + message.length());
+        b.append("{\"time\":");
+        quote(b, time.toString());
+        b.append(",\"level\":");
+        quote(b, r.getLevel().getName());
+        b.append(",\"logger\":");
+        quote(b, String.valueOf(r.getLoggerName()));
+        b.append(",\"message\":");
+        quote(b, message);
+        if (error != null) {
+            b.append(",\"error\":");
+            quote(b, error);
+        }
+        return b.append("}\n").toString();
+    }
+
+    private static void quote(StringBuilder b, String s) {
+        b.append('"');
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            switch (c) {
+                case '"' -> b.append("\\\"");
+                case '\\' -> b.append("\\\\");
+                case '\n' -> b.append("\\n");
+                case '\r' -> b.append("\\r");
+                case '\t' -> b.append("\\t");
+                default -> {
+                    if (c < 0x20) {
+                        b.append(String.format("\\u%04x", (int) c));
+                    } else {
+                        b.append(c);
+                    }
+                }
+            }
+        }
+        b.append('"');
+    }
+}

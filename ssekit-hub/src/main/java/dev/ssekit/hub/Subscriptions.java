@@ -1,0 +1,206 @@
+package dev.ssekit.hub;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+
+import com.fasterxml.jackson.jr.ob.JSON;
+import dev.ssekit.Broadcaster;
+import dev.ssekit.SseMessage;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.System.Logger.Level;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The hub's subscribers and Mercure's active subscriptions (draft 07, "Active Subscriptions"): each
+ * subscriber gets an IRI ({@code urn:uuid:…}); each of its topic selectors is a subscription with
+ * the id {@code /.well-known/mercure/subscriptions/{selector}/{subscriber}} (both percent-encoded
+ * like RFC 6570 simple expansion). With {@code events} on, a subscription's start and end are
+ * published as private JSON-LD updates on that id as topic.
+ *
+ * <p>Thread-safety: {@link #activate} and {@link #end} of one subscriber must run on one thread in
+ * order (the hub runs both on the subscriber's event loop), so its "active: true" update always
+ * precedes its "active: false"; different subscribers and the read methods may run on any thread.
+ */
+final class Subscriptions {
+
+    static final String PATH = HubHandler.PATH + "/subscriptions";
+    static final String CONTEXT = "https://mercure.rocks/";
+    private static final System.Logger LOG = System.getLogger(Subscriptions.class.getName());
+
+    /** One subscriber: its IRI, its topic selectors (in request order), its token's payload claim. */
+    record Subscriber(String id, List<String> selectors, Optional<Object> payload) {
+        Subscriber {
+            selectors = List.copyOf(selectors);
+        }
+    }
+
+    private final Broadcaster hub;
+    private final boolean events;
+    private final Map<String, Subscriber> active = new ConcurrentHashMap<>();
+    private final AtomicInteger connections = new AtomicInteger();
+
+    Subscriptions(Broadcaster hub, boolean events) {
+        this.hub = hub;
+        this.events = events;
+    }
+
+    /** Whether subscription updates are published (and the subscriptions API is served). */
+    boolean enabled() {
+        return events;
+    }
+
+    /**
+     * Takes one of {@code max} subscriber slots.
+     *
+     * @return the new subscriber, or empty when all slots are taken
+     */
+    Optional<Subscriber> reserve(int max, List<String> selectors, Optional<Object> payload) {
+        if (connections.incrementAndGet() > max) {
+            connections.decrementAndGet();
+            return Optional.empty();
+        }
+        return Optional.of(new Subscriber("urn:uuid:" + UUID.randomUUID(), selectors, payload));
+    }
+
+    /** The subscriber is receiving: listed, and its subscriptions announced as active. */
+    void activate(Subscriber s) {
+        active.put(s.id(), s);
+        announce(s, true);
+    }
+
+    /** The subscriber's stream ended: its slot is free, its subscriptions announced as inactive. */
+    void end(Subscriber s) {
+        connections.decrementAndGet();
+        if (active.remove(s.id()) != null) {
+            announce(s, false);
+        }
+    }
+
+    /** Subscribers holding a slot (receiving, or about to). */
+    int connections() {
+        return connections.get();
+    }
+
+    private void announce(Subscriber s, boolean isActive) {
+        if (!events) {
+            return;
+        }
+        for (String selector : s.selectors()) {
+            Map<String, Object> body = json(s, selector, isActive, true);
+            try {
+                hub.publish(SseMessage.builder().data(write(body)).build(), List.of((String) body.get("id")), true);
+            } catch (IllegalStateException | UncheckedIOException e) {
+                // the hub is closing, or history cannot store: the subscription itself is unaffected
+                LOG.log(Level.DEBUG, "subscription update for {0} not published: {1}", s.id(), e.getMessage());
+            }
+        }
+    }
+
+    /** The id (and update topic) of one subscription. */
+    static String id(String selector, String subscriber) {
+        return PATH + "/" + encode(selector) + "/" + encode(subscriber);
+    }
+
+    /** The JSON-LD subscription object, in the reference hub's key order. */
+    static Map<String, Object> json(Subscriber s, String selector, boolean isActive, boolean context) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        if (context) {
+            m.put("@context", CONTEXT);
+        }
+        m.put("id", id(selector, s.id()));
+        m.put("type", "Subscription");
+        m.put("topic", selector);
+        m.put("subscriber", s.id());
+        m.put("active", isActive);
+        s.payload().ifPresent(p -> m.put("payload", p));
+        return m;
+    }
+
+    /**
+     * The active subscriptions, ordered by subscriber then selector, for {@code GET
+     * /.well-known/mercure/subscriptions[/{topic}[/{subscriber}]]}: all of them, those whose selector
+     * the given {@code topic} selector matches, or that one subscriber's for that topic.
+     */
+    List<Map<String, Object>> list(Optional<String> topic, Optional<String> subscriber, boolean context) {
+        Optional<TopicMatcher> filter = topic.map(TopicMatcher::of);
+        List<Subscriber> subscribers = new ArrayList<>(subscriber.isPresent()
+                ? Optional.ofNullable(active.get(subscriber.get())).stream().toList()
+                : active.values());
+        subscribers.sort(Comparator.comparing(Subscriber::id));
+        List<Map<String, Object>> out = new ArrayList<>();
+        for (Subscriber s : subscribers) {
+            for (String selector : s.selectors()) {
+                if (filter.isEmpty() || filter.get().matches(selector)) {
+                    out.add(json(s, selector, true, context));
+                }
+            }
+        }
+        return out;
+    }
+
+    static String write(Object json) {
+        try {
+            return JSON.std.asString(json);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // only maps, lists, strings, numbers and booleans: cannot happen
+        }
+    }
+
+    /** RFC 3986 unreserved characters stay, every other UTF-8 byte becomes %XX (RFC 6570 simple expansion). */
+    static String encode(String s) {
+        StringBuilder b = new StringBuilder(s.length() + 16);
+        for (byte x : s.getBytes(UTF_8)) {
+            int c = x & 0xff;
+            if (c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~') {
+                b.append((char) c);
+            } else {
+                b.append('%').append(Character.toUpperCase(Character.forDigit(c >> 4, 16)))
+                        .append(Character.toUpperCase(Character.forDigit(c & 15, 16)));
+            }
+        }
+        return b.toString();
+    }
+
+    /**
+     * Percent-decodes one path segment ({@code +} stays a plus).
+     *
+     * @throws IllegalArgumentException for a bad escape or bytes that are not UTF-8
+     */
+    static String decode(String segment) {
+        if (segment.indexOf('%') < 0) {
+            return segment;
+        }
+        ByteArrayOutputStream out = new ByteArrayOutputStream(segment.length());
+        for (int i = 0; i < segment.length(); i++) {
+            char c = segment.charAt(i);
+            if (c == '%') {
+                int hi = i + 2 < segment.length() ? Character.digit(segment.charAt(i + 1), 16) : -1;
+                int lo = hi >= 0 ? Character.digit(segment.charAt(i + 2), 16) : -1;
+                if (lo < 0) {
+                    throw new IllegalArgumentException("bad percent-encoding in path segment");
+                }
+                out.write(hi << 4 | lo);
+                i += 2;
+            } else if (c < 0x100) {
+                out.write(c); // Netty reads the request line byte by byte: a char here is one byte
+            } else {
+                byte[] bytes = String.valueOf(c).getBytes(UTF_8);
+                out.write(bytes, 0, bytes.length);
+            }
+        }
+        try {
+            return UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(out.toByteArray())).toString();
+        } catch (java.nio.charset.CharacterCodingException e) {
+            throw new IllegalArgumentException("path segment is not UTF-8 once decoded");
+        }
+    }
+}
