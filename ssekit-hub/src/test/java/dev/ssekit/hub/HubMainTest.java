@@ -30,7 +30,7 @@ class HubMainTest {
     Path data;
 
     /** A hub process and what it printed. */
-    private record Hub(Process process, URI url, String publisher, String subscriber) implements AutoCloseable {
+    private record Hub(Process process, URI url, String publisher, String subscriber, Path log) implements AutoCloseable {
         InetSocketAddress address() {
             return new InetSocketAddress(url.getHost(), url.getPort());
         }
@@ -59,7 +59,7 @@ class HubMainTest {
     }
 
     /** Starts a hub in demo mode with a fixed key (so tokens stay valid across restarts) and waits for it. */
-    private Hub start(String key) throws Exception {
+    private Hub start(String key, String... more) throws Exception {
         Path log = Files.createTempFile("hub", ".log");
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-cp", System.getProperty("java.class.path"), "dev.ssekit.hub.HubMain",
@@ -67,6 +67,7 @@ class HubMainTest {
         if (key != null) {
             cmd.addAll(List.of("--publisher-jwt-key", key));
         }
+        cmd.addAll(List.of(more));
         ProcessBuilder pb = new ProcessBuilder(cmd);
         pb.environment().keySet().removeIf(k -> k.startsWith("MERCURE_") || k.startsWith("SSEKIT_"));
         Process p = pb.redirectErrorStream(true).redirectOutput(log.toFile()).start();
@@ -91,7 +92,7 @@ class HubMainTest {
             printed.put("publisher", Tokens.hs256("{\"mercure\":{\"publish\":[\"*\"]}}", k));
             printed.put("subscriber", Tokens.hs256("{\"mercure\":{\"subscribe\":[\"*\"]}}", k));
         }
-        return new Hub(p, URI.create(printed.get("url")), printed.get("publisher"), printed.get("subscriber"));
+        return new Hub(p, URI.create(printed.get("url")), printed.get("publisher"), printed.get("subscriber"), log);
     }
 
     private static HttpResponse<String> publish(HttpClient http, Hub hub, String form) throws Exception {
@@ -143,6 +144,55 @@ class HubMainTest {
             }
             assertThat(events).extracting(SseEvent::data).isEqualTo(expected);
             assertThat(events).extracting(SseEvent::id).isEqualTo(ids.subList(5, 20));
+        }
+    }
+
+    @Test
+    void rs256KeysFromTheCommandLineAndJsonLogLines() throws Exception {
+        java.security.KeyPairGenerator gen = java.security.KeyPairGenerator.getInstance("RSA");
+        gen.initialize(2048);
+        java.security.KeyPair pair = gen.generateKeyPair();
+        String pem = "-----BEGIN PUBLIC KEY-----\n"
+                + java.util.Base64.getMimeEncoder(64, "\n".getBytes(UTF_8)).encodeToString(pair.getPublic().getEncoded())
+                + "\n-----END PUBLIC KEY-----\n";
+        String signed = JwtVerifierTest.b64("{\"alg\":\"RS256\"}") + "." + JwtVerifierTest.b64("{\"mercure\":{\"publish\":[\"*\"]}}");
+        java.security.Signature rsa = java.security.Signature.getInstance("SHA256withRSA");
+        rsa.initSign(pair.getPrivate());
+        rsa.update(signed.getBytes(UTF_8));
+        String rsToken = signed + "." + java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(rsa.sign());
+        try (Hub hub = start(pem, "--jwt-alg", "RS256", "--log-format", "json"); HttpClient http = HttpClient.newHttpClient()) {
+            HttpResponse<String> ok = http.send(HttpRequest.newBuilder(hub.url()).header("Authorization", "Bearer " + rsToken)
+                    .header("Content-Type", "application/x-www-form-urlencoded")
+                    .POST(HttpRequest.BodyPublishers.ofString("topic=t&data=signed+with+RSA")).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(ok.statusCode()).isEqualTo(200);
+            String hsToken = JwtVerifierTest.hs256("{\"alg\":\"HS256\"}", "{\"mercure\":{\"publish\":[\"*\"]}}",
+                    pair.getPublic().getEncoded());
+            HttpResponse<String> refused = http.send(HttpRequest.newBuilder(hub.url()).header("Authorization", "Bearer " + hsToken)
+                    .POST(HttpRequest.BodyPublishers.ofString("topic=t&data=x")).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(refused.statusCode()).isEqualTo(401);
+            assertThat(http.send(HttpRequest.newBuilder(hub.url().resolve("/")).build(), HttpResponse.BodyHandlers.discarding())
+                    .statusCode()).as("a configured key means no demo page").isEqualTo(404);
+
+            List<Map<String, Object>> records = new ArrayList<>();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (records.stream().filter(r -> AccessLog.LOGGER.equals(r.get("logger"))).count() < 3 && System.nanoTime() < deadline) {
+                records.clear();
+                for (String line : Files.readAllLines(hub.log(), UTF_8)) {
+                    if (line.startsWith("{")) {
+                        records.add(com.fasterxml.jackson.jr.ob.JSON.std.mapFrom(line)); // every log line is one JSON object
+                    }
+                }
+                Thread.sleep(50);
+            }
+            List<String> access = records.stream().filter(r -> AccessLog.LOGGER.equals(r.get("logger")))
+                    .map(r -> (String) r.get("message")).toList();
+            assertThat(access).hasSize(3);
+            assertThat(access.get(0)).contains("\"POST /.well-known/mercure HTTP/1.1\" 200 ");
+            assertThat(access.get(1)).contains("\"POST /.well-known/mercure HTTP/1.1\" 401 ");
+            assertThat(access.get(2)).contains("\"GET / HTTP/1.1\" 404 ");
+            assertThat(records).allSatisfy(r -> assertThat(r).containsKeys("time", "level", "logger", "message"));
+            assertThat(records).anySatisfy(r -> assertThat((String) r.get("message"))
+                    .contains("rejected: 401 token algorithm HS256 is not accepted; this hub accepts RS256"));
         }
     }
 }

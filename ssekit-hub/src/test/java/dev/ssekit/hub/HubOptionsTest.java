@@ -19,6 +19,23 @@ class HubOptionsTest {
         assertThat(o.anonymous()).isTrue();
         assertThat(o.maxConnections()).isEqualTo(15_000);
         assertThat(o.heartbeat()).isEqualTo(Duration.ofSeconds(15));
+        assertThat(o.demo()).as("no publisher key: demo mode").isTrue();
+        assertThat(o.subscriptions()).as("active subscriptions follow demo mode").isTrue();
+        assertThat(o.logFormat()).isEqualTo("text");
+    }
+
+    @Test
+    void demoModeAndSubscriptionsFollowThePublisherKeyUnlessSet() throws Exception {
+        HubOptions keyed = HubOptions.parse(new String[] {"--publisher-jwt-key", "k"}, Map.of());
+        assertThat(keyed.demo()).isFalse();
+        assertThat(keyed.subscriptions()).isFalse();
+        HubOptions both = HubOptions.parse(new String[] {"--publisher-jwt-key", "k", "--demo", "true", "--log-format", "json"},
+                Map.of("SSEKIT_SUBSCRIPTIONS", "false"));
+        assertThat(both.demo()).isTrue();
+        assertThat(both.subscriptions()).isFalse();
+        assertThat(both.logFormat()).isEqualTo("json");
+        assertThatThrownBy(() -> HubOptions.parse(new String[0], Map.of("SSEKIT_LOG_FORMAT", "xml")))
+                .hasMessage("SSEKIT_LOG_FORMAT must be text or json, got \"xml\"");
     }
 
     @Test
