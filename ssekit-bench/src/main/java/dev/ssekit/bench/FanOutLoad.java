@@ -16,7 +16,8 @@ import java.util.List;
 /**
  * The client side of the fan-out benchmark: one NIO thread holding N SSE connections, counting
  * events per connection (an event ends with a blank line). Usage:
- * {@code FanOutLoad PORT CONTROL_PORT CONNECTIONS EVENTS SIZE}. Prints the heap per idle connection reported
+ * {@code FanOutLoad PORT CONTROL_PORT CONNECTIONS EVENTS SIZE [PATH]} (PATH: {@code /sse} by default).
+ * Prints the heap per idle connection reported
  * by the server and the deliveries per second of a burst of EVENTS events to every connection.
  */
 public final class FanOutLoad {
@@ -47,12 +48,13 @@ public final class FanOutLoad {
         int events = Integer.parseInt(args[3]);
         int size = Integer.parseInt(args[4]);
         InetSocketAddress sse = new InetSocketAddress("127.0.0.1", port);
+        String path = args.length > 5 ? args[5] : "/sse";
 
         String before = get(control, "/stats");
         Selector selector = Selector.open();
         int sourceOctet = 1 + (int) (System.nanoTime() % 250);
         List<Conn> conns = new ArrayList<>();
-        byte[] request = "GET /sse HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+        byte[] request = ("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
         for (int i = 0; i < connections; i++) {
             SocketChannel ch = SocketChannel.open();
             // spread source addresses over 127.0.0.0/8 (a fresh one per run and per 10,000

@@ -18,8 +18,12 @@ import java.util.concurrent.Executors;
  * {@code GET /sse} subscribes to one broadcast group; {@code GET /publish?n=&size=} publishes n
  * events of that many data bytes as fast as it can and answers when done; {@code GET /stats} runs
  * a full GC and reports heap in use, subscribers and the broadcaster's counters.
- * Usage: {@code FanOutServer PORT [jdk|netty|jetty]}; SSE on the chosen adapter, control endpoints
- * on the JDK server at PORT + 1 for netty and jetty. Prints {@code listening PORT}.
+ * Usage: {@code FanOutServer PORT [jdk|netty|jetty|hub]}; SSE on the chosen adapter, control endpoints
+ * on the JDK server at PORT + 1 for the others. Prints {@code listening PORT}.
+ *
+ * <p>{@code hub} runs the Mercure hub (as {@code bin/hub} does, in this JVM) and goes through its
+ * protocol: subscribers {@code GET /.well-known/mercure?topic=bench}, and {@code /publish} POSTs
+ * each event to the hub with a publisher token, one after the other on one keep-alive connection.
  */
 public final class FanOutServer {
 
@@ -34,12 +38,18 @@ public final class FanOutServer {
         int controlPort = adapter.equals("jdk") ? port : port + 1;
         HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", controlPort), 4096);
         server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
+        if (adapter.equals("hub")) {
+            HubBench.start(port, server);
+            server.start();
+            System.out.println("listening " + port + " (hub, control on " + controlPort + ")");
+            return;
+        }
         switch (adapter) {
             case "jdk" -> server.createContext("/sse", ex -> hub.subscribe(Sse.start(ex), "bench"));
             case "netty" -> dev.ssekit.netty.NettySseServer.builder().address(new InetSocketAddress("127.0.0.1", port))
                     .http2(false).route("/sse", (request, conn) -> hub.subscribe(conn, "bench")).start();
             case "jetty" -> startJetty(port, hub);
-            default -> throw new IllegalArgumentException("adapter must be jdk, netty or jetty: " + adapter);
+            default -> throw new IllegalArgumentException("adapter must be jdk, netty, jetty or hub: " + adapter);
         }
         server.createContext("/publish", ex -> {
             String q = ex.getRequestURI().getQuery();
@@ -95,7 +105,7 @@ public final class FanOutServer {
         }
     }
 
-    private static String param(String query, String name) {
+    static String param(String query, String name) {
         for (String p : query.split("&")) {
             if (p.startsWith(name + "=")) {
                 return p.substring(name.length() + 1);
@@ -104,7 +114,7 @@ public final class FanOutServer {
         throw new IllegalArgumentException("missing " + name);
     }
 
-    private static void reply(com.sun.net.httpserver.HttpExchange ex, String body) throws IOException {
+    static void reply(com.sun.net.httpserver.HttpExchange ex, String body) throws IOException {
         byte[] b = body.getBytes(StandardCharsets.UTF_8);
         ex.sendResponseHeaders(200, b.length);
         try (var out = ex.getResponseBody()) {
