@@ -122,6 +122,19 @@ class BroadcasterAccessTest {
     }
 
     @Test
+    void lastEventIdIsTheNewestEventInHistory() {
+        Broadcaster hub = Broadcaster.builder().history(2, 1 << 20, java.time.Duration.ofHours(1)).build();
+        closeables.add(hub);
+        assertThat(hub.lastEventId()).isEmpty();
+        String first = hub.publish(SseMessage.of("one"), "t");
+        assertThat(hub.lastEventId()).contains(first);
+        hub.publish(SseMessage.builder().id("own-id").data("two").build(), "u");
+        assertThat(hub.lastEventId()).contains("own-id");
+        String third = hub.publish(SseMessage.of("three"), "t"); // evicts "one"
+        assertThat(hub.lastEventId()).contains(third);
+    }
+
+    @Test
     void explicitResumePointsAndEarliest() throws Exception {
         Broadcaster hub = Broadcaster.create();
         closeables.add(hub);

@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.ssekit.Broadcaster;
 import dev.ssekit.Scheduler;
 import dev.ssekit.SseEvent;
+import dev.ssekit.SseMessage;
 import dev.ssekit.SseParser;
 import dev.ssekit.testkit.RawHttp;
 import java.net.InetSocketAddress;
@@ -253,13 +254,35 @@ class MercureHubTest {
     }
 
     @Test
-    void aSubscriptionEndsWhenItsTokenExpires() throws Exception {
-        long exp = java.time.Instant.now().getEpochSecond() + 2;
-        RawHttp s = subscribe("topic=x", "Authorization: Bearer " + token("{\"exp\":" + exp + ",\"mercure\":{\"subscribe\":[\"*\"]}}"));
-        assertThat(s.statusLine).isEqualTo("HTTP/1.1 200 OK");
-        // the stream ends (after the close event) once exp has passed
-        assertThat(s.readToEnd()).startsWith(":\n").endsWith("event: close\ndata: Closing the connection\n\n");
-        assertThat(java.time.Instant.now().getEpochSecond()).isGreaterThanOrEqualTo(exp);
+    void aSubscriptionEndsWhenItsTokenExpiresAndItsTimerGoesWhenTheStreamEndsFirst() throws Exception {
+        // a hub of its own on a manual timer and a fixed clock: no test time passes
+        dev.ssekit.testkit.ManualScheduler timers = new dev.ssekit.testkit.ManualScheduler();
+        java.time.Instant now = java.time.Instant.ofEpochSecond(1_800_000_000L);
+        JwtVerifier key = JwtVerifier.hs256(KEY, Duration.ZERO);
+        Broadcaster b = Broadcaster.create();
+        try (MercureHub timed = MercureHub.start(new HubConfig(new InetSocketAddress("127.0.0.1", 0), key, key, true, Set.of(),
+                1024, 10, 10, false, false, ""), b, timers, Clock.fixed(now, java.time.ZoneOffset.UTC))) {
+            String expiring = "Authorization: Bearer " + token("{\"exp\":" + (now.getEpochSecond() + 60)
+                    + ",\"mercure\":{\"subscribe\":[\"*\"]}}");
+            try (RawHttp s = RawHttp.get(timed.address(), HubHandler.PATH + "?topic=x", "HTTP/1.1", expiring)) {
+                assertThat(s.statusLine).isEqualTo("HTTP/1.1 200 OK");
+                assertThat(timers.nextDelay()).isEqualTo(Duration.ofSeconds(60));
+                timers.advance(Duration.ofSeconds(59));
+                String id = b.publish(SseMessage.of("still open"), "x");
+                assertThat(s.readEvent()).isEqualTo(":\nid: " + id + "\ndata: still open\n\n");
+                timers.advance(Duration.ofSeconds(1));
+                assertThat(s.readToEnd()).isEqualTo("event: close\ndata: Closing the connection\n\n");
+            }
+            RawHttp gone = RawHttp.get(timed.address(), HubHandler.PATH + "?topic=x", "HTTP/1.1", expiring);
+            assertThat(timers.nextDelay()).isEqualTo(Duration.ofSeconds(60));
+            assertThat(timers.pending()).hasSize(1);
+            gone.close();
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (!timers.pending().isEmpty() && System.nanoTime() < deadline) {
+                Thread.onSpinWait();
+            }
+            assertThat(timers.pending()).as("the expiry timer of a stream that ended first").isEmpty();
+        }
     }
 
     @Test
