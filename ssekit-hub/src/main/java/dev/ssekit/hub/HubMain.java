@@ -59,8 +59,8 @@ public final class HubMain {
                 options.demo(), publisherToken);
         dev.ssekit.spi.EventStore history;
         try {
-            history = dev.ssekit.spi.EventStore.file(options.data(), options.historyEvents(), 256L << 20,
-                    java.time.Duration.ofDays(7), dev.ssekit.Ticker.system(), options.fsync());
+            history = dev.ssekit.spi.EventStore.file(options.data(), options.historyEvents(),
+                    (long) options.historyMegabytes() << 20, options.historyAge(), dev.ssekit.Ticker.system(), options.fsync());
         } catch (java.io.UncheckedIOException e) {
             System.err.println("error: --data " + options.data() + ": " + e.getMessage());
             System.exit(2);

@@ -35,6 +35,8 @@ import java.util.Set;
  * @param fsync {@code --fsync true|false} / {@code SSEKIT_FSYNC}: force each publish to the device
  *     before answering; default false (a published event survives a killed hub, not a power loss)
  * @param historyEvents {@code --history-events} / {@code SSEKIT_HISTORY_EVENTS}; default 100000
+ * @param historyMegabytes {@code --history-mb} / {@code SSEKIT_HISTORY_MB}: encoded bytes kept, in MiB; default 256
+ * @param historyAge {@code --history-hours} / {@code SSEKIT_HISTORY_HOURS}: the oldest event kept; default 168 (7 days)
  * @param demo {@code --demo true|false} / {@code SSEKIT_DEMO}: serve the demo page at {@code /};
  *     default true when no publisher key is configured
  * @param subscriptions {@code --subscriptions true|false} / {@code SSEKIT_SUBSCRIPTIONS}: publish
@@ -43,7 +45,7 @@ import java.util.Set;
  */
 record HubOptions(InetSocketAddress listen, Optional<String> publisherKey, Optional<String> subscriberKey, String algorithm,
         boolean anonymous, Set<String> corsOrigins, int maxConnections, int maxBodyBytes, int maxTopics, Duration heartbeat,
-        java.nio.file.Path data, boolean fsync, int historyEvents, boolean demo, boolean subscriptions, String logFormat) {
+        java.nio.file.Path data, boolean fsync, int historyEvents, int historyMegabytes, Duration historyAge, boolean demo, boolean subscriptions, String logFormat) {
 
     static final String USAGE = """
             usage: ssekit-hub [options]   (each also as an environment variable, flags win)
@@ -59,7 +61,9 @@ record HubOptions(InetSocketAddress listen, Optional<String> publisherKey, Optio
               --heartbeat SECONDS           SSEKIT_HEARTBEAT           default 15
               --data DIR                    SSEKIT_DATA                default ssekit-data (durable history)
               --fsync true|false            SSEKIT_FSYNC               default false (true: survive power loss)
-              --history-events N            SSEKIT_HISTORY_EVENTS      default 100000
+              --history-events N            SSEKIT_HISTORY_EVENTS      default 100000 (the oldest go first)
+              --history-mb N                SSEKIT_HISTORY_MB          default 256 (MiB of encoded events)
+              --history-hours N             SSEKIT_HISTORY_HOURS       default 168 (7 days)
               --demo true|false             SSEKIT_DEMO                default true without a publisher key (page at /)
               --subscriptions true|false    SSEKIT_SUBSCRIPTIONS       default as --demo (active subscriptions API and events)
               --log-format text|json        SSEKIT_LOG_FORMAT          default text (one line per record, access log included)
@@ -80,6 +84,8 @@ record HubOptions(InetSocketAddress listen, Optional<String> publisherKey, Optio
             Map.entry("--data", new String[] {"SSEKIT_DATA"}),
             Map.entry("--fsync", new String[] {"SSEKIT_FSYNC"}),
             Map.entry("--history-events", new String[] {"SSEKIT_HISTORY_EVENTS"}),
+            Map.entry("--history-mb", new String[] {"SSEKIT_HISTORY_MB"}),
+            Map.entry("--history-hours", new String[] {"SSEKIT_HISTORY_HOURS"}),
             Map.entry("--demo", new String[] {"SSEKIT_DEMO"}),
             Map.entry("--subscriptions", new String[] {"SSEKIT_SUBSCRIPTIONS"}),
             Map.entry("--log-format", new String[] {"SSEKIT_LOG_FORMAT"}));
@@ -142,6 +148,8 @@ record HubOptions(InetSocketAddress listen, Optional<String> publisherKey, Optio
                 java.nio.file.Path.of(setting("--data", flags, env).value().orElse("ssekit-data")),
                 bool(setting("--fsync", flags, env), false),
                 positive(setting("--history-events", flags, env), 100_000),
+                positive(setting("--history-mb", flags, env), 256),
+                Duration.ofHours(positive(setting("--history-hours", flags, env), 168)),
                 demo, subscriptions, logFormat);
     }
 

@@ -7,6 +7,7 @@ import io.netty.channel.ChannelHandler;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import java.net.InetSocketAddress;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.List;
 
 /**
@@ -15,12 +16,17 @@ import java.util.List;
  */
 final class MercureHub implements AutoCloseable {
 
+    /** How long close() lets streams take their shutdown event before the server stops. */
+    private static final Duration DRAIN = Duration.ofSeconds(5);
+
     private final NettySseServer server;
     private final Broadcaster hub;
+    private final Subscriptions subscriptions;
 
-    private MercureHub(NettySseServer server, Broadcaster hub) {
+    private MercureHub(NettySseServer server, Broadcaster hub, Subscriptions subscriptions) {
         this.server = server;
         this.hub = hub;
+        this.subscriptions = subscriptions;
     }
 
     /**
@@ -35,17 +41,28 @@ final class MercureHub implements AutoCloseable {
                 .fallback(() -> List.<ChannelHandler>of(new HttpObjectAggregator(config.maxBodyBytes()),
                         new HubHandler(config, hub, subscriptions, scheduler, clock)))
                 .start();
-        return new MercureHub(server, hub);
+        return new MercureHub(server, hub, subscriptions);
     }
 
     InetSocketAddress address() {
         return server.address();
     }
 
-    /** Sends every subscriber the shutdown event, then stops accepting and stops the event loops. */
+    /**
+     * Sends every subscriber the shutdown event and waits (up to 5 s) until their streams have
+     * ended, then stops accepting and stops the event loops. Blocks.
+     */
     @Override
     public void close() {
         hub.close();
+        long deadline = System.nanoTime() + DRAIN.toNanos();
+        try {
+            while (subscriptions.connections() > 0 && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         server.close();
     }
 }

@@ -110,6 +110,10 @@ class HubMainTest {
             // subscribed once the head has arrived: publish at once
             assertThat(publish(http, hub, "topic=demo&data=hello&private=on").statusCode()).isEqualTo(200);
             assertThat(sub.readEvent()).startsWith(":\n").endsWith("data: hello\n\n");
+            // SIGTERM: every stream gets the shutdown event with a retry hint, then ends; the process exits
+            hub.process().destroy();
+            assertThat(sub.readToEnd()).isEqualTo("event: shutdown\ndata:\nretry: 1000\n\n");
+            assertThat(hub.process().waitFor(10, TimeUnit.SECONDS)).as("the hub exits after SIGTERM").isTrue();
         }
         assertThat(java("--listen", "bad").waitFor()).as("exit code for a bad flag").isEqualTo(2);
     }

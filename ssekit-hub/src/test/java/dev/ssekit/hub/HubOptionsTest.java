@@ -22,6 +22,13 @@ class HubOptionsTest {
         assertThat(o.demo()).as("no publisher key: demo mode").isTrue();
         assertThat(o.subscriptions()).as("active subscriptions follow demo mode").isTrue();
         assertThat(o.logFormat()).isEqualTo("text");
+        assertThat(o.historyEvents()).isEqualTo(100_000);
+        assertThat(o.historyMegabytes()).isEqualTo(256);
+        assertThat(o.historyAge()).isEqualTo(Duration.ofDays(7));
+        HubOptions limits = HubOptions.parse(new String[] {"--history-mb", "8", "--history-hours=2"}, Map.of("SSEKIT_HISTORY_EVENTS", "50"));
+        assertThat(limits.historyEvents()).isEqualTo(50);
+        assertThat(limits.historyMegabytes()).isEqualTo(8);
+        assertThat(limits.historyAge()).isEqualTo(Duration.ofHours(2));
     }
 
     @Test
