@@ -268,6 +268,10 @@ class MercureHubTest {
                 assertThat(s.statusLine).isEqualTo("HTTP/1.1 200 OK");
                 assertThat(timers.nextDelay()).isEqualTo(Duration.ofSeconds(60));
                 timers.advance(Duration.ofSeconds(59));
+                long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+                while (b.stats().connections() != 1 && System.nanoTime() < deadline) {
+                    Thread.onSpinWait(); // the timer is set just before the subscription starts
+                }
                 String id = b.publish(SseMessage.of("still open"), "x");
                 assertThat(s.readEvent()).isEqualTo(":\nid: " + id + "\ndata: still open\n\n");
                 timers.advance(Duration.ofSeconds(1));
