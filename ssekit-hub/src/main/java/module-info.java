@@ -7,6 +7,7 @@
 module dev.ssekit.hub {
     requires dev.ssekit;
     requires dev.ssekit.netty;
+    requires dev.ssekit.redis;
     requires io.netty.codec.http;
     requires io.netty.transport;
     requires io.netty.common;

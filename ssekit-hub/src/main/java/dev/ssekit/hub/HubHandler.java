@@ -56,14 +56,17 @@ final class HubHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
 
     private final HubConfig config;
     private final Broadcaster hub;
+    private final Publisher publisher;
     private final Subscriptions subscriptions;
     private final Scheduler scheduler;
     private final Clock clock;
     private long started;
 
-    HubHandler(HubConfig config, Broadcaster hub, Subscriptions subscriptions, Scheduler scheduler, Clock clock) {
+    HubHandler(HubConfig config, Broadcaster hub, Publisher publisher, Subscriptions subscriptions, Scheduler scheduler,
+            Clock clock) {
         this.config = config;
         this.hub = hub;
+        this.publisher = publisher;
         this.subscriptions = subscriptions;
         this.scheduler = scheduler;
         this.clock = clock;
@@ -99,7 +102,7 @@ final class HubHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             } else if (path.equals("/healthz") && req.method().equals(HttpMethod.GET)) {
                 reply(ctx, req, HttpResponseStatus.OK, "ok\n");
             } else if (path.equals("/metrics") && req.method().equals(HttpMethod.GET)) {
-                reply(ctx, req, HttpResponseStatus.OK, Metrics.prometheus(hub.stats()));
+                reply(ctx, req, HttpResponseStatus.OK, Metrics.prometheus(hub.stats()) + publisher.metrics());
             } else if (path.equals("/") && req.method().equals(HttpMethod.GET) && config.demo()) {
                 FullHttpResponse page = response(req, HttpResponseStatus.OK, DemoPage.render(config.demoToken()));
                 page.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/html; charset=utf-8");
@@ -108,17 +111,27 @@ final class HubHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                 throw new Rejection(HttpResponseStatus.NOT_FOUND, "not found");
             }
         } catch (Rejection r) {
-            LOG.log(Level.INFO, "{0} {1} rejected: {2} {3}", req.method(), query.path(), r.status.code(), r.getMessage());
-            FullHttpResponse response = response(req, r.status, r.getMessage() + "\n");
-            if (r.status == HttpResponseStatus.SERVICE_UNAVAILABLE) {
-                response.headers().set(HttpHeaderNames.RETRY_AFTER, "5");
-            }
-            send(ctx, req, response);
+            reject(ctx, req, r);
         } catch (IllegalArgumentException e) {
             // Netty's decoders throw this for malformed percent-encoding and the like
             LOG.log(Level.INFO, "{0} {1} rejected: 400 {2}", req.method(), query.path(), e.getMessage());
             reply(ctx, req, HttpResponseStatus.BAD_REQUEST, "malformed request\n");
+        } catch (RuntimeException e) {
+            // a bug of ours: the client gets a status (never a stack trace), the log gets the trace
+            LOG.log(Level.ERROR, "internal error answering " + req.method() + " " + query.path(), e);
+            reply(ctx, req, HttpResponseStatus.INTERNAL_SERVER_ERROR, "internal error\n");
         }
+    }
+
+    /** Answers a refused request with its status and reason, and logs the reason once. */
+    private void reject(ChannelHandlerContext ctx, FullHttpRequest req, Rejection r) {
+        LOG.log(Level.INFO, "{0} {1} rejected: {2} {3}", req.method(), new QueryStringDecoder(req.uri()).path(),
+                r.status.code(), r.getMessage());
+        FullHttpResponse response = response(req, r.status, r.getMessage() + "\n");
+        if (r.status == HttpResponseStatus.SERVICE_UNAVAILABLE) {
+            response.headers().set(HttpHeaderNames.RETRY_AFTER, "5");
+        }
+        send(ctx, req, response);
     }
 
     private void publish(ChannelHandlerContext ctx, FullHttpRequest req) throws Rejection {
@@ -167,15 +180,31 @@ final class HubHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             }
             message.retry(Duration.ofMillis(Long.parseLong(r)));
         }
-        String published;
-        try {
-            published = hub.publish(message.build(), topics, form.containsKey("private"));
-        } catch (java.io.UncheckedIOException e) {
-            // the history could not store it (disk full, read-only): refused, never half-published
-            LOG.log(Level.ERROR, "publish refused: {0}", e.getMessage());
-            throw new Rejection(HttpResponseStatus.SERVICE_UNAVAILABLE, "the hub cannot store updates right now");
+        var stored = publisher.publish(message.build(), topics, form.containsKey("private")).toCompletableFuture();
+        if (stored.isDone()) { // stored here, or refused at once
+            boolean failed = stored.isCompletedExceptionally();
+            answerPublish(ctx, req, failed ? null : stored.join(), failed ? stored.exceptionNow() : null);
+            return;
         }
-        reply(ctx, req, HttpResponseStatus.OK, published);
+        // stored elsewhere (Redis): read nothing more from this client until it is answered, so
+        // responses keep the order of requests
+        ctx.channel().config().setAutoRead(false);
+        stored.whenComplete((eventId, error) -> ctx.executor().execute(() -> {
+            answerPublish(ctx, req, eventId, error);
+            ctx.channel().config().setAutoRead(true);
+        }));
+    }
+
+    private void answerPublish(ChannelHandlerContext ctx, FullHttpRequest req, String id, Throwable error) {
+        if (error == null) {
+            reply(ctx, req, HttpResponseStatus.OK, id);
+            return;
+        }
+        // the history could not store it (disk full, read-only, Redis away): refused, never half-published
+        Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
+                ? error.getCause() : error;
+        LOG.log(Level.ERROR, "publish refused: {0}", cause.toString());
+        reject(ctx, req, new Rejection(HttpResponseStatus.SERVICE_UNAVAILABLE, "the hub cannot store updates right now"));
     }
 
     private void subscribe(ChannelHandlerContext ctx, FullHttpRequest req, QueryStringDecoder query) throws Rejection {
@@ -207,6 +236,34 @@ final class HubHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         // the Last-Event-ID header wins over the lastEventID query parameter (draft 07, Reconnection)
         Optional<String> lastId = LastEventIds.fromHeader(req.headers().get("Last-Event-ID"))
                 .or(() -> Optional.ofNullable(query.parameters().get("lastEventID")).map(List::getFirst));
+        Runnable open = () -> open(ctx, req, lastId, extra, subscriber, claims, selectors, authorized);
+        if (lastId.isEmpty() || lastId.get().equals(Broadcaster.EARLIEST) || !hub.resumePoint(lastId.get()).equals(Broadcaster.EARLIEST)) {
+            open.run();
+            return;
+        }
+        // an id this node does not know: maybe one another node issued a moment ago. Wait (a little)
+        // until this node has every update stored before now; then it is known, or really unknown.
+        var caughtUp = publisher.caughtUp().toCompletableFuture();
+        if (caughtUp.isDone()) {
+            open.run();
+            return;
+        }
+        ctx.channel().config().setAutoRead(false);
+        req.retain();
+        caughtUp.orTimeout(2, java.util.concurrent.TimeUnit.SECONDS).whenComplete((v, e) -> ctx.executor().execute(() -> {
+            try {
+                open.run();
+            } finally {
+                req.release();
+                ctx.channel().config().setAutoRead(true);
+            }
+        }));
+    }
+
+    /** Starts the stream: response head, opening comment, expiry timer, subscription, announcement. */
+    private void open(ChannelHandlerContext ctx, FullHttpRequest req, Optional<String> lastId, HttpHeaders extra,
+            Subscriptions.Subscriber subscriber, Optional<Claims> claims, List<TopicSelector> selectors,
+            List<TopicSelector> authorized) {
         Optional<String> point = lastId.map(hub::resumePoint);
         point.ifPresent(p -> extra.set("Last-Event-ID", LastEventIds.toHeader(p)));
 

@@ -57,20 +57,38 @@ public final class HubMain {
                 options.verifier("--subscriber-jwt-key", subscriberKey), options.anonymous(), options.corsOrigins(),
                 options.maxBodyBytes(), options.maxTopics(), options.maxConnections(), options.subscriptions(),
                 options.demo(), publisherToken);
-        dev.ssekit.spi.EventStore history;
-        try {
-            history = dev.ssekit.spi.EventStore.file(options.data(), options.historyEvents(),
-                    (long) options.historyMegabytes() << 20, options.historyAge(), dev.ssekit.Ticker.system(), options.fsync());
-        } catch (java.io.UncheckedIOException e) {
-            System.err.println("error: --data " + options.data() + ": " + e.getMessage());
-            System.exit(2);
-            return;
+        Broadcaster broadcaster;
+        Publisher publisher;
+        if (options.redis().isPresent()) {
+            // history lives in Redis; each node keeps the newest --history-events in memory
+            broadcaster = Broadcaster.builder().heartbeat(options.heartbeat())
+                    .history(options.historyEvents(), (long) options.historyMegabytes() << 20, options.historyAge()).build();
+            try {
+                publisher = Publisher.redis(dev.ssekit.redis.RedisBackplane.builder(options.redis().get())
+                        .broadcaster(broadcaster).maxLength(options.historyEvents()).history(options.historyEvents()).build());
+            } catch (IllegalArgumentException | IllegalStateException e) {
+                System.err.println("error: --redis: " + e.getMessage());
+                System.exit(2);
+                return;
+            }
+        } else {
+            dev.ssekit.spi.EventStore history;
+            try {
+                history = dev.ssekit.spi.EventStore.file(options.data(), options.historyEvents(),
+                        (long) options.historyMegabytes() << 20, options.historyAge(), dev.ssekit.Ticker.system(), options.fsync());
+            } catch (java.io.UncheckedIOException e) {
+                System.err.println("error: --data " + options.data() + ": " + e.getMessage());
+                System.exit(2);
+                return;
+            }
+            broadcaster = Broadcaster.builder().heartbeat(options.heartbeat()).store(history).build();
+            publisher = Publisher.local(broadcaster);
         }
-        Broadcaster broadcaster = Broadcaster.builder().heartbeat(options.heartbeat()).store(history).build();
-        MercureHub hub = MercureHub.start(config, broadcaster, Scheduler.system(), Clock.systemUTC());
+        MercureHub hub = MercureHub.start(config, broadcaster, publisher, Scheduler.system(), Clock.systemUTC());
         Runtime.getRuntime().addShutdownHook(new Thread(hub::close, "ssekit-hub-shutdown"));
         String url = "http://" + hub.address().getHostString() + ":" + hub.address().getPort() + HubHandler.PATH;
-        System.out.println("ssekit hub on " + url + " (history in " + options.data().toAbsolutePath() + ")");
+        System.out.println("ssekit hub on " + url + " (history in "
+                + options.redis().map(r -> "Redis at " + r.replaceAll("//[^@/]*@", "//")).orElse(options.data().toAbsolutePath().toString()) + ")");
         if (options.demo()) {
             System.out.println("demo page:        http://" + hub.address().getHostString() + ":" + hub.address().getPort() + "/");
         }

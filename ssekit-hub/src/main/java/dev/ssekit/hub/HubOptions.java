@@ -42,10 +42,13 @@ import java.util.Set;
  * @param subscriptions {@code --subscriptions true|false} / {@code SSEKIT_SUBSCRIPTIONS}: publish
  *     and list active subscriptions; default: as {@code demo}
  * @param logFormat {@code --log-format text|json} / {@code SSEKIT_LOG_FORMAT}; default text
+ * @param redis {@code --redis redis://HOST:PORT} / {@code SSEKIT_REDIS}: share events with every
+ *     hub on that Redis (history in Redis instead of {@code --data}); default: none, one node
  */
 record HubOptions(InetSocketAddress listen, Optional<String> publisherKey, Optional<String> subscriberKey, String algorithm,
         boolean anonymous, Set<String> corsOrigins, int maxConnections, int maxBodyBytes, int maxTopics, Duration heartbeat,
-        java.nio.file.Path data, boolean fsync, int historyEvents, int historyMegabytes, Duration historyAge, boolean demo, boolean subscriptions, String logFormat) {
+        java.nio.file.Path data, boolean fsync, int historyEvents, int historyMegabytes, Duration historyAge, boolean demo, boolean subscriptions, String logFormat,
+        Optional<String> redis) {
 
     static final String USAGE = """
             usage: ssekit-hub [options]   (each also as an environment variable, flags win)
@@ -67,6 +70,7 @@ record HubOptions(InetSocketAddress listen, Optional<String> publisherKey, Optio
               --demo true|false             SSEKIT_DEMO                default true without a publisher key (page at /)
               --subscriptions true|false    SSEKIT_SUBSCRIPTIONS       default as --demo (active subscriptions API and events)
               --log-format text|json        SSEKIT_LOG_FORMAT          default text (one line per record, access log included)
+              --redis redis://HOST:PORT     SSEKIT_REDIS               default none (one node; set: every hub on it shares events)
             Without a publisher key the hub runs in demo mode: it makes a development key and prints it.
             """;
 
@@ -88,7 +92,8 @@ record HubOptions(InetSocketAddress listen, Optional<String> publisherKey, Optio
             Map.entry("--history-hours", new String[] {"SSEKIT_HISTORY_HOURS"}),
             Map.entry("--demo", new String[] {"SSEKIT_DEMO"}),
             Map.entry("--subscriptions", new String[] {"SSEKIT_SUBSCRIPTIONS"}),
-            Map.entry("--log-format", new String[] {"SSEKIT_LOG_FORMAT"}));
+            Map.entry("--log-format", new String[] {"SSEKIT_LOG_FORMAT"}),
+            Map.entry("--redis", new String[] {"SSEKIT_REDIS"}));
 
     /** Thrown for {@code --help}: not an error. */
     static final class HelpRequested extends Exception {
@@ -150,7 +155,7 @@ record HubOptions(InetSocketAddress listen, Optional<String> publisherKey, Optio
                 positive(setting("--history-events", flags, env), 100_000),
                 positive(setting("--history-mb", flags, env), 256),
                 Duration.ofHours(positive(setting("--history-hours", flags, env), 168)),
-                demo, subscriptions, logFormat);
+                demo, subscriptions, logFormat, setting("--redis", flags, env).value());
     }
 
     private static boolean bool(Setting s, boolean fallback) {

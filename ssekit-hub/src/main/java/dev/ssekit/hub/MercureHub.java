@@ -21,11 +21,13 @@ final class MercureHub implements AutoCloseable {
 
     private final NettySseServer server;
     private final Broadcaster hub;
+    private final Publisher publisher;
     private final Subscriptions subscriptions;
 
-    private MercureHub(NettySseServer server, Broadcaster hub, Subscriptions subscriptions) {
+    private MercureHub(NettySseServer server, Broadcaster hub, Publisher publisher, Subscriptions subscriptions) {
         this.server = server;
         this.hub = hub;
+        this.publisher = publisher;
         this.subscriptions = subscriptions;
     }
 
@@ -35,13 +37,23 @@ final class MercureHub implements AutoCloseable {
      * @throws IllegalStateException if the address cannot be bound
      */
     static MercureHub start(HubConfig config, Broadcaster hub, Scheduler scheduler, Clock clock) {
-        Subscriptions subscriptions = new Subscriptions(hub, config.subscriptionEvents());
+        return start(config, hub, Publisher.local(hub), scheduler, clock);
+    }
+
+    /**
+     * Binds and starts a hub whose updates go through {@code publisher} (which must feed {@code
+     * hub}); {@link #close()} closes the publisher last.
+     *
+     * @throws IllegalStateException if the address cannot be bound
+     */
+    static MercureHub start(HubConfig config, Broadcaster hub, Publisher publisher, Scheduler scheduler, Clock clock) {
+        Subscriptions subscriptions = new Subscriptions(publisher, config.subscriptionEvents());
         NettySseServer server = NettySseServer.builder()
                 .address(config.listen())
                 .fallback(() -> List.<ChannelHandler>of(new HttpObjectAggregator(config.maxBodyBytes()),
-                        new HubHandler(config, hub, subscriptions, scheduler, clock)))
+                        new HubHandler(config, hub, publisher, subscriptions, scheduler, clock)))
                 .start();
-        return new MercureHub(server, hub, subscriptions);
+        return new MercureHub(server, hub, publisher, subscriptions);
     }
 
     InetSocketAddress address() {
@@ -64,5 +76,6 @@ final class MercureHub implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         server.close();
+        publisher.close();
     }
 }

@@ -3,7 +3,6 @@ package dev.ssekit.hub;
 import static java.nio.charset.StandardCharsets.UTF_8;
 
 import com.fasterxml.jackson.jr.ob.JSON;
-import dev.ssekit.Broadcaster;
 import dev.ssekit.SseMessage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -43,12 +42,12 @@ final class Subscriptions {
         }
     }
 
-    private final Broadcaster hub;
+    private final Publisher hub;
     private final boolean events;
     private final Map<String, Subscriber> active = new ConcurrentHashMap<>();
     private final AtomicInteger connections = new AtomicInteger();
 
-    Subscriptions(Broadcaster hub, boolean events) {
+    Subscriptions(Publisher hub, boolean events) {
         this.hub = hub;
         this.events = events;
     }
@@ -96,12 +95,13 @@ final class Subscriptions {
         }
         for (String selector : s.selectors()) {
             Map<String, Object> body = json(s, selector, isActive, true);
-            try {
-                hub.publish(SseMessage.builder().data(write(body)).build(), List.of((String) body.get("id")), true);
-            } catch (IllegalStateException | UncheckedIOException e) {
-                // the hub is closing, or history cannot store: the subscription itself is unaffected
-                LOG.log(Level.DEBUG, "subscription update for {0} not published: {1}", s.id(), e.getMessage());
-            }
+            hub.publish(SseMessage.builder().data(write(body)).build(), List.of((String) body.get("id")), true)
+                    .whenComplete((id, e) -> {
+                        if (e != null) {
+                            // the hub is closing, or history cannot store: the subscription itself is unaffected
+                            LOG.log(Level.DEBUG, "subscription update for {0} not published: {1}", s.id(), e.toString());
+                        }
+                    });
         }
     }
 

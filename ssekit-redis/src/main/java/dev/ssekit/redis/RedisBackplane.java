@@ -14,6 +14,9 @@ import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.XReadArgs;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.resource.ClientResources;
+import io.lettuce.core.resource.DefaultClientResources;
+import io.lettuce.core.resource.Delay;
 import java.lang.System.Logger.Level;
 import java.security.SecureRandom;
 import java.time.Duration;
@@ -27,6 +30,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -71,6 +75,7 @@ public final class RedisBackplane implements AutoCloseable {
             return id
             """;
 
+    private final ClientResources resources;
     private final RedisClient client;
     private final StatefulRedisConnection<String, String> commands;
     private final StatefulRedisConnection<String, String> reader;
@@ -97,7 +102,11 @@ public final class RedisBackplane implements AutoCloseable {
         byte[] random = new byte[4];
         new SecureRandom().nextBytes(random);
         this.epochCandidate = HexFormat.of().formatHex(random);
-        this.client = RedisClient.create(b.uri);
+        // reconnect attempts every 100 ms at first, then at most every 2 s (Lettuce's default grows to 30 s)
+        this.resources = DefaultClientResources.builder()
+                .reconnectDelay(Delay.exponential(Duration.ofMillis(100), Duration.ofSeconds(2), 2, TimeUnit.MILLISECONDS))
+                .build();
+        this.client = RedisClient.create(resources, b.uri);
         client.setOptions(ClientOptions.builder()
                 .autoReconnect(true)
                 .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
@@ -111,6 +120,7 @@ public final class RedisBackplane implements AutoCloseable {
             loadHistory(b.history);
         } catch (RedisException e) {
             client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+            resources.shutdown(0, 2, TimeUnit.SECONDS);
             throw new IllegalStateException("cannot use Redis at " + b.text + ": " + e.getMessage(), e);
         }
         this.readerThread = Thread.ofPlatform().daemon().name("ssekit-redis-reader").start(this::follow);
@@ -253,6 +263,7 @@ public final class RedisBackplane implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+        resources.shutdown(0, 2, TimeUnit.SECONDS);
         waiters.forEach(w -> w.done().completeExceptionally(new IllegalStateException("the backplane is closed")));
     }
 
