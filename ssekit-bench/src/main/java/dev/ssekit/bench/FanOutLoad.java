@@ -16,7 +16,8 @@ import java.util.List;
 /**
  * The client side of the fan-out benchmark: one NIO thread holding N SSE connections, counting
  * events per connection (an event ends with a blank line). Usage:
- * {@code FanOutLoad PORT CONTROL_PORT CONNECTIONS EVENTS SIZE [PATH]} (PATH: {@code /sse} by default).
+ * {@code FanOutLoad PORT[,PORT...] CONTROL_PORT CONNECTIONS EVENTS SIZE [PATH]} (PATH: {@code /sse} by
+ * default; with several ports, connections are spread over them round-robin).
  * Prints the heap per idle connection reported
  * by the server and the deliveries per second of a burst of EVENTS events to every connection.
  */
@@ -42,12 +43,14 @@ public final class FanOutLoad {
     }
 
     public static void main(String[] args) throws Exception {
-        int port = Integer.parseInt(args[0]);
+        // PORT may list several ports (PORT1,PORT2,...): connection i goes to the (i mod n)-th
+        int[] ports = java.util.Arrays.stream(args[0].split(",")).mapToInt(Integer::parseInt).toArray();
         InetSocketAddress control = new InetSocketAddress("127.0.0.1", Integer.parseInt(args[1]));
         int connections = Integer.parseInt(args[2]);
         int events = Integer.parseInt(args[3]);
         int size = Integer.parseInt(args[4]);
-        InetSocketAddress sse = new InetSocketAddress("127.0.0.1", port);
+        InetSocketAddress[] sse = java.util.Arrays.stream(ports).mapToObj(p -> new InetSocketAddress("127.0.0.1", p))
+                .toArray(InetSocketAddress[]::new);
         String path = args.length > 5 ? args[5] : "/sse";
 
         String before = get(control, "/stats");
@@ -63,7 +66,7 @@ public final class FanOutLoad {
             ch.setOption(StandardSocketOptions.SO_REUSEADDR, true);
             ch.bind(new InetSocketAddress("127." + sourceOctet + "." + (i / 10_000) + ".2", 0));
             ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
-            ch.connect(sse);
+            ch.connect(sse[i % sse.length]);
             ch.write(ByteBuffer.wrap(request));
             ch.configureBlocking(false);
             Conn c = new Conn(ch);

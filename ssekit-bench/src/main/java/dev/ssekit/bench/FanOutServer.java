@@ -39,9 +39,13 @@ public final class FanOutServer {
         HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", controlPort), 4096);
         server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
         if (adapter.equals("hub")) {
-            HubBench.start(port, server);
+            // SSEKIT_BENCH_REDIS=redis://… and SSEKIT_BENCH_NODES=n: n hub nodes sharing that Redis
+            String redis = System.getenv("SSEKIT_BENCH_REDIS");
+            int nodes = Integer.parseInt(System.getenv().getOrDefault("SSEKIT_BENCH_NODES", "1"));
+            HubBench.start(port, server, redis, nodes);
             server.start();
-            System.out.println("listening " + port + " (hub, control on " + controlPort + ")");
+            System.out.println("listening " + port + " (hub, " + nodes + " node(s)" + (redis == null ? "" : " on " + redis)
+                    + ", control on " + controlPort + ")");
             return;
         }
         switch (adapter) {

@@ -12,6 +12,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Base64;
+import java.util.List;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicReference;
 import javax.crypto.Mac;
@@ -26,11 +27,25 @@ final class HubBench {
     private HubBench() {
     }
 
-    static void start(int port, HttpServer control) throws IOException {
+    /**
+     * Starts the hub: one node on {@code port}; or, with {@code redis} set, {@code nodes} nodes on
+     * that Redis, on {@code port}, {@code port + 2}, {@code port + 3}, … (PORT + 1 is the control
+     * server), publishing through the first.
+     */
+    static void start(int port, HttpServer control, String redis, int nodes) throws IOException {
         Path data = Files.createTempDirectory("ssekit-bench-hub");
-        dev.ssekit.hub.HubMain.main(new String[] {"--listen", "127.0.0.1:" + port, "--publisher-jwt-key", KEY,
-            "--data", data.toString(), "--history-events", "1000", "--max-connections", "100000", "--heartbeat", "600",
-            "--anonymous", "true"});
+        List<Integer> ports = new java.util.ArrayList<>();
+        for (int n = 0; n < nodes; n++) {
+            int p = n == 0 ? port : port + 1 + n;
+            ports.add(p);
+            List<String> args = new java.util.ArrayList<>(List.of("--listen", "127.0.0.1:" + p, "--publisher-jwt-key", KEY,
+                    "--data", data.resolve("node" + n).toString(), "--history-events", "1000", "--max-connections", "100000",
+                    "--heartbeat", "600", "--anonymous", "true"));
+            if (redis != null) {
+                args.addAll(List.of("--redis", redis));
+            }
+            dev.ssekit.hub.HubMain.main(args.toArray(String[]::new));
+        }
         URI hub = URI.create("http://127.0.0.1:" + port + "/.well-known/mercure");
         String token = hs256("{\"mercure\":{\"publish\":[\"bench\"]}}");
         HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
@@ -73,23 +88,33 @@ final class HubBench {
             for (int i = 0; i < 3; i++) {
                 System.gc();
             }
-            String metrics;
-            try {
-                metrics = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics")).build(),
-                        HttpResponse.BodyHandlers.ofString()).body();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IOException(e);
+            long subscribers = 0;
+            long published = 0;
+            long delivered = 0;
+            long queued = 0;
+            for (int p : ports) { // summed over the nodes
+                String metrics;
+                try {
+                    metrics = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + p + "/metrics")).build(),
+                            HttpResponse.BodyHandlers.ofString()).body();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IOException(e);
+                }
+                subscribers += value(metrics, "ssekit_connections");
+                published += value(metrics, "ssekit_published_total");
+                delivered += value(metrics, "ssekit_delivered_total");
+                queued += value(metrics, "ssekit_queued_bytes");
             }
             FanOutServer.reply(ex, "heap " + ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed()
-                    + " subscribers " + value(metrics, "ssekit_connections") + " published " + value(metrics, "ssekit_published_total")
-                    + " delivered " + value(metrics, "ssekit_delivered_total") + " queued " + value(metrics, "ssekit_queued_bytes")
-                    + " threads " + ManagementFactory.getThreadMXBean().getThreadCount() + "\n");
+                    + " subscribers " + subscribers + " published " + published + " delivered " + delivered + " queued " + queued
+                    + " threads " + ManagementFactory.getThreadMXBean().getThreadCount() + " nodes " + ports.size() + "\n");
         });
     }
 
-    private static String value(String metrics, String name) {
-        return metrics.lines().filter(l -> l.startsWith(name + " ")).map(l -> l.substring(name.length() + 1)).findFirst().orElse("?");
+    private static long value(String metrics, String name) {
+        return metrics.lines().filter(l -> l.startsWith(name + " ")).mapToLong(l -> Long.parseLong(l.substring(name.length() + 1)))
+                .findFirst().orElseThrow(() -> new IllegalStateException(name + " missing from /metrics"));
     }
 
     /** An HS256 JWS for the benchmark's fixed key (the hub's own minting is internal to it). */

@@ -66,9 +66,12 @@ public final class RedisBackplane implements AutoCloseable {
      */
     private static final String APPEND = """
             local seq = redis.call('INCR', KEYS[2])
-            redis.call('SET', KEYS[3], ARGV[2], 'NX')
             local id = ARGV[3]
-            if id == '' then id = redis.call('GET', KEYS[3]) .. '-' .. seq end
+            if id == '' then
+              local epoch = redis.call('SET', KEYS[3], ARGV[2], 'NX', 'GET')
+              if not epoch then epoch = ARGV[2] end
+              id = epoch .. '-' .. seq
+            end
             local fields = {'i', id}
             for k = 4, #ARGV do fields[#fields + 1] = ARGV[k] end
             redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '0-' .. seq, unpack(fields))
