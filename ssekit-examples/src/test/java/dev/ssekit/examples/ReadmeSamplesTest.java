@@ -16,7 +16,7 @@ class ReadmeSamplesTest {
     static Stream<Arguments> samples() {
         return Stream.of(Arguments.of("server", "QuickstartServer.java"), Arguments.of("client", "QuickstartClient.java"),
                 Arguments.of("broadcaster", "BroadcasterSample.java"), Arguments.of("servlet", "ServletSample.java"),
-                Arguments.of("netty", "NettySample.java"));
+                Arguments.of("netty", "NettySample.java"), Arguments.of("redis", "RedisSample.java"));
     }
 
     @ParameterizedTest(name = "{0}")
