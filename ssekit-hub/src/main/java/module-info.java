@@ -14,6 +14,7 @@ module dev.ssekit.hub {
     requires io.netty.buffer;
     requires com.fasterxml.jackson.jr.ob;
     requires java.logging;
+    requires jdk.management;
 
     exports dev.ssekit.hub;
 }

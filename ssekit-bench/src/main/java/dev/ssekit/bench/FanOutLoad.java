@@ -26,7 +26,7 @@ public final class FanOutLoad {
     private FanOutLoad() {
     }
 
-    private static final class Conn {
+    static final class Conn {
         final SocketChannel channel;
         boolean headDone;
         boolean chunked;
@@ -119,7 +119,7 @@ public final class FanOutLoad {
     }
 
     /** One select round; returns how many response heads completed. */
-    private static int pump(Selector selector, ByteBuffer buf) throws IOException {
+    static int pump(Selector selector, ByteBuffer buf) throws IOException {
         int heads = 0;
         if (selector.select(100) == 0) {
             return 0;

@@ -21,7 +21,7 @@ import javax.crypto.spec.SecretKeySpec;
 /** The fan-out benchmark's {@code hub} adapter: the Mercure hub, driven through its own protocol. */
 final class HubBench {
 
-    private static final String KEY = "ssekit-bench-key-ssekit-bench-key-0123456789";
+    static final String KEY = "ssekit-bench-key-ssekit-bench-key-0123456789";
     private static final int PUBLISHERS = 16;
 
     private HubBench() {
@@ -118,7 +118,7 @@ final class HubBench {
     }
 
     /** An HS256 JWS for the benchmark's fixed key (the hub's own minting is internal to it). */
-    private static String hs256(String payload) {
+    static String hs256(String payload) {
         Base64.Encoder b64 = Base64.getUrlEncoder().withoutPadding();
         String signed = b64.encodeToString("{\"alg\":\"HS256\",\"typ\":\"JWT\"}".getBytes(UTF_8)) + "."
                 + b64.encodeToString(payload.getBytes(UTF_8));

@@ -123,6 +123,20 @@ final class HubHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         }
     }
 
+    /**
+     * A connection error (a reset, a broken pipe: the client went away) closes the channel, which
+     * ends its stream; it is routine, so logged at DEBUG. Anything else is logged with its trace.
+     */
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (cause instanceof java.io.IOException) {
+            LOG.log(Level.DEBUG, "connection error: {0}", cause.toString());
+        } else {
+            LOG.log(Level.WARNING, "closing a connection after an unexpected error", cause);
+        }
+        ctx.close();
+    }
+
     /** Answers a refused request with its status and reason, and logs the reason once. */
     private void reject(ChannelHandlerContext ctx, FullHttpRequest req, Rejection r) {
         LOG.log(Level.INFO, "{0} {1} rejected: {2} {3}", req.method(), new QueryStringDecoder(req.uri()).path(),

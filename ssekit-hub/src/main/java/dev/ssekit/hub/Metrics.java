@@ -25,7 +25,19 @@ final class Metrics {
         metric(b, "ssekit_queued_bytes", "gauge", "Bytes queued for subscribers, not yet written.", s.queuedBytes());
         metric(b, "ssekit_history_events", "gauge", "Events in history.", s.historySize());
         metric(b, "ssekit_history_bytes", "gauge", "Bytes in history.", s.historyBytes());
+        process(b);
         return b.toString();
+    }
+
+    /** The process gauges a soak run watches: heap in use, live threads, open file descriptors. */
+    private static void process(StringBuilder b) {
+        metric(b, "jvm_memory_heap_used_bytes", "gauge", "Heap in use (not collected first).",
+                java.lang.management.ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed());
+        metric(b, "jvm_threads_live", "gauge", "Live threads.", java.lang.management.ManagementFactory.getThreadMXBean().getThreadCount());
+        if (java.lang.management.ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.UnixOperatingSystemMXBean unix) {
+            metric(b, "process_open_fds", "gauge", "Open file descriptors.", unix.getOpenFileDescriptorCount());
+            metric(b, "process_max_fds", "gauge", "The file descriptor limit.", unix.getMaxFileDescriptorCount());
+        }
     }
 
     private static void metric(StringBuilder b, String name, String type, String help, long value) {
