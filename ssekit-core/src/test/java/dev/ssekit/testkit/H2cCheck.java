@@ -99,7 +99,9 @@ public final class H2cCheck {
     }
 
     /**
-     * Established TCP connections whose local port is {@code port} (the server's side), by {@code ss}.
+     * Established TCP connections whose local end is 127.0.0.1:{@code port} (the server's side), by
+     * {@code ss}. The address matters: other loopback addresses may use the same port number for
+     * their own client sockets (a load generator bound to 127.x.y.z, for instance).
      *
      * @param port the server's port
      * @return how many
@@ -110,6 +112,7 @@ public final class H2cCheck {
         Process p = new ProcessBuilder("ss", "-Htn", "state", "established", "( sport = :" + port + " )").start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         p.waitFor(10, TimeUnit.SECONDS);
-        return out.lines().filter(l -> !l.isBlank()).count();
+        return out.lines().map(l -> l.trim().split("\\s+")).filter(f -> f.length >= 4)
+                .filter(f -> f[2].equals("127.0.0.1:" + port) || f[2].equals("[::ffff:127.0.0.1]:" + port)).count();
     }
 }

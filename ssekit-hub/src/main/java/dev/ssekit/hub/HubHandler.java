@@ -61,6 +61,8 @@ final class HubHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     private final Scheduler scheduler;
     private final Clock clock;
     private long started;
+    /** The request's query parameters, strictly decoded. */
+    private Map<String, List<String>> params = Map.of();
 
     HubHandler(HubConfig config, Broadcaster hub, Publisher publisher, Subscriptions subscriptions, Scheduler scheduler,
             Clock clock) {
@@ -88,6 +90,7 @@ final class HubHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         started = System.nanoTime();
         QueryStringDecoder query = new QueryStringDecoder(req.uri());
         try {
+            params = Forms.decode(query.rawQuery().getBytes(java.nio.charset.StandardCharsets.ISO_8859_1), config.maxTopics() + 16);
             String path = query.path();
             if (query.rawPath().startsWith(Subscriptions.PATH) && subscriptions.enabled()) {
                 subscriptionsApi(ctx, req, query);
@@ -115,7 +118,7 @@ final class HubHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         } catch (IllegalArgumentException e) {
             // Netty's decoders throw this for malformed percent-encoding and the like
             LOG.log(Level.INFO, "{0} {1} rejected: 400 {2}", req.method(), query.path(), e.getMessage());
-            reply(ctx, req, HttpResponseStatus.BAD_REQUEST, "malformed request\n");
+            reply(ctx, req, HttpResponseStatus.BAD_REQUEST, "malformed request: " + e.getMessage() + "\n");
         } catch (RuntimeException e) {
             // a bug of ours: the client gets a status (never a stack trace), the log gets the trace
             LOG.log(Level.ERROR, "internal error answering " + req.method() + " " + query.path(), e);
@@ -149,10 +152,11 @@ final class HubHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     }
 
     private void publish(ChannelHandlerContext ctx, FullHttpRequest req) throws Rejection {
-        Claims claims = verify(config.publisherKey(), token(req, new QueryStringDecoder(req.uri())).orElseThrow(
+        Claims claims = verify(config.publisherKey(), token(req).orElseThrow(
                 () -> new Rejection(HttpResponseStatus.UNAUTHORIZED, "a publisher token is required")));
-        String body = req.content().toString(UTF_8);
-        Map<String, List<String>> form = new QueryStringDecoder(body, UTF_8, false, config.maxTopics() + 16).parameters();
+        byte[] body = new byte[req.content().readableBytes()];
+        req.content().getBytes(req.content().readerIndex(), body);
+        Map<String, List<String>> form = Forms.decode(body, config.maxTopics() + 16);
         List<String> topics = form.getOrDefault("topic", List.of());
         if (topics.isEmpty()) {
             throw new Rejection(HttpResponseStatus.BAD_REQUEST, "Missing \"topic\" parameter.");
@@ -165,6 +169,7 @@ final class HubHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             if (topic.isEmpty()) {
                 throw new Rejection(HttpResponseStatus.BAD_REQUEST, "a topic must not be empty");
             }
+            noControl("topic", topic);
             if (topic.startsWith(PATH + "/") || topic.contains(PATH + "/subscriptions")) {
                 throw new Rejection(HttpResponseStatus.FORBIDDEN, "topics under " + PATH + " are reserved for the hub");
             }
@@ -222,14 +227,17 @@ final class HubHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     }
 
     private void subscribe(ChannelHandlerContext ctx, FullHttpRequest req, QueryStringDecoder query) throws Rejection {
-        List<String> topics = query.parameters().getOrDefault("topic", List.of());
+        List<String> topics = params.getOrDefault("topic", List.of());
         if (topics.isEmpty()) {
             throw new Rejection(HttpResponseStatus.BAD_REQUEST, "Missing \"topic\" parameter.");
         }
         if (topics.size() > config.maxTopics()) {
             throw new Rejection(HttpResponseStatus.BAD_REQUEST, "more than " + config.maxTopics() + " topics");
         }
-        Optional<String> token = token(req, query);
+        for (String topic : topics) {
+            noControl("topic", topic);
+        }
+        Optional<String> token = token(req);
         if (token.isEmpty() && !config.anonymous()) {
             throw new Rejection(HttpResponseStatus.UNAUTHORIZED, "a subscriber token is required");
         }
@@ -249,7 +257,7 @@ final class HubHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         cors(req, extra);
         // the Last-Event-ID header wins over the lastEventID query parameter (draft 07, Reconnection)
         Optional<String> lastId = LastEventIds.fromHeader(req.headers().get("Last-Event-ID"))
-                .or(() -> Optional.ofNullable(query.parameters().get("lastEventID")).map(List::getFirst));
+                .or(() -> Optional.ofNullable(params.get("lastEventID")).map(List::getFirst));
         Runnable open = () -> open(ctx, req, lastId, extra, subscriber, claims, selectors, authorized);
         if (lastId.isEmpty() || lastId.get().equals(Broadcaster.EARLIEST) || !hub.resumePoint(lastId.get()).equals(Broadcaster.EARLIEST)) {
             open.run();
@@ -334,7 +342,7 @@ final class HubHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         if (!req.method().equals(HttpMethod.GET)) {
             throw new Rejection(HttpResponseStatus.METHOD_NOT_ALLOWED, "use GET for the subscriptions API");
         }
-        Claims claims = verify(config.subscriberKey(), token(req, query).orElseThrow(
+        Claims claims = verify(config.subscriberKey(), token(req).orElseThrow(
                 () -> new Rejection(HttpResponseStatus.UNAUTHORIZED, "a subscriber token is required")));
         if (claims.subscribe().stream().map(TopicMatcher::of).noneMatch(m -> m.matches(raw))) {
             throw new Rejection(HttpResponseStatus.FORBIDDEN, "the token's mercure.subscribe does not cover " + raw);
@@ -377,7 +385,7 @@ final class HubHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     }
 
     /** The token: Authorization header, else the authorization query parameter, else the cookie. */
-    private Optional<String> token(FullHttpRequest req, QueryStringDecoder query) throws Rejection {
+    private Optional<String> token(FullHttpRequest req) throws Rejection {
         String header = req.headers().get(HttpHeaderNames.AUTHORIZATION);
         if (header != null) {
             if (!header.regionMatches(true, 0, "Bearer ", 0, 7)) {
@@ -385,7 +393,7 @@ final class HubHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             }
             return Optional.of(header.substring(7).trim());
         }
-        List<String> param = query.parameters().get("authorization");
+        List<String> param = params.get("authorization");
         if (param != null && !param.isEmpty()) {
             return Optional.of(param.getFirst());
         }

@@ -31,6 +31,7 @@ import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
 import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -110,6 +111,7 @@ public final class NettySseServer implements AutoCloseable {
         private boolean preferEpoll = true;
         private Executor executor;
         private Supplier<List<ChannelHandler>> fallback;
+        private Duration requestHeadTimeout = Duration.ofSeconds(10);
 
         private Builder() {
         }
@@ -149,6 +151,18 @@ public final class NettySseServer implements AutoCloseable {
          */
         public Builder fallback(Supplier<List<ChannelHandler>> handlers) {
             this.fallback = Objects.requireNonNull(handlers, "handlers");
+            return this;
+        }
+
+        /**
+         * How long a new connection may take to send its first request head; then it is closed
+         * (slow-header clients would otherwise hold connections forever). Default 10 s.
+         *
+         * @param timeout positive
+         * @return this builder
+         */
+        public Builder requestHeadTimeout(Duration timeout) {
+            this.requestHeadTimeout = Objects.requireNonNull(timeout, "timeout");
             return this;
         }
 
@@ -212,6 +226,9 @@ public final class NettySseServer implements AutoCloseable {
                     throw new IllegalArgumentException("route path must start with /: \"" + p + "\"");
                 }
             }
+            if (requestHeadTimeout.isNegative() || requestHeadTimeout.isZero()) {
+                throw new IllegalArgumentException("requestHeadTimeout must be positive: " + requestHeadTimeout);
+            }
             if (eventLoops < 1) {
                 throw new IllegalArgumentException("eventLoops must be at least 1: " + eventLoops);
             }
@@ -222,6 +239,7 @@ public final class NettySseServer implements AutoCloseable {
             Executor handlers = executor != null ? executor : Executors.newVirtualThreadPerTaskExecutor();
             Pipelines pipelines = new Pipelines(Map.copyOf(routes), handlers, fallback);
             boolean h2c = http2;
+            Duration headTimeout = requestHeadTimeout;
             try {
                 Channel ch = new ServerBootstrap().group(group).channel(channelType)
                         .option(ChannelOption.SO_BACKLOG, 4096)
@@ -230,9 +248,9 @@ public final class NettySseServer implements AutoCloseable {
                             @Override
                             protected void initChannel(SocketChannel c) {
                                 if (h2c) {
-                                    initH2c(c, pipelines);
+                                    initH2c(c, pipelines, headTimeout);
                                 } else {
-                                    c.pipeline().addLast(new HttpServerCodec());
+                                    c.pipeline().addLast(new HttpServerCodec(), new HeadDeadline(headTimeout));
                                     pipelines.addHandlers(c.pipeline());
                                 }
                             }
@@ -249,6 +267,7 @@ public final class NettySseServer implements AutoCloseable {
     /** What follows the HTTP codec: the routes, then the fallback handlers (or a 404 for the rest). */
     private record Pipelines(Map<String, SseHandler> routes, Executor executor, Supplier<List<ChannelHandler>> fallback) {
         void addHandlers(ChannelPipeline p) {
+            p.addLast(new MalformedRequests());
             if (!routes.isEmpty()) {
                 p.addLast(new SseRoutingHandler(routes, fallback == null, executor));
             }
@@ -266,10 +285,11 @@ public final class NettySseServer implements AutoCloseable {
     static final int MAX_UPGRADE_BODY = 1 << 20;
 
     /** HTTP/1.1, upgraded to h2c on request ({@code Upgrade: h2c}) or by prior knowledge. */
-    private static void initH2c(SocketChannel c, Pipelines pipelines) {
+    private static void initH2c(SocketChannel c, Pipelines pipelines, Duration headTimeout) {
         ChannelInitializer<Http2StreamChannel> stream = new ChannelInitializer<>() {
             @Override
             protected void initChannel(Http2StreamChannel s) {
+                HeadDeadline.satisfied(s); // a stream has begun: the connection sent its first request
                 s.pipeline().addLast(new Http2StreamFrameToHttpObjectCodec(true));
                 pipelines.addHandlers(s.pipeline());
             }
@@ -286,10 +306,12 @@ public final class NettySseServer implements AutoCloseable {
                 ch.pipeline().addLast(Http2FrameCodecBuilder.forServer().build(), new Http2MultiplexHandler(stream));
             }
         }));
+        c.pipeline().addFirst(new HeadDeadline(headTimeout)); // sees bytes only: told by the handlers below
         // no upgrade: plain HTTP/1.1 from here on
         c.pipeline().addLast(new SimpleChannelInboundHandler<HttpMessage>() {
             @Override
             protected void channelRead0(ChannelHandlerContext ctx, HttpMessage msg) {
+                HeadDeadline.satisfied(ctx.channel());
                 ChannelPipeline p = ctx.pipeline();
                 pipelines.addHandlers(p); // after this one, which then leaves: ctx passes on to them
                 p.remove(this);

@@ -71,6 +71,14 @@ public final class SseRoutingHandler extends ChannelInboundHandlerAdapter {
             }
             return;
         }
+        if (request.decoderResult().isFailure()) { // unreadable: never treat what the codec salvaged as a request
+            ReferenceCountUtil.release(msg);
+            FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, MalformedRequests.status(request.decoderResult().cause()));
+            r.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, 0).set(HttpHeaderNames.CONNECTION, "close");
+            ctx.writeAndFlush(r).addListener(ChannelFutureListener.CLOSE);
+            streaming = true; // drop the rest
+            return;
+        }
         String path = new QueryStringDecoder(request.uri()).path();
         SseHandler handler = routes.get(path);
         if (handler == null || !request.method().equals(HttpMethod.GET)) {
