@@ -19,14 +19,16 @@ import java.util.Set;
  *     optional subscriptions feature)
  * @param demo whether the demo page is served at {@code /}
  * @param demoToken a publisher token filled into the demo page's form, or empty
+ * @param headerTimeout how long a new connection may take to send its first request head
  */
 record HubConfig(InetSocketAddress listen, JwtVerifier publisherKey, JwtVerifier subscriberKey, boolean anonymous,
         Set<String> corsOrigins, int maxBodyBytes, int maxTopics, int maxConnections, boolean subscriptionEvents,
-        boolean demo, String demoToken) {
+        boolean demo, String demoToken, java.time.Duration headerTimeout) {
 
     HubConfig {
         Objects.requireNonNull(listen, "listen");
         Objects.requireNonNull(demoToken, "demoToken");
+        Objects.requireNonNull(headerTimeout, "headerTimeout");
         Objects.requireNonNull(publisherKey, "publisherKey");
         Objects.requireNonNull(subscriberKey, "subscriberKey");
         corsOrigins = Set.copyOf(corsOrigins);

@@ -56,7 +56,7 @@ public final class HubMain {
         HubConfig config = new HubConfig(options.listen(), options.verifier(publisherSetting, publisherKey),
                 options.verifier("--subscriber-jwt-key", subscriberKey), options.anonymous(), options.corsOrigins(),
                 options.maxBodyBytes(), options.maxTopics(), options.maxConnections(), options.subscriptions(),
-                options.demo(), publisherToken);
+                options.demo(), publisherToken, options.headerTimeout());
         Broadcaster broadcaster;
         Publisher publisher;
         if (options.redis().isPresent()) {

@@ -31,6 +31,8 @@ import java.util.Set;
  * @param maxBodyBytes {@code --max-body-bytes} / {@code SSEKIT_MAX_BODY_BYTES}; default 1 MiB
  * @param maxTopics {@code --max-topics} / {@code SSEKIT_MAX_TOPICS}; default 1000
  * @param heartbeat {@code --heartbeat SECONDS} / {@code SSEKIT_HEARTBEAT}; default 15
+ * @param headerTimeout {@code --header-timeout SECONDS} / {@code SSEKIT_HEADER_TIMEOUT}: a new
+ *     connection's first request head must arrive within it; default 10
  * @param data {@code --data DIR} / {@code SSEKIT_DATA}: the durable history; default {@code ssekit-data}
  * @param fsync {@code --fsync true|false} / {@code SSEKIT_FSYNC}: force each publish to the device
  *     before answering; default false (a published event survives a killed hub, not a power loss)
@@ -46,7 +48,7 @@ import java.util.Set;
  *     hub on that Redis (history in Redis instead of {@code --data}); default: none, one node
  */
 record HubOptions(InetSocketAddress listen, Optional<String> publisherKey, Optional<String> subscriberKey, String algorithm,
-        boolean anonymous, Set<String> corsOrigins, int maxConnections, int maxBodyBytes, int maxTopics, Duration heartbeat,
+        boolean anonymous, Set<String> corsOrigins, int maxConnections, int maxBodyBytes, int maxTopics, Duration heartbeat, Duration headerTimeout,
         java.nio.file.Path data, boolean fsync, int historyEvents, int historyMegabytes, Duration historyAge, boolean demo, boolean subscriptions, String logFormat,
         Optional<String> redis) {
 
@@ -62,6 +64,7 @@ record HubOptions(InetSocketAddress listen, Optional<String> publisherKey, Optio
               --max-body-bytes N            SSEKIT_MAX_BODY_BYTES      default 1048576 (then 413)
               --max-topics N                SSEKIT_MAX_TOPICS          default 1000
               --heartbeat SECONDS           SSEKIT_HEARTBEAT           default 15
+              --header-timeout SECONDS      SSEKIT_HEADER_TIMEOUT      default 10 (slow request heads are cut off)
               --data DIR                    SSEKIT_DATA                default ssekit-data (durable history)
               --fsync true|false            SSEKIT_FSYNC               default false (true: survive power loss)
               --history-events N            SSEKIT_HISTORY_EVENTS      default 100000 (the oldest go first)
@@ -85,6 +88,7 @@ record HubOptions(InetSocketAddress listen, Optional<String> publisherKey, Optio
             Map.entry("--max-body-bytes", new String[] {"SSEKIT_MAX_BODY_BYTES"}),
             Map.entry("--max-topics", new String[] {"SSEKIT_MAX_TOPICS"}),
             Map.entry("--heartbeat", new String[] {"SSEKIT_HEARTBEAT"}),
+            Map.entry("--header-timeout", new String[] {"SSEKIT_HEADER_TIMEOUT"}),
             Map.entry("--data", new String[] {"SSEKIT_DATA"}),
             Map.entry("--fsync", new String[] {"SSEKIT_FSYNC"}),
             Map.entry("--history-events", new String[] {"SSEKIT_HISTORY_EVENTS"}),
@@ -150,6 +154,7 @@ record HubOptions(InetSocketAddress listen, Optional<String> publisherKey, Optio
                 positive(setting("--max-body-bytes", flags, env), 1 << 20),
                 positive(setting("--max-topics", flags, env), 1000),
                 Duration.ofSeconds(positive(setting("--heartbeat", flags, env), 15)),
+                Duration.ofSeconds(positive(setting("--header-timeout", flags, env), 10)),
                 java.nio.file.Path.of(setting("--data", flags, env).value().orElse("ssekit-data")),
                 bool(setting("--fsync", flags, env), false),
                 positive(setting("--history-events", flags, env), 100_000),

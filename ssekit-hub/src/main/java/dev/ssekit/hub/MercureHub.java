@@ -50,6 +50,7 @@ final class MercureHub implements AutoCloseable {
         Subscriptions subscriptions = new Subscriptions(publisher, config.subscriptionEvents());
         NettySseServer server = NettySseServer.builder()
                 .address(config.listen())
+                .requestHeadTimeout(config.headerTimeout())
                 .fallback(() -> List.<ChannelHandler>of(new HttpObjectAggregator(config.maxBodyBytes()),
                         new HubHandler(config, hub, publisher, subscriptions, scheduler, clock)))
                 .start();

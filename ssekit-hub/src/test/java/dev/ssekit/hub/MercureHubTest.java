@@ -44,7 +44,7 @@ class MercureHubTest {
         JwtVerifier key = JwtVerifier.hs256(KEY, Duration.ZERO);
         broadcaster = Broadcaster.create();
         hub = MercureHub.start(new HubConfig(new InetSocketAddress("127.0.0.1", 0), key, key, true,
-                Set.of("https://app.example.com"), 64 * 1024, 100, 50, true, true, "the-demo-token"), broadcaster,
+                Set.of("https://app.example.com"), 64 * 1024, 100, 50, true, true, "the-demo-token", Duration.ofSeconds(10)), broadcaster,
                 Scheduler.system(), Clock.systemUTC());
         http = HttpClient.newHttpClient();
     }
@@ -261,7 +261,7 @@ class MercureHubTest {
         JwtVerifier key = JwtVerifier.hs256(KEY, Duration.ZERO);
         Broadcaster b = Broadcaster.create();
         try (MercureHub timed = MercureHub.start(new HubConfig(new InetSocketAddress("127.0.0.1", 0), key, key, true, Set.of(),
-                1024, 10, 10, false, false, ""), b, timers, Clock.fixed(now, java.time.ZoneOffset.UTC))) {
+                1024, 10, 10, false, false, "", Duration.ofSeconds(10)), b, timers, Clock.fixed(now, java.time.ZoneOffset.UTC))) {
             String expiring = "Authorization: Bearer " + token("{\"exp\":" + (now.getEpochSecond() + 60)
                     + ",\"mercure\":{\"subscribe\":[\"*\"]}}");
             try (RawHttp s = RawHttp.get(timed.address(), HubHandler.PATH + "?topic=x", "HTTP/1.1", expiring)) {

@@ -61,7 +61,9 @@ final class HeadDeadline extends ChannelInboundHandlerAdapter {
      * (its parent's, for an HTTP/2 stream). Call on the connection's event loop.
      */
     static void satisfied(io.netty.channel.Channel channel) {
-        io.netty.channel.Channel connection = channel.parent() != null ? channel.parent() : channel;
+        // an accepted connection's parent is the server channel: only a stream's parent is its connection
+        io.netty.channel.Channel connection = channel instanceof io.netty.handler.codec.http2.Http2StreamChannel
+                ? channel.parent() : channel;
         HeadDeadline d = connection.pipeline().get(HeadDeadline.class);
         if (d != null) {
             d.cancel();

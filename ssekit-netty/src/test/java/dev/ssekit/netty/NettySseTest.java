@@ -114,4 +114,46 @@ class NettySseTest {
         org.assertj.core.api.Assertions.assertThatIllegalArgumentException().isThrownBy(() -> NettySseServer.builder().start())
                 .withMessageContaining("routes must not be empty");
     }
+
+    @Test
+    void theRequestHeadDeadlineCutsSlowHeadsOffButNeverAStreamOrAPromptClient() throws Exception {
+        for (boolean h2c : new boolean[] {true, false}) {
+            java.util.concurrent.CountDownLatch streaming = new java.util.concurrent.CountDownLatch(1);
+            java.util.concurrent.atomic.AtomicReference<SseConnection> stream = new java.util.concurrent.atomic.AtomicReference<>();
+            try (NettySseServer server = NettySseServer.builder().http2(h2c).requestHeadTimeout(java.time.Duration.ofMillis(300))
+                    .route("/events", (request, conn) -> {
+                        stream.set(conn);
+                        streaming.countDown();
+                    }).start()) {
+                try (RawHttp c = RawHttp.get(server.address(), "/events", "HTTP/1.1");
+                        java.net.Socket slow = new java.net.Socket("127.0.0.1", server.address().getPort())) {
+                    assertThat(streaming.await(10, TimeUnit.SECONDS)).isTrue();
+                    slow.getOutputStream().write("GET /events HTTP/1.1\r\nHost: x\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                    slow.setSoTimeout(10_000);
+                    // the slow head is cut off after 300 ms: the read ends (-1) or the connection is reset
+                    int got;
+                    try {
+                        got = slow.getInputStream().read();
+                    } catch (java.net.SocketException reset) {
+                        got = -1;
+                    }
+                    assertThat(got).as("h2c %s: the slow connection was closed", h2c).isEqualTo(-1);
+                    // the stream that sent its head in time is still served, well past the deadline
+                    stream.get().send(SseMessage.of("still here"));
+                    assertThat(c.readEvent()).isEqualTo("data: still here\n\n");
+                }
+            }
+        }
+    }
+
+    @Test
+    void anOversizedHeaderIs431AndNeverReachesTheHandler() throws Exception {
+        java.util.concurrent.atomic.AtomicInteger handled = new java.util.concurrent.atomic.AtomicInteger();
+        try (NettySseServer server = NettySseServer.builder().route("/events", (request, conn) -> handled.incrementAndGet()).start();
+                RawHttp c = RawHttp.get(server.address(), "/events", "HTTP/1.1", "X-Big: " + "a".repeat(20_000))) {
+            assertThat(c.statusLine).isEqualTo("HTTP/1.1 431 Request Header Fields Too Large");
+            assertThat(c.readToEnd()).isEmpty();
+            assertThat(handled).hasValue(0);
+        }
+    }
 }

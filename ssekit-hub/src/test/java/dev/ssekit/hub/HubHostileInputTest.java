@@ -1,0 +1,249 @@
+package dev.ssekit.hub;
+
+import static dev.ssekit.hub.JwtVerifierTest.KEY;
+import static dev.ssekit.hub.JwtVerifierTest.b64;
+import static dev.ssekit.hub.JwtVerifierTest.hs256;
+import static dev.ssekit.hub.JwtVerifierTest.token;
+import static java.nio.charset.StandardCharsets.ISO_8859_1;
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ssekit.Broadcaster;
+import dev.ssekit.Scheduler;
+import dev.ssekit.SseEvent;
+import dev.ssekit.SseParser;
+import dev.ssekit.testkit.RawHttp;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.URLEncoder;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Hostile HTTP against the hub (issue #9), byte-exact over raw sockets: oversized and malformed
+ * requests, bad encodings, injection attempts, forged and stale tokens, slow request heads, and
+ * private updates probed with every kind of selector.
+ */
+@Timeout(60)
+class HubHostileInputTest {
+
+    static final String PUBLISHER = "{\"mercure\":{\"publish\":[\"*\"]}}";
+
+    private Broadcaster broadcaster;
+    private MercureHub hub;
+    private final List<AutoCloseable> closeables = new ArrayList<>();
+
+    @BeforeEach
+    void start() {
+        JwtVerifier key = JwtVerifier.hs256(KEY, Duration.ZERO);
+        broadcaster = Broadcaster.create();
+        hub = MercureHub.start(new HubConfig(new InetSocketAddress("127.0.0.1", 0), key, key, true, Set.of(), 64 * 1024, 100, 100,
+                false, false, "", Duration.ofMillis(500)), broadcaster, Scheduler.system(), Clock.systemUTC());
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        for (AutoCloseable c : closeables) {
+            c.close();
+        }
+        hub.close();
+    }
+
+    /** Sends raw bytes, returns everything the hub answers until it closes or goes quiet for 2 s. */
+    private String exchange(byte[] request) throws IOException {
+        try (Socket s = new Socket("127.0.0.1", hub.address().getPort())) {
+            s.setSoTimeout(2000);
+            s.getOutputStream().write(request);
+            InputStream in = s.getInputStream();
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            byte[] buf = new byte[8192];
+            try {
+                for (int n; (n = in.read(buf)) > 0;) {
+                    out.write(buf, 0, n);
+                }
+            } catch (java.net.SocketTimeoutException quiet) {
+                // a keep-alive response: the connection stays open
+            }
+            return out.toString(ISO_8859_1);
+        }
+    }
+
+    private static String statusLine(String response) {
+        return response.isEmpty() ? "(nothing)" : response.substring(0, response.indexOf("\r\n"));
+    }
+
+    private String publish(byte[] form, String token) throws IOException {
+        ByteArrayOutputStream r = new ByteArrayOutputStream();
+        r.writeBytes(("POST /.well-known/mercure HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token
+                + "\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: " + form.length + "\r\n\r\n").getBytes(ISO_8859_1));
+        r.writeBytes(form);
+        return exchange(r.toByteArray());
+    }
+
+    private String publish(String form) throws Exception {
+        return publish(form.getBytes(ISO_8859_1), token(PUBLISHER));
+    }
+
+    @Test
+    void oversizedOrUnreadableRequestsGetTheirStatusAndAClose() throws Exception {
+        String bigHeader = exchange(("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + "a".repeat(20_000) + "\r\n\r\n").getBytes(ISO_8859_1));
+        assertThat(statusLine(bigHeader)).isEqualTo("HTTP/1.1 431 Request Header Fields Too Large");
+        assertThat(bigHeader).containsIgnoringCase("connection: close");
+        String longUri = exchange(("GET /healthz?" + "a".repeat(10_000) + " HTTP/1.1\r\nHost: x\r\n\r\n").getBytes(ISO_8859_1));
+        assertThat(statusLine(longUri)).isEqualTo("HTTP/1.1 414 Request-URI Too Long");
+        assertThat(statusLine(exchange("\0\1\2 garbage\r\n\r\n".getBytes(ISO_8859_1)))).isEqualTo("HTTP/1.1 400 Bad Request");
+        String bigBody = publish("topic=a&data=" + "x".repeat(70_000));
+        assertThat(statusLine(bigBody)).isEqualTo("HTTP/1.1 413 Request Entity Too Large");
+        assertThat(broadcaster.stats().published()).isZero();
+    }
+
+    @Test
+    void badEncodingsInFormsAndQueriesAre400AndNothingIsStored() throws Exception {
+        assertThat(statusLine(publish(new byte[] {'t', 'o', 'p', 'i', 'c', '=', 'a', '&', 'd', 'a', 't', 'a', '=', (byte) 0xFF, (byte) 0xFE},
+                token(PUBLISHER)))).isEqualTo("HTTP/1.1 400 Bad Request");
+        assertThat(publish("topic=a&data=%FF%FE")).startsWith("HTTP/1.1 400 ").contains("the form is not UTF-8");
+        assertThat(publish("topic=a&data=%C3")).startsWith("HTTP/1.1 400 "); // a truncated sequence
+        assertThat(publish("topic=a&data=%zz")).startsWith("HTTP/1.1 400 ").contains("malformed percent-encoding");
+        assertThat(publish("topic=a&data=50%")).startsWith("HTTP/1.1 400 ");
+        assertThat(statusLine(exchange("GET /.well-known/mercure?topic=%FF HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(ISO_8859_1))))
+                .isEqualTo("HTTP/1.1 400 Bad Request");
+        assertThat(publish("topic=caf%C3%A9&data=%E2%9C%93")).startsWith("HTTP/1.1 200 "); // valid UTF-8 is fine
+        assertThat(broadcaster.stats().published()).isEqualTo(1);
+    }
+
+    @Test
+    void thousandsOfTopicsAndInjectionAttemptsAre400() throws Exception {
+        StringBuilder many = new StringBuilder();
+        for (int i = 0; i < 5000; i++) {
+            many.append("topic=t").append(i).append('&');
+        }
+        assertThat(publish(many + "data=x")).startsWith("HTTP/1.1 400 ");
+        assertThat(statusLine(exchange(("GET /.well-known/mercure?" + many.substring(0, 3000) + " HTTP/1.1\r\nHost: x\r\n\r\n")
+                .getBytes(ISO_8859_1)))).isEqualTo("HTTP/1.1 400 Bad Request");
+        for (String evil : List.of("%0D%0Adata:%20injected", "%0Aid:%207", "%0D", "%00")) {
+            assertThat(publish("topic=a&data=x&id=1" + evil)).as("id " + evil).startsWith("HTTP/1.1 400 ");
+            assertThat(publish("topic=a&data=x&type=t" + evil)).as("type " + evil).startsWith("HTTP/1.1 400 ");
+            assertThat(publish("topic=a" + evil + "&data=x")).as("topic " + evil).startsWith("HTTP/1.1 400 ");
+            assertThat(statusLine(exchange(("GET /.well-known/mercure?topic=a" + evil + " HTTP/1.1\r\nHost: x\r\n\r\n")
+                    .getBytes(ISO_8859_1)))).as("subscribe " + evil).isEqualTo("HTTP/1.1 400 Bad Request");
+        }
+        assertThat(publish("topic=a&data=x&retry=-1")).startsWith("HTTP/1.1 400 ");
+        assertThat(publish("topic=a&data=x&retry=1e3")).startsWith("HTTP/1.1 400 ");
+        assertThat(broadcaster.stats().published()).isZero();
+    }
+
+    @Test
+    void forgedStaleAndMalformedTokensAre401() throws Exception {
+        String header = b64("{\"alg\":\"HS256\"}");
+        String payload = b64(PUBLISHER);
+        List<String> bad = List.of(
+                b64("{\"alg\":\"none\"}") + "." + payload + ".",                                   // alg none
+                hs256("{\"alg\":\"HS256\"}", PUBLISHER, "another-key-another-key-another-key".getBytes(UTF_8)), // wrong key
+                token("{\"exp\":1000,\"mercure\":{\"publish\":[\"*\"]}}"),                          // expired
+                token("{\"nbf\":99999999999,\"mercure\":{\"publish\":[\"*\"]}}"),                   // not valid yet
+                header + "." + payload,                                                             // two parts
+                header + ".%%%." + "sig",                                                           // not base64url
+                token("{\"mercure\":{\"publish\":[\"*\"]}}").replaceFirst("\\.[^.]+$", ".AAAA")); // tampered signature
+        for (String t : bad) {
+            assertThat(statusLine(publish("topic=a&data=x".getBytes(ISO_8859_1), t))).as(t).isEqualTo("HTTP/1.1 401 Unauthorized");
+            assertThat(statusLine(exchange(("GET /.well-known/mercure?topic=a HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + t
+                    + "\r\n\r\n").getBytes(ISO_8859_1)))).as(t).isEqualTo("HTTP/1.1 401 Unauthorized");
+        }
+        assertThat(statusLine(publish("topic=a&data=x".getBytes(ISO_8859_1), token("{\"mercure\":{\"publish\":[\"b\"]}}"))))
+                .as("a topic the token may not publish to").isEqualTo("HTTP/1.1 403 Forbidden");
+        assertThat(broadcaster.stats().published()).isZero();
+    }
+
+    @Test
+    void aSlowRequestHeadIsCutOff() throws Exception {
+        try (Socket s = new Socket("127.0.0.1", hub.address().getPort())) {
+            s.setSoTimeout(20_000);
+            s.getOutputStream().write("GET /healthz HTTP/1.1\r\n".getBytes(ISO_8859_1));
+            long start = System.nanoTime();
+            int got = 0;
+            // one header byte every 100 ms: never a complete head; the hub closes after 500 ms
+            while (got >= 0 && System.nanoTime() - start < 15_000_000_000L) {
+                try {
+                    s.getOutputStream().write('X');
+                    s.getOutputStream().flush();
+                } catch (IOException reset) {
+                    got = -1;
+                    break;
+                }
+                s.setSoTimeout(100);
+                try {
+                    got = s.getInputStream().read();
+                } catch (java.net.SocketTimeoutException stillOpen) {
+                    got = 0;
+                } catch (IOException reset) {
+                    got = -1;
+                }
+            }
+            assertThat(got).as("the hub closed the connection").isEqualTo(-1);
+        }
+        // a prompt client is unaffected
+        assertThat(statusLine(exchange("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(ISO_8859_1)))).isEqualTo("HTTP/1.1 200 OK");
+    }
+
+    @Test
+    void aPrivateUpdateNeverReachesASubscriberWithoutAMatchingClaimWhateverItsSelector() throws Exception {
+        String canonical = "https://example.com/books/1";
+        String alternate = "https://example.com/users/kevin/books/1";
+        List<String> selectors = List.of("*", canonical, alternate, "https://example.com/books/{id}",
+                "https://example.com/{+path}", "{+anything}");
+        List<String> nonMatchingClaims = List.of("", "{\"mercure\":{\"subscribe\":[]}}",
+                "{\"mercure\":{\"subscribe\":[\"https://example.com/books/2\"]}}",
+                "{\"mercure\":{\"subscribe\":[\"https://example.com/authors/{id}\"]}}",
+                "{\"mercure\":{\"publish\":[\"*\"]}}");
+        List<RawHttp> outsiders = new ArrayList<>();
+        for (String selector : selectors) {
+            for (String claim : nonMatchingClaims) {
+                String auth = claim.isEmpty() ? "X-No-Token: 1" : "Authorization: Bearer " + token(claim);
+                RawHttp c = RawHttp.get(hub.address(), HubHandler.PATH + "?topic=" + URLEncoder.encode(selector, UTF_8)
+                        + "&topic=marker", "HTTP/1.1", auth);
+                closeables.add(c);
+                outsiders.add(c);
+            }
+        }
+        RawHttp insider = RawHttp.get(hub.address(), HubHandler.PATH + "?topic=*", "HTTP/1.1",
+                "Authorization: Bearer " + token("{\"mercure\":{\"subscribe\":[\"" + alternate + "\"]}}"));
+        closeables.add(insider);
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (broadcaster.stats().connections() < outsiders.size() + 1 && System.nanoTime() < deadline) {
+            Thread.onSpinWait();
+        }
+        assertThat(publish("topic=" + URLEncoder.encode(canonical, UTF_8) + "&topic=" + URLEncoder.encode(alternate, UTF_8)
+                + "&data=secret&private=on")).startsWith("HTTP/1.1 200 ");
+        assertThat(publish("topic=marker&data=public")).startsWith("HTTP/1.1 200 ");
+        for (int i = 0; i < outsiders.size(); i++) {
+            RawHttp c = outsiders.get(i);
+            String who = "selector " + selectors.get(i / nonMatchingClaims.size()) + ", claim "
+                    + nonMatchingClaims.get(i % nonMatchingClaims.size()) + ", " + c.statusLine;
+            try {
+                assertThat(next(c).data()).as("the first event %s sees is the public marker", who).isEqualTo("public");
+            } catch (IOException e) {
+                throw new AssertionError(who + ": " + e.getMessage(), e);
+            }
+        }
+        assertThat(next(insider).data()).isEqualTo("secret"); // a claim matching the alternate topic is enough
+    }
+
+    private static SseEvent next(RawHttp c) throws IOException {
+        List<SseEvent> got = new ArrayList<>();
+        SseParser p = SseParser.create(got::add);
+        while (got.isEmpty()) {
+            p.feed(c.readEvent().getBytes(UTF_8));
+        }
+        return got.getFirst();
+    }
+}
