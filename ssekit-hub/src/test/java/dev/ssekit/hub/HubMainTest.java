@@ -199,4 +199,52 @@ class HubMainTest {
                     .contains("rejected: 401 token algorithm HS256 is not accepted; this hub accepts RS256"));
         }
     }
+
+    @Test
+    void aFullDiskRefusesPublishesWith503AndServesNothingThatWasNotStored() throws Exception {
+        // the log is /dev/full: every write fails with "No space left on device"
+        Files.createSymbolicLink(data.resolve("events.log"), Path.of("/dev/full"));
+        String key = "a-fixed-development-key-of-at-least-32-bytes";
+        try (Hub hub = start(key); HttpClient http = HttpClient.newHttpClient();
+                RawHttp sub = RawHttp.get(hub.address(), hub.url().getPath() + "?topic=orders", "HTTP/1.1")) {
+            assertThat(sub.statusLine).isEqualTo("HTTP/1.1 200 OK");
+            HttpResponse<String> refused = publish(http, hub, "topic=orders&data=lost%3F");
+            assertThat(refused.statusCode()).isEqualTo(503);
+            assertThat(refused.body()).isEqualTo("the hub cannot store updates right now\n");
+            assertThat(refused.headers().firstValue("retry-after")).contains("5");
+            assertThat(http.send(HttpRequest.newBuilder(hub.url().resolve("/healthz")).build(), HttpResponse.BodyHandlers.ofString())
+                    .statusCode()).isEqualTo(200);
+            String metrics = http.send(HttpRequest.newBuilder(hub.url().resolve("/metrics")).build(),
+                    HttpResponse.BodyHandlers.ofString()).body();
+            assertThat(metrics).contains("ssekit_published_total 0\n").contains("ssekit_history_events 0\n");
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            String log = "";
+            while (!log.contains("No space left on device") && System.nanoTime() < deadline) {
+                log = Files.readString(hub.log());
+                Thread.sleep(50);
+            }
+            assertThat(log).contains("publish refused").contains("No space left on device");
+            sub.socket.setSoTimeout(500);
+            StringBuilder got = new StringBuilder();
+            try {
+                for (int c; (c = sub.readBody()) >= 0;) {
+                    got.append((char) c);
+                }
+            } catch (java.net.SocketTimeoutException quiet) {
+                // nothing more within 500 ms
+            }
+            assertThat(got.toString()).as("only the opening comment, no event").isEqualTo(":\n");
+        }
+    }
+
+    @Test
+    void anUnusableDataDirectoryStopsTheHubWithAClearError() throws Exception {
+        Path out = Files.createTempFile("hub", ".log");
+        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), "dev.ssekit.hub.HubMain", "--listen", "127.0.0.1:0",
+                "--data", "/dev/null/history").redirectErrorStream(true).redirectOutput(out.toFile()).start();
+        assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).isEqualTo(2);
+        assertThat(Files.readString(out)).startsWith("error: --data /dev/null/history: cannot open the event log in /dev/null/history");
+    }
 }

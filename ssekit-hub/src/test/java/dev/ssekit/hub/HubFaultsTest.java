@@ -1,0 +1,186 @@
+package dev.ssekit.hub;
+
+import static dev.ssekit.hub.JwtVerifierTest.KEY;
+import static java.nio.charset.StandardCharsets.ISO_8859_1;
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ssekit.Broadcaster;
+import dev.ssekit.CloseReason;
+import dev.ssekit.Scheduler;
+import dev.ssekit.SseMessage;
+import dev.ssekit.testkit.BlackholeProxy;
+import dev.ssekit.testkit.RawHttp;
+import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
+import java.net.URI;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Faults (issue #9): clients that vanish without a FIN, and 10,000 that leave with a reset. */
+@Timeout(180)
+class HubFaultsTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void aSubscriberThatVanishesWithoutFinIsEvictedAndTheOthersMissNothing() throws Exception {
+        JwtVerifier key = JwtVerifier.hs256(KEY, Duration.ZERO);
+        Broadcaster b = Broadcaster.builder().writeTimeout(Duration.ofSeconds(1)).maxQueuedBytes(1 << 20)
+                .heartbeat(Duration.ofSeconds(1)).build();
+        try (MercureHub hub = MercureHub.start(new HubConfig(new InetSocketAddress("127.0.0.1", 0), key, key, true, Set.of(),
+                64 * 1024, 10, 10, false, false, "", Duration.ofSeconds(10)), b, Scheduler.system(), Clock.systemUTC());
+                BlackholeProxy proxy = BlackholeProxy.start(hub.address());
+                RawHttp vanishing = RawHttp.get(proxy.address(), HubHandler.PATH + "?topic=t", "HTTP/1.1");
+                RawHttp healthy = RawHttp.get(hub.address(), HubHandler.PATH + "?topic=t", "HTTP/1.1")) {
+            assertThat(vanishing.statusLine).isEqualTo("HTTP/1.1 200 OK");
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (b.stats().connections() < 2 && System.nanoTime() < deadline) {
+                Thread.onSpinWait();
+            }
+            proxy.blackhole();
+            java.util.concurrent.atomic.AtomicInteger inOrder = new java.util.concurrent.atomic.AtomicInteger();
+            Thread reader = Thread.ofPlatform().start(() -> {
+                dev.ssekit.SseParser parser = dev.ssekit.SseParser.create(e -> {
+                    if (e.data().startsWith(inOrder.get() + " ")) {
+                        inOrder.incrementAndGet();
+                    }
+                });
+                try {
+                    while (inOrder.get() < 2000) {
+                        parser.feed(healthy.readEvent().getBytes(UTF_8));
+                    }
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            String pad = "x".repeat(4000);
+            long start = System.nanoTime();
+            long evictedAfter = -1;
+            for (int i = 0; i < 2000; i++) {
+                b.publish(SseMessage.of(i + " " + pad), "t");
+                if (evictedAfter < 0 && b.stats().connections() == 1) {
+                    evictedAfter = System.nanoTime() - start;
+                }
+                if (i % 100 == 99) {
+                    Thread.sleep(50); // 8 MB in about a second: the healthy reader keeps up
+                }
+            }
+            deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (b.stats().connections() > 1 && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            assertThat(b.stats().connections()).as("the vanished subscriber is evicted").isEqualTo(1);
+            long evictions = b.stats().evictions().getOrDefault(CloseReason.SLOW_CONSUMER, 0L)
+                    + b.stats().evictions().getOrDefault(CloseReason.WRITE_TIMEOUT, 0L);
+            assertThat(evictions).isEqualTo(1);
+            reader.join(TimeUnit.SECONDS.toMillis(60));
+            assertThat(inOrder).as("the healthy subscriber read all 2,000 events, in order").hasValue(2000);
+            System.out.printf("vanished subscriber evicted %.0f ms into the burst (%s)%n", evictedAfter / 1e6, b.stats().evictions());
+        }
+    }
+
+    @Test
+    void tenThousandAbruptDisconnectsLeaveGaugesHeapThreadsAndFileDescriptorsAtTheirBaseline() throws Exception {
+        Path log = dir.resolve("hub.log");
+        Process hub = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m",
+                "-cp", System.getProperty("java.class.path"), "dev.ssekit.hub.HubMain", "--listen", "127.0.0.1:0",
+                "--data", dir.resolve("data").toString(), "--publisher-jwt-key", new String(KEY, UTF_8),
+                "--max-connections", "20000").redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        try {
+            InetSocketAddress address = null;
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (address == null && System.nanoTime() < deadline && hub.isAlive()) {
+                for (String line : Files.readAllLines(log, UTF_8)) {
+                    if (line.startsWith("ssekit hub on ")) {
+                        URI u = URI.create(line.substring("ssekit hub on ".length()).split(" ")[0]);
+                        address = new InetSocketAddress(u.getHost(), u.getPort());
+                    }
+                }
+                Thread.sleep(50);
+            }
+            assertThat(address).as("hub started: %s", Files.readString(log)).isNotNull();
+            // warm up (class loading, pools) with a first round, then take the baseline
+            churn(address, hub.pid(), 500);
+            Gauges baseline = gauges(address, hub.pid());
+            churn(address, hub.pid(), 10_000);
+            Gauges after = gauges(address, hub.pid());
+            assertThat(after.connections()).isZero();
+            assertThat(after.fds()).as("open files: baseline %s, after %s", baseline, after).isLessThanOrEqualTo(baseline.fds() + 5);
+            assertThat(after.threads()).as("threads: baseline %s, after %s", baseline, after).isLessThanOrEqualTo(baseline.threads() + 2);
+            assertThat(after.heap()).as("heap after GC: baseline %s, after %s", baseline, after)
+                    .isLessThanOrEqualTo(baseline.heap() + 8_000_000);
+            System.out.println("10,000 abrupt disconnects: baseline " + baseline + ", after " + after);
+        } finally {
+            hub.destroyForcibly();
+            hub.waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
+    private record Gauges(long connections, long heap, long threads, long fds) {
+    }
+
+    /** Opens n subscribers (spread over source addresses), waits for all, then resets them all. */
+    private static void churn(InetSocketAddress hub, long pid, int n) throws Exception {
+        byte[] request = "GET /.well-known/mercure?topic=t HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(ISO_8859_1);
+        List<SocketChannel> clients = new ArrayList<>(n);
+        int octet = 1 + (int) (System.nanoTime() % 200);
+        try {
+            for (int i = 0; i < n; i++) {
+                SocketChannel c = SocketChannel.open();
+                c.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+                c.bind(new InetSocketAddress("127." + octet + "." + (i / 5000) + ".3", 0));
+                c.connect(hub);
+                c.write(ByteBuffer.wrap(request));
+                clients.add(c);
+            }
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (gauges(hub, -1).connections() < n && System.nanoTime() < deadline) {
+                Thread.sleep(100);
+            }
+            assertThat(gauges(hub, -1).connections()).isEqualTo(n);
+        } finally {
+            for (SocketChannel c : clients) {
+                c.setOption(StandardSocketOptions.SO_LINGER, 0); // a reset, no FIN
+                c.close();
+            }
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (gauges(hub, -1).connections() > 0 && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+        }
+    }
+
+    /** The hub's gauges; with a pid, after a full GC of the hub (jcmd). */
+    private static Gauges gauges(InetSocketAddress hub, long pid) throws Exception {
+        if (pid > 0) {
+            new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(), Long.toString(pid), "GC.run")
+                    .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor(30, TimeUnit.SECONDS);
+            Thread.sleep(500);
+        }
+        String m;
+        try (var http = java.net.http.HttpClient.newHttpClient()) {
+            m = http.send(java.net.http.HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + hub.getPort() + "/metrics")).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+        }
+        return new Gauges(value(m, "ssekit_connections"), value(m, "jvm_memory_heap_used_bytes"), value(m, "jvm_threads_live"),
+                value(m, "process_open_fds"));
+    }
+
+    private static long value(String metrics, String name) {
+        return metrics.lines().filter(l -> l.startsWith(name + " ")).mapToLong(l -> Long.parseLong(l.substring(name.length() + 1)))
+                .findFirst().orElseThrow(() -> new AssertionError(name + " missing from /metrics"));
+    }
+}
