@@ -276,6 +276,28 @@ public abstract class SseConformanceSuite {
     }
 
     @Test
+    void anOversizedRequestHeadIsRefusedBeforeAnyStreamStarts() throws Exception {
+        java.util.concurrent.atomic.AtomicInteger streams = new java.util.concurrent.atomic.AtomicInteger();
+        Fixture f = serve((conn, q) -> streams.incrementAndGet());
+        // 1 MiB of one header: over every server's limit (Netty 8 KiB, Jetty 8 KiB, Tomcat 8 KiB, JDK 384 KiB)
+        String status;
+        try (RawHttp c = RawHttp.get(f.address(), "/sse", "HTTP/1.1", "X-Big: " + "a".repeat(1 << 20))) {
+            status = c.statusLine;
+        } catch (IOException resetWhileSending) {
+            status = "(connection closed: " + resetWhileSending.getMessage() + ")";
+        }
+        assertThat(status).as("a 4xx answer or a closed connection, never a stream").doesNotStartWith("HTTP/1.1 2");
+        // and the server still serves others
+        RawHttp ok = get(f, "");
+        assertThat(ok.statusLine).startsWith("HTTP/1.1 200");
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (streams.get() < 1 && System.nanoTime() < deadline) {
+            Thread.onSpinWait(); // the handler runs just after the response head
+        }
+        assertThat(streams).as("streams started: the second request's only").hasValue(1);
+    }
+
+    @Test
     void sendAfterTheResponseEndedFails() throws Exception {
         BlockingQueue<Object> result = new LinkedBlockingQueue<>();
         Fixture f = serve((conn, q) -> {
