@@ -2,15 +2,10 @@
 // shows and what an EventSource in the page receives from /sse-unicode. Assertions live in the
 // Java test (BrowserTest) that starts the server and runs this script.
 // usage: node clock-page.mjs BASE_URL SCREENSHOT_PATH
-import { chromium } from 'playwright-core';
+import { launchChromium } from './chromium.mjs';
 
 const [base, screenshot] = process.argv.slice(2);
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  headless: true,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-         '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'],
-});
+const browser = await launchChromium();
 try {
   const page = await browser.newPage();
   page.on('console', (m) => console.error('page console:', m.text()));

@@ -2,15 +2,10 @@
 // wait for the event to show up in the page's list. Prints one JSON line with what the page shows;
 // the Java test (HubDemoBrowserTest) starts the hub, runs this and asserts.
 // usage: node hub-demo.mjs BASE_URL SCREENSHOT_PATH DATA
-import { chromium } from 'playwright-core';
+import { launchChromium } from './chromium.mjs';
 
 const [base, screenshot, data] = process.argv.slice(2);
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  headless: true,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-         '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'],
-});
+const browser = await launchChromium();
 try {
   const page = await browser.newPage();
   page.on('console', (m) => console.error('page console:', m.text()));

@@ -120,6 +120,22 @@ public final class RawHttp implements AutoCloseable {
         return out.toString(UTF_8);
     }
 
+    /**
+     * Reads and parses the body until {@code n} events have been dispatched (comments skipped).
+     *
+     * @param n how many events
+     * @return the events, in order
+     * @throws IOException if the stream ends first or reading fails
+     */
+    public java.util.List<dev.ssekit.SseEvent> events(int n) throws IOException {
+        java.util.List<dev.ssekit.SseEvent> got = new java.util.ArrayList<>();
+        dev.ssekit.SseParser parser = dev.ssekit.SseParser.create(got::add);
+        while (got.size() < n) {
+            parser.feed(readEvent().getBytes(UTF_8));
+        }
+        return got;
+    }
+
     /** Reads the body to its end. */
     public String readToEnd() throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();

@@ -8,12 +8,10 @@ import dev.ssekit.SseConnection;
 import dev.ssekit.SseMessage;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -29,12 +27,6 @@ class BrowserTest {
 
     @Test
     void chromiumShowsTheEventsAndReceivesMultiLineUnicodeIntact() throws Exception {
-        Path chromium = Path.of(System.getenv().getOrDefault("CHROMIUM", "/usr/bin/chromium"));
-        assertThat(Files.isExecutable(chromium))
-                .as("Chromium at %s (bin/test installs Debian's chromium; or set CHROMIUM)", chromium).isTrue();
-        Path scripts = Path.of("src/test/browser").toAbsolutePath();
-        assertThat(scripts.resolve("node_modules/playwright-core")).as("npm ci ran in %s", scripts).isDirectory();
-
         HttpServer server = ClockServer.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), Duration.ofMillis(200));
         server.createContext("/sse-unicode", exchange -> {
             try (SseConnection sse = Sse.start(exchange)) {
@@ -42,21 +34,9 @@ class BrowserTest {
             }
         });
         try {
-            Path shot = Path.of("target/browser/clock-page.png").toAbsolutePath();
-            Files.createDirectories(shot.getParent());
-            Files.deleteIfExists(shot);
+            Path shot = BrowserScripts.screenshot("clock-page.png");
             String base = "http://127.0.0.1:" + server.getAddress().getPort();
-            Process node = new ProcessBuilder("node", "clock-page.mjs", base, shot.toString())
-                    .directory(scripts.toFile())
-                    .redirectError(ProcessBuilder.Redirect.INHERIT)
-                    .start();
-            boolean finished = node.waitFor(90, TimeUnit.SECONDS);
-            if (!finished) {
-                node.destroyForcibly();
-            }
-            String out = new String(node.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            assertThat(finished).as("browser script finished; output so far: %s", out).isTrue();
-            assertThat(node.exitValue()).as("browser script exit code; output: %s", out).isZero();
+            String out = BrowserScripts.run("clock-page.mjs", base, shot.toString());
 
             List<String> lines = out.lines().toList();
             String pageLine = lines.stream().filter(l -> l.startsWith("{\"kind\":\"page\"")).findFirst().orElseThrow();

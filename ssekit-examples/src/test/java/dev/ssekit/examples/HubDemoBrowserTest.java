@@ -31,12 +31,6 @@ class HubDemoBrowserTest {
 
     @Test
     void publishFromThePageAndTheEventAppearsInThePage() throws Exception {
-        Path chromium = Path.of(System.getenv().getOrDefault("CHROMIUM", "/usr/bin/chromium"));
-        assertThat(Files.isExecutable(chromium))
-                .as("Chromium at %s (bin/test installs Debian's chromium; or set CHROMIUM)", chromium).isTrue();
-        Path scripts = Path.of("src/test/browser").toAbsolutePath();
-        assertThat(scripts.resolve("node_modules/playwright-core")).as("npm ci ran in %s", scripts).isDirectory();
-
         Path log = Files.createTempFile("hub", ".log");
         ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-cp", System.getProperty("java.class.path"), "dev.ssekit.hub.HubMain",
@@ -49,21 +43,9 @@ class HubDemoBrowserTest {
                     "/.well-known/mercure?topic=" + java.net.URLEncoder.encode("https://example.com/books/7", UTF_8), "HTTP/1.1")) {
                 assertThat(watcher.statusLine).isEqualTo("HTTP/1.1 200 OK");
 
-                Path shot = Path.of("target/browser/hub-demo.png").toAbsolutePath();
-                Files.createDirectories(shot.getParent());
-                Files.deleteIfExists(shot);
+                Path shot = BrowserScripts.screenshot("hub-demo.png");
                 String message = "{\"title\":\"Grüße aus Chromium ✓\"}";
-                Process node = new ProcessBuilder("node", "hub-demo.mjs", page.toString().replaceAll("/$", ""), shot.toString(), message)
-                        .directory(scripts.toFile())
-                        .redirectError(ProcessBuilder.Redirect.INHERIT)
-                        .start();
-                boolean finished = node.waitFor(120, TimeUnit.SECONDS);
-                if (!finished) {
-                    node.destroyForcibly();
-                }
-                String out = new String(node.getInputStream().readAllBytes(), UTF_8);
-                assertThat(finished).as("browser script finished; output so far: %s", out).isTrue();
-                assertThat(node.exitValue()).as("browser script exit code; output: %s; hub log: %s", out, Files.readString(log)).isZero();
+                String out = BrowserScripts.run("hub-demo.mjs", page.toString().replaceAll("/$", ""), shot.toString(), message);
 
                 // what the hub delivered to a subscriber outside the browser: the page's publish, with its id
                 List<SseEvent> got = new ArrayList<>();

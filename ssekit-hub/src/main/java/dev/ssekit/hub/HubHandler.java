@@ -288,6 +288,10 @@ final class HubHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             List<TopicSelector> authorized) {
         Optional<String> point = lastId.map(hub::resumePoint);
         point.ifPresent(p -> extra.set("Last-Event-ID", LastEventIds.toHeader(p)));
+        // The head goes out (flushed) before the subscription is registered just below; a client may
+        // publish the moment it has the head. So a new subscriber starts from the newest event as of
+        // now: whatever is published in between is replayed from history, never missed.
+        String from = point.orElseGet(() -> hub.lastEventId().orElse(Broadcaster.EARLIEST));
 
         SseConnection conn = NettySse.start(ctx.channel(), req, extra);
         long start = started;
@@ -311,10 +315,10 @@ final class HubHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                     Duration.ofSeconds(Math.max(0, exp - clock.instant().getEpochSecond())));
             conn.onClose(reason -> expiry.cancel(false));
         });
-        // registered before this handler returns (nothing here blocks): once a client has the
-        // response head, what is published reaches it
+        // registered before this handler returns (nothing here blocks), from the event captured
+        // above: once a client has the response head, what is published reaches it
         Broadcaster.SubscribeRequest s = hub.subscription(conn).topics(selectors).authorizedFor(authorized);
-        point.ifPresent(s::resumeFrom);
+        s.resumeFrom(from);
         try {
             s.start();
         } catch (IllegalStateException closed) {

@@ -8,7 +8,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.ssekit.Broadcaster;
 import dev.ssekit.Scheduler;
 import dev.ssekit.SseEvent;
-import dev.ssekit.SseParser;
 import dev.ssekit.redis.RedisBackplane;
 import dev.ssekit.testkit.RawHttp;
 import dev.ssekit.testkit.RedisServer;
@@ -93,15 +92,6 @@ class HubRedisTest {
         return c;
     }
 
-    private static List<SseEvent> read(RawHttp c, int n) throws IOException {
-        List<SseEvent> got = new ArrayList<>();
-        SseParser p = SseParser.create(got::add);
-        while (got.size() < n) {
-            p.feed(c.readEvent().getBytes(UTF_8));
-        }
-        return got;
-    }
-
     @Test
     void subscribersOnNodeAReceiveInOrderWhatIsPublishedOnNodeC() throws Exception {
         MercureHub a = node();
@@ -113,8 +103,8 @@ class HubRedisTest {
         for (int i = 0; i < 50; i++) {
             ids.add(published(c.address(), "order+" + i));
         }
-        assertThat(read(onA, 50)).extracting(SseEvent::id).isEqualTo(ids);
-        List<SseEvent> gotB = read(onB, 50);
+        assertThat(onA.events(50)).extracting(SseEvent::id).isEqualTo(ids);
+        List<SseEvent> gotB = onB.events(50);
         assertThat(gotB).extracting(SseEvent::id).isEqualTo(ids);
         assertThat(gotB.get(49).data()).isEqualTo("order 49");
         String metrics = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + a.address().getPort() + "/metrics")).build(),
@@ -132,7 +122,7 @@ class HubRedisTest {
         for (int i = 0; i < 5; i++) {
             ids.add(published(a.address(), "e" + i));
         }
-        String last = read(onA, 5).getLast().id();
+        String last = onA.events(5).getLast().id();
         onA.close();
         for (int i = 5; i < 10; i++) {
             ids.add(published(a.address(), "e" + i));
@@ -140,7 +130,7 @@ class HubRedisTest {
         // straight to B, no waiting: B holds the request until it has caught up with Redis
         RawHttp onB = subscribe(b.address(), "Last-Event-ID: " + last);
         assertThat(onB.headers).containsEntry("last-event-id", last);
-        assertThat(read(onB, 5)).extracting(SseEvent::id).isEqualTo(ids.subList(5, 10));
+        assertThat(onB.events(5)).extracting(SseEvent::id).isEqualTo(ids.subList(5, 10));
     }
 
     @Test
@@ -170,7 +160,7 @@ class HubRedisTest {
         }
         assertThat(acknowledged).hasSize(20);
         // the subscriber stayed connected to node A throughout and misses nothing acknowledged
-        assertThat(read(onA, 20)).extracting(SseEvent::id).isEqualTo(acknowledged);
+        assertThat(onA.events(20)).extracting(SseEvent::id).isEqualTo(acknowledged);
     }
 
     @Test
@@ -198,13 +188,13 @@ class HubRedisTest {
         for (int i = 0; i < 6; i++) {
             ids.add(published(b.address(), "e" + i));
         }
-        String last = read(onA, 3).getLast().id();
+        String last = onA.events(3).getLast().id();
         a.destroyForcibly(); // kill -9
         assertThat(a.waitFor(10, TimeUnit.SECONDS)).isTrue();
         for (int i = 6; i < 9; i++) {
             ids.add(published(b.address(), "e" + i));
         }
         RawHttp onB = subscribe(b.address(), "Last-Event-ID: " + last);
-        assertThat(read(onB, 6)).extracting(SseEvent::id).isEqualTo(ids.subList(3, 9));
+        assertThat(onB.events(6)).extracting(SseEvent::id).isEqualTo(ids.subList(3, 9));
     }
 }

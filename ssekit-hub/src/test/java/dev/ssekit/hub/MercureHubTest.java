@@ -9,7 +9,6 @@ import dev.ssekit.Broadcaster;
 import dev.ssekit.Scheduler;
 import dev.ssekit.SseEvent;
 import dev.ssekit.SseMessage;
-import dev.ssekit.SseParser;
 import dev.ssekit.testkit.RawHttp;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -95,15 +94,6 @@ class MercureHubTest {
         assertThat(broadcaster.stats().connections()).isEqualTo(n);
     }
 
-    private static SseEvent nextEvent(RawHttp c) throws Exception {
-        List<SseEvent> got = new ArrayList<>();
-        SseParser p = SseParser.create(got::add);
-        while (got.isEmpty()) {
-            p.feed(c.readEvent().getBytes(UTF_8));
-        }
-        return got.getFirst();
-    }
-
     @Test
     void publishedUpdatesReachMatchingSubscribers() throws Exception {
         RawHttp books = subscribe("topic=" + enc(BOOKS));
@@ -134,9 +124,9 @@ class MercureHubTest {
         publish(token(PUBLISHER), "topic", "https://example.com/books/1", "data", "secret", "private", "on");
         publish(token(PUBLISHER), "topic", "https://example.com/books/2", "data", "secret 2", "private", "on");
         publish(token(PUBLISHER), "topic", "https://example.com/books/3", "data", "public");
-        assertThat(nextEvent(anonymous).data()).isEqualTo("public");
-        assertThat(nextEvent(reader).data()).isEqualTo("secret");
-        assertThat(nextEvent(reader).data()).isEqualTo("public");
+        assertThat(anonymous.events(1).getFirst().data()).isEqualTo("public");
+        assertThat(reader.events(1).getFirst().data()).isEqualTo("secret");
+        assertThat(reader.events(1).getFirst().data()).isEqualTo("public");
     }
 
     @Test
@@ -145,16 +135,16 @@ class MercureHubTest {
         publish(token(PUBLISHER), "topic", "https://example.com/books/1", "data", "two");
         RawHttp byHeader = subscribe("topic=" + enc(BOOKS), "Last-Event-ID: " + first);
         assertThat(byHeader.headers).containsEntry("last-event-id", first);
-        assertThat(nextEvent(byHeader).data()).isEqualTo("two");
+        assertThat(byHeader.events(1).getFirst().data()).isEqualTo("two");
         RawHttp byQuery = subscribe("topic=" + enc(BOOKS) + "&lastEventID=" + enc(first));
         assertThat(byQuery.headers).containsEntry("last-event-id", first);
-        assertThat(nextEvent(byQuery).data()).isEqualTo("two");
+        assertThat(byQuery.events(1).getFirst().data()).isEqualTo("two");
         RawHttp earliest = subscribe("topic=" + enc(BOOKS) + "&lastEventID=earliest");
         assertThat(earliest.headers).containsEntry("last-event-id", "earliest");
-        assertThat(nextEvent(earliest).data()).isEqualTo("one");
+        assertThat(earliest.events(1).getFirst().data()).isEqualTo("one");
         RawHttp unknown = subscribe("topic=" + enc(BOOKS), "Last-Event-ID: not-an-id");
         assertThat(unknown.headers).as("unknown id: replay starts at the earliest").containsEntry("last-event-id", "earliest");
-        assertThat(nextEvent(unknown).data()).isEqualTo("one");
+        assertThat(unknown.events(1).getFirst().data()).isEqualTo("one");
     }
 
     @Test
@@ -244,7 +234,7 @@ class MercureHubTest {
         RawHttp s = subscribe("topic=x");
         awaitSubscribers(1);
         publish(token(PUBLISHER), "topic", "x", "data", "m");
-        assertThat(nextEvent(s).data()).isEqualTo("m");
+        assertThat(s.events(1).getFirst().data()).isEqualTo("m");
         String metrics = http.send(HttpRequest.newBuilder(uri("/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
         assertThat(metrics).contains("# TYPE ssekit_connections gauge\nssekit_connections 1\n")
                 // the subscription's own "active" update (subscription events are on here) and "m"
@@ -304,7 +294,7 @@ class MercureHubTest {
     /** The next event whose JSON body is a subscription to {@code topic}. */
     private static java.util.Map<String, Object> nextSubscriptionEvent(RawHttp c, String topic) throws Exception {
         while (true) {
-            SseEvent e = nextEvent(c);
+            SseEvent e = c.events(1).getFirst();
             java.util.Map<String, Object> json = com.fasterxml.jackson.jr.ob.JSON.std.mapFrom(e.data());
             if (topic.equals(json.get("topic"))) {
                 assertThat(e.id()).isNotEmpty();
@@ -344,7 +334,7 @@ class MercureHubTest {
 
         // the API: a collection, one topic's collection, a single subscription, and what is not there
         String lastId = publish(token(PUBLISHER), "topic", "public", "data", "after the subscriptions").body();
-        assertThat(nextEvent(anonymousWatcher).data()).as("subscription updates are private").isEqualTo("after the subscriptions");
+        assertThat(anonymousWatcher.events(1).getFirst().data()).as("subscription updates are private").isEqualTo("after the subscriptions");
         HttpResponse<String> all = get(Subscriptions.PATH, watcherToken);
         assertThat(all.statusCode()).isEqualTo(200);
         assertThat(all.headers().firstValue("content-type")).contains("application/ld+json");

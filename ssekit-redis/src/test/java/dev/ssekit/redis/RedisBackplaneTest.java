@@ -10,7 +10,6 @@ import dev.ssekit.Broadcaster;
 import dev.ssekit.Sse;
 import dev.ssekit.SseEvent;
 import dev.ssekit.SseMessage;
-import dev.ssekit.SseParser;
 import dev.ssekit.testkit.RawHttp;
 import dev.ssekit.testkit.RedisServer;
 import java.io.IOException;
@@ -95,15 +94,6 @@ class RedisBackplaneTest {
         return c;
     }
 
-    private static List<SseEvent> read(RawHttp c, int n) throws IOException {
-        List<SseEvent> got = new ArrayList<>();
-        SseParser p = SseParser.create(got::add);
-        while (got.size() < n) {
-            p.feed(c.readEvent().getBytes(UTF_8));
-        }
-        return got;
-    }
-
     private static String publish(Node n, String data) {
         return n.backplane().publish(SseMessage.of(data), List.of("t"), false).toCompletableFuture().join();
     }
@@ -119,8 +109,8 @@ class RedisBackplaneTest {
         for (int i = 0; i < 100; i++) {
             ids.add(publish(i % 2 == 0 ? c : b, "event " + i)); // two publishing nodes, one order
         }
-        List<SseEvent> gotA = read(onA, 100);
-        List<SseEvent> gotB = read(onB, 100);
+        List<SseEvent> gotA = onA.events(100);
+        List<SseEvent> gotB = onB.events(100);
         assertThat(gotA).extracting(SseEvent::id).isEqualTo(ids);
         assertThat(gotB).extracting(SseEvent::id).isEqualTo(ids);
         for (int i = 0; i < 100; i++) {
@@ -144,17 +134,17 @@ class RedisBackplaneTest {
         for (int i = 0; i < 10; i++) {
             ids.add(publish(a, "e" + i));
         }
-        List<SseEvent> seen = read(onA, 4);
+        List<SseEvent> seen = onA.events(4);
         onA.close(); // the client leaves node A after 4 events; 6 more follow, then 5 after it moved
         for (int i = 10; i < 15; i++) {
             ids.add(publish(a, "e" + i));
         }
         b.backplane().caughtUp().toCompletableFuture().get(10, TimeUnit.SECONDS);
         RawHttp onB = subscribe(b, "Last-Event-ID: " + seen.getLast().id());
-        List<SseEvent> resumed = read(onB, 11);
+        List<SseEvent> resumed = onB.events(11);
         assertThat(resumed).extracting(SseEvent::id).isEqualTo(ids.subList(4, 15));
         String next = publish(a, "after the move");
-        assertThat(read(onB, 1).getFirst().id()).isEqualTo(next);
+        assertThat(onB.events(1).getFirst().id()).isEqualTo(next);
     }
 
     @Test
@@ -181,14 +171,14 @@ class RedisBackplaneTest {
             }
         }
         assertThat(acknowledged).hasSize(20);
-        List<SseEvent> got = read(onA, 20);
+        List<SseEvent> got = onA.events(20);
         assertThat(got).extracting(SseEvent::id).isEqualTo(acknowledged);
         assertThat(a.backplane().gaps()).isZero();
         assertThat(a.backplane().connected()).isTrue();
         // a node started now loads the whole history from Redis, ids intact
         Node late = node();
         RawHttp onLate = subscribe(late, "Last-Event-ID: " + acknowledged.get(14));
-        assertThat(read(onLate, 5)).extracting(SseEvent::id).isEqualTo(acknowledged.subList(15, 20));
+        assertThat(onLate.events(5)).extracting(SseEvent::id).isEqualTo(acknowledged.subList(15, 20));
     }
 
     @Test
@@ -217,7 +207,7 @@ class RedisBackplaneTest {
         String last = publish(a, "public");
         assertThat(onB.readEvent()).isEqualTo("id: urn:uuid:1\nevent: update\ndata: line 1\ndata: line 2: ü\nretry: 2500\n\n");
         // the restricted event is not for an unauthorized subscriber
-        assertThat(read(onB, 1).getFirst().id()).isEqualTo(last);
+        assertThat(onB.events(1).getFirst().id()).isEqualTo(last);
     }
 
     @Test
