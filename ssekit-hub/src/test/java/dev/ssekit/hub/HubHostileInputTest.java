@@ -57,20 +57,32 @@ class HubHostileInputTest {
         hub.close();
     }
 
-    /** Sends raw bytes, returns everything the hub answers until it closes or goes quiet for 2 s. */
+    /**
+     * Sends raw bytes and returns the hub's answer: the head and a Content-Length body, or all bytes
+     * until the hub closes (or goes quiet for 2 s).
+     */
     private String exchange(byte[] request) throws IOException {
         try (Socket s = new Socket("127.0.0.1", hub.address().getPort())) {
             s.setSoTimeout(2000);
             s.getOutputStream().write(request);
             InputStream in = s.getInputStream();
             ByteArrayOutputStream out = new ByteArrayOutputStream();
-            byte[] buf = new byte[8192];
             try {
-                for (int n; (n = in.read(buf)) > 0;) {
-                    out.write(buf, 0, n);
+                int bodyEnd = -1;
+                for (int b; (bodyEnd < 0 || out.size() < bodyEnd) && (b = in.read()) >= 0;) {
+                    out.write(b);
+                    String sofar = out.toString(ISO_8859_1);
+                    if (bodyEnd < 0 && sofar.endsWith("\r\n\r\n")) {
+                        var m = java.util.regex.Pattern.compile("(?im)^content-length: *(\\d+)").matcher(sofar);
+                        if (m.find()) {
+                            bodyEnd = out.size() + Integer.parseInt(m.group(1));
+                        }
+                    }
                 }
             } catch (java.net.SocketTimeoutException quiet) {
-                // a keep-alive response: the connection stays open
+                // no Content-Length and no close: what came is the answer
+            } catch (java.net.SocketException reset) {
+                // closed with a reset after the answer
             }
             return out.toString(ISO_8859_1);
         }
