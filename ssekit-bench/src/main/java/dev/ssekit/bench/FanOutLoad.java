@@ -26,6 +26,9 @@ public final class FanOutLoad {
     private FanOutLoad() {
     }
 
+    /** Publish-to-receive latency of every delivery, in nanoseconds (the clock is the machine's, shared by both JVMs). */
+    static final org.HdrHistogram.Histogram LATENCY = new org.HdrHistogram.Histogram(3_600_000_000_000L, 3); // up to an hour
+
     static final class Conn {
         final SocketChannel channel;
         boolean headDone;
@@ -35,6 +38,12 @@ public final class FanOutLoad {
         int sizeValue;
         int lastByte;
         long events;
+        /** Position in the current line, whether it is a data line, the timestamp read from it. */
+        int linePos;
+        boolean dataLine;
+        long stamp;
+        int digits;
+        long lastStamp;
         final StringBuilder head = new StringBuilder();
 
         Conn(SocketChannel channel) {
@@ -52,6 +61,7 @@ public final class FanOutLoad {
         InetSocketAddress[] sse = java.util.Arrays.stream(ports).mapToObj(p -> new InetSocketAddress("127.0.0.1", p))
                 .toArray(InetSocketAddress[]::new);
         String path = args.length > 5 ? args[5] : "/sse";
+        int rate = args.length > 6 ? Integer.parseInt(args[6]) : 0; // events per second; 0: as fast as possible
 
         String before = get(control, "/stats");
         Selector selector = Selector.open();
@@ -92,11 +102,12 @@ public final class FanOutLoad {
         long target = (long) events * connections;
         Thread publisher = Thread.ofPlatform().start(() -> {
             try {
-                System.out.print("server: " + get(control, "/publish?n=" + events + "&size=" + size));
+                System.out.print("server: " + get(control, "/publish?n=" + events + "&size=" + size + (rate > 0 ? "&rate=" + rate : "")));
             } catch (IOException e) {
                 throw new RuntimeException(e);
             }
         });
+        LATENCY.reset();
         long start = System.nanoTime();
         long received = 0;
         deadline = System.nanoTime() + 300_000_000_000L;
@@ -112,6 +123,10 @@ public final class FanOutLoad {
         long missing = target - received;
         System.out.printf("burst: %d events x %d connections = %d deliveries in %.3f s: %.0f deliveries/s, missing %d%n",
                 events, connections, received, took / 1e9, received / (took / 1e9), missing);
+        System.out.printf("latency: p50 %.2f ms, p99 %.2f ms, p99.9 %.2f ms, max %.2f ms (%d deliveries%s)%n",
+                LATENCY.getValueAtPercentile(50) / 1e6, LATENCY.getValueAtPercentile(99) / 1e6,
+                LATENCY.getValueAtPercentile(99.9) / 1e6, LATENCY.getMaxValue() / 1e6, LATENCY.getTotalCount(),
+                rate > 0 ? ", " + rate + " events/s" : ", as fast as possible");
         System.out.print("server after:  " + get(control, "/stats"));
         for (Conn c : conns) {
             c.channel.close();
@@ -124,6 +139,7 @@ public final class FanOutLoad {
         if (selector.select(100) == 0) {
             return 0;
         }
+        long now = System.nanoTime();
         for (SelectionKey key : selector.selectedKeys()) {
             Conn c = (Conn) key.attachment();
             buf.clear();
@@ -165,6 +181,26 @@ public final class FanOutLoad {
                 }
                 if (b == '\n' && c.lastByte == '\n') {
                     c.events++;
+                    if (c.lastStamp > 0) {
+                        LATENCY.recordValue(Math.max(0, now - c.lastStamp));
+                        c.lastStamp = 0;
+                    }
+                }
+                // the data line starts with the publisher's System.nanoTime(), 19 digits
+                if (b == '\n') {
+                    c.linePos = 0;
+                } else {
+                    if (c.linePos < 5) {
+                        c.dataLine = (c.linePos == 0 || c.dataLine) && b == "data:".charAt(c.linePos);
+                        c.stamp = 0;
+                        c.digits = 0;
+                    } else if (c.dataLine && c.digits < 19 && !(c.linePos == 5 && b == ' ')) { // "data:" then an optional space
+                        c.stamp = c.stamp * 10 + (b - '0');
+                        if (++c.digits == 19) {
+                            c.lastStamp = c.stamp;
+                        }
+                    }
+                    c.linePos++;
                 }
                 c.lastByte = b;
             }

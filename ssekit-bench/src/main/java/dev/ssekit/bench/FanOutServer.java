@@ -59,12 +59,18 @@ public final class FanOutServer {
             String q = ex.getRequestURI().getQuery();
             int n = Integer.parseInt(param(q, "n"));
             int size = Integer.parseInt(param(q, "size"));
-            String pad = "x".repeat(Math.max(0, size - 20));
-            long start = System.nanoTime();
-            for (int i = 0; i < n; i++) {
-                hub.publish(SseMessage.of(String.format("%019d", System.nanoTime()) + " " + pad), "bench");
-            }
-            long took = System.nanoTime() - start;
+            int rate = q.contains("rate=") ? Integer.parseInt(param(q, "rate")) : 0;
+            long took = PeerServer.publish(new PeerServer.Group() {
+                @Override
+                public void broadcast(String data) {
+                    hub.publish(SseMessage.of(data), "bench");
+                }
+
+                @Override
+                public int subscribers() {
+                    return (int) hub.stats().connections();
+                }
+            }, n, size, rate);
             reply(ex, "published " + n + " in " + took / 1_000_000 + " ms\n");
         });
         server.createContext("/stats", ex -> {

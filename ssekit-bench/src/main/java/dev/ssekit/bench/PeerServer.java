@@ -1,0 +1,326 @@
+package dev.ssekit.bench;
+
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executors;
+
+/**
+ * The peers of the fan-out benchmark, each serving one small contract: {@code GET /sse} on PORT
+ * subscribes to a single broadcast group; the control server on PORT + 1 answers {@code
+ * /publish?n=&size=[&rate=]} (n events of that many data bytes, the publisher's {@code
+ * System.nanoTime()} first, as fast as possible or at {@code rate} per second) and {@code /stats}.
+ * Usage: {@code PeerServer PORT ceiling|undertow|vertx}.
+ *
+ * <ul>
+ *   <li>{@code ceiling}: raw NIO, no HTTP library: each event is encoded once and the same bytes
+ *       are written to every socket by one selector thread per core. Nothing real can beat it.
+ *   <li>{@code undertow}: Undertow 2.4's {@code ServerSentEventHandler}, {@code send(data)} to each
+ *       connection.
+ *   <li>{@code vertx}: Vert.x 5 HTTP server, a chunked response per subscriber, {@code write} of the
+ *       encoded event to each.
+ * </ul>
+ */
+public final class PeerServer {
+
+    private PeerServer() {
+    }
+
+    /** A broadcast group as each peer keeps it. */
+    interface Group {
+        void broadcast(String data);
+
+        int subscribers();
+    }
+
+    public static void main(String[] args) throws Exception {
+        int port = Integer.parseInt(args[0]);
+        String kind = args[1];
+        Group group = switch (kind) {
+            case "ceiling" -> new Ceiling(port, Runtime.getRuntime().availableProcessors());
+            case "undertow" -> undertow(port);
+            case "vertx" -> vertx(port);
+            default -> throw new IllegalArgumentException("kind must be ceiling, undertow or vertx: " + kind);
+        };
+        HttpServer control = HttpServer.create(new InetSocketAddress("127.0.0.1", port + 1), 64);
+        control.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
+        control.createContext("/publish", ex -> {
+            String q = ex.getRequestURI().getQuery();
+            int n = Integer.parseInt(FanOutServer.param(q, "n"));
+            int size = Integer.parseInt(FanOutServer.param(q, "size"));
+            int rate = q.contains("rate=") ? Integer.parseInt(FanOutServer.param(q, "rate")) : 0;
+            long took = publish(group, n, size, rate);
+            FanOutServer.reply(ex, "published " + n + " in " + took / 1_000_000 + " ms\n");
+        });
+        control.createContext("/stats", ex -> {
+            for (int i = 0; i < 3; i++) {
+                System.gc();
+            }
+            FanOutServer.reply(ex, "heap " + ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed() + " subscribers "
+                    + group.subscribers() + " threads " + ManagementFactory.getThreadMXBean().getThreadCount() + "\n");
+        });
+        control.start();
+        System.out.println("listening " + port + " (" + kind + ", control on " + (port + 1) + ")");
+    }
+
+    /** Publishes n events; with a rate, paced on the clock (not on the previous publish). */
+    static long publish(Group group, int n, int size, int rate) {
+        String pad = "x".repeat(Math.max(0, size - 20));
+        long start = System.nanoTime();
+        for (int i = 0; i < n; i++) {
+            if (rate > 0) {
+                long due = start + i * 1_000_000_000L / rate;
+                while (System.nanoTime() < due) {
+                    Thread.onSpinWait();
+                }
+            }
+            group.broadcast(String.format("%019d", System.nanoTime()) + " " + pad);
+        }
+        return System.nanoTime() - start;
+    }
+
+    static byte[] frame(String data) {
+        return ("data: " + data + "\n\n").getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static Group undertow(int port) {
+        Set<io.undertow.server.handlers.sse.ServerSentEventConnection> connections = ConcurrentHashMap.newKeySet();
+        io.undertow.server.handlers.sse.ServerSentEventHandler sse = io.undertow.Handlers.serverSentEvents((connection, lastEventId) -> {
+            connections.add(connection);
+            connection.addCloseTask(connections::remove);
+        });
+        io.undertow.Undertow.builder().addHttpListener(port, "127.0.0.1")
+                .setIoThreads(Runtime.getRuntime().availableProcessors())
+                .setServerOption(io.undertow.UndertowOptions.ENABLE_HTTP2, false)
+                .setSocketOption(org.xnio.Options.BACKLOG, 4096)
+                .setHandler(io.undertow.Handlers.path().addPrefixPath("/sse", sse)).build().start();
+        return new Group() {
+            @Override
+            public void broadcast(String data) {
+                for (var c : connections) {
+                    c.send(data);
+                }
+            }
+
+            @Override
+            public int subscribers() {
+                return connections.size();
+            }
+        };
+    }
+
+    private static Group vertx(int port) throws Exception {
+        io.vertx.core.Vertx vertx = io.vertx.core.Vertx.vertx();
+        Set<io.vertx.core.http.HttpServerResponse> responses = ConcurrentHashMap.newKeySet();
+        vertx.createHttpServer(new io.vertx.core.http.HttpServerOptions().setAcceptBacklog(4096))
+                .requestHandler(req -> {
+                    if (!req.path().equals("/sse")) {
+                        req.response().setStatusCode(404).end();
+                        return;
+                    }
+                    io.vertx.core.http.HttpServerResponse r = req.response().setChunked(true)
+                            .putHeader("Content-Type", "text/event-stream").putHeader("Cache-Control", "no-cache");
+                    r.writeHead();
+                    responses.add(r);
+                    r.closeHandler(v -> responses.remove(r));
+                })
+                .listen(port, "127.0.0.1").await();
+        return new Group() {
+            @Override
+            public void broadcast(String data) {
+                io.vertx.core.buffer.Buffer b = io.vertx.core.buffer.Buffer.buffer(frame(data));
+                for (var r : responses) {
+                    r.write(b);
+                }
+            }
+
+            @Override
+            public int subscribers() {
+                return responses.size();
+            }
+        };
+    }
+
+    /** The ceiling: raw NIO, each event encoded once, the same bytes to every socket. */
+    static final class Ceiling implements Group {
+        private static final byte[] HEAD = ("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n"
+                + "Connection: keep-alive\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
+        private final Loop[] loops;
+        private int next;
+
+        Ceiling(int port, int threads) throws IOException {
+            loops = new Loop[threads];
+            for (int i = 0; i < threads; i++) {
+                loops[i] = new Loop();
+                Thread.ofPlatform().name("ceiling-" + i).start(loops[i]);
+            }
+            ServerSocketChannel server = ServerSocketChannel.open();
+            server.bind(new InetSocketAddress("127.0.0.1", port), 4096);
+            Thread.ofPlatform().name("ceiling-accept").start(() -> {
+                while (true) {
+                    try {
+                        SocketChannel c = server.accept();
+                        c.setOption(StandardSocketOptions.TCP_NODELAY, true);
+                        loops[next++ % loops.length].adopt(c);
+                    } catch (IOException e) {
+                        return;
+                    }
+                }
+            });
+        }
+
+        @Override
+        public void broadcast(String data) {
+            ByteBuffer frame = ByteBuffer.wrap(frame(data)).asReadOnlyBuffer();
+            for (Loop l : loops) {
+                l.frames.add(frame);
+                l.selector.wakeup();
+            }
+        }
+
+        @Override
+        public int subscribers() {
+            int n = 0;
+            for (Loop l : loops) {
+                n += l.count;
+            }
+            return n;
+        }
+
+        /** One selector thread: its connections, a queue of frames to send to all of them. */
+        static final class Loop implements Runnable {
+            final Selector selector;
+            final ConcurrentLinkedQueue<ByteBuffer> frames = new ConcurrentLinkedQueue<>();
+            final ConcurrentLinkedQueue<SocketChannel> incoming = new ConcurrentLinkedQueue<>();
+            final List<Conn> conns = new ArrayList<>();
+            volatile int count;
+
+            static final class Conn {
+                final SocketChannel ch;
+                final SelectionKey key;
+                final ArrayDeque<ByteBuffer> pending = new ArrayDeque<>();
+                boolean streaming;
+                int headMatch;
+
+                Conn(SocketChannel ch, SelectionKey key) {
+                    this.ch = ch;
+                    this.key = key;
+                }
+            }
+
+            Loop() throws IOException {
+                selector = Selector.open();
+            }
+
+            void adopt(SocketChannel c) {
+                incoming.add(c);
+                selector.wakeup();
+            }
+
+            @Override
+            public void run() {
+                ByteBuffer in = ByteBuffer.allocate(4096);
+                List<ByteBuffer> batch = new ArrayList<>();
+                while (true) {
+                    try {
+                        selector.select(100);
+                        for (SocketChannel c; (c = incoming.poll()) != null;) {
+                            c.configureBlocking(false);
+                            Conn conn = new Conn(c, c.register(selector, SelectionKey.OP_READ));
+                            conn.key.attach(conn);
+                            conns.add(conn);
+                            count = conns.size();
+                        }
+                        for (SelectionKey k : selector.selectedKeys()) {
+                            Conn c = (Conn) k.attachment();
+                            if (!k.isValid()) {
+                                continue;
+                            }
+                            if (k.isReadable()) {
+                                in.clear();
+                                int n;
+                                try {
+                                    n = c.ch.read(in);
+                                } catch (IOException e) {
+                                    n = -1;
+                                }
+                                if (n < 0) {
+                                    drop(c);
+                                    continue;
+                                }
+                                for (int i = 0; i < n && !c.streaming; i++) { // the request head ends with CRLF CRLF
+                                    byte b = in.get(i);
+                                    c.headMatch = (b == "\r\n\r\n".charAt(c.headMatch)) ? c.headMatch + 1 : (b == '\r' ? 1 : 0);
+                                    if (c.headMatch == 4) {
+                                        c.streaming = true;
+                                        c.pending.add(ByteBuffer.wrap(HEAD));
+                                    }
+                                }
+                            }
+                            if (k.isValid() && k.isWritable() || !c.pending.isEmpty()) {
+                                flush(c);
+                            }
+                        }
+                        selector.selectedKeys().clear();
+                        batch.clear();
+                        for (ByteBuffer f; (f = frames.poll()) != null;) {
+                            batch.add(f);
+                        }
+                        if (!batch.isEmpty()) {
+                            for (Conn c : new ArrayList<>(conns)) {
+                                if (c.streaming) {
+                                    for (ByteBuffer f : batch) {
+                                        c.pending.add(f.duplicate());
+                                    }
+                                    flush(c);
+                                }
+                            }
+                        }
+                    } catch (IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                }
+            }
+
+            private void flush(Conn c) {
+                try {
+                    ByteBuffer[] bufs = c.pending.toArray(ByteBuffer[]::new);
+                    c.ch.write(bufs); // one gathering write for everything pending
+                    while (!c.pending.isEmpty() && !c.pending.peek().hasRemaining()) {
+                        c.pending.poll();
+                    }
+                    if (c.key.isValid()) {
+                        c.key.interestOps(c.pending.isEmpty() ? SelectionKey.OP_READ : SelectionKey.OP_READ | SelectionKey.OP_WRITE);
+                    }
+                } catch (IOException e) {
+                    drop(c);
+                }
+            }
+
+            private void drop(Conn c) {
+                c.key.cancel();
+                try {
+                    c.ch.close();
+                } catch (IOException ignored) {
+                    // gone anyway
+                }
+                conns.remove(c);
+                count = conns.size();
+            }
+        }
+    }
+}
