@@ -82,10 +82,10 @@ public final class PeerServer {
         String pad = "x".repeat(Math.max(0, size - 20));
         long start = System.nanoTime();
         for (int i = 0; i < n; i++) {
-            if (rate > 0) {
-                long due = start + i * 1_000_000_000L / rate;
-                while (System.nanoTime() < due) {
-                    Thread.onSpinWait();
+            if (rate > 0) { // sleep until due (a spinning publisher would take one of the two cores)
+                long wait = start + i * 1_000_000_000L / rate - System.nanoTime();
+                if (wait > 0) {
+                    java.util.concurrent.locks.LockSupport.parkNanos(wait);
                 }
             }
             group.broadcast(String.format("%019d", System.nanoTime()) + " " + pad);

@@ -99,7 +99,7 @@ final class HubHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             } else if (path.equals(PATH) && req.method().equals(HttpMethod.POST)) {
                 publish(ctx, req);
             } else if (path.equals(PATH) && req.method().equals(HttpMethod.GET)) {
-                subscribe(ctx, req, query);
+                subscribe(ctx, req);
             } else if (path.equals(PATH)) {
                 throw new Rejection(HttpResponseStatus.METHOD_NOT_ALLOWED, "use GET to subscribe or POST to publish");
             } else if (path.equals("/healthz") && req.method().equals(HttpMethod.GET)) {
@@ -226,7 +226,7 @@ final class HubHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         reject(ctx, req, new Rejection(HttpResponseStatus.SERVICE_UNAVAILABLE, "the hub cannot store updates right now"));
     }
 
-    private void subscribe(ChannelHandlerContext ctx, FullHttpRequest req, QueryStringDecoder query) throws Rejection {
+    private void subscribe(ChannelHandlerContext ctx, FullHttpRequest req) throws Rejection {
         List<String> topics = params.getOrDefault("topic", List.of());
         if (topics.isEmpty()) {
             throw new Rejection(HttpResponseStatus.BAD_REQUEST, "Missing \"topic\" parameter.");
