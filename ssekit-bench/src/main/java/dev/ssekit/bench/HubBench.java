@@ -53,6 +53,7 @@ final class HubBench {
             String q = ex.getRequestURI().getQuery();
             int n = Integer.parseInt(FanOutServer.param(q, "n"));
             int size = Integer.parseInt(FanOutServer.param(q, "size"));
+            int rate = q.contains("rate=") ? Integer.parseInt(FanOutServer.param(q, "rate")) : 0;
             String pad = "x".repeat(Math.max(0, size - 20));
             long start = System.nanoTime();
             // PUBLISHERS POSTs in flight at once (as many publishing clients would), each answered before the next
@@ -60,8 +61,9 @@ final class HubBench {
             AtomicReference<String> failure = new AtomicReference<>();
             try {
                 for (int i = 0; i < n && failure.get() == null; i++) {
+                    long stamp = PeerServer.due(start, i, rate);
                     inFlight.acquire();
-                    String form = "topic=bench&data=" + String.format("%019d", System.nanoTime()) + "+" + pad;
+                    String form = "topic=bench&data=" + String.format("%019d", stamp) + "+" + pad;
                     http.sendAsync(HttpRequest.newBuilder(hub).header("Authorization", "Bearer " + token)
                             .header("Content-Type", "application/x-www-form-urlencoded")
                             .POST(HttpRequest.BodyPublishers.ofString(form)).build(), HttpResponse.BodyHandlers.ofString())

@@ -77,20 +77,34 @@ public final class PeerServer {
         System.out.println("listening " + port + " (" + kind + ", control on " + (port + 1) + ")");
     }
 
-    /** Publishes n events; with a rate, paced on the clock (not on the previous publish). */
+    /**
+     * Publishes n events; with a rate, paced on the clock (not on the previous publish), each event
+     * stamped with the time it was due: a server that holds the publisher up cannot hide the delay
+     * from the latency figures (no coordinated omission).
+     */
     static long publish(Group group, int n, int size, int rate) {
         String pad = "x".repeat(Math.max(0, size - 20));
         long start = System.nanoTime();
         for (int i = 0; i < n; i++) {
-            if (rate > 0) { // sleep until due (a spinning publisher would take one of the two cores)
-                long wait = start + i * 1_000_000_000L / rate - System.nanoTime();
-                if (wait > 0) {
-                    java.util.concurrent.locks.LockSupport.parkNanos(wait);
-                }
-            }
-            group.broadcast(String.format("%019d", System.nanoTime()) + " " + pad);
+            group.broadcast(String.format("%019d", due(start, i, rate)) + " " + pad);
         }
         return System.nanoTime() - start;
+    }
+
+    /**
+     * With a rate, sleeps until the i-th event is due and returns when it was due; without, now.
+     * (Sleeping, not spinning: a spinning publisher would take one of the two cores.)
+     */
+    static long due(long start, int i, int rate) {
+        if (rate <= 0) {
+            return System.nanoTime();
+        }
+        long due = start + i * 1_000_000_000L / rate;
+        long wait = due - System.nanoTime();
+        if (wait > 0) {
+            java.util.concurrent.locks.LockSupport.parkNanos(wait);
+        }
+        return due;
     }
 
     static byte[] frame(String data) {
