@@ -114,7 +114,8 @@ final class HubBench {
         });
     }
 
-    private static long value(String metrics, String name) {
+    /** A gauge or counter from a Prometheus text page. */
+    static long value(String metrics, String name) {
         return metrics.lines().filter(l -> l.startsWith(name + " ")).mapToLong(l -> Long.parseLong(l.substring(name.length() + 1)))
                 .findFirst().orElseThrow(() -> new IllegalStateException(name + " missing from /metrics"));
     }

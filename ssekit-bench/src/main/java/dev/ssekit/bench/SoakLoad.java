@@ -166,14 +166,10 @@ public final class SoakLoad {
                 Long.toString(pid), "GC.run").redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
         gc.waitFor(30, TimeUnit.SECONDS);
         String m = FanOutLoad.get(hub, "/metrics");
-        System.out.printf("| %.1f | %d | %.1f | %d | %d | %d | %d | %d |%n", minute, value(m, "ssekit_connections"),
-                value(m, "jvm_memory_heap_used_bytes") / 1e6, value(m, "jvm_threads_live"), value(m, "process_open_fds"),
-                value(m, "ssekit_published_total"), value(m, "ssekit_delivered_total"),
+        System.out.printf("| %.1f | %d | %.1f | %d | %d | %d | %d | %d |%n", minute, HubBench.value(m, "ssekit_connections"),
+                HubBench.value(m, "jvm_memory_heap_used_bytes") / 1e6, HubBench.value(m, "jvm_threads_live"), HubBench.value(m, "process_open_fds"),
+                HubBench.value(m, "ssekit_published_total"), HubBench.value(m, "ssekit_delivered_total"),
                 m.lines().filter(l -> l.startsWith("ssekit_evictions_total{")).mapToLong(l -> Long.parseLong(l.substring(l.lastIndexOf(' ') + 1))).sum());
     }
 
-    private static long value(String metrics, String name) {
-        return metrics.lines().filter(l -> l.startsWith(name + " ")).mapToLong(l -> Long.parseLong(l.substring(name.length() + 1)))
-                .findFirst().orElse(-1);
-    }
 }

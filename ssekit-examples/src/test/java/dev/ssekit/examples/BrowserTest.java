@@ -8,7 +8,6 @@ import dev.ssekit.SseConnection;
 import dev.ssekit.SseMessage;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;

@@ -157,19 +157,12 @@ final class HubHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         byte[] body = new byte[req.content().readableBytes()];
         req.content().getBytes(req.content().readerIndex(), body);
         Map<String, List<String>> form = Forms.decode(body, config.maxTopics() + 16);
-        List<String> topics = form.getOrDefault("topic", List.of());
-        if (topics.isEmpty()) {
-            throw new Rejection(HttpResponseStatus.BAD_REQUEST, "Missing \"topic\" parameter.");
-        }
-        if (topics.size() > config.maxTopics()) {
-            throw new Rejection(HttpResponseStatus.BAD_REQUEST, "more than " + config.maxTopics() + " topics");
-        }
+        List<String> topics = topics(form);
         List<TopicMatcher> allowed = claims.publish().stream().map(TopicMatcher::of).toList();
         for (String topic : topics) {
             if (topic.isEmpty()) {
                 throw new Rejection(HttpResponseStatus.BAD_REQUEST, "a topic must not be empty");
             }
-            noControl("topic", topic);
             if (topic.startsWith(PATH + "/") || topic.contains(PATH + "/subscriptions")) {
                 throw new Rejection(HttpResponseStatus.FORBIDDEN, "topics under " + PATH + " are reserved for the hub");
             }
@@ -227,16 +220,7 @@ final class HubHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     }
 
     private void subscribe(ChannelHandlerContext ctx, FullHttpRequest req) throws Rejection {
-        List<String> topics = params.getOrDefault("topic", List.of());
-        if (topics.isEmpty()) {
-            throw new Rejection(HttpResponseStatus.BAD_REQUEST, "Missing \"topic\" parameter.");
-        }
-        if (topics.size() > config.maxTopics()) {
-            throw new Rejection(HttpResponseStatus.BAD_REQUEST, "more than " + config.maxTopics() + " topics");
-        }
-        for (String topic : topics) {
-            noControl("topic", topic);
-        }
+        List<String> topics = topics(params);
         Optional<String> token = token(req);
         if (token.isEmpty() && !config.anonymous()) {
             throw new Rejection(HttpResponseStatus.UNAUTHORIZED, "a subscriber token is required");
@@ -370,6 +354,21 @@ final class HubHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         FullHttpResponse r = response(req, HttpResponseStatus.OK, Subscriptions.write(body));
         r.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/ld+json");
         send(ctx, req, r);
+    }
+
+    /** The {@code topic} fields of a publish form or subscribe query: at least one, at most the limit, no CR/LF/NUL. */
+    private List<String> topics(Map<String, List<String>> fields) throws Rejection {
+        List<String> topics = fields.getOrDefault("topic", List.of());
+        if (topics.isEmpty()) {
+            throw new Rejection(HttpResponseStatus.BAD_REQUEST, "Missing \"topic\" parameter.");
+        }
+        if (topics.size() > config.maxTopics()) {
+            throw new Rejection(HttpResponseStatus.BAD_REQUEST, "more than " + config.maxTopics() + " topics");
+        }
+        for (String topic : topics) {
+            noControl("topic", topic);
+        }
+        return topics;
     }
 
     private static TopicSelector selector(String topic) {

@@ -16,7 +16,6 @@ import java.net.StandardSocketOptions;
 import java.net.URI;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -94,29 +93,14 @@ class HubFaultsTest {
 
     @Test
     void tenThousandAbruptDisconnectsLeaveGaugesHeapThreadsAndFileDescriptorsAtTheirBaseline() throws Exception {
-        Path log = dir.resolve("hub.log");
-        Process hub = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m",
-                "-cp", System.getProperty("java.class.path"), "dev.ssekit.hub.HubMain", "--listen", "127.0.0.1:0",
-                "--data", dir.resolve("data").toString(), "--publisher-jwt-key", new String(KEY, UTF_8),
-                "--max-connections", "20000").redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        HubProcess hub = HubProcess.start(dir.resolve("data"), new String(KEY, UTF_8), "--max-connections", "20000");
         try {
-            InetSocketAddress address = null;
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-            while (address == null && System.nanoTime() < deadline && hub.isAlive()) {
-                for (String line : Files.readAllLines(log, UTF_8)) {
-                    if (line.startsWith("ssekit hub on ")) {
-                        URI u = URI.create(line.substring("ssekit hub on ".length()).split(" ")[0]);
-                        address = new InetSocketAddress(u.getHost(), u.getPort());
-                    }
-                }
-                Thread.sleep(50);
-            }
-            assertThat(address).as("hub started: %s", Files.readString(log)).isNotNull();
+            InetSocketAddress address = hub.address();
             // warm up (class loading, pools) with a first round, then take the baseline
-            churn(address, hub.pid(), 500);
-            Gauges baseline = gauges(address, hub.pid());
-            churn(address, hub.pid(), 10_000);
-            Gauges after = gauges(address, hub.pid());
+            churn(address, hub.process().pid(), 500);
+            Gauges baseline = gauges(address, hub.process().pid());
+            churn(address, hub.process().pid(), 10_000);
+            Gauges after = gauges(address, hub.process().pid());
             assertThat(after.connections()).isZero();
             assertThat(after.fds()).as("open files: baseline %s, after %s", baseline, after).isLessThanOrEqualTo(baseline.fds() + 5);
             assertThat(after.threads()).as("threads: baseline %s, after %s", baseline, after).isLessThanOrEqualTo(baseline.threads() + 2);
@@ -124,8 +108,8 @@ class HubFaultsTest {
                     .isLessThanOrEqualTo(baseline.heap() + 8_000_000);
             System.out.println("10,000 abrupt disconnects: baseline " + baseline + ", after " + after);
         } finally {
-            hub.destroyForcibly();
-            hub.waitFor(10, TimeUnit.SECONDS);
+            hub.process().destroyForcibly();
+            hub.process().waitFor(10, TimeUnit.SECONDS);
         }
     }
 

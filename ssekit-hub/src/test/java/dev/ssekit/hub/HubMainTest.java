@@ -6,15 +6,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.ssekit.SseEvent;
 import dev.ssekit.SseParser;
 import dev.ssekit.testkit.RawHttp;
-import java.net.InetSocketAddress;
-import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -29,26 +26,6 @@ class HubMainTest {
     @TempDir
     Path data;
 
-    /** A hub process and what it printed. */
-    private record Hub(Process process, URI url, String publisher, String subscriber, Path log) implements AutoCloseable {
-        InetSocketAddress address() {
-            return new InetSocketAddress(url.getHost(), url.getPort());
-        }
-
-        @Override
-        public void close() {
-            process.destroy(); // SIGTERM: the shutdown hook closes the hub
-            try {
-                if (!process.waitFor(10, TimeUnit.SECONDS)) {
-                    process.destroyForcibly();
-                }
-            } catch (InterruptedException e) {
-                process.destroyForcibly();
-                Thread.currentThread().interrupt();
-            }
-        }
-    }
-
     private static Process java(String... args) throws Exception {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-cp", System.getProperty("java.class.path"), "dev.ssekit.hub.HubMain"));
@@ -58,44 +35,12 @@ class HubMainTest {
         return pb.redirectErrorStream(true).redirectOutput(Files.createTempFile("hub", ".log").toFile()).start();
     }
 
-    /** Starts a hub in demo mode with a fixed key (so tokens stay valid across restarts) and waits for it. */
-    private Hub start(String key, String... more) throws Exception {
-        Path log = Files.createTempFile("hub", ".log");
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), "dev.ssekit.hub.HubMain",
-                "--listen", "127.0.0.1:0", "--data", data.toString()));
-        if (key != null) {
-            cmd.addAll(List.of("--publisher-jwt-key", key));
-        }
-        cmd.addAll(List.of(more));
-        ProcessBuilder pb = new ProcessBuilder(cmd);
-        pb.environment().keySet().removeIf(k -> k.startsWith("MERCURE_") || k.startsWith("SSEKIT_"));
-        Process p = pb.redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        Map<String, String> printed = new HashMap<>();
-        int wanted = key == null ? 3 : 1;
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (printed.size() < wanted && System.nanoTime() < deadline && p.isAlive()) {
-            for (String line : Files.readAllLines(log, UTF_8)) {
-                if (line.startsWith("ssekit hub on ")) {
-                    printed.put("url", line.substring("ssekit hub on ".length()).split(" ")[0]);
-                } else if (line.startsWith("publisher token:")) {
-                    printed.put("publisher", line.substring("publisher token:".length()).trim());
-                } else if (line.startsWith("subscriber token:")) {
-                    printed.put("subscriber", line.substring("subscriber token:".length()).trim());
-                }
-            }
-            Thread.sleep(50);
-        }
-        assertThat(printed).as("hub output: %s", Files.readString(log)).hasSize(wanted);
-        if (key != null) {
-            byte[] k = key.getBytes(UTF_8);
-            printed.put("publisher", Tokens.hs256("{\"mercure\":{\"publish\":[\"*\"]}}", k));
-            printed.put("subscriber", Tokens.hs256("{\"mercure\":{\"subscribe\":[\"*\"]}}", k));
-        }
-        return new Hub(p, URI.create(printed.get("url")), printed.get("publisher"), printed.get("subscriber"), log);
+    /** Starts a hub (demo mode without a key; a fixed key keeps tokens valid across restarts) and waits for it. */
+    private HubProcess start(String key, String... more) throws Exception {
+        return HubProcess.start(data, key, more);
     }
 
-    private static HttpResponse<String> publish(HttpClient http, Hub hub, String form) throws Exception {
+    private static HttpResponse<String> publish(HttpClient http, HubProcess hub, String form) throws Exception {
         return http.send(HttpRequest.newBuilder(hub.url()).header("Authorization", "Bearer " + hub.publisher())
                 .header("Content-Type", "application/x-www-form-urlencoded")
                 .POST(HttpRequest.BodyPublishers.ofString(form)).build(), HttpResponse.BodyHandlers.ofString());
@@ -103,7 +48,7 @@ class HubMainTest {
 
     @Test
     void demoModePrintsAKeyAndTokensThatWork() throws Exception {
-        try (Hub hub = start(null); HttpClient http = HttpClient.newHttpClient();
+        try (HubProcess hub = start(null); HttpClient http = HttpClient.newHttpClient();
                 RawHttp sub = RawHttp.get(hub.address(), hub.url().getPath() + "?topic=demo", "HTTP/1.1",
                         "Authorization: Bearer " + hub.subscriber())) {
             assertThat(sub.statusLine).isEqualTo("HTTP/1.1 200 OK");
@@ -122,7 +67,7 @@ class HubMainTest {
     void everyAcknowledgedPublishSurvivesKill9() throws Exception {
         String key = "a-fixed-development-key-of-at-least-32-bytes";
         List<String> ids = new ArrayList<>();
-        Hub first = start(key);
+        HubProcess first = start(key);
         try (HttpClient http = HttpClient.newHttpClient()) {
             for (int i = 1; i <= 20; i++) {
                 HttpResponse<String> r = publish(http, first, "topic=orders&data=order+" + i);
@@ -133,7 +78,7 @@ class HubMainTest {
             first.process().destroyForcibly(); // SIGKILL: no shutdown hook, no flush of anything
             first.process().waitFor(10, TimeUnit.SECONDS);
         }
-        try (Hub second = start(key);
+        try (HubProcess second = start(key);
                 RawHttp resumed = RawHttp.get(second.address(), second.url().getPath() + "?topic=orders", "HTTP/1.1",
                         "Last-Event-ID: " + ids.get(4))) {
             assertThat(resumed.headers).containsEntry("last-event-id", ids.get(4));
@@ -164,7 +109,7 @@ class HubMainTest {
         rsa.initSign(pair.getPrivate());
         rsa.update(signed.getBytes(UTF_8));
         String rsToken = signed + "." + java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(rsa.sign());
-        try (Hub hub = start(pem, "--jwt-alg", "RS256", "--log-format", "json"); HttpClient http = HttpClient.newHttpClient()) {
+        try (HubProcess hub = start(pem, "--jwt-alg", "RS256", "--log-format", "json"); HttpClient http = HttpClient.newHttpClient()) {
             HttpResponse<String> ok = http.send(HttpRequest.newBuilder(hub.url()).header("Authorization", "Bearer " + rsToken)
                     .header("Content-Type", "application/x-www-form-urlencoded")
                     .POST(HttpRequest.BodyPublishers.ofString("topic=t&data=signed+with+RSA")).build(), HttpResponse.BodyHandlers.ofString());
@@ -205,7 +150,7 @@ class HubMainTest {
         // the log is /dev/full: every write fails with "No space left on device"
         Files.createSymbolicLink(data.resolve("events.log"), Path.of("/dev/full"));
         String key = "a-fixed-development-key-of-at-least-32-bytes";
-        try (Hub hub = start(key); HttpClient http = HttpClient.newHttpClient();
+        try (HubProcess hub = start(key); HttpClient http = HttpClient.newHttpClient();
                 RawHttp sub = RawHttp.get(hub.address(), hub.url().getPath() + "?topic=orders", "HTTP/1.1")) {
             assertThat(sub.statusLine).isEqualTo("HTTP/1.1 200 OK");
             HttpResponse<String> refused = publish(http, hub, "topic=orders&data=lost%3F");

@@ -165,23 +165,9 @@ class HubRedisTest {
 
     @Test
     void aNodeKilledWithKill9ItsClientsResumeOnAnotherNode() throws Exception {
-        Process a = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), "dev.ssekit.hub.HubMain", "--listen", "127.0.0.1:0",
-                "--redis", redis.uri(), "--publisher-jwt-key", new String(KEY, UTF_8))
-                .redirectErrorStream(true).redirectOutput(dir.resolve("a.log").toFile()).start();
-        closeables.add(a::destroyForcibly);
-        InetSocketAddress addressA = null;
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (addressA == null && System.nanoTime() < deadline && a.isAlive()) {
-            for (String line : Files.readAllLines(dir.resolve("a.log"), UTF_8)) {
-                if (line.startsWith("ssekit hub on ")) {
-                    URI u = URI.create(line.substring("ssekit hub on ".length()).split(" ")[0]);
-                    addressA = new InetSocketAddress(u.getHost(), u.getPort());
-                }
-            }
-            Thread.sleep(50);
-        }
-        assertThat(addressA).as("node A started: %s", Files.readString(dir.resolve("a.log"))).isNotNull();
+        HubProcess a = HubProcess.start(dir.resolve("a"), new String(KEY, UTF_8), "--redis", redis.uri());
+        closeables.add(() -> a.process().destroyForcibly());
+        InetSocketAddress addressA = a.address();
         MercureHub b = node();
         RawHttp onA = subscribe(addressA);
         List<String> ids = new ArrayList<>();
@@ -189,8 +175,8 @@ class HubRedisTest {
             ids.add(published(b.address(), "e" + i));
         }
         String last = onA.events(3).getLast().id();
-        a.destroyForcibly(); // kill -9
-        assertThat(a.waitFor(10, TimeUnit.SECONDS)).isTrue();
+        a.process().destroyForcibly(); // kill -9
+        assertThat(a.process().waitFor(10, TimeUnit.SECONDS)).isTrue();
         for (int i = 6; i < 9; i++) {
             ids.add(published(b.address(), "e" + i));
         }

@@ -1,0 +1,82 @@
+package dev.ssekit.hub;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A hub in a JVM of its own, started as a user starts it ({@code HubMain}, no SSEKIT_/MERCURE_
+ * variables inherited), and what it printed: its URL and, in demo mode, the ready-made tokens; with
+ * a fixed key, tokens minted for that key. {@link #close()} sends SIGTERM.
+ */
+record HubProcess(Process process, URI url, String publisher, String subscriber, Path log) implements AutoCloseable {
+
+    /**
+     * Starts {@code HubMain --listen 127.0.0.1:0 --data DATA [--publisher-jwt-key KEY] MORE…} and
+     * waits until it has printed where it listens (and, without a key, its tokens).
+     *
+     * @param key the publisher key, or null for demo mode
+     */
+    static HubProcess start(Path data, String key, String... more) throws Exception {
+        Path log = Files.createTempFile("hub", ".log");
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), "dev.ssekit.hub.HubMain",
+                "--listen", "127.0.0.1:0", "--data", data.toString()));
+        if (key != null) {
+            cmd.addAll(List.of("--publisher-jwt-key", key));
+        }
+        cmd.addAll(List.of(more));
+        ProcessBuilder pb = new ProcessBuilder(cmd);
+        pb.environment().keySet().removeIf(k -> k.startsWith("MERCURE_") || k.startsWith("SSEKIT_"));
+        Process p = pb.redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        Map<String, String> printed = new HashMap<>();
+        int wanted = key == null ? 3 : 1;
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (printed.size() < wanted && System.nanoTime() < deadline && p.isAlive()) {
+            for (String line : Files.readAllLines(log, UTF_8)) {
+                if (line.startsWith("ssekit hub on ")) {
+                    printed.put("url", line.substring("ssekit hub on ".length()).split(" ")[0]);
+                } else if (line.startsWith("publisher token:")) {
+                    printed.put("publisher", line.substring("publisher token:".length()).trim());
+                } else if (line.startsWith("subscriber token:")) {
+                    printed.put("subscriber", line.substring("subscriber token:".length()).trim());
+                }
+            }
+            Thread.sleep(50);
+        }
+        assertThat(printed).as("hub output: %s", Files.readString(log)).hasSize(wanted);
+        if (key != null) {
+            byte[] k = key.getBytes(UTF_8);
+            printed.put("publisher", Tokens.hs256("{\"mercure\":{\"publish\":[\"*\"]}}", k));
+            printed.put("subscriber", Tokens.hs256("{\"mercure\":{\"subscribe\":[\"*\"]}}", k));
+        }
+        return new HubProcess(p, URI.create(printed.get("url")), printed.get("publisher"), printed.get("subscriber"), log);
+    }
+
+    InetSocketAddress address() {
+        return new InetSocketAddress(url.getHost(), url.getPort());
+    }
+
+    /** SIGTERM (the shutdown hook closes the hub), then SIGKILL after 10 s. */
+    @Override
+    public void close() {
+        process.destroy();
+        try {
+            if (!process.waitFor(10, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+            }
+        } catch (InterruptedException e) {
+            process.destroyForcibly();
+            Thread.currentThread().interrupt();
+        }
+    }
+}
