@@ -44,6 +44,9 @@ public final class FanOutLoad {
         long stamp;
         int digits;
         long lastStamp;
+        /** The current line while it may be an {@code id:} line, and the last id seen. */
+        final StringBuilder idLine = new StringBuilder();
+        String lastId = "";
         final StringBuilder head = new StringBuilder();
 
         Conn(SocketChannel channel) {
@@ -62,6 +65,7 @@ public final class FanOutLoad {
                 .toArray(InetSocketAddress[]::new);
         String path = args.length > 5 ? args[5] : "/sse";
         int rate = args.length > 6 ? Integer.parseInt(args[6]) : 0; // events per second; 0: as fast as possible
+        boolean storm = args.length > 7 && args[7].equals("storm"); // scenario (e) after the burst
 
         String before = get(control, "/stats");
         Selector selector = Selector.open();
@@ -69,19 +73,10 @@ public final class FanOutLoad {
         List<Conn> conns = new ArrayList<>();
         byte[] request = ("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
         for (int i = 0; i < connections; i++) {
-            SocketChannel ch = SocketChannel.open();
-            // spread source addresses over 127.0.0.0/8 (a fresh one per run and per 10,000
-            // connections) so no source address runs out of ports, even with earlier runs' sockets
-            // still in TIME_WAIT
-            ch.setOption(StandardSocketOptions.SO_REUSEADDR, true);
-            ch.bind(new InetSocketAddress("127." + sourceOctet + "." + (i / 10_000) + ".2", 0));
-            ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
-            ch.connect(sse[i % sse.length]);
-            ch.write(ByteBuffer.wrap(request));
-            ch.configureBlocking(false);
-            Conn c = new Conn(ch);
-            ch.register(selector, SelectionKey.OP_READ, c);
-            conns.add(c);
+            conns.add(open(selector, sse[i % sse.length], sourceOctet, i, request));
+        }
+        if (conns.isEmpty()) {
+            return;
         }
         ByteBuffer buf = ByteBuffer.allocateDirect(256 * 1024);
         int heads = 0;
@@ -128,9 +123,76 @@ public final class FanOutLoad {
                 LATENCY.getValueAtPercentile(99.9) / 1e6, LATENCY.getMaxValue() / 1e6, LATENCY.getTotalCount(),
                 rate > 0 ? ", " + rate + " events/s" : ", as fast as possible");
         System.out.print("server after:  " + get(control, "/stats"));
+        if (storm) {
+            storm(conns, selector, buf, sse, sourceOctet, path, control, size);
+        }
         for (Conn c : conns) {
             c.channel.close();
         }
+    }
+
+    /**
+     * Scenario (e): every connection drops at once (a reset), 100 events are published while they
+     * are away, then all reconnect at once with {@code Last-Event-ID} set to the last id each saw.
+     * Reports the time until every one has the 100 it missed, and how many deliveries were lost.
+     */
+    private static void storm(List<Conn> conns, Selector selector, ByteBuffer buf, InetSocketAddress[] sse, int octet, String path,
+            InetSocketAddress control, int size) throws IOException, InterruptedException {
+        int missed = 100;
+        List<String> ids = new ArrayList<>();
+        for (Conn c : conns) {
+            ids.add(c.lastId);
+            c.channel.setOption(StandardSocketOptions.SO_LINGER, 0);
+            c.channel.close();
+        }
+        selector.selectNow(); // the sockets really close when their keys are flushed
+        Thread.sleep(1000);
+        System.out.print("server (clients away): " + get(control, "/publish?n=" + missed + "&size=" + size));
+        long start = System.nanoTime();
+        List<Conn> back = new ArrayList<>();
+        for (int i = 0; i < ids.size(); i++) {
+            String header = ids.get(i).isEmpty() ? "" : "Last-Event-ID: " + ids.get(i) + "\r\n";
+            byte[] request = ("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n" + header + "\r\n")
+                    .getBytes(StandardCharsets.US_ASCII);
+            back.add(open(selector, sse[i % sse.length], octet, 20_000 + i, request));
+        }
+        long lastProgress = System.nanoTime();
+        long received = -1;
+        long target = (long) missed * back.size();
+        while (System.nanoTime() - lastProgress < 5_000_000_000L && System.nanoTime() - start < 120_000_000_000L) {
+            pump(selector, buf);
+            long now = 0;
+            for (Conn c : back) {
+                now += Math.min(missed, c.events);
+            }
+            if (now != received) {
+                received = now;
+                lastProgress = System.nanoTime();
+            }
+            if (received >= target) {
+                break;
+            }
+        }
+        double took = (lastProgress - start) / 1e9;
+        System.out.printf("storm: %d clients reconnected at once with Last-Event-ID; %d of %d missed deliveries arrived in %.3f s; "
+                + "lost %d%n", back.size(), received, target, took, target - received);
+        for (Conn c : back) {
+            c.channel.close();
+        }
+    }
+
+    /** Opens one subscriber: a fresh source address per 10,000 connections (no port runs out, TIME_WAIT or not). */
+    private static Conn open(Selector selector, InetSocketAddress server, int octet, int i, byte[] request) throws IOException {
+        SocketChannel ch = SocketChannel.open();
+        ch.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+        ch.bind(new InetSocketAddress("127." + octet + "." + (i / 10_000) + ".2", 0));
+        ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
+        ch.connect(server);
+        ch.write(ByteBuffer.wrap(request));
+        ch.configureBlocking(false);
+        Conn c = new Conn(ch);
+        ch.register(selector, SelectionKey.OP_READ, c);
+        return c;
     }
 
     /** One select round; returns how many response heads completed. */
@@ -185,6 +247,16 @@ public final class FanOutLoad {
                         LATENCY.recordValue(Math.max(0, now - c.lastStamp));
                         c.lastStamp = 0;
                     }
+                }
+                // an "id:" line: remember the id (the storm's Last-Event-ID)
+                if (b == '\n') {
+                    if (c.idLine.length() > 3 && c.idLine.charAt(0) == 'i' && c.idLine.charAt(1) == 'd' && c.idLine.charAt(2) == ':') {
+                        c.lastId = c.idLine.substring(c.idLine.length() > 3 && c.idLine.charAt(3) == ' ' ? 4 : 3);
+                    }
+                    c.idLine.setLength(0);
+                } else if (c.linePos < 2 ? b == "id".charAt(c.linePos) : c.idLine.length() == c.linePos && c.idLine.length() > 0
+                        && c.idLine.charAt(0) == 'i' && c.idLine.length() < 200) {
+                    c.idLine.append((char) b);
                 }
                 // the data line starts with the publisher's System.nanoTime(), 19 digits
                 if (b == '\n') {

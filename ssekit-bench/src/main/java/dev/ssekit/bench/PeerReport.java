@@ -28,7 +28,7 @@ public final class PeerReport {
 
     /** One run: server, scenario label, connections, deliveries/s, missing, p50/p99/p99.9 ms, heap B/conn, rate. */
     record Run(String server, String label, int conns, long dps, String missing, double p50, double p99, double p999, long heap,
-            int rate) {
+            int rate, String stormSeconds, String stormLost) {
     }
 
     static final String START = "<!-- bench-peers:start -->";
@@ -42,7 +42,8 @@ public final class PeerReport {
                 continue;
             }
             runs.add(new Run(f[0], f[1], Integer.parseInt(f[2]), Long.parseLong(f[3]), f[4], Double.parseDouble(f[5]),
-                    Double.parseDouble(f[6]), Double.parseDouble(f[7]), Long.parseLong(f[8]), Integer.parseInt(f[9])));
+                    Double.parseDouble(f[6]), Double.parseDouble(f[7]), Long.parseLong(f[8]), Integer.parseInt(f[9]),
+                    f.length > 10 ? f[10] : "-", f.length > 11 ? f[11] : "-"));
         }
         Map<String, Map<String, Run>> by = new LinkedHashMap<>();
         for (Run r : runs) {
@@ -118,7 +119,17 @@ public final class PeerReport {
         }
         b.append("\n(heap after a full GC with the connections idle, minus before, divided by the connections; RSS is not measured.)\n");
         b.append("\n").append(targets(by)).append("\n");
-        b.append("\nScenarios (d) dead clients and (e) reconnect storm are not in this harness yet.\n");
+        b.append("\n### (e) Reconnect storm: 10,000 clients drop at once, 100 events are published, all reconnect at once with ")
+                .append("`Last-Event-ID`\n\n| server | time until every client has the 100 it missed | deliveries lost (of 1,000,000) |\n|---|---|---|\n");
+        for (var en : by.entrySet()) {
+            Run e = en.getValue().get("e-10k");
+            b.append("| ").append(en.getKey()).append(" | ").append(e == null ? "-" : e.stormLost().equals("0") ? e.stormSeconds() + " s"
+                    : "never (no replay)").append(" | ").append(e == null ? "-" : e.stormLost().matches("\\d+")
+                    ? fmt(Long.parseLong(e.stormLost())) : e.stormLost()).append(" |\n");
+        }
+        b.append("\nThe peers keep no history: resuming is left to the application, so everything published while a client ")
+                .append("was away is lost to it. ssekit replays from its history (the hub through the Mercure protocol).\n");
+        b.append("\nScenario (d), 1 % of clients that stop reading, is not in this harness yet.\n");
         return b.append(END).toString();
     }
 
