@@ -12,7 +12,8 @@ import java.util.Map;
 
 /**
  * Strict {@code application/x-www-form-urlencoded} decoding (publish bodies and query strings):
- * {@code +} is a space, {@code %XX} a byte, and the bytes must be UTF-8. Unlike a lenient decoder,
+ * {@code +} is a space, {@code %XX} a byte, and the bytes must be UTF-8; the same for path segments,
+ * where {@code +} stays a plus. Unlike a lenient decoder,
  * malformed input is refused rather than turned into U+FFFD and stored.
  */
 final class Forms {
@@ -43,8 +44,8 @@ final class Forms {
                 while (eq < end && form[eq] != '=') {
                     eq++;
                 }
-                String name = component(form, start, eq);
-                String value = eq < end ? component(form, eq + 1, end) : "";
+                String name = percentDecoded(form, start, eq, true, "the form");
+                String value = eq < end ? percentDecoded(form, eq + 1, end, true, "the form") : "";
                 out.computeIfAbsent(name, k -> new ArrayList<>(1)).add(value);
             }
             start = end + 1;
@@ -52,18 +53,29 @@ final class Forms {
         return out;
     }
 
-    private static String component(byte[] b, int from, int to) {
+    /**
+     * Percent-decodes one path segment ({@code +} stays a plus), strictly.
+     *
+     * @param segment as Netty read it from the request line: one char per byte
+     * @throws IllegalArgumentException for a bad percent-escape or bytes that are not UTF-8
+     */
+    static String pathSegment(String segment) {
+        byte[] raw = segment.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+        return percentDecoded(raw, 0, raw.length, false, "a path segment");
+    }
+
+    private static String percentDecoded(byte[] b, int from, int to, boolean plusIsSpace, String what) {
         byte[] bytes = new byte[to - from];
         int n = 0;
         for (int i = from; i < to; i++) {
             byte c = b[i];
-            if (c == '+') {
+            if (c == '+' && plusIsSpace) {
                 bytes[n++] = ' ';
             } else if (c == '%') {
                 int hi = i + 2 < to ? Character.digit(b[i + 1], 16) : -1;
                 int lo = hi >= 0 ? Character.digit(b[i + 2], 16) : -1;
                 if (lo < 0) {
-                    throw new IllegalArgumentException("malformed percent-encoding in the form");
+                    throw new IllegalArgumentException("malformed percent-encoding in " + what);
                 }
                 bytes[n++] = (byte) (hi << 4 | lo);
                 i += 2;
@@ -76,7 +88,7 @@ final class Forms {
         try {
             return utf8.decode(ByteBuffer.wrap(bytes, 0, n)).toString();
         } catch (CharacterCodingException e) {
-            throw new IllegalArgumentException("the form is not UTF-8");
+            throw new IllegalArgumentException(what + " is not UTF-8");
         }
     }
 }

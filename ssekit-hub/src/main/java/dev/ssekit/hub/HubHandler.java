@@ -335,8 +335,8 @@ final class HubHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         if (claims.subscribe().stream().map(TopicMatcher::of).noneMatch(m -> m.matches(raw))) {
             throw new Rejection(HttpResponseStatus.FORBIDDEN, "the token's mercure.subscribe does not cover " + raw);
         }
-        Optional<String> topic = segments.length > 0 ? Optional.of(Subscriptions.decode(segments[0])) : Optional.empty();
-        Optional<String> subscriber = segments.length > 1 ? Optional.of(Subscriptions.decode(segments[1])) : Optional.empty();
+        Optional<String> topic = segments.length > 0 ? Optional.of(Forms.pathSegment(segments[0])) : Optional.empty();
+        Optional<String> subscriber = segments.length > 1 ? Optional.of(Forms.pathSegment(segments[1])) : Optional.empty();
         String lastEventId = hub.lastEventId().orElse(Broadcaster.EARLIEST);
         Map<String, Object> body;
         if (subscriber.isPresent()) {

@@ -4,7 +4,6 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 
 import com.fasterxml.jackson.jr.ob.JSON;
 import dev.ssekit.SseMessage;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.System.Logger.Level;
@@ -170,37 +169,4 @@ final class Subscriptions {
         return b.toString();
     }
 
-    /**
-     * Percent-decodes one path segment ({@code +} stays a plus).
-     *
-     * @throws IllegalArgumentException for a bad escape or bytes that are not UTF-8
-     */
-    static String decode(String segment) {
-        if (segment.indexOf('%') < 0) {
-            return segment;
-        }
-        ByteArrayOutputStream out = new ByteArrayOutputStream(segment.length());
-        for (int i = 0; i < segment.length(); i++) {
-            char c = segment.charAt(i);
-            if (c == '%') {
-                int hi = i + 2 < segment.length() ? Character.digit(segment.charAt(i + 1), 16) : -1;
-                int lo = hi >= 0 ? Character.digit(segment.charAt(i + 2), 16) : -1;
-                if (lo < 0) {
-                    throw new IllegalArgumentException("bad percent-encoding in path segment");
-                }
-                out.write(hi << 4 | lo);
-                i += 2;
-            } else if (c < 0x100) {
-                out.write(c); // Netty reads the request line byte by byte: a char here is one byte
-            } else {
-                byte[] bytes = String.valueOf(c).getBytes(UTF_8);
-                out.write(bytes, 0, bytes.length);
-            }
-        }
-        try {
-            return UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(out.toByteArray())).toString();
-        } catch (java.nio.charset.CharacterCodingException e) {
-            throw new IllegalArgumentException("path segment is not UTF-8 once decoded");
-        }
-    }
 }

@@ -46,12 +46,17 @@ final class MalformedRequests extends ChannelInboundHandlerAdapter {
         LOG.log(Level.INFO, "{0}: refused a malformed request with {1}: {2}", ctx.channel().remoteAddress(), status.code(),
                 String.valueOf(result.cause()));
         if (msg instanceof HttpRequest) {
-            FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status);
-            r.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, 0).set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-            ctx.writeAndFlush(r).addListener(ChannelFutureListener.CLOSE);
+            refuse(ctx, status);
         } else {
             ctx.close();
         }
+    }
+
+    /** Answers {@code status} with an empty body and {@code Connection: close}, then closes. */
+    static void refuse(ChannelHandlerContext ctx, HttpResponseStatus status) {
+        FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status);
+        r.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, 0).set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        ctx.writeAndFlush(r).addListener(ChannelFutureListener.CLOSE);
     }
 
     static HttpResponseStatus status(Throwable cause) {

@@ -72,10 +72,9 @@ public final class SseRoutingHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         if (request.decoderResult().isFailure()) { // unreadable: never treat what the codec salvaged as a request
+            HttpResponseStatus status = MalformedRequests.status(request.decoderResult().cause());
             ReferenceCountUtil.release(msg);
-            FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, MalformedRequests.status(request.decoderResult().cause()));
-            r.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, 0).set(HttpHeaderNames.CONNECTION, "close");
-            ctx.writeAndFlush(r).addListener(ChannelFutureListener.CLOSE);
+            MalformedRequests.refuse(ctx, status);
             streaming = true; // drop the rest
             return;
         }
