@@ -81,7 +81,7 @@ public final class FanOutServer {
             BroadcasterStats s = hub.stats();
             reply(ex, "heap " + mem.getHeapMemoryUsage().getUsed() + " subscribers " + s.connections() + " published "
                     + s.published() + " delivered " + s.delivered() + " evictions " + s.evictions() + " queued "
-                    + s.queuedBytes() + " threads " + ManagementFactory.getThreadMXBean().getThreadCount() + "\n");
+                    + s.queuedBytes() + " threads " + ManagementFactory.getThreadMXBean().getThreadCount() + " rss " + PeerServer.rss() + "\n");
         });
         server.start();
         System.out.println("listening " + port + " (" + adapter + ", control on " + controlPort + ")");

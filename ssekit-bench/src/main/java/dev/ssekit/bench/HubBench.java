@@ -54,7 +54,6 @@ final class HubBench {
             int n = Integer.parseInt(FanOutServer.param(q, "n"));
             int size = Integer.parseInt(FanOutServer.param(q, "size"));
             int rate = q.contains("rate=") ? Integer.parseInt(FanOutServer.param(q, "rate")) : 0;
-            String pad = "x".repeat(Math.max(0, size - 20));
             long start = System.nanoTime();
             // PUBLISHERS POSTs in flight at once (as many publishing clients would), each answered before the next
             Semaphore inFlight = new Semaphore(PUBLISHERS);
@@ -63,7 +62,7 @@ final class HubBench {
                 for (int i = 0; i < n && failure.get() == null; i++) {
                     long stamp = PeerServer.due(start, i, rate);
                     inFlight.acquire();
-                    String form = "topic=bench&data=" + String.format("%019d", stamp) + "+" + pad;
+                    String form = "topic=bench&data=" + PeerServer.payload(stamp, PeerServer.SEQUENCE.getAndIncrement(), size).replace(' ', '+');
                     http.sendAsync(HttpRequest.newBuilder(hub).header("Authorization", "Bearer " + token)
                             .header("Content-Type", "application/x-www-form-urlencoded")
                             .POST(HttpRequest.BodyPublishers.ofString(form)).build(), HttpResponse.BodyHandlers.ofString())
@@ -110,7 +109,7 @@ final class HubBench {
             }
             FanOutServer.reply(ex, "heap " + ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed()
                     + " subscribers " + subscribers + " published " + published + " delivered " + delivered + " queued " + queued
-                    + " threads " + ManagementFactory.getThreadMXBean().getThreadCount() + " nodes " + ports.size() + "\n");
+                    + " threads " + ManagementFactory.getThreadMXBean().getThreadCount() + " nodes " + ports.size() + " rss " + PeerServer.rss() + "\n");
         });
     }
 

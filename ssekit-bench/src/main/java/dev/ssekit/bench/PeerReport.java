@@ -26,9 +26,12 @@ public final class PeerReport {
     private PeerReport() {
     }
 
-    /** One run: server, scenario label, connections, deliveries/s, missing, p50/p99/p99.9 ms, heap B/conn, rate. */
+    /**
+     * One run: server, scenario label, connections, deliveries/s, missing, p50/p99/p99.9 ms, heap
+     * B/conn, rate, storm seconds and lost deliveries, RSS B/conn, deliveries out of order.
+     */
     record Run(String server, String label, int conns, long dps, String missing, double p50, double p99, double p999, long heap,
-            int rate, String stormSeconds, String stormLost) {
+            int rate, String stormSeconds, String stormLost, long rss, String disorder) {
     }
 
     static final String START = "<!-- bench-peers:start -->";
@@ -43,7 +46,8 @@ public final class PeerReport {
             }
             runs.add(new Run(f[0], f[1], Integer.parseInt(f[2]), Long.parseLong(f[3]), f[4], Double.parseDouble(f[5]),
                     Double.parseDouble(f[6]), Double.parseDouble(f[7]), Long.parseLong(f[8]), Integer.parseInt(f[9]),
-                    f.length > 10 ? f[10] : "-", f.length > 11 ? f[11] : "-"));
+                    f.length > 10 ? f[10] : "-", f.length > 11 ? f[11] : "-", f.length > 12 ? Long.parseLong(f[12]) : 0,
+                    f.length > 13 ? f[13] : "?"));
         }
         Map<String, Map<String, Run>> by = new LinkedHashMap<>();
         for (Run r : runs) {
@@ -73,12 +77,17 @@ public final class PeerReport {
         b.append("## ssekit against the servers users pick, and the ceiling (issue #7): `bin/bench-peers`\n\n");
         b.append("Written by `bin/bench-peers` (commit ").append(commit).append("; ").append(machine).append("). Every server ")
                 .append("serves one contract: `GET /sse` joins a single broadcast group, the control port publishes n events of ")
-                .append("100 bytes; one load generator (one NIO thread, connections spread over loopback source addresses) counts ")
-                .append("deliveries and missing events and records publish-to-receive latency in an HDR histogram. `ceiling` is raw ")
-                .append("NIO writing pre-encoded bytes to every socket; `ssekit-*` are ssekit's broadcaster on each adapter and the ")
-                .append("hub (through the Mercure protocol, 16 POSTs in flight); `undertow` is Undertow 2.4's `ServerSentEventHandler`, ")
-                .append("`vertx` a Vert.x 5 chunked response per subscriber. One run each, on 2 shared cores with the load generator: ")
-                .append("compare orders of magnitude.\n\n");
+                .append("100 bytes; one load generator (`FanOutLoad`: a selector per reader thread, 2 here, non-blocking connects ")
+                .append("from a fresh loopback source address per 10,000 connections) counts deliveries, missing events and events out ")
+                .append("of order (every subscriber must see the same successor of each event; the data carries a sequence number) and ")
+                .append("records publish-to-receive latency in an HDR histogram. `ceiling` is raw NIO writing pre-encoded bytes to ")
+                .append("every socket; `ssekit-*` are ssekit's broadcaster on each adapter and the hub (through the Mercure protocol, ")
+                .append("16 POSTs in flight). The peers, each written as its documentation shows, without ssekit: `jetty` Jetty 12 with ")
+                .append("an async servlet (blocking write and flush per subscriber, as Spring's `SseEmitter` and most hand-written ")
+                .append("servlets do), `undertow` Undertow 2.4's `ServerSentEventHandler`, `vertx` a Vert.x 5 chunked response per ")
+                .append("subscriber, `helidon` Helidon 4 SE's `SseSink` (a virtual thread per subscriber taking from its own queue), ")
+                .append("`better-sse` Node 20 with better-sse 0.16 (one channel). One run each, on 2 shared cores with the load ")
+                .append("generator: compare orders of magnitude.\n\n");
         long bestPeer10k = best(by, "a-10k", PeerReport::peer);
         long ceiling10k = best(by, "a-10k", s -> s.equals("ceiling"));
         b.append("### (a) Throughput: deliveries/s, events published as fast as possible\n\n");
@@ -108,16 +117,38 @@ public final class PeerReport {
         }
         b.append("\n1,000 events/s to 10,000 subscribers asks for 10 M deliveries/s: more than 2 cores carry (the ceiling ")
                 .append("included), so that column measures queueing under saturation. At 20 events/s (200,000 deliveries/s) the ")
-                .append("servers keep up, but the load generator's one thread nearly does not (each event arrives at 10,000 sockets ")
-                .append("in separate reads): read that column as upper bounds, fit for comparing the servers with each other. ")
+                .append("servers keep up; the load generator shares the 2 cores with the server (each event arrives at 10,000 sockets ")
+                .append("in separate reads), so the figures are upper bounds, fit for comparing the servers with each other. ")
                 .append("Paced events carry the time they were due, so a server that holds the publisher up is charged for it.\n\n");
-        b.append("### (c) Memory: heap per idle connection at 10,000 connections\n\n");
-        b.append("| server | heap per idle connection |\n|---|---|\n");
+        b.append("### (c) Memory per idle connection at 10,000 connections\n\n");
+        b.append("| server | heap per idle connection | RSS per idle connection |\n|---|---|---|\n");
         for (var en : by.entrySet()) {
             Run a10 = en.getValue().get("a-10k");
-            b.append("| ").append(en.getKey()).append(" | ").append(a10 == null ? "-" : fmt(a10.heap()) + " B").append(" |\n");
+            b.append("| ").append(en.getKey()).append(" | ").append(a10 == null ? "-" : fmt(a10.heap()) + " B").append(" | ")
+                    .append(a10 == null || a10.rss() == 0 ? "-" : fmt(a10.rss()) + " B").append(" |\n");
         }
-        b.append("\n(heap after a full GC with the connections idle, minus before, divided by the connections; RSS is not measured.)\n");
+        b.append("\nHeap: after a full GC with the connections idle, minus before, divided by the connections (Node: V8's heap ")
+                .append("used). RSS: the server process's resident set (VmRSS) idle minus before, divided by the connections; it ")
+                .append("includes what the JVM or V8 keeps for itself (a JVM does not hand heap back at once), so it is noisier ")
+                .append("than the heap figure. Kernel socket buffers are in neither.\n");
+        b.append("\n### (d) Dead clients: 1 % of 1,000 subscribers stop reading; 2 KB events at 50/s for 30 s\n\n");
+        b.append("| server | healthy p50 / p99 / p99.9, no dead clients (ms) | the same with 10 dead clients (ms) | p99 ratio | ")
+                .append("missing (healthy, of 1,485,000) |\n|---|---|---|---|---|\n");
+        for (var en : by.entrySet()) {
+            Run base = en.getValue().get("d-1k-base");
+            Run dead = en.getValue().get("d-1k-dead");
+            b.append("| ").append(en.getKey()).append(" | ").append(lat(base)).append(" | ").append(lat(dead)).append(" | ")
+                    .append(base == null || dead == null ? "-" : deadRatio(base, dead)).append(" | ")
+                    .append(dead == null ? "-" : dead.missing()).append(" |\n");
+        }
+        b.append("\nThe 10 dead clients have a 4 KiB receive buffer and stop reading once their response head is in; the ")
+                .append("figures are the other 990's. Each dead client is sent 3 MB, more than the loopback socket buffers take ")
+                .append("(about 2.7 MB measured here), so the server has to hold or drop the rest. 1,000 subscribers, not ")
+                .append("10,000: 10,000 would ask for 1 GB/s of healthy traffic to get 3 MB to each dead client. A server that ")
+                .append("writes to subscribers one after the other with blocking writes stalls ")
+                .append("on the first full socket: then the healthy clients stop receiving (missing), until its idle timeout cuts ")
+                .append("the dead one. ssekit queues per subscriber without blocking (up to `maxQueuedBytes`, 4 MiB here, then it ")
+                .append("evicts).\n");
         b.append("\n").append(targets(by)).append("\n");
         b.append("\n### (e) Reconnect storm: 10,000 clients drop at once, 100 events are published, all reconnect at once with ")
                 .append("`Last-Event-ID`\n\n| server | time until every client has the 100 it missed | deliveries lost (of 1,000,000) |\n|---|---|---|\n");
@@ -129,9 +160,9 @@ public final class PeerReport {
         }
         b.append("\nThe peers keep no history: resuming is left to the application, so everything published while a client ")
                 .append("was away is lost to it. ssekit replays from its history (the hub through the Mercure protocol). The time ")
-                .append("includes the load generator opening the 10,000 connections one after the other (blocking connects), which ")
-                .append("takes most of it.\n");
-        b.append("\nScenario (d), 1 % of clients that stop reading, is not in this harness yet.\n");
+                .append("includes the load generator opening the 10,000 connections (non-blocking, at most 256 connects in flight ")
+                .append("per reader thread). Out of order across the reconnection (the sequence carried over): see the TSV's last ")
+                .append("column.\n");
         return b.append(END).toString();
     }
 
@@ -154,12 +185,27 @@ public final class PeerReport {
                 .mapToLong(en -> en.getValue().get("a-10k").heap()).min().orElse(-1);
         double ratio = top.dps() / (double) bestPeer;
         double share = 100.0 * top.dps() / ceiling;
+        Map<String, Run> topRuns = bestSsekit.get().getValue();
+        Run base = topRuns.get("d-1k-base");
+        Run dead = topRuns.get("d-1k-dead");
+        String deadClients = base == null || dead == null ? "not measured"
+                : String.format(Locale.ROOT, "%s (≤ 2×: %s)", deadRatio(base, dead),
+                        "0".equals(dead.missing()) && dead.p99() <= 2 * base.p99() ? "met" : "**not met**");
         return String.format(Locale.ROOT, "Targets (issue #7), ssekit's best transport at 10,000 subscribers (%s): %.2f× the best peer's "
                 + "deliveries/s (≥ 1.5×: %s); %.0f %% of the ceiling (≥ 70 %%: %s); p99 at 20 events/s, best ssekit transport %.1f ms "
-                + "vs best peer %.1f ms (no worse: %s); least heap per idle connection of an ssekit transport %,d B (≤ 4 KB: %s). "
-                + "Dead clients (≤ 2× p99): not measured yet.",
+                + "vs best peer %.1f ms (no worse: %s); least heap per idle connection of an ssekit transport %,d B (≤ 4 KB: %s); "
+                + "healthy clients' p99 with 1 %% dead clients over without, %s: %s.",
                 bestSsekit.get().getKey(), ratio, ratio >= 1.5 ? "met" : "**not met**", share, share >= 70 ? "met" : "**not met**",
-                p99Ssekit, p99Peer, p99Ssekit <= p99Peer ? "met" : "**not met**", heap, heap <= 4096 ? "met" : "**not met**");
+                p99Ssekit, p99Peer, p99Ssekit <= p99Peer ? "met" : "**not met**", heap, heap <= 4096 ? "met" : "**not met**",
+                bestSsekit.get().getKey(), deadClients);
+    }
+
+    /** The dead-client run's p99 over the baseline's; a run that lost deliveries has no meaningful p99. */
+    private static String deadRatio(Run base, Run dead) {
+        if (!"0".equals(dead.missing())) {
+            return "stalled";
+        }
+        return String.format(Locale.ROOT, "%.2f×", dead.p99() / base.p99());
     }
 
     private static String lat(Run r) {

@@ -24,7 +24,8 @@ import java.util.concurrent.Executors;
  * subscribes to a single broadcast group; the control server on PORT + 1 answers {@code
  * /publish?n=&size=[&rate=]} (n events of that many data bytes, the publisher's {@code
  * System.nanoTime()} first, as fast as possible or at {@code rate} per second) and {@code /stats}.
- * Usage: {@code PeerServer PORT ceiling|undertow|vertx}.
+ * Usage: {@code PeerServer PORT ceiling|undertow|vertx|jetty|helidon}. Each peer is written the way
+ * its documentation and common tutorials show, without ssekit.
  *
  * <ul>
  *   <li>{@code ceiling}: raw NIO, no HTTP library: each event is encoded once and the same bytes
@@ -33,6 +34,13 @@ import java.util.concurrent.Executors;
  *       connection.
  *   <li>{@code vertx}: Vert.x 5 HTTP server, a chunked response per subscriber, {@code write} of the
  *       encoded event to each.
+ *   <li>{@code jetty}: Jetty 12 with an async servlet (the Servlet API, no ssekit): each
+ *       subscriber's {@code AsyncContext} is kept, the publisher writes and flushes the encoded
+ *       event to each response in turn (blocking writes, as Spring's {@code SseEmitter} and most
+ *       hand-written servlets do).
+ *   <li>{@code helidon}: Helidon 4 SE's {@code SseSink} (virtual thread per request): each
+ *       subscriber's handler takes events from its own queue and {@code emit}s them; the
+ *       publisher offers each event to every queue.
  * </ul>
  */
 public final class PeerServer {
@@ -54,7 +62,9 @@ public final class PeerServer {
             case "ceiling" -> new Ceiling(port, Runtime.getRuntime().availableProcessors());
             case "undertow" -> undertow(port);
             case "vertx" -> vertx(port);
-            default -> throw new IllegalArgumentException("kind must be ceiling, undertow or vertx: " + kind);
+            case "jetty" -> jetty(port);
+            case "helidon" -> helidon(port);
+            default -> throw new IllegalArgumentException("kind must be ceiling, undertow, vertx, jetty or helidon: " + kind);
         };
         HttpServer control = HttpServer.create(new InetSocketAddress("127.0.0.1", port + 1), 64);
         control.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
@@ -71,7 +81,7 @@ public final class PeerServer {
                 System.gc();
             }
             FanOutServer.reply(ex, "heap " + ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed() + " subscribers "
-                    + group.subscribers() + " threads " + ManagementFactory.getThreadMXBean().getThreadCount() + "\n");
+                    + group.subscribers() + " threads " + ManagementFactory.getThreadMXBean().getThreadCount() + " rss " + rss() + "\n");
         });
         control.start();
         System.out.println("listening " + port + " (" + kind + ", control on " + (port + 1) + ")");
@@ -83,12 +93,36 @@ public final class PeerServer {
      * from the latency figures (no coordinated omission).
      */
     static long publish(Group group, int n, int size, int rate) {
-        String pad = "x".repeat(Math.max(0, size - 20));
         long start = System.nanoTime();
         for (int i = 0; i < n; i++) {
-            group.broadcast(String.format("%019d", due(start, i, rate)) + " " + pad);
+            group.broadcast(payload(due(start, i, rate), SEQUENCE.getAndIncrement(), size));
         }
         return System.nanoTime() - start;
+    }
+
+    /** The sequence number of the next event this process publishes (across /publish calls). */
+    static final java.util.concurrent.atomic.AtomicInteger SEQUENCE = new java.util.concurrent.atomic.AtomicInteger();
+
+    /**
+     * An event's data as the load generator reads it: the publisher's {@code System.nanoTime()}
+     * (19 digits), a space, the sequence number (9 digits), a space, padding to {@code size} bytes.
+     */
+    static String payload(long stamp, int seq, int size) {
+        return String.format("%019d %09d ", stamp, seq) + "x".repeat(Math.max(0, size - 30));
+    }
+
+    /** The process's resident set size in bytes, from /proc/self/status; -1 where there is none. */
+    static long rss() {
+        try {
+            for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmRSS:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+                }
+            }
+        } catch (IOException e) {
+            return -1;
+        }
+        return -1;
     }
 
     /**
@@ -165,6 +199,97 @@ public final class PeerServer {
             @Override
             public int subscribers() {
                 return responses.size();
+            }
+        };
+    }
+
+    private static Group jetty(int port) throws Exception {
+        Set<jakarta.servlet.AsyncContext> subscribers = ConcurrentHashMap.newKeySet();
+        org.eclipse.jetty.server.Server jetty = new org.eclipse.jetty.server.Server(new org.eclipse.jetty.util.thread.QueuedThreadPool(200));
+        org.eclipse.jetty.server.ServerConnector connector = new org.eclipse.jetty.server.ServerConnector(jetty);
+        connector.setHost("127.0.0.1");
+        connector.setPort(port);
+        connector.setAcceptQueueSize(4096);
+        jetty.addConnector(connector);
+        var context = new org.eclipse.jetty.ee10.servlet.ServletContextHandler();
+        var holder = new org.eclipse.jetty.ee10.servlet.ServletHolder(new jakarta.servlet.http.HttpServlet() {
+            private static final long serialVersionUID = 1L;
+
+            @Override
+            protected void doGet(jakarta.servlet.http.HttpServletRequest req, jakarta.servlet.http.HttpServletResponse resp)
+                    throws IOException {
+                resp.setContentType("text/event-stream");
+                resp.setCharacterEncoding("UTF-8");
+                resp.setHeader("Cache-Control", "no-cache");
+                jakarta.servlet.AsyncContext async = req.startAsync();
+                async.setTimeout(0);
+                resp.flushBuffer();
+                subscribers.add(async);
+            }
+        });
+        holder.setAsyncSupported(true);
+        context.addServlet(holder, "/sse");
+        jetty.setHandler(context);
+        jetty.start();
+        return new Group() {
+            @Override
+            public void broadcast(String data) {
+                byte[] frame = frame(data);
+                for (jakarta.servlet.AsyncContext async : subscribers) {
+                    try {
+                        var out = async.getResponse().getOutputStream();
+                        synchronized (async) {
+                            out.write(frame);
+                            out.flush();
+                        }
+                    } catch (IOException | RuntimeException e) { // gone: forget it
+                        subscribers.remove(async);
+                        try {
+                            async.complete();
+                        } catch (RuntimeException ignored) {
+                            // already completed
+                        }
+                    }
+                }
+            }
+
+            @Override
+            public int subscribers() {
+                return subscribers.size();
+            }
+        };
+    }
+
+    private static Group helidon(int port) {
+        Set<java.util.concurrent.BlockingQueue<String>> queues = ConcurrentHashMap.newKeySet();
+        io.helidon.webserver.WebServer.builder().host("127.0.0.1").port(port).backlog(4096)
+                .routing(r -> r.get("/sse", (req, res) -> {
+                    java.util.concurrent.BlockingQueue<String> queue = new java.util.concurrent.LinkedBlockingQueue<>();
+                    queues.add(queue);
+                    try (io.helidon.webserver.sse.SseSink sink = res.sink(io.helidon.webserver.sse.SseSink.TYPE)) {
+                        while (true) {
+                            sink.emit(io.helidon.http.sse.SseEvent.create(queue.take()));
+                        }
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    } catch (RuntimeException e) {
+                        // the client went away: emit failed
+                    } finally {
+                        queues.remove(queue);
+                    }
+                }))
+                .build().start();
+        return new Group() {
+            @Override
+            public void broadcast(String data) {
+                for (var q : queues) {
+                    q.add(data);
+                }
+            }
+
+            @Override
+            public int subscribers() {
+                return queues.size();
             }
         };
     }

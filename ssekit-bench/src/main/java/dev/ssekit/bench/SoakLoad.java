@@ -48,6 +48,7 @@ public final class SoakLoad {
         int[] opened = {0};
         int octet = 1 + (int) (System.nanoTime() % 200);
         ByteBuffer buf = ByteBuffer.allocateDirect(256 * 1024);
+        FanOutLoad.Tally tally = new FanOutLoad.Tally();
         for (int i = 0; i < connections; i++) {
             FanOutLoad.Conn c = open(selector, hub, octet, opened[0]++);
             (i < 100 ? sentinels : churned).add(c);
@@ -55,7 +56,7 @@ public final class SoakLoad {
         int heads = 0;
         long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
         while (heads < connections && System.nanoTime() < deadline) {
-            heads += FanOutLoad.pump(selector, buf);
+            heads += FanOutLoad.pump(selector, buf, tally);
         }
         System.out.printf("soak: %d subscribers (%d heads), %d min, churn %d/s, %d updates/s; hub pid %d%n",
                 connections, heads, minutes, churn, eventsPerSecond, pid);
@@ -72,7 +73,8 @@ public final class SoakLoad {
                 try {
                     HttpResponse<String> r = http.send(HttpRequest.newBuilder(publish).header("Authorization", "Bearer " + token)
                             .header("Content-Type", "application/x-www-form-urlencoded")
-                            .POST(HttpRequest.BodyPublishers.ofString("topic=bench&data=soak+" + published.get())).build(),
+                            .POST(HttpRequest.BodyPublishers.ofString("topic=bench&data="
+                                    + PeerServer.payload(System.nanoTime(), (int) published.get(), 30).replace(' ', '+'))).build(),
                             HttpResponse.BodyHandlers.ofString());
                     if (r.statusCode() == 200) {
                         published.incrementAndGet();
@@ -98,7 +100,7 @@ public final class SoakLoad {
         long nextSample = start + TimeUnit.SECONDS.toNanos(30);
         long resets = 0;
         while (System.nanoTime() < end) {
-            FanOutLoad.pump(selector, buf);
+            FanOutLoad.pump(selector, buf, tally);
             long now = System.nanoTime();
             if (now >= nextChurn) {
                 nextChurn += 1_000_000_000L;
@@ -123,7 +125,7 @@ public final class SoakLoad {
         // let the last updates arrive
         long settle = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (System.nanoTime() < settle) {
-            FanOutLoad.pump(selector, buf);
+            FanOutLoad.pump(selector, buf, tally);
             if (sentinels.stream().allMatch(c -> c.events >= published.get())) {
                 break;
             }
