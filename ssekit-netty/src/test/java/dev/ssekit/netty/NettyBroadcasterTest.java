@@ -91,6 +91,93 @@ class NettyBroadcasterTest {
         assertThat(hub.stats().delivered()).isEqualTo(300 * 200);
     }
 
+    /**
+     * Events reach Netty subscribers through their event loop's delivery group, after publish has
+     * returned: subscribers joining meanwhile, fresh or resuming, still get a gapless, ordered tail.
+     */
+    @Test
+    void subscribersJoiningWhileEventsArePublishedGetEveryLaterEventInOrder() throws Exception {
+        Broadcaster hub = Broadcaster.create();
+        closeables.add(hub);
+        NettySseServer server = serve(hub);
+        int total = 3000;
+        int joiners = 60;
+        java.util.concurrent.CountDownLatch joined = new java.util.concurrent.CountDownLatch(joiners);
+        java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
+        Thread publisher = Thread.ofPlatform().start(() -> {
+            try {
+                for (int i = 0; i < total; i++) {
+                    hub.publish(SseMessage.of("e" + i), "x");
+                    if (i % 20 == 0) {
+                        Thread.sleep(1); // clients keep joining meanwhile
+                    }
+                }
+                assertThat(joined.await(60, TimeUnit.SECONDS)).isTrue();
+                hub.publish(SseMessage.of("end"), "x"); // after every client joined: each one's last event
+            } catch (Throwable t) {
+                failure.set(t);
+            }
+        });
+        List<RawHttp> clients = new ArrayList<>();
+        List<Integer> firstExpected = new ArrayList<>();
+        for (int i = 0; i < joiners; i++) {
+            String last = i % 2 == 0 ? hub.lastEventId().orElse("") : "";
+            if (last.isEmpty()) {
+                clients.add(client(server));
+                firstExpected.add(-1); // joins somewhere: whatever comes first, the rest must follow it
+            } else {
+                RawHttp c = RawHttp.get(server.address(), "/sse", "HTTP/1.1", "Last-Event-ID: " + last);
+                closeables.add(c);
+                clients.add(c);
+                firstExpected.add(Integer.parseInt(last.substring(last.lastIndexOf('-') + 1))); // sequence n is "e" + (n - 1)
+            }
+            connections.poll(10, TimeUnit.SECONDS);
+            joined.countDown();
+        }
+        publisher.join();
+        assertThat(failure).as("the publisher").hasValue(null);
+        int midStream = 0;
+        for (int i = 0; i < clients.size(); i++) {
+            List<String> got = new ArrayList<>();
+            SseParser p = SseParser.create(e -> got.add(e.data()));
+            while (got.isEmpty() || !got.getLast().equals("end")) {
+                p.feed(clients.get(i).readEvent().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            }
+            int first = firstExpected.get(i) >= 0 ? firstExpected.get(i) : got.getFirst().equals("end") ? total
+                    : Integer.parseInt(got.getFirst().substring(1));
+            List<String> expected = new ArrayList<>();
+            for (int k = first; k < total; k++) {
+                expected.add("e" + k);
+            }
+            expected.add("end");
+            assertThat(got).as("client %d", i).isEqualTo(expected);
+            midStream += first > 0 && first < total ? 1 : 0;
+        }
+        assertThat(midStream).as("clients that joined while events were being published").isPositive();
+    }
+
+    @Test
+    void theShutdownEventFollowsEveryEventPublishedBeforeClose() throws Exception {
+        Broadcaster hub = Broadcaster.create();
+        NettySseServer server = serve(hub);
+        List<RawHttp> clients = new ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+            clients.add(client(server));
+            connections.poll(10, TimeUnit.SECONDS);
+        }
+        List<String> expected = new ArrayList<>();
+        for (int i = 0; i < 500; i++) {
+            hub.publish(SseMessage.of("e" + i), "x");
+            expected.add("message e" + i);
+        }
+        hub.close();
+        expected.add("shutdown ");
+        for (RawHttp c : clients) {
+            assertThat(c.events(501)).extracting(e -> e.type() + " " + e.data()).isEqualTo(expected);
+            assertThat(c.readBody()).as("the stream ends after the shutdown event").isEqualTo(-1);
+        }
+    }
+
     @Test
     void aClientsFinClosesItsConnectionWithoutAnyWrite() throws Exception {
         Broadcaster hub = Broadcaster.create();
