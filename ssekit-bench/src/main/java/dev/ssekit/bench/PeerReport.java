@@ -60,7 +60,7 @@ public final class PeerReport {
         int e = doc.indexOf(END);
         doc = s >= 0 && e > s ? doc.substring(0, s) + section + doc.substring(e + END.length()) : doc + "\n" + section + "\n";
         Files.writeString(md, doc);
-        chart(by, Path.of(args[2]), args[3]);
+        chart(by, Path.of(args[2]), args[3].split(" ")[0]); // the commit alone: the title has one line
     }
 
     private static boolean peer(String server) {
@@ -111,9 +111,9 @@ public final class PeerReport {
         for (var en : by.entrySet()) {
             Run hi = en.getValue().get("b-10k-1000");
             Run lo = en.getValue().get("b-10k-20");
-            b.append("| ").append(en.getKey()).append(" | ").append(lat(hi)).append(" | ").append(hi == null ? "-" : fmt(hi.dps()))
-                    .append(" | ").append(lat(lo)).append(" | ").append(hi == null ? "-" : hi.missing()).append(" / ")
-                    .append(lo == null ? "-" : lo.missing()).append(" |\n");
+            b.append("| ").append(en.getKey()).append(" | ").append(lat(hi)).append(" | ").append(hi == null ? "-" : failed(hi) ? "-" : fmt(hi.dps()))
+                    .append(" | ").append(lat(lo)).append(" | ").append(hi == null ? "-" : count(hi.missing())).append(" / ")
+                    .append(lo == null ? "-" : count(lo.missing())).append(" |\n");
         }
         b.append("\n1,000 events/s to 10,000 subscribers asks for 10 M deliveries/s: more than 2 cores carry (the ceiling ")
                 .append("included), so that column measures queueing under saturation. At 20 events/s (200,000 deliveries/s) the ")
@@ -125,7 +125,7 @@ public final class PeerReport {
         for (var en : by.entrySet()) {
             Run a10 = en.getValue().get("a-10k");
             b.append("| ").append(en.getKey()).append(" | ").append(a10 == null ? "-" : fmt(a10.heap()) + " B").append(" | ")
-                    .append(a10 == null || a10.rss() == 0 ? "-" : fmt(a10.rss()) + " B").append(" |\n");
+                    .append(a10 == null || a10.rss() == 0 ? "-" : a10.rss() < 0 ? "below the noise (RSS fell)" : fmt(a10.rss()) + " B").append(" |\n");
         }
         b.append("\nHeap: after a full GC with the connections idle, minus before, divided by the connections (Node: V8's heap ")
                 .append("used). RSS: the server process's resident set (VmRSS) idle minus before, divided by the connections; it ")
@@ -139,7 +139,7 @@ public final class PeerReport {
             Run dead = en.getValue().get("d-1k-dead");
             b.append("| ").append(en.getKey()).append(" | ").append(lat(base)).append(" | ").append(lat(dead)).append(" | ")
                     .append(base == null || dead == null ? "-" : deadRatio(base, dead)).append(" | ")
-                    .append(dead == null ? "-" : dead.missing()).append(" |\n");
+                    .append(dead == null ? "-" : count(dead.missing())).append(" |\n");
         }
         b.append("\nThe 10 dead clients have a 4 KiB receive buffer and stop reading once their response head is in; the ")
                 .append("figures are the other 990's. Each dead client is sent 3 MB, more than the loopback socket buffers take ")
@@ -161,8 +161,17 @@ public final class PeerReport {
         b.append("\nThe peers keep no history: resuming is left to the application, so everything published while a client ")
                 .append("was away is lost to it. ssekit replays from its history (the hub through the Mercure protocol). The time ")
                 .append("includes the load generator opening the 10,000 connections (non-blocking, at most 256 connects in flight ")
-                .append("per reader thread). Out of order across the reconnection (the sequence carried over): see the TSV's last ")
-                .append("column.\n");
+                .append("per reader thread).\n");
+        long disorder = by.values().stream().flatMap(m -> m.values().stream()).filter(r -> r.disorder().matches("\\d+"))
+                .mapToLong(r -> Long.parseLong(r.disorder())).sum();
+        b.append("\nDeliveries out of order (a subscriber saw a successor other subscribers did not; across the storm's ")
+                .append("reconnection too), all servers and runs: ").append(fmt(disorder)).append(".\n");
+        List<String> failedRuns = by.values().stream().flatMap(m -> m.values().stream()).filter(PeerReport::failed)
+                .map(r -> r.server() + " " + r.label()).toList();
+        if (!failedRuns.isEmpty()) {
+            b.append("\nRuns without a result (the server failed; `bin/bench-peers` printed its output): ")
+                    .append(String.join(", ", failedRuns)).append(".\n");
+        }
         return b.append(END).toString();
     }
 
@@ -178,9 +187,9 @@ public final class PeerReport {
         }
         Run top = bestSsekit.get().getValue().get("a-10k");
         double p99Ssekit = by.entrySet().stream().filter(en -> ssekitTransport.test(en.getKey())).map(en -> en.getValue().get("b-10k-20"))
-                .filter(java.util.Objects::nonNull).mapToDouble(Run::p99).min().orElse(Double.NaN);
+                .filter(r -> r != null && !failed(r)).mapToDouble(Run::p99).min().orElse(Double.NaN);
         double p99Peer = by.entrySet().stream().filter(en -> peer(en.getKey())).map(en -> en.getValue().get("b-10k-20"))
-                .filter(java.util.Objects::nonNull).mapToDouble(Run::p99).min().orElse(Double.NaN);
+                .filter(r -> r != null && !failed(r)).mapToDouble(Run::p99).min().orElse(Double.NaN);
         long heap = by.entrySet().stream().filter(en -> ssekitTransport.test(en.getKey()) && en.getValue().get("a-10k") != null)
                 .mapToLong(en -> en.getValue().get("a-10k").heap()).min().orElse(-1);
         double ratio = top.dps() / (double) bestPeer;
@@ -202,14 +211,26 @@ public final class PeerReport {
 
     /** The dead-client run's p99 over the baseline's; a run that lost deliveries has no meaningful p99. */
     private static String deadRatio(Run base, Run dead) {
+        if (failed(base) || failed(dead)) {
+            return "no result";
+        }
         if (!"0".equals(dead.missing())) {
             return "stalled";
         }
         return String.format(Locale.ROOT, "%.2f×", dead.p99() / base.p99());
     }
 
+    /** A run that delivered nothing: the server crashed or never answered (bin/bench-peers prints its output). */
+    private static boolean failed(Run r) {
+        return r != null && r.dps() == 0;
+    }
+
     private static String lat(Run r) {
-        return r == null ? "-" : String.format(Locale.ROOT, "%.1f / %.1f / %.1f", r.p50(), r.p99(), r.p999());
+        return r == null ? "-" : failed(r) ? "no result: server failed" : String.format(Locale.ROOT, "%.1f / %.1f / %.1f", r.p50(), r.p99(), r.p999());
+    }
+
+    private static String count(String n) {
+        return n.matches("\\d+") ? fmt(Long.parseLong(n)) : n;
     }
 
     private static String fmt(long n) {
