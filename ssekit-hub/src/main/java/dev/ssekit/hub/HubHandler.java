@@ -193,13 +193,13 @@ final class HubHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             message.retry(Duration.ofMillis(Long.parseLong(r)));
         }
         var stored = publisher.publish(message.build(), topics, form.containsKey("private")).toCompletableFuture();
-        if (stored.isDone()) { // stored here, or refused at once
+        if (stored.isDone()) { // refused at once (Redis away), or already stored
             boolean failed = stored.isCompletedExceptionally();
             answerPublish(ctx, req, failed ? null : stored.join(), failed ? stored.exceptionNow() : null);
             return;
         }
-        // stored elsewhere (Redis): read nothing more from this client until it is answered, so
-        // responses keep the order of requests
+        // stored off this event loop (a virtual thread, or Redis): read nothing more from this client
+        // until it is answered, so responses, and its updates, keep the order of its requests
         ctx.channel().config().setAutoRead(false);
         stored.whenComplete((eventId, error) -> ctx.executor().execute(() -> {
             answerPublish(ctx, req, eventId, error);

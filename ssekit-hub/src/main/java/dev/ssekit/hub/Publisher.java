@@ -33,11 +33,13 @@ interface Publisher extends AutoCloseable {
         return new Publisher() {
             @Override
             public CompletionStage<String> publish(SseMessage message, List<String> topics, boolean restricted) {
-                try {
-                    return CompletableFuture.completedFuture(broadcaster.publish(message, topics, restricted));
-                } catch (RuntimeException e) { // UncheckedIOException from the history, IllegalStateException when closed
-                    return CompletableFuture.failedFuture(e);
-                }
+                // on a virtual thread, never on the event loop that read the request: the history append
+                // is file I/O and the fan-out touches every subscriber (10,000 of them held a loop, and
+                // the writes of its subscribers, for seconds while the code was still cold)
+                // failures (UncheckedIOException from the history, IllegalStateException when closed)
+                // complete the stage exceptionally
+                return CompletableFuture.supplyAsync(() -> broadcaster.publish(message, topics, restricted),
+                        task -> Thread.ofVirtual().name("ssekit-hub-publish").start(task));
             }
 
             @Override
