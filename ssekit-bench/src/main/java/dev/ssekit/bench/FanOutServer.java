@@ -89,15 +89,7 @@ public final class FanOutServer {
 
     private static void startJetty(int port, Broadcaster hub) {
         try {
-            org.eclipse.jetty.server.Server jetty = new org.eclipse.jetty.server.Server(
-                    new org.eclipse.jetty.util.thread.QueuedThreadPool(200));
-            org.eclipse.jetty.server.ServerConnector connector = new org.eclipse.jetty.server.ServerConnector(jetty);
-            connector.setHost("127.0.0.1");
-            connector.setPort(port);
-            connector.setAcceptQueueSize(4096);
-            jetty.addConnector(connector);
-            var context = new org.eclipse.jetty.ee10.servlet.ServletContextHandler();
-            var holder = new org.eclipse.jetty.ee10.servlet.ServletHolder(new jakarta.servlet.http.HttpServlet() {
+            PeerServer.startJetty(port, new jakarta.servlet.http.HttpServlet() {
                 private static final long serialVersionUID = 1L;
 
                 @Override
@@ -106,10 +98,6 @@ public final class FanOutServer {
                     hub.subscribe(dev.ssekit.servlet.ServletSse.start(req, resp), "bench");
                 }
             });
-            holder.setAsyncSupported(true);
-            context.addServlet(holder, "/sse");
-            jetty.setHandler(context);
-            jetty.start();
         } catch (Exception e) {
             throw new IllegalStateException("jetty: " + e, e);
         }

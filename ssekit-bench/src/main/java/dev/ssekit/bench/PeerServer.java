@@ -205,14 +205,7 @@ public final class PeerServer {
 
     private static Group jetty(int port) throws Exception {
         Set<jakarta.servlet.AsyncContext> subscribers = ConcurrentHashMap.newKeySet();
-        org.eclipse.jetty.server.Server jetty = new org.eclipse.jetty.server.Server(new org.eclipse.jetty.util.thread.QueuedThreadPool(200));
-        org.eclipse.jetty.server.ServerConnector connector = new org.eclipse.jetty.server.ServerConnector(jetty);
-        connector.setHost("127.0.0.1");
-        connector.setPort(port);
-        connector.setAcceptQueueSize(4096);
-        jetty.addConnector(connector);
-        var context = new org.eclipse.jetty.ee10.servlet.ServletContextHandler();
-        var holder = new org.eclipse.jetty.ee10.servlet.ServletHolder(new jakarta.servlet.http.HttpServlet() {
+        startJetty(port, new jakarta.servlet.http.HttpServlet() {
             private static final long serialVersionUID = 1L;
 
             @Override
@@ -227,10 +220,6 @@ public final class PeerServer {
                 subscribers.add(async);
             }
         });
-        holder.setAsyncSupported(true);
-        context.addServlet(holder, "/sse");
-        jetty.setHandler(context);
-        jetty.start();
         return new Group() {
             @Override
             public void broadcast(String data) {
@@ -258,6 +247,25 @@ public final class PeerServer {
                 return subscribers.size();
             }
         };
+    }
+
+    /**
+     * Jetty 12 on 127.0.0.1:port (200 threads, accept queue 4,096) serving {@code /sse} with the
+     * servlet, async supported: the Jetty peer and ssekit's Jetty adapter run on the same setup.
+     */
+    static void startJetty(int port, jakarta.servlet.http.HttpServlet servlet) throws Exception {
+        org.eclipse.jetty.server.Server jetty = new org.eclipse.jetty.server.Server(new org.eclipse.jetty.util.thread.QueuedThreadPool(200));
+        org.eclipse.jetty.server.ServerConnector connector = new org.eclipse.jetty.server.ServerConnector(jetty);
+        connector.setHost("127.0.0.1");
+        connector.setPort(port);
+        connector.setAcceptQueueSize(4096);
+        jetty.addConnector(connector);
+        var context = new org.eclipse.jetty.ee10.servlet.ServletContextHandler();
+        var holder = new org.eclipse.jetty.ee10.servlet.ServletHolder(servlet);
+        holder.setAsyncSupported(true);
+        context.addServlet(holder, "/sse");
+        jetty.setHandler(context);
+        jetty.start();
     }
 
     private static Group helidon(int port) {
