@@ -431,7 +431,9 @@ public final class FanOutLoad {
             storm(conns, workers, sse, octet, path, control, size);
         }
         for (Conn c : conns) {
-            c.channel.close();
+            if (c.channel != null) {
+                c.channel.close();
+            }
         }
         for (Worker w : workers) {
             w.selector.close();
@@ -447,8 +449,10 @@ public final class FanOutLoad {
             InetSocketAddress control, int size) throws IOException, InterruptedException {
         int missed = 100;
         for (Conn c : conns) {
-            c.channel.setOption(StandardSocketOptions.SO_LINGER, 0);
-            c.channel.close();
+            if (c.channel != null && c.channel.isOpen()) { // (a connection that failed to open is closed already)
+                c.channel.setOption(StandardSocketOptions.SO_LINGER, 0);
+                c.channel.close();
+            }
         }
         for (Worker w : workers) {
             w.selector.wakeup(); // the sockets really close when their keys are flushed
