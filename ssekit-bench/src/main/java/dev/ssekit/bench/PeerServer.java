@@ -53,6 +53,27 @@ public final class PeerServer {
         void broadcast(String data);
 
         int subscribers();
+
+        /**
+         * A group over a set of subscribers: {@code prepare} turns each event into what is done to
+         * every subscriber (encoding once per event, not per subscriber, where the peer allows).
+         */
+        static <T> Group over(Set<T> members, java.util.function.Function<String, java.util.function.Consumer<T>> prepare) {
+            return new Group() {
+                @Override
+                public void broadcast(String data) {
+                    java.util.function.Consumer<T> send = prepare.apply(data);
+                    for (T m : members) {
+                        send.accept(m);
+                    }
+                }
+
+                @Override
+                public int subscribers() {
+                    return members.size();
+                }
+            };
+        }
     }
 
     public static void main(String[] args) throws Exception {
@@ -156,19 +177,7 @@ public final class PeerServer {
                 .setServerOption(io.undertow.UndertowOptions.ENABLE_HTTP2, false)
                 .setSocketOption(org.xnio.Options.BACKLOG, 4096)
                 .setHandler(io.undertow.Handlers.path().addPrefixPath("/sse", sse)).build().start();
-        return new Group() {
-            @Override
-            public void broadcast(String data) {
-                for (var c : connections) {
-                    c.send(data);
-                }
-            }
-
-            @Override
-            public int subscribers() {
-                return connections.size();
-            }
-        };
+        return Group.over(connections, data -> c -> c.send(data));
     }
 
     private static Group vertx(int port) throws Exception {
@@ -187,20 +196,10 @@ public final class PeerServer {
                     r.closeHandler(v -> responses.remove(r));
                 })
                 .listen(port, "127.0.0.1").await();
-        return new Group() {
-            @Override
-            public void broadcast(String data) {
-                io.vertx.core.buffer.Buffer b = io.vertx.core.buffer.Buffer.buffer(frame(data));
-                for (var r : responses) {
-                    r.write(b);
-                }
-            }
-
-            @Override
-            public int subscribers() {
-                return responses.size();
-            }
-        };
+        return Group.over(responses, data -> {
+            io.vertx.core.buffer.Buffer b = io.vertx.core.buffer.Buffer.buffer(frame(data));
+            return r -> r.write(b);
+        });
     }
 
     private static Group jetty(int port) throws Exception {
@@ -220,33 +219,25 @@ public final class PeerServer {
                 subscribers.add(async);
             }
         });
-        return new Group() {
-            @Override
-            public void broadcast(String data) {
-                byte[] frame = frame(data);
-                for (jakarta.servlet.AsyncContext async : subscribers) {
+        return Group.over(subscribers, data -> {
+            byte[] frame = frame(data);
+            return async -> {
+                try {
+                    var out = async.getResponse().getOutputStream();
+                    synchronized (async) {
+                        out.write(frame);
+                        out.flush();
+                    }
+                } catch (IOException | RuntimeException e) { // gone: forget it
+                    subscribers.remove(async);
                     try {
-                        var out = async.getResponse().getOutputStream();
-                        synchronized (async) {
-                            out.write(frame);
-                            out.flush();
-                        }
-                    } catch (IOException | RuntimeException e) { // gone: forget it
-                        subscribers.remove(async);
-                        try {
-                            async.complete();
-                        } catch (RuntimeException ignored) {
-                            // already completed
-                        }
+                        async.complete();
+                    } catch (RuntimeException ignored) {
+                        // already completed
                     }
                 }
-            }
-
-            @Override
-            public int subscribers() {
-                return subscribers.size();
-            }
-        };
+            };
+        });
     }
 
     /**
@@ -287,19 +278,7 @@ public final class PeerServer {
                     }
                 }))
                 .build().start();
-        return new Group() {
-            @Override
-            public void broadcast(String data) {
-                for (var q : queues) {
-                    q.add(data);
-                }
-            }
-
-            @Override
-            public int subscribers() {
-                return queues.size();
-            }
-        };
+        return Group.over(queues, data -> q -> q.add(data));
     }
 
     /** The ceiling: raw NIO, each event encoded once, the same bytes to every socket. */
