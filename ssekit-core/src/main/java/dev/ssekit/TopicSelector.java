@@ -1,7 +1,6 @@
 package dev.ssekit;
 
 import java.util.Objects;
-import java.util.regex.Pattern;
 
 /**
  * Which topics a {@link Broadcaster} subscription receives: one exact topic, every topic, or a
@@ -15,10 +14,10 @@ public final class TopicSelector {
 
     private final String text;
     private final String exact;
-    private final Pattern pattern;
+    private final GlobMatcher pattern;
     private final java.util.function.Predicate<String> custom;
 
-    private TopicSelector(String text, String exact, Pattern pattern, java.util.function.Predicate<String> custom) {
+    private TopicSelector(String text, String exact, GlobMatcher pattern, java.util.function.Predicate<String> custom) {
         this.text = text;
         this.exact = exact;
         this.pattern = pattern;
@@ -63,7 +62,9 @@ public final class TopicSelector {
 
     /**
      * A glob: {@code *} is any run of characters other than {@code /}, {@code **} any run at
-     * all; everything else matches itself. A glob without wildcards is {@link #exact}.
+     * all; everything else matches itself. A glob without wildcards is {@link #exact}. Matching
+     * never backtracks: it takes time proportional to the topic's length times the glob's, so
+     * globs and topics chosen by clients cannot stall a publisher.
      *
      * @param glob the pattern; not empty
      * @return the selector
@@ -80,26 +81,7 @@ public final class TopicSelector {
         if (glob.equals("**")) {
             return ALL;
         }
-        StringBuilder re = new StringBuilder();
-        int literal = 0;
-        for (int i = 0; i < glob.length(); i++) {
-            if (glob.charAt(i) == '*') {
-                if (literal < i) {
-                    re.append(Pattern.quote(glob.substring(literal, i)));
-                }
-                if (i + 1 < glob.length() && glob.charAt(i + 1) == '*') {
-                    re.append(".*");
-                    i++;
-                } else {
-                    re.append("[^/]*");
-                }
-                literal = i + 1;
-            }
-        }
-        if (literal < glob.length()) {
-            re.append(Pattern.quote(glob.substring(literal)));
-        }
-        return new TopicSelector(glob, null, Pattern.compile(re.toString(), Pattern.DOTALL), null);
+        return new TopicSelector(glob, null, new GlobMatcher(glob), null);
     }
 
     /**
@@ -115,7 +97,7 @@ public final class TopicSelector {
         if (custom != null) {
             return custom.test(topic);
         }
-        return pattern == null || pattern.matcher(topic).matches();
+        return pattern == null || pattern.matches(topic);
     }
 
     /**
