@@ -4,6 +4,7 @@
  * active subscriptions, CORS, metrics, a demo page. Its one public type is {@link
  * dev.ssekit.hub.HubMain}, the command line entry point.
  */
+@SuppressWarnings({"module", "requires-automatic"}) // RE2/J has only an automatic module name, "re2j"
 module dev.ssekit.hub {
     requires dev.ssekit;
     requires dev.ssekit.netty;
@@ -13,6 +14,8 @@ module dev.ssekit.hub {
     requires io.netty.common;
     requires io.netty.buffer;
     requires com.fasterxml.jackson.jr.ob;
+    requires com.github.benmanes.caffeine;
+    requires re2j; // RE2/J declares no module name: this is the automatic one, from its jar's name
     requires java.logging;
     requires jdk.management;
 

@@ -64,7 +64,15 @@ final class JwtVerifier {
      * @throws JwtException if it is malformed, not signed with this verifier's algorithm and key,
      *     expired or not yet valid
      */
-    Claims verify(String token, Instant now) throws JwtException {
+    java.util.concurrent.CompletionStage<Claims> verify(String token, Instant now) {
+        try {
+            return java.util.concurrent.CompletableFuture.completedFuture(verifyNow(token, now));
+        } catch (JwtException e) {
+            return java.util.concurrent.CompletableFuture.failedFuture(e);
+        }
+    }
+
+    Claims verifyNow(String token, Instant now) throws JwtException {
         int dot1 = token.indexOf('.');
         int dot2 = dot1 < 0 ? -1 : token.indexOf('.', dot1 + 1);
         if (dot1 <= 0 || dot2 < 0 || token.indexOf('.', dot2 + 1) >= 0) {

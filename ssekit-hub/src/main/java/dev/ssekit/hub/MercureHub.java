@@ -12,12 +12,15 @@ import java.util.List;
 
 /**
  * The running hub: a {@link NettySseServer} (HTTP/1.1 and h2c, epoll when available) whose every
- * request goes to a {@link HubHandler}, one {@link Broadcaster}, the active-subscription registry.
+ * request goes through a {@link HubHandler} to the one {@link MercureProtocol}, one {@link
+ * Broadcaster}, the active-subscription registry.
  */
 final class MercureHub implements AutoCloseable {
 
     /** How long close() lets streams take their shutdown event before the server stops. */
     private static final Duration DRAIN = Duration.ofSeconds(5);
+    /** How many compiled topic selectors the hub keeps; the least used go first. */
+    static final int SELECTOR_CACHE = 10_000;
 
     private final NettySseServer server;
     private final Broadcaster hub;
@@ -48,11 +51,13 @@ final class MercureHub implements AutoCloseable {
      */
     static MercureHub start(HubConfig config, Broadcaster hub, Publisher publisher, Scheduler scheduler, Clock clock) {
         Subscriptions subscriptions = new Subscriptions(publisher, config.subscriptionEvents());
+        MercureProtocol protocol = new MercureProtocol(config, hub, publisher, subscriptions,
+                new TopicSelectorStore(SELECTOR_CACHE), scheduler, clock);
         NettySseServer server = NettySseServer.builder()
                 .address(config.listen())
                 .requestHeadTimeout(config.headerTimeout())
                 .fallback(() -> List.<ChannelHandler>of(new HttpObjectAggregator(config.maxBodyBytes()),
-                        new HubHandler(config, hub, publisher, subscriptions, scheduler, clock)))
+                        new HubHandler(protocol)))
                 .start();
         return new MercureHub(server, hub, publisher, subscriptions);
     }

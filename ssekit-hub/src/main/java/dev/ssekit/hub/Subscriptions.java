@@ -30,7 +30,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 final class Subscriptions {
 
-    static final String PATH = HubHandler.PATH + "/subscriptions";
+    static final String PATH = MercureProtocol.PATH + "/subscriptions";
     static final String CONTEXT = "https://mercure.rocks/";
     private static final System.Logger LOG = System.getLogger(Subscriptions.class.getName());
 
@@ -81,6 +81,11 @@ final class Subscriptions {
         if (active.remove(s.id()) != null) {
             announce(s, false);
         }
+    }
+
+    /** A reserved subscriber that never started (its client left first): only its slot is freed. */
+    void release(Subscriber s) {
+        connections.decrementAndGet();
     }
 
     /** Subscribers holding a slot (receiving, or about to). */

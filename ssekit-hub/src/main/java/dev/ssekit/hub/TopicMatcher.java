@@ -1,6 +1,6 @@
 package dev.ssekit.hub;
 
-import java.util.regex.Pattern;
+import com.google.re2j.Pattern;
 
 /**
  * A Mercure topic selector (draft-dunglas-mercure-07, "Topic selectors"): {@code *} matches every
@@ -13,6 +13,11 @@ import java.util.regex.Pattern;
  * allow reserved characters; {@code {/var}}, {@code {.var}}, {@code {;var}}, {@code {?var}} and
  * {@code {&var}} add their prefix and separators. Undefined variables expand to nothing, so an
  * expression may match the empty string.
+ *
+ * <p>Templates and topics are chosen by clients, so the expression a template compiles to runs on
+ * RE2/J, which never backtracks: a match takes time linear in the topic. (On {@code
+ * java.util.regex} the value pattern and the list separator both accept {@code ,}, and {@code
+ * {+path}.json} against {@code a,a,a,…x} backtracked exponentially: one publish held the hub.)
  */
 final class TopicMatcher {
 
@@ -42,15 +47,17 @@ final class TopicMatcher {
         this.template = template;
     }
 
+    /** Compiles a selector; time and memory linear in its length. Never throws for any string. */
     static TopicMatcher of(String selector) {
         return new TopicMatcher(selector, selector.equals("*") ? null : compile(selector));
     }
 
+    /** Whether the topic matches; time linear in the topic's length (times the template's). */
     boolean matches(String topic) {
         if (selector.equals("*") || selector.equals(topic)) {
             return true;
         }
-        return template != null && template.matcher(topic).matches();
+        return template != null && template.matches(topic);
     }
 
     boolean isTemplate() {
@@ -64,6 +71,12 @@ final class TopicMatcher {
 
     /** The regular expression of a URI template, or null when the selector is not a valid template. */
     static Pattern compile(String s) {
+        String re = expression(s);
+        return re == null ? null : Pattern.compile(re, Pattern.DOTALL);
+    }
+
+    /** The RE2 syntax of a URI template, or null when the selector is not a valid template. */
+    static String expression(String s) {
         if (s.indexOf('{') < 0) {
             return null;
         }
@@ -89,18 +102,18 @@ final class TopicMatcher {
             if (end < 0) {
                 return null; // unclosed expression
             }
-            String expr = expression(s.substring(open + 1, end));
+            String expr = part(s.substring(open + 1, end));
             if (expr == null) {
                 return null;
             }
             re.append(expr);
             i = end + 1;
         }
-        return Pattern.compile(re.toString());
+        return re.toString();
     }
 
     /** The regex of one expression's possible expansions, or null if it is not valid RFC 6570. */
-    private static String expression(String body) {
+    private static String part(String body) {
         if (body.isEmpty()) {
             return null;
         }
@@ -111,7 +124,7 @@ final class TopicMatcher {
         Operator o = OPERATORS.getOrDefault(op, SIMPLE);
         String vars = OPERATORS.containsKey(op) ? body.substring(1) : body;
         for (String v : vars.split(",", -1)) {
-            if (!VARSPEC.matcher(v).matches()) {
+            if (!VARSPEC.matches(v)) {
                 return null;
             }
         }

@@ -41,7 +41,7 @@ class JwtVerifierTest {
 
     @Test
     void readsMercureClaims() throws Exception {
-        Claims c = hs.verify(token("{\"mercure\":{\"publish\":[\"*\"],\"subscribe\":[\"https://example.com/books/{id}\"],"
+        Claims c = hs.verifyNow(token("{\"mercure\":{\"publish\":[\"*\"],\"subscribe\":[\"https://example.com/books/{id}\"],"
                 + "\"payload\":{\"user\":\"https://example.com/users/1\"}},\"exp\":1800000060}"), NOW);
         assertThat(c.publish()).containsExactly("*");
         assertThat(c.subscribe()).containsExactly("https://example.com/books/{id}");
@@ -51,10 +51,10 @@ class JwtVerifierTest {
 
     @Test
     void missingClaimsAllowNothing() throws Exception {
-        Claims c = hs.verify(token("{}"), NOW);
+        Claims c = hs.verifyNow(token("{}"), NOW);
         assertThat(c.publish()).isEmpty();
         assertThat(c.subscribe()).isEmpty();
-        Claims wrongTypes = hs.verify(token("{\"mercure\":{\"publish\":\"*\",\"subscribe\":[1,\"ok\"]}}"), NOW);
+        Claims wrongTypes = hs.verifyNow(token("{\"mercure\":{\"publish\":\"*\",\"subscribe\":[1,\"ok\"]}}"), NOW);
         assertThat(wrongTypes.publish()).isEmpty();
         assertThat(wrongTypes.subscribe()).isEqualTo(List.of("ok"));
     }
@@ -62,36 +62,36 @@ class JwtVerifierTest {
     @Test
     void refusesAlgNone() {
         String none = b64("{\"alg\":\"none\"}") + "." + b64("{\"mercure\":{\"publish\":[\"*\"]}}") + ".";
-        assertThatThrownBy(() -> hs.verify(none, NOW)).isInstanceOf(JwtException.class)
+        assertThatThrownBy(() -> hs.verifyNow(none, NOW)).isInstanceOf(JwtException.class)
                 .hasMessage("token algorithm none is not accepted; this hub accepts HS256");
     }
 
     @Test
     void refusesAWrongKeyAndATamperedPayload() throws Exception {
         byte[] other = "another-secret-that-is-32-bytes-long!".getBytes(UTF_8);
-        assertThatThrownBy(() -> hs.verify(hs256("{\"alg\":\"HS256\"}", "{}", other), NOW)).hasMessage("bad token signature");
+        assertThatThrownBy(() -> hs.verifyNow(hs256("{\"alg\":\"HS256\"}", "{}", other), NOW)).hasMessage("bad token signature");
         String good = token("{\"mercure\":{\"publish\":[]}}");
         String[] parts = good.split("\\.");
         String tampered = parts[0] + "." + b64("{\"mercure\":{\"publish\":[\"*\"]}}") + "." + parts[2];
-        assertThatThrownBy(() -> hs.verify(tampered, NOW)).hasMessage("bad token signature");
+        assertThatThrownBy(() -> hs.verifyNow(tampered, NOW)).hasMessage("bad token signature");
     }
 
     @Test
     void expiryAndNotBefore() throws Exception {
-        assertThatThrownBy(() -> hs.verify(token("{\"exp\":1800000000}"), NOW)).hasMessage("token expired");
-        assertThat(hs.verify(token("{\"exp\":1800000001}"), NOW).expiresAt()).contains(1_800_000_001L);
-        assertThatThrownBy(() -> hs.verify(token("{\"nbf\":1800000001}"), NOW)).hasMessage("token not valid yet");
-        assertThat(JwtVerifier.hs256(KEY, Duration.ofSeconds(5)).verify(token("{\"exp\":1799999999}"), NOW).expiresAt())
+        assertThatThrownBy(() -> hs.verifyNow(token("{\"exp\":1800000000}"), NOW)).hasMessage("token expired");
+        assertThat(hs.verifyNow(token("{\"exp\":1800000001}"), NOW).expiresAt()).contains(1_800_000_001L);
+        assertThatThrownBy(() -> hs.verifyNow(token("{\"nbf\":1800000001}"), NOW)).hasMessage("token not valid yet");
+        assertThat(JwtVerifier.hs256(KEY, Duration.ofSeconds(5)).verifyNow(token("{\"exp\":1799999999}"), NOW).expiresAt())
                 .as("within the leeway").isPresent();
-        assertThatThrownBy(() -> hs.verify(token("{\"exp\":\"soon\"}"), NOW)).hasMessage("malformed token: exp is not a number");
+        assertThatThrownBy(() -> hs.verifyNow(token("{\"exp\":\"soon\"}"), NOW)).hasMessage("malformed token: exp is not a number");
     }
 
     @Test
     void malformedTokens() {
-        assertThatThrownBy(() -> hs.verify("abc", NOW)).hasMessageContaining("three dot-separated parts");
-        assertThatThrownBy(() -> hs.verify("a.b.c.d", NOW)).hasMessageContaining("three dot-separated parts");
-        assertThatThrownBy(() -> hs.verify("!!!.e30.x", NOW)).hasMessageContaining("header is not base64url");
-        assertThatThrownBy(() -> hs.verify(b64("[1]") + ".e30.x", NOW)).hasMessageContaining("header is not a JSON object");
+        assertThatThrownBy(() -> hs.verifyNow("abc", NOW)).hasMessageContaining("three dot-separated parts");
+        assertThatThrownBy(() -> hs.verifyNow("a.b.c.d", NOW)).hasMessageContaining("three dot-separated parts");
+        assertThatThrownBy(() -> hs.verifyNow("!!!.e30.x", NOW)).hasMessageContaining("header is not base64url");
+        assertThatThrownBy(() -> hs.verifyNow(b64("[1]") + ".e30.x", NOW)).hasMessageContaining("header is not a JSON object");
         assertThatThrownBy(() -> JwtVerifier.hs256(new byte[10], Duration.ZERO)).hasMessageContaining("at least 32 bytes");
     }
 
@@ -106,10 +106,10 @@ class JwtVerifierTest {
         s.update(signed.getBytes(UTF_8));
         String rs = signed + "." + Base64.getUrlEncoder().withoutPadding().encodeToString(s.sign());
         JwtVerifier verifier = JwtVerifier.rs256(pair.getPublic(), Duration.ZERO);
-        assertThat(verifier.verify(rs, NOW).subscribe()).containsExactly("*");
+        assertThat(verifier.verifyNow(rs, NOW).subscribe()).containsExactly("*");
         // the classic confusion: an HS256 token whose HMAC key is the RSA public key's bytes
         String confused = hs256("{\"alg\":\"HS256\"}", "{\"mercure\":{\"publish\":[\"*\"]}}", pair.getPublic().getEncoded());
-        assertThatThrownBy(() -> verifier.verify(confused, NOW)).hasMessage("token algorithm HS256 is not accepted; this hub accepts RS256");
-        assertThatThrownBy(() -> hs.verify(rs, NOW)).hasMessage("token algorithm RS256 is not accepted; this hub accepts HS256");
+        assertThatThrownBy(() -> verifier.verifyNow(confused, NOW)).hasMessage("token algorithm HS256 is not accepted; this hub accepts RS256");
+        assertThatThrownBy(() -> hs.verifyNow(rs, NOW)).hasMessage("token algorithm RS256 is not accepted; this hub accepts HS256");
     }
 }

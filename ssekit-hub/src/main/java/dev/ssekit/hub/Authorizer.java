@@ -1,0 +1,170 @@
+package dev.ssekit.hub;
+
+import java.time.Clock;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Predicate;
+
+/**
+ * Who may publish and subscribe (draft-dunglas-mercure-07, "Authorization"): finds the token in
+ * the {@code Authorization: Bearer} header, else the {@code authorization} query parameter, else
+ * the {@code mercureAuthorization} cookie; a cookie counts only with an {@code Origin} or {@code
+ * Referer} from an allowed origin (CSRF); the token is verified by the publisher's or the
+ * subscriber's keys. Knows nothing of the server. Thread-safe.
+ *
+ * <p>Every stage completes exceptionally with a {@link Rejection} (401 or 403) when the request is
+ * refused. A stage completes at once unless the keys must be fetched (a JWKS with an unknown key
+ * id): it never blocks the calling thread.
+ */
+final class Authorizer {
+
+    static final String COOKIE = "mercureAuthorization";
+
+    private final JwtVerifier publisherKeys;
+    private final JwtVerifier subscriberKeys;
+    private final boolean anonymous;
+    private final Predicate<String> allowedOrigin;
+    private final Clock clock;
+
+    /**
+     * @param publisherKeys verify publishers' tokens
+     * @param subscriberKeys verify subscribers' tokens
+     * @param anonymous whether subscribers without a token are let in (to public updates)
+     * @param allowedOrigin whether an origin may use cookie authorization
+     * @param clock the time tokens' {@code exp} and {@code nbf} are checked against
+     */
+    Authorizer(JwtVerifier publisherKeys, JwtVerifier subscriberKeys, boolean anonymous, Predicate<String> allowedOrigin,
+            Clock clock) {
+        this.publisherKeys = publisherKeys;
+        this.subscriberKeys = subscriberKeys;
+        this.anonymous = anonymous;
+        this.allowedOrigin = allowedOrigin;
+        this.clock = clock;
+    }
+
+    /** A publisher's claims; refused (401) without a valid token. */
+    CompletionStage<Claims> publisher(HubRequest req, Map<String, List<String>> query) {
+        return required(publisherKeys, req, query, "a publisher token is required");
+    }
+
+    /** A subscriber's claims; refused (401) without a valid token (the subscriptions API). */
+    CompletionStage<Claims> subscriber(HubRequest req, Map<String, List<String>> query) {
+        return required(subscriberKeys, req, query, "a subscriber token is required");
+    }
+
+    /**
+     * A subscriber's claims, or empty for an anonymous subscriber when those are allowed; refused
+     * (401) for a token that does not verify, or no token when anonymous subscribers are not allowed.
+     */
+    CompletionStage<Optional<Claims>> subscriberOrAnonymous(HubRequest req, Map<String, List<String>> query) {
+        Optional<String> token;
+        try {
+            token = token(req, query);
+        } catch (Rejection r) {
+            return CompletableFuture.failedFuture(r);
+        }
+        if (token.isEmpty()) {
+            return anonymous ? CompletableFuture.completedFuture(Optional.empty())
+                    : CompletableFuture.failedFuture(new Rejection(401, "a subscriber token is required"));
+        }
+        return verify(subscriberKeys, token.get()).thenApply(Optional::of);
+    }
+
+    private CompletionStage<Claims> required(JwtVerifier keys, HubRequest req, Map<String, List<String>> query, String missing) {
+        try {
+            Optional<String> token = token(req, query);
+            if (token.isEmpty()) {
+                return CompletableFuture.failedFuture(new Rejection(401, missing));
+            }
+            return verify(keys, token.get());
+        } catch (Rejection r) {
+            return CompletableFuture.failedFuture(r);
+        }
+    }
+
+    private CompletionStage<Claims> verify(JwtVerifier keys, String token) {
+        return keys.verify(token, clock.instant()).handle((claims, error) -> {
+            if (error == null) {
+                return claims;
+            }
+            Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+            if (cause instanceof JwtException) {
+                throw new CompletionException(new Rejection(401, cause.getMessage()));
+            }
+            throw error instanceof CompletionException c ? c : new CompletionException(error);
+        });
+    }
+
+    /**
+     * The request's token: the Authorization header, else the authorization query parameter, else
+     * the cookie (CSRF-checked).
+     *
+     * @throws Rejection 401 for an Authorization header that is not a Bearer token or a cookie
+     *     without Origin/Referer, 403 for a cookie from an origin not allowed
+     */
+    Optional<String> token(HubRequest req, Map<String, List<String>> query) throws Rejection {
+        String header = req.header("Authorization");
+        if (header != null) {
+            if (!header.regionMatches(true, 0, "Bearer ", 0, 7)) {
+                throw new Rejection(401, "the Authorization header must be a Bearer token");
+            }
+            return Optional.of(header.substring(7).trim());
+        }
+        List<String> param = query.get("authorization");
+        if (param != null && !param.isEmpty()) {
+            return Optional.of(param.getFirst());
+        }
+        Optional<String> cookie = cookie(req.header("Cookie"), COOKIE);
+        if (cookie.isPresent()) {
+            checkCookieOrigin(req);
+        }
+        return cookie;
+    }
+
+    /** Cookie authorization needs CSRF protection: an Origin or Referer from an allowed origin. */
+    private void checkCookieOrigin(HubRequest req) throws Rejection {
+        String origin = req.header("Origin");
+        if (origin == null) {
+            String referer = req.header("Referer");
+            if (referer != null) {
+                try {
+                    java.net.URI u = java.net.URI.create(referer);
+                    origin = u.getScheme() + "://" + u.getRawAuthority();
+                } catch (IllegalArgumentException e) {
+                    origin = null;
+                }
+            }
+        }
+        if (origin == null) {
+            throw new Rejection(401, "cookie authorization needs an Origin or Referer header");
+        }
+        if (!allowedOrigin.test(origin)) {
+            throw new Rejection(403, "origin not allowed for cookie authorization");
+        }
+    }
+
+    /**
+     * One cookie's value from a {@code Cookie} header (RFC 6265 section 5.4: {@code name=value} pairs
+     * separated by {@code ;}; a quoted value loses its quotes). Linear in the header's length.
+     */
+    static Optional<String> cookie(String header, String name) {
+        if (header == null) {
+            return Optional.empty();
+        }
+        for (String pair : header.split(";", -1)) {
+            int eq = pair.indexOf('=');
+            if (eq > 0 && pair.substring(0, eq).strip().equals(name)) {
+                String value = pair.substring(eq + 1).strip();
+                if (value.length() >= 2 && value.startsWith("\"") && value.endsWith("\"")) {
+                    value = value.substring(1, value.length() - 1);
+                }
+                return Optional.of(value);
+            }
+        }
+        return Optional.empty();
+    }
+}

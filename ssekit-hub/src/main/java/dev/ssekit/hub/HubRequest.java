@@ -1,0 +1,33 @@
+package dev.ssekit.hub;
+
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * One HTTP request as the Mercure protocol sees it, whatever server read it.
+ *
+ * @param method the method, upper case
+ * @param path the percent-decoded path
+ * @param rawPath the path as sent
+ * @param rawQuery the query as sent, without {@code ?} (empty when none)
+ * @param headers header values by lower-case name (repeated headers joined by {@code ", "},
+ *     cookies by {@code "; "})
+ * @param body the body (empty for none)
+ */
+record HubRequest(String method, String path, String rawPath, String rawQuery, Map<String, String> headers, byte[] body) {
+
+    HubRequest {
+        Objects.requireNonNull(method, "method");
+        Objects.requireNonNull(path, "path");
+        Objects.requireNonNull(rawPath, "rawPath");
+        Objects.requireNonNull(rawQuery, "rawQuery");
+        headers = Map.copyOf(headers);
+        Objects.requireNonNull(body, "body");
+    }
+
+    /** A header's value, or null when absent. */
+    String header(String name) {
+        return headers.get(name.toLowerCase(Locale.ROOT));
+    }
+}

@@ -1,0 +1,405 @@
+package dev.ssekit.hub;
+
+import static java.nio.charset.StandardCharsets.ISO_8859_1;
+
+import dev.ssekit.Broadcaster;
+import dev.ssekit.Scheduler;
+import dev.ssekit.SseConnection;
+import dev.ssekit.SseMessage;
+import dev.ssekit.TopicSelector;
+import dev.ssekit.spi.LastEventIds;
+import java.lang.System.Logger.Level;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The Mercure protocol (draft-dunglas-mercure-07, with the reference hub's status codes) apart
+ * from any server: a {@link HubRequest} in, a {@link Decision} out, either a complete {@link
+ * Reply} or a {@link Stream} to open. {@code POST /.well-known/mercure} publishes, {@code GET
+ * /.well-known/mercure} subscribes, {@code OPTIONS} answers CORS preflights for allowed origins,
+ * {@code GET /.well-known/mercure/subscriptions…} lists active subscriptions (when enabled); plus
+ * {@code GET /healthz}, {@code GET /metrics} and, in demo mode, the demo page at {@code /}.
+ *
+ * <p>{@link #handle} never blocks: token checks, form parsing and selector compilation are
+ * linear in the input's size, and whatever waits (a publish being stored, keys being fetched, a
+ * Redis node catching up) completes the returned stage later. It takes no lock that a publish
+ * holds, so a server may call it on an event loop. Thread-safe; one instance serves every
+ * request.
+ */
+final class MercureProtocol {
+
+    static final String PATH = "/.well-known/mercure";
+    private static final String DISCOVERY = "<" + PATH + ">; rel=\"mercure\"";
+    private static final System.Logger LOG = System.getLogger(MercureProtocol.class.getName());
+
+    /** What to answer. */
+    sealed interface Decision permits Reply, Stream {
+    }
+
+    /**
+     * A complete response.
+     *
+     * @param response status, headers and body
+     */
+    record Reply(HubResponse response) implements Decision {
+    }
+
+    /**
+     * An event stream to open: the server writes the response head with these headers and then
+     * {@link #open}s it, on the thread that will also run the stream's close callbacks in order
+     * (an event loop); or, when the client has gone meanwhile, {@link #abandon}s it. Exactly one
+     * of the two must be called, once.
+     *
+     * @param headers the response headers besides the event-stream ones
+     * @param opener registers the subscription on the started connection
+     * @param release frees what the decision reserved, when the stream never starts
+     */
+    record Stream(Map<String, String> headers, Opener opener, Runnable release) implements Decision {
+
+        /** Starts delivery on a started connection; see {@link Opener#open}. */
+        void open(SseConnection connection, Executor serial) {
+            opener.open(connection, serial);
+        }
+
+        /** The client went away before the stream started. */
+        void abandon() {
+            release.run();
+        }
+    }
+
+    /** Registers a subscription on a started connection. */
+    @FunctionalInterface
+    interface Opener {
+        /**
+         * @param connection the stream, head already written
+         * @param serial runs the stream's end after its start, in order (the connection's event loop)
+         */
+        void open(SseConnection connection, Executor serial);
+    }
+
+    private final HubConfig config;
+    private final Broadcaster hub;
+    private final Publisher publisher;
+    private final Subscriptions subscriptions;
+    private final Authorizer authorizer;
+    private final TopicSelectorStore selectors;
+    private final Scheduler scheduler;
+    private final Clock clock;
+
+    MercureProtocol(HubConfig config, Broadcaster hub, Publisher publisher, Subscriptions subscriptions,
+            TopicSelectorStore selectors, Scheduler scheduler, Clock clock) {
+        this.config = config;
+        this.hub = hub;
+        this.publisher = publisher;
+        this.subscriptions = subscriptions;
+        this.selectors = selectors;
+        this.scheduler = scheduler;
+        this.clock = clock;
+        this.authorizer = new Authorizer(config.publisherKey(), config.subscriberKey(), config.anonymous(), config::allowsOrigin, clock);
+    }
+
+    /**
+     * Decides on one request. The stage always completes normally: refusals are replies with
+     * their status (and are logged once, with their reason); a bug of ours is a 500 whose trace
+     * goes to the log, never to the client.
+     */
+    CompletionStage<Decision> handle(HubRequest req) {
+        CompletionStage<Decision> decision;
+        try {
+            decision = route(req);
+        } catch (Rejection | RuntimeException e) {
+            decision = CompletableFuture.failedFuture(e);
+        }
+        return decision.exceptionally(error -> failure(req, error));
+    }
+
+    private CompletionStage<Decision> route(HubRequest req) throws Rejection {
+        Map<String, List<String>> query = Forms.decode(req.rawQuery().getBytes(ISO_8859_1), config.maxTopics() + 16);
+        String path = req.path();
+        String method = req.method();
+        if (req.rawPath().startsWith(Subscriptions.PATH) && subscriptions.enabled()) {
+            return subscriptionsApi(req, query);
+        } else if (path.equals(PATH) && method.equals("OPTIONS")) {
+            return reply(preflight(req));
+        } else if (path.equals(PATH) && method.equals("POST")) {
+            return authorizer.publisher(req, query).thenCompose(claims -> {
+                try {
+                    return publish(req, claims);
+                } catch (Rejection r) {
+                    throw new CompletionException(r);
+                }
+            });
+        } else if (path.equals(PATH) && method.equals("GET")) {
+            return subscribe(req, query);
+        } else if (path.equals(PATH)) {
+            throw new Rejection(405, "use GET to subscribe or POST to publish");
+        } else if (path.equals("/healthz") && method.equals("GET")) {
+            return reply(text(req, 200, "ok\n"));
+        } else if (path.equals("/metrics") && method.equals("GET")) {
+            return reply(text(req, 200, Metrics.prometheus(hub.stats()) + publisher.metrics()));
+        } else if (path.equals("/") && method.equals("GET") && config.demo()) {
+            return reply(text(req, 200, DemoPage.render(config.demoToken())).as("text/html; charset=utf-8"));
+        }
+        throw new Rejection(404, "not found");
+    }
+
+    private Decision failure(HubRequest req, Throwable error) {
+        Throwable e = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+        if (e instanceof Rejection r) {
+            LOG.log(Level.INFO, "{0} {1} rejected: {2} {3}", req.method(), req.path(), r.status, r.getMessage());
+            HubResponse response = text(req, r.status, r.getMessage() + "\n");
+            if (r.status == 503) {
+                response.headers().put("Retry-After", "5");
+            }
+            return new Reply(response);
+        }
+        if (e instanceof IllegalArgumentException) {
+            // malformed percent-encoding, too many fields, a topic over the size limit
+            LOG.log(Level.INFO, "{0} {1} rejected: 400 {2}", req.method(), req.path(), e.getMessage());
+            return new Reply(text(req, 400, "malformed request: " + e.getMessage() + "\n"));
+        }
+        LOG.log(Level.ERROR, "internal error answering " + req.method() + " " + req.path(), e);
+        return new Reply(text(req, 500, "internal error\n"));
+    }
+
+    private CompletionStage<Decision> publish(HubRequest req, Claims claims) throws Rejection {
+        Map<String, List<String>> form = Forms.decode(req.body(), config.maxTopics() + 16);
+        List<String> topics = topics(form);
+        for (String topic : topics) {
+            if (topic.startsWith(PATH + "/") || topic.contains(PATH + "/subscriptions")) {
+                throw new Rejection(403, "topics under " + PATH + " are reserved for the hub");
+            }
+            if (!selectors.anyMatches(claims.publish(), topic)) {
+                throw new Rejection(403, "the token may not publish to this topic");
+            }
+        }
+        SseMessage.Builder message = SseMessage.builder().data(first(form, "data").orElse(""));
+        Optional<String> id = first(form, "id");
+        if (id.isPresent()) {
+            noControl("id", id.get());
+            if (id.get().startsWith("#")) {
+                throw new Rejection(400, "id must not start with #");
+            }
+            message.id(id.get());
+        }
+        Optional<String> type = first(form, "type");
+        if (type.isPresent()) {
+            noControl("type", type.get());
+            message.event(type.get());
+        }
+        Optional<String> retry = first(form, "retry");
+        if (retry.isPresent()) {
+            String r = retry.get();
+            if (r.isEmpty() || r.length() > 18 || !r.chars().allMatch(c -> c >= '0' && c <= '9')) {
+                throw new Rejection(400, "retry must be an unsigned integer");
+            }
+            message.retry(Duration.ofMillis(Long.parseLong(r)));
+        }
+        return publisher.publish(message.build(), topics, form.containsKey("private")).handle((eventId, error) -> {
+            if (error == null) {
+                return new Reply(text(req, 200, eventId));
+            }
+            // the history could not store it (disk full, read-only, Redis away): refused, never half-published
+            Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+            LOG.log(Level.ERROR, "publish refused: {0}", cause.toString());
+            throw new CompletionException(new Rejection(503, "the hub cannot store updates right now"));
+        });
+    }
+
+    private CompletionStage<Decision> subscribe(HubRequest req, Map<String, List<String>> query) throws Rejection {
+        List<String> topics = topics(query);
+        List<TopicSelector> wanted = selectors.selectors(topics); // 400 for one over the size limit
+        // the Last-Event-ID header wins over the lastEventID query parameter (draft 07, Reconnection)
+        Optional<String> lastId = LastEventIds.fromHeader(req.header("Last-Event-ID"))
+                .or(() -> Optional.ofNullable(query.get("lastEventID")).map(List::getFirst));
+        return authorizer.subscriberOrAnonymous(req, query).thenCompose(claims -> {
+            if (lastId.isEmpty() || lastId.get().equals(Broadcaster.EARLIEST)
+                    || !hub.resumePoint(lastId.get()).equals(Broadcaster.EARLIEST)) {
+                return CompletableFuture.completedFuture(claims);
+            }
+            // an id this node does not know: maybe one another node issued a moment ago. Wait (a
+            // little) until this node has every update stored before now; then it is known, or really unknown.
+            return publisher.caughtUp().toCompletableFuture().orTimeout(2, TimeUnit.SECONDS)
+                    .handle((v, e) -> claims);
+        }).thenApply(claims -> {
+            try {
+                return stream(req, topics, wanted, claims, lastId);
+            } catch (Rejection r) {
+                throw new CompletionException(r);
+            }
+        });
+    }
+
+    /** Reserves a subscriber slot and plans the stream: its headers and what opening it registers. */
+    private Stream stream(HubRequest req, List<String> topics, List<TopicSelector> wanted, Optional<Claims> claims,
+            Optional<String> lastId) throws Rejection {
+        List<TopicSelector> authorized = claims.map(c -> selectors.selectors(c.subscribe().stream()
+                .filter(s -> !s.isEmpty() && s.length() <= TopicSelectorStore.MAX_LENGTH).toList())).orElse(List.of());
+        Subscriptions.Subscriber subscriber = subscriptions.reserve(config.maxConnections(), topics, claims.flatMap(Claims::payload))
+                .orElseThrow(() -> new Rejection(503, "too many subscribers; retry later"));
+        Map<String, String> headers = new LinkedHashMap<>();
+        headers.put("Cache-Control", "private, no-cache, no-store, must-revalidate, max-age=0");
+        headers.put("Pragma", "no-cache");
+        headers.put("Expire", "0");
+        headers.put("Link", DISCOVERY);
+        cors(req, headers);
+        Optional<String> point = lastId.map(hub::resumePoint);
+        point.ifPresent(p -> headers.put("Last-Event-ID", LastEventIds.toHeader(p)));
+        // The head goes out before the subscription is registered; a client may publish the moment
+        // it has the head. So a new subscriber starts from the newest event as of now: whatever is
+        // published in between is replayed from history, never missed. (lastEventId() takes no lock
+        // a publish holds.)
+        String from = point.orElseGet(() -> hub.lastEventId().orElse(Broadcaster.EARLIEST));
+        Opener opener = (conn, serial) -> {
+            conn.onClose(reason -> {
+                // after the task that activates it: its "active: false" never precedes its "active: true"
+                try {
+                    serial.execute(() -> subscriptions.end(subscriber));
+                } catch (java.util.concurrent.RejectedExecutionException shuttingDown) {
+                    subscriptions.end(subscriber);
+                }
+            });
+            // the token's exp ends the subscription; close() writes, so not on the shared timer thread.
+            // The timer is cancelled when the stream ends first: it would hold the connection until exp.
+            claims.flatMap(Claims::expiresAt).ifPresent(exp -> {
+                var expiry = scheduler.schedule(() -> Thread.ofVirtual().name("ssekit-hub-expired").start(conn::close),
+                        Duration.ofSeconds(Math.max(0, exp - clock.instant().getEpochSecond())));
+                conn.onClose(reason -> expiry.cancel(false));
+            });
+            Broadcaster.SubscribeRequest s = hub.subscription(conn).topics(wanted).authorizedFor(authorized);
+            s.resumeFrom(from);
+            try {
+                s.start();
+            } catch (IllegalStateException closed) {
+                conn.close(); // the hub is shutting down
+                return;
+            }
+            subscriptions.activate(subscriber);
+        };
+        return new Stream(headers, opener, () -> subscriptions.release(subscriber));
+    }
+
+    /**
+     * {@code GET /.well-known/mercure/subscriptions[/{topic}[/{subscriber}]]}: the active
+     * subscriptions as JSON-LD, for a subscriber token whose {@code mercure.subscribe} matches the
+     * requested path.
+     */
+    private CompletionStage<Decision> subscriptionsApi(HubRequest req, Map<String, List<String>> query) throws Rejection {
+        String raw = req.rawPath();
+        String rest = raw.substring(Subscriptions.PATH.length());
+        if (!rest.isEmpty() && !rest.startsWith("/")) {
+            throw new Rejection(404, "not found");
+        }
+        String[] segments = rest.isEmpty() ? new String[0] : rest.substring(1).split("/", -1);
+        if (segments.length > 2 || java.util.Arrays.stream(segments).anyMatch(String::isEmpty)) {
+            throw new Rejection(404, "not found");
+        }
+        if (!req.method().equals("GET")) {
+            throw new Rejection(405, "use GET for the subscriptions API");
+        }
+        Optional<String> topic = segments.length > 0 ? Optional.of(Forms.pathSegment(segments[0])) : Optional.empty();
+        Optional<String> subscriber = segments.length > 1 ? Optional.of(Forms.pathSegment(segments[1])) : Optional.empty();
+        topic.ifPresent(TopicSelectorStore::check);
+        return authorizer.subscriber(req, query).thenApply(claims -> {
+            if (!selectors.anyMatches(claims.subscribe(), raw)) {
+                throw new CompletionException(new Rejection(403, "the token's mercure.subscribe does not cover " + raw));
+            }
+            String lastEventId = hub.lastEventId().orElse(Broadcaster.EARLIEST);
+            Map<String, Object> body;
+            if (subscriber.isPresent()) {
+                body = subscriptions.list(Optional.empty(), subscriber, true).stream()
+                        .filter(m -> m.get("topic").equals(topic.get())).findFirst()
+                        .orElseThrow(() -> new CompletionException(new Rejection(404, "no such subscription")));
+            } else {
+                body = new LinkedHashMap<>();
+                body.put("@context", Subscriptions.CONTEXT);
+                body.put("id", topic.map(t -> Subscriptions.PATH + "/" + Subscriptions.encode(t)).orElse(Subscriptions.PATH));
+                body.put("type", "Subscriptions");
+                body.put("subscriptions", subscriptions.list(topic, Optional.empty(), false));
+            }
+            body.put("lastEventID", lastEventId);
+            return new Reply(text(req, 200, Subscriptions.write(body)).as("application/ld+json"));
+        });
+    }
+
+    /**
+     * The {@code topic} fields of a publish form or subscribe query: at least one, at most the
+     * limit, each non-empty, without CR/LF/NUL and within {@link TopicSelectorStore#MAX_LENGTH}.
+     */
+    private List<String> topics(Map<String, List<String>> fields) throws Rejection {
+        List<String> topics = fields.getOrDefault("topic", List.of());
+        if (topics.isEmpty()) {
+            throw new Rejection(400, "Missing \"topic\" parameter.");
+        }
+        if (topics.size() > config.maxTopics()) {
+            throw new Rejection(400, "more than " + config.maxTopics() + " topics");
+        }
+        for (String topic : topics) {
+            noControl("topic", topic);
+            try {
+                TopicSelectorStore.check(topic);
+            } catch (IllegalArgumentException e) {
+                throw new Rejection(400, e.getMessage());
+            }
+        }
+        return topics;
+    }
+
+    private static void noControl(String field, String value) throws Rejection {
+        if (value.indexOf('\r') >= 0 || value.indexOf('\n') >= 0 || value.indexOf('\0') >= 0) {
+            throw new Rejection(400, field + " must not contain CR, LF or NUL");
+        }
+    }
+
+    private static Optional<String> first(Map<String, List<String>> form, String name) {
+        List<String> v = form.get(name);
+        return v == null || v.isEmpty() ? Optional.empty() : Optional.of(v.getFirst());
+    }
+
+    /** CORS preflight: 204 with the allowed methods and headers for an allowed origin, 403 otherwise. */
+    private HubResponse preflight(HubRequest req) throws Rejection {
+        String origin = req.header("Origin");
+        if (origin == null || !config.allowsOrigin(origin)) {
+            throw new Rejection(403, "origin not allowed");
+        }
+        HubResponse r = text(req, 204, "");
+        r.headers().put("Access-Control-Allow-Methods", "GET, POST");
+        r.headers().put("Access-Control-Allow-Headers", "authorization, cache-control, last-event-id, content-type");
+        r.headers().put("Access-Control-Max-Age", "600");
+        return r;
+    }
+
+    /** Adds the CORS response headers when the request comes from an allowed origin. */
+    private void cors(HubRequest req, Map<String, String> headers) {
+        String origin = req.header("Origin");
+        if (origin != null && config.allowsOrigin(origin)) {
+            headers.put("Access-Control-Allow-Origin", origin);
+            headers.put("Access-Control-Allow-Credentials", "true");
+            headers.put("Vary", "Origin");
+        }
+    }
+
+    /** A plain-text answer with the discovery link, CORS headers and, for 405, Allow. */
+    private HubResponse text(HubRequest req, int status, String body) {
+        HubResponse r = HubResponse.text(status, body);
+        r.headers().put("Link", DISCOVERY);
+        if (status == 405) {
+            r.headers().put("Allow", "GET, POST, OPTIONS");
+        }
+        cors(req, r.headers());
+        return r;
+    }
+
+    private static CompletionStage<Decision> reply(HubResponse r) {
+        return CompletableFuture.completedFuture(new Reply(r));
+    }
+}

@@ -1,0 +1,17 @@
+package dev.ssekit.hub;
+
+/**
+ * A request the hub refuses: the HTTP status and a one-line reason, shown to the client and logged
+ * once. Carries no stack trace (it is an answer, not a fault).
+ */
+final class Rejection extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    /** The HTTP status, 4xx or 503. */
+    final int status;
+
+    Rejection(int status, String reason) {
+        super(reason, null, false, false);
+        this.status = status;
+    }
+}

@@ -1,0 +1,151 @@
+package dev.ssekit.hub;
+
+import static dev.ssekit.hub.JwtVerifierTest.KEY;
+import static dev.ssekit.hub.JwtVerifierTest.token;
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ssekit.Broadcaster;
+import dev.ssekit.Scheduler;
+import dev.ssekit.Ticker;
+import dev.ssekit.spi.EventStore;
+import dev.ssekit.spi.StoredEvent;
+import dev.ssekit.testkit.RawHttp;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Nothing a publish does holds an event loop (issue #14): a publish is held in the middle of its
+ * history append (a store that waits on a latch, as a slow disk or an fsync would) while new
+ * subscriptions, {@code /healthz} and {@code /metrics} are answered. When the append goes on, the
+ * publish is answered and the subscriber that joined meanwhile gets the event.
+ */
+@Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+class HubEventLoopTest {
+
+    /** An in-memory history whose appends wait until the test lets them go. */
+    static final class HeldStore implements EventStore {
+        final EventStore delegate = EventStore.inMemory(1000, 1 << 20, Duration.ofHours(1), Ticker.system());
+        final CountDownLatch entered = new CountDownLatch(1);
+        final CountDownLatch release = new CountDownLatch(1);
+
+        @Override
+        public void append(StoredEvent event) {
+            entered.countDown();
+            try {
+                if (!release.await(30, TimeUnit.SECONDS)) {
+                    throw new IllegalStateException("the test never released the append");
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
+            delegate.append(event);
+        }
+
+        @Override
+        public String epoch() {
+            return delegate.epoch();
+        }
+
+        @Override
+        public long lastSequence() {
+            return delegate.lastSequence();
+        }
+
+        @Override
+        public long firstSequence() {
+            return delegate.firstSequence();
+        }
+
+        @Override
+        public OptionalLong sequenceOf(String id) {
+            return delegate.sequenceOf(id);
+        }
+
+        @Override
+        public List<StoredEvent> after(long sequence) {
+            return delegate.after(sequence);
+        }
+
+        @Override
+        public long size() {
+            return delegate.size();
+        }
+
+        @Override
+        public long bytes() {
+            return delegate.bytes();
+        }
+    }
+
+    private final HeldStore store = new HeldStore();
+    private Broadcaster broadcaster;
+    private MercureHub hub;
+    private HttpClient http;
+
+    @BeforeEach
+    void start() {
+        JwtVerifier key = JwtVerifier.hs256(KEY, Duration.ZERO);
+        broadcaster = Broadcaster.builder().store(store).build();
+        hub = MercureHub.start(new HubConfig(new InetSocketAddress("127.0.0.1", 0), key, key, true, Set.of(), 64 * 1024, 100, 100,
+                true, true, "", Duration.ofSeconds(10)), broadcaster, Scheduler.system(), Clock.systemUTC());
+        http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    }
+
+    @AfterEach
+    void stop() {
+        store.release.countDown();
+        http.close();
+        hub.close();
+    }
+
+    private HttpRequest.Builder request(String path) {
+        return HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + hub.address().getPort() + path)).timeout(Duration.ofSeconds(5));
+    }
+
+    @Test
+    void subscriptionsHealthAndMetricsAreAnsweredWhileAPublishIsHeldInItsAppend() throws Exception {
+        CompletableFuture<HttpResponse<String>> publish = http.sendAsync(request(HubHandler.PATH)
+                .header("Authorization", "Bearer " + token("{\"mercure\":{\"publish\":[\"*\"]}}"))
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(HttpRequest.BodyPublishers.ofString("topic=held&data=after+the+append")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(store.entered.await(10, TimeUnit.SECONDS)).as("the publish reached the append").isTrue();
+
+        try (RawHttp subscriber = RawHttp.get(hub.address(), HubHandler.PATH + "?topic=" + URLEncoder.encode("held", UTF_8),
+                "HTTP/1.1")) {
+            assertThat(subscriber.statusLine).isEqualTo("HTTP/1.1 200 OK");
+            assertThat(http.send(request("/healthz").build(), HttpResponse.BodyHandlers.ofString()).body()).isEqualTo("ok\n");
+            HttpResponse<String> metrics = http.send(request("/metrics").build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(metrics.statusCode()).isEqualTo(200);
+            assertThat(metrics.body()).contains("ssekit_connections ");
+            HttpResponse<String> list = http.send(request(Subscriptions.PATH)
+                    .header("Authorization", "Bearer " + token("{\"mercure\":{\"subscribe\":[\"*\"]}}")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(list.statusCode()).as("the subscriptions API reads the last event id without the publish lock").isEqualTo(200);
+            assertThat(publish).as("still held").isNotDone();
+
+            store.release.countDown();
+            HttpResponse<String> published = publish.get(10, TimeUnit.SECONDS);
+            assertThat(published.statusCode()).isEqualTo(200);
+            assertThat(subscriber.readEvent()).isEqualTo(":\nid: " + published.body() + "\ndata: after the append\n\n");
+        }
+    }
+}
