@@ -13,6 +13,8 @@ module dev.ssekit.hub {
     requires io.netty.common;
     requires io.netty.buffer;
     requires com.fasterxml.jackson.jr.ob;
+    requires com.nimbusds.jose.jwt;
+    requires java.net.http;
     requires java.logging;
     requires jdk.management;
 

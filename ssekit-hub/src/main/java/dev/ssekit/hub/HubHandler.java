@@ -435,10 +435,17 @@ final class HubHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     }
 
     private Claims verify(JwtVerifier key, String token) throws Rejection {
+        // a static key (or JWKS keys at hand) completes at once; a stage still waiting for a JWKS fetch
+        // is refused for now (TODO: wait for it asynchronously instead)
+        java.util.concurrent.CompletableFuture<Claims> claims = key.verify(token, clock.instant()).toCompletableFuture();
+        if (!claims.isDone()) {
+            throw new Rejection(HttpResponseStatus.UNAUTHORIZED, "signing keys not ready");
+        }
         try {
-            return key.verify(token, clock.instant());
-        } catch (JwtException e) {
-            throw new Rejection(HttpResponseStatus.UNAUTHORIZED, e.getMessage());
+            return claims.join();
+        } catch (java.util.concurrent.CompletionException e) {
+            throw new Rejection(HttpResponseStatus.UNAUTHORIZED,
+                    e.getCause() instanceof JwtException j ? j.getMessage() : "token not verified");
         }
     }
 
