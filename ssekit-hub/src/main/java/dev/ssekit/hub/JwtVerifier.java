@@ -293,6 +293,7 @@ final class JwtVerifier implements AutoCloseable {
 
     // ---- parsing and checking
 
+    /** Splits the token and parses its header; JwtException if it is malformed or unsigned. */
     private static Parsed parse(String token) throws JwtException {
         int dot1 = token.indexOf('.');
         int dot2 = dot1 < 0 ? -1 : token.indexOf('.', dot1 + 1);
@@ -363,6 +364,7 @@ final class JwtVerifier implements AutoCloseable {
         return Claims.from(claims.getClaims());
     }
 
+    /** A base64url part decoded as a JSON object (Maps and Lists inside); JwtException otherwise. */
     private static Map<String, Object> json(String part, String what) throws JwtException {
         String text;
         try {
@@ -377,16 +379,19 @@ final class JwtVerifier implements AutoCloseable {
         }
     }
 
+    /** The algorithm's name when it is safe to echo in a 401 reason. */
     private static String printable(JWSAlgorithm alg) {
         return PRINTABLE_ALG.matcher(alg.getName()).matches() ? alg.getName() : "(unprintable)";
     }
 
+    /** The algorithms' names, sorted and comma-separated. */
     private static String names(Set<JWSAlgorithm> algs) {
         return algs.stream().map(JWSAlgorithm::getName).sorted().collect(Collectors.joining(", "));
     }
 
     // ---- keys
 
+    /** The JDK public key for a DER SubjectPublicKeyInfo of any type the JDK knows; IllegalArgumentException if none. */
     private static PublicKey subjectPublicKeyInfo(byte[] der) {
         X509EncodedKeySpec spec = new X509EncodedKeySpec(der);
         for (String type : List.of("RSA", "EC", "Ed25519", "Ed448", "X25519", "X448", "DSA", "RSASSA-PSS")) {
@@ -532,8 +537,8 @@ final class JwtVerifier implements AutoCloseable {
 
         /** The usable keys of the last successful fetch; null before one. */
         private volatile List<Key> keys;
-        /** Completes when the first fetch ends. */
-        private CompletableFuture<Void> first;
+        /** Completes when the first fetch ends; set once, in {@link #start}, before the verifier is shared. */
+        private volatile CompletableFuture<Void> first;
         private CompletableFuture<Void> inFlight;
         private CompletableFuture<Void> nextFetchDone = new CompletableFuture<>();
         private boolean refetched;
@@ -554,24 +559,25 @@ final class JwtVerifier implements AutoCloseable {
             this.scheduler = s;
         }
 
+        /** Starts the first fetch and the periodic refresh. */
         void start(Duration refreshEvery) {
-            synchronized (this) {
-                first = fetch();
-            }
+            first = fetch();
             scheduler.scheduleWithFixedDelay(this::fetch, refreshEvery.toNanos(), refreshEvery.toNanos(), TimeUnit.NANOSECONDS);
         }
 
+        /** As {@link JwtVerifier#verify}: waits (asynchronously) for the first fetch if no keys are at hand yet. */
         CompletionStage<Claims> verify(Parsed token, Instant now) {
-            CompletableFuture<Void> firstFetch;
-            synchronized (this) {
-                firstFetch = first;
-            }
+            CompletableFuture<Void> firstFetch = first;
             if (keys == null && !firstFetch.isDone()) {
                 return firstFetch.thenCompose(x -> withKeys(token, now, true));
             }
             return withKeys(token, now, true);
         }
 
+        /**
+         * Verifies with the keys at hand; an unknown kid (or no keys) waits for a refetch when {@code
+         * mayRefetch} and the rate limit allow one, else fails at once.
+         */
         private CompletionStage<Claims> withKeys(Parsed token, Instant now, boolean mayRefetch) {
             List<Key> current = keys;
             try {
@@ -632,6 +638,7 @@ final class JwtVerifier implements AutoCloseable {
             return fetch();
         }
 
+        /** See {@link JwtVerifier#afterNextFetch()}. */
         synchronized CompletableFuture<Void> afterNextFetch() {
             return nextFetchDone;
         }
@@ -661,6 +668,7 @@ final class JwtVerifier implements AutoCloseable {
             return done;
         }
 
+        /** Sends the request; the stage gives the set's usable keys, or fails with the reason. */
         private CompletableFuture<List<Key>> send() {
             HttpRequest request = HttpRequest.newBuilder(url).timeout(FETCH_TIMEOUT)
                     .header("Accept", "application/jwk-set+json, application/json").GET().build();
@@ -687,6 +695,7 @@ final class JwtVerifier implements AutoCloseable {
                     });
         }
 
+        /** Records a fetch's outcome (new keys, or a warning keeping the old ones), then wakes its waiters. */
         private void fetched(CompletableFuture<Void> done, List<Key> fresh, Throwable failure) {
             if (failure == null) {
                 keys = fresh;
