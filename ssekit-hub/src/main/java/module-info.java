@@ -16,6 +16,8 @@ module dev.ssekit.hub {
     requires com.fasterxml.jackson.jr.ob;
     requires com.github.benmanes.caffeine;
     requires re2j; // RE2/J declares no module name: this is the automatic one, from its jar's name
+    requires com.nimbusds.jose.jwt;
+    requires java.net.http;
     requires java.logging;
     requires jdk.management;
 

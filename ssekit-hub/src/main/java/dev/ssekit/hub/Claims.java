@@ -16,13 +16,18 @@ record Claims(List<String> publish, List<String> subscribe, Optional<Object> pay
         subscribe = List.copyOf(subscribe);
     }
 
-    /** Reads the Mercure claims out of a token's payload; wrong types count as absent. */
+    /**
+     * Reads the Mercure claims out of a token's payload (as JSON objects: {@code mercure} a Map, its
+     * arrays Lists; {@code exp} a Number or a Date); wrong types count as absent.
+     */
     static Claims from(Map<String, Object> payload) {
         Object mercure = payload.get("mercure");
         Map<?, ?> m = mercure instanceof Map<?, ?> map ? map : Map.of();
         Object exp = payload.get("exp");
-        return new Claims(strings(m.get("publish")), strings(m.get("subscribe")), Optional.ofNullable(m.get("payload")),
-                exp instanceof Number n ? Optional.of(n.longValue()) : Optional.empty());
+        Optional<Long> expiresAt = exp instanceof Number n ? Optional.of(n.longValue())
+                : exp instanceof java.util.Date d ? Optional.of(d.getTime() / 1000) // JWTClaimsSet.getClaims() gives a Date
+                : Optional.empty();
+        return new Claims(strings(m.get("publish")), strings(m.get("subscribe")), Optional.ofNullable(m.get("payload")), expiresAt);
     }
 
     private static List<String> strings(Object o) {

@@ -3,9 +3,6 @@ package dev.ssekit.hub;
 import static java.nio.charset.StandardCharsets.UTF_8;
 
 import java.net.InetSocketAddress;
-import java.security.KeyFactory;
-import java.security.PublicKey;
-import java.security.spec.X509EncodedKeySpec;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Base64;
@@ -223,21 +220,11 @@ record HubOptions(InetSocketAddress listen, Optional<String> publisherKey, Optio
         }
     }
 
-    /** The verifier for a configured key, with the setting named in errors. */
+    /**
+     * The verifier for a configured key (a PEM public key or an HMAC secret), pinned to {@code
+     * --jwt-alg}, with the setting named in errors.
+     */
     JwtVerifier verifier(String setting, String key) {
-        if (algorithm.equals("HS256")) {
-            try {
-                return JwtVerifier.hs256(key.getBytes(UTF_8), Duration.ZERO);
-            } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException(setting + ": " + e.getMessage(), e);
-            }
-        }
-        try {
-            String pem = key.replaceAll("-----(BEGIN|END) PUBLIC KEY-----", "").replaceAll("\\s", "");
-            PublicKey pub = KeyFactory.getInstance("RSA").generatePublic(new X509EncodedKeySpec(Base64.getDecoder().decode(pem)));
-            return JwtVerifier.rs256(pub, Duration.ZERO);
-        } catch (java.security.GeneralSecurityException | IllegalArgumentException e) {
-            throw new IllegalArgumentException(setting + " must be a PEM RSA public key for RS256", e);
-        }
+        return JwtVerifier.fromSetting(setting, key, Optional.of(algorithm));
     }
 }

@@ -1,11 +1,12 @@
 package dev.ssekit.hub;
 
-import static java.nio.charset.StandardCharsets.UTF_8;
-
-import java.security.GeneralSecurityException;
-import java.util.Base64;
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
+import com.nimbusds.jose.JOSEException;
+import com.nimbusds.jose.JOSEObjectType;
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.JWSObject;
+import com.nimbusds.jose.Payload;
+import com.nimbusds.jose.crypto.MACSigner;
 
 /** Mints HS256 tokens: the demo mode prints ready-to-use ones next to its development key. */
 final class Tokens {
@@ -13,16 +14,21 @@ final class Tokens {
     private Tokens() {
     }
 
+    /**
+     * An HS256 token with these claims, signed with Nimbus's {@link MACSigner}.
+     *
+     * @param claimsJson the payload, a JSON object, used as is
+     * @param key the HMAC secret, at least 32 bytes
+     * @return the compact JWS
+     * @throws IllegalArgumentException if the key is shorter than 32 bytes
+     */
     static String hs256(String claimsJson, byte[] key) {
-        Base64.Encoder b64 = Base64.getUrlEncoder().withoutPadding();
-        String signed = b64.encodeToString("{\"alg\":\"HS256\",\"typ\":\"JWT\"}".getBytes(UTF_8)) + "."
-                + b64.encodeToString(claimsJson.getBytes(UTF_8));
+        JWSObject jws = new JWSObject(new JWSHeader.Builder(JWSAlgorithm.HS256).type(JOSEObjectType.JWT).build(), new Payload(claimsJson));
         try {
-            Mac mac = Mac.getInstance("HmacSHA256");
-            mac.init(new SecretKeySpec(key, "HmacSHA256"));
-            return signed + "." + b64.encodeToString(mac.doFinal(signed.getBytes(UTF_8)));
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("HmacSHA256 is missing from this JDK", e);
+            jws.sign(new MACSigner(key));
+        } catch (JOSEException e) {
+            throw new IllegalArgumentException("cannot sign an HS256 token: " + e.getMessage(), e);
         }
+        return jws.serialize();
     }
 }

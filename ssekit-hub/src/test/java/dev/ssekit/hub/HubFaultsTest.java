@@ -36,7 +36,7 @@ class HubFaultsTest {
 
     @Test
     void aSubscriberThatVanishesWithoutFinIsEvictedAndTheOthersMissNothing() throws Exception {
-        JwtVerifier key = JwtVerifier.hs256(KEY, Duration.ZERO);
+        JwtVerifier key = JwtVerifier.secret(KEY);
         Broadcaster b = Broadcaster.builder().writeTimeout(Duration.ofSeconds(1)).maxQueuedBytes(1 << 20)
                 .heartbeat(Duration.ofSeconds(1)).build();
         try (MercureHub hub = MercureHub.start(new HubConfig(new InetSocketAddress("127.0.0.1", 0), key, key, true, Set.of(),

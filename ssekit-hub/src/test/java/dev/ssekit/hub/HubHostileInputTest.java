@@ -43,7 +43,7 @@ class HubHostileInputTest {
 
     @BeforeEach
     void start() {
-        JwtVerifier key = JwtVerifier.hs256(KEY, Duration.ZERO);
+        JwtVerifier key = JwtVerifier.secret(KEY);
         broadcaster = Broadcaster.create();
         hub = MercureHub.start(new HubConfig(new InetSocketAddress("127.0.0.1", 0), key, key, true, Set.of(), 64 * 1024, 100, 100,
                 false, false, "", Duration.ofMillis(500)), broadcaster, Scheduler.system(), Clock.systemUTC());

@@ -86,6 +86,6 @@ class HubOptionsTest {
             throw new AssertionError(e);
         }
         assertThatThrownBy(() -> o.verifier("--publisher-jwt-key", "short"))
-                .hasMessage("--publisher-jwt-key: an HS256 key must be at least 32 bytes (256 bits), got 5");
+                .hasMessage("--publisher-jwt-key: an HMAC key must be at least 32 bytes (256 bits), got 5");
     }
 }

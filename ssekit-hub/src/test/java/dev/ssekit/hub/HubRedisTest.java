@@ -63,7 +63,7 @@ class HubRedisTest {
     }
 
     private MercureHub node() {
-        JwtVerifier key = JwtVerifier.hs256(KEY, Duration.ZERO);
+        JwtVerifier key = JwtVerifier.secret(KEY);
         Broadcaster b = Broadcaster.builder().history(10_000, 64L << 20, Duration.ofHours(1)).build();
         RedisBackplane backplane = RedisBackplane.builder(redis.uri()).broadcaster(b).build();
         MercureHub hub = MercureHub.start(new HubConfig(new InetSocketAddress("127.0.0.1", 0), key, key, true, Set.of(),

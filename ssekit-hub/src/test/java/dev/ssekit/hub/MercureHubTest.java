@@ -40,7 +40,7 @@ class MercureHubTest {
 
     @BeforeEach
     void start() {
-        JwtVerifier key = JwtVerifier.hs256(KEY, Duration.ZERO);
+        JwtVerifier key = JwtVerifier.secret(KEY);
         broadcaster = Broadcaster.create();
         hub = MercureHub.start(new HubConfig(new InetSocketAddress("127.0.0.1", 0), key, key, true,
                 Set.of("https://app.example.com"), 64 * 1024, 100, 50, true, true, "the-demo-token", Duration.ofSeconds(10)), broadcaster,
@@ -248,7 +248,7 @@ class MercureHubTest {
         // a hub of its own on a manual timer and a fixed clock: no test time passes
         dev.ssekit.testkit.ManualScheduler timers = new dev.ssekit.testkit.ManualScheduler();
         java.time.Instant now = java.time.Instant.ofEpochSecond(1_800_000_000L);
-        JwtVerifier key = JwtVerifier.hs256(KEY, Duration.ZERO);
+        JwtVerifier key = JwtVerifier.secret(KEY);
         Broadcaster b = Broadcaster.create();
         try (MercureHub timed = MercureHub.start(new HubConfig(new InetSocketAddress("127.0.0.1", 0), key, key, true, Set.of(),
                 1024, 10, 10, false, false, "", Duration.ofSeconds(10)), b, timers, Clock.fixed(now, java.time.ZoneOffset.UTC))) {
