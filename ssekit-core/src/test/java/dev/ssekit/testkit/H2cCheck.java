@@ -37,7 +37,24 @@ public final class H2cCheck {
      * @throws Exception on failure
      */
     public static void run(URI uri, Broadcaster hub, int streams) throws Exception {
-        try (HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_2).build()) {
+        run(uri, hub, streams, null);
+    }
+
+    /**
+     * Runs the check over HTTPS, where HTTP/2 is chosen by ALPN instead of an upgrade.
+     *
+     * @param uri an {@code https} SSE endpoint whose handler subscribes each connection to topic {@code h2}
+     * @param hub the broadcaster that endpoint uses
+     * @param streams how many concurrent streams
+     * @param tls a client context trusting the server's certificate, or null for cleartext
+     * @throws Exception on failure
+     */
+    public static void run(URI uri, Broadcaster hub, int streams, javax.net.ssl.SSLContext tls) throws Exception {
+        HttpClient.Builder builder = HttpClient.newBuilder().version(HttpClient.Version.HTTP_2);
+        if (tls != null) {
+            builder.sslContext(tls);
+        }
+        try (HttpClient client = builder.build()) {
             HttpRequest request = HttpRequest.newBuilder(uri).header("Accept", "text/event-stream").build();
             List<HttpResponse<InputStream>> responses = new ArrayList<>();
             // the first request upgrades the connection; the others become streams on it

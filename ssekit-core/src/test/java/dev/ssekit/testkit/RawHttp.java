@@ -13,8 +13,10 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * A deliberately small HTTP/1.x client over a plain socket, so tests see the exact bytes a server
- * sends: the status line, each header, and the body with its chunked framing removed.
+ * A deliberately small HTTP/1.x client over a plain socket (or a TLS socket, {@link
+ * #get(javax.net.ssl.SSLContext, InetSocketAddress, String, String, String...)}), so tests see the
+ * exact bytes a server sends: the status line, each header, and the body with its chunked framing
+ * removed.
  */
 public final class RawHttp implements AutoCloseable {
     public final Socket socket;
@@ -37,6 +39,58 @@ public final class RawHttp implements AutoCloseable {
         Socket s = new Socket();
         s.connect(address, 5000);
         s.setSoTimeout(10_000);
+        return send(s, path, version, headerLines);
+    }
+
+    /**
+     * As {@link #get(InetSocketAddress, String, String, String...)}, over TLS: the handshake
+     * (at most 10 s) checks the server's certificate against {@code tls}'s trust and its names
+     * against the address, and offers ALPN {@code http/1.1} only. The server's certificate is then
+     * {@link #peerCertificate()}.
+     *
+     * @param tls the client context, trusting the server's certificate
+     * @param address the server
+     * @param path the request target
+     * @param version {@code HTTP/1.1} or {@code HTTP/1.0}
+     * @param headerLines extra header lines, formatted
+     * @return the client, its response head read
+     * @throws IOException if connecting, the handshake or reading the head fails
+     */
+    public static RawHttp get(javax.net.ssl.SSLContext tls, InetSocketAddress address, String path, String version,
+            String... headerLines) throws IOException {
+        Socket plain = new Socket();
+        plain.connect(address, 5000);
+        plain.setSoTimeout(10_000);
+        javax.net.ssl.SSLSocket s = (javax.net.ssl.SSLSocket) tls.getSocketFactory()
+                .createSocket(plain, address.getHostString(), address.getPort(), true);
+        javax.net.ssl.SSLParameters params = s.getSSLParameters();
+        params.setEndpointIdentificationAlgorithm("HTTPS");
+        params.setApplicationProtocols(new String[] {"http/1.1"});
+        s.setSSLParameters(params);
+        try {
+            s.startHandshake();
+        } catch (IOException e) {
+            s.close();
+            throw e;
+        }
+        return send(s, path, version, headerLines);
+    }
+
+    /**
+     * The certificate the server presented, on a TLS connection.
+     *
+     * @return the server's own certificate
+     * @throws IllegalStateException on a plain connection
+     * @throws IOException if the TLS session has no verified peer
+     */
+    public java.security.cert.X509Certificate peerCertificate() throws IOException {
+        if (!(socket instanceof javax.net.ssl.SSLSocket tls)) {
+            throw new IllegalStateException("not a TLS connection");
+        }
+        return (java.security.cert.X509Certificate) tls.getSession().getPeerCertificates()[0];
+    }
+
+    private static RawHttp send(Socket s, String path, String version, String... headerLines) throws IOException {
         RawHttp c = new RawHttp(s);
         StringBuilder req = new StringBuilder("GET " + path + " " + version + "\r\nHost: 127.0.0.1\r\n");
         for (String h : headerLines) {

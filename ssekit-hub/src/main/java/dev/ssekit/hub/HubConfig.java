@@ -20,15 +20,18 @@ import java.util.Set;
  * @param demo whether the demo page is served at {@code /}
  * @param demoToken a publisher token filled into the demo page's form, or empty
  * @param headerTimeout how long a new connection may take to send its first request head
+ * @param tls the certificate and key to serve HTTPS with (HTTP/2 by ALPN), reloaded when their files
+ *     change; empty: cleartext HTTP (and h2c). The hub stops watching the files when it closes
  */
 record HubConfig(InetSocketAddress listen, JwtVerifier publisherKey, JwtVerifier subscriberKey, boolean anonymous,
         Set<String> corsOrigins, int maxBodyBytes, int maxTopics, int maxConnections, boolean subscriptionEvents,
-        boolean demo, String demoToken, java.time.Duration headerTimeout) {
+        boolean demo, String demoToken, java.time.Duration headerTimeout, java.util.Optional<CertificateFiles> tls) {
 
     HubConfig {
         Objects.requireNonNull(listen, "listen");
         Objects.requireNonNull(demoToken, "demoToken");
         Objects.requireNonNull(headerTimeout, "headerTimeout");
+        Objects.requireNonNull(tls, "tls");
         Objects.requireNonNull(publisherKey, "publisherKey");
         Objects.requireNonNull(subscriberKey, "subscriberKey");
         corsOrigins = Set.copyOf(corsOrigins);

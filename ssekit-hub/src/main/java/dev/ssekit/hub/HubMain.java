@@ -53,10 +53,19 @@ public final class HubMain {
         String publisherSetting = options.publisherKey().isPresent() ? "--publisher-jwt-key" : "the demo key";
         String publisherToken = demoKey == null ? ""
                 : Tokens.hs256("{\"mercure\":{\"publish\":[\"*\"]}}", demoKey.getBytes(UTF_8));
+        java.util.Optional<CertificateFiles> tls;
+        try {
+            tls = options.tlsCert().map(cert -> CertificateFiles.watch(cert, options.tlsKey().orElseThrow(),
+                    Scheduler.system(), CertificateFiles.POLL));
+        } catch (IllegalArgumentException e) {
+            System.err.println("error: " + e.getMessage());
+            System.exit(2);
+            return;
+        }
         HubConfig config = new HubConfig(options.listen(), options.verifier(publisherSetting, publisherKey),
                 options.verifier("--subscriber-jwt-key", subscriberKey), options.anonymous(), options.corsOrigins(),
                 options.maxBodyBytes(), options.maxTopics(), options.maxConnections(), options.subscriptions(),
-                options.demo(), publisherToken, options.headerTimeout());
+                options.demo(), publisherToken, options.headerTimeout(), tls);
         Broadcaster broadcaster;
         Publisher publisher;
         if (options.redis().isPresent()) {
@@ -86,11 +95,11 @@ public final class HubMain {
         }
         MercureHub hub = MercureHub.start(config, broadcaster, publisher, Scheduler.system(), Clock.systemUTC());
         Runtime.getRuntime().addShutdownHook(new Thread(hub::close, "ssekit-hub-shutdown"));
-        String url = "http://" + hub.address().getHostString() + ":" + hub.address().getPort() + HubHandler.PATH;
+        String url = hub.scheme() + "://" + hub.address().getHostString() + ":" + hub.address().getPort() + HubHandler.PATH;
         System.out.println("ssekit hub on " + url + " (history in "
                 + options.redis().map(r -> "Redis at " + r.replaceAll("//[^@/]*@", "//")).orElse(options.data().toAbsolutePath().toString()) + ")");
         if (options.demo()) {
-            System.out.println("demo page:        http://" + hub.address().getHostString() + ":" + hub.address().getPort() + "/");
+            System.out.println("demo page:        " + hub.scheme() + "://" + hub.address().getHostString() + ":" + hub.address().getPort() + "/");
         }
         if (demoKey != null) {
             byte[] key = demoKey.getBytes(UTF_8);
@@ -98,5 +107,7 @@ public final class HubMain {
             System.out.println("publisher token:  " + publisherToken);
             System.out.println("subscriber token: " + Tokens.hs256("{\"mercure\":{\"subscribe\":[\"*\"]}}", key));
         }
+        tls.ifPresent(files -> System.out.println("TLS certificate:  " + files.certificate().getSubjectX500Principal().getName()
+                + " from " + options.tlsCert().orElseThrow() + " (reloaded when it changes)"));
     }
 }

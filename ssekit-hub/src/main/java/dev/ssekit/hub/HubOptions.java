@@ -43,11 +43,14 @@ import java.util.Set;
  * @param logFormat {@code --log-format text|json} / {@code SSEKIT_LOG_FORMAT}; default text
  * @param redis {@code --redis redis://HOST:PORT} / {@code SSEKIT_REDIS}: share events with every
  *     hub on that Redis (history in Redis instead of {@code --data}); default: none, one node
+ * @param tlsCert {@code --tls-cert FILE} / {@code SSEKIT_TLS_CERT}: the PEM certificate chain for
+ *     HTTPS (with {@code tlsKey}; both or neither); default: none, cleartext HTTP
+ * @param tlsKey {@code --tls-key FILE} / {@code SSEKIT_TLS_KEY}: its PEM private key (PKCS#8)
  */
 record HubOptions(InetSocketAddress listen, Optional<String> publisherKey, Optional<String> subscriberKey, String algorithm,
         boolean anonymous, Set<String> corsOrigins, int maxConnections, int maxBodyBytes, int maxTopics, Duration heartbeat, Duration headerTimeout,
         java.nio.file.Path data, boolean fsync, int historyEvents, int historyMegabytes, Duration historyAge, boolean demo, boolean subscriptions, String logFormat,
-        Optional<String> redis) {
+        Optional<String> redis, Optional<java.nio.file.Path> tlsCert, Optional<java.nio.file.Path> tlsKey) {
 
     static final String USAGE = """
             usage: ssekit-hub [options]   (each also as an environment variable, flags win)
@@ -71,6 +74,8 @@ record HubOptions(InetSocketAddress listen, Optional<String> publisherKey, Optio
               --subscriptions true|false    SSEKIT_SUBSCRIPTIONS       default as --demo (active subscriptions API and events)
               --log-format text|json        SSEKIT_LOG_FORMAT          default text (one line per record, access log included)
               --redis redis://HOST:PORT     SSEKIT_REDIS               default none (one node; set: every hub on it shares events)
+              --tls-cert FILE               SSEKIT_TLS_CERT            default none (PEM chain: HTTPS, HTTP/2; reloaded when changed)
+              --tls-key FILE                SSEKIT_TLS_KEY             default none (its PEM PKCS#8 key; both or neither)
             Without a publisher key the hub runs in demo mode: it makes a development key and prints it.
             """;
 
@@ -94,7 +99,9 @@ record HubOptions(InetSocketAddress listen, Optional<String> publisherKey, Optio
             Map.entry("--demo", new String[] {"SSEKIT_DEMO"}),
             Map.entry("--subscriptions", new String[] {"SSEKIT_SUBSCRIPTIONS"}),
             Map.entry("--log-format", new String[] {"SSEKIT_LOG_FORMAT"}),
-            Map.entry("--redis", new String[] {"SSEKIT_REDIS"}));
+            Map.entry("--redis", new String[] {"SSEKIT_REDIS"}),
+            Map.entry("--tls-cert", new String[] {"SSEKIT_TLS_CERT"}),
+            Map.entry("--tls-key", new String[] {"SSEKIT_TLS_KEY"}));
 
     /** Thrown for {@code --help}: not an error. */
     static final class HelpRequested extends Exception {
@@ -142,6 +149,13 @@ record HubOptions(InetSocketAddress listen, Optional<String> publisherKey, Optio
         Set<String> origins = new LinkedHashSet<>();
         setting("--cors-origins", flags, env).value().ifPresent(v -> Arrays.stream(v.split(","))
                 .map(String::trim).filter(s -> !s.isEmpty()).forEach(origins::add));
+        Setting tlsCert = setting("--tls-cert", flags, env);
+        Setting tlsKey = setting("--tls-key", flags, env);
+        if (tlsCert.value().isPresent() != tlsKey.value().isPresent()) {
+            throw new IllegalArgumentException((tlsCert.value().isPresent() ? tlsCert.name() : tlsKey.name())
+                    + " needs " + (tlsCert.value().isPresent() ? "--tls-key (SSEKIT_TLS_KEY)" : "--tls-cert (SSEKIT_TLS_CERT)")
+                    + ": HTTPS takes both the certificate and its key");
+        }
         return new HubOptions(
                 address(listen.name(), listen.value().orElse("127.0.0.1:8080")),
                 publisherKey,
@@ -157,7 +171,8 @@ record HubOptions(InetSocketAddress listen, Optional<String> publisherKey, Optio
                 positive(setting("--history-events", flags, env), 100_000),
                 positive(setting("--history-mb", flags, env), 256),
                 Duration.ofHours(positive(setting("--history-hours", flags, env), 168)),
-                demo, subscriptions, logFormat, setting("--redis", flags, env).value());
+                demo, subscriptions, logFormat, setting("--redis", flags, env).value(),
+                tlsCert.value().map(java.nio.file.Path::of), tlsKey.value().map(java.nio.file.Path::of));
     }
 
     private static boolean bool(Setting s, boolean fallback) {

@@ -11,7 +11,8 @@ import java.time.Duration;
 import java.util.List;
 
 /**
- * The running hub: a {@link NettySseServer} (HTTP/1.1 and h2c, epoll when available) whose every
+ * The running hub: a {@link NettySseServer} (HTTP/1.1 and h2c, or HTTPS with HTTP/2 by ALPN when
+ * {@link HubConfig#tls()} is set; epoll when available) whose every
  * request goes through a {@link HubHandler} to the one {@link MercureProtocol}, one {@link
  * Broadcaster}, the active-subscription registry.
  */
@@ -26,12 +27,15 @@ final class MercureHub implements AutoCloseable {
     private final Broadcaster hub;
     private final Publisher publisher;
     private final Subscriptions subscriptions;
+    private final java.util.Optional<CertificateFiles> tls;
 
-    private MercureHub(NettySseServer server, Broadcaster hub, Publisher publisher, Subscriptions subscriptions) {
+    private MercureHub(NettySseServer server, Broadcaster hub, Publisher publisher, Subscriptions subscriptions,
+            java.util.Optional<CertificateFiles> tls) {
         this.server = server;
         this.hub = hub;
         this.publisher = publisher;
         this.subscriptions = subscriptions;
+        this.tls = tls;
     }
 
     /**
@@ -53,22 +57,29 @@ final class MercureHub implements AutoCloseable {
         Subscriptions subscriptions = new Subscriptions(publisher, config.subscriptionEvents());
         MercureProtocol protocol = new MercureProtocol(config, hub, publisher, subscriptions,
                 new TopicSelectorStore(SELECTOR_CACHE), scheduler, clock);
-        NettySseServer server = NettySseServer.builder()
+        NettySseServer.Builder builder = NettySseServer.builder()
                 .address(config.listen())
                 .requestHeadTimeout(config.headerTimeout())
                 .fallback(() -> List.<ChannelHandler>of(new HttpObjectAggregator(config.maxBodyBytes()),
-                        new HubHandler(protocol)))
-                .start();
-        return new MercureHub(server, hub, publisher, subscriptions);
+                        new HubHandler(protocol)));
+        config.tls().ifPresent(builder::tls); // each new connection takes the newest certificate
+        NettySseServer server = builder.start();
+        return new MercureHub(server, hub, publisher, subscriptions, config.tls());
     }
 
     InetSocketAddress address() {
         return server.address();
     }
 
+    /** {@code https} when the hub serves TLS, {@code http} otherwise. */
+    String scheme() {
+        return tls.isPresent() ? "https" : "http";
+    }
+
     /**
      * Sends every subscriber the shutdown event and waits (up to 5 s) until their streams have
-     * ended, then stops accepting and stops the event loops. Blocks.
+     * ended, then stops accepting and stops the event loops, and stops watching the TLS files.
+     * Blocks.
      */
     @Override
     public void close() {
@@ -83,5 +94,6 @@ final class MercureHub implements AutoCloseable {
         }
         server.close();
         publisher.close();
+        tls.ifPresent(CertificateFiles::close);
     }
 }

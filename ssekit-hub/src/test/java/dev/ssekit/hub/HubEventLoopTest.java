@@ -105,7 +105,7 @@ class HubEventLoopTest {
         JwtVerifier key = JwtVerifier.secret(KEY);
         broadcaster = Broadcaster.builder().store(store).build();
         hub = MercureHub.start(new HubConfig(new InetSocketAddress("127.0.0.1", 0), key, key, true, Set.of(), 64 * 1024, 100, 100,
-                true, true, "", Duration.ofSeconds(10)), broadcaster, Scheduler.system(), Clock.systemUTC());
+                true, true, "", Duration.ofSeconds(10), java.util.Optional.empty()), broadcaster, Scheduler.system(), Clock.systemUTC());
         http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     }
 

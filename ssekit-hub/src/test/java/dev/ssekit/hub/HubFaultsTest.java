@@ -40,7 +40,7 @@ class HubFaultsTest {
         Broadcaster b = Broadcaster.builder().writeTimeout(Duration.ofSeconds(1)).maxQueuedBytes(1 << 20)
                 .heartbeat(Duration.ofSeconds(1)).build();
         try (MercureHub hub = MercureHub.start(new HubConfig(new InetSocketAddress("127.0.0.1", 0), key, key, true, Set.of(),
-                64 * 1024, 10, 10, false, false, "", Duration.ofSeconds(10)), b, Scheduler.system(), Clock.systemUTC());
+                64 * 1024, 10, 10, false, false, "", Duration.ofSeconds(10), java.util.Optional.empty()), b, Scheduler.system(), Clock.systemUTC());
                 BlackholeProxy proxy = BlackholeProxy.start(hub.address());
                 RawHttp vanishing = RawHttp.get(proxy.address(), HubHandler.PATH + "?topic=t", "HTTP/1.1");
                 RawHttp healthy = RawHttp.get(hub.address(), HubHandler.PATH + "?topic=t", "HTTP/1.1")) {

@@ -46,7 +46,7 @@ class HubHostileInputTest {
         JwtVerifier key = JwtVerifier.secret(KEY);
         broadcaster = Broadcaster.create();
         hub = MercureHub.start(new HubConfig(new InetSocketAddress("127.0.0.1", 0), key, key, true, Set.of(), 64 * 1024, 100, 100,
-                false, false, "", Duration.ofMillis(500)), broadcaster, Scheduler.system(), Clock.systemUTC());
+                false, false, "", Duration.ofMillis(500), java.util.Optional.empty()), broadcaster, Scheduler.system(), Clock.systemUTC());
     }
 
     @AfterEach

@@ -67,7 +67,7 @@ class HubRedisTest {
         Broadcaster b = Broadcaster.builder().history(10_000, 64L << 20, Duration.ofHours(1)).build();
         RedisBackplane backplane = RedisBackplane.builder(redis.uri()).broadcaster(b).build();
         MercureHub hub = MercureHub.start(new HubConfig(new InetSocketAddress("127.0.0.1", 0), key, key, true, Set.of(),
-                64 * 1024, 100, 1000, false, false, "", Duration.ofSeconds(10)), b, Publisher.redis(backplane), Scheduler.system(), Clock.systemUTC());
+                64 * 1024, 100, 1000, false, false, "", Duration.ofSeconds(10), java.util.Optional.empty()), b, Publisher.redis(backplane), Scheduler.system(), Clock.systemUTC());
         closeables.add(hub);
         return hub;
     }

@@ -10,25 +10,52 @@ import dev.ssekit.Scheduler;
 import dev.ssekit.SseEvent;
 import dev.ssekit.SseMessage;
 import dev.ssekit.testkit.RawHttp;
+import dev.ssekit.testkit.TestCertificate;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.ValueSource;
 
-/** The Mercure endpoints over real HTTP: publishers with java.net.http, subscribers read byte-exact. */
+/**
+ * The Mercure endpoints over real HTTP and, every test again, over HTTPS (a test certificate; HTTP/2
+ * by ALPN for java.net.http): publishers with java.net.http, subscribers read byte-exact (HTTP/1.1,
+ * over TLS for HTTPS).
+ */
 @Timeout(60)
+@ParameterizedClass(name = "{0}")
+@ValueSource(strings = {"http", "https"})
 class MercureHubTest {
+
+    /** {@code http} or {@code https}: the scheme every test of this run uses. */
+    @Parameter
+    String scheme;
+
+    @TempDir
+    static Path certificates;
+    static TestCertificate certificate;
+
+    @BeforeAll
+    static void certificate() throws Exception {
+        certificate = TestCertificate.create(certificates, "hub");
+    }
 
     static final String BOOKS = "https://example.com/books/{id}";
     static final String PUBLISHER = "{\"mercure\":{\"publish\":[\"*\"]}}";
@@ -38,14 +65,30 @@ class MercureHubTest {
     private HttpClient http;
     private final List<RawHttp> clients = new ArrayList<>();
 
+    private boolean tls() {
+        return scheme.equals("https");
+    }
+
+    /** For HTTPS, the test certificate's files, watched on the system scheduler (not a test's manual one). */
+    private Optional<CertificateFiles> tlsFiles() {
+        return tls() ? Optional.of(CertificateFiles.watch(certificate.certificate(), certificate.key(), Scheduler.system(),
+                CertificateFiles.POLL)) : Optional.empty();
+    }
+
+    /** A raw HTTP/1.1 subscriber's request, over TLS for HTTPS. */
+    private RawHttp raw(InetSocketAddress address, String pathAndQuery, String... headers) throws Exception {
+        return tls() ? RawHttp.get(certificate.clientContext(), address, pathAndQuery, "HTTP/1.1", headers)
+                : RawHttp.get(address, pathAndQuery, "HTTP/1.1", headers);
+    }
+
     @BeforeEach
     void start() {
         JwtVerifier key = JwtVerifier.secret(KEY);
         broadcaster = Broadcaster.create();
         hub = MercureHub.start(new HubConfig(new InetSocketAddress("127.0.0.1", 0), key, key, true,
-                Set.of("https://app.example.com"), 64 * 1024, 100, 50, true, true, "the-demo-token", Duration.ofSeconds(10)), broadcaster,
-                Scheduler.system(), Clock.systemUTC());
-        http = HttpClient.newHttpClient();
+                Set.of("https://app.example.com"), 64 * 1024, 100, 50, true, true, "the-demo-token", Duration.ofSeconds(10), tlsFiles()),
+                broadcaster, Scheduler.system(), Clock.systemUTC());
+        http = tls() ? HttpClient.newBuilder().sslContext(certificate.clientContext()).build() : HttpClient.newHttpClient();
     }
 
     @AfterEach
@@ -58,7 +101,7 @@ class MercureHubTest {
     }
 
     private URI uri(String pathAndQuery) {
-        return URI.create("http://127.0.0.1:" + hub.address().getPort() + pathAndQuery);
+        return URI.create(scheme + "://127.0.0.1:" + hub.address().getPort() + pathAndQuery);
     }
 
     private HttpResponse<String> publish(String token, String... form) throws Exception {
@@ -76,7 +119,7 @@ class MercureHubTest {
     }
 
     private RawHttp subscribe(String query, String... headers) throws Exception {
-        RawHttp c = RawHttp.get(hub.address(), HubHandler.PATH + "?" + query, "HTTP/1.1", headers);
+        RawHttp c = raw(hub.address(), HubHandler.PATH + "?" + query, headers);
         clients.add(c);
         return c;
     }
@@ -251,10 +294,10 @@ class MercureHubTest {
         JwtVerifier key = JwtVerifier.secret(KEY);
         Broadcaster b = Broadcaster.create();
         try (MercureHub timed = MercureHub.start(new HubConfig(new InetSocketAddress("127.0.0.1", 0), key, key, true, Set.of(),
-                1024, 10, 10, false, false, "", Duration.ofSeconds(10)), b, timers, Clock.fixed(now, java.time.ZoneOffset.UTC))) {
+                1024, 10, 10, false, false, "", Duration.ofSeconds(10), tlsFiles()), b, timers, Clock.fixed(now, java.time.ZoneOffset.UTC))) {
             String expiring = "Authorization: Bearer " + token("{\"exp\":" + (now.getEpochSecond() + 60)
                     + ",\"mercure\":{\"subscribe\":[\"*\"]}}");
-            try (RawHttp s = RawHttp.get(timed.address(), HubHandler.PATH + "?topic=x", "HTTP/1.1", expiring)) {
+            try (RawHttp s = raw(timed.address(), HubHandler.PATH + "?topic=x", expiring)) {
                 assertThat(s.statusLine).isEqualTo("HTTP/1.1 200 OK");
                 assertThat(timers.nextDelay()).isEqualTo(Duration.ofSeconds(60));
                 timers.advance(Duration.ofSeconds(59));
@@ -267,7 +310,7 @@ class MercureHubTest {
                 timers.advance(Duration.ofSeconds(1));
                 assertThat(s.readToEnd()).isEqualTo("event: close\ndata: Closing the connection\n\n");
             }
-            RawHttp gone = RawHttp.get(timed.address(), HubHandler.PATH + "?topic=x", "HTTP/1.1", expiring);
+            RawHttp gone = raw(timed.address(), HubHandler.PATH + "?topic=x", expiring);
             assertThat(timers.nextDelay()).isEqualTo(Duration.ofSeconds(60));
             assertThat(timers.pending()).hasSize(1);
             gone.close();
@@ -378,8 +421,9 @@ class MercureHubTest {
     }
 
     @Test
-    void http2OverCleartextCarriesManySubscriptionsOnOneConnection() throws Exception {
-        dev.ssekit.testkit.H2cCheck.run(uri(HubHandler.PATH + "?topic=h2"), broadcaster, 40);
+    void http2CarriesManySubscriptionsOnOneConnection() throws Exception {
+        // cleartext: h2c by upgrade; HTTPS: h2 by ALPN
+        dev.ssekit.testkit.H2cCheck.run(uri(HubHandler.PATH + "?topic=h2"), broadcaster, 40, tls() ? certificate.clientContext() : null);
     }
 
     @Test

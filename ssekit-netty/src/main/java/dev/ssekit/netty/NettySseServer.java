@@ -27,11 +27,26 @@ import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2ServerUpgradeCodec;
 import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.handler.codec.http2.Http2SecurityUtil;
 import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
+import io.netty.handler.ssl.ApplicationProtocolConfig;
+import io.netty.handler.ssl.ApplicationProtocolNames;
+import io.netty.handler.ssl.ApplicationProtocolNegotiationHandler;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.ssl.SslProvider;
+import io.netty.handler.ssl.SupportedCipherSuiteFilter;
 import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
+import java.security.GeneralSecurityException;
+import java.security.PrivateKey;
+import java.security.SecureRandom;
+import java.security.Signature;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -40,11 +55,13 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLException;
 
 /**
  * A small SSE server on Netty 4.2: {@code GET} paths mapped to {@link SseHandler}s, HTTP/1.1 and
- * HTTP/2 over cleartext (h2c, by upgrade or prior knowledge) on the same port, native epoll when
- * available and NIO otherwise.
+ * HTTP/2 over cleartext (h2c, by upgrade or prior knowledge) on the same port, or HTTPS with HTTP/2
+ * and HTTP/1.1 chosen by ALPN ({@link Builder#tls}); native epoll when available and NIO otherwise.
  *
  * <pre>{@code
  * NettySseServer server = NettySseServer.builder()
@@ -95,6 +112,75 @@ public final class NettySseServer implements AutoCloseable {
         return epoll;
     }
 
+    /**
+     * A server TLS context fit for {@link Builder#tls}: the JDK's TLS implementation (no native
+     * library needed), TLS 1.3 and 1.2 only, HTTP/2's cipher suites (those the JDK supports), and
+     * ALPN offering {@code h2} then {@code http/1.1} (a client without ALPN gets HTTP/1.1).
+     *
+     * @param key the private key of {@code chain}'s first certificate
+     * @param chain the certificate chain, the server's own certificate first
+     * @return a new context; immutable and thread-safe
+     * @throws NullPointerException if an argument or certificate is null
+     * @throws IllegalArgumentException if the chain is empty, the key does not belong to the first
+     *     certificate, or the JDK cannot make a context of them
+     */
+    public static SslContext tlsContext(PrivateKey key, List<X509Certificate> chain) {
+        Objects.requireNonNull(key, "key");
+        X509Certificate[] certificates = List.copyOf(chain).toArray(X509Certificate[]::new);
+        if (certificates.length == 0) {
+            throw new IllegalArgumentException("chain must hold at least the server's certificate");
+        }
+        checkKeyMatches(key, certificates[0]);
+        try {
+            return SslContextBuilder.forServer(key, certificates)
+                    .sslProvider(SslProvider.JDK)
+                    .protocols(TLS_PROTOCOLS)
+                    .ciphers(Http2SecurityUtil.CIPHERS, SupportedCipherSuiteFilter.INSTANCE)
+                    .applicationProtocolConfig(new ApplicationProtocolConfig(ApplicationProtocolConfig.Protocol.ALPN,
+                            ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
+                            ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
+                            ApplicationProtocolNames.HTTP_2, ApplicationProtocolNames.HTTP_1_1))
+                    .build();
+        } catch (SSLException | RuntimeException e) {
+            throw new IllegalArgumentException("cannot make a TLS context of this key and chain: " + e.getMessage(), e);
+        }
+    }
+
+    /** The TLS versions a connection may use, newest first. */
+    private static final String[] TLS_PROTOCOLS = {"TLSv1.3", "TLSv1.2"};
+
+    /** Signs a random challenge with {@code key} and verifies it with the certificate's public key. */
+    private static void checkKeyMatches(PrivateKey key, X509Certificate certificate) {
+        String algorithm = switch (key.getAlgorithm()) {
+            case "RSA" -> "SHA256withRSA";
+            case "EC" -> "SHA256withECDSA";
+            case "Ed25519", "Ed448", "EdDSA" -> key.getAlgorithm();
+            default -> null; // another kind: the handshake will tell
+        };
+        if (algorithm == null) {
+            return;
+        }
+        boolean matches;
+        try {
+            byte[] challenge = new byte[32];
+            new SecureRandom().nextBytes(challenge);
+            Signature signer = Signature.getInstance(algorithm);
+            signer.initSign(key);
+            signer.update(challenge);
+            byte[] signature = signer.sign();
+            Signature verifier = Signature.getInstance(algorithm);
+            verifier.initVerify(certificate.getPublicKey());
+            verifier.update(challenge);
+            matches = verifier.verify(signature);
+        } catch (GeneralSecurityException e) {
+            matches = false;
+        }
+        if (!matches) {
+            throw new IllegalArgumentException("the " + key.getAlgorithm() + " private key does not belong to the certificate "
+                    + certificate.getSubjectX500Principal().getName());
+        }
+    }
+
     /** Stops accepting, closes every connection, and stops the event loops. Blocks up to 5 s. */
     @Override
     public void close() {
@@ -112,6 +198,7 @@ public final class NettySseServer implements AutoCloseable {
         private Executor executor;
         private Supplier<List<ChannelHandler>> fallback;
         private Duration requestHeadTimeout = Duration.ofSeconds(10);
+        private Supplier<? extends SslContext> tls;
 
         private Builder() {
         }
@@ -167,7 +254,31 @@ public final class NettySseServer implements AutoCloseable {
         }
 
         /**
-         * Whether to accept HTTP/2 over cleartext (h2c). Default on.
+         * Serves HTTPS instead of cleartext HTTP: every connection begins with a TLS handshake
+         * (TLS 1.3 or 1.2; older versions are refused whatever the context allows), then speaks
+         * the protocol ALPN chose: HTTP/2 for {@code h2}, HTTP/1.1 for {@code http/1.1} or when the
+         * client offers no ALPN. The same routes and fallback serve both.
+         *
+         * <p>{@code contexts} is called once for each new connection, on its event loop, and must
+         * return quickly (hand back a context made earlier): a supplier that returns a new context
+         * after a certificate is renewed applies it to new connections, while open connections keep
+         * the one they began with. If it throws or returns null for a connection, that connection is
+         * closed and the server goes on. Make the contexts with {@link #tlsContext}, or with
+         * Netty's {@code SslContextBuilder.forServer} and an ALPN configuration of your own.
+         * {@link Builder#start()} calls it once to check it.
+         *
+         * @param contexts supplies server-side contexts; thread-safe
+         * @return this builder
+         * @throws NullPointerException if {@code contexts} is null
+         */
+        public Builder tls(Supplier<? extends SslContext> contexts) {
+            this.tls = Objects.requireNonNull(contexts, "contexts");
+            return this;
+        }
+
+        /**
+         * Whether to speak HTTP/2: over cleartext, h2c (by upgrade or prior knowledge); with
+         * {@link #tls}, {@code h2} by ALPN. Default on.
          *
          * @param enabled {@code false} for HTTP/1.1 only
          * @return this builder
@@ -214,7 +325,9 @@ public final class NettySseServer implements AutoCloseable {
          * Validates, binds and starts.
          *
          * @return the running server
-         * @throws IllegalArgumentException naming the setting and value when one is invalid
+         * @throws IllegalArgumentException naming the setting and value when one is invalid; for
+         *     {@code tls}: its supplier throws or returns null or a client-side context, or offers
+         *     {@code h2} by ALPN while {@code http2(false)}
          * @throws IllegalStateException if the address cannot be bound
          */
         public NettySseServer start() {
@@ -232,6 +345,10 @@ public final class NettySseServer implements AutoCloseable {
             if (eventLoops < 1) {
                 throw new IllegalArgumentException("eventLoops must be at least 1: " + eventLoops);
             }
+            Supplier<? extends SslContext> contexts = tls;
+            if (contexts != null) {
+                checkTls(contexts, http2);
+            }
             boolean epoll = preferEpoll && Epoll.isAvailable();
             IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
             Class<? extends ServerChannel> channelType = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
@@ -247,7 +364,9 @@ public final class NettySseServer implements AutoCloseable {
                         .childHandler(new ChannelInitializer<SocketChannel>() {
                             @Override
                             protected void initChannel(SocketChannel c) {
-                                if (h2c) {
+                                if (contexts != null) {
+                                    initTls(c, contexts, h2c, pipelines, headTimeout);
+                                } else if (h2c) {
                                     initH2c(c, pipelines, headTimeout);
                                 } else {
                                     c.pipeline().addLast(new HttpServerCodec(), new HeadDeadline(headTimeout));
@@ -261,6 +380,25 @@ public final class NettySseServer implements AutoCloseable {
                 group.shutdownGracefully(0, 0, TimeUnit.SECONDS);
                 throw new IllegalStateException("cannot listen on " + address + ": " + e.getMessage(), e);
             }
+        }
+    }
+
+    /** Calls the TLS supplier once and checks what it returns; errors name the setting. */
+    private static void checkTls(Supplier<? extends SslContext> contexts, boolean http2) {
+        SslContext first;
+        try {
+            first = contexts.get();
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException("tls: the context supplier failed: " + e.getMessage(), e);
+        }
+        if (first == null) {
+            throw new IllegalArgumentException("tls: the context supplier returned null");
+        }
+        if (!first.isServer()) {
+            throw new IllegalArgumentException("tls: the context supplier returned a client-side context; make a server one (tlsContext)");
+        }
+        if (!http2 && first.applicationProtocolNegotiator().protocols().contains(ApplicationProtocolNames.HTTP_2)) {
+            throw new IllegalArgumentException("tls: the context offers h2 by ALPN, but http2 is off (http2(false))");
         }
     }
 
@@ -284,9 +422,51 @@ public final class NettySseServer implements AutoCloseable {
     /** The largest body of a request that asks for {@code Upgrade: h2c}; bigger ones get 413. */
     static final int MAX_UPGRADE_BODY = 1 << 20;
 
-    /** HTTP/1.1, upgraded to h2c on request ({@code Upgrade: h2c}) or by prior knowledge. */
-    private static void initH2c(SocketChannel c, Pipelines pipelines, Duration headTimeout) {
-        ChannelInitializer<Http2StreamChannel> stream = new ChannelInitializer<>() {
+    private static final System.Logger LOG = System.getLogger(NettySseServer.class.getName());
+
+    /**
+     * TLS with a context from the supplier, then HTTP/2 or HTTP/1.1 as ALPN chose: the same
+     * handlers as over cleartext. The request-head deadline covers the handshake too.
+     */
+    private static void initTls(SocketChannel c, Supplier<? extends SslContext> contexts, boolean http2, Pipelines pipelines,
+            Duration headTimeout) {
+        SslContext context;
+        try {
+            context = Objects.requireNonNull(contexts.get(), "the tls context supplier returned null");
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "{0}: no TLS context for the connection, closing it: {1}", c.remoteAddress(), e.toString());
+            c.close();
+            return;
+        }
+        SslHandler ssl = context.newHandler(c.alloc());
+        SSLEngine engine = ssl.engine();
+        engine.setEnabledProtocols(Arrays.stream(engine.getEnabledProtocols())
+                .filter(p -> Arrays.asList(TLS_PROTOCOLS).contains(p)).toArray(String[]::new));
+        ssl.setHandshakeTimeoutMillis(headTimeout.toMillis());
+        c.pipeline().addLast(new HeadDeadline(headTimeout), ssl, new ApplicationProtocolNegotiationHandler(ApplicationProtocolNames.HTTP_1_1) {
+            @Override
+            protected void configurePipeline(ChannelHandlerContext ctx, String protocol) {
+                if (http2 && ApplicationProtocolNames.HTTP_2.equals(protocol)) {
+                    ctx.pipeline().addLast(Http2FrameCodecBuilder.forServer().build(), new Http2MultiplexHandler(streams(pipelines)));
+                } else if (ApplicationProtocolNames.HTTP_1_1.equals(protocol)) {
+                    ctx.pipeline().addLast(new HttpServerCodec(), firstRequest(pipelines));
+                } else {
+                    throw new IllegalStateException("ALPN chose a protocol this server does not speak: " + protocol);
+                }
+            }
+
+            @Override
+            protected void handshakeFailure(ChannelHandlerContext ctx, Throwable cause) {
+                // scanners and old clients fail all the time: one line, not a stack trace per connection
+                LOG.log(System.Logger.Level.DEBUG, "{0}: TLS handshake failed: {1}", ctx.channel().remoteAddress(), cause.getMessage());
+                ctx.close();
+            }
+        });
+    }
+
+    /** Sets up each HTTP/2 stream: HTTP objects, then the handlers. */
+    private static ChannelInitializer<Http2StreamChannel> streams(Pipelines pipelines) {
+        return new ChannelInitializer<>() {
             @Override
             protected void initChannel(Http2StreamChannel s) {
                 HeadDeadline.satisfied(s); // a stream has begun: the connection sent its first request
@@ -294,6 +474,28 @@ public final class NettySseServer implements AutoCloseable {
                 pipelines.addHandlers(s.pipeline());
             }
         };
+    }
+
+    /**
+     * After an HTTP/1.1 codec whose connection has a {@link HeadDeadline} in front of it (where it
+     * sees bytes only): at the first request, lifts the deadline, adds the handlers and leaves.
+     */
+    private static ChannelHandler firstRequest(Pipelines pipelines) {
+        return new SimpleChannelInboundHandler<HttpMessage>() {
+            @Override
+            protected void channelRead0(ChannelHandlerContext ctx, HttpMessage msg) {
+                HeadDeadline.satisfied(ctx.channel());
+                ChannelPipeline p = ctx.pipeline();
+                pipelines.addHandlers(p); // after this one, which then leaves: ctx passes on to them
+                p.remove(this);
+                ctx.fireChannelRead(ReferenceCountUtil.retain(msg));
+            }
+        };
+    }
+
+    /** HTTP/1.1, upgraded to h2c on request ({@code Upgrade: h2c}) or by prior knowledge. */
+    private static void initH2c(SocketChannel c, Pipelines pipelines, Duration headTimeout) {
+        ChannelInitializer<Http2StreamChannel> stream = streams(pipelines);
         HttpServerCodec source = new HttpServerCodec();
         // an upgrade request may carry a body (a POST to a fallback handler): up to MAX_UPGRADE_BODY
         HttpServerUpgradeHandler upgrade = new HttpServerUpgradeHandler(source, protocol ->
@@ -308,15 +510,6 @@ public final class NettySseServer implements AutoCloseable {
         }));
         c.pipeline().addFirst(new HeadDeadline(headTimeout)); // sees bytes only: told by the handlers below
         // no upgrade: plain HTTP/1.1 from here on
-        c.pipeline().addLast(new SimpleChannelInboundHandler<HttpMessage>() {
-            @Override
-            protected void channelRead0(ChannelHandlerContext ctx, HttpMessage msg) {
-                HeadDeadline.satisfied(ctx.channel());
-                ChannelPipeline p = ctx.pipeline();
-                pipelines.addHandlers(p); // after this one, which then leaves: ctx passes on to them
-                p.remove(this);
-                ctx.fireChannelRead(ReferenceCountUtil.retain(msg));
-            }
-        });
+        c.pipeline().addLast(firstRequest(pipelines));
     }
 }
