@@ -38,21 +38,30 @@ public final class HubMain {
         }
         LogFormat.install(options.logFormat());
         String demoKey = null;
-        String publisherKey = options.publisherKey().orElse(null);
-        if (publisherKey == null) {
-            if (!options.algorithm().equals("HS256")) {
-                System.err.println("error: RS256 needs --publisher-jwt-key (a PEM public key)");
+        if (!options.hasPublisherKeys()) {
+            if (options.algorithm().filter(a -> !a.startsWith("HS")).isPresent()) {
+                System.err.println("error: --jwt-alg " + options.algorithm().get()
+                        + " needs --publisher-jwt-key (a PEM public key) or --publisher-jwks-url");
                 System.exit(2);
             }
             byte[] random = new byte[32];
             new SecureRandom().nextBytes(random);
             demoKey = Base64.getUrlEncoder().withoutPadding().encodeToString(random);
-            publisherKey = demoKey;
         }
-        String subscriberKey = options.subscriberKey().orElse(publisherKey);
-        String publisherSetting = options.publisherKey().isPresent() ? "--publisher-jwt-key" : "the demo key";
         String publisherToken = demoKey == null ? ""
                 : Tokens.hs256("{\"mercure\":{\"publish\":[\"*\"]}}", demoKey.getBytes(UTF_8));
+        JwtVerifier publishers;
+        JwtVerifier subscribers;
+        try {
+            java.util.function.Supplier<java.net.http.HttpClient> http = () -> java.net.http.HttpClient.newBuilder()
+                    .connectTimeout(JwtVerifier.FETCH_TIMEOUT).followRedirects(java.net.http.HttpClient.Redirect.NORMAL).build();
+            publishers = options.publisherVerifier(java.util.Optional.ofNullable(demoKey), http);
+            subscribers = options.subscriberVerifier(publishers, http);
+        } catch (IllegalArgumentException e) {
+            System.err.println("error: " + e.getMessage());
+            System.exit(2);
+            return;
+        }
         java.util.Optional<CertificateFiles> tls;
         try {
             tls = options.tlsCert().map(cert -> CertificateFiles.watch(cert, options.tlsKey().orElseThrow(),
@@ -62,8 +71,7 @@ public final class HubMain {
             System.exit(2);
             return;
         }
-        HubConfig config = new HubConfig(options.listen(), options.verifier(publisherSetting, publisherKey),
-                options.verifier("--subscriber-jwt-key", subscriberKey), options.anonymous(), options.corsOrigins(),
+        HubConfig config = new HubConfig(options.listen(), publishers, subscribers, options.anonymous(), options.corsOrigins(),
                 options.maxBodyBytes(), options.maxTopics(), options.maxConnections(), options.subscriptions(),
                 options.demo(), publisherToken, options.headerTimeout(), tls);
         Broadcaster broadcaster;

@@ -3,111 +3,132 @@ package dev.ssekit.hub;
 import static java.nio.charset.StandardCharsets.UTF_8;
 
 import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
 /**
- * The hub's command line and environment. Flags win over environment variables; every error names
- * the flag or variable and its value.
+ * The hub's command line and environment, all read from one table ({@link #OPTIONS}) that also
+ * makes the usage text and the environment names. Flags win over environment variables; every
+ * error names the flag or variable and its value.
  *
- * @param listen {@code --listen HOST:PORT} / {@code SSEKIT_LISTEN}; default {@code 127.0.0.1:8080}
+ * @param listen {@code --listen HOST:PORT} / {@code SSEKIT_LISTEN}
  * @param publisherKey {@code --publisher-jwt-key} / {@code SSEKIT_PUBLISHER_JWT_KEY} or {@code
- *     MERCURE_PUBLISHER_JWT_KEY}; empty: demo mode generates one
+ *     MERCURE_PUBLISHER_JWT_KEY}: an HMAC secret or a PEM public key; empty (and no JWKS): demo mode
  * @param subscriberKey {@code --subscriber-jwt-key} / {@code SSEKIT_SUBSCRIBER_JWT_KEY} or {@code
- *     MERCURE_SUBSCRIBER_JWT_KEY}; default: the publisher key
- * @param algorithm {@code --jwt-alg} / {@code SSEKIT_JWT_ALG}: {@code HS256} (the key is the secret)
- *     or {@code RS256} (the key is a PEM public key)
- * @param anonymous {@code --anonymous true|false} / {@code SSEKIT_ANONYMOUS}; default true
- * @param corsOrigins {@code --cors-origins a,b} / {@code SSEKIT_CORS_ORIGINS}; default none
- * @param maxConnections {@code --max-connections} / {@code SSEKIT_MAX_CONNECTIONS}; default 15000
- * @param maxBodyBytes {@code --max-body-bytes} / {@code SSEKIT_MAX_BODY_BYTES}; default 1 MiB
- * @param maxTopics {@code --max-topics} / {@code SSEKIT_MAX_TOPICS}; default 1000
- * @param heartbeat {@code --heartbeat SECONDS} / {@code SSEKIT_HEARTBEAT}; default 15
+ *     MERCURE_SUBSCRIBER_JWT_KEY}; empty: the publisher's keys
+ * @param algorithm {@code --jwt-alg} / {@code SSEKIT_JWT_ALG}: pins static keys to one algorithm;
+ *     empty: every algorithm of the key's type
+ * @param publisherJwks {@code --publisher-jwks-url} / {@code SSEKIT_PUBLISHER_JWKS_URL}: the
+ *     publishers' keys from a JWK set, chosen by {@code kid}
+ * @param subscriberJwks {@code --subscriber-jwks-url} / {@code SSEKIT_SUBSCRIBER_JWKS_URL}
+ * @param anonymous {@code --anonymous true|false} / {@code SSEKIT_ANONYMOUS}
+ * @param corsOrigins {@code --cors-origins a,b} / {@code SSEKIT_CORS_ORIGINS}
+ * @param maxConnections {@code --max-connections} / {@code SSEKIT_MAX_CONNECTIONS}
+ * @param maxBodyBytes {@code --max-body-bytes} / {@code SSEKIT_MAX_BODY_BYTES}
+ * @param maxTopics {@code --max-topics} / {@code SSEKIT_MAX_TOPICS}
+ * @param heartbeat {@code --heartbeat SECONDS} / {@code SSEKIT_HEARTBEAT}
  * @param headerTimeout {@code --header-timeout SECONDS} / {@code SSEKIT_HEADER_TIMEOUT}: a new
- *     connection's first request head must arrive within it; default 10
- * @param data {@code --data DIR} / {@code SSEKIT_DATA}: the durable history; default {@code ssekit-data}
+ *     connection's first request head (and TLS handshake) must arrive within it
+ * @param data {@code --data DIR} / {@code SSEKIT_DATA}: the durable history
  * @param fsync {@code --fsync true|false} / {@code SSEKIT_FSYNC}: force each publish to the device
- *     before answering; default false (a published event survives a killed hub, not a power loss)
- * @param historyEvents {@code --history-events} / {@code SSEKIT_HISTORY_EVENTS}; default 100000
- * @param historyMegabytes {@code --history-mb} / {@code SSEKIT_HISTORY_MB}: encoded bytes kept, in MiB; default 256
- * @param historyAge {@code --history-hours} / {@code SSEKIT_HISTORY_HOURS}: the oldest event kept; default 168 (7 days)
- * @param demo {@code --demo true|false} / {@code SSEKIT_DEMO}: serve the demo page at {@code /};
- *     default true when no publisher key is configured
+ *     before answering (false: a published event survives a killed hub, not a power loss)
+ * @param historyEvents {@code --history-events} / {@code SSEKIT_HISTORY_EVENTS}
+ * @param historyMegabytes {@code --history-mb} / {@code SSEKIT_HISTORY_MB}: encoded bytes kept, in MiB
+ * @param historyAge {@code --history-hours} / {@code SSEKIT_HISTORY_HOURS}: the oldest event kept
+ * @param demo {@code --demo true|false} / {@code SSEKIT_DEMO}: serve the demo page at {@code /}
  * @param subscriptions {@code --subscriptions true|false} / {@code SSEKIT_SUBSCRIPTIONS}: publish
- *     and list active subscriptions; default: as {@code demo}
- * @param logFormat {@code --log-format text|json} / {@code SSEKIT_LOG_FORMAT}; default text
+ *     and list active subscriptions
+ * @param logFormat {@code --log-format text|json} / {@code SSEKIT_LOG_FORMAT}
  * @param redis {@code --redis redis://HOST:PORT} / {@code SSEKIT_REDIS}: share events with every
- *     hub on that Redis (history in Redis instead of {@code --data}); default: none, one node
+ *     hub on that Redis (history in Redis instead of {@code --data})
  * @param tlsCert {@code --tls-cert FILE} / {@code SSEKIT_TLS_CERT}: the PEM certificate chain for
- *     HTTPS (with {@code tlsKey}; both or neither); default: none, cleartext HTTP
+ *     HTTPS (with {@code tlsKey}; both or neither)
  * @param tlsKey {@code --tls-key FILE} / {@code SSEKIT_TLS_KEY}: its PEM private key (PKCS#8)
  */
-record HubOptions(InetSocketAddress listen, Optional<String> publisherKey, Optional<String> subscriberKey, String algorithm,
+record HubOptions(InetSocketAddress listen, Optional<String> publisherKey, Optional<String> subscriberKey, Optional<String> algorithm,
+        Optional<URI> publisherJwks, Optional<URI> subscriberJwks,
         boolean anonymous, Set<String> corsOrigins, int maxConnections, int maxBodyBytes, int maxTopics, Duration heartbeat, Duration headerTimeout,
         java.nio.file.Path data, boolean fsync, int historyEvents, int historyMegabytes, Duration historyAge, boolean demo, boolean subscriptions, String logFormat,
         Optional<String> redis, Optional<java.nio.file.Path> tlsCert, Optional<java.nio.file.Path> tlsKey) {
 
-    static final String USAGE = """
-            usage: ssekit-hub [options]   (each also as an environment variable, flags win)
-              --listen HOST:PORT            SSEKIT_LISTEN              default 127.0.0.1:8080
-              --publisher-jwt-key KEY       SSEKIT_PUBLISHER_JWT_KEY, MERCURE_PUBLISHER_JWT_KEY
-              --subscriber-jwt-key KEY      SSEKIT_SUBSCRIBER_JWT_KEY, MERCURE_SUBSCRIBER_JWT_KEY (default: publisher key)
-              --jwt-alg HS256|RS256         SSEKIT_JWT_ALG             default HS256 (RS256: keys are PEM public keys)
-              --anonymous true|false        SSEKIT_ANONYMOUS           default true
-              --cors-origins A,B            SSEKIT_CORS_ORIGINS        default none (* for any)
-              --max-connections N           SSEKIT_MAX_CONNECTIONS     default 15000 (then 503)
-              --max-body-bytes N            SSEKIT_MAX_BODY_BYTES      default 1048576 (then 413)
-              --max-topics N                SSEKIT_MAX_TOPICS          default 1000
-              --heartbeat SECONDS           SSEKIT_HEARTBEAT           default 15
-              --header-timeout SECONDS      SSEKIT_HEADER_TIMEOUT      default 10 (slow request heads are cut off)
-              --data DIR                    SSEKIT_DATA                default ssekit-data (durable history)
-              --fsync true|false            SSEKIT_FSYNC               default false (true: survive power loss)
-              --history-events N            SSEKIT_HISTORY_EVENTS      default 100000 (the oldest go first)
-              --history-mb N                SSEKIT_HISTORY_MB          default 256 (MiB of encoded events)
-              --history-hours N             SSEKIT_HISTORY_HOURS       default 168 (7 days)
-              --demo true|false             SSEKIT_DEMO                default true without a publisher key (page at /)
-              --subscriptions true|false    SSEKIT_SUBSCRIPTIONS       default as --demo (active subscriptions API and events)
-              --log-format text|json        SSEKIT_LOG_FORMAT          default text (one line per record, access log included)
-              --redis redis://HOST:PORT     SSEKIT_REDIS               default none (one node; set: every hub on it shares events)
-              --tls-cert FILE               SSEKIT_TLS_CERT            default none (PEM chain: HTTPS, HTTP/2; reloaded when changed)
-              --tls-key FILE                SSEKIT_TLS_KEY             default none (its PEM PKCS#8 key; both or neither)
-            Without a publisher key the hub runs in demo mode: it makes a development key and prints it.
-            """;
+    /**
+     * One option: its flag, what its value is, the environment variables that supply it too (the
+     * first set one wins), its default (null: none, or one that depends on other options) and a
+     * note for the usage text.
+     */
+    private record Option(String flag, String value, List<String> env, String defaultValue, String note) {
+        Option {
+            env = List.copyOf(env);
+        }
 
-    private static final Map<String, String[]> ENV = Map.ofEntries(
-            Map.entry("--listen", new String[] {"SSEKIT_LISTEN"}),
-            Map.entry("--publisher-jwt-key", new String[] {"SSEKIT_PUBLISHER_JWT_KEY", "MERCURE_PUBLISHER_JWT_KEY"}),
-            Map.entry("--subscriber-jwt-key", new String[] {"SSEKIT_SUBSCRIBER_JWT_KEY", "MERCURE_SUBSCRIBER_JWT_KEY"}),
-            Map.entry("--jwt-alg", new String[] {"SSEKIT_JWT_ALG"}),
-            Map.entry("--anonymous", new String[] {"SSEKIT_ANONYMOUS"}),
-            Map.entry("--cors-origins", new String[] {"SSEKIT_CORS_ORIGINS"}),
-            Map.entry("--max-connections", new String[] {"SSEKIT_MAX_CONNECTIONS"}),
-            Map.entry("--max-body-bytes", new String[] {"SSEKIT_MAX_BODY_BYTES"}),
-            Map.entry("--max-topics", new String[] {"SSEKIT_MAX_TOPICS"}),
-            Map.entry("--heartbeat", new String[] {"SSEKIT_HEARTBEAT"}),
-            Map.entry("--header-timeout", new String[] {"SSEKIT_HEADER_TIMEOUT"}),
-            Map.entry("--data", new String[] {"SSEKIT_DATA"}),
-            Map.entry("--fsync", new String[] {"SSEKIT_FSYNC"}),
-            Map.entry("--history-events", new String[] {"SSEKIT_HISTORY_EVENTS"}),
-            Map.entry("--history-mb", new String[] {"SSEKIT_HISTORY_MB"}),
-            Map.entry("--history-hours", new String[] {"SSEKIT_HISTORY_HOURS"}),
-            Map.entry("--demo", new String[] {"SSEKIT_DEMO"}),
-            Map.entry("--subscriptions", new String[] {"SSEKIT_SUBSCRIPTIONS"}),
-            Map.entry("--log-format", new String[] {"SSEKIT_LOG_FORMAT"}),
-            Map.entry("--redis", new String[] {"SSEKIT_REDIS"}),
-            Map.entry("--tls-cert", new String[] {"SSEKIT_TLS_CERT"}),
-            Map.entry("--tls-key", new String[] {"SSEKIT_TLS_KEY"}));
+        String usage() {
+            String dflt = defaultValue != null ? "default " + defaultValue + (note.isEmpty() ? "" : " (" + note + ")") : note;
+            return String.format("  %-30s %-27s %s%n", flag + " " + value, String.join(", ", env), dflt);
+        }
+    }
+
+    /** Every option, in the order of the usage text. */
+    private static final List<Option> OPTIONS = List.of(
+            new Option("--listen", "HOST:PORT", List.of("SSEKIT_LISTEN"), "127.0.0.1:8080", ""),
+            new Option("--publisher-jwt-key", "KEY", List.of("SSEKIT_PUBLISHER_JWT_KEY", "MERCURE_PUBLISHER_JWT_KEY"), null,
+                    "an HMAC secret (>= 32 bytes) or a PEM public key; none: demo mode"),
+            new Option("--subscriber-jwt-key", "KEY", List.of("SSEKIT_SUBSCRIBER_JWT_KEY", "MERCURE_SUBSCRIBER_JWT_KEY"), null,
+                    "default: the publisher's keys"),
+            new Option("--jwt-alg", "ALG", List.of("SSEKIT_JWT_ALG"), null,
+                    "default: any of the key's type (HS256/384/512, RS256/384/512, ES256/384, EdDSA); set: only that one"),
+            new Option("--publisher-jwks-url", "URL", List.of("SSEKIT_PUBLISHER_JWKS_URL"), null,
+                    "publishers' keys from a JWK set, by kid (instead of --publisher-jwt-key)"),
+            new Option("--subscriber-jwks-url", "URL", List.of("SSEKIT_SUBSCRIBER_JWKS_URL"), null,
+                    "subscribers' keys from a JWK set (instead of --subscriber-jwt-key)"),
+            new Option("--anonymous", "true|false", List.of("SSEKIT_ANONYMOUS"), "true", "subscribers without a token get public updates"),
+            new Option("--cors-origins", "A,B", List.of("SSEKIT_CORS_ORIGINS"), "none", "* for any"),
+            new Option("--max-connections", "N", List.of("SSEKIT_MAX_CONNECTIONS"), "15000", "then 503"),
+            new Option("--max-body-bytes", "N", List.of("SSEKIT_MAX_BODY_BYTES"), "1048576", "then 413"),
+            new Option("--max-topics", "N", List.of("SSEKIT_MAX_TOPICS"), "1000", "per publish or subscribe"),
+            new Option("--heartbeat", "SECONDS", List.of("SSEKIT_HEARTBEAT"), "15", ""),
+            new Option("--header-timeout", "SECONDS", List.of("SSEKIT_HEADER_TIMEOUT"), "10", "slow request heads are cut off"),
+            new Option("--data", "DIR", List.of("SSEKIT_DATA"), "ssekit-data", "durable history"),
+            new Option("--fsync", "true|false", List.of("SSEKIT_FSYNC"), "false", "true: survive power loss"),
+            new Option("--history-events", "N", List.of("SSEKIT_HISTORY_EVENTS"), "100000", "the oldest go first"),
+            new Option("--history-mb", "N", List.of("SSEKIT_HISTORY_MB"), "256", "MiB of encoded events"),
+            new Option("--history-hours", "N", List.of("SSEKIT_HISTORY_HOURS"), "168", "7 days"),
+            new Option("--demo", "true|false", List.of("SSEKIT_DEMO"), null, "default true without publisher keys (page at /)"),
+            new Option("--subscriptions", "true|false", List.of("SSEKIT_SUBSCRIPTIONS"), null,
+                    "default as --demo (active subscriptions API and events)"),
+            new Option("--log-format", "text|json", List.of("SSEKIT_LOG_FORMAT"), "text", "one line per record, access log included"),
+            new Option("--redis", "redis://HOST:PORT", List.of("SSEKIT_REDIS"), "none", "one node; set: every hub on it shares events"),
+            new Option("--tls-cert", "FILE", List.of("SSEKIT_TLS_CERT"), "none", "PEM chain: HTTPS with HTTP/2; reloaded when changed"),
+            new Option("--tls-key", "FILE", List.of("SSEKIT_TLS_KEY"), "none", "its PEM PKCS#8 key; both or neither"));
+
+    private static final Map<String, Option> BY_FLAG = OPTIONS.stream()
+            .collect(java.util.stream.Collectors.toUnmodifiableMap(Option::flag, o -> o));
+
+    /** The usage text, made from {@link #OPTIONS}. */
+    static final String USAGE = "usage: ssekit-hub [options]   (each also as an environment variable, flags win)\n"
+            + OPTIONS.stream().map(Option::usage).collect(java.util.stream.Collectors.joining())
+            + "Without publisher keys the hub runs in demo mode: it makes a development key and prints it.\n";
 
     /** Thrown for {@code --help}: not an error. */
     static final class HelpRequested extends Exception {
         private static final long serialVersionUID = 1L;
     }
 
+    /**
+     * Reads the options.
+     *
+     * @param args the command line
+     * @param env the environment
+     * @throws HelpRequested for {@code --help} or {@code -h}
+     * @throws IllegalArgumentException for an unknown option, a missing or bad value, naming it
+     */
     static HubOptions parse(String[] args, Map<String, String> env) throws HelpRequested {
         Map<String, String> flags = new java.util.HashMap<>();
         for (int i = 0; i < args.length; i++) {
@@ -126,53 +147,81 @@ record HubOptions(InetSocketAddress listen, Optional<String> publisherKey, Optio
             } else {
                 throw new IllegalArgumentException(a + " needs a value");
             }
-            if (!ENV.containsKey(name)) {
+            if (!BY_FLAG.containsKey(name)) {
                 throw new IllegalArgumentException("unknown option " + name + " (see --help)");
             }
             flags.put(name, value);
         }
-        Setting listen = setting("--listen", flags, env);
         Setting alg = setting("--jwt-alg", flags, env);
-        String algorithm = alg.value().orElse("HS256").toUpperCase(java.util.Locale.ROOT);
-        if (!algorithm.equals("HS256") && !algorithm.equals("RS256")) {
-            throw new IllegalArgumentException(alg.name() + " must be HS256 or RS256, got \"" + alg.value().get() + "\"");
+        Optional<String> algorithm = alg.value().map(a -> a.toUpperCase(java.util.Locale.ROOT).replace("EDDSA", "EdDSA"));
+        if (algorithm.isPresent() && !JwtVerifier.ALGORITHMS.contains(algorithm.get())) {
+            throw new IllegalArgumentException(alg.name() + " must be one of " + String.join(", ", JwtVerifier.ALGORITHMS)
+                    + ", got \"" + alg.value().get() + "\"");
         }
-        boolean anon = bool(setting("--anonymous", flags, env), true);
         Setting format = setting("--log-format", flags, env);
-        String logFormat = format.value().orElse("text");
+        String logFormat = format.value().orElseThrow();
         if (!logFormat.equals("text") && !logFormat.equals("json")) {
             throw new IllegalArgumentException(format.name() + " must be text or json, got \"" + logFormat + "\"");
         }
         Optional<String> publisherKey = setting("--publisher-jwt-key", flags, env).value();
-        boolean demo = bool(setting("--demo", flags, env), publisherKey.isEmpty());
+        Optional<String> subscriberKey = setting("--subscriber-jwt-key", flags, env).value();
+        Optional<URI> publisherJwks = url(setting("--publisher-jwks-url", flags, env));
+        Optional<URI> subscriberJwks = url(setting("--subscriber-jwks-url", flags, env));
+        exclusive(setting("--publisher-jwt-key", flags, env), setting("--publisher-jwks-url", flags, env));
+        exclusive(setting("--subscriber-jwt-key", flags, env), setting("--subscriber-jwks-url", flags, env));
+        boolean demo = bool(setting("--demo", flags, env), publisherKey.isEmpty() && publisherJwks.isEmpty());
         boolean subscriptions = bool(setting("--subscriptions", flags, env), demo);
         Set<String> origins = new LinkedHashSet<>();
-        setting("--cors-origins", flags, env).value().ifPresent(v -> Arrays.stream(v.split(","))
+        setting("--cors-origins", flags, env).value().filter(v -> !v.equals("none")).ifPresent(v -> Arrays.stream(v.split(","))
                 .map(String::trim).filter(s -> !s.isEmpty()).forEach(origins::add));
         Setting tlsCert = setting("--tls-cert", flags, env);
         Setting tlsKey = setting("--tls-key", flags, env);
-        if (tlsCert.value().isPresent() != tlsKey.value().isPresent()) {
-            throw new IllegalArgumentException((tlsCert.value().isPresent() ? tlsCert.name() : tlsKey.name())
-                    + " needs " + (tlsCert.value().isPresent() ? "--tls-key (SSEKIT_TLS_KEY)" : "--tls-cert (SSEKIT_TLS_CERT)")
+        Optional<String> cert = tlsCert.value().filter(v -> !v.equals("none"));
+        Optional<String> key = tlsKey.value().filter(v -> !v.equals("none"));
+        if (cert.isPresent() != key.isPresent()) {
+            throw new IllegalArgumentException((cert.isPresent() ? tlsCert.name() : tlsKey.name())
+                    + " needs " + (cert.isPresent() ? "--tls-key (SSEKIT_TLS_KEY)" : "--tls-cert (SSEKIT_TLS_CERT)")
                     + ": HTTPS takes both the certificate and its key");
         }
+        Setting listen = setting("--listen", flags, env);
         return new HubOptions(
-                address(listen.name(), listen.value().orElse("127.0.0.1:8080")),
-                publisherKey,
-                setting("--subscriber-jwt-key", flags, env).value(),
-                algorithm, anon, origins,
-                positive(setting("--max-connections", flags, env), 15_000),
-                positive(setting("--max-body-bytes", flags, env), 1 << 20),
-                positive(setting("--max-topics", flags, env), 1000),
-                Duration.ofSeconds(positive(setting("--heartbeat", flags, env), 15)),
-                Duration.ofSeconds(positive(setting("--header-timeout", flags, env), 10)),
-                java.nio.file.Path.of(setting("--data", flags, env).value().orElse("ssekit-data")),
+                address(listen.name(), listen.value().orElseThrow()),
+                publisherKey, subscriberKey, algorithm, publisherJwks, subscriberJwks,
+                bool(setting("--anonymous", flags, env), true), origins,
+                positive(setting("--max-connections", flags, env)),
+                positive(setting("--max-body-bytes", flags, env)),
+                positive(setting("--max-topics", flags, env)),
+                Duration.ofSeconds(positive(setting("--heartbeat", flags, env))),
+                Duration.ofSeconds(positive(setting("--header-timeout", flags, env))),
+                java.nio.file.Path.of(setting("--data", flags, env).value().orElseThrow()),
                 bool(setting("--fsync", flags, env), false),
-                positive(setting("--history-events", flags, env), 100_000),
-                positive(setting("--history-mb", flags, env), 256),
-                Duration.ofHours(positive(setting("--history-hours", flags, env), 168)),
-                demo, subscriptions, logFormat, setting("--redis", flags, env).value(),
-                tlsCert.value().map(java.nio.file.Path::of), tlsKey.value().map(java.nio.file.Path::of));
+                positive(setting("--history-events", flags, env)),
+                positive(setting("--history-mb", flags, env)),
+                Duration.ofHours(positive(setting("--history-hours", flags, env))),
+                demo, subscriptions, logFormat, setting("--redis", flags, env).value().filter(v -> !v.equals("none")),
+                cert.map(java.nio.file.Path::of), key.map(java.nio.file.Path::of));
+    }
+
+    /** Refuses a static key and a JWK set for the same role. */
+    private static void exclusive(Setting key, Setting jwks) {
+        if (key.value().isPresent() && jwks.value().isPresent()) {
+            throw new IllegalArgumentException(key.name() + " and " + jwks.name() + " exclude each other: give one");
+        }
+    }
+
+    private static Optional<URI> url(Setting s) {
+        if (s.value().isEmpty()) {
+            return Optional.empty();
+        }
+        try {
+            URI u = new URI(s.value().get());
+            if (!("https".equals(u.getScheme()) || "http".equals(u.getScheme())) || u.getHost() == null) {
+                throw new URISyntaxException(s.value().get(), "not an http(s) URL with a host");
+            }
+            return Optional.of(u);
+        } catch (URISyntaxException e) {
+            throw new IllegalArgumentException(s.name() + " must be an http:// or https:// URL, got \"" + s.value().get() + "\"");
+        }
     }
 
     private static boolean bool(Setting s, boolean fallback) {
@@ -191,19 +240,17 @@ record HubOptions(InetSocketAddress listen, Optional<String> publisherKey, Optio
         if (flags.containsKey(flag)) {
             return new Setting(flag, Optional.of(flags.get(flag)));
         }
-        for (String var : ENV.get(flag)) {
+        Option o = BY_FLAG.get(flag);
+        for (String var : o.env()) {
             String v = env.get(var);
             if (v != null && !v.isEmpty()) {
                 return new Setting(var, Optional.of(v));
             }
         }
-        return new Setting(flag, Optional.empty());
+        return new Setting(flag, Optional.ofNullable(o.defaultValue()));
     }
 
-    private static int positive(Setting s, int fallback) {
-        if (s.value().isEmpty()) {
-            return fallback;
-        }
+    private static int positive(Setting s) {
         try {
             int n = Integer.parseInt(s.value().get().trim());
             if (n < 1) {
@@ -236,10 +283,36 @@ record HubOptions(InetSocketAddress listen, Optional<String> publisherKey, Optio
     }
 
     /**
-     * The verifier for a configured key (a PEM public key or an HMAC secret), pinned to {@code
-     * --jwt-alg}, with the setting named in errors.
+     * The publishers' verifier: from their JWK set, their key, or else the demo key, pinned to
+     * {@code --jwt-alg} when set.
+     *
+     * @param demoKey the generated development key, used when no publisher keys are configured
+     * @param http makes the client that fetches JWK sets (called only when one is configured)
+     * @throws IllegalArgumentException for a key that cannot be used, naming the setting
      */
-    JwtVerifier verifier(String setting, String key) {
-        return JwtVerifier.fromSetting(setting, key, Optional.of(algorithm));
+    JwtVerifier publisherVerifier(Optional<String> demoKey, java.util.function.Supplier<java.net.http.HttpClient> http) {
+        if (publisherJwks.isPresent()) {
+            return JwtVerifier.jwks(publisherJwks.get(), http.get(), JwtVerifier.DEFAULT_REFRESH, JwtVerifier.DEFAULT_MIN_REFETCH);
+        }
+        String setting = publisherKey.isPresent() ? "--publisher-jwt-key" : "the demo key";
+        return JwtVerifier.fromSetting(setting, publisherKey.or(() -> demoKey).orElseThrow(
+                () -> new IllegalArgumentException("no publisher key: give --publisher-jwt-key or --publisher-jwks-url")), algorithm);
+    }
+
+    /**
+     * The subscribers' verifier: from their JWK set or key, or else the publishers' verifier.
+     *
+     * @throws IllegalArgumentException for a key that cannot be used, naming the setting
+     */
+    JwtVerifier subscriberVerifier(JwtVerifier publishers, java.util.function.Supplier<java.net.http.HttpClient> http) {
+        if (subscriberJwks.isPresent()) {
+            return JwtVerifier.jwks(subscriberJwks.get(), http.get(), JwtVerifier.DEFAULT_REFRESH, JwtVerifier.DEFAULT_MIN_REFETCH);
+        }
+        return subscriberKey.map(k -> JwtVerifier.fromSetting("--subscriber-jwt-key", k, algorithm)).orElse(publishers);
+    }
+
+    /** Whether the hub has publisher keys of its own (else it runs with a generated demo key). */
+    boolean hasPublisherKeys() {
+        return publisherKey.isPresent() || publisherJwks.isPresent();
     }
 }

@@ -77,6 +77,8 @@ final class JwtVerifier implements AutoCloseable {
 
     private static final System.Logger LOG = System.getLogger(JwtVerifier.class.getName());
 
+    /** Every algorithm a verifier may accept, by its JWS name. */
+    static final List<String> ALGORITHMS = List.of("HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "ES256", "ES384", "EdDSA");
     /** How often the hub refreshes a JWKS by default. */
     static final Duration DEFAULT_REFRESH = Duration.ofMinutes(5);
     /** The hub's default least time between two refetches caused by unknown key ids. */

@@ -28,14 +28,16 @@ final class MercureHub implements AutoCloseable {
     private final Publisher publisher;
     private final Subscriptions subscriptions;
     private final java.util.Optional<CertificateFiles> tls;
+    private final List<JwtVerifier> keys;
 
     private MercureHub(NettySseServer server, Broadcaster hub, Publisher publisher, Subscriptions subscriptions,
-            java.util.Optional<CertificateFiles> tls) {
+            java.util.Optional<CertificateFiles> tls, List<JwtVerifier> keys) {
         this.server = server;
         this.hub = hub;
         this.publisher = publisher;
         this.subscriptions = subscriptions;
         this.tls = tls;
+        this.keys = keys;
     }
 
     /**
@@ -64,7 +66,7 @@ final class MercureHub implements AutoCloseable {
                         new HubHandler(protocol)));
         config.tls().ifPresent(builder::tls); // each new connection takes the newest certificate
         NettySseServer server = builder.start();
-        return new MercureHub(server, hub, publisher, subscriptions, config.tls());
+        return new MercureHub(server, hub, publisher, subscriptions, config.tls(), List.of(config.publisherKey(), config.subscriberKey()));
     }
 
     InetSocketAddress address() {
@@ -95,5 +97,6 @@ final class MercureHub implements AutoCloseable {
         server.close();
         publisher.close();
         tls.ifPresent(CertificateFiles::close);
+        keys.forEach(JwtVerifier::close); // stops JWK set refreshes
     }
 }

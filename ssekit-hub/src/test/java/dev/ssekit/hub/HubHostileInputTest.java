@@ -104,6 +104,42 @@ class HubHostileInputTest {
         return publish(form.getBytes(ISO_8859_1), token(PUBLISHER));
     }
 
+    /**
+     * Issue #14: an anonymous subscriber to {@code {+path}.json} and one publish of {@code a,a,…x}
+     * froze the hub (the backtracking matcher ran under the publish lock, so an unrelated publish
+     * waited too). Every answer here must come within the 2 s that {@link #exchange} waits.
+     */
+    @Test
+    void aTemplateSubscriberAndACraftedTopicCannotFreezePublishing() throws Exception {
+        String template = "https://example.com/{+path}.json";
+        try (RawHttp anonymous = RawHttp.get(hub.address(), HubHandler.PATH + "?topic=" + URLEncoder.encode(template, UTF_8), "HTTP/1.1");
+                RawHttp bystander = RawHttp.get(hub.address(), HubHandler.PATH + "?topic=" + URLEncoder.encode("https://example.com/calm", UTF_8),
+                        "HTTP/1.1")) {
+            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+            while (broadcaster.stats().connections() < 2 && System.nanoTime() < deadline) {
+                Thread.sleep(5);
+            }
+            assertThat(broadcaster.stats().connections()).isEqualTo(2);
+            for (int commas : new int[] {20, 1000}) {
+                String crafted = "https://example.com/" + "a,".repeat(commas) + "x";
+                var attack = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                    try {
+                        return publish("topic=" + URLEncoder.encode(crafted, UTF_8) + "&data=attack");
+                    } catch (Exception e) {
+                        throw new java.util.concurrent.CompletionException(e);
+                    }
+                });
+                String calm = publish("topic=" + URLEncoder.encode("https://example.com/calm", UTF_8) + "&data=calm");
+                assertThat(statusLine(calm)).as("an unrelated publish meanwhile").isEqualTo("HTTP/1.1 200 OK");
+                assertThat(statusLine(attack.get(10, java.util.concurrent.TimeUnit.SECONDS))).isEqualTo("HTTP/1.1 200 OK");
+                assertThat(bystander.readEvent()).endsWith("data: calm\n\n");
+                String matching = publish("topic=" + URLEncoder.encode(crafted + ".json", UTF_8) + "&data=" + commas);
+                assertThat(statusLine(matching)).isEqualTo("HTTP/1.1 200 OK");
+                assertThat(anonymous.readEvent()).as("the crafted topic did not match; its .json form does").endsWith("data: " + commas + "\n\n");
+            }
+        }
+    }
+
     @Test
     void oversizedOrUnreadableRequestsGetTheirStatusAndAClose() throws Exception {
         String bigHeader = exchange(("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + "a".repeat(20_000) + "\r\n\r\n").getBytes(ISO_8859_1));

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -15,7 +16,9 @@ class HubOptionsTest {
         assertThat(o.listen().getHostString()).isEqualTo("127.0.0.1");
         assertThat(o.listen().getPort()).isEqualTo(8080);
         assertThat(o.publisherKey()).isEmpty();
-        assertThat(o.algorithm()).isEqualTo("HS256");
+        assertThat(o.algorithm()).as("no pin: any algorithm of the key's type").isEmpty();
+        assertThat(o.publisherJwks()).isEmpty();
+        assertThat(o.tlsCert()).isEmpty();
         assertThat(o.anonymous()).isTrue();
         assertThat(o.maxConnections()).isEqualTo(15_000);
         assertThat(o.heartbeat()).isEqualTo(Duration.ofSeconds(15));
@@ -72,7 +75,7 @@ class HubOptionsTest {
         assertThatThrownBy(() -> HubOptions.parse(new String[] {"--max-connections", "0"}, Map.of()))
                 .hasMessage("--max-connections must be a positive integer, got \"0\"");
         assertThatThrownBy(() -> HubOptions.parse(new String[] {"--jwt-alg", "none"}, Map.of()))
-                .hasMessage("--jwt-alg must be HS256 or RS256, got \"none\"");
+                .hasMessage("--jwt-alg must be one of HS256, HS384, HS512, RS256, RS384, RS512, ES256, ES384, EdDSA, got \"none\"");
         assertThatThrownBy(() -> HubOptions.parse(new String[] {"--anonymous", "maybe"}, Map.of()))
                 .hasMessage("--anonymous must be true or false, got \"maybe\"");
         assertThatThrownBy(() -> HubOptions.parse(new String[] {"--bogus", "1"}, Map.of()))
@@ -85,7 +88,39 @@ class HubOptionsTest {
         } catch (HubOptions.HelpRequested e) {
             throw new AssertionError(e);
         }
-        assertThatThrownBy(() -> o.verifier("--publisher-jwt-key", "short"))
+        assertThatThrownBy(() -> HubOptions.parse(new String[] {"--publisher-jwt-key", "short"}, Map.of())
+                .publisherVerifier(java.util.Optional.empty(), () -> null))
                 .hasMessage("--publisher-jwt-key: an HMAC key must be at least 32 bytes (256 bits), got 5");
+        assertThat(o.publisherVerifier(java.util.Optional.of("a-demo-key-of-at-least-32-bytes!!"), () -> null)).isNotNull();
+        assertThatThrownBy(() -> HubOptions.parse(new String[] {"--publisher-jwks-url", "ftp://keys.example/jwks"}, Map.of()))
+                .hasMessage("--publisher-jwks-url must be an http:// or https:// URL, got \"ftp://keys.example/jwks\"");
+        assertThatThrownBy(() -> HubOptions.parse(new String[] {"--publisher-jwt-key", "k"},
+                Map.of("SSEKIT_PUBLISHER_JWKS_URL", "https://keys.example/jwks")))
+                .hasMessage("--publisher-jwt-key and SSEKIT_PUBLISHER_JWKS_URL exclude each other: give one");
+        assertThatThrownBy(() -> HubOptions.parse(new String[] {"--tls-cert", "c.pem"}, Map.of()))
+                .hasMessage("--tls-cert needs --tls-key (SSEKIT_TLS_KEY): HTTPS takes both the certificate and its key");
+    }
+
+    @Test
+    void jwksAndAlgorithms() throws Exception {
+        HubOptions o = HubOptions.parse(new String[] {"--subscriber-jwks-url", "https://id.example/realms/app/certs", "--jwt-alg", "es256"},
+                Map.of("SSEKIT_PUBLISHER_JWKS_URL", "http://127.0.0.1:9/jwks"));
+        assertThat(o.publisherJwks()).contains(java.net.URI.create("http://127.0.0.1:9/jwks"));
+        assertThat(o.subscriberJwks()).contains(java.net.URI.create("https://id.example/realms/app/certs"));
+        assertThat(o.algorithm()).contains("ES256");
+        assertThat(o.hasPublisherKeys()).isTrue();
+        assertThat(o.demo()).as("publisher keys from a JWK set: not demo mode").isFalse();
+        assertThat(HubOptions.parse(new String[] {"--jwt-alg", "eddsa"}, Map.of()).algorithm()).contains("EdDSA");
+    }
+
+    /** One table makes the usage text: every option and every variable appears in it, once. */
+    @Test
+    void theUsageTextListsEveryOptionAndVariable() {
+        for (String name : List.of("--listen", "--publisher-jwt-key", "MERCURE_PUBLISHER_JWT_KEY", "--publisher-jwks-url",
+                "SSEKIT_PUBLISHER_JWKS_URL", "--subscriber-jwks-url", "SSEKIT_SUBSCRIBER_JWKS_URL", "--tls-cert", "SSEKIT_TLS_CERT",
+                "--tls-key", "SSEKIT_TLS_KEY", "--redis", "SSEKIT_REDIS", "--jwt-alg")) {
+            assertThat(HubOptions.USAGE).as(name).containsOnlyOnce(name + " ");
+        }
+        assertThat(HubOptions.USAGE.lines().filter(l -> l.startsWith("  --"))).hasSize(24);
     }
 }
