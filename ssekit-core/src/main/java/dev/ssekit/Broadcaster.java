@@ -80,6 +80,8 @@ public final class Broadcaster implements AutoCloseable {
     private final ReentrantLock publishLock = new ReentrantLock();
     private final Map<String, Set<Subscriber>> byTopic = new ConcurrentHashMap<>();
     private final Set<Subscriber> patterned = ConcurrentHashMap.newKeySet();
+    /** Subscribers with {@link TopicSelector#all()}: every event is theirs, no selector to test. */
+    private final Set<Subscriber> everything = ConcurrentHashMap.newKeySet();
     private final Set<Subscriber> subscribers = ConcurrentHashMap.newKeySet();
     private final Map<StreamConnection, Subscriber> byConnection = new ConcurrentHashMap<>();
     private final LongAdder published = new LongAdder();
@@ -238,11 +240,15 @@ public final class Broadcaster implements AutoCloseable {
         }
         // 1. register: from here on live events reach s (buffered until the replay is done)
         subscribers.add(s);
-        for (TopicSelector sel : s.selectors()) {
-            if (sel.exactTopic().isPresent()) {
-                byTopic.computeIfAbsent(sel.exactTopic().get(), k -> ConcurrentHashMap.newKeySet()).add(s);
-            } else {
-                patterned.add(s);
+        if (s.selectors().contains(TopicSelector.all())) {
+            everything.add(s);
+        } else {
+            for (TopicSelector sel : s.selectors()) {
+                if (sel.exactTopic().isPresent()) {
+                    byTopic.computeIfAbsent(sel.exactTopic().get(), k -> ConcurrentHashMap.newKeySet()).add(s);
+                } else {
+                    patterned.add(s);
+                }
             }
         }
         conn.onClose(reason -> remove(s));
@@ -377,6 +383,11 @@ public final class Broadcaster implements AutoCloseable {
                     }
                 }
             }
+            for (Subscriber s : everything) {
+                if (s.authorizedFor(event)) {
+                    s.offer(event);
+                }
+            }
             for (Subscriber s : patterned) {
                 if (s.accepts(event)) {
                     s.offer(event);
@@ -474,6 +485,7 @@ public final class Broadcaster implements AutoCloseable {
         }
         subscribers.remove(s);
         patterned.remove(s);
+        everything.remove(s);
         byConnection.remove(s.connection, s);
         for (TopicSelector sel : s.selectors()) {
             sel.exactTopic().ifPresent(t -> byTopic.computeIfPresent(t, (k, set) -> {

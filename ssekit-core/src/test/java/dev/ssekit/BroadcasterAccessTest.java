@@ -71,11 +71,17 @@ class BroadcasterAccessTest {
                 "b", c -> hub.subscription(c).topics(TopicSelector.glob("books/*"), TopicSelector.exact("end")).start(),
                 "c", c -> hub.subscription(c).topics(TopicSelector.all()).authorizedFor(List.of(TopicSelector.all())).start(),
                 "d", c -> hub.subscription(c).topics(TopicSelector.exact("books/9"), TopicSelector.exact("end"))
-                        .authorizedFor(List.of(TopicSelector.exact("users/9"))).start()));
+                        .authorizedFor(List.of(TopicSelector.exact("users/9"))).start(),
+                // every topic, no authorization; and every topic plus an exact one (each event once)
+                "e", c -> hub.subscription(c).topics(TopicSelector.all()).start(),
+                "f", c -> hub.subscription(c).topics(TopicSelector.exact("books/2"), TopicSelector.all())
+                        .authorizedFor(List.of(TopicSelector.exact("books/2"))).start()));
         RawHttp a = connect(server, "a");
         RawHttp b = connect(server, "b");
         RawHttp c = connect(server, "c");
         RawHttp d = connect(server, "d");
+        RawHttp e = connect(server, "e");
+        RawHttp f = connect(server, "f");
         hub.publish(SseMessage.of("private 1"), List.of("books/1"), true);
         hub.publish(SseMessage.of("private 2"), List.of("books/2"), true);
         hub.publish(SseMessage.of("public 2"), List.of("books/2"), false);
@@ -86,6 +92,8 @@ class BroadcasterAccessTest {
         assertThat(dataUntilEnd(b)).containsExactly("public 2");
         assertThat(dataUntilEnd(c)).containsExactly("private 1", "private 2", "public 2", "private 9");
         assertThat(dataUntilEnd(d)).containsExactly("private 9");
+        assertThat(dataUntilEnd(e)).containsExactly("public 2");
+        assertThat(dataUntilEnd(f)).containsExactly("private 2", "public 2");
     }
 
     @Test
