@@ -64,8 +64,13 @@ public final class HubMain {
         }
         java.util.Optional<CertificateFiles> tls;
         try {
-            tls = options.tlsCert().map(cert -> CertificateFiles.watch(cert, options.tlsKey().orElseThrow(),
-                    Scheduler.system(), CertificateFiles.POLL));
+            if (options.selfSigned()) {
+                java.util.List<java.nio.file.Path> made = SelfSignedCertificate.ensure(options.data().resolve("tls"));
+                tls = java.util.Optional.of(CertificateFiles.watch(made.get(0), made.get(1), Scheduler.system(), CertificateFiles.POLL));
+            } else {
+                tls = options.tlsCert().map(cert -> CertificateFiles.watch(cert, options.tlsKey().orElseThrow(),
+                        Scheduler.system(), CertificateFiles.POLL));
+            }
         } catch (IllegalArgumentException e) {
             System.err.println("error: " + e.getMessage());
             System.exit(2);
@@ -115,7 +120,12 @@ public final class HubMain {
             System.out.println("publisher token:  " + publisherToken);
             System.out.println("subscriber token: " + Tokens.hs256("{\"mercure\":{\"subscribe\":[\"*\"]}}", key));
         }
-        tls.ifPresent(files -> System.out.println("TLS certificate:  " + files.certificate().getSubjectX500Principal().getName()
-                + " from " + options.tlsCert().orElseThrow() + " (reloaded when it changes)"));
+        if (options.selfSigned()) {
+            System.out.println("TLS certificate:  self-signed for localhost, SHA-256 fingerprint "
+                    + SelfSignedCertificate.fingerprint(tls.orElseThrow().certificate()) + " (browsers warn: check this)");
+        } else {
+            tls.ifPresent(files -> System.out.println("TLS certificate:  " + files.certificate().getSubjectX500Principal().getName()
+                    + " from " + options.tlsCert().orElseThrow() + " (reloaded when it changes)"));
+        }
     }
 }

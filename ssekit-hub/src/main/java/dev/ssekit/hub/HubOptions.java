@@ -52,12 +52,14 @@ import java.util.Set;
  * @param tlsCert {@code --tls-cert FILE} / {@code SSEKIT_TLS_CERT}: the PEM certificate chain for
  *     HTTPS (with {@code tlsKey}; both or neither)
  * @param tlsKey {@code --tls-key FILE} / {@code SSEKIT_TLS_KEY}: its PEM private key (PKCS#8)
+ * @param selfSigned {@code --tls self-signed} / {@code SSEKIT_TLS}: HTTPS with a certificate made for
+ *     localhost (instead of {@code --tls-cert}/{@code --tls-key})
  */
 record HubOptions(InetSocketAddress listen, Optional<String> publisherKey, Optional<String> subscriberKey, Optional<String> algorithm,
         Optional<URI> publisherJwks, Optional<URI> subscriberJwks,
         boolean anonymous, Set<String> corsOrigins, int maxConnections, int maxBodyBytes, int maxTopics, Duration heartbeat, Duration headerTimeout,
         java.nio.file.Path data, boolean fsync, int historyEvents, int historyMegabytes, Duration historyAge, boolean demo, boolean subscriptions, String logFormat,
-        Optional<String> redis, Optional<java.nio.file.Path> tlsCert, Optional<java.nio.file.Path> tlsKey) {
+        Optional<String> redis, Optional<java.nio.file.Path> tlsCert, Optional<java.nio.file.Path> tlsKey, boolean selfSigned) {
 
     /**
      * One option: its flag, what its value is, the environment variables that supply it too (the
@@ -106,7 +108,9 @@ record HubOptions(InetSocketAddress listen, Optional<String> publisherKey, Optio
             new Option("--log-format", "text|json", List.of("SSEKIT_LOG_FORMAT"), "text", "one line per record, access log included"),
             new Option("--redis", "redis://HOST:PORT", List.of("SSEKIT_REDIS"), "none", "one node; set: every hub on it shares events"),
             new Option("--tls-cert", "FILE", List.of("SSEKIT_TLS_CERT"), "none", "PEM chain: HTTPS with HTTP/2; reloaded when changed"),
-            new Option("--tls-key", "FILE", List.of("SSEKIT_TLS_KEY"), "none", "its PEM PKCS#8 key; both or neither"));
+            new Option("--tls-key", "FILE", List.of("SSEKIT_TLS_KEY"), "none", "its PEM PKCS#8 key; both or neither"),
+            new Option("--tls", "off|self-signed", List.of("SSEKIT_TLS"), "off",
+                    "self-signed: a localhost certificate kept in --data, fingerprint printed (demo)"));
 
     private static final Map<String, Option> BY_FLAG = OPTIONS.stream()
             .collect(java.util.stream.Collectors.toUnmodifiableMap(Option::flag, o -> o));
@@ -183,6 +187,14 @@ record HubOptions(InetSocketAddress listen, Optional<String> publisherKey, Optio
                     + " needs " + (cert.isPresent() ? "--tls-key (SSEKIT_TLS_KEY)" : "--tls-cert (SSEKIT_TLS_CERT)")
                     + ": HTTPS takes both the certificate and its key");
         }
+        Setting tls = setting("--tls", flags, env);
+        if (!tls.value().orElseThrow().equals("off") && !tls.value().get().equals("self-signed")) {
+            throw new IllegalArgumentException(tls.name() + " must be off or self-signed, got \"" + tls.value().get() + "\"");
+        }
+        boolean selfSigned = tls.value().get().equals("self-signed");
+        if (selfSigned && cert.isPresent()) {
+            throw new IllegalArgumentException(tls.name() + " self-signed and " + tlsCert.name() + " exclude each other: give one");
+        }
         Setting listen = setting("--listen", flags, env);
         return new HubOptions(
                 address(listen.name(), listen.value().orElseThrow()),
@@ -199,7 +211,7 @@ record HubOptions(InetSocketAddress listen, Optional<String> publisherKey, Optio
                 positive(setting("--history-mb", flags, env)),
                 Duration.ofHours(positive(setting("--history-hours", flags, env))),
                 demo, subscriptions, logFormat, setting("--redis", flags, env).value().filter(v -> !v.equals("none")),
-                cert.map(java.nio.file.Path::of), key.map(java.nio.file.Path::of));
+                cert.map(java.nio.file.Path::of), key.map(java.nio.file.Path::of), selfSigned);
     }
 
     /** Refuses a static key and a JWK set for the same role. */

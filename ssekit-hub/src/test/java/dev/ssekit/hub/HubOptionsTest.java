@@ -99,6 +99,10 @@ class HubOptionsTest {
                 .hasMessage("--publisher-jwt-key and SSEKIT_PUBLISHER_JWKS_URL exclude each other: give one");
         assertThatThrownBy(() -> HubOptions.parse(new String[] {"--tls-cert", "c.pem"}, Map.of()))
                 .hasMessage("--tls-cert needs --tls-key (SSEKIT_TLS_KEY): HTTPS takes both the certificate and its key");
+        assertThatThrownBy(() -> HubOptions.parse(new String[] {"--tls", "on"}, Map.of()))
+                .hasMessage("--tls must be off or self-signed, got \"on\"");
+        assertThatThrownBy(() -> HubOptions.parse(new String[] {"--tls-cert", "c.pem", "--tls-key", "k.pem"}, Map.of("SSEKIT_TLS", "self-signed")))
+                .hasMessage("SSEKIT_TLS self-signed and --tls-cert exclude each other: give one");
     }
 
     @Test
@@ -121,6 +125,6 @@ class HubOptionsTest {
                 "--tls-key", "SSEKIT_TLS_KEY", "--redis", "SSEKIT_REDIS", "--jwt-alg")) {
             assertThat(HubOptions.USAGE).as(name).containsOnlyOnce(name + " ");
         }
-        assertThat(HubOptions.USAGE.lines().filter(l -> l.startsWith("  --"))).hasSize(24);
+        assertThat(HubOptions.USAGE.lines().filter(l -> l.startsWith("  --"))).hasSize(25);
     }
 }

@@ -227,4 +227,51 @@ class HubTlsTest {
             assertThat(out).isEqualTo("2");
         }
     }
+
+    /**
+     * {@code --tls self-signed} (demo mode): the hub makes a localhost certificate, serves it, prints
+     * its SHA-256 fingerprint, and keeps it in the data directory for the next start.
+     */
+    @Test
+    void aSelfSignedDemoHubPrintsTheFingerprintOfTheCertificateItServes() throws Exception {
+        Path data = dir.resolve("self-signed-data");
+        String printed;
+        try (HubProcess process = HubProcess.start(data, null, "--tls", "self-signed")) {
+            assertThat(process.url().getScheme()).isEqualTo("https");
+            printed = Files.readAllLines(process.log(), UTF_8).stream().filter(l -> l.startsWith("TLS certificate:"))
+                    .findFirst().orElseThrow();
+            String served = SelfSignedCertificate.fingerprint(peerCertificate(process.url().getPort()));
+            assertThat(printed).contains("SHA-256 fingerprint " + served);
+        }
+        assertThat(data.resolve("tls").resolve(SelfSignedCertificate.KEY)).exists();
+        try (HubProcess again = HubProcess.start(data, null, "--tls", "self-signed")) {
+            String servedAgain = SelfSignedCertificate.fingerprint(peerCertificate(again.url().getPort()));
+            assertThat(printed).as("the same certificate after a restart").contains(servedAgain);
+        }
+    }
+
+    /** The certificate a TLS server presents, taken without trusting it (the test checks it by fingerprint). */
+    private static X509Certificate peerCertificate(int port) throws Exception {
+        javax.net.ssl.TrustManager acceptAny = new javax.net.ssl.X509TrustManager() {
+            @Override
+            public void checkClientTrusted(X509Certificate[] chain, String authType) {
+            }
+
+            @Override
+            public void checkServerTrusted(X509Certificate[] chain, String authType) {
+            }
+
+            @Override
+            public X509Certificate[] getAcceptedIssuers() {
+                return new X509Certificate[0];
+            }
+        };
+        javax.net.ssl.SSLContext context = javax.net.ssl.SSLContext.getInstance("TLS");
+        context.init(null, new javax.net.ssl.TrustManager[] {acceptAny}, null);
+        try (javax.net.ssl.SSLSocket socket = (javax.net.ssl.SSLSocket) context.getSocketFactory().createSocket("127.0.0.1", port)) {
+            socket.setSoTimeout(10_000);
+            socket.startHandshake();
+            return (X509Certificate) socket.getSession().getPeerCertificates()[0];
+        }
+    }
 }
