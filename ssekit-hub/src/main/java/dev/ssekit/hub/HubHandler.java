@@ -66,14 +66,24 @@ final class HubHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         }
         ctx.channel().config().setAutoRead(false);
         req.retain();
-        decision.whenComplete((d, e) -> ctx.executor().execute(() -> {
+        decision.whenComplete((d, e) -> {
             try {
-                act(ctx, req, d);
-            } finally {
+                ctx.executor().execute(() -> {
+                    try {
+                        act(ctx, req, d);
+                    } finally {
+                        req.release();
+                        ctx.channel().config().setAutoRead(true);
+                    }
+                });
+            } catch (java.util.concurrent.RejectedExecutionException closing) {
+                // the server is shutting down: nobody will answer; free what the decision holds
+                if (d instanceof MercureProtocol.Stream s) {
+                    s.abandon();
+                }
                 req.release();
-                ctx.channel().config().setAutoRead(true);
             }
-        }));
+        });
     }
 
     private static HubRequest translate(FullHttpRequest req) {
