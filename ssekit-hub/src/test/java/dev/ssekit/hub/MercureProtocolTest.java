@@ -294,6 +294,17 @@ class MercureProtocolTest {
     }
 
     @Test
+    void anEmptyIdIsAnOmittedId() throws Exception {
+        // the reference hub assigns an id when the field is empty; an empty SSE id would reset
+        // every subscriber's last event id and leave the publisher without an id to answer
+        HubResponse r = reply(later(protocol.handle(publish(PUBLISH_ALL, form("topic", BOOK, "data", "x", "id", "")))));
+        assertStatus(r, 200);
+        assertThat(r.bodyText()).isNotEmpty();
+        assertThat(broadcaster.lastEventId()).contains(r.bodyText());
+        assertThat(broadcaster.resumePoint(r.bodyText())).isEqualTo(r.bodyText());
+    }
+
+    @Test
     void aTopicOfExactlyTheLimitIsPublished() throws Exception {
         String atLimit = "x".repeat(TopicSelectorStore.MAX_LENGTH);
         assertStatus(reply(later(protocol.handle(publish(PUBLISH_ALL, form("topic", atLimit, "id", "long"))))), 200);
