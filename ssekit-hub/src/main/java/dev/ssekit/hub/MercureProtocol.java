@@ -183,7 +183,7 @@ final class MercureProtocol {
             }
         }
         SseMessage.Builder message = SseMessage.builder().data(first(form, "data").orElse(""));
-        Optional<String> id = first(form, "id");
+        Optional<String> id = first(form, "id").filter(i -> !i.isEmpty()); // empty: the hub assigns one, as the reference hub
         if (id.isPresent()) {
             noControl("id", id.get());
             if (id.get().startsWith("#")) {
