@@ -554,6 +554,18 @@ class MercureProtocolTest {
     }
 
     @Test
+    void aWrongMethodOnTheSubscriptionsApiAllowsOnlyGet() {
+        // RFC 9110 15.5.6: Allow lists the target resource's methods; this one answers POST with 405 itself
+        for (String method : List.of("POST", "PUT", "DELETE")) {
+            for (String target : List.of(Subscriptions.PATH, Subscriptions.id(BOOK, "urn:uuid:1"))) {
+                HubResponse r = answer(request(method, target, "", "Authorization", "Bearer " + SUBSCRIPTIONS_READER));
+                assertStatus(r, 405);
+                assertThat(r.headers()).as(method + " " + target).containsEntry("Allow", "GET");
+            }
+        }
+    }
+
+    @Test
     void theSubscriptionsApiIsAbsentWhenDisabled() {
         MercureProtocol off = protocol(Settings.defaults().subscriptions(false));
         assertStatus(answer(off, get(Subscriptions.PATH, "Authorization", "Bearer " + SUBSCRIPTIONS_READER)), 404);
