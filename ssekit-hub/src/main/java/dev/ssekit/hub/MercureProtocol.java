@@ -183,7 +183,7 @@ final class MercureProtocol {
             }
         }
         SseMessage.Builder message = SseMessage.builder().data(first(form, "data").orElse(""));
-        Optional<String> id = first(form, "id");
+        Optional<String> id = first(form, "id").filter(i -> !i.isEmpty()); // empty: the hub assigns one, as the reference hub
         if (id.isPresent()) {
             noControl("id", id.get());
             if (id.get().startsWith("#")) {
@@ -388,12 +388,12 @@ final class MercureProtocol {
         }
     }
 
-    /** A plain-text answer with the discovery link, CORS headers and, for 405, Allow. */
+    /** A plain-text answer with the discovery link, CORS headers and, for 405, Allow (the subscriptions API: GET only). */
     private HubResponse text(HubRequest req, int status, String body) {
         HubResponse r = HubResponse.text(status, body);
         r.headers().put("Link", DISCOVERY);
         if (status == 405) {
-            r.headers().put("Allow", "GET, POST, OPTIONS");
+            r.headers().put("Allow", req.rawPath().startsWith(Subscriptions.PATH) ? "GET" : "GET, POST, OPTIONS");
         }
         cors(req, r.headers());
         return r;
