@@ -129,7 +129,7 @@ final class MercureProtocol {
         if (req.rawPath().startsWith(Subscriptions.PATH) && subscriptions.enabled()) {
             return subscriptionsApi(req, query);
         } else if (path.equals(PATH) && method.equals("OPTIONS")) {
-            return reply(preflight(req));
+            return reply(preflight(req, "GET, POST"));
         } else if (path.equals(PATH) && method.equals("POST")) {
             return authorizer.publisher(req, query).thenCompose(claims -> {
                 try {
@@ -303,6 +303,9 @@ final class MercureProtocol {
         if (segments.length > 2 || java.util.Arrays.stream(segments).anyMatch(String::isEmpty)) {
             throw new Rejection(404, "not found");
         }
+        if (req.method().equals("OPTIONS")) {
+            return reply(preflight(req, "GET")); // a page on another origin sends Authorization: it preflights
+        }
         if (!req.method().equals("GET")) {
             throw new Rejection(405, "use GET for the subscriptions API");
         }
@@ -366,13 +369,13 @@ final class MercureProtocol {
     }
 
     /** CORS preflight: 204 with the allowed methods and headers for an allowed origin, 403 otherwise. */
-    private HubResponse preflight(HubRequest req) throws Rejection {
+    private HubResponse preflight(HubRequest req, String methods) throws Rejection {
         String origin = req.header("Origin");
         if (origin == null || !config.allowsOrigin(origin)) {
             throw new Rejection(403, "origin not allowed");
         }
         HubResponse r = text(req, 204, "");
-        r.headers().put("Access-Control-Allow-Methods", "GET, POST");
+        r.headers().put("Access-Control-Allow-Methods", methods);
         r.headers().put("Access-Control-Allow-Headers", "authorization, cache-control, last-event-id, content-type");
         r.headers().put("Access-Control-Max-Age", "600");
         return r;
@@ -388,12 +391,12 @@ final class MercureProtocol {
         }
     }
 
-    /** A plain-text answer with the discovery link, CORS headers and, for 405, Allow (the subscriptions API: GET only). */
+    /** A plain-text answer with the discovery link, CORS headers and, for 405, Allow (the subscriptions API: GET and OPTIONS). */
     private HubResponse text(HubRequest req, int status, String body) {
         HubResponse r = HubResponse.text(status, body);
         r.headers().put("Link", DISCOVERY);
         if (status == 405) {
-            r.headers().put("Allow", req.rawPath().startsWith(Subscriptions.PATH) ? "GET" : "GET, POST, OPTIONS");
+            r.headers().put("Allow", req.rawPath().startsWith(Subscriptions.PATH) ? "GET, OPTIONS" : "GET, POST, OPTIONS");
         }
         cors(req, r.headers());
         return r;

@@ -554,13 +554,13 @@ class MercureProtocolTest {
     }
 
     @Test
-    void aWrongMethodOnTheSubscriptionsApiAllowsOnlyGet() {
+    void aWrongMethodOnTheSubscriptionsApiAllowsGetAndOptions() {
         // RFC 9110 15.5.6: Allow lists the target resource's methods; this one answers POST with 405 itself
         for (String method : List.of("POST", "PUT", "DELETE")) {
             for (String target : List.of(Subscriptions.PATH, Subscriptions.id(BOOK, "urn:uuid:1"))) {
                 HubResponse r = answer(request(method, target, "", "Authorization", "Bearer " + SUBSCRIPTIONS_READER));
                 assertStatus(r, 405);
-                assertThat(r.headers()).as(method + " " + target).containsEntry("Allow", "GET");
+                assertThat(r.headers()).as(method + " " + target).containsEntry("Allow", "GET, OPTIONS");
             }
         }
     }
@@ -605,6 +605,12 @@ class MercureProtocolTest {
         assertStatus(evil, 403);
         assertThat(evil.headers()).doesNotContainKey("Access-Control-Allow-Origin");
         assertStatus(answer(request("OPTIONS", MercureProtocol.PATH, "")), 403);
+
+        // the subscriptions API is read with an Authorization header from other origins too
+        HubResponse api = answer(request("OPTIONS", Subscriptions.PATH, "", "Origin", APP, "Access-Control-Request-Method", "GET"));
+        assertStatus(api, 204);
+        assertThat(api.headers()).containsEntry("Access-Control-Allow-Origin", APP).containsEntry("Access-Control-Allow-Methods", "GET");
+        assertStatus(answer(request("OPTIONS", Subscriptions.PATH, "", "Origin", "https://evil.example")), 403);
     }
 
     @Test
