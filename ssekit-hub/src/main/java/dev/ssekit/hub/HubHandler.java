@@ -41,10 +41,17 @@ final class HubHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     private static final System.Logger LOG = System.getLogger(HubHandler.class.getName());
 
     private final MercureProtocol protocol;
+    private final java.util.concurrent.atomic.AtomicInteger openStreams;
     private long started;
 
-    HubHandler(MercureProtocol protocol) {
+    /**
+     * @param protocol decides
+     * @param openStreams counts the event streams whose channel is still open (graceful shutdown
+     *     waits for it: a stream's close callbacks run before its last bytes are written)
+     */
+    HubHandler(MercureProtocol protocol, java.util.concurrent.atomic.AtomicInteger openStreams) {
         this.protocol = protocol;
+        this.openStreams = openStreams;
     }
 
     @Override
@@ -109,6 +116,8 @@ final class HubHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                 HttpHeaders extra = new DefaultHttpHeaders();
                 s.headers().forEach(extra::set);
                 SseConnection conn = NettySse.start(ctx.channel(), req, extra);
+                openStreams.incrementAndGet();
+                ctx.channel().closeFuture().addListener(f -> openStreams.decrementAndGet());
                 long start = started;
                 HttpRequest head = new DefaultHttpRequest(req.protocolVersion(), req.method(), req.uri());
                 conn.onClose(reason -> AccessLog.stream(ctx.channel(), head, start, reason.name().toLowerCase(Locale.ROOT)));

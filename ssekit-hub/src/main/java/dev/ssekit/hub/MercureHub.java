@@ -27,11 +27,13 @@ final class MercureHub implements AutoCloseable {
     private final Broadcaster hub;
     private final Publisher publisher;
     private final Subscriptions subscriptions;
+    private final java.util.concurrent.atomic.AtomicInteger openStreams;
     private final java.util.Optional<CertificateFiles> tls;
     private final List<JwtVerifier> keys;
 
     private MercureHub(NettySseServer server, Broadcaster hub, Publisher publisher, Subscriptions subscriptions,
-            java.util.Optional<CertificateFiles> tls, List<JwtVerifier> keys) {
+            java.util.concurrent.atomic.AtomicInteger openStreams, java.util.Optional<CertificateFiles> tls, List<JwtVerifier> keys) {
+        this.openStreams = openStreams;
         this.server = server;
         this.hub = hub;
         this.publisher = publisher;
@@ -57,16 +59,18 @@ final class MercureHub implements AutoCloseable {
      */
     static MercureHub start(HubConfig config, Broadcaster hub, Publisher publisher, Scheduler scheduler, Clock clock) {
         Subscriptions subscriptions = new Subscriptions(publisher, config.subscriptionEvents());
+        java.util.concurrent.atomic.AtomicInteger openStreams = new java.util.concurrent.atomic.AtomicInteger();
         MercureProtocol protocol = new MercureProtocol(config, hub, publisher, subscriptions,
                 new TopicSelectorStore(SELECTOR_CACHE), scheduler, clock);
         NettySseServer.Builder builder = NettySseServer.builder()
                 .address(config.listen())
                 .requestHeadTimeout(config.headerTimeout())
                 .fallback(() -> List.<ChannelHandler>of(new HttpObjectAggregator(config.maxBodyBytes()),
-                        new HubHandler(protocol)));
+                        new HubHandler(protocol, openStreams)));
         config.tls().ifPresent(builder::tls); // each new connection takes the newest certificate
         NettySseServer server = builder.start();
-        return new MercureHub(server, hub, publisher, subscriptions, config.tls(), List.of(config.publisherKey(), config.subscriberKey()));
+        return new MercureHub(server, hub, publisher, subscriptions, openStreams, config.tls(),
+                List.of(config.publisherKey(), config.subscriberKey()));
     }
 
     InetSocketAddress address() {
@@ -88,7 +92,9 @@ final class MercureHub implements AutoCloseable {
         hub.close();
         long deadline = System.nanoTime() + DRAIN.toNanos();
         try {
-            while (subscriptions.connections() > 0 && System.nanoTime() < deadline) {
+            // streams' channels, not subscriber slots: a slot is freed by the close callbacks, which
+            // run before the stream's last bytes are written; stopping the event loops then cut them
+            while ((subscriptions.connections() > 0 || openStreams.get() > 0) && System.nanoTime() < deadline) {
                 Thread.sleep(10);
             }
         } catch (InterruptedException e) {

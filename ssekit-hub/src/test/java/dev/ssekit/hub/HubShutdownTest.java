@@ -1,0 +1,58 @@
+package dev.ssekit.hub;
+
+import static dev.ssekit.hub.JwtVerifierTest.KEY;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ssekit.Broadcaster;
+import dev.ssekit.Scheduler;
+import dev.ssekit.testkit.RawHttp;
+import java.net.InetSocketAddress;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Graceful shutdown ends every stream properly: the {@code shutdown} event, then the end of the
+ * chunked response, before the event loops stop. A stream's close callbacks (which free its
+ * subscriber slot) run before its last bytes are written, so a hub that waited for the slots only
+ * could stop its event loops under those bytes (HubMainTest saw a stream cut in the middle of its
+ * last chunk once, on a loaded machine).
+ */
+@Timeout(value = 120, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+class HubShutdownTest {
+
+    @Test
+    void everyStreamGetsTheShutdownEventAndItsEndBeforeTheLoopsStop() throws Exception {
+        for (int round = 0; round < 20; round++) {
+            JwtVerifier key = JwtVerifier.secret(KEY);
+            Broadcaster broadcaster = Broadcaster.create();
+            MercureHub hub = MercureHub.start(new HubConfig(new InetSocketAddress("127.0.0.1", 0), key, key, true, Set.of(), 64 * 1024,
+                    100, 100, true, false, "", Duration.ofSeconds(10), Optional.empty()), broadcaster, Scheduler.system(), Clock.systemUTC());
+            List<RawHttp> streams = new ArrayList<>();
+            try {
+                for (int i = 0; i < 20; i++) {
+                    RawHttp s = RawHttp.get(hub.address(), HubHandler.PATH + "?topic=t" + i, "HTTP/1.1");
+                    assertThat(s.statusLine).isEqualTo("HTTP/1.1 200 OK");
+                    streams.add(s);
+                }
+                long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+                while (broadcaster.stats().connections() < streams.size() && System.nanoTime() < deadline) {
+                    Thread.sleep(5);
+                }
+                assertThat(broadcaster.stats().connections()).isEqualTo(streams.size());
+            } finally {
+                hub.close();
+            }
+            for (RawHttp s : streams) {
+                try (s) {
+                    assertThat(s.readToEnd()).as("round %d", round).isEqualTo(":\nevent: shutdown\ndata:\nretry: 1000\n\n");
+                }
+            }
+        }
+    }
+}
