@@ -485,16 +485,4 @@ class BroadcasterTest {
         }
         assertThat(new String(SseMessage.of("x").encode(), UTF_8)).isEqualTo("data: x\n\n");
     }
-
-    @Test
-    void globSelectors() {
-        assertThat(TopicSelector.glob("a/*").matches("a/b")).isTrue();
-        assertThat(TopicSelector.glob("a/*").matches("a/b/c")).isFalse();
-        assertThat(TopicSelector.glob("a/**").matches("a/b/c")).isTrue();
-        assertThat(TopicSelector.glob("*.json").matches("x.json")).isTrue();
-        assertThat(TopicSelector.glob("a.b").matches("axb")).as("dots are literal").isFalse();
-        assertThat(TopicSelector.glob("plain")).isEqualTo(TopicSelector.exact("plain"));
-        assertThat(TopicSelector.glob("**")).isSameAs(TopicSelector.all());
-        assertThatThrownBy(() -> TopicSelector.exact("")).hasMessage("topic must not be empty");
-    }
 }

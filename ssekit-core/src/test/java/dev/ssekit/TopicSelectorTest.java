@@ -1,6 +1,7 @@
 package dev.ssekit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.time.Duration;
 import java.util.SplittableRandom;
@@ -49,6 +50,10 @@ class TopicSelectorTest {
         assertThat(TopicSelector.glob("é/*/ü").matches("é/ß/ü")).isTrue();
         assertThat(TopicSelector.glob("*").matches("")).isTrue();
         assertThat(TopicSelector.glob("**").matches("")).isTrue();
+        assertThat(TopicSelector.glob("plain")).isEqualTo(TopicSelector.exact("plain"));
+        assertThat(TopicSelector.glob("**")).isSameAs(TopicSelector.all());
+        assertThatThrownBy(() -> TopicSelector.exact("")).hasMessage("topic must not be empty");
+        assertThatThrownBy(() -> TopicSelector.glob("")).hasMessage("glob must not be empty");
     }
 
     /**
