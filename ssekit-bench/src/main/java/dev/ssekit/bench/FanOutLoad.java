@@ -500,7 +500,7 @@ public final class FanOutLoad {
     }
 
     /** A fresh source address per 10,000 connections: no port runs out, TIME_WAIT or not. */
-    private static InetSocketAddress source(int octet, int i) {
+    static InetSocketAddress source(int octet, int i) {
         return new InetSocketAddress("127." + octet + "." + (i / 10_000) + ".2", 0);
     }
 
