@@ -73,7 +73,9 @@ public final class HubPublishCost {
             workers.add(w);
             Thread.ofPlatform().daemon().name("subscribers-" + i).start(w);
         }
-        int octet = 1 + (int) (System.nanoTime() % 250);
+        // the idle subscribers' source addresses 127.OCTET.0.2 and 127.OCTET.1.2: bin/bench-hub-index gives each run its
+        // own OCTET, so no run binds where the last one's closed connections still wait in TIME_WAIT
+        int octet = Integer.getInteger("load.octet", 1 + (int) (System.nanoTime() % 250));
         List<FanOutLoad.Conn> conns = new ArrayList<>();
         FanOutLoad.Conn counter = new FanOutLoad.Conn(hub, FanOutLoad.source(octet, 0), subscribe(mercure + "?topic=" + enc(BENCH_TOPIC)), false);
         conns.add(counter);
@@ -100,8 +102,9 @@ public final class HubPublishCost {
         System.out.printf("subscribers: 1 on %s + %d idle (%s) opened in %.1f s: %d heads, %d failed; the hub counts %d connections%n",
                 BENCH_TOPIC, subscribers, selector, (System.nanoTime() - start) / 1e9, heads, failed, connected);
         if (heads != subscribers + 1 || connected != subscribers + 1) {
+            String why = workers.stream().map(w -> w.tally.firstFailure).filter(java.util.Objects::nonNull).findFirst().orElse("");
             System.out.println("result\t" + selector + "\t" + subscribers + "\tFAILED: " + heads + " of " + (subscribers + 1)
-                    + " subscribers connected (" + failed + " failed, hub counts " + connected + ")");
+                    + " subscribers connected (" + failed + " failed, hub counts " + connected + ") " + why);
             return;
         }
 
