@@ -59,6 +59,8 @@ public final class FanOutLoad {
         volatile int heads;
         volatile long disorder;
         volatile int failed;
+        /** Why the first connection that failed did (null while none has). */
+        volatile String firstFailure;
     }
 
     /** One subscriber: where it connects from and to, and the state of reading its stream. */
@@ -244,6 +246,9 @@ public final class FanOutLoad {
                             start(c);
                         } catch (IOException e) {
                             tally.failed++;
+                            if (tally.firstFailure == null) {
+                                tally.firstFailure = e.toString();
+                            }
                             if (c.channel != null) {
                                 c.channel.close();
                             }
@@ -264,6 +269,9 @@ public final class FanOutLoad {
                                 connected(c, key);
                             } catch (IOException e) {
                                 tally.failed++;
+                                if (tally.firstFailure == null) {
+                                    tally.firstFailure = e.toString();
+                                }
                                 key.cancel();
                                 c.channel.close();
                             }
@@ -500,7 +508,7 @@ public final class FanOutLoad {
     }
 
     /** A fresh source address per 10,000 connections: no port runs out, TIME_WAIT or not. */
-    private static InetSocketAddress source(int octet, int i) {
+    static InetSocketAddress source(int octet, int i) {
         return new InetSocketAddress("127." + octet + "." + (i / 10_000) + ".2", 0);
     }
 
