@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.EnumMap;
+import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -373,23 +374,25 @@ public final class Broadcaster implements AutoCloseable {
             StoredEvent event = new StoredEvent(seq, id, topicSet, withId.encode(), ticker.read(), restricted);
             store.append(event);
             published.increment();
+            // each selector's verdict on this event, once: subscribers share compiled selectors
+            Map<TopicSelector, Boolean> verdicts = new HashMap<>();
             for (String t : topicSet) {
                 Set<Subscriber> exact = byTopic.get(t);
                 if (exact != null) {
                     for (Subscriber s : exact) {
-                        if (s.authorizedFor(event)) {
+                        if (s.authorizedFor(event, verdicts)) {
                             s.offer(event);
                         }
                     }
                 }
             }
             for (Subscriber s : everything) {
-                if (s.authorizedFor(event)) {
+                if (s.authorizedFor(event, verdicts)) {
                     s.offer(event);
                 }
             }
             for (Subscriber s : patterned) {
-                if (s.accepts(event)) {
+                if (s.accepts(event, verdicts)) {
                     s.offer(event);
                 }
             }

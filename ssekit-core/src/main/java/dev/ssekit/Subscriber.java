@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -53,9 +54,33 @@ final class Subscriber implements Subscription {
         return anyMatch(e.topics(), selectors) && (!e.restricted() || anyMatch(e.topics(), authorized));
     }
 
+    /**
+     * As {@link #accepts(StoredEvent)}, with each selector's verdict on this event's topics taken
+     * from, or added to, {@code verdicts}: a publish passes one map to all its subscribers, so ten
+     * thousand subscribers sharing one compiled selector (the hub's selector store) cost one match.
+     * Not thread-safe (one publish's map, used under the publish lock).
+     */
+    boolean accepts(StoredEvent e, Map<TopicSelector, Boolean> verdicts) {
+        return anyMatch(e, selectors, verdicts) && (!e.restricted() || anyMatch(e, authorized, verdicts));
+    }
+
     /** Whether, for an event whose topics the index already matched, the authorization also holds. */
-    boolean authorizedFor(StoredEvent e) {
-        return !e.restricted() || anyMatch(e.topics(), authorized);
+    boolean authorizedFor(StoredEvent e, Map<TopicSelector, Boolean> verdicts) {
+        return !e.restricted() || anyMatch(e, authorized, verdicts);
+    }
+
+    private static boolean anyMatch(StoredEvent e, List<TopicSelector> selectors, Map<TopicSelector, Boolean> verdicts) {
+        for (TopicSelector s : selectors) {
+            Boolean v = verdicts.get(s);
+            if (v == null) {
+                v = anyMatch(e.topics(), List.of(s));
+                verdicts.put(s, v);
+            }
+            if (v) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static boolean anyMatch(Iterable<String> topics, List<TopicSelector> selectors) {

@@ -129,6 +129,37 @@ class BroadcasterAccessTest {
         assertThat(books.toString()).isEqualTo("https://example.com/books/{id}");
     }
 
+    /**
+     * Subscribers that share one selector instance (as the hub's selector store hands out) cost a
+     * publish one match of it per topic, not one per subscriber; each still gets the event once.
+     */
+    @Test
+    void aSharedSelectorIsMatchedOncePerPublish() throws Exception {
+        Broadcaster hub = Broadcaster.create();
+        closeables.add(hub);
+        java.util.concurrent.atomic.AtomicInteger matches = new java.util.concurrent.atomic.AtomicInteger();
+        TopicSelector shared = TopicSelector.of("books/{id}", t -> {
+            matches.incrementAndGet();
+            return t.startsWith("books/");
+        });
+        Map<String, Function<SseConnection, Subscription>> routes = new java.util.HashMap<>();
+        for (int i = 0; i < 20; i++) {
+            routes.put("s" + i, c -> hub.subscription(c).topics(shared, TopicSelector.exact("end")).start());
+        }
+        TestServer server = serve(routes);
+        List<RawHttp> clients = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            clients.add(connect(server, "s" + i));
+        }
+        matches.set(0);
+        hub.publish(SseMessage.of("book 1"), List.of("books/1", "other"));
+        assertThat(matches.get()).as("at most one match per topic of the event, for all 20 subscribers").isBetween(1, 2);
+        hub.publish(SseMessage.of("end"), "end");
+        for (RawHttp c : clients) {
+            assertThat(dataUntilEnd(c)).containsExactly("book 1");
+        }
+    }
+
     @Test
     void lastEventIdIsTheNewestEventInHistory() {
         Broadcaster hub = Broadcaster.builder().history(2, 1 << 20, java.time.Duration.ofHours(1)).build();
