@@ -29,8 +29,9 @@ import java.util.concurrent.CompletableFuture;
  * The Netty side of the hub: translates each aggregated request into a {@link HubRequest}, hands
  * it to the {@link MercureProtocol}, and writes its decision back (a response, or an event stream
  * through {@link NettySse}). Nothing here blocks the event loop: while a decision is pending (a
- * publish being stored, keys being fetched) the channel reads nothing more, so answers keep the
- * order of requests. Every response goes to the {@link AccessLog}. One instance per connection or
+ * publish being stored, keys being fetched) the channel reads nothing more and requests already
+ * read (HTTP/1.1 pipelining) wait in order, so answers keep the order of requests; on a
+ * connection that became an event stream, later requests are never answered. Every response goes to the {@link AccessLog}. One instance per connection or
  * HTTP/2 stream.
  */
 final class HubHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
@@ -42,6 +43,10 @@ final class HubHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
 
     private final MercureProtocol protocol;
     private final java.util.concurrent.atomic.AtomicInteger openStreams;
+    /** Requests that arrived while {@link #busy}, retained, in order. Event loop only. */
+    private final java.util.ArrayDeque<FullHttpRequest> waiting = new java.util.ArrayDeque<>();
+    /** A decision is pending, or this connection carries an event stream. Event loop only. */
+    private boolean busy;
     private long started;
 
     /**
@@ -56,6 +61,17 @@ final class HubHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
 
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
+        if (busy) {
+            // HTTP/1.1 pipelining: requests already decoded from the same read arrive although reading
+            // is paused; they wait, so answers keep the order of requests (RFC 9112 9.3.2)
+            waiting.add(req.retain());
+            return;
+        }
+        handle(ctx, req);
+    }
+
+    /** Decides on one request and answers it, now or (asynchronously) when its decision is ready. */
+    private void handle(ChannelHandlerContext ctx, FullHttpRequest req) {
         started = System.nanoTime();
         HubRequest request;
         try {
@@ -71,16 +87,27 @@ final class HubHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             act(ctx, req, decision.join());
             return;
         }
+        busy = true;
         ctx.channel().config().setAutoRead(false);
         req.retain();
         decision.whenComplete((d, e) -> {
             try {
                 ctx.executor().execute(() -> {
                     try {
-                        act(ctx, req, d);
+                        if (e != null) { // handle() promises a decision; should it break that promise, answer 500
+                            LOG.log(Level.ERROR, "no decision for " + req.method() + " " + req.uri(), e);
+                            send(ctx, req, HubResponse.text(500, "internal error\n"));
+                        } else {
+                            act(ctx, req, d);
+                        }
                     } finally {
                         req.release();
+                        // reading again also notices a client that leaves a stream (its FIN)
                         ctx.channel().config().setAutoRead(true);
+                        if (!(d instanceof MercureProtocol.Stream)) {
+                            busy = false;
+                            next(ctx);
+                        }
                     }
                 });
             } catch (java.util.concurrent.RejectedExecutionException closing) {
@@ -91,6 +118,27 @@ final class HubHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                 req.release();
             }
         });
+    }
+
+    /** Answers the requests that waited behind an asynchronous one, in order, until one waits again. */
+    private void next(ChannelHandlerContext ctx) {
+        while (!busy && !waiting.isEmpty()) {
+            FullHttpRequest req = waiting.poll();
+            try {
+                handle(ctx, req);
+            } finally {
+                req.release();
+            }
+        }
+    }
+
+    /** Frees requests that waited on a connection that closed (or carries an event stream for good). */
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+        for (FullHttpRequest req; (req = waiting.poll()) != null;) {
+            req.release();
+        }
+        super.channelInactive(ctx);
     }
 
     private static HubRequest translate(FullHttpRequest req) {
@@ -109,23 +157,37 @@ final class HubHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         switch (decision) {
             case MercureProtocol.Reply r -> send(ctx, req, r.response());
             case MercureProtocol.Stream s -> {
+                // the response never ends while the stream is open: nothing else is answered on it
+                busy = true;
                 if (!ctx.channel().isActive()) {
                     s.abandon();
                     return;
                 }
-                HttpHeaders extra = new DefaultHttpHeaders();
-                s.headers().forEach(extra::set);
-                SseConnection conn = NettySse.start(ctx.channel(), req, extra);
-                openStreams.incrementAndGet();
-                ctx.channel().closeFuture().addListener(f -> openStreams.decrementAndGet());
-                long start = started;
-                HttpRequest head = new DefaultHttpRequest(req.protocolVersion(), req.method(), req.uri());
-                conn.onClose(reason -> AccessLog.stream(ctx.channel(), head, start, reason.name().toLowerCase(Locale.ROOT)));
-                // the reference hub's first bytes: written before any event, on this event loop, in order
-                ctx.channel().writeAndFlush(new DefaultHttpContent(Unpooled.wrappedBuffer(OPENING_COMMENT)));
-                s.open(conn, ctx.channel().eventLoop());
+                try {
+                    start(ctx, req, s);
+                } catch (RuntimeException e) {
+                    // a bug of ours: the slot is freed, the log gets the trace, the client a closed connection
+                    s.abandon();
+                    LOG.log(Level.ERROR, "could not start a stream for " + req.uri(), e);
+                    ctx.close();
+                }
             }
         }
+    }
+
+    /** Writes the stream's head and opening comment, then lets the protocol register it. */
+    private void start(ChannelHandlerContext ctx, FullHttpRequest req, MercureProtocol.Stream s) {
+        HttpHeaders extra = new DefaultHttpHeaders();
+        s.headers().forEach(extra::set);
+        SseConnection conn = NettySse.start(ctx.channel(), req, extra);
+        openStreams.incrementAndGet();
+        ctx.channel().closeFuture().addListener(f -> openStreams.decrementAndGet());
+        long start = started;
+        HttpRequest head = new DefaultHttpRequest(req.protocolVersion(), req.method(), req.uri());
+        conn.onClose(reason -> AccessLog.stream(ctx.channel(), head, start, reason.name().toLowerCase(Locale.ROOT)));
+        // the reference hub's first bytes: written before any event, on this event loop, in order
+        ctx.channel().writeAndFlush(new DefaultHttpContent(Unpooled.wrappedBuffer(OPENING_COMMENT)));
+        s.open(conn, ctx.channel().eventLoop());
     }
 
     /**

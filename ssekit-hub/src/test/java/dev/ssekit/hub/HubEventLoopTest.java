@@ -148,4 +148,59 @@ class HubEventLoopTest {
             assertThat(subscriber.readEvent()).isEqualTo(":\nid: " + published.body() + "\ndata: after the append\n\n");
         }
     }
+
+    /**
+     * HTTP/1.1 pipelining while a publish waits in its append: the health check sent behind it in
+     * the same write is answered after it, never first (RFC 9112 9.3.2: responses in request order).
+     */
+    @Test
+    void aPipelinedRequestIsAnsweredAfterThePublishItFollows() throws Exception {
+        byte[] form = "topic=held&data=first".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+        String requests = "POST " + HubHandler.PATH + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+                + token("{\"mercure\":{\"publish\":[\"*\"]}}")
+                + "\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: " + form.length + "\r\n\r\n"
+                + new String(form, java.nio.charset.StandardCharsets.ISO_8859_1)
+                + "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+        try (java.net.Socket s = new java.net.Socket("127.0.0.1", hub.address().getPort())) {
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write(requests.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+            assertThat(store.entered.await(10, TimeUnit.SECONDS)).as("the publish reached the append").isTrue();
+            // give a wrongly ordered answer time to arrive: nothing may come while the publish waits
+            s.setSoTimeout(300);
+            assertThat(s.getInputStream().available()).isZero();
+            try {
+                int b = s.getInputStream().read();
+                throw new AssertionError("an answer came while the publish waited, starting with " + (char) b);
+            } catch (java.net.SocketTimeoutException expected) {
+                // nothing yet, as it must be
+            }
+            s.setSoTimeout(10_000);
+            store.release.countDown();
+            String both = readAnswers(s.getInputStream(), 2);
+            int publish = both.indexOf("HTTP/1.1 200 OK");
+            int health = both.indexOf("ok\n");
+            assertThat(publish).isZero();
+            assertThat(health).as("the health check's answer comes second").isGreaterThan(both.indexOf("HTTP/1.1 200 OK", 1));
+        }
+    }
+
+    /** Reads {@code n} Content-Length responses. */
+    private static String readAnswers(java.io.InputStream in, int n) throws java.io.IOException {
+        StringBuilder all = new StringBuilder();
+        for (int i = 0; i < n; i++) {
+            java.io.ByteArrayOutputStream head = new java.io.ByteArrayOutputStream();
+            while (!head.toString(java.nio.charset.StandardCharsets.ISO_8859_1).endsWith("\r\n\r\n")) {
+                int b = in.read();
+                if (b < 0) {
+                    throw new java.io.EOFException("closed inside a response head: " + head);
+                }
+                head.write(b);
+            }
+            String h = head.toString(java.nio.charset.StandardCharsets.ISO_8859_1);
+            var m = java.util.regex.Pattern.compile("(?im)^content-length: *(\\d+)").matcher(h);
+            assertThat(m.find()).as("Content-Length in %s", h).isTrue();
+            all.append(h).append(new String(in.readNBytes(Integer.parseInt(m.group(1))), java.nio.charset.StandardCharsets.ISO_8859_1));
+        }
+        return all.toString();
+    }
 }
