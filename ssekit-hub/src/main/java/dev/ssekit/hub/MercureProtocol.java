@@ -242,8 +242,7 @@ final class MercureProtocol {
     /** Reserves a subscriber slot and plans the stream: its headers and what opening it registers. */
     private Stream stream(HubRequest req, List<String> topics, List<TopicSelector> wanted, Optional<Claims> claims,
             Optional<String> lastId) throws Rejection {
-        List<TopicSelector> authorized = claims.map(c -> selectors.selectors(c.subscribe().stream()
-                .filter(s -> !s.isEmpty() && s.length() <= TopicSelectorStore.MAX_LENGTH).toList())).orElse(List.of());
+        List<TopicSelector> authorized = claims.map(c -> selectors.usable(c.subscribe())).orElse(List.of());
         Subscriptions.Subscriber subscriber = subscriptions.reserve(config.maxConnections(), topics, claims.flatMap(Claims::payload))
                 .orElseThrow(() -> new Rejection(503, "too many subscribers; retry later"));
         Map<String, String> headers = new LinkedHashMap<>();

@@ -21,23 +21,35 @@ import com.google.re2j.Pattern;
  */
 final class TopicMatcher {
 
-    private static final String UNRESERVED = "(?:[A-Za-z0-9\\-._~]|%[0-9A-Fa-f]{2})";
-    private static final String RESERVED = "(?:[A-Za-z0-9\\-._~:/?#\\[\\]@!$&'()*+,;=]|%[0-9A-Fa-f]{2})";
+    private static final String UNRESERVED_CHARS = "A-Za-z0-9\\-._~";
+    private static final String RESERVED_CHARS = UNRESERVED_CHARS + ":/?#\\[\\]@!$&'()*+,;=";
+    private static final String PCT = "%[0-9A-Fa-f]{2}";
     private static final Pattern VARSPEC = Pattern.compile("(?:[A-Za-z0-9_]|%[0-9A-Fa-f]{2})(?:\\.?(?:[A-Za-z0-9_]|%[0-9A-Fa-f]{2}))*(?::[1-9][0-9]{0,3}|\\*)?");
 
-    /** An RFC 6570 expression type: its prefix, separator, allowed value characters, name=value form. */
-    private record Operator(String first, String sep, String allow, boolean named) {
+    /**
+     * An RFC 6570 expression type: its prefix (as a regex), its separator, the characters its values
+     * take (a character-class body), and whether items are {@code name=value}.
+     */
+    private record Operator(String first, char sep, String chars, boolean named) {
     }
 
-    private static final Operator SIMPLE = new Operator("", ",", UNRESERVED, false);
+    private static final Operator SIMPLE = new Operator("", ',', UNRESERVED_CHARS, false);
     private static final java.util.Map<Character, Operator> OPERATORS = java.util.Map.of(
-            '+', new Operator("", ",", RESERVED, false),
-            '#', new Operator("#", ",", RESERVED, false),
-            '.', new Operator("\\.", "\\.", UNRESERVED, false),
-            '/', new Operator("/", "/", UNRESERVED, false),
-            ';', new Operator(";", ";", UNRESERVED, true),
-            '?', new Operator("\\?", "&", UNRESERVED, true),
-            '&', new Operator("&", "&", UNRESERVED, true));
+            '+', new Operator("", ',', RESERVED_CHARS, false),
+            '#', new Operator("#", ',', RESERVED_CHARS, false),
+            '.', new Operator("\\.", '.', UNRESERVED_CHARS, false),
+            '/', new Operator("/", '/', UNRESERVED_CHARS, false),
+            ';', new Operator(";", ';', UNRESERVED_CHARS, true),
+            '?', new Operator("\\?", '&', UNRESERVED_CHARS, true),
+            '&', new Operator("&", '&', UNRESERVED_CHARS, true));
+
+    /**
+     * The most expressions a template may hold. A match costs the topic's length times the size of
+     * the compiled template, and every publish may match every subscriber's template: the bound
+     * keeps the densest template a client can send (every expression {@code {+x}}, which takes any
+     * character) cheap. Real selectors hold one to three.
+     */
+    static final int MAX_EXPRESSIONS = 10;
 
     private final String selector;
     private final Pattern template;
@@ -47,7 +59,12 @@ final class TopicMatcher {
         this.template = template;
     }
 
-    /** Compiles a selector; time and memory linear in its length. Never throws for any string. */
+    /**
+     * Compiles a selector; time and memory linear in its length.
+     *
+     * @throws IllegalArgumentException for a template of more than {@link #MAX_EXPRESSIONS}
+     *     expressions (any other string is a template, an exact topic or {@code *})
+     */
     static TopicMatcher of(String selector) {
         return new TopicMatcher(selector, selector.equals("*") ? null : compile(selector));
     }
@@ -60,6 +77,7 @@ final class TopicMatcher {
         return template != null && template.matches(topic);
     }
 
+    /** Whether the selector is a valid URI template (else it matches only {@code *} or itself). */
     boolean isTemplate() {
         return template != null;
     }
@@ -75,13 +93,18 @@ final class TopicMatcher {
         return re == null ? null : Pattern.compile(re, Pattern.DOTALL);
     }
 
-    /** The RE2 syntax of a URI template, or null when the selector is not a valid template. */
+    /**
+     * The RE2 syntax of a URI template, or null when the selector is not a valid template.
+     *
+     * @throws IllegalArgumentException for more than {@link #MAX_EXPRESSIONS} expressions
+     */
     static String expression(String s) {
         if (s.indexOf('{') < 0) {
             return null;
         }
         StringBuilder re = new StringBuilder();
         int i = 0;
+        int expressions = 0;
         while (i < s.length()) {
             int open = s.indexOf('{', i);
             int close = s.indexOf('}', i);
@@ -106,6 +129,10 @@ final class TopicMatcher {
             if (expr == null) {
                 return null;
             }
+            if (++expressions > MAX_EXPRESSIONS) {
+                throw new IllegalArgumentException("a topic selector (URI template) may hold at most " + MAX_EXPRESSIONS
+                        + " expressions");
+            }
             re.append(expr);
             i = end + 1;
         }
@@ -128,9 +155,16 @@ final class TopicMatcher {
                 return null;
             }
         }
-        // an item is one value (lists are comma-joined inside it); named ones are name[=value]
-        String value = o.allow + "*(?:," + o.allow + "*)*";
-        String item = o.named ? "(?:[A-Za-z0-9_.%]+(?:=" + value + ")?)" : "(?:" + value + ")";
-        return "(?:" + o.first + item + "(?:" + o.sep + item + ")*)?";
+        String sep = o.sep == ',' ? "" : "\\" + o.sep;
+        if (!o.named) {
+            // values are runs of allowed characters and commas (lists are comma-joined), items are
+            // joined by the separator, and any of them may be empty: so the expansions are exactly
+            // the strings of those characters, one loop instead of nested ones (several times fewer
+            // automaton states, which every match pays for at every character of the topic)
+            return "(?:" + o.first + "(?:[," + sep + o.chars + "]|" + PCT + ")*)?";
+        }
+        String value = "(?:[," + o.chars + "]|" + PCT + ")*";
+        String item = "[A-Za-z0-9_.%]+(?:=" + value + ")?";
+        return "(?:" + o.first + item + "(?:\\" + o.sep + item + ")*)?";
     }
 }

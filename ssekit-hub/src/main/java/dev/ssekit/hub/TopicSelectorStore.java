@@ -39,7 +39,8 @@ final class TopicSelectorStore {
     /**
      * The broadcaster selector for a Mercure topic selector.
      *
-     * @throws IllegalArgumentException if it is empty or longer than {@link #MAX_LENGTH}
+     * @throws IllegalArgumentException if it is empty, longer than {@link #MAX_LENGTH}, or a
+     *     template of more than {@link TopicMatcher#MAX_EXPRESSIONS} expressions
      */
     TopicSelector selector(String text) {
         return compiled(text).selector;
@@ -51,16 +52,41 @@ final class TopicSelectorStore {
     }
 
     /**
-     * Whether any of the selectors matches the topic. A selector or topic over the length limit
-     * matches nothing.
+     * The selectors of a token's claim: those of the texts that are usable, skipping (so matching
+     * nothing) empty ones, ones over the length limit and templates of too many expressions.
+     */
+    List<TopicSelector> usable(Collection<String> texts) {
+        List<TopicSelector> out = new java.util.ArrayList<>(texts.size());
+        for (String t : texts) {
+            if (!t.isEmpty() && t.length() <= MAX_LENGTH) {
+                try {
+                    out.add(selector(t));
+                } catch (IllegalArgumentException tooComplex) {
+                    // matches nothing
+                }
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Whether any of the selectors matches the topic. A selector or topic over the length limit,
+     * or a template of more than {@link TopicMatcher#MAX_EXPRESSIONS} expressions, matches nothing.
      */
     boolean anyMatches(Collection<String> selectors, String topic) {
         if (topic.length() > MAX_LENGTH) {
             return false;
         }
         for (String s : selectors) {
-            if (!s.isEmpty() && s.length() <= MAX_LENGTH && compiled(s).matcher.matches(topic)) {
-                return true;
+            if (s.isEmpty() || s.length() > MAX_LENGTH) {
+                continue;
+            }
+            try {
+                if (compiled(s).matcher.matches(topic)) {
+                    return true;
+                }
+            } catch (IllegalArgumentException tooComplex) {
+                // a template of too many expressions matches nothing
             }
         }
         return false;

@@ -138,6 +138,71 @@ class HubHostileInputTest {
                 assertThat(anonymous.readEvent()).as("the crafted topic did not match; its .json form does").endsWith("data: " + commas + "\n\n");
             }
         }
+        // the densest templates are bounded: more than 10 expressions is refused
+        String dense = "https://example.com/" + "{+a}".repeat(TopicMatcher.MAX_EXPRESSIONS + 1);
+        try (RawHttp refused = RawHttp.get(hub.address(), HubHandler.PATH + "?topic=" + URLEncoder.encode(dense, UTF_8), "HTTP/1.1",
+                "Connection: close")) {
+            assertThat(refused.statusLine).isEqualTo("HTTP/1.1 400 Bad Request");
+            assertThat(refused.readToEnd()).contains("at most 10 expressions");
+        }
+    }
+
+    /**
+     * HTTP/1.1 pipelining: a publish (answered once stored, off the event loop) and a health check
+     * sent in one write are answered in that order; a subscribe pipelined behind them gets its
+     * stream, and a request pipelined behind the subscribe is never answered into the stream.
+     */
+    @Test
+    void pipelinedRequestsAreAnsweredInOrder() throws Exception {
+        byte[] form = "topic=pipelined&data=first".getBytes(ISO_8859_1);
+        String requests = "POST /.well-known/mercure HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token(PUBLISHER)
+                + "\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: " + form.length + "\r\n\r\n"
+                + new String(form, ISO_8859_1)
+                + "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+                + "GET /.well-known/mercure?topic=pipelined HTTP/1.1\r\nHost: x\r\n\r\n"
+                + "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+        try (Socket s = new Socket("127.0.0.1", hub.address().getPort())) {
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write(requests.getBytes(ISO_8859_1));
+            InputStream in = s.getInputStream();
+            String first = response(in);
+            assertThat(first).startsWith("HTTP/1.1 200 OK").doesNotEndWith("ok\n");
+            String id = first.substring(first.indexOf("\r\n\r\n") + 4);
+            assertThat(response(in)).startsWith("HTTP/1.1 200 OK").endsWith("\r\n\r\nok\n");
+            assertThat(readUntil(in, "\r\n\r\n")).startsWith("HTTP/1.1 200 OK").contains("content-type: text/event-stream");
+            assertThat(statusLine(publish("topic=pipelined&data=second"))).isEqualTo("HTTP/1.1 200 OK");
+            // the stream carries its opening comment and the second update, chunked; no healthz answer in it
+            assertThat(readUntil(in, "data: second")).doesNotContain("HTTP/1.1").doesNotContain("ok\n").doesNotContain(id);
+        }
+    }
+
+    /** Bytes up to and including {@code marker}; EOFException if the connection ends first. */
+    private static String readUntil(InputStream in, String marker) throws IOException {
+        StringBuilder b = new StringBuilder();
+        while (b.indexOf(marker) < 0) {
+            int c = in.read();
+            if (c < 0) {
+                throw new java.io.EOFException("connection closed before " + marker + ": " + b);
+            }
+            b.append((char) c);
+        }
+        return b.toString();
+    }
+
+    /** One response with a Content-Length body, read from a stream that may hold more. */
+    private static String response(InputStream in) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        while (!out.toString(ISO_8859_1).endsWith("\r\n\r\n")) {
+            int b = in.read();
+            if (b < 0) {
+                throw new java.io.EOFException("connection closed inside a response head: " + out.toString(ISO_8859_1));
+            }
+            out.write(b);
+        }
+        var m = java.util.regex.Pattern.compile("(?im)^content-length: *(\\d+)").matcher(out.toString(ISO_8859_1));
+        assertThat(m.find()).as("Content-Length in %s", out).isTrue();
+        out.writeBytes(in.readNBytes(Integer.parseInt(m.group(1))));
+        return out.toString(ISO_8859_1);
     }
 
     @Test

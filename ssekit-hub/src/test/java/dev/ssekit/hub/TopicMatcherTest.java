@@ -64,9 +64,9 @@ class TopicMatcherTest {
     }
 
     /**
-     * Random templates against random topics over a small alphabet: the same answer as the
-     * backtracking engine gives for the same expression (cheap on short inputs), always within the
-     * budget; then templates and topics up to the hub's size limit.
+     * Random templates against random topics over a small alphabet: the same answer as the RFC 6570
+     * form of the template ({@link #rfcExpression}) gives on the backtracking engine (cheap on short
+     * inputs), always within the budget; then templates and topics up to the hub's size limits.
      */
     @Test
     void randomTemplatesAgreeWithTheReferenceEngineAndStayWithinBudget() {
@@ -83,8 +83,10 @@ class TopicMatcherTest {
             String selector = t.toString();
             String topic = random(random, topicChars, random.nextInt(14));
             String re = TopicMatcher.expression(selector);
+            String rfc = rfcExpression(selector);
+            assertThat(re == null).as("%s is a template for both", selector).isEqualTo(rfc == null);
             boolean expected = selector.equals(topic)
-                    || re != null && java.util.regex.Pattern.compile(re, java.util.regex.Pattern.DOTALL).matcher(topic).matches();
+                    || rfc != null && java.util.regex.Pattern.compile(rfc, java.util.regex.Pattern.DOTALL).matcher(topic).matches();
             templates += re == null ? 0 : 1;
             TopicMatcher m = TopicMatcher.of(selector);
             assertThat(timed(() -> m.matches(topic))).as("%s ~ %s", selector, topic).isEqualTo(expected);
@@ -92,16 +94,113 @@ class TopicMatcherTest {
         assertThat(templates).as("valid templates among the random selectors").isGreaterThan(5_000);
         for (int i = 0; i < 100; i++) {
             StringBuilder t = new StringBuilder();
+            int expressions = 0;
             while (t.length() < TopicSelectorStore.MAX_LENGTH - 8) {
-                t.append(parts[random.nextInt(parts.length)]);
+                String part = parts[random.nextInt(parts.length)];
+                if (part.equals("{") || part.equals("}")) {
+                    continue; // a lone brace could join its neighbours into an expression not counted here
+                }
+                boolean expression = part.startsWith("{");
+                if (expression && ++expressions > TopicMatcher.MAX_EXPRESSIONS) {
+                    part = "a";
+                }
+                t.append(part);
             }
             TopicMatcher m = TopicMatcher.of(t.toString());
             String topic = random(random, topicChars, random.nextInt(TopicSelectorStore.MAX_LENGTH));
             timed(() -> m.matches(topic));
         }
-        // the worst case of this engine: every position of the topic keeps every state alive
-        TopicMatcher dense = TopicMatcher.of("{+a}x".repeat(TopicSelectorStore.MAX_LENGTH / 5));
+        // the worst case of this engine: every expression takes any character, so every position
+        // of the topic keeps every state alive
+        TopicMatcher dense = TopicMatcher.of("{+a}x".repeat(TopicMatcher.MAX_EXPRESSIONS));
         assertThat(timed(() -> dense.matches("x".repeat(TopicSelectorStore.MAX_LENGTH)))).isTrue();
+    }
+
+    /** More expressions than the bound: refused when compiled (the hub answers 400), not matched. */
+    @Test
+    void aTemplateOfTooManyExpressionsIsRefused() {
+        String ten = "https://example.com/" + "{a}/".repeat(TopicMatcher.MAX_EXPRESSIONS);
+        assertThat(TopicMatcher.of(ten).isTemplate()).isTrue();
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> TopicMatcher.of(ten + "{b}"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("a topic selector (URI template) may hold at most 10 expressions");
+        TopicSelectorStore store = new TopicSelectorStore(10);
+        assertThat(store.anyMatches(java.util.List.of(ten + "{b}", "*"), "x")).as("the bad one matches nothing, * still does").isTrue();
+        assertThat(store.usable(java.util.List.of(ten + "{b}", ten))).hasSize(1);
+    }
+
+    /**
+     * The reference the matcher is checked against: each expression's expansions written as RFC
+     * 6570 builds them (values of allowed characters, lists joined by commas, items by the
+     * operator's separator, names and values for ;?&), for java.util.regex; the matcher compiles
+     * an equivalent, flatter form for RE2/J.
+     */
+    private static String rfcExpression(String s) {
+        if (s.indexOf('{') < 0) {
+            return null;
+        }
+        String unreserved = "(?:[A-Za-z0-9\\-._~]|%[0-9A-Fa-f]{2})";
+        String reserved = "(?:[A-Za-z0-9\\-._~:/?#\\[\\]@!$&'()*+,;=]|%[0-9A-Fa-f]{2})";
+        java.util.regex.Pattern varspec = java.util.regex.Pattern.compile(
+                "(?:[A-Za-z0-9_]|%[0-9A-Fa-f]{2})(?:\\.?(?:[A-Za-z0-9_]|%[0-9A-Fa-f]{2}))*(?::[1-9][0-9]{0,3}|\\*)?");
+        StringBuilder re = new StringBuilder();
+        int i = 0;
+        while (i < s.length()) {
+            int open = s.indexOf('{', i);
+            int close = s.indexOf('}', i);
+            if (open < 0) {
+                if (close >= 0) {
+                    return null;
+                }
+                re.append(java.util.regex.Pattern.quote(s.substring(i)));
+                break;
+            }
+            if (close >= 0 && close < open) {
+                return null;
+            }
+            if (open > i) {
+                re.append(java.util.regex.Pattern.quote(s.substring(i, open)));
+            }
+            int end = s.indexOf('}', open);
+            if (end < 0) {
+                return null;
+            }
+            String body = s.substring(open + 1, end);
+            if (body.isEmpty() || "=,!@|".indexOf(body.charAt(0)) >= 0) {
+                return null;
+            }
+            char op = body.charAt(0);
+            String ops = "+#./;?&";
+            String vars = ops.indexOf(op) >= 0 ? body.substring(1) : body;
+            for (String v : vars.split(",", -1)) {
+                if (!varspec.matcher(v).matches()) {
+                    return null;
+                }
+            }
+            String allow = op == '+' || op == '#' ? reserved : unreserved;
+            String first = switch (op) {
+                case '#' -> "#";
+                case '.' -> "\\.";
+                case '/' -> "/";
+                case ';' -> ";";
+                case '?' -> "\\?";
+                case '&' -> "&";
+                default -> "";
+            };
+            String sep = switch (op) {
+                case '.' -> "\\.";
+                case '/' -> "/";
+                case ';' -> ";";
+                case '?', '&' -> "&";
+                default -> ",";
+            };
+            boolean named = op == ';' || op == '?' || op == '&';
+            String value = allow + "*(?:," + allow + "*)*";
+            String item = named ? "(?:[A-Za-z0-9_.%]+(?:=" + value + ")?)" : "(?:" + value + ")";
+            re.append("(?:").append(first).append(item).append("(?:").append(sep).append(item).append(")*)?");
+            i = end + 1;
+        }
+        return re.toString();
     }
 
     private static String random(SplittableRandom random, String alphabet, int length) {
