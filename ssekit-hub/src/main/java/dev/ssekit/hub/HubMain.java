@@ -54,7 +54,7 @@ public final class HubMain {
         JwtVerifier subscribers;
         try {
             java.util.function.Supplier<java.net.http.HttpClient> http = () -> java.net.http.HttpClient.newBuilder()
-                    .connectTimeout(JwtVerifier.FETCH_TIMEOUT).followRedirects(java.net.http.HttpClient.Redirect.NORMAL).build();
+                    .connectTimeout(JwtVerifier.FETCH_TIMEOUT).followRedirects(java.net.http.HttpClient.Redirect.NEVER).build();
             publishers = options.publisherVerifier(java.util.Optional.ofNullable(demoKey), http);
             subscribers = options.subscriberVerifier(publishers, http);
         } catch (IllegalArgumentException e) {

@@ -85,7 +85,7 @@ record HubOptions(InetSocketAddress listen, Optional<String> publisherKey, Optio
             new Option("--subscriber-jwt-key", "KEY", List.of("SSEKIT_SUBSCRIBER_JWT_KEY", "MERCURE_SUBSCRIBER_JWT_KEY"), null,
                     "default: the publisher's keys"),
             new Option("--jwt-alg", "ALG", List.of("SSEKIT_JWT_ALG"), null,
-                    "default: any of the key's type (HS256/384/512, RS256/384/512, ES256/384, EdDSA); set: only that one"),
+                    "default: any of the key's type (HS256/384/512, RS256/384/512, ES256/384, EdDSA); set: only that one (static keys)"),
             new Option("--publisher-jwks-url", "URL", List.of("SSEKIT_PUBLISHER_JWKS_URL"), null,
                     "publishers' keys from a JWK set, by kid (instead of --publisher-jwt-key)"),
             new Option("--subscriber-jwks-url", "URL", List.of("SSEKIT_SUBSCRIBER_JWKS_URL"), null,
@@ -172,6 +172,10 @@ record HubOptions(InetSocketAddress listen, Optional<String> publisherKey, Optio
         Optional<URI> publisherJwks = url(setting("--publisher-jwks-url", flags, env));
         Optional<URI> subscriberJwks = url(setting("--subscriber-jwks-url", flags, env));
         exclusive(setting("--publisher-jwt-key", flags, env), setting("--publisher-jwks-url", flags, env));
+        if (algorithm.isPresent() && (publisherJwks.isPresent() || subscriberJwks.isPresent())) {
+            throw new IllegalArgumentException(alg.name() + " pins static keys; the keys of a JWK set are pinned by their"
+                    + " type and their own alg member: leave " + alg.name() + " out with --publisher-jwks-url or --subscriber-jwks-url");
+        }
         exclusive(setting("--subscriber-jwt-key", flags, env), setting("--subscriber-jwks-url", flags, env));
         boolean demo = bool(setting("--demo", flags, env), publisherKey.isEmpty() && publisherJwks.isEmpty());
         boolean subscriptions = bool(setting("--subscriptions", flags, env), demo);
@@ -227,12 +231,16 @@ record HubOptions(InetSocketAddress listen, Optional<String> publisherKey, Optio
         }
         try {
             URI u = new URI(s.value().get());
-            if (!("https".equals(u.getScheme()) || "http".equals(u.getScheme())) || u.getHost() == null) {
-                throw new URISyntaxException(s.value().get(), "not an http(s) URL with a host");
+            boolean loopback = u.getHost() != null && (u.getHost().equals("localhost") || u.getHost().startsWith("127.")
+                    || u.getHost().equals("[::1]"));
+            if (u.getHost() == null || !("https".equals(u.getScheme()) || "http".equals(u.getScheme()) && loopback)) {
+                throw new URISyntaxException(s.value().get(), "not an https URL");
             }
             return Optional.of(u);
         } catch (URISyntaxException e) {
-            throw new IllegalArgumentException(s.name() + " must be an http:// or https:// URL, got \"" + s.value().get() + "\"");
+            // keys fetched over plain HTTP could be replaced on the way: https only, but for a local key server
+            throw new IllegalArgumentException(s.name() + " must be an https:// URL (http:// only on a loopback host), got \""
+                    + s.value().get() + "\"");
         }
     }
 

@@ -88,6 +88,8 @@ final class JwtVerifier implements AutoCloseable {
     /** The longest a JWKS fetch may take. */
     static final Duration FETCH_TIMEOUT = Duration.ofSeconds(5);
 
+    /** The shortest RSA key accepted (RFC 7518 3.3). */
+    static final int MIN_RSA_BITS = 2048;
     private static final Set<JWSAlgorithm> RSA_ALGS = Set.of(JWSAlgorithm.RS256, JWSAlgorithm.RS384, JWSAlgorithm.RS512);
     /** DER prefix of an Ed25519 SubjectPublicKeyInfo (RFC 8410): the raw 32-byte key follows. */
     private static final byte[] ED25519_SPKI_PREFIX = {0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00};
@@ -411,6 +413,11 @@ final class JwtVerifier implements AutoCloseable {
     private static Key keyOf(String kid, PublicKey pub) {
         try {
             if (pub instanceof RSAPublicKey rsa) {
+                if (rsa.getModulus().bitLength() < MIN_RSA_BITS) {
+                    // RFC 7518 3.3: RS* keys are 2048 bits or more; a shorter one can be factored
+                    throw new IllegalArgumentException("found an RSA public key of " + rsa.getModulus().bitLength()
+                            + " bits; at least " + MIN_RSA_BITS + " are required");
+                }
                 return new Key(kid, RSA_ALGS, new RSASSAVerifier(rsa), "an RSA public key");
             }
             if (pub instanceof ECPublicKey ec) {

@@ -93,7 +93,12 @@ class HubOptionsTest {
                 .hasMessage("--publisher-jwt-key: an HMAC key must be at least 32 bytes (256 bits), got 5");
         assertThat(o.publisherVerifier(java.util.Optional.of("a-demo-key-of-at-least-32-bytes!!"), () -> null)).isNotNull();
         assertThatThrownBy(() -> HubOptions.parse(new String[] {"--publisher-jwks-url", "ftp://keys.example/jwks"}, Map.of()))
-                .hasMessage("--publisher-jwks-url must be an http:// or https:// URL, got \"ftp://keys.example/jwks\"");
+                .hasMessage("--publisher-jwks-url must be an https:// URL (http:// only on a loopback host), got \"ftp://keys.example/jwks\"");
+        assertThatThrownBy(() -> HubOptions.parse(new String[] {"--subscriber-jwks-url", "http://keys.example/jwks"}, Map.of()))
+                .as("keys over plain HTTP from another host could be replaced on the way")
+                .hasMessage("--subscriber-jwks-url must be an https:// URL (http:// only on a loopback host), got \"http://keys.example/jwks\"");
+        assertThatThrownBy(() -> HubOptions.parse(new String[] {"--jwt-alg", "RS256", "--publisher-jwks-url", "https://id.example/certs"}, Map.of()))
+                .hasMessageStartingWith("--jwt-alg pins static keys");
         assertThatThrownBy(() -> HubOptions.parse(new String[] {"--publisher-jwt-key", "k"},
                 Map.of("SSEKIT_PUBLISHER_JWKS_URL", "https://keys.example/jwks")))
                 .hasMessage("--publisher-jwt-key and SSEKIT_PUBLISHER_JWKS_URL exclude each other: give one");
@@ -107,11 +112,11 @@ class HubOptionsTest {
 
     @Test
     void jwksAndAlgorithms() throws Exception {
-        HubOptions o = HubOptions.parse(new String[] {"--subscriber-jwks-url", "https://id.example/realms/app/certs", "--jwt-alg", "es256"},
+        HubOptions o = HubOptions.parse(new String[] {"--subscriber-jwks-url", "https://id.example/realms/app/certs"},
                 Map.of("SSEKIT_PUBLISHER_JWKS_URL", "http://127.0.0.1:9/jwks"));
         assertThat(o.publisherJwks()).contains(java.net.URI.create("http://127.0.0.1:9/jwks"));
         assertThat(o.subscriberJwks()).contains(java.net.URI.create("https://id.example/realms/app/certs"));
-        assertThat(o.algorithm()).contains("ES256");
+        assertThat(HubOptions.parse(new String[] {"--jwt-alg", "es256"}, Map.of()).algorithm()).contains("ES256");
         assertThat(o.hasPublisherKeys()).isTrue();
         assertThat(o.demo()).as("publisher keys from a JWK set: not demo mode").isFalse();
         assertThat(HubOptions.parse(new String[] {"--jwt-alg", "eddsa"}, Map.of()).algorithm()).contains("EdDSA");

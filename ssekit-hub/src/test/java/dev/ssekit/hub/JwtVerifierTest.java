@@ -207,6 +207,10 @@ class JwtVerifierTest {
                 .hasMessage("found a public key of type X25519; supported are RSA, EC P-256, EC P-384 and Ed25519");
         assertThatThrownBy(() -> JwtVerifier.publicKey(pem(new byte[] {1, 2, 3})))
                 .hasMessageStartingWith("the PEM public key is of a type this JDK does not know");
+        KeyPairGenerator rsa1024 = KeyPairGenerator.getInstance("RSA");
+        rsa1024.initialize(1024);
+        assertThatThrownBy(() -> JwtVerifier.publicKey(pem(rsa1024.generateKeyPair().getPublic().getEncoded())))
+                .hasMessage("found an RSA public key of 1024 bits; at least 2048 are required");
     }
 
     static String pem(byte[] der) {
