@@ -18,6 +18,7 @@ final class GlobMatcher {
     private final char[] kinds;
     private final char[] chars;
 
+    /** Compiles a glob; linear in its length; any string is a glob. */
     GlobMatcher(String glob) {
         int n = 0;
         char[] k = new char[glob.length()];
@@ -38,6 +39,7 @@ final class GlobMatcher {
         this.chars = java.util.Arrays.copyOf(c, n);
     }
 
+    /** Whether the whole topic matches; time O(topic length × glob length), never backtracking. */
     boolean matches(String topic) {
         int states = kinds.length + 1;
         long[] current = new long[(states + 63) >>> 6];

@@ -159,7 +159,13 @@ public final class RawHttp implements AutoCloseable {
         return b;
     }
 
-    /** Reads body bytes up to and including the next blank line (one whole event). */
+    /**
+     * Reads body bytes up to and including the next blank line (one whole event), or what is left
+     * when the body ends before one.
+     *
+     * @throws java.io.EOFException if the body had already ended: a caller looping for events fails
+     *     instead of spinning on empty strings
+     */
     public String readEvent() throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         int prev = -1;
@@ -170,6 +176,9 @@ public final class RawHttp implements AutoCloseable {
                 break;
             }
             prev = b;
+        }
+        if (b < 0 && out.size() == 0) {
+            throw new java.io.EOFException("the response body has ended");
         }
         return out.toString(UTF_8);
     }

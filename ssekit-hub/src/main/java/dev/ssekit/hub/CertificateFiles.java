@@ -101,7 +101,7 @@ final class CertificateFiles implements Supplier<SslContext>, AutoCloseable {
 
     /** Stops watching; the current context stays usable. */
     @Override
-    public void close() {
+    public synchronized void close() {
         closed = true;
         Future<?> t = timer;
         if (t != null) {
@@ -109,7 +109,8 @@ final class CertificateFiles implements Supplier<SslContext>, AutoCloseable {
         }
     }
 
-    private void arm() {
+    /** Schedules the next look, unless closed: synchronized with {@link #close()}, so none is armed after it. */
+    private synchronized void arm() {
         if (!closed) {
             // the scheduler's thread must not block: the files are read on a virtual thread
             timer = scheduler.schedule(() -> Thread.ofVirtual().name("ssekit-tls-reload").start(this::poll), poll);

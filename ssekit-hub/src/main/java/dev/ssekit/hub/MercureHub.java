@@ -68,7 +68,15 @@ final class MercureHub implements AutoCloseable {
                 .fallback(() -> List.<ChannelHandler>of(new HttpObjectAggregator(config.maxBodyBytes()),
                         new HubHandler(protocol, openStreams)));
         config.tls().ifPresent(builder::tls); // each new connection takes the newest certificate
-        NettySseServer server = builder.start();
+        NettySseServer server;
+        try {
+            server = builder.start();
+        } catch (RuntimeException e) { // the address is taken, say: what the hub was given stops too
+            config.tls().ifPresent(CertificateFiles::close);
+            config.publisherKey().close();
+            config.subscriberKey().close();
+            throw e;
+        }
         return new MercureHub(server, hub, publisher, subscriptions, openStreams, config.tls(),
                 List.of(config.publisherKey(), config.subscriberKey()));
     }
@@ -100,9 +108,12 @@ final class MercureHub implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        server.close();
-        publisher.close();
-        tls.ifPresent(CertificateFiles::close);
-        keys.forEach(JwtVerifier::close); // stops JWK set refreshes
+        try {
+            server.close();
+            publisher.close();
+        } finally {
+            tls.ifPresent(CertificateFiles::close);
+            keys.forEach(JwtVerifier::close); // stops JWK set refreshes
+        }
     }
 }
