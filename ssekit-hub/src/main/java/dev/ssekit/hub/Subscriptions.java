@@ -14,6 +14,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -45,6 +47,8 @@ final class Subscriptions {
     private final boolean events;
     private final Map<String, Subscriber> active = new ConcurrentHashMap<>();
     private final AtomicInteger connections = new AtomicInteger();
+    /** Each announcing subscriber's newest update, stored or not yet: the next one waits for it. */
+    private final Map<String, CompletionStage<Void>> announced = new ConcurrentHashMap<>();
 
     Subscriptions(Publisher hub, boolean events) {
         this.hub = hub;
@@ -97,16 +101,29 @@ final class Subscriptions {
         if (!events) {
             return;
         }
-        for (String selector : s.selectors()) {
-            Map<String, Object> body = json(s, selector, isActive, true);
-            hub.publish(SseMessage.builder().data(write(body)).build(), List.of((String) body.get("id")), true)
-                    .whenComplete((id, e) -> {
-                        if (e != null) {
-                            // the hub is closing, or history cannot store: the subscription itself is unaffected
-                            LOG.log(Level.DEBUG, "subscription update for {0} not published: {1}", s.id(), e.toString());
-                        }
-                    });
-        }
+        // publishes complete on other threads, in any order: each of a subscriber's updates starts
+        // once the one before is stored, so "active: false" never precedes its "active: true"
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        CompletionStage<Void> before = announced.put(s.id(), done);
+        (before == null ? CompletableFuture.<Void>completedFuture(null) : before).whenComplete((v, ignored) -> {
+            List<CompletableFuture<String>> stored = new ArrayList<>();
+            for (String selector : s.selectors()) {
+                Map<String, Object> body = json(s, selector, isActive, true);
+                stored.add(hub.publish(SseMessage.builder().data(write(body)).build(), List.of((String) body.get("id")), true)
+                        .toCompletableFuture().whenComplete((id, e) -> {
+                            if (e != null) {
+                                // the hub is closing, or history cannot store: the subscription itself is unaffected
+                                LOG.log(Level.DEBUG, "subscription update for {0} not published: {1}", s.id(), e.toString());
+                            }
+                        }));
+            }
+            CompletableFuture.allOf(stored.toArray(CompletableFuture[]::new)).whenComplete((all, e) -> {
+                done.complete(null);
+                if (!isActive) {
+                    announced.remove(s.id(), done); // its last update: nothing follows
+                }
+            });
+        });
     }
 
     /** The id (and update topic) of one subscription. */
