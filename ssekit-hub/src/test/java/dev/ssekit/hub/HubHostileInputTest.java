@@ -32,10 +32,47 @@ import org.junit.jupiter.api.Timeout;
  * requests, bad encodings, injection attempts, forged and stale tokens, slow request heads, and
  * private updates probed with every kind of selector.
  */
-@Timeout(60)
+@Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+@org.junit.jupiter.params.ParameterizedClass(name = "{0}")
+@org.junit.jupiter.params.provider.ValueSource(strings = {"http", "https"})
 class HubHostileInputTest {
 
     static final String PUBLISHER = "{\"mercure\":{\"publish\":[\"*\"]}}";
+
+    /** {@code http} or {@code https}: every hostile request of this run goes over it. */
+    @org.junit.jupiter.params.Parameter
+    String scheme;
+
+    @org.junit.jupiter.api.io.TempDir
+    static java.nio.file.Path certificates;
+    static dev.ssekit.testkit.TestCertificate certificate;
+
+    @org.junit.jupiter.api.BeforeAll
+    static void certificate() throws Exception {
+        certificate = dev.ssekit.testkit.TestCertificate.create(certificates, "hostile");
+    }
+
+    private boolean tls() {
+        return scheme.equals("https");
+    }
+
+    /** A connection to the hub, TLS-handshaken for HTTPS. */
+    private Socket socket() throws IOException {
+        if (!tls()) {
+            return new Socket("127.0.0.1", hub.address().getPort());
+        }
+        javax.net.ssl.SSLSocket s = (javax.net.ssl.SSLSocket) certificate.clientContext().getSocketFactory()
+                .createSocket("127.0.0.1", hub.address().getPort());
+        s.setSoTimeout(10_000);
+        s.startHandshake();
+        return s;
+    }
+
+    /** A raw request whose response head is read, over TLS for HTTPS. */
+    private RawHttp raw(String pathAndQuery, String version, String... headers) throws IOException {
+        return tls() ? RawHttp.get(certificate.clientContext(), hub.address(), pathAndQuery, version, headers)
+                : RawHttp.get(hub.address(), pathAndQuery, version, headers);
+    }
 
     private Broadcaster broadcaster;
     private MercureHub hub;
@@ -46,7 +83,9 @@ class HubHostileInputTest {
         JwtVerifier key = JwtVerifier.secret(KEY);
         broadcaster = Broadcaster.create();
         hub = MercureHub.start(new HubConfig(new InetSocketAddress("127.0.0.1", 0), key, key, true, Set.of(), 64 * 1024, 100, 100,
-                false, false, "", Duration.ofMillis(500), java.util.Optional.empty()), broadcaster, Scheduler.system(), Clock.systemUTC());
+                false, false, "", Duration.ofMillis(500), tls() ? java.util.Optional.of(CertificateFiles.watch(certificate.certificate(),
+                        certificate.key(), Scheduler.system(), CertificateFiles.POLL)) : java.util.Optional.empty()),
+                broadcaster, Scheduler.system(), Clock.systemUTC());
     }
 
     @AfterEach
@@ -62,7 +101,7 @@ class HubHostileInputTest {
      * until the hub closes (or goes quiet for 2 s).
      */
     private String exchange(byte[] request) throws IOException {
-        try (Socket s = new Socket("127.0.0.1", hub.address().getPort())) {
+        try (Socket s = socket()) {
             s.setSoTimeout(2000);
             s.getOutputStream().write(request);
             InputStream in = s.getInputStream();
@@ -112,8 +151,8 @@ class HubHostileInputTest {
     @Test
     void aTemplateSubscriberAndACraftedTopicCannotFreezePublishing() throws Exception {
         String template = "https://example.com/{+path}.json";
-        try (RawHttp anonymous = RawHttp.get(hub.address(), HubHandler.PATH + "?topic=" + URLEncoder.encode(template, UTF_8), "HTTP/1.1");
-                RawHttp bystander = RawHttp.get(hub.address(), HubHandler.PATH + "?topic=" + URLEncoder.encode("https://example.com/calm", UTF_8),
+        try (RawHttp anonymous = raw(HubHandler.PATH + "?topic=" + URLEncoder.encode(template, UTF_8), "HTTP/1.1");
+                RawHttp bystander = raw(HubHandler.PATH + "?topic=" + URLEncoder.encode("https://example.com/calm", UTF_8),
                         "HTTP/1.1")) {
             long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
             while (broadcaster.stats().connections() < 2 && System.nanoTime() < deadline) {
@@ -140,7 +179,7 @@ class HubHostileInputTest {
         }
         // the densest templates are bounded: more than 10 expressions is refused
         String dense = "https://example.com/" + "{+a}".repeat(TopicMatcher.MAX_EXPRESSIONS + 1);
-        try (RawHttp refused = RawHttp.get(hub.address(), HubHandler.PATH + "?topic=" + URLEncoder.encode(dense, UTF_8), "HTTP/1.1",
+        try (RawHttp refused = raw(HubHandler.PATH + "?topic=" + URLEncoder.encode(dense, UTF_8), "HTTP/1.1",
                 "Connection: close")) {
             assertThat(refused.statusLine).isEqualTo("HTTP/1.1 400 Bad Request");
             assertThat(refused.readToEnd()).contains("at most 10 expressions");
@@ -161,7 +200,7 @@ class HubHostileInputTest {
                 + "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
                 + "GET /.well-known/mercure?topic=pipelined HTTP/1.1\r\nHost: x\r\n\r\n"
                 + "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
-        try (Socket s = new Socket("127.0.0.1", hub.address().getPort())) {
+        try (Socket s = socket()) {
             s.setSoTimeout(10_000);
             s.getOutputStream().write(requests.getBytes(ISO_8859_1));
             InputStream in = s.getInputStream();
@@ -277,7 +316,7 @@ class HubHostileInputTest {
 
     @Test
     void aSlowRequestHeadIsCutOff() throws Exception {
-        try (Socket s = new Socket("127.0.0.1", hub.address().getPort())) {
+        try (Socket s = socket()) {
             s.setSoTimeout(20_000);
             s.getOutputStream().write("GET /healthz HTTP/1.1\r\n".getBytes(ISO_8859_1));
             long start = System.nanoTime();
@@ -320,13 +359,13 @@ class HubHostileInputTest {
         for (String selector : selectors) {
             for (String claim : nonMatchingClaims) {
                 String auth = claim.isEmpty() ? "X-No-Token: 1" : "Authorization: Bearer " + token(claim);
-                RawHttp c = RawHttp.get(hub.address(), HubHandler.PATH + "?topic=" + URLEncoder.encode(selector, UTF_8)
+                RawHttp c = raw(HubHandler.PATH + "?topic=" + URLEncoder.encode(selector, UTF_8)
                         + "&topic=marker", "HTTP/1.1", auth);
                 closeables.add(c);
                 outsiders.add(c);
             }
         }
-        RawHttp insider = RawHttp.get(hub.address(), HubHandler.PATH + "?topic=*", "HTTP/1.1",
+        RawHttp insider = raw(HubHandler.PATH + "?topic=*", "HTTP/1.1",
                 "Authorization: Bearer " + token("{\"mercure\":{\"subscribe\":[\"" + alternate + "\"]}}"));
         closeables.add(insider);
         long deadline = System.nanoTime() + 10_000_000_000L;
