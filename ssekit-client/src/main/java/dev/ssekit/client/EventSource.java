@@ -79,8 +79,13 @@ public final class EventSource implements AutoCloseable {
         CLOSED
     }
 
+    /** The default {@link Builder#maxEventSize(int)}: 8 MiB. */
+    static final int DEFAULT_MAX_EVENT_SIZE = 8 * 1024 * 1024;
+
     private static final System.Logger LOG = System.getLogger(EventSource.class.getName());
     private static final DateTimeFormatter HTTP_DATE = DateTimeFormatter.RFC_1123_DATE_TIME;
+    /** Beyond any Retry-After worth waiting for; schedulers saturate longer delays anyway. */
+    private static final Duration MAX_DELAY = Duration.ofNanos(Long.MAX_VALUE);
 
     private final URI uri;
     private final Map<String, String> headers;
@@ -95,6 +100,7 @@ public final class EventSource implements AutoCloseable {
     private final RandomGenerator random;
     private final Callbacks callbacks;
     private final SseParser parser;
+    private final int maxEventSize;
     /** Guards the parser: an attempt's last delivery may overlap the reset that ends it. */
     private final ReentrantLock parserLock = new ReentrantLock();
 
@@ -122,7 +128,8 @@ public final class EventSource implements AutoCloseable {
         this.ticker = b.ticker;
         this.random = b.random;
         this.callbacks = new Callbacks(b.callbackExecutor);
-        this.parser = SseParser.create(new ParserHandler(), b.lastEventId);
+        this.maxEventSize = b.maxEventSize;
+        this.parser = SseParser.create(new ParserHandler(), b.lastEventId, b.maxEventSize);
     }
 
     /**
@@ -204,6 +211,14 @@ public final class EventSource implements AutoCloseable {
     }
 
     private void connect() {
+        try {
+            connectOrThrow();
+        } catch (RuntimeException | Error e) {
+            internalFailure(e, new StreamIoException(e));
+        }
+    }
+
+    private void connectOrThrow() {
         if (closing.get()) {
             return;
         }
@@ -238,13 +253,29 @@ public final class EventSource implements AutoCloseable {
         }
         Duration delay = retryPolicy.delay(failures, serverRetry, random);
         if (error instanceof StreamHttpException http && http.retryAfter().isPresent()) {
-            delay = http.retryAfter().get().plus(delay); // the server's wish, plus jitter so clients do not return together
+            // the server's wish, plus jitter so clients do not return together; saturating, as a
+            // Retry-After of Long.MAX_VALUE seconds plus anything overflows a Duration
+            Duration wish = http.retryAfter().get();
+            delay = wish.compareTo(MAX_DELAY.minus(delay)) >= 0 ? MAX_DELAY : wish.plus(delay);
         }
         state.set(State.CONNECTING);
         pendingReconnect = scheduler.schedule(() -> Thread.ofVirtual().name("ssekit-eventsource-connect").start(this::connect),
                 delay);
         if (closing.get()) {
             pendingReconnect.cancel(false);
+        }
+    }
+
+    /**
+     * The last resort of every callback path (a future's completion, a scheduled task, the connect
+     * thread): an exception there would otherwise vanish and leave the source neither reconnecting
+     * nor closed. It is logged, and the source closes with {@code failure}.
+     */
+    private void internalFailure(Throwable t, StreamException failure) {
+        try {
+            LOG.log(Level.ERROR, "EventSource " + uri + ": internal failure; closing the source", t);
+        } finally {
+            terminate(Optional.of(failure));
         }
     }
 
@@ -395,6 +426,15 @@ public final class EventSource implements AutoCloseable {
             lastActivity = ticker.read();
         }
 
+        /** Drops the stream with {@code f}, as a stall does. */
+        void fail(StreamException f) {
+            failure = f;
+            StreamSubscriber s = subscriber;
+            if (s != null) {
+                s.cancel();
+            }
+        }
+
         private void checkStall() {
             if (finished.get() || cancelled) {
                 return;
@@ -429,6 +469,16 @@ public final class EventSource implements AutoCloseable {
             if (!finished.compareAndSet(false, true)) {
                 return;
             }
+            try {
+                finishOrThrow(error);
+            } catch (RuntimeException | Error e) {
+                StreamException f = failure;
+                internalFailure(e, f != null ? f : new StreamIoException(e));
+            }
+        }
+
+        /** Ends the attempt: reports its failure and schedules the reconnect, or closes the source. */
+        private void finishOrThrow(Throwable error) {
             Future<?> w = watchdog;
             if (w != null) {
                 w.cancel(false);
@@ -450,6 +500,7 @@ public final class EventSource implements AutoCloseable {
             if (f == null) {
                 Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
                 f = cause == null ? new StreamEndedException() : new StreamIoException(cause);
+                failure = f;
             }
             failed(f, this);
         }
@@ -491,17 +542,28 @@ public final class EventSource implements AutoCloseable {
             }
             attempt.touch();
             List<Runnable> runs;
+            StreamTooLargeException tooLarge = null;
             parserLock.lock();
             try {
                 if (cancelled) {
                     return;
                 }
-                for (ByteBuffer b : items) {
-                    parser.feed(b);
+                try {
+                    for (ByteBuffer b : items) {
+                        parser.feed(b);
+                    }
+                } catch (SseParser.LimitExceededException e) {
+                    tooLarge = new StreamTooLargeException(maxEventSize, e);
                 }
                 runs = callbacks.takeBatch();
             } finally {
                 parserLock.unlock();
+            }
+            if (tooLarge != null) {
+                // the events before the bound are delivered; then the stream is dropped for good
+                StreamTooLargeException f = tooLarge;
+                callbacks.flush(runs, () -> attempt.fail(f));
+                return;
             }
             callbacks.flush(runs, () -> {
                 Flow.Subscription s = subscription;
@@ -744,6 +806,7 @@ public final class EventSource implements AutoCloseable {
         private Scheduler scheduler = Scheduler.system();
         private Ticker ticker = Ticker.system();
         private RandomGenerator random = RandomGenerator.getDefault();
+        private int maxEventSize = DEFAULT_MAX_EVENT_SIZE;
 
         private Builder(URI uri) {
             this.uri = uri;
@@ -895,6 +958,22 @@ public final class EventSource implements AutoCloseable {
         }
 
         /**
+         * The most bytes a line of the stream, or the data of one event, may hold. A server that
+         * sends more (for example one that never sends a newline) would otherwise grow the
+         * client's memory without limit: the stream is dropped as soon as the bound is exceeded and
+         * the source closes with a {@link StreamTooLargeException} (it does not reconnect, since
+         * the server would send the same event again). The events before it are delivered. The
+         * parser holds at most about twice this (a line and an event's data). Default 8 MiB.
+         *
+         * @param maxEventSize in bytes; positive
+         * @return this builder
+         */
+        public Builder maxEventSize(int maxEventSize) {
+            this.maxEventSize = maxEventSize;
+            return this;
+        }
+
+        /**
          * Validates and builds. The source is not connected until {@link EventSource#start} or
          * {@link EventSource#events()}.
          *
@@ -911,6 +990,9 @@ public final class EventSource implements AutoCloseable {
             }
             if (readTimeout.isNegative()) {
                 throw new IllegalArgumentException("readTimeout must not be negative: " + readTimeout);
+            }
+            if (maxEventSize <= 0) {
+                throw new IllegalArgumentException("maxEventSize must be positive: " + maxEventSize);
             }
             if (maxAttempts < 0) {
                 throw new IllegalArgumentException("maxAttempts must be 0 (no limit) or positive: " + maxAttempts);
