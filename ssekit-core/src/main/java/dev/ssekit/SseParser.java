@@ -1,7 +1,5 @@
 package dev.ssekit;
 
-import static java.nio.charset.StandardCharsets.UTF_8;
-
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.Objects;
@@ -26,8 +24,10 @@ import java.util.Objects;
  *   <li>at the end of a stream an event without its final blank line is discarded.
  * </ul>
  *
- * <p>Bytes are decoded as UTF-8 whatever the response's charset says; a multi-byte sequence split
- * between reads is decoded whole, malformed input becomes U+FFFD. The parser copies what it needs,
+ * <p>Bytes are decoded as UTF-8 whatever the response's charset says, with the WHATWG Encoding
+ * Standard's UTF-8 decoder: malformed input becomes one U+FFFD per maximal subpart (so the
+ * surrogate bytes {@code ED A0 80} give three, where the JDK's decoder gives one); a multi-byte
+ * sequence split between reads is decoded whole. The parser copies what it needs,
  * so callers may reuse their buffers. Each line is scanned once, so time is linear in the input.
  *
  * <p>Not thread-safe: feed one stream from one thread at a time. The handler runs on the thread
@@ -68,7 +68,39 @@ public final class SseParser {
     private static final byte LF = '\n';
     private static final byte[] BOM = {(byte) 0xEF, (byte) 0xBB, (byte) 0xBF};
 
+    /**
+     * Thrown by {@link SseParser#feed} when a line, or the data of one event, exceeds the parser's
+     * bound ({@link SseParser#create(Handler, String, int)}). The stream is then unusable; call
+     * {@link SseParser#reset()} before feeding the parser the next stream.
+     */
+    public static final class LimitExceededException extends RuntimeException {
+
+        private static final long serialVersionUID = 1L;
+
+        /** The bound, in bytes. */
+        private final int limit;
+
+        LimitExceededException(String what, int limit) {
+            super(what + " exceeds the bound of " + limit + " bytes (maxEventSize)", null, false, false);
+            this.limit = limit;
+        }
+
+        /**
+         * The bound that was exceeded.
+         *
+         * @return the bound, in bytes
+         */
+        public int limit() {
+            return limit;
+        }
+    }
+
+    /** The bound used by {@link #create(Handler)} and {@link #create(Handler, String)}: none. */
+    private static final int UNBOUNDED = Integer.MAX_VALUE;
+
     private final Handler handler;
+    /** The most bytes a line, or one event's data, may hold. */
+    private final int maxEventSize;
 
     /** Bytes of a line whose end has not arrived yet. */
     private byte[] line = new byte[128];
@@ -84,8 +116,9 @@ public final class SseParser {
     private String idBuffer;
     private String lastEventId;
 
-    private SseParser(Handler handler, String lastEventId) {
+    private SseParser(Handler handler, String lastEventId, int maxEventSize) {
         this.handler = handler;
+        this.maxEventSize = maxEventSize;
         this.idBuffer = lastEventId;
         this.lastEventId = lastEventId;
     }
@@ -112,7 +145,31 @@ public final class SseParser {
      */
     public static SseParser create(Handler handler, String lastEventId) {
         return new SseParser(Objects.requireNonNull(handler, "handler"),
-                Objects.requireNonNull(lastEventId, "lastEventId"));
+                Objects.requireNonNull(lastEventId, "lastEventId"), UNBOUNDED);
+    }
+
+    /**
+     * A parser as {@link #create(Handler, String)} whose memory is bounded: a line longer than
+     * {@code maxEventSize} bytes (without its line end), or an event whose data (its {@code data}
+     * values joined by LF) grows beyond {@code maxEventSize} bytes, makes {@link #feed} throw
+     * {@link LimitExceededException} as soon as the bytes that exceed it arrive, whether the line
+     * came whole or in pieces. The parser then holds at most about twice the bound (a line and the
+     * data). A client reading an untrusted server uses this, since a server that never ends a line
+     * would otherwise grow it without limit.
+     *
+     * @param handler receives events, comments and retry hints
+     * @param lastEventId the initial last event ID; empty for none
+     * @param maxEventSize the most bytes a line or an event's data may hold; positive
+     * @return a new parser
+     * @throws NullPointerException if an argument is null
+     * @throws IllegalArgumentException if {@code maxEventSize} is not positive
+     */
+    public static SseParser create(Handler handler, String lastEventId, int maxEventSize) {
+        if (maxEventSize <= 0) {
+            throw new IllegalArgumentException("maxEventSize must be positive: " + maxEventSize);
+        }
+        return new SseParser(Objects.requireNonNull(handler, "handler"),
+                Objects.requireNonNull(lastEventId, "lastEventId"), maxEventSize);
     }
 
     /**
@@ -236,6 +293,9 @@ public final class SseParser {
 
     private void append(byte[] b, int from, int to) {
         int n = to - from;
+        if (n > maxEventSize - lineLength) {
+            throw new LimitExceededException("a line", maxEventSize);
+        }
         if (lineLength + n > line.length) {
             line = java.util.Arrays.copyOf(line, Math.max(line.length * 2, lineLength + n));
         }
@@ -245,6 +305,9 @@ public final class SseParser {
 
     /** Processes one complete line, {@code b[from, to)}, without its terminator. */
     private void line(byte[] b, int from, int to) {
+        if (to - from > maxEventSize) {
+            throw new LimitExceededException("a line", maxEventSize); // it arrived whole within one read
+        }
         if (from == to) {
             dispatch();
             return;
@@ -292,6 +355,9 @@ public final class SseParser {
 
     private void appendData(byte[] b, int from, int to) {
         int n = to - from;
+        if (n + 1 > maxEventSize - dataLength) {
+            throw new LimitExceededException("an event's data", maxEventSize);
+        }
         if (dataLength + n + 1 > data.length) {
             data = java.util.Arrays.copyOf(data, Math.max(data.length * 2, dataLength + n + 1));
         }
@@ -330,7 +396,7 @@ public final class SseParser {
             eventType = "";
             return;
         }
-        String text = new String(data, 0, dataLength - 1, UTF_8);
+        String text = Utf8.decode(data, 0, dataLength - 1);
         String type = eventType.isEmpty() ? "message" : eventType;
         dataLength = 0;
         eventType = "";
@@ -341,6 +407,6 @@ public final class SseParser {
     }
 
     private static String decode(byte[] b, int from, int to) {
-        return from == to ? "" : new String(b, from, to - from, UTF_8);
+        return from == to ? "" : Utf8.decode(b, from, to);
     }
 }

@@ -10,33 +10,20 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpHeaders;
 import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
-import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.NoSuchElementException;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Spliterator;
 import java.util.Spliterators;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Flow;
 import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.ReentrantLock;
@@ -79,31 +66,37 @@ public final class EventSource implements AutoCloseable {
         CLOSED
     }
 
+    /** The default {@link Builder#maxEventSize(int)}: 8 MiB. */
+    static final int DEFAULT_MAX_EVENT_SIZE = 8 * 1024 * 1024;
+
     private static final System.Logger LOG = System.getLogger(EventSource.class.getName());
     private static final DateTimeFormatter HTTP_DATE = DateTimeFormatter.RFC_1123_DATE_TIME;
+    /** Beyond any Retry-After worth waiting for; schedulers saturate longer delays anyway. */
+    private static final Duration MAX_DELAY = Duration.ofNanos(Long.MAX_VALUE);
 
-    private final URI uri;
+    final URI uri;
     private final Map<String, String> headers;
     private final Supplier<Map<String, String>> headerSupplier;
-    private final RetryPolicy retryPolicy;
-    private final Duration readTimeout;
+    final RetryPolicy retryPolicy;
+    final Duration readTimeout;
     private final int maxAttempts;
-    private final boolean retryServerErrors;
-    private final HttpClient client;
-    private final Scheduler scheduler;
-    private final Ticker ticker;
+    final boolean retryServerErrors;
+    final HttpClient client;
+    final Scheduler scheduler;
+    final Ticker ticker;
     private final RandomGenerator random;
-    private final Callbacks callbacks;
-    private final SseParser parser;
+    final SerialCallbacks callbacks;
+    final SseParser parser;
+    final int maxEventSize;
     /** Guards the parser: an attempt's last delivery may overlap the reset that ends it. */
-    private final ReentrantLock parserLock = new ReentrantLock();
+    final ReentrantLock parserLock = new ReentrantLock();
 
     private final AtomicBoolean started = new AtomicBoolean();
-    private final AtomicBoolean closing = new AtomicBoolean();
-    private final AtomicReference<State> state = new AtomicReference<>(State.CONNECTING);
-    private volatile EventSourceListener listener;
+    final AtomicBoolean closing = new AtomicBoolean();
+    final AtomicReference<State> state = new AtomicReference<>(State.CONNECTING);
+    volatile EventSourceListener listener;
     private volatile Duration serverRetry;
-    private volatile Attempt current;
+    private volatile HttpAttempt current;
     private volatile Future<?> pendingReconnect;
     private volatile boolean warnedNonAsciiId;
     /** Consecutive failures; only touched by the attempt that is finishing (one at a time). */
@@ -121,8 +114,9 @@ public final class EventSource implements AutoCloseable {
         this.scheduler = b.scheduler;
         this.ticker = b.ticker;
         this.random = b.random;
-        this.callbacks = new Callbacks(b.callbackExecutor);
-        this.parser = SseParser.create(new ParserHandler(), b.lastEventId);
+        this.callbacks = new SerialCallbacks(b.callbackExecutor, closing::get);
+        this.maxEventSize = b.maxEventSize;
+        this.parser = SseParser.create(new ParserHandler(), b.lastEventId, b.maxEventSize);
     }
 
     /**
@@ -164,7 +158,7 @@ public final class EventSource implements AutoCloseable {
      * @throws IllegalStateException if this source was started already
      */
     public Stream<SseEvent> events() {
-        BlockingEvents events = new BlockingEvents();
+        BlockingEvents events = new BlockingEvents(closing::get, this::close);
         start(events);
         return StreamSupport.stream(Spliterators.spliteratorUnknownSize(events,
                 Spliterator.ORDERED | Spliterator.NONNULL), false).onClose(this::close);
@@ -204,11 +198,19 @@ public final class EventSource implements AutoCloseable {
     }
 
     private void connect() {
+        try {
+            connectOrThrow();
+        } catch (RuntimeException | Error e) {
+            internalFailure(e, new StreamIoException(e));
+        }
+    }
+
+    private void connectOrThrow() {
         if (closing.get()) {
             return;
         }
         state.set(State.CONNECTING);
-        Attempt a = new Attempt();
+        HttpAttempt a = new HttpAttempt(this);
         current = a;
         if (closing.get()) {
             a.cancel();
@@ -217,7 +219,7 @@ public final class EventSource implements AutoCloseable {
         a.start();
     }
 
-    private void failed(StreamException error, Attempt attempt) {
+    void failed(StreamException error, HttpAttempt attempt) {
         if (closing.get()) {
             return;
         }
@@ -238,7 +240,10 @@ public final class EventSource implements AutoCloseable {
         }
         Duration delay = retryPolicy.delay(failures, serverRetry, random);
         if (error instanceof StreamHttpException http && http.retryAfter().isPresent()) {
-            delay = http.retryAfter().get().plus(delay); // the server's wish, plus jitter so clients do not return together
+            // the server's wish, plus jitter so clients do not return together; saturating, as a
+            // Retry-After of Long.MAX_VALUE seconds plus anything overflows a Duration
+            Duration wish = http.retryAfter().get();
+            delay = wish.compareTo(MAX_DELAY.minus(delay)) >= 0 ? MAX_DELAY : wish.plus(delay);
         }
         state.set(State.CONNECTING);
         pendingReconnect = scheduler.schedule(() -> Thread.ofVirtual().name("ssekit-eventsource-connect").start(this::connect),
@@ -248,7 +253,20 @@ public final class EventSource implements AutoCloseable {
         }
     }
 
-    private void terminate(Optional<StreamException> failure) {
+    /**
+     * The last resort of every callback path (a future's completion, a scheduled task, the connect
+     * thread): an exception there would otherwise vanish and leave the source neither reconnecting
+     * nor closed. It is logged, and the source closes with {@code failure}.
+     */
+    void internalFailure(Throwable t, StreamException failure) {
+        try {
+            LOG.log(Level.ERROR, "EventSource " + uri + ": internal failure; closing the source", t);
+        } finally {
+            terminate(Optional.of(failure));
+        }
+    }
+
+    void terminate(Optional<StreamException> failure) {
         if (!closing.compareAndSet(false, true)) {
             return;
         }
@@ -257,7 +275,7 @@ public final class EventSource implements AutoCloseable {
         if (timer != null) {
             timer.cancel(false);
         }
-        Attempt a = current;
+        HttpAttempt a = current;
         if (a != null) {
             a.cancel();
         }
@@ -266,7 +284,7 @@ public final class EventSource implements AutoCloseable {
         }
     }
 
-    private HttpRequest request() {
+    HttpRequest request() {
         HttpRequest.Builder r = HttpRequest.newBuilder(uri).GET()
                 .header("Accept", "text/event-stream")
                 .header("Cache-Control", "no-cache");
@@ -331,211 +349,6 @@ public final class EventSource implements AutoCloseable {
         return essence.toLowerCase(Locale.ROOT).equals("text/event-stream");
     }
 
-    /** One connection attempt, from the request to the end of its stream. */
-    private final class Attempt {
-        private final AtomicBoolean finished = new AtomicBoolean();
-        private volatile boolean cancelled;
-        private volatile CompletableFuture<HttpResponse<Void>> response;
-        private volatile StreamSubscriber subscriber;
-        private volatile StreamException failure;
-        private volatile boolean noContent;
-        private volatile Future<?> watchdog;
-        private volatile long lastActivity;
-        volatile long openedAt = Long.MIN_VALUE;
-
-        void start() {
-            HttpRequest request;
-            try {
-                request = request();
-            } catch (RuntimeException e) {
-                finish(e);
-                return;
-            }
-            response = client.sendAsync(request, this::handle);
-            response.whenComplete((r, err) -> finish(err));
-            if (cancelled) {
-                response.cancel(true);
-            }
-        }
-
-        private HttpResponse.BodySubscriber<Void> handle(HttpResponse.ResponseInfo info) {
-            int status = info.statusCode();
-            if (cancelled) {
-                return new StreamSubscriber(null);
-            }
-            if (status == 200) {
-                String type = info.headers().firstValue("Content-Type").orElse("");
-                if (!isEventStream(type)) {
-                    failure = new StreamContentTypeException(status, info.headers(), type);
-                    return new StreamSubscriber(null);
-                }
-                openedAt = ticker.read();
-                lastActivity = openedAt;
-                StreamSubscriber s = new StreamSubscriber(this);
-                subscriber = s;
-                if (!readTimeout.isZero()) {
-                    // armed before onOpen runs, so the stall bound holds from the open on
-                    watchdog = scheduler.schedule(this::checkStall, readTimeout);
-                }
-                state.compareAndSet(State.CONNECTING, State.OPEN);
-                callbacks.run(() -> listener.onOpen(info));
-                return s;
-            }
-            if (status == 204) {
-                noContent = true;
-            } else {
-                boolean transientStatus = status == 500 || status == 502 || status == 503 || status == 504 || status == 429;
-                failure = new StreamHttpException(status, info.headers(), retryServerErrors && transientStatus,
-                        retryAfter(info.headers()));
-            }
-            return new StreamSubscriber(null);
-        }
-
-        void touch() {
-            lastActivity = ticker.read();
-        }
-
-        private void checkStall() {
-            if (finished.get() || cancelled) {
-                return;
-            }
-            long idle = ticker.read() - lastActivity;
-            long timeout = readTimeout.toNanos();
-            if (idle >= timeout) {
-                failure = new StreamStalledException(readTimeout);
-                StreamSubscriber s = subscriber;
-                if (s != null) {
-                    s.cancel();
-                }
-            } else {
-                watchdog = scheduler.schedule(this::checkStall, Duration.ofNanos(timeout - idle));
-            }
-        }
-
-        void cancel() {
-            cancelled = true;
-            StreamSubscriber s = subscriber;
-            if (s != null) {
-                s.cancel();
-            }
-            CompletableFuture<HttpResponse<Void>> r = response;
-            if (r != null) {
-                r.cancel(true);
-            }
-            finish(null);
-        }
-
-        private void finish(Throwable error) {
-            if (!finished.compareAndSet(false, true)) {
-                return;
-            }
-            Future<?> w = watchdog;
-            if (w != null) {
-                w.cancel(false);
-            }
-            parserLock.lock();
-            try {
-                parser.reset();
-            } finally {
-                parserLock.unlock();
-            }
-            if (cancelled || closing.get()) {
-                return;
-            }
-            if (noContent) {
-                terminate(Optional.empty());
-                return;
-            }
-            StreamException f = failure;
-            if (f == null) {
-                Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
-                f = cause == null ? new StreamEndedException() : new StreamIoException(cause);
-            }
-            failed(f, this);
-        }
-    }
-
-    /**
-     * Feeds the parser as the HTTP client delivers bytes; asks for the next buffer only once the
-     * listener has handled the previous one (back-pressure). With a null attempt it refuses the
-     * body at once (error statuses, cancelled attempts).
-     */
-    private final class StreamSubscriber implements HttpResponse.BodySubscriber<Void> {
-        private final Attempt attempt;
-        private final CompletableFuture<Void> body = new CompletableFuture<>();
-        private volatile Flow.Subscription subscription;
-        private volatile boolean cancelled;
-
-        StreamSubscriber(Attempt attempt) {
-            this.attempt = attempt;
-            if (attempt == null) {
-                cancelled = true;
-            }
-        }
-
-        @Override
-        public void onSubscribe(Flow.Subscription s) {
-            subscription = s;
-            if (cancelled) {
-                s.cancel();
-                body.complete(null);
-            } else {
-                s.request(1);
-            }
-        }
-
-        @Override
-        public void onNext(List<ByteBuffer> items) {
-            if (cancelled) {
-                return;
-            }
-            attempt.touch();
-            List<Runnable> runs;
-            parserLock.lock();
-            try {
-                if (cancelled) {
-                    return;
-                }
-                for (ByteBuffer b : items) {
-                    parser.feed(b);
-                }
-                runs = callbacks.takeBatch();
-            } finally {
-                parserLock.unlock();
-            }
-            callbacks.flush(runs, () -> {
-                Flow.Subscription s = subscription;
-                if (!cancelled && s != null) {
-                    s.request(1);
-                }
-            });
-        }
-
-        @Override
-        public void onError(Throwable t) {
-            body.completeExceptionally(t);
-        }
-
-        @Override
-        public void onComplete() {
-            body.complete(null);
-        }
-
-        void cancel() {
-            cancelled = true;
-            Flow.Subscription s = subscription;
-            if (s != null) {
-                s.cancel();
-            }
-            body.complete(null);
-        }
-
-        @Override
-        public java.util.concurrent.CompletionStage<Void> getBody() {
-            return body;
-        }
-    }
-
     /** Collects what the parser reports; the callbacks run when the batch is flushed. */
     private final class ParserHandler implements SseParser.Handler {
         @Override
@@ -554,169 +367,6 @@ public final class EventSource implements AutoCloseable {
         }
     }
 
-    /**
-     * Runs listener callbacks one at a time, in order, inline or on the builder's executor, and
-     * none after {@code onClosed}.
-     */
-    private final class Callbacks {
-        private final Executor executor;
-        private final ReentrantLock lock = new ReentrantLock();
-        private final List<Runnable> batch = new ArrayList<>();
-        private final ConcurrentLinkedQueue<Runnable> queue = new ConcurrentLinkedQueue<>();
-        private final AtomicBoolean draining = new AtomicBoolean();
-        private volatile boolean done;
-
-        Callbacks(Executor executor) {
-            this.executor = executor;
-        }
-
-        /** Queues a callback of the current batch (called by the parser, on the delivering thread). */
-        void add(Runnable r) {
-            batch.add(r);
-        }
-
-        /** Takes the callbacks the parser queued (called under the parser lock). */
-        List<Runnable> takeBatch() {
-            List<Runnable> runs = new ArrayList<>(batch);
-            batch.clear();
-            return runs;
-        }
-
-        /** Runs the callbacks of a batch, then {@code then} (which asks for more bytes). */
-        void flush(List<Runnable> runs, Runnable then) {
-            submit(() -> {
-                for (Runnable r : runs) {
-                    if (closing.get()) {
-                        return;
-                    }
-                    call(r);
-                }
-                then.run();
-            });
-        }
-
-        void run(Runnable r) {
-            submit(() -> call(r));
-        }
-
-        void finish(Runnable onClosed) {
-            submit(() -> {
-                call(onClosed);
-                done = true;
-            });
-        }
-
-        private void call(Runnable r) {
-            if (done) {
-                return;
-            }
-            try {
-                r.run();
-            } catch (RuntimeException | Error e) {
-                LOG.log(Level.WARNING, "EventSource listener threw; ignored", e);
-            }
-        }
-
-        private void submit(Runnable task) {
-            if (executor == null) {
-                lock.lock();
-                try {
-                    task.run();
-                } finally {
-                    lock.unlock();
-                }
-                return;
-            }
-            queue.add(task);
-            if (draining.compareAndSet(false, true)) {
-                executor.execute(this::drain);
-            }
-        }
-
-        private void drain() {
-            while (true) {
-                Runnable t;
-                while ((t = queue.poll()) != null) {
-                    t.run();
-                }
-                draining.set(false);
-                if (queue.isEmpty() || !draining.compareAndSet(false, true)) {
-                    return;
-                }
-            }
-        }
-    }
-
-    /** The listener behind {@link #events()}: a bounded queue read by a blocking iterator. */
-    private final class BlockingEvents implements EventSourceListener, Iterator<SseEvent> {
-        private static final Object END = new Object();
-        private final BlockingQueue<Object> queue = new ArrayBlockingQueue<>(256);
-        private volatile Optional<StreamException> failure;
-        private volatile boolean ended;
-        private Object next;
-
-        @Override
-        public void onEvent(SseEvent event) {
-            try {
-                while (!queue.offer(event, 50, TimeUnit.MILLISECONDS)) {
-                    if (closing.get()) {
-                        return;
-                    }
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
-
-        @Override
-        public void onClosed(Optional<StreamException> failure) {
-            this.failure = failure;
-            ended = true;
-            queue.offer(END); // the consumer only blocks on an empty queue, so there is room then
-        }
-
-        @Override
-        public boolean hasNext() {
-            if (next == null) {
-                Object o = queue.poll();
-                if (o == null) {
-                    if (ended) {
-                        o = END;
-                    } else {
-                        try {
-                            o = queue.take();
-                        } catch (InterruptedException e) {
-                            Thread.currentThread().interrupt();
-                            close();
-                            o = END;
-                        }
-                    }
-                }
-                next = o;
-            }
-            if (next == END) {
-                Optional<StreamException> f = failure;
-                if (f != null && f.isPresent()) {
-                    next = null;
-                    failure = Optional.empty();
-                    throw new UncheckedIOException(f.get());
-                }
-                return false;
-            }
-            return true;
-        }
-
-        @Override
-        public SseEvent next() {
-            if (!hasNext()) {
-                throw new NoSuchElementException();
-            }
-            SseEvent e = (SseEvent) next;
-            next = null;
-            return e;
-        }
-    }
-
     /** The HTTP client shared by every source that was not given one. */
     private static final class SharedClient {
         static final HttpClient INSTANCE = HttpClient.newBuilder()
@@ -731,7 +381,7 @@ public final class EventSource implements AutoCloseable {
      * setting and value it rejects. Not thread-safe.
      */
     public static final class Builder {
-        private final URI uri;
+        final URI uri;
         private final Map<String, String> headers = new LinkedHashMap<>();
         private Supplier<Map<String, String>> headerSupplier;
         private String lastEventId = "";
@@ -744,6 +394,7 @@ public final class EventSource implements AutoCloseable {
         private Scheduler scheduler = Scheduler.system();
         private Ticker ticker = Ticker.system();
         private RandomGenerator random = RandomGenerator.getDefault();
+        private int maxEventSize = DEFAULT_MAX_EVENT_SIZE;
 
         private Builder(URI uri) {
             this.uri = uri;
@@ -895,6 +546,22 @@ public final class EventSource implements AutoCloseable {
         }
 
         /**
+         * The most bytes a line of the stream, or the data of one event, may hold. A server that
+         * sends more (for example one that never sends a newline) would otherwise grow the
+         * client's memory without limit: the stream is dropped as soon as the bound is exceeded and
+         * the source closes with a {@link StreamTooLargeException} (it does not reconnect, since
+         * the server would send the same event again). The events before it are delivered. The
+         * parser holds at most about twice this (a line and an event's data). Default 8 MiB.
+         *
+         * @param maxEventSize in bytes; positive
+         * @return this builder
+         */
+        public Builder maxEventSize(int maxEventSize) {
+            this.maxEventSize = maxEventSize;
+            return this;
+        }
+
+        /**
          * Validates and builds. The source is not connected until {@link EventSource#start} or
          * {@link EventSource#events()}.
          *
@@ -911,6 +578,9 @@ public final class EventSource implements AutoCloseable {
             }
             if (readTimeout.isNegative()) {
                 throw new IllegalArgumentException("readTimeout must not be negative: " + readTimeout);
+            }
+            if (maxEventSize <= 0) {
+                throw new IllegalArgumentException("maxEventSize must be positive: " + maxEventSize);
             }
             if (maxAttempts < 0) {
                 throw new IllegalArgumentException("maxAttempts must be 0 (no limit) or positive: " + maxAttempts);

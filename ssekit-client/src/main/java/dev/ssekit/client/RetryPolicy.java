@@ -5,13 +5,19 @@ import java.util.Objects;
 import java.util.random.RandomGenerator;
 
 /**
- * How long an {@link EventSource} waits before it reconnects: exponential backoff with full jitter
- * and a cap. After the n-th consecutive failure the delay is drawn uniformly from
- * {@code [0, min(maxDelay, base × multiplier^(n-1))]}, where {@code base} is the server's last
- * {@code retry:} value, or {@code initialDelay} until the server sent one. Full jitter spreads
- * clients that lost their connection at the same moment evenly over the window, so a restarted
- * server is not hit by all of them at once. The failure count restarts when a connection stayed
- * open for {@code resetAfter}.
+ * How long an {@link EventSource} waits before it reconnects: the reconnection time as a floor,
+ * plus exponential backoff with full jitter above it, all under a cap.
+ *
+ * <p>The reconnection time {@code r} is the server's last {@code retry:} value, or {@code
+ * initialDelay} until the server sent one, but never more than {@code maxDelay}: the cap is the
+ * caller's bound and holds against any {@code retry:} (WHATWG lets the client add to the
+ * reconnection time, and a server could otherwise freeze it with a huge one). After the n-th
+ * consecutive failure the delay is {@code r} plus a uniform draw from {@code [0, min(r ×
+ * multiplier^(n-1), maxDelay - r)]}: never below what the server asked for, never above {@code
+ * maxDelay}. The jitter spreads clients that lost their connection at the same moment evenly over
+ * the window above the floor, so a restarted server is not hit by all of them at once. The failure
+ * count restarts when a connection stayed open for {@code resetAfter}. All arithmetic saturates, so
+ * no {@code retry:} value (up to {@link Long#MAX_VALUE} ms) can overflow it.
  *
  * <p>Immutable and thread-safe.
  */
@@ -51,32 +57,65 @@ public final class RetryPolicy {
      * The delay before the next attempt.
      *
      * @param failures consecutive failures so far, at least 1
-     * @param serverRetry the server's last {@code retry:} value, or null when it sent none
+     * @param serverRetry the server's last {@code retry:} value, or null when it sent none; any
+     *     non-negative value, however large
      * @param random the source of jitter
-     * @return a delay in {@code [0, ceiling(failures, serverRetry)]}
+     * @return a delay in {@code [floor(serverRetry), ceiling(failures, serverRetry)]}
      * @throws IllegalArgumentException if {@code failures < 1}
      */
     public Duration delay(int failures, Duration serverRetry, RandomGenerator random) {
-        long ceiling = ceiling(failures, serverRetry).toNanos();
-        return ceiling == 0 ? Duration.ZERO : Duration.ofNanos(random.nextLong(ceiling + 1));
+        long floor = floorNanos(serverRetry);
+        long window = windowNanos(failures, floor);
+        return Duration.ofNanos(window == 0 ? floor : floor + random.nextLong(window + 1));
     }
 
     /**
-     * The upper bound of the jitter window after {@code failures} consecutive failures.
+     * The least delay: the reconnection time, capped by {@code maxDelay}.
+     *
+     * @param serverRetry the server's last {@code retry:} value, or null when it sent none
+     * @return {@code min(serverRetry or initialDelay, maxDelay)}
+     */
+    public Duration floor(Duration serverRetry) {
+        return Duration.ofNanos(floorNanos(serverRetry));
+    }
+
+    /**
+     * The greatest delay after {@code failures} consecutive failures: the top of the jitter window.
      *
      * @param failures consecutive failures so far, at least 1
      * @param serverRetry the server's last {@code retry:} value, or null when it sent none
-     * @return {@code min(maxDelay, base × multiplier^(failures-1))}
+     * @return {@code r + min(r × multiplier^(failures-1), maxDelay - r)} with {@code r} the {@link
+     *     #floor}; at most {@code maxDelay}
      * @throws IllegalArgumentException if {@code failures < 1}
      */
     public Duration ceiling(int failures, Duration serverRetry) {
+        long floor = floorNanos(serverRetry);
+        return Duration.ofNanos(floor + windowNanos(failures, floor));
+    }
+
+    private long floorNanos(Duration serverRetry) {
+        Duration base = serverRetry == null ? initialDelay : serverRetry;
+        return Math.min(saturatedNanos(base), saturatedNanos(maxDelay));
+    }
+
+    private long windowNanos(int failures, long floor) {
         if (failures < 1) {
             throw new IllegalArgumentException("failures must be at least 1, got " + failures);
         }
-        Duration base = serverRetry == null ? initialDelay : serverRetry;
-        double nanos = base.toNanos() * Math.pow(multiplier, failures - 1);
-        long max = maxDelay.toNanos();
-        return Duration.ofNanos(nanos >= max ? max : (long) nanos);
+        long room = saturatedNanos(maxDelay) - floor; // floor <= maxDelay, so no overflow
+        double grown = floor * Math.pow(multiplier, failures - 1); // a double: at worst +Infinity
+        return grown >= room ? room : (long) grown;
+    }
+
+    private static long saturatedNanos(Duration d) {
+        if (d.isNegative()) {
+            return 0;
+        }
+        try {
+            return d.toNanos();
+        } catch (ArithmeticException tooLong) {
+            return Long.MAX_VALUE;
+        }
     }
 
     /**
@@ -116,7 +155,7 @@ public final class RetryPolicy {
         }
 
         /**
-         * The cap on the jitter window.
+         * The cap on every delay, also on a server's {@code retry:} (the floor). Default 30 s.
          *
          * @param maxDelay at least {@code initialDelay}
          * @return this builder

@@ -11,14 +11,16 @@ import java.io.IOException;
  *   <li>{@link StreamContentTypeException}: 200, but not {@code text/event-stream};
  *   <li>{@link StreamEndedException}: the server ended a stream normally (clients reconnect);
  *   <li>{@link StreamStalledException}: nothing arrived within the read timeout;
- *   <li>{@link StreamIoException}: the network failed (connection refused, reset, timed out).
+ *   <li>{@link StreamIoException}: the network failed (connection refused, reset, timed out);
+ *   <li>{@link StreamTooLargeException}: a line or an event exceeded the builder's {@code
+ *       maxEventSize}.
  * </ul>
  *
  * <p>{@link #isRetryable()} says whether the {@link EventSource} reconnects after it.
  */
 public abstract sealed class StreamException extends IOException
         permits StreamHttpException, StreamContentTypeException, StreamEndedException, StreamStalledException,
-        StreamIoException {
+        StreamIoException, StreamTooLargeException {
 
     private static final long serialVersionUID = 1L;
 

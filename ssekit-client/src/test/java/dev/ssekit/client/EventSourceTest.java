@@ -30,7 +30,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
-@Timeout(60)
+@Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class EventSourceTest {
 
     /** Always draws the top of the jitter window, so delays are exact. */
@@ -45,6 +45,9 @@ class EventSourceTest {
             return bound - 1;
         }
     };
+
+    /** Always draws the bottom of the jitter window: the delay is the reconnection time itself. */
+    static final RandomGenerator BOTTOM_OF_WINDOW = EventSourceHostileServerTest.BOTTOM_OF_WINDOW;
 
     private ScriptedServer server;
     private ManualScheduler time;
@@ -64,7 +67,7 @@ class EventSourceTest {
 
     private EventSource.Builder source(String path) {
         // stall detection off unless a test turns it on: its timers would mix with the reconnect delays
-        return EventSource.builder(server.uri(path)).scheduler(time).ticker(time).random(TOP_OF_WINDOW)
+        return EventSource.builder(server.uri(path)).scheduler(time).ticker(time).random(BOTTOM_OF_WINDOW)
                 .readTimeout(Duration.ZERO);
     }
 
@@ -130,7 +133,7 @@ class EventSourceTest {
         start(source("/sse"), l);
         l.expect("open 200", Recorder.event("message", "7", "a"), "error StreamEndedException");
         assertThat(server.takeRequest().header("Last-Event-ID")).isNull();
-        assertThat(time.nextDelay()).isEqualTo(Duration.ofSeconds(1)); // the default initial delay, top of the window
+        assertThat(time.nextDelay()).isEqualTo(Duration.ofSeconds(1)); // the default initial delay, bottom of the window
         time.advance(Duration.ofSeconds(1));
         l.expect("open 200", Recorder.event("message", "7", "b"));
         assertThat(server.takeRequest().header("Last-Event-ID")).isEqualTo("7");
@@ -169,21 +172,21 @@ class EventSourceTest {
     }
 
     @Test
-    void retryFieldSetsTheBaseDelayAndBackoffDoublesUpToTheCap() throws Exception {
+    void retryFieldSetsTheFloorAndBackoffGrowsAboveItUpToTheCap() throws Exception {
         server.enqueue(ScriptedServer.Response.events("retry: 3000\ndata: a\n\n"));
         RecordingListener l = new RecordingListener();
-        start(source("/sse").retryPolicy(RetryPolicy.builder().maxDelay(Duration.ofSeconds(10)).build()), l);
+        start(source("/sse").random(TOP_OF_WINDOW).retryPolicy(RetryPolicy.builder().maxDelay(Duration.ofSeconds(10)).build()), l);
         l.expect("open 200", msg("a"), "error StreamEndedException");
-        assertThat(time.nextDelay()).isEqualTo(Duration.ofSeconds(3));
+        assertThat(time.nextDelay()).isEqualTo(Duration.ofSeconds(6)); // 3 s floor + a window of 3 s
         // the next attempts find nothing scripted: 404 is fatal, so script 500s, which are retried
         server.enqueue(ScriptedServer.Response.status(500));
         server.enqueue(ScriptedServer.Response.status(500));
-        time.advance(Duration.ofSeconds(3));
-        l.expect("error StreamHttpException");
-        assertThat(time.nextDelay()).isEqualTo(Duration.ofSeconds(6));
         time.advance(Duration.ofSeconds(6));
         l.expect("error StreamHttpException");
-        assertThat(time.nextDelay()).isEqualTo(Duration.ofSeconds(10));
+        assertThat(time.nextDelay()).isEqualTo(Duration.ofSeconds(9)); // 3 s + 6 s
+        time.advance(Duration.ofSeconds(9));
+        l.expect("error StreamHttpException");
+        assertThat(time.nextDelay()).isEqualTo(Duration.ofSeconds(10)); // 3 s + 12 s, capped
     }
 
     @Test
@@ -192,18 +195,18 @@ class EventSourceTest {
         ScriptedServer.Stream healthy = server.stream(ScriptedServer.Response.events(""));
         server.enqueue(ScriptedServer.Response.status(503));
         RecordingListener l = new RecordingListener();
-        start(source("/sse").readTimeout(Duration.ZERO), l);
+        start(source("/sse").random(TOP_OF_WINDOW).readTimeout(Duration.ZERO), l);
         l.expect("error StreamHttpException");
-        assertThat(time.nextDelay()).isEqualTo(Duration.ofSeconds(1));
-        time.advance(Duration.ofSeconds(1));
+        assertThat(time.nextDelay()).isEqualTo(Duration.ofSeconds(2)); // 1 s floor + 1 s window
+        time.advance(Duration.ofSeconds(2));
         l.expect("open 200");
         time.advance(Duration.ofSeconds(61)); // longer than resetAfter (60 s)
         healthy.end();
         l.expect("error StreamEndedException");
-        assertThat(time.nextDelay()).as("failure count restarted").isEqualTo(Duration.ofSeconds(1));
-        time.advance(Duration.ofSeconds(1));
+        assertThat(time.nextDelay()).as("failure count restarted").isEqualTo(Duration.ofSeconds(2));
+        time.advance(Duration.ofSeconds(2));
         l.expect("error StreamHttpException");
-        assertThat(time.nextDelay()).as("second consecutive failure").isEqualTo(Duration.ofSeconds(2));
+        assertThat(time.nextDelay()).as("second consecutive failure").isEqualTo(Duration.ofSeconds(3));
     }
 
     @Test
@@ -288,7 +291,7 @@ class EventSourceTest {
         start(source("/sse"), l);
         l.expect("error StreamHttpException");
         assertThat(((StreamHttpException) l.errors.take()).retryAfter()).contains(Duration.ofSeconds(120));
-        assertThat(time.nextDelay()).isEqualTo(Duration.ofSeconds(121)); // 120 s + the jitter window's top
+        assertThat(time.nextDelay()).isEqualTo(Duration.ofSeconds(121)); // 120 s + the policy's delay (its floor here)
     }
 
     @Test

@@ -1,0 +1,270 @@
+package dev.ssekit.client;
+
+import dev.ssekit.SseParser;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.Flow;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * One HTTP attempt of an {@link EventSource}, from sending the request to the end of its stream:
+ * it checks the status and content type, feeds the source's parser as {@code java.net.http}
+ * delivers the body (asking for the next buffer only once the listener has handled the previous
+ * one), watches for stalls, and reports how it ended to the source exactly once ({@link
+ * EventSource#failed}, or closing the source after 204 or a fatal error).
+ *
+ * <p>Contract: {@link #start()} once; {@link #cancel()} any time, from any thread, idempotent;
+ * after either, the attempt finishes exactly once (an {@link java.util.concurrent.atomic.AtomicBoolean}
+ * guards it), and an exception while finishing closes the source rather than vanish. Thread-safe:
+ * its state is volatile or atomic, and the parser it shares with the source is fed under the
+ * source's parser lock.
+ */
+final class HttpAttempt {
+    private final EventSource source;
+    private final AtomicBoolean finished = new AtomicBoolean();
+    private volatile boolean cancelled;
+    private volatile CompletableFuture<HttpResponse<Void>> response;
+    private volatile StreamSubscriber subscriber;
+    private volatile StreamException failure;
+    private volatile boolean noContent;
+    private volatile Future<?> watchdog;
+    private volatile long lastActivity;
+    volatile long openedAt = Long.MIN_VALUE;
+
+    /**
+     * @param source the source this attempt belongs to
+     */
+    HttpAttempt(EventSource source) {
+        this.source = source;
+    }
+
+    void start() {
+        HttpRequest request;
+        try {
+            request = source.request();
+        } catch (RuntimeException e) {
+            finish(e);
+            return;
+        }
+        response = source.client.sendAsync(request, this::handle);
+        response.whenComplete((r, err) -> finish(err));
+        if (cancelled) {
+            response.cancel(true);
+        }
+    }
+
+    private HttpResponse.BodySubscriber<Void> handle(HttpResponse.ResponseInfo info) {
+        int status = info.statusCode();
+        if (cancelled) {
+            return new StreamSubscriber(null);
+        }
+        if (status == 200) {
+            String type = info.headers().firstValue("Content-Type").orElse("");
+            if (!EventSource.isEventStream(type)) {
+                failure = new StreamContentTypeException(status, info.headers(), type);
+                return new StreamSubscriber(null);
+            }
+            openedAt = source.ticker.read();
+            lastActivity = openedAt;
+            StreamSubscriber s = new StreamSubscriber(this);
+            subscriber = s;
+            if (!source.readTimeout.isZero()) {
+                // armed before onOpen runs, so the stall bound holds from the open on
+                watchdog = source.scheduler.schedule(this::checkStall, source.readTimeout);
+            }
+            source.state.compareAndSet(EventSource.State.CONNECTING, EventSource.State.OPEN);
+            source.callbacks.run(() -> source.listener.onOpen(info));
+            return s;
+        }
+        if (status == 204) {
+            noContent = true;
+        } else {
+            boolean transientStatus = status == 500 || status == 502 || status == 503 || status == 504 || status == 429;
+            failure = new StreamHttpException(status, info.headers(), source.retryServerErrors && transientStatus,
+                    EventSource.retryAfter(info.headers()));
+        }
+        return new StreamSubscriber(null);
+    }
+
+    void touch() {
+        lastActivity = source.ticker.read();
+    }
+
+    /** Drops the stream with {@code f}, as a stall does. */
+    void fail(StreamException f) {
+        failure = f;
+        StreamSubscriber s = subscriber;
+        if (s != null) {
+            s.cancel();
+        }
+    }
+
+    private void checkStall() {
+        if (finished.get() || cancelled) {
+            return;
+        }
+        long idle = source.ticker.read() - lastActivity;
+        long timeout = source.readTimeout.toNanos();
+        if (idle >= timeout) {
+            failure = new StreamStalledException(source.readTimeout);
+            StreamSubscriber s = subscriber;
+            if (s != null) {
+                s.cancel();
+            }
+        } else {
+            watchdog = source.scheduler.schedule(this::checkStall, Duration.ofNanos(timeout - idle));
+        }
+    }
+
+    void cancel() {
+        cancelled = true;
+        StreamSubscriber s = subscriber;
+        if (s != null) {
+            s.cancel();
+        }
+        CompletableFuture<HttpResponse<Void>> r = response;
+        if (r != null) {
+            r.cancel(true);
+        }
+        finish(null);
+    }
+
+    private void finish(Throwable error) {
+        if (!finished.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            finishOrThrow(error);
+        } catch (RuntimeException | Error e) {
+            StreamException f = failure;
+            source.internalFailure(e, f != null ? f : new StreamIoException(e));
+        }
+    }
+
+    /** Ends the attempt: reports its failure and schedules the reconnect, or closes the source. */
+    private void finishOrThrow(Throwable error) {
+        Future<?> w = watchdog;
+        if (w != null) {
+            w.cancel(false);
+        }
+        source.parserLock.lock();
+        try {
+            source.parser.reset();
+        } finally {
+            source.parserLock.unlock();
+        }
+        if (cancelled || source.closing.get()) {
+            return;
+        }
+        if (noContent) {
+            source.terminate(Optional.empty());
+            return;
+        }
+        StreamException f = failure;
+        if (f == null) {
+            Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+            f = cause == null ? new StreamEndedException() : new StreamIoException(cause);
+            failure = f;
+        }
+        source.failed(f, this);
+    }
+
+    /**
+     * Feeds the parser as the HTTP client delivers bytes; asks for the next buffer only once the
+     * listener has handled the previous one (back-pressure). With a null attempt it refuses the
+     * body at once (error statuses, cancelled attempts).
+     */
+    private final class StreamSubscriber implements HttpResponse.BodySubscriber<Void> {
+        private final HttpAttempt attempt;
+        private final CompletableFuture<Void> body = new CompletableFuture<>();
+        private volatile Flow.Subscription subscription;
+        private volatile boolean cancelled;
+
+        StreamSubscriber(HttpAttempt attempt) {
+            this.attempt = attempt;
+            if (attempt == null) {
+                cancelled = true;
+            }
+        }
+
+        @Override
+        public void onSubscribe(Flow.Subscription s) {
+            subscription = s;
+            if (cancelled) {
+                s.cancel();
+                body.complete(null);
+            } else {
+                s.request(1);
+            }
+        }
+
+        @Override
+        public void onNext(List<ByteBuffer> items) {
+            if (cancelled) {
+                return;
+            }
+            attempt.touch();
+            List<Runnable> runs;
+            StreamTooLargeException tooLarge = null;
+            source.parserLock.lock();
+            try {
+                if (cancelled) {
+                    return;
+                }
+                try {
+                    for (ByteBuffer b : items) {
+                        source.parser.feed(b);
+                    }
+                } catch (SseParser.LimitExceededException e) {
+                    tooLarge = new StreamTooLargeException(source.maxEventSize, e);
+                }
+                runs = source.callbacks.takeBatch();
+            } finally {
+                source.parserLock.unlock();
+            }
+            if (tooLarge != null) {
+                // the events before the bound are delivered; then the stream is dropped for good
+                StreamTooLargeException f = tooLarge;
+                source.callbacks.flush(runs, () -> attempt.fail(f));
+                return;
+            }
+            source.callbacks.flush(runs, () -> {
+                Flow.Subscription s = subscription;
+                if (!cancelled && s != null) {
+                    s.request(1);
+                }
+            });
+        }
+
+        @Override
+        public void onError(Throwable t) {
+            body.completeExceptionally(t);
+        }
+
+        @Override
+        public void onComplete() {
+            body.complete(null);
+        }
+
+        void cancel() {
+            cancelled = true;
+            Flow.Subscription s = subscription;
+            if (s != null) {
+                s.cancel();
+            }
+            body.complete(null);
+        }
+
+        @Override
+        public java.util.concurrent.CompletionStage<Void> getBody() {
+            return body;
+        }
+    }
+}
