@@ -4,6 +4,7 @@ import static dev.ssekit.hub.JwtVerifierTest.KEY;
 import static java.nio.charset.StandardCharsets.ISO_8859_1;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.ssekit.Broadcaster;
 import dev.ssekit.CloseReason;
@@ -45,10 +46,7 @@ class HubFaultsTest {
                 RawHttp vanishing = RawHttp.get(proxy.address(), HubHandler.PATH + "?topic=t", "HTTP/1.1");
                 RawHttp healthy = RawHttp.get(hub.address(), HubHandler.PATH + "?topic=t", "HTTP/1.1")) {
             assertThat(vanishing.statusLine).isEqualTo("HTTP/1.1 200 OK");
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            while (b.stats().connections() < 2 && System.nanoTime() < deadline) {
-                Thread.onSpinWait();
-            }
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(b.stats().connections()).as("subscribers").isEqualTo(2));
             proxy.blackhole();
             java.util.concurrent.atomic.AtomicInteger inOrder = new java.util.concurrent.atomic.AtomicInteger();
             Thread reader = Thread.ofPlatform().start(() -> {
@@ -77,11 +75,8 @@ class HubFaultsTest {
                     Thread.sleep(50); // 8 MB in about a second: the healthy reader keeps up
                 }
             }
-            deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-            while (b.stats().connections() > 1 && System.nanoTime() < deadline) {
-                Thread.sleep(10);
-            }
-            assertThat(b.stats().connections()).as("the vanished subscriber is evicted").isEqualTo(1);
+            await().atMost(Duration.ofSeconds(30))
+                    .untilAsserted(() -> assertThat(b.stats().connections()).as("the vanished subscriber is evicted").isEqualTo(1));
             long evictions = b.stats().evictions().getOrDefault(CloseReason.SLOW_CONSUMER, 0L)
                     + b.stats().evictions().getOrDefault(CloseReason.WRITE_TIMEOUT, 0L);
             assertThat(evictions).isEqualTo(1);
@@ -130,21 +125,16 @@ class HubFaultsTest {
                 c.write(ByteBuffer.wrap(request));
                 clients.add(c);
             }
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-            while (gauges(hub, -1).connections() < n && System.nanoTime() < deadline) {
-                Thread.sleep(100);
-            }
-            assertThat(gauges(hub, -1).connections()).isEqualTo(n);
+            await().atMost(Duration.ofSeconds(60))
+                    .untilAsserted(() -> assertThat(gauges(hub, -1).connections()).as("subscribers").isEqualTo(n));
         } finally {
             for (SocketChannel c : clients) {
                 c.setOption(StandardSocketOptions.SO_LINGER, 0); // a reset, no FIN
                 c.close();
             }
         }
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (gauges(hub, -1).connections() > 0 && System.nanoTime() < deadline) {
-            Thread.sleep(100);
-        }
+        await().atMost(Duration.ofSeconds(60))
+                .untilAsserted(() -> assertThat(gauges(hub, -1).connections()).as("subscribers after the resets").isZero());
     }
 
     /** The hub's gauges; with a pid, after a full GC of the hub (jcmd). */

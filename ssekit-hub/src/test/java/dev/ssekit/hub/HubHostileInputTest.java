@@ -7,6 +7,7 @@ import static dev.ssekit.hub.JwtVerifierTest.token;
 import static java.nio.charset.StandardCharsets.ISO_8859_1;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.ssekit.Broadcaster;
 import dev.ssekit.Scheduler;
@@ -115,11 +116,8 @@ class HubHostileInputTest {
         try (RawHttp anonymous = RawHttp.get(hub.address(), HubHandler.PATH + "?topic=" + URLEncoder.encode(template, UTF_8), "HTTP/1.1");
                 RawHttp bystander = RawHttp.get(hub.address(), HubHandler.PATH + "?topic=" + URLEncoder.encode("https://example.com/calm", UTF_8),
                         "HTTP/1.1")) {
-            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
-            while (broadcaster.stats().connections() < 2 && System.nanoTime() < deadline) {
-                Thread.sleep(5);
-            }
-            assertThat(broadcaster.stats().connections()).isEqualTo(2);
+            await().atMost(java.time.Duration.ofSeconds(10))
+                    .untilAsserted(() -> assertThat(broadcaster.stats().connections()).as("subscribers").isEqualTo(2));
             for (int commas : new int[] {20, 1000}) {
                 String crafted = "https://example.com/" + "a,".repeat(commas) + "x";
                 var attack = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
@@ -329,10 +327,8 @@ class HubHostileInputTest {
         RawHttp insider = RawHttp.get(hub.address(), HubHandler.PATH + "?topic=*", "HTTP/1.1",
                 "Authorization: Bearer " + token("{\"mercure\":{\"subscribe\":[\"" + alternate + "\"]}}"));
         closeables.add(insider);
-        long deadline = System.nanoTime() + 10_000_000_000L;
-        while (broadcaster.stats().connections() < outsiders.size() + 1 && System.nanoTime() < deadline) {
-            Thread.onSpinWait();
-        }
+        await().atMost(java.time.Duration.ofSeconds(10)).untilAsserted(
+                () -> assertThat(broadcaster.stats().connections()).as("subscribers").isEqualTo(outsiders.size() + 1));
         assertThat(publish("topic=" + URLEncoder.encode(canonical, UTF_8) + "&topic=" + URLEncoder.encode(alternate, UTF_8)
                 + "&data=secret&private=on")).startsWith("HTTP/1.1 200 ");
         assertThat(publish("topic=marker&data=public")).startsWith("HTTP/1.1 200 ");

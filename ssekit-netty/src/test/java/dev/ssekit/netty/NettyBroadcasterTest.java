@@ -1,6 +1,7 @@
 package dev.ssekit.netty;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.ssekit.Broadcaster;
 import dev.ssekit.CloseReason;
@@ -253,13 +254,8 @@ class NettyBroadcasterTest {
         assertThat(reasons.poll(10, TimeUnit.SECONDS)).isEqualTo(CloseReason.WRITE_TIMEOUT);
         // Netty aborts the stuck write: the server's side of the connection is closed at once
         // (a graceful end would queue behind the stuck bytes and keep it established)
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        long established = H2cCheck.establishedConnections(server.address().getPort());
-        while (established > 0 && System.nanoTime() < deadline) {
-            Thread.sleep(50);
-            established = H2cCheck.establishedConnections(server.address().getPort());
-        }
-        assertThat(established).as("server-side connections still established").isZero();
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(
+                H2cCheck.establishedConnections(server.address().getPort())).as("server-side connections still established").isZero());
         assertThat(hub.stats().connections()).isZero();
     }
 }
