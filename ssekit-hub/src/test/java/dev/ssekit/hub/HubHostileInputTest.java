@@ -22,6 +22,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -44,10 +45,33 @@ class HubHostileInputTest {
 
     @BeforeEach
     void start() {
+        start(100);
+    }
+
+    private void start(int maxTopics) {
         JwtVerifier key = JwtVerifier.secret(KEY);
         broadcaster = Broadcaster.create();
-        hub = MercureHub.start(new HubConfig(new InetSocketAddress("127.0.0.1", 0), key, key, true, Set.of(), 64 * 1024, 100, 100,
+        hub = MercureHub.start(new HubConfig(new InetSocketAddress("127.0.0.1", 0), key, key, true, Set.of(), 64 * 1024, maxTopics, 100,
                 false, false, "", Duration.ofMillis(500), java.util.Optional.empty()), broadcaster, Scheduler.system(), Clock.systemUTC());
+    }
+
+    /** Whether the hub closed the connection: the peer sees the end of the stream (or a reset) within 2 s. */
+    private boolean closedAfter(byte[] request) throws IOException {
+        try (Socket s = new Socket("127.0.0.1", hub.address().getPort())) {
+            s.setSoTimeout(2000);
+            s.getOutputStream().write(request);
+            InputStream in = s.getInputStream();
+            try {
+                while (in.read() >= 0) {
+                    // the answer, then the end
+                }
+                return true;
+            } catch (java.net.SocketTimeoutException stillOpen) {
+                return false;
+            } catch (java.net.SocketException reset) {
+                return true;
+            }
+        }
     }
 
     @AfterEach
@@ -208,8 +232,13 @@ class HubHostileInputTest {
         String bigHeader = exchange(("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + "a".repeat(20_000) + "\r\n\r\n").getBytes(ISO_8859_1));
         assertThat(statusLine(bigHeader)).isEqualTo("HTTP/1.1 431 Request Header Fields Too Large");
         assertThat(bigHeader).containsIgnoringCase("connection: close");
-        String longUri = exchange(("GET /healthz?" + "a".repeat(10_000) + " HTTP/1.1\r\nHost: x\r\n\r\n").getBytes(ISO_8859_1));
+        byte[] longLine = ("GET /healthz?" + "a".repeat(10_000) + " HTTP/1.1\r\nHost: x\r\n\r\n").getBytes(ISO_8859_1);
+        String longUri = exchange(longLine);
         assertThat(statusLine(longUri)).isEqualTo("HTTP/1.1 414 Request-URI Too Long");
+        assertThat(longUri).containsIgnoringCase("connection: close");
+        assertThat(closedAfter(longLine)).as("the connection is closed after the 414").isTrue();
+        assertThat(closedAfter(("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + "a".repeat(20_000) + "\r\n\r\n").getBytes(ISO_8859_1)))
+                .as("the connection is closed after the 431").isTrue();
         assertThat(statusLine(exchange("\0\1\2 garbage\r\n\r\n".getBytes(ISO_8859_1)))).isEqualTo("HTTP/1.1 400 Bad Request");
         String bigBody = publish("topic=a&data=" + "x".repeat(70_000));
         assertThat(statusLine(bigBody)).isEqualTo("HTTP/1.1 413 Request Entity Too Large");
@@ -236,7 +265,20 @@ class HubHostileInputTest {
         for (int i = 0; i < 5000; i++) {
             many.append("topic=t").append(i).append('&');
         }
+        // the hostile amounts against the default limit (--max-topics 1000), not this class's 100
+        hub.close();
+        start(HubOptions.parse(new String[0], Map.of()).maxTopics());
+        assertThat(HubOptions.parse(new String[0], Map.of()).maxTopics()).isEqualTo(1000);
         assertThat(publish(many + "data=x")).startsWith("HTTP/1.1 400 ");
+        assertThat(publish(many.substring(0, many.indexOf("topic=t1001&")) + "data=x")).as("1,001 topics")
+                .startsWith("HTTP/1.1 400 ").contains("more than 1000 topics");
+        // a subscribe cannot carry a thousand topics: its request line is over the 4 KiB limit first
+        String thousandQuery = many.substring(0, many.indexOf("topic=t1000&"));
+        assertThat(statusLine(exchange(("GET /.well-known/mercure?" + thousandQuery + " HTTP/1.1\r\nHost: x\r\n\r\n")
+                .getBytes(ISO_8859_1)))).isEqualTo("HTTP/1.1 414 Request-URI Too Long");
+        hub.close();
+        start(100);
+        // and over a lower limit, hundreds in a subscribe are refused
         assertThat(statusLine(exchange(("GET /.well-known/mercure?" + many.substring(0, 3000) + " HTTP/1.1\r\nHost: x\r\n\r\n")
                 .getBytes(ISO_8859_1)))).isEqualTo("HTTP/1.1 400 Bad Request");
         for (String evil : List.of("%0D%0Adata:%20injected", "%0Aid:%207", "%0D", "%00")) {

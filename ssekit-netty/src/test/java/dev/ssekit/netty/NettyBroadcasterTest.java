@@ -79,7 +79,7 @@ class NettyBroadcasterTest {
         List<RawHttp> clients = new ArrayList<>();
         for (int i = 0; i < 300; i++) {
             clients.add(client(server));
-            connections.poll(10, TimeUnit.SECONDS);
+            assertThat(connections.poll(10, TimeUnit.SECONDS)).as("connection %d", i).isNotNull();
         }
         List<String> expected = new ArrayList<>();
         for (int i = 0; i < 200; i++) {
@@ -132,7 +132,7 @@ class NettyBroadcasterTest {
                 clients.add(c);
                 firstExpected.add(Integer.parseInt(last.substring(last.lastIndexOf('-') + 1))); // sequence n is "e" + (n - 1)
             }
-            connections.poll(10, TimeUnit.SECONDS);
+            assertThat(connections.poll(10, TimeUnit.SECONDS)).as("connection %d", i).isNotNull();
             joined.countDown();
         }
         publisher.join();
@@ -164,7 +164,7 @@ class NettyBroadcasterTest {
         List<RawHttp> clients = new ArrayList<>();
         for (int i = 0; i < 40; i++) {
             clients.add(client(server));
-            connections.poll(10, TimeUnit.SECONDS);
+            assertThat(connections.poll(10, TimeUnit.SECONDS)).as("connection %d", i).isNotNull();
         }
         List<String> expected = new ArrayList<>();
         for (int i = 0; i < 500; i++) {
@@ -186,6 +186,7 @@ class NettyBroadcasterTest {
         NettySseServer server = serve(hub);
         RawHttp c = client(server);
         SseConnection conn = connections.poll(10, TimeUnit.SECONDS);
+        assertThat(conn).as("the connection").isNotNull();
         BlockingQueue<CloseReason> reasons = new LinkedBlockingQueue<>();
         conn.onClose(reasons::add);
         c.close();
@@ -201,11 +202,12 @@ class NettyBroadcasterTest {
         RawHttp stuck = client(server);
         stuck.socket.setReceiveBufferSize(4096);
         SseConnection stuckConn = connections.poll(10, TimeUnit.SECONDS);
+        assertThat(stuckConn).as("the stuck connection").isNotNull();
         subscriptions.take();
         BlockingQueue<CloseReason> reasons = new LinkedBlockingQueue<>();
         stuckConn.onClose(reasons::add);
         RawHttp healthy = client(server);
-        connections.poll(10, TimeUnit.SECONDS);
+        assertThat(connections.poll(10, TimeUnit.SECONDS)).as("the healthy connection").isNotNull();
         Subscription healthySub = subscriptions.take();
         String chunk = "x".repeat(16 * 1024);
         List<String> sent = new ArrayList<>();
@@ -216,9 +218,9 @@ class NettyBroadcasterTest {
             sent.add(chunk + n);
             n++;
             if (n % 16 == 0) {
-                int upTo = n;
-                got.add(read(healthy, 16)); // keep the healthy one reading
-                assertThat(upTo).isPositive();
+                List<String> batch = read(healthy, 16); // keep the healthy one reading
+                assertThat(batch).as("the healthy subscriber's events %d to %d", n - 16, n - 1).isEqualTo(sent.subList(n - 16, n));
+                got.add(batch);
             }
             while (healthySub.queuedBytes() > 128 * 1024) {
                 Thread.sleep(1);
@@ -244,6 +246,7 @@ class NettyBroadcasterTest {
         RawHttp stuck = client(server);
         stuck.socket.setReceiveBufferSize(4096);
         SseConnection conn = connections.poll(10, TimeUnit.SECONDS);
+        assertThat(conn).as("the connection").isNotNull();
         Subscription sub = subscriptions.take();
         BlockingQueue<CloseReason> reasons = new LinkedBlockingQueue<>();
         conn.onClose(reasons::add);
