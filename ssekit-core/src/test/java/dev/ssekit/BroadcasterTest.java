@@ -406,11 +406,10 @@ class BroadcasterTest {
         RawHttp stuck = closing(RawHttp.get(address, "/sse?t=x", "HTTP/1.1"));
         stuck.socket.setReceiveBufferSize(4096);
         SseConnection conn = nextConnection();
-        Subscription sub = subscriptions.take();
+        subscriptions.take();
         BlockingQueue<CloseReason> reasons = new LinkedBlockingQueue<>();
         conn.onClose(reasons::add);
-        boolean blocked = StuckWrites.publishUntilStuck(b, sub, "x");
-        assertThat(blocked).as("a write is blocked").isTrue();
+        StuckWrites.publishUntilStuck(b, "x", stuck.socket);
         time.advance(Duration.ofSeconds(10)); // sweep: the write started at "now-0", not overdue
         assertThat(conn.isOpen()).isTrue();
         time.advance(Duration.ofSeconds(20)); // 20 s later: overdue

@@ -5,6 +5,7 @@ import dev.ssekit.testkit.WhatwgCases;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -143,11 +144,8 @@ class SseParserTest {
                 throw new IllegalStateException("boom");
             }
         });
-        try {
-            p.feed(bytes("data: boom\n\n"));
-        } catch (IllegalStateException expected) {
-            // the caller sees the handler's exception
-        }
+        // the caller sees the handler's exception
+        assertThatThrownBy(() -> p.feed(bytes("data: boom\n\n"))).isInstanceOf(IllegalStateException.class).hasMessage("boom");
         p.feed(bytes("data: next\n\n"));
         assertThat(seen).containsExactly("boom", "next");
     }

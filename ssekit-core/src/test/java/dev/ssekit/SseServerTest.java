@@ -6,6 +6,7 @@ import dev.ssekit.testkit.Recorder;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -184,19 +185,18 @@ class SseServerTest {
             conn.onClose(reasons::add);
             client.close();
 
-            IOException failure = null;
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            int sends = 0;
-            while (failure == null && System.nanoTime() < deadline) {
-                try {
-                    conn.send(SseMessage.of("are you there?"));
-                    sends++;
-                    Thread.sleep(20);
-                } catch (IOException e) {
-                    failure = e;
-                }
-            }
-            assertThat(failure).as("send fails once the socket reports the peer gone (after %d sends)", sends)
+            java.util.concurrent.atomic.AtomicInteger sends = new java.util.concurrent.atomic.AtomicInteger();
+            IOException failure = await("send fails once the socket reports the peer gone").atMost(Duration.ofSeconds(10))
+                    .pollInterval(Duration.ofMillis(20)).until(() -> {
+                        try {
+                            conn.send(SseMessage.of("are you there?"));
+                            sends.incrementAndGet();
+                            return null;
+                        } catch (IOException e) {
+                            return e;
+                        }
+                    }, java.util.Objects::nonNull);
+            assertThat(failure).as("send fails once the socket reports the peer gone (after %d sends)", sends.get())
                     .isNotNull();
             assertThat(conn.isOpen()).isFalse();
             assertThat(reasons).containsExactly(CloseReason.CLIENT_GONE);

@@ -1,6 +1,7 @@
 package dev.ssekit.testkit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.ssekit.Broadcaster;
 import dev.ssekit.SseEvent;
@@ -72,11 +73,8 @@ public final class H2cCheck {
                 assertThat(r.headers().firstValue("content-type").orElse("").replace(" ", ""))
                         .isEqualToIgnoringCase("text/event-stream;charset=utf-8");
             }
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-            while (hub.stats().connections() < streams && System.nanoTime() < deadline) {
-                Thread.onSpinWait();
-            }
-            assertThat(hub.stats().connections()).as("subscribed streams").isEqualTo(streams);
+            await().atMost(java.time.Duration.ofSeconds(20)).untilAsserted(
+                    () -> assertThat(hub.stats().connections()).as("subscribed streams").isEqualTo(streams));
             assertThat(establishedConnections(uri.getPort())).as("TCP connections to the server").isEqualTo(1);
 
             for (int i = 0; i < 3; i++) {

@@ -1,6 +1,7 @@
 package dev.ssekit.testkit;
 
 import static java.nio.charset.StandardCharsets.US_ASCII;
+import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -120,24 +121,28 @@ public final class RedisServer implements AutoCloseable {
                 "--dir", dir.toString(), "--save", "", "--appendonly", "yes", "--appendfsync", "always",
                 "--daemonize", "no", "--logfile", dir.resolve("redis.log").toString()))
                 .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (System.nanoTime() < deadline && process.isAlive()) {
-            try {
-                if (command("PING").equals("+PONG")) {
-                    return;
-                }
-            } catch (IOException notYet) {
-                // still starting (or still loading the append-only file)
-            }
-            try {
-                Thread.sleep(20);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IOException(e);
-            }
+        boolean up;
+        try {
+            // until it answers, or stops: a port already taken or a bad option ends it at once
+            up = await("redis-server answering PING").atMost(java.time.Duration.ofSeconds(20))
+                    .pollInterval(java.time.Duration.ofMillis(20))
+                    .until(() -> process.isAlive() ? pings() : Boolean.FALSE, answered -> answered || !process.isAlive());
+        } catch (org.awaitility.core.ConditionTimeoutException timeout) {
+            up = false;
+        }
+        if (up) {
+            return;
         }
         String log = Files.exists(dir.resolve("redis.log")) ? Files.readString(dir.resolve("redis.log")) : "(no log)";
         throw new IOException("redis-server did not answer PING on port " + port + "; its log: " + log);
+    }
+
+    private boolean pings() {
+        try {
+            return command("PING").equals("+PONG");
+        } catch (IOException notYet) {
+            return false; // still starting (or still loading the append-only file)
+        }
     }
 
     /** Stops it (SIGKILL: tests need no save) and waits up to 10 s. */

@@ -2,16 +2,14 @@ package dev.ssekit.examples;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.ssekit.SseEvent;
-import dev.ssekit.SseParser;
 import dev.ssekit.testkit.RawHttp;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -48,12 +46,7 @@ class HubDemoBrowserTest {
                 String out = BrowserScripts.run("hub-demo.mjs", page.toString().replaceAll("/$", ""), shot.toString(), message);
 
                 // what the hub delivered to a subscriber outside the browser: the page's publish, with its id
-                List<SseEvent> got = new ArrayList<>();
-                SseParser parser = SseParser.create(got::add);
-                while (got.isEmpty()) {
-                    parser.feed(watcher.readEvent().getBytes(UTF_8));
-                }
-                SseEvent event = got.getFirst();
+                SseEvent event = watcher.events(1).getFirst();
                 assertThat(event.data()).isEqualTo(message);
 
                 String line = out.lines().filter(l -> l.startsWith("{\"kind\":\"hub-demo\"")).findFirst().orElseThrow();
@@ -71,15 +64,24 @@ class HubDemoBrowserTest {
     }
 
     private static URI awaitDemoPage(Process hub, Path log) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (System.nanoTime() < deadline && hub.isAlive()) {
-            for (String l : Files.readAllLines(log, UTF_8)) {
-                if (l.startsWith("demo page:")) {
-                    return URI.create(l.substring("demo page:".length()).trim());
-                }
-            }
-            Thread.sleep(50);
+        java.util.Optional<URI> page;
+        try {
+            // until it printed the address, or stopped (then its output says why)
+            page = await("the demo page address").atMost(java.time.Duration.ofSeconds(30)).pollInterval(java.time.Duration.ofMillis(50))
+                    .until(() -> Files.readAllLines(log, UTF_8).stream().filter(l -> l.startsWith("demo page:"))
+                            .map(l -> URI.create(l.substring("demo page:".length()).trim())).findFirst(),
+                            found -> found.isPresent() || !hub.isAlive());
+        } catch (org.awaitility.core.ConditionTimeoutException timeout) {
+            page = java.util.Optional.empty();
         }
-        throw new AssertionError("the hub printed no demo page address; its output: " + Files.readString(log));
+        return page.orElseThrow(() -> new AssertionError("the hub printed no demo page address; its output: " + output(log)));
+    }
+
+    private static String output(Path log) {
+        try {
+            return Files.readString(log);
+        } catch (java.io.IOException e) {
+            return "(unreadable: " + e + ")";
+        }
     }
 }

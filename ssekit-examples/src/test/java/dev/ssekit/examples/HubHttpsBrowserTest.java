@@ -2,6 +2,7 @@ package dev.ssekit.examples;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.ssekit.testkit.TestCertificate;
 import java.net.URI;
@@ -99,40 +100,48 @@ class HubHttpsBrowserTest {
 
     /** What the hub printed: its URL and the demo publisher token, within 30 s. */
     private static Map<String, String> awaitPrinted(Process hub, Path log) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (System.nanoTime() < deadline && hub.isAlive()) {
-            Map<String, String> printed = new java.util.HashMap<>();
-            for (String l : Files.readAllLines(log, UTF_8)) {
-                for (String key : List.of("ssekit hub on", "publisher token:")) {
-                    if (l.startsWith(key)) {
-                        printed.put(key, l.substring(key.length()).trim().split(" ")[0]);
+        Map<String, String> printed;
+        try {
+            // until it printed both, or stopped (then its output says why)
+            printed = await("the hub's URL and token").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50)).until(() -> {
+                Map<String, String> found = new java.util.HashMap<>();
+                for (String l : Files.readAllLines(log, UTF_8)) {
+                    for (String key : List.of("ssekit hub on", "publisher token:")) {
+                        if (l.startsWith(key)) {
+                            found.put(key, l.substring(key.length()).trim().split(" ")[0]);
+                        }
                     }
                 }
-            }
-            if (printed.size() == 2) {
-                return printed;
-            }
-            Thread.sleep(50);
+                return found;
+            }, found -> found.size() == 2 || !hub.isAlive());
+        } catch (org.awaitility.core.ConditionTimeoutException timeout) {
+            printed = Map.of();
+        }
+        if (printed.size() == 2) {
+            return printed;
         }
         throw new AssertionError("the hub printed no URL and token; its output: " + Files.readString(log));
     }
 
     /** Waits (up to 60 s, or until the browser script ends) until the hub's /metrics counts every stream. */
     private static void awaitConnections(HttpClient http, String base, CompletableFuture<String> browser, Path log) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        String metrics = "";
-        while (System.nanoTime() < deadline && !browser.isDone()) {
-            metrics = http.send(HttpRequest.newBuilder(URI.create(base + "/metrics")).timeout(Duration.ofSeconds(10)).build(),
-                    HttpResponse.BodyHandlers.ofString()).body();
-            if (metrics.contains("\nssekit_connections " + STREAMS + "\n")) {
-                return;
-            }
-            Thread.sleep(100);
+        java.util.concurrent.atomic.AtomicReference<String> metrics = new java.util.concurrent.atomic.AtomicReference<>("");
+        try {
+            await("the hub counts every stream").atMost(Duration.ofSeconds(60)).until(() -> {
+                metrics.set(http.send(HttpRequest.newBuilder(URI.create(base + "/metrics")).timeout(Duration.ofSeconds(10)).build(),
+                        HttpResponse.BodyHandlers.ofString()).body());
+                return metrics.get().contains("\nssekit_connections " + STREAMS + "\n") || browser.isDone();
+            });
+        } catch (org.awaitility.core.ConditionTimeoutException timeout) {
+            // reported below
+        }
+        if (metrics.get().contains("\nssekit_connections " + STREAMS + "\n")) {
+            return;
         }
         if (browser.isDone()) {
             browser.join(); // the script failed: its error says why
         }
-        throw new AssertionError("the hub did not count " + STREAMS + " subscribers within 60 s; /metrics: " + metrics
+        throw new AssertionError("the hub did not count " + STREAMS + " subscribers within 60 s; /metrics: " + metrics.get()
                 + "\nhub output: " + Files.readString(log));
     }
 }

@@ -7,6 +7,7 @@ import static dev.ssekit.hub.JwtVerifierTest.token;
 import static java.nio.charset.StandardCharsets.ISO_8859_1;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.ssekit.Broadcaster;
 import dev.ssekit.Scheduler;
@@ -21,6 +22,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -80,12 +82,35 @@ class HubHostileInputTest {
 
     @BeforeEach
     void start() {
+        start(100);
+    }
+
+    private void start(int maxTopics) {
         JwtVerifier key = JwtVerifier.secret(KEY);
         broadcaster = Broadcaster.create();
-        hub = MercureHub.start(new HubConfig(new InetSocketAddress("127.0.0.1", 0), key, key, true, Set.of(), 64 * 1024, 100, 100,
+        hub = MercureHub.start(new HubConfig(new InetSocketAddress("127.0.0.1", 0), key, key, true, Set.of(), 64 * 1024, maxTopics, 100,
                 false, false, "", Duration.ofMillis(500), tls() ? java.util.Optional.of(CertificateFiles.watch(certificate.certificate(),
                         certificate.key(), Scheduler.system(), CertificateFiles.POLL)) : java.util.Optional.empty()),
                 broadcaster, Scheduler.system(), Clock.systemUTC());
+    }
+
+    /** Whether the hub closed the connection: the peer sees the end of the stream (or a reset) within 2 s. */
+    private boolean closedAfter(byte[] request) throws IOException {
+        try (Socket s = socket()) {
+            s.setSoTimeout(2000);
+            s.getOutputStream().write(request);
+            InputStream in = s.getInputStream();
+            try {
+                while (in.read() >= 0) {
+                    // the answer, then the end
+                }
+                return true;
+            } catch (java.net.SocketTimeoutException stillOpen) {
+                return false;
+            } catch (java.net.SocketException reset) {
+                return true;
+            }
+        }
     }
 
     @AfterEach
@@ -154,11 +179,8 @@ class HubHostileInputTest {
         try (RawHttp anonymous = raw(HubHandler.PATH + "?topic=" + URLEncoder.encode(template, UTF_8), "HTTP/1.1");
                 RawHttp bystander = raw(HubHandler.PATH + "?topic=" + URLEncoder.encode("https://example.com/calm", UTF_8),
                         "HTTP/1.1")) {
-            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
-            while (broadcaster.stats().connections() < 2 && System.nanoTime() < deadline) {
-                Thread.sleep(5);
-            }
-            assertThat(broadcaster.stats().connections()).isEqualTo(2);
+            await().atMost(java.time.Duration.ofSeconds(10))
+                    .untilAsserted(() -> assertThat(broadcaster.stats().connections()).as("subscribers").isEqualTo(2));
             for (int commas : new int[] {20, 1000}) {
                 String crafted = "https://example.com/" + "a,".repeat(commas) + "x";
                 var attack = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
@@ -249,8 +271,13 @@ class HubHostileInputTest {
         String bigHeader = exchange(("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + "a".repeat(20_000) + "\r\n\r\n").getBytes(ISO_8859_1));
         assertThat(statusLine(bigHeader)).isEqualTo("HTTP/1.1 431 Request Header Fields Too Large");
         assertThat(bigHeader).containsIgnoringCase("connection: close");
-        String longUri = exchange(("GET /healthz?" + "a".repeat(10_000) + " HTTP/1.1\r\nHost: x\r\n\r\n").getBytes(ISO_8859_1));
+        byte[] longLine = ("GET /healthz?" + "a".repeat(10_000) + " HTTP/1.1\r\nHost: x\r\n\r\n").getBytes(ISO_8859_1);
+        String longUri = exchange(longLine);
         assertThat(statusLine(longUri)).isEqualTo("HTTP/1.1 414 Request-URI Too Long");
+        assertThat(longUri).containsIgnoringCase("connection: close");
+        assertThat(closedAfter(longLine)).as("the connection is closed after the 414").isTrue();
+        assertThat(closedAfter(("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + "a".repeat(20_000) + "\r\n\r\n").getBytes(ISO_8859_1)))
+                .as("the connection is closed after the 431").isTrue();
         assertThat(statusLine(exchange("\0\1\2 garbage\r\n\r\n".getBytes(ISO_8859_1)))).isEqualTo("HTTP/1.1 400 Bad Request");
         String bigBody = publish("topic=a&data=" + "x".repeat(70_000));
         assertThat(statusLine(bigBody)).isEqualTo("HTTP/1.1 413 Request Entity Too Large");
@@ -277,7 +304,20 @@ class HubHostileInputTest {
         for (int i = 0; i < 5000; i++) {
             many.append("topic=t").append(i).append('&');
         }
+        // the hostile amounts against the default limit (--max-topics 1000), not this class's 100
+        hub.close();
+        start(HubOptions.parse(new String[0], Map.of()).maxTopics());
+        assertThat(HubOptions.parse(new String[0], Map.of()).maxTopics()).isEqualTo(1000);
         assertThat(publish(many + "data=x")).startsWith("HTTP/1.1 400 ");
+        assertThat(publish(many.substring(0, many.indexOf("topic=t1001&")) + "data=x")).as("1,001 topics")
+                .startsWith("HTTP/1.1 400 ").contains("more than 1000 topics");
+        // a subscribe cannot carry a thousand topics: its request line is over the 4 KiB limit first
+        String thousandQuery = many.substring(0, many.indexOf("topic=t1000&"));
+        assertThat(statusLine(exchange(("GET /.well-known/mercure?" + thousandQuery + " HTTP/1.1\r\nHost: x\r\n\r\n")
+                .getBytes(ISO_8859_1)))).isEqualTo("HTTP/1.1 414 Request-URI Too Long");
+        hub.close();
+        start(100);
+        // and over a lower limit, hundreds in a subscribe are refused
         assertThat(statusLine(exchange(("GET /.well-known/mercure?" + many.substring(0, 3000) + " HTTP/1.1\r\nHost: x\r\n\r\n")
                 .getBytes(ISO_8859_1)))).isEqualTo("HTTP/1.1 400 Bad Request");
         for (String evil : List.of("%0D%0Adata:%20injected", "%0Aid:%207", "%0D", "%00")) {
@@ -368,10 +408,8 @@ class HubHostileInputTest {
         RawHttp insider = raw(HubHandler.PATH + "?topic=*", "HTTP/1.1",
                 "Authorization: Bearer " + token("{\"mercure\":{\"subscribe\":[\"" + alternate + "\"]}}"));
         closeables.add(insider);
-        long deadline = System.nanoTime() + 10_000_000_000L;
-        while (broadcaster.stats().connections() < outsiders.size() + 1 && System.nanoTime() < deadline) {
-            Thread.onSpinWait();
-        }
+        await().atMost(java.time.Duration.ofSeconds(10)).untilAsserted(
+                () -> assertThat(broadcaster.stats().connections()).as("subscribers").isEqualTo(outsiders.size() + 1));
         assertThat(publish("topic=" + URLEncoder.encode(canonical, UTF_8) + "&topic=" + URLEncoder.encode(alternate, UTF_8)
                 + "&data=secret&private=on")).startsWith("HTTP/1.1 200 ");
         assertThat(publish("topic=marker&data=public")).startsWith("HTTP/1.1 200 ");

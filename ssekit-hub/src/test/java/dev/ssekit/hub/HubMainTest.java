@@ -2,15 +2,16 @@ package dev.ssekit.hub;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.ssekit.SseEvent;
-import dev.ssekit.SseParser;
 import dev.ssekit.testkit.RawHttp;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -82,11 +83,7 @@ class HubMainTest {
                 RawHttp resumed = RawHttp.get(second.address(), second.url().getPath() + "?topic=orders", "HTTP/1.1",
                         "Last-Event-ID: " + ids.get(4))) {
             assertThat(resumed.headers).containsEntry("last-event-id", ids.get(4));
-            List<SseEvent> events = new ArrayList<>();
-            SseParser parser = SseParser.create(events::add);
-            while (events.size() < 15) {
-                parser.feed(resumed.readEvent().getBytes(UTF_8));
-            }
+            List<SseEvent> events = resumed.events(15);
             List<String> expected = new ArrayList<>();
             for (int i = 6; i <= 20; i++) {
                 expected.add("order " + i);
@@ -123,16 +120,15 @@ class HubMainTest {
                     .statusCode()).as("a configured key means no demo page").isEqualTo(404);
 
             List<Map<String, Object>> records = new ArrayList<>();
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            while (records.stream().filter(r -> AccessLog.LOGGER.equals(r.get("logger"))).count() < 3 && System.nanoTime() < deadline) {
+            await("three access log records").atMost(Duration.ofSeconds(10)).pollInSameThread().until(() -> {
                 records.clear();
                 for (String line : Files.readAllLines(hub.log(), UTF_8)) {
                     if (line.startsWith("{")) {
                         records.add(com.fasterxml.jackson.jr.ob.JSON.std.mapFrom(line)); // every log line is one JSON object
                     }
                 }
-                Thread.sleep(50);
-            }
+                return records.stream().filter(r -> AccessLog.LOGGER.equals(r.get("logger"))).count() >= 3;
+            });
             List<String> access = records.stream().filter(r -> AccessLog.LOGGER.equals(r.get("logger")))
                     .map(r -> (String) r.get("message")).toList();
             assertThat(access).hasSize(3);
@@ -162,13 +158,8 @@ class HubMainTest {
             String metrics = http.send(HttpRequest.newBuilder(hub.url().resolve("/metrics")).build(),
                     HttpResponse.BodyHandlers.ofString()).body();
             assertThat(metrics).contains("ssekit_published_total 0\n").contains("ssekit_history_events 0\n");
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            String log = "";
-            while (!log.contains("No space left on device") && System.nanoTime() < deadline) {
-                log = Files.readString(hub.log());
-                Thread.sleep(50);
-            }
-            assertThat(log).contains("publish refused").contains("No space left on device");
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(
+                    () -> assertThat(Files.readString(hub.log())).contains("publish refused").contains("No space left on device"));
             sub.socket.setSoTimeout(500);
             StringBuilder got = new StringBuilder();
             try {

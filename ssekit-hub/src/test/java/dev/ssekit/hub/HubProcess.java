@@ -2,6 +2,7 @@ package dev.ssekit.hub;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -41,18 +42,23 @@ record HubProcess(Process process, URI url, String publisher, String subscriber,
         Map<String, String> printed = new HashMap<>();
         // without any publisher key the hub runs in demo mode and prints its tokens too
         int wanted = key == null && !List.of(more).contains("--publisher-jwks-url") ? 3 : 1;
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (printed.size() < wanted && System.nanoTime() < deadline && p.isAlive()) {
-            for (String line : Files.readAllLines(log, UTF_8)) {
-                if (line.startsWith("ssekit hub on ")) {
-                    printed.put("url", line.substring("ssekit hub on ".length()).split(" ")[0]);
-                } else if (line.startsWith("publisher token:")) {
-                    printed.put("publisher", line.substring("publisher token:".length()).trim());
-                } else if (line.startsWith("subscriber token:")) {
-                    printed.put("subscriber", line.substring("subscriber token:".length()).trim());
-                }
-            }
-            Thread.sleep(50);
+        try {
+            // until it printed all, or stopped (then its output says why)
+            await("the hub's address and tokens").atMost(java.time.Duration.ofSeconds(30)).pollInSameThread()
+                    .pollInterval(java.time.Duration.ofMillis(50)).until(() -> {
+                        for (String line : Files.readAllLines(log, UTF_8)) {
+                            if (line.startsWith("ssekit hub on ")) {
+                                printed.put("url", line.substring("ssekit hub on ".length()).split(" ")[0]);
+                            } else if (line.startsWith("publisher token:")) {
+                                printed.put("publisher", line.substring("publisher token:".length()).trim());
+                            } else if (line.startsWith("subscriber token:")) {
+                                printed.put("subscriber", line.substring("subscriber token:".length()).trim());
+                            }
+                        }
+                        return printed.size() >= wanted || !p.isAlive();
+                    });
+        } catch (org.awaitility.core.ConditionTimeoutException timeout) {
+            // reported below, with the output
         }
         assertThat(printed).as("hub output: %s", Files.readString(log)).hasSize(wanted);
         if (key != null) {

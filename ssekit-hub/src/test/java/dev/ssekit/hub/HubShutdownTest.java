@@ -2,6 +2,7 @@ package dev.ssekit.hub;
 
 import static dev.ssekit.hub.JwtVerifierTest.KEY;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.ssekit.Broadcaster;
 import dev.ssekit.Scheduler;
@@ -40,11 +41,8 @@ class HubShutdownTest {
                     assertThat(s.statusLine).isEqualTo("HTTP/1.1 200 OK");
                     streams.add(s);
                 }
-                long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-                while (broadcaster.stats().connections() < streams.size() && System.nanoTime() < deadline) {
-                    Thread.sleep(5);
-                }
-                assertThat(broadcaster.stats().connections()).isEqualTo(streams.size());
+                await().atMost(Duration.ofSeconds(10)).untilAsserted(
+                        () -> assertThat(broadcaster.stats().connections()).as("subscribers").isEqualTo(streams.size()));
             } finally {
                 hub.close();
             }

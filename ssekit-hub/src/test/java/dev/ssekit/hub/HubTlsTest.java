@@ -4,6 +4,7 @@ import static dev.ssekit.hub.JwtVerifierTest.KEY;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import dev.ssekit.Broadcaster;
 import dev.ssekit.Scheduler;
@@ -126,26 +127,16 @@ class HubTlsTest {
 
     /** Waits (up to 10 s) until the reload log has a record of this level and returns it. */
     private LogRecord awaitRecord(Level level) {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (System.nanoTime() < deadline) {
+        return await("a " + level + " record from CertificateFiles").atMost(java.time.Duration.ofSeconds(10)).until(() -> {
             synchronized (records) {
-                for (LogRecord r : records) {
-                    if (r.getLevel().equals(level)) {
-                        return r;
-                    }
-                }
+                return records.stream().filter(r -> r.getLevel().equals(level)).findFirst().orElse(null);
             }
-            Thread.onSpinWait();
-        }
-        throw new AssertionError("no " + level + " record from CertificateFiles within 10 s; got " + records.size() + " records");
+        }, java.util.Objects::nonNull);
     }
 
     private void awaitSubscribers(int n) {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (broadcaster.stats().connections() != n && System.nanoTime() < deadline) {
-            Thread.onSpinWait();
-        }
-        assertThat(broadcaster.stats().connections()).isEqualTo(n);
+        await().atMost(java.time.Duration.ofSeconds(10))
+                .untilAsserted(() -> assertThat(broadcaster.stats().connections()).as("subscribers").isEqualTo(n));
     }
 
     @Test

@@ -4,6 +4,7 @@ import static dev.ssekit.hub.JwtVerifierTest.KEY;
 import static dev.ssekit.hub.JwtVerifierTest.token;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.ssekit.Broadcaster;
 import dev.ssekit.Scheduler;
@@ -130,11 +131,8 @@ class MercureHubTest {
 
     /** Waits until the hub has exactly this many subscribers (they start just after the response head, and leave when the hub notices). */
     private void awaitSubscribers(int n) {
-        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        while (broadcaster.stats().connections() != n && System.nanoTime() < deadline) {
-            Thread.onSpinWait();
-        }
-        assertThat(broadcaster.stats().connections()).isEqualTo(n);
+        await().atMost(Duration.ofSeconds(10))
+                .untilAsserted(() -> assertThat(broadcaster.stats().connections()).as("subscribers").isEqualTo(n));
     }
 
     @Test
@@ -301,10 +299,9 @@ class MercureHubTest {
                 assertThat(s.statusLine).isEqualTo("HTTP/1.1 200 OK");
                 assertThat(timers.nextDelay()).isEqualTo(Duration.ofSeconds(60));
                 timers.advance(Duration.ofSeconds(59));
-                long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-                while (b.stats().connections() != 1 && System.nanoTime() < deadline) {
-                    Thread.onSpinWait(); // the timer is set just before the subscription starts
-                }
+                // the timer is set just before the subscription starts
+                await().atMost(Duration.ofSeconds(10))
+                        .untilAsserted(() -> assertThat(b.stats().connections()).as("subscribers").isEqualTo(1));
                 String id = b.publish(SseMessage.of("still open"), "x");
                 assertThat(s.readEvent()).isEqualTo(":\nid: " + id + "\ndata: still open\n\n");
                 timers.advance(Duration.ofSeconds(1));
@@ -314,11 +311,8 @@ class MercureHubTest {
             assertThat(timers.nextDelay()).isEqualTo(Duration.ofSeconds(60));
             assertThat(timers.pending()).hasSize(1);
             gone.close();
-            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-            while (!timers.pending().isEmpty() && System.nanoTime() < deadline) {
-                Thread.onSpinWait();
-            }
-            assertThat(timers.pending()).as("the expiry timer of a stream that ended first").isEmpty();
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(
+                    () -> assertThat(timers.pending()).as("the expiry timer of a stream that ended first").isEmpty());
         }
     }
 
@@ -453,11 +447,7 @@ class MercureHubTest {
             s.close();
             awaitSubscribers(0);
             get("/nope", null);
-            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-            while (lines.size() < 3 && System.nanoTime() < deadline) {
-                Thread.onSpinWait();
-            }
-            assertThat(lines).hasSize(3);
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(lines).hasSize(3));
             assertThat(lines.get(0)).matches("127\\.0\\.0\\.1:\\d+ \"GET /healthz HTTP/1\\.1\" 200 3 \\d+ms");
             assertThat(lines.get(1)).matches("127\\.0\\.0\\.1:\\d+ \"GET /\\.well-known/mercure\\?topic=x&authorization=REDACTED "
                     + "HTTP/1\\.1\" 200 - \\d+ms stream end: client_gone");

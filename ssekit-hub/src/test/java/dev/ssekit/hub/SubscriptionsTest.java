@@ -2,6 +2,7 @@ package dev.ssekit.hub;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.ssekit.Broadcaster;
 import dev.ssekit.Ticker;
@@ -35,10 +36,7 @@ class SubscriptionsTest {
                 subscriptions.activate(s); // both on one thread, in order, as the event loop calls them
                 subscriptions.end(s);
             }
-            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-            while (store.size() < 4L * n && System.nanoTime() < deadline) {
-                Thread.sleep(10);
-            }
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(store.size()).as("stored").isEqualTo(4L * n));
             List<StoredEvent> stored = store.after(0);
             assertThat(stored).hasSize(4 * n);
             Map<String, Boolean> last = new HashMap<>();

@@ -1,6 +1,7 @@
 package dev.ssekit.netty;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.ssekit.Broadcaster;
 import dev.ssekit.CloseReason;
@@ -78,7 +79,7 @@ class NettyBroadcasterTest {
         List<RawHttp> clients = new ArrayList<>();
         for (int i = 0; i < 300; i++) {
             clients.add(client(server));
-            connections.poll(10, TimeUnit.SECONDS);
+            assertThat(connections.poll(10, TimeUnit.SECONDS)).as("connection %d", i).isNotNull();
         }
         List<String> expected = new ArrayList<>();
         for (int i = 0; i < 200; i++) {
@@ -131,7 +132,7 @@ class NettyBroadcasterTest {
                 clients.add(c);
                 firstExpected.add(Integer.parseInt(last.substring(last.lastIndexOf('-') + 1))); // sequence n is "e" + (n - 1)
             }
-            connections.poll(10, TimeUnit.SECONDS);
+            assertThat(connections.poll(10, TimeUnit.SECONDS)).as("connection %d", i).isNotNull();
             joined.countDown();
         }
         publisher.join();
@@ -163,7 +164,7 @@ class NettyBroadcasterTest {
         List<RawHttp> clients = new ArrayList<>();
         for (int i = 0; i < 40; i++) {
             clients.add(client(server));
-            connections.poll(10, TimeUnit.SECONDS);
+            assertThat(connections.poll(10, TimeUnit.SECONDS)).as("connection %d", i).isNotNull();
         }
         List<String> expected = new ArrayList<>();
         for (int i = 0; i < 500; i++) {
@@ -185,6 +186,7 @@ class NettyBroadcasterTest {
         NettySseServer server = serve(hub);
         RawHttp c = client(server);
         SseConnection conn = connections.poll(10, TimeUnit.SECONDS);
+        assertThat(conn).as("the connection").isNotNull();
         BlockingQueue<CloseReason> reasons = new LinkedBlockingQueue<>();
         conn.onClose(reasons::add);
         c.close();
@@ -200,11 +202,12 @@ class NettyBroadcasterTest {
         RawHttp stuck = client(server);
         stuck.socket.setReceiveBufferSize(4096);
         SseConnection stuckConn = connections.poll(10, TimeUnit.SECONDS);
+        assertThat(stuckConn).as("the stuck connection").isNotNull();
         subscriptions.take();
         BlockingQueue<CloseReason> reasons = new LinkedBlockingQueue<>();
         stuckConn.onClose(reasons::add);
         RawHttp healthy = client(server);
-        connections.poll(10, TimeUnit.SECONDS);
+        assertThat(connections.poll(10, TimeUnit.SECONDS)).as("the healthy connection").isNotNull();
         Subscription healthySub = subscriptions.take();
         String chunk = "x".repeat(16 * 1024);
         List<String> sent = new ArrayList<>();
@@ -215,9 +218,9 @@ class NettyBroadcasterTest {
             sent.add(chunk + n);
             n++;
             if (n % 16 == 0) {
-                int upTo = n;
-                got.add(read(healthy, 16)); // keep the healthy one reading
-                assertThat(upTo).isPositive();
+                List<String> batch = read(healthy, 16); // keep the healthy one reading
+                assertThat(batch).as("the healthy subscriber's events %d to %d", n - 16, n - 1).isEqualTo(sent.subList(n - 16, n));
+                got.add(batch);
             }
             while (healthySub.queuedBytes() > 128 * 1024) {
                 Thread.sleep(1);
@@ -243,23 +246,18 @@ class NettyBroadcasterTest {
         RawHttp stuck = client(server);
         stuck.socket.setReceiveBufferSize(4096);
         SseConnection conn = connections.poll(10, TimeUnit.SECONDS);
-        Subscription sub = subscriptions.take();
+        assertThat(conn).as("the connection").isNotNull();
+        subscriptions.take();
         BlockingQueue<CloseReason> reasons = new LinkedBlockingQueue<>();
         conn.onClose(reasons::add);
-        boolean blocked = StuckWrites.publishUntilStuck(hub, sub, "x");
-        assertThat(blocked).as("a write is stuck").isTrue();
+        StuckWrites.publishUntilStuck(hub, "x", stuck.socket);
         time.advance(Duration.ofSeconds(10));
         time.advance(Duration.ofSeconds(20));
         assertThat(reasons.poll(10, TimeUnit.SECONDS)).isEqualTo(CloseReason.WRITE_TIMEOUT);
         // Netty aborts the stuck write: the server's side of the connection is closed at once
         // (a graceful end would queue behind the stuck bytes and keep it established)
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        long established = H2cCheck.establishedConnections(server.address().getPort());
-        while (established > 0 && System.nanoTime() < deadline) {
-            Thread.sleep(50);
-            established = H2cCheck.establishedConnections(server.address().getPort());
-        }
-        assertThat(established).as("server-side connections still established").isZero();
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(
+                H2cCheck.establishedConnections(server.address().getPort())).as("server-side connections still established").isZero());
         assertThat(hub.stats().connections()).isZero();
     }
 }

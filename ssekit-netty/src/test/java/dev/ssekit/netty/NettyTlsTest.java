@@ -3,6 +3,7 @@ package dev.ssekit.netty;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import dev.ssekit.Broadcaster;
 import dev.ssekit.SseMessage;
@@ -150,11 +151,8 @@ class NettyTlsTest {
     }
 
     private static void awaitConnections(Broadcaster hub, int n) {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (hub.stats().connections() < n && System.nanoTime() < deadline) {
-            Thread.onSpinWait();
-        }
-        assertThat(hub.stats().connections()).isEqualTo(n);
+        await().atMost(java.time.Duration.ofSeconds(10))
+                .untilAsserted(() -> assertThat(hub.stats().connections()).as("connections").isEqualTo(n));
     }
 
     /** The data of the next event with data, read within 10 s. */

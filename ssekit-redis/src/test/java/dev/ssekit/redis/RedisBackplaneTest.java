@@ -3,6 +3,7 @@ package dev.ssekit.redis;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import com.sun.net.httpserver.HttpServer;
 import dev.ssekit.Broadcaster;
@@ -83,13 +84,12 @@ class RedisBackplaneTest {
     }
 
     private RawHttp subscribe(Node n, String... headers) throws Exception {
+        long before = n.broadcaster().stats().connections();
         RawHttp c = RawHttp.get(n.address(), "/events", "HTTP/1.1", headers);
         closeables.add(c);
         assertThat(c.statusLine).isEqualTo("HTTP/1.1 200 OK");
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (n.broadcaster().stats().connections() < 1 && System.nanoTime() < deadline) {
-            Thread.onSpinWait();
-        }
+        await().atMost(java.time.Duration.ofSeconds(10)).untilAsserted(
+                () -> assertThat(n.broadcaster().stats().connections()).as("subscribed").isEqualTo(before + 1));
         return c;
     }
 
@@ -159,17 +159,17 @@ class RedisBackplaneTest {
         assertThatThrownBy(() -> publish(c, "while Redis is down")).isInstanceOf(CompletionException.class);
         redis.restart();
         // publishes succeed again once the node has reconnected (Lettuce reconnects by itself)
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        int i = 0;
-        while (acknowledged.size() < 20 && System.nanoTime() < deadline) {
-            try {
-                acknowledged.add(publish(c, "after " + i));
-                i++;
-            } catch (CompletionException notYet) {
-                Thread.sleep(50);
-            }
-        }
-        assertThat(acknowledged).hasSize(20);
+        await("ten publishes acknowledged after the restart").atMost(java.time.Duration.ofSeconds(30))
+                .pollInSameThread().pollInterval(java.time.Duration.ofMillis(50)).until(() -> {
+                    try {
+                        while (acknowledged.size() < 20) {
+                            acknowledged.add(publish(c, "after " + (acknowledged.size() - 10)));
+                        }
+                    } catch (CompletionException notYet) {
+                        // not reconnected yet
+                    }
+                    return acknowledged.size() == 20;
+                });
         List<SseEvent> got = onA.events(20);
         assertThat(got).extracting(SseEvent::id).isEqualTo(acknowledged);
         assertThat(a.backplane().gaps()).isZero();

@@ -1,6 +1,7 @@
 package dev.ssekit.examples.spring;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.ssekit.SseEvent;
 import dev.ssekit.client.EventSource;
@@ -9,7 +10,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.Iterator;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -59,11 +59,7 @@ class PricesApplicationTest {
     /** Waits until the stream's subscription is in place (the client connects on its own thread). */
     private static void awaitSubscribers(HttpClient http, URI prices) throws Exception {
         URI count = URI.create(prices + "/subscribers");
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        String n = "0";
-        while (!n.equals("1") && System.nanoTime() < deadline) {
-            n = http.send(HttpRequest.newBuilder(count).build(), HttpResponse.BodyHandlers.ofString()).body();
-        }
-        assertThat(n).as("subscribers").isEqualTo("1");
+        await().atMost(java.time.Duration.ofSeconds(20)).untilAsserted(() -> assertThat(
+                http.send(HttpRequest.newBuilder(count).build(), HttpResponse.BodyHandlers.ofString()).body()).as("subscribers").isEqualTo("1"));
     }
 }
