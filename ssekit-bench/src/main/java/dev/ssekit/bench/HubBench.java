@@ -63,15 +63,12 @@ final class HubBench {
                     long stamp = PeerServer.due(start, i, rate);
                     inFlight.acquire();
                     String form = "topic=bench&data=" + PeerServer.payload(stamp, PeerServer.SEQUENCE.getAndIncrement(), size).replace(' ', '+');
-                    http.sendAsync(HttpRequest.newBuilder(hub).header("Authorization", "Bearer " + token)
-                            .header("Content-Type", "application/x-www-form-urlencoded")
-                            .POST(HttpRequest.BodyPublishers.ofString(form)).build(), HttpResponse.BodyHandlers.ofString())
-                            .whenComplete((r, e) -> {
-                                if (e != null || r.statusCode() != 200) {
-                                    failure.compareAndSet(null, e != null ? e.toString() : r.statusCode() + " " + r.body());
-                                }
-                                inFlight.release();
-                            });
+                    post(http, hub, token, form).whenComplete((r, e) -> {
+                        if (e != null || r.statusCode() != 200) {
+                            failure.compareAndSet(null, e != null ? e.toString() : r.statusCode() + " " + r.body());
+                        }
+                        inFlight.release();
+                    });
                 }
                 inFlight.acquire(PUBLISHERS);
             } catch (InterruptedException e) {
@@ -117,6 +114,13 @@ final class HubBench {
     static long value(String metrics, String name) {
         return metrics.lines().filter(l -> l.startsWith(name + " ")).mapToLong(l -> Long.parseLong(l.substring(name.length() + 1)))
                 .findFirst().orElseThrow(() -> new IllegalStateException(name + " missing from /metrics"));
+    }
+
+    /** One Mercure publish: the form POSTed with the publisher token; the response when it comes. */
+    static java.util.concurrent.CompletableFuture<HttpResponse<String>> post(HttpClient http, URI hub, String token, String form) {
+        return http.sendAsync(HttpRequest.newBuilder(hub).header("Authorization", "Bearer " + token)
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(HttpRequest.BodyPublishers.ofString(form)).build(), HttpResponse.BodyHandlers.ofString());
     }
 
     /** An HS256 JWS for the benchmark's fixed key (the hub's own minting is internal to it). */

@@ -170,18 +170,15 @@ public final class HubPublishCost {
             long t0 = System.nanoTime();
             String form = "topic=" + enc(HubPublishCost.BENCH_TOPIC) + "&data="
                     + PeerServer.payload(t0, PeerServer.SEQUENCE.getAndIncrement(), DATA_BYTES).replace(' ', '+');
-            http.sendAsync(HttpRequest.newBuilder(hub).header("Authorization", "Bearer " + token)
-                    .header("Content-Type", "application/x-www-form-urlencoded")
-                    .POST(HttpRequest.BodyPublishers.ofString(form)).build(), HttpResponse.BodyHandlers.ofString())
-                    .whenComplete((r, e) -> {
-                        if (e != null || r.statusCode() != 200) {
-                            failure.compareAndSet(null, e != null ? e.toString() : r.statusCode() + " " + r.body());
-                        } else {
-                            latency.recordValue(Math.min(60_000_000_000L, System.nanoTime() - t0));
-                            ok.incrementAndGet();
-                        }
-                        slots.release();
-                    });
+            HubBench.post(http, hub, token, form).whenComplete((r, e) -> {
+                if (e != null || r.statusCode() != 200) {
+                    failure.compareAndSet(null, e != null ? e.toString() : r.statusCode() + " " + r.body());
+                } else {
+                    latency.recordValue(Math.min(60_000_000_000L, System.nanoTime() - t0));
+                    ok.incrementAndGet();
+                }
+                slots.release();
+            });
             sent++;
         }
         slots.acquire(inFlight);
