@@ -91,7 +91,7 @@ final class Authorizer {
             if (error == null) {
                 return claims;
             }
-            Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+            Throwable cause = Rejection.cause(error);
             if (cause instanceof JwtException) {
                 throw new CompletionException(new Rejection(401, cause.getMessage()));
             }

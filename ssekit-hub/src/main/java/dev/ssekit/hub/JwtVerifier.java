@@ -710,7 +710,7 @@ final class JwtVerifier implements AutoCloseable {
                 keys = fresh;
                 LOG.log(Level.DEBUG, "JWKS {0}: {1} signing keys", url, fresh.size());
             } else {
-                Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+                Throwable cause = Rejection.cause(failure);
                 List<Key> kept = keys;
                 LOG.log(Level.WARNING, "JWKS {0}: fetch failed ({1}); {2}", url,
                         cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage(),

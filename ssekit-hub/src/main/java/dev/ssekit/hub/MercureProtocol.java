@@ -153,7 +153,7 @@ final class MercureProtocol {
     }
 
     private Decision failure(HubRequest req, Throwable error) {
-        Throwable e = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+        Throwable e = Rejection.cause(error);
         if (e instanceof Rejection r) {
             LOG.log(Level.INFO, "{0} {1} rejected: {2} {3}", req.method(), req.path(), r.status, r.getMessage());
             HubResponse response = text(req, r.status, r.getMessage() + "\n");
@@ -209,7 +209,7 @@ final class MercureProtocol {
                 return new Reply(text(req, 200, eventId));
             }
             // the history could not store it (disk full, read-only, Redis away): refused, never half-published
-            Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+            Throwable cause = Rejection.cause(error);
             LOG.log(Level.ERROR, "publish refused: {0}", cause.toString());
             throw new CompletionException(new Rejection(503, "the hub cannot store updates right now"));
         });

@@ -14,4 +14,9 @@ final class Rejection extends Exception {
         super(reason, null, false, false);
         this.status = status;
     }
+
+    /** What a failed stage failed with: the cause a {@code CompletionException} wraps, or the error itself. */
+    static Throwable cause(Throwable error) {
+        return error instanceof java.util.concurrent.CompletionException && error.getCause() != null ? error.getCause() : error;
+    }
 }
