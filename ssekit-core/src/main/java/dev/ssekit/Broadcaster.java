@@ -256,13 +256,15 @@ public final class Broadcaster implements AutoCloseable {
         // 2. replay what history has after the resume point; 3. merge with the buffered live events
         byte[] notice = null;
         List<StoredEvent> replay = List.of();
+        long after = 0;
         String lastId = r.resumeFrom != null ? r.resumeFrom : r.connection.lastEventId().orElse("");
         if (lastId.equals(EARLIEST)) {
             replay = store.after(0);
         } else if (!lastId.isEmpty()) {
             OptionalLong seq = store.sequenceOf(lastId);
             if (seq.isPresent()) {
-                replay = store.after(seq.getAsLong());
+                after = seq.getAsLong();
+                replay = store.after(after);
             } else if (isExpiredId(lastId)) {
                 notice = reset(lastId, "expired");
                 replay = store.after(0);
@@ -270,7 +272,7 @@ public final class Broadcaster implements AutoCloseable {
                 notice = reset(lastId, "unknown");
             }
         }
-        s.finishReplay(notice, replay);
+        s.finishReplay(notice, replay, after);
         return s;
     }
 

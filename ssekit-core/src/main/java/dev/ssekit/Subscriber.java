@@ -116,9 +116,13 @@ final class Subscriber implements Subscription {
 
     /**
      * Ends the replay: {@code first} (a reset notice, or null), then the replayed events, then the
-     * live events that arrived meanwhile, without duplicates, in sequence order.
+     * live events that arrived meanwhile, without duplicates, in sequence order, and nothing at or
+     * before {@code after}: an event whose fan-out was still under way when this subscriber
+     * registered may be offered live although the client resumed from it.
+     *
+     * @param after the sequence the replay starts after (the resume point's), or 0
      */
-    void finishReplay(byte[] first, List<StoredEvent> replay) {
+    void finishReplay(byte[] first, List<StoredEvent> replay, long after) {
         boolean start = false;
         lock.lock();
         try {
@@ -128,7 +132,7 @@ final class Subscriber implements Subscription {
             if (first != null) {
                 start |= enqueue(first);
             }
-            long upTo = 0;
+            long upTo = after;
             for (StoredEvent e : replay) {
                 if (e.sequence() > upTo && accepts(e)) {
                     start |= enqueue(e.frame());

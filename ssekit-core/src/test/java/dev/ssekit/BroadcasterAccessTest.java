@@ -130,6 +130,44 @@ class BroadcasterAccessTest {
     }
 
     /**
+     * The resume seam: a client resumes from an event whose fan-out is still under way (its id is
+     * already the newest in history: another subscriber of it reconnected fast, or a hub read
+     * {@code lastEventId()} meanwhile). It must get what follows that event, never the event itself.
+     * A restricted event's authorization check that waits on a latch holds the fan-out in place.
+     */
+    @Test
+    void aResumePointWhoseFanOutIsUnderWayIsNotDeliveredAgain() throws Exception {
+        Broadcaster hub = Broadcaster.create();
+        closeables.add(hub);
+        java.util.concurrent.CountDownLatch inFanOut = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        TopicSelector slow = TopicSelector.of("slow", t -> {
+            inFanOut.countDown();
+            try {
+                return release.await(30, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        });
+        java.util.concurrent.atomic.AtomicReference<String> resumeFrom = new java.util.concurrent.atomic.AtomicReference<>();
+        TestServer server = serve(Map.of(
+                "slow", c -> hub.subscription(c).topics(TopicSelector.all()).authorizedFor(List.of(slow)).start(),
+                "late", c -> hub.subscription(c).topics(TopicSelector.glob("x*")).authorizedFor(List.of(TopicSelector.all()))
+                        .resumeFrom(resumeFrom.get()).start()));
+        connect(server, "slow");
+        Thread publisher = Thread.ofVirtual().start(() -> hub.publish(SseMessage.of("one"), List.of("x"), true));
+        assertThat(inFanOut.await(10, TimeUnit.SECONDS)).as("the fan-out reached the slow check").isTrue();
+        resumeFrom.set(hub.lastEventId().orElseThrow()); // "one": stored, its fan-out under way
+        RawHttp late = connect(server, "late");
+        release.countDown();
+        publisher.join(10_000);
+        hub.publish(SseMessage.of("two"), List.of("x"), true);
+        hub.publish(SseMessage.of("end"), List.of("x"), true);
+        assertThat(dataUntilEnd(late)).containsExactly("two");
+    }
+
+    /**
      * Subscribers that share one selector instance (as the hub's selector store hands out) cost a
      * publish one match of it per topic, not one per subscriber; each still gets the event once.
      */
