@@ -18,6 +18,9 @@ try {
   await page.click('#publish');
   await page.waitForFunction((d) => [...document.querySelectorAll('#events li')].some((li) => li.textContent.includes(d)),
     data, { timeout: 20000 });
+  // the event and the answer to the page's POST race each other: wait for the answer too
+  await page.waitForFunction(() => document.querySelector('#published').textContent !== '-', null,
+    { timeout: 20000 });
   const published = await page.textContent('#published');
   const items = await page.$$eval('#events li', (els) => els.map((e) => e.textContent));
   const status = await page.textContent('#status');
