@@ -101,28 +101,30 @@ final class Subscriptions {
         if (!events) {
             return;
         }
-        // publishes complete on other threads, in any order: each of a subscriber's updates starts
-        // once the one before is stored, so "active: false" never precedes its "active: true"
+        // publishes complete on other threads, in any order: each update of a subscriber starts once
+        // the one before is stored, so its subscriptions are announced in request order and its
+        // "active: false" never precedes its "active: true"
         CompletableFuture<Void> done = new CompletableFuture<>();
-        CompletionStage<Void> before = announced.put(s.id(), done);
-        (before == null ? CompletableFuture.<Void>completedFuture(null) : before).whenComplete((v, ignored) -> {
-            List<CompletableFuture<String>> stored = new ArrayList<>();
-            for (String selector : s.selectors()) {
-                Map<String, Object> body = json(s, selector, isActive, true);
-                stored.add(hub.publish(SseMessage.builder().data(write(body)).build(), List.of((String) body.get("id")), true)
-                        .toCompletableFuture().whenComplete((id, e) -> {
-                            if (e != null) {
-                                // the hub is closing, or history cannot store: the subscription itself is unaffected
-                                LOG.log(Level.DEBUG, "subscription update for {0} not published: {1}", s.id(), e.toString());
-                            }
-                        }));
+        CompletionStage<Void> chain = announced.put(s.id(), done);
+        if (chain == null) {
+            chain = CompletableFuture.completedFuture(null);
+        }
+        for (String selector : s.selectors()) {
+            Map<String, Object> body = json(s, selector, isActive, true);
+            chain = chain.thenCompose(v -> hub.publish(SseMessage.builder().data(write(body)).build(),
+                    List.of((String) body.get("id")), true).<Void>handle((id, e) -> {
+                        if (e != null) {
+                            // the hub is closing, or history cannot store: the subscription itself is unaffected
+                            LOG.log(Level.DEBUG, "subscription update for {0} not published: {1}", s.id(), e.toString());
+                        }
+                        return null;
+                    }));
+        }
+        chain.whenComplete((v, e) -> {
+            done.complete(null);
+            if (!isActive) {
+                announced.remove(s.id(), done); // its last update: nothing follows
             }
-            CompletableFuture.allOf(stored.toArray(CompletableFuture[]::new)).whenComplete((all, e) -> {
-                done.complete(null);
-                if (!isActive) {
-                    announced.remove(s.id(), done); // its last update: nothing follows
-                }
-            });
         });
     }
 
