@@ -251,7 +251,7 @@ class HubHostileInputTest {
     }
 
     /** One response with a Content-Length body, read from a stream that may hold more. */
-    private static String response(InputStream in) throws IOException {
+    static String response(InputStream in) throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         while (!out.toString(ISO_8859_1).endsWith("\r\n\r\n")) {
             int b = in.read();
