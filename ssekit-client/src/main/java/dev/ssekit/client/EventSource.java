@@ -1,5 +1,8 @@
 package dev.ssekit.client;
 
+import static java.nio.charset.StandardCharsets.ISO_8859_1;
+import static java.nio.charset.StandardCharsets.UTF_8;
+
 import dev.ssekit.Scheduler;
 import dev.ssekit.SseEvent;
 import dev.ssekit.SseParser;
@@ -99,6 +102,8 @@ public final class EventSource implements AutoCloseable {
     private volatile HttpAttempt current;
     private volatile Future<?> pendingReconnect;
     private volatile boolean warnedNonAsciiId;
+    /** The HTTP version of the last response with a head, or null before the first. */
+    volatile HttpClient.Version lastVersion;
     /** Consecutive failures; only touched by the attempt that is finishing (one at a time). */
     private int failures;
 
@@ -302,15 +307,41 @@ public final class EventSource implements AutoCloseable {
         if (!id.isEmpty()) {
             if (isAscii(id)) {
                 r.setHeader("Last-Event-ID", id);
+            } else if (carriesUtf8Heads() && !hasControl(id)) {
+                // WHATWG 9.2.4 sends the id UTF-8 encoded. java.net.http's HPACK encoder writes each
+                // character of a header value as one byte (ISO-8859-1), so the UTF-8 bytes as
+                // characters arrive as the UTF-8 bytes
+                r.setHeader("Last-Event-ID", new String(id.getBytes(UTF_8), ISO_8859_1));
             } else if (!warnedNonAsciiId) {
-                // WHATWG 9.2.4 sends the id UTF-8 encoded, but java.net.http writes header values as
-                // US-ASCII (other bytes become '?'): rather than send a wrong id, send none
+                // over HTTP/1.1 java.net.http writes the request head with getBytes(US_ASCII): every
+                // byte above 0x7F would become '?'. Rather than send a wrong id, send none
                 warnedNonAsciiId = true;
-                LOG.log(Level.WARNING, "EventSource {0}: last event id {1} is not ASCII and java.net.http cannot send it; "
-                        + "reconnecting without Last-Event-ID", uri, id);
+                LOG.log(Level.WARNING, "EventSource {0}: last event id {1} is not ASCII and java.net.http sends it as UTF-8 "
+                        + "only over HTTP/2 with TLS; reconnecting without Last-Event-ID", uri, id);
             }
         }
         return r.build();
+    }
+
+    /**
+     * Whether the next request goes out over HTTP/2, whose header encoding keeps bytes above 0x7F:
+     * the last response came over HTTP/2 and the scheme is {@code https}, where ALPN picks HTTP/2
+     * again on a new connection. Over cleartext a new connection starts with an HTTP/1.1 upgrade
+     * request, whose head is US-ASCII.
+     */
+    private boolean carriesUtf8Heads() {
+        return lastVersion == HttpClient.Version.HTTP_2 && "https".equalsIgnoreCase(uri.getScheme());
+    }
+
+    /** Whether {@code s} holds a control character, which no header value may carry. */
+    static boolean hasControl(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c < 0x20 || c == 0x7F) {
+                return true;
+            }
+        }
+        return false;
     }
 
     static boolean isAscii(String s) {
@@ -428,9 +459,11 @@ public final class EventSource implements AutoCloseable {
 
         /**
          * The last event id to resume from: sent as {@code Last-Event-ID} on the first request.
-         * {@code java.net.http} sends header values as US-ASCII, so the id must be printable ASCII;
-         * a non-ASCII id a server sends is parsed and reported, but not sent back on reconnection
-         * (a warning is logged once).
+         * It must be printable ASCII: {@code java.net.http} writes HTTP/1.1 request heads as
+         * US-ASCII, and which version a first request gets is not known in advance. A non-ASCII id
+         * a server sends is sent back UTF-8 encoded, as browsers do, when the stream came over
+         * HTTP/2 with TLS; otherwise the client reconnects without {@code Last-Event-ID} (a warning
+         * is logged once) rather than send a wrong id.
          *
          * @param lastEventId the id; empty for none (the default)
          * @return this builder

@@ -62,6 +62,7 @@ final class HttpAttempt {
 
     private HttpResponse.BodySubscriber<Void> handle(HttpResponse.ResponseInfo info) {
         int status = info.statusCode();
+        source.lastVersion = info.version();
         if (cancelled) {
             return new StreamSubscriber(null);
         }

@@ -155,7 +155,7 @@ class EventSourceTest {
     }
 
     @Test
-    void nonAsciiIdsAreReportedButNotSentBackBecauseJavaNetHttpCannot() throws Exception {
+    void overHttp11NonAsciiIdsAreReportedButNotSentBackBecauseJavaNetHttpWouldCorruptThem() throws Exception {
         server.enqueue(ScriptedServer.Response.events("id: é☃😀\ndata: a\n\n"));
         server.stream(ScriptedServer.Response.events(""));
         RecordingListener l = new RecordingListener();
