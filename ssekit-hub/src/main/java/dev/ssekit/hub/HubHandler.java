@@ -14,6 +14,8 @@ import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMessage;
+import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
@@ -68,6 +70,22 @@ final class HubHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             return;
         }
         handle(ctx, req);
+    }
+
+    /**
+     * Netty's aggregator for request bodies up to {@code maxBodyBytes}, whose 413 is logged like
+     * every other refusal (Netty answers it without a word).
+     */
+    static HttpObjectAggregator aggregator(int maxBodyBytes) {
+        return new HttpObjectAggregator(maxBodyBytes) {
+            @Override
+            protected void handleOversizedMessage(ChannelHandlerContext ctx, HttpMessage oversized) throws Exception {
+                if (oversized instanceof HttpRequest r) {
+                    LOG.log(Level.INFO, "{0} {1} rejected: 413 the body is over {2} bytes", r.method(), r.uri(), maxBodyBytes);
+                }
+                super.handleOversizedMessage(ctx, oversized);
+            }
+        };
     }
 
     /** Decides on one request and answers it, now or (asynchronously) when its decision is ready. */

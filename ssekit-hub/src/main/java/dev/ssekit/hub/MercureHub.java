@@ -4,7 +4,6 @@ import dev.ssekit.Broadcaster;
 import dev.ssekit.Scheduler;
 import dev.ssekit.netty.NettySseServer;
 import io.netty.channel.ChannelHandler;
-import io.netty.handler.codec.http.HttpObjectAggregator;
 import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Duration;
@@ -65,7 +64,7 @@ final class MercureHub implements AutoCloseable {
         NettySseServer.Builder builder = NettySseServer.builder()
                 .address(config.listen())
                 .requestHeadTimeout(config.headerTimeout())
-                .fallback(() -> List.<ChannelHandler>of(new HttpObjectAggregator(config.maxBodyBytes()),
+                .fallback(() -> List.<ChannelHandler>of(HubHandler.aggregator(config.maxBodyBytes()),
                         new HubHandler(protocol, openStreams)));
         config.tls().ifPresent(builder::tls); // each new connection takes the newest certificate
         NettySseServer server;
