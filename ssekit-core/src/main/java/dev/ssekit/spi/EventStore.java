@@ -104,8 +104,8 @@ public interface EventStore {
      * @param maxBytes at least 1
      * @param maxAge positive
      * @param ticker the clock for ages
-     * @param fsync {@code true}: every append is forced to the device before it returns (survives a
-     *     power loss); {@code false}: appends reach the operating system before they return (survive a
+     * @param fsync {@code true}: every append, and the names of the log and epoch files, are forced
+     *     to the device before it returns (what surviving a power loss takes); {@code false}: appends reach the operating system before they return (survive a
      *     killed process, not a power loss)
      * @return the opened store
      * @throws java.io.UncheckedIOException if the directory or log cannot be read or written

@@ -60,7 +60,14 @@ final class FileEventStore implements EventStore {
             } else {
                 epoch = InMemoryEventStore.newEpoch();
                 Path tmp = directory.resolve(EPOCH + ".tmp");
-                Files.writeString(tmp, epoch, UTF_8);
+                try (FileChannel out = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
+                        StandardOpenOption.WRITE)) {
+                    ByteBuffer b = ByteBuffer.wrap(epoch.getBytes(UTF_8));
+                    while (b.hasRemaining()) {
+                        out.write(b);
+                    }
+                    out.force(true); // a power loss must not leave an empty epoch file behind the rename
+                }
                 Files.move(tmp, epochFile, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             }
             InMemoryEventStore index = new InMemoryEventStore(maxEvents, maxBytes, maxAge, ticker, epoch);
@@ -72,6 +79,9 @@ final class FileEventStore implements EventStore {
                 log.force(true);
             }
             log.position(valid);
+            if (fsync) {
+                syncDirectory(directory); // the new epoch file's and log's names, not only their bytes
+            }
             FileEventStore store = new FileEventStore(directory, index, log, valid, ticker, fsync);
             store.compactIfLarge();
             return store;
@@ -232,11 +242,26 @@ final class FileEventStore implements EventStore {
             out.force(true);
             log.close();
             Files.move(tmp, directory.resolve(LOG), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            if (fsync) {
+                // appends forced into the new log are durable only once its name is: else a power loss
+                // brings the old log back without them
+                syncDirectory(directory);
+            }
             log = FileChannel.open(directory.resolve(LOG), StandardOpenOption.READ, StandardOpenOption.WRITE);
             log.position(written);
             logBytes = written;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot compact the event log in " + directory + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Forces a directory's entries (names created, renamed) to the device, as {@code fsync} on the
+     * directory does: a file's own {@code force} does not cover its name.
+     */
+    static void syncDirectory(Path directory) throws IOException {
+        try (FileChannel dir = FileChannel.open(directory, StandardOpenOption.READ)) {
+            dir.force(true);
         }
     }
 

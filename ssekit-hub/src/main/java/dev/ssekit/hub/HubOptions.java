@@ -98,7 +98,7 @@ record HubOptions(InetSocketAddress listen, Optional<String> publisherKey, Optio
             new Option("--heartbeat", "SECONDS", List.of("SSEKIT_HEARTBEAT"), "15", ""),
             new Option("--header-timeout", "SECONDS", List.of("SSEKIT_HEADER_TIMEOUT"), "10", "slow request heads are cut off"),
             new Option("--data", "DIR", List.of("SSEKIT_DATA"), "ssekit-data", "durable history"),
-            new Option("--fsync", "true|false", List.of("SSEKIT_FSYNC"), "false", "true: survive power loss"),
+            new Option("--fsync", "true|false", List.of("SSEKIT_FSYNC"), "false", "true: force each publish to the device before answering"),
             new Option("--history-events", "N", List.of("SSEKIT_HISTORY_EVENTS"), "100000", "the oldest go first"),
             new Option("--history-mb", "N", List.of("SSEKIT_HISTORY_MB"), "256", "MiB of encoded events"),
             new Option("--history-hours", "N", List.of("SSEKIT_HISTORY_HOURS"), "168", "7 days"),
