@@ -276,15 +276,40 @@ public final class Broadcaster implements AutoCloseable {
         return s;
     }
 
-    /** An id of this store's epoch whose event is no longer retained. */
+    /**
+     * An id of this history's numbering whose event is no longer retained: {@code <epoch>-<n>} with
+     * {@code n} at most the newest number, where the epoch is the store's own or, for events that
+     * came with their ids (a Redis node republishes the stream's ids), the newest event's.
+     */
     private boolean isExpiredId(String id) {
-        String prefix = store.epoch() + "-";
+        if (numberedAtMost(id, store.epoch(), store.lastSequence())) {
+            return true;
+        }
+        List<StoredEvent> newest = store.after(store.lastSequence() - 1);
+        if (newest.isEmpty()) {
+            return false;
+        }
+        String newestId = newest.getLast().id();
+        int dash = newestId.lastIndexOf('-');
+        if (dash <= 0) {
+            return false;
+        }
+        try {
+            return numberedAtMost(id, newestId.substring(0, dash), Long.parseLong(newestId.substring(dash + 1)));
+        } catch (NumberFormatException e) {
+            return false; // a publisher's own id: no numbering to judge by
+        }
+    }
+
+    /** Whether {@code id} is {@code <epoch>-<n>} with 1 ≤ n ≤ {@code last}. */
+    private static boolean numberedAtMost(String id, String epoch, long last) {
+        String prefix = epoch + "-";
         if (!id.startsWith(prefix)) {
             return false;
         }
         try {
             long seq = Long.parseLong(id.substring(prefix.length()));
-            return seq >= 1 && seq <= store.lastSequence();
+            return seq >= 1 && seq <= last;
         } catch (NumberFormatException e) {
             return false;
         }

@@ -67,7 +67,11 @@ class RedisBackplaneTest {
     }
 
     private Node node(String uri, int history) throws IOException {
-        Broadcaster b = Broadcaster.builder().history(100_000, 64L << 20, Duration.ofHours(1)).build();
+        return node(uri, history, 100_000);
+    }
+
+    private Node node(String uri, int history, int localHistory) throws IOException {
+        Broadcaster b = Broadcaster.builder().history(localHistory, 64L << 20, Duration.ofHours(1)).build();
         RedisBackplane backplane = RedisBackplane.builder(uri).broadcaster(b).history(history).build();
         HttpServer http = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
         ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
@@ -144,6 +148,33 @@ class RedisBackplaneTest {
         assertThat(resumed).extracting(SseEvent::id).isEqualTo(ids.subList(4, 15));
         String next = publish(a, "after the move");
         assertThat(onB.events(1).getFirst().id()).isEqualTo(next);
+    }
+
+    /**
+     * Issue #15: an id of the stream older than a node's history is {@code expired} (the client is
+     * told it missed events and gets what history has), not {@code unknown}; before, the broadcaster
+     * judged ids by its own store's epoch, which Redis ids never carry.
+     */
+    @Test
+    void anIdOlderThanANodesHistoryIsExpiredAndAForeignOneUnknown() throws Exception {
+        Node a = node(redis.uri(), 10_000, 5);
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            ids.add(publish(a, "e" + i));
+        }
+        a.backplane().caughtUp().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        RawHttp old = subscribe(a, "Last-Event-ID: " + ids.getFirst());
+        List<SseEvent> got = old.events(6);
+        assertThat(got.getFirst().type()).isEqualTo("reset");
+        assertThat(got.getFirst().data()).isEqualTo("{\"lastEventId\":\"" + ids.getFirst() + "\",\"reason\":\"expired\"}");
+        assertThat(got.subList(1, 6)).extracting(SseEvent::id).isEqualTo(ids.subList(5, 10));
+        String epoch = ids.getFirst().substring(0, ids.getFirst().lastIndexOf('-'));
+        for (String foreign : List.of("other-3", epoch + "-11", epoch + "-x")) {
+            RawHttp c = subscribe(a, "Last-Event-ID: " + foreign);
+            SseEvent notice = c.events(1).getFirst();
+            assertThat(notice.type()).as(foreign).isEqualTo("reset");
+            assertThat(notice.data()).as(foreign).endsWith("\"reason\":\"unknown\"}");
+        }
     }
 
     @Test
