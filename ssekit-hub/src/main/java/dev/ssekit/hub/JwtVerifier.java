@@ -3,6 +3,8 @@ package dev.ssekit.hub;
 import static java.nio.charset.StandardCharsets.US_ASCII;
 import static java.nio.charset.StandardCharsets.UTF_8;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import com.nimbusds.jose.JOSEException;
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.JWSHeader;
@@ -116,6 +118,26 @@ final class JwtVerifier implements AutoCloseable {
 
     private final Key key; // null for a JWKS verifier
     private final Jwks jwks; // null for a static key
+
+    /**
+     * The tokens verified lately, by their text: a publisher or subscriber sending the same token
+     * again skips decoding and the signature check. Only verified tokens are kept (an attacker cannot
+     * fill it without a key), each with the keys that verified it: it counts only while those are
+     * still the current keys (a rotated JWK set verifies again) and until the token's {@code exp}.
+     * Bounded by the tokens' total length.
+     */
+    private final Cache<String, Verified> verified = Caffeine.newBuilder()
+            .maximumWeight(VERIFIED_CACHE_CHARS)
+            .weigher((String token, Verified v) -> token.length() + 200)
+            .expireAfterAccess(Duration.ofMinutes(10))
+            .build();
+
+    /** The most characters of tokens (plus ~200 per entry) the verified-token cache holds. */
+    static final int VERIFIED_CACHE_CHARS = 16 << 20;
+
+    /** A verified token's claims and the keys (the static key or a JWK set's list) that verified it. */
+    private record Verified(Claims claims, Object keys) {
+    }
 
     private JwtVerifier(Key key, Jwks jwks) {
         this.key = key;
@@ -259,6 +281,31 @@ final class JwtVerifier implements AutoCloseable {
      *     available", …); it never contains key material. Thread-safe.
      */
     CompletionStage<Claims> verify(String token, Instant now) {
+        Object keys = currentKeys();
+        Verified hit = verified.getIfPresent(token);
+        if (hit != null && hit.keys() == keys) {
+            Optional<Long> exp = hit.claims().expiresAt();
+            if (exp.isEmpty() || now.getEpochSecond() < exp.get()) {
+                return CompletableFuture.completedFuture(hit.claims());
+            }
+            verified.invalidate(token);
+        }
+        CompletionStage<Claims> result = verifyNow(token, now);
+        if (keys != null) {
+            // stamped with the keys current before the check began: if they changed meanwhile, the
+            // entry never matches and the token is simply verified again next time
+            result.thenAccept(claims -> verified.put(token, new Verified(claims, keys)));
+        }
+        return result;
+    }
+
+    /** The keys a verification uses now: the static key, or the JWK set's current list (null before the first fetch). */
+    private Object currentKeys() {
+        return jwks == null ? key : jwks.keys;
+    }
+
+    /** {@link #verify} without the cache. */
+    private CompletionStage<Claims> verifyNow(String token, Instant now) {
         Parsed parsed;
         try {
             parsed = parse(token);

@@ -230,6 +230,20 @@ class JwtVerifierTest {
         assertThat(refused(ed.verifier(), ed.sign("{\"exp\":1799999999}"))).isEqualTo("token expired");
     }
 
+    /** Issue #15 item 5: a token verified once is remembered, never past its exp nor for another key. */
+    @Test
+    void aVerifiedTokenIsRememberedUntilItsExpiry() throws Exception {
+        String t = token("{\"exp\":1800000010,\"mercure\":{\"publish\":[\"*\"]}}");
+        Claims first = ok(hs, t);
+        assertThat(ok(hs, t)).as("the second verification is the first one's result").isSameAs(first);
+        CompletableFuture<Claims> later = hs.verify(t, NOW.plusSeconds(10)).toCompletableFuture();
+        assertThatThrownBy(later::join).hasCauseInstanceOf(JwtException.class).hasMessageContaining("token expired");
+        assertThat(refused(JwtVerifier.secret("another-key-another-key-another-key".getBytes(UTF_8)), t))
+                .as("another verifier's key").isEqualTo("bad token signature");
+        String tampered = t.substring(0, t.length() - 2) + (t.endsWith("A") ? "BA" : "AA");
+        assertThat(refused(hs, tampered)).as("a token differing from a remembered one").isEqualTo("bad token signature");
+    }
+
     @Test
     void malformedTokens() throws Exception {
         assertThat(refused(hs, "abc")).contains("three dot-separated parts");
