@@ -35,10 +35,12 @@ public class PricesApplication {
             this.hub = hub;
         }
 
+        // readme:spring:start
         @GetMapping("/prices")
         void subscribe(HttpServletRequest request, HttpServletResponse response) throws IOException {
-            hub.subscribe(ServletSse.start(request, response), "prices");
+            hub.subscribe(ServletSse.start(request, response), "prices");   // hub: the injected Broadcaster
         }
+        // readme:spring:end
 
         @GetMapping("/prices/subscribers")
         long subscribers() {
