@@ -16,9 +16,8 @@ import java.util.function.ToLongFunction;
 
 /**
  * Binds a {@link Broadcaster}'s {@link BroadcasterStats} to a Micrometer {@link MeterRegistry},
- * named by Micrometer's conventions (lowercase, dot-separated, base units; each registry's naming
- * convention renders them, e.g. {@code ssekit.events.published} becomes {@code
- * ssekit_events_published_total} in Prometheus):
+ * named by Micrometer's conventions (lowercase, dot-separated, with base units; each registry
+ * renders them by its own naming convention):
  *
  * <table>
  * <caption>Meters</caption>

@@ -5,7 +5,6 @@ import dev.ssekit.SlowConsumerPolicy;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Objects;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.util.unit.DataSize;
 
@@ -18,7 +17,7 @@ import org.springframework.util.unit.DataSize;
  * <p>Not thread-safe: Spring binds it once at startup.
  */
 @ConfigurationProperties("ssekit")
-public class SsekitProperties {
+public final class SsekitProperties {
 
     /** How long a subscriber may go without a write before it gets a heartbeat comment. */
     private Duration heartbeat = Duration.ofSeconds(15);
@@ -177,7 +176,7 @@ public class SsekitProperties {
     }
 
     /** {@code ssekit.history.*}: the limits of the in-memory history; the oldest events go first. Not thread-safe. */
-    public static class History {
+    public static final class History {
 
         /** The most events history keeps. */
         private int maxEvents = 10_000;
@@ -254,7 +253,7 @@ public class SsekitProperties {
     }
 
     /** {@code ssekit.metrics.*}: the Micrometer meters of the broadcaster. Not thread-safe. */
-    public static class Metrics {
+    public static final class Metrics {
 
         /** Tags added to every ssekit meter, e.g. ssekit.metrics.tags.broadcaster=prices. */
         private Map<String, String> tags = new LinkedHashMap<>();
@@ -298,7 +297,7 @@ public class SsekitProperties {
     }
 
     private static <T> T present(String property, T value) {
-        if (Objects.isNull(value)) {
+        if (value == null) {
             throw new IllegalArgumentException(property + " must be set");
         }
         return value;

@@ -39,7 +39,7 @@ import org.springframework.web.bind.annotation.RestController;
  * A real Spring Boot application (Tomcat on an ephemeral port, Actuator) using the starter: its
  * meters and health over HTTP, and what a connected subscriber sees when the context closes.
  */
-@Timeout(120)
+@Timeout(180) // each test starts Spring Boot, which takes tens of seconds on a loaded machine
 class GracefulShutdownTest {
 
     /** The application: the starter's broadcaster behind {@code GET /events}. */
