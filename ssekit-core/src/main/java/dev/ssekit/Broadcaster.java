@@ -482,6 +482,16 @@ public final class Broadcaster implements AutoCloseable {
         }, Duration.ofNanos(writeTimeoutNanos));
     }
 
+    /**
+     * Whether {@link #close()} was called. Once true it stays true; subscribers may still be getting
+     * their final event.
+     *
+     * @return whether this broadcaster is shut down
+     */
+    public boolean isClosed() {
+        return closed;
+    }
+
     private void sweep() {
         if (closed) {
             return;

@@ -458,7 +458,9 @@ class BroadcasterTest {
         BlockingQueue<CloseReason> reasons = new LinkedBlockingQueue<>();
         conn.onClose(reasons::add);
         b.publish(SseMessage.builder().id("last").data("bye soon").build(), "x");
+        assertThat(b.isClosed()).isFalse();
         b.close();
+        assertThat(b.isClosed()).isTrue();
         assertThat(raw.readToEnd()).isEqualTo("id: last\ndata: bye soon\n\nevent: shutdown\ndata:\nretry: 2500\n\n");
         assertThat(reasons.poll(10, TimeUnit.SECONDS)).isEqualTo(CloseReason.SHUTDOWN);
         assertThatThrownBy(() -> b.publish(SseMessage.of("late"), "x")).isInstanceOf(IllegalStateException.class);

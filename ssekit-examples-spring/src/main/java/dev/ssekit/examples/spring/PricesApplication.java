@@ -8,8 +8,6 @@ import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
-import org.springframework.context.SmartLifecycle;
-import org.springframework.context.annotation.Bean;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
@@ -19,49 +17,14 @@ import org.springframework.web.bind.annotation.RestController;
  * A Spring Boot MVC application that streams through ssekit's servlet adapter instead of
  * {@code SseEmitter}: {@code GET /prices} subscribes (resuming from {@code Last-Event-ID}),
  * {@code POST /prices} publishes its body and answers the event id.
+ *
+ * <p>The {@link Broadcaster} comes from {@code ssekit-spring-boot-starter}, configured by the
+ * {@code ssekit.*} properties in {@code application.properties}; the starter also closes it before the
+ * web server's graceful shutdown, so subscribers get a final {@code shutdown} event instead of
+ * holding the shutdown up, and adds its meters and an Actuator health indicator when those are present.
  */
 @SpringBootApplication
 public class PricesApplication {
-
-    /** The broadcaster shared by the controller. */
-    @Bean
-    Broadcaster broadcaster() {
-        return Broadcaster.create();
-    }
-
-    /**
-     * Closes the broadcaster before the web server's graceful shutdown: open event streams never
-     * finish by themselves, so graceful shutdown would wait its full timeout for them. Stopping
-     * in the highest phase sends every subscriber the final event with a retry hint and ends its
-     * stream first.
-     */
-    @Bean
-    SmartLifecycle broadcasterShutdown(Broadcaster hub) {
-        return new SmartLifecycle() {
-            private volatile boolean running;
-
-            @Override
-            public void start() {
-                running = true;
-            }
-
-            @Override
-            public void stop() {
-                hub.close();
-                running = false;
-            }
-
-            @Override
-            public boolean isRunning() {
-                return running;
-            }
-
-            @Override
-            public int getPhase() {
-                return Integer.MAX_VALUE; // stops first, before WebServerGracefulShutdownLifecycle
-            }
-        };
-    }
 
     /** The controller. */
     @RestController
@@ -72,10 +35,12 @@ public class PricesApplication {
             this.hub = hub;
         }
 
+        // readme:spring:start
         @GetMapping("/prices")
         void subscribe(HttpServletRequest request, HttpServletResponse response) throws IOException {
-            hub.subscribe(ServletSse.start(request, response), "prices");
+            hub.subscribe(ServletSse.start(request, response), "prices");   // hub: the injected Broadcaster
         }
+        // readme:spring:end
 
         @GetMapping("/prices/subscribers")
         long subscribers() {
