@@ -8,7 +8,7 @@ import java.nio.charset.StandardCharsets;
 /** The demo page served at {@code /} in demo mode: subscribe, publish, watch the events arrive. */
 final class DemoPage {
 
-    private static final String TEMPLATE = load();
+    private static final String TEMPLATE = resource("demo.html");
 
     private DemoPage() {
     }
@@ -19,10 +19,11 @@ final class DemoPage {
                 .replace("<", "&lt;").replace(">", "&gt;"));
     }
 
-    private static String load() {
-        try (InputStream in = DemoPage.class.getResourceAsStream("demo.html")) {
+    /** A page kept beside this class in the jar ({@code demo.html}, {@code status.html}), as text. */
+    static String resource(String name) {
+        try (InputStream in = DemoPage.class.getResourceAsStream(name)) {
             if (in == null) {
-                throw new IllegalStateException("demo.html is missing from the ssekit-hub jar");
+                throw new IllegalStateException(name + " is missing from the ssekit-hub jar");
             }
             return new String(in.readAllBytes(), StandardCharsets.UTF_8);
         } catch (IOException e) {

@@ -108,17 +108,22 @@ public final class HubMain {
         }
         MercureHub hub = MercureHub.start(config, broadcaster, publisher, Scheduler.system(), Clock.systemUTC());
         Runtime.getRuntime().addShutdownHook(new Thread(hub::close, "ssekit-hub-shutdown"));
-        String url = hub.scheme() + "://" + hub.address().getHostString() + ":" + hub.address().getPort() + HubHandler.PATH;
+        String base = hub.scheme() + "://" + hub.address().getHostString() + ":" + hub.address().getPort();
+        String url = base + HubHandler.PATH;
         System.out.println("ssekit hub on " + url + " (history in "
                 + options.redis().map(r -> "Redis at " + r.replaceAll("//[^@/]*@", "//")).orElse(options.data().toAbsolutePath().toString()) + ")");
         if (options.demo()) {
-            System.out.println("demo page:        " + hub.scheme() + "://" + hub.address().getHostString() + ":" + hub.address().getPort() + "/");
+            System.out.println("demo page:        " + base + "/");
         }
+        String subscriberToken = demoKey == null ? "" : Tokens.hs256("{\"mercure\":{\"subscribe\":[\"*\"]}}", demoKey.getBytes(UTF_8));
         if (demoKey != null) {
-            byte[] key = demoKey.getBytes(UTF_8);
             System.out.println("demo mode: development JWT key (HS256): " + demoKey);
             System.out.println("publisher token:  " + publisherToken);
-            System.out.println("subscriber token: " + Tokens.hs256("{\"mercure\":{\"subscribe\":[\"*\"]}}", key));
+            System.out.println("subscriber token: " + subscriberToken);
+        }
+        if (options.subscriptions()) {
+            // the token in the fragment stays in the browser: the page reads it, the server never sees it
+            System.out.println("status page:      " + base + StatusFeed.PAGE + (subscriberToken.isEmpty() ? "" : "#token=" + subscriberToken));
         }
         if (options.selfSigned()) {
             System.out.println("TLS certificate:  self-signed for localhost, SHA-256 fingerprint "

@@ -104,7 +104,7 @@ record HubOptions(InetSocketAddress listen, Optional<String> publisherKey, Optio
             new Option("--history-hours", "N", List.of("SSEKIT_HISTORY_HOURS"), "168", "7 days"),
             new Option("--demo", "true|false", List.of("SSEKIT_DEMO"), null, "default true without publisher keys (page at /)"),
             new Option("--subscriptions", "true|false", List.of("SSEKIT_SUBSCRIPTIONS"), null,
-                    "default as --demo (active subscriptions API and events)"),
+                    "default as --demo (active subscriptions API and events, status page at /status)"),
             new Option("--log-format", "text|json", List.of("SSEKIT_LOG_FORMAT"), "text", "one line per record, access log included"),
             new Option("--redis", "redis://HOST:PORT", List.of("SSEKIT_REDIS"), "none", "one node; set: every hub on it shares events"),
             new Option("--tls-cert", "FILE", List.of("SSEKIT_TLS_CERT"), "none", "PEM chain: HTTPS with HTTP/2; reloaded when changed"),

@@ -23,6 +23,7 @@ final class MercureHub implements AutoCloseable {
     static final int SELECTOR_CACHE = 10_000;
 
     private final NettySseServer server;
+    private final MercureProtocol protocol;
     private final Broadcaster hub;
     private final Publisher publisher;
     private final Subscriptions subscriptions;
@@ -30,10 +31,11 @@ final class MercureHub implements AutoCloseable {
     private final java.util.Optional<CertificateFiles> tls;
     private final List<JwtVerifier> keys;
 
-    private MercureHub(NettySseServer server, Broadcaster hub, Publisher publisher, Subscriptions subscriptions,
+    private MercureHub(NettySseServer server, MercureProtocol protocol, Broadcaster hub, Publisher publisher, Subscriptions subscriptions,
             java.util.concurrent.atomic.AtomicInteger openStreams, java.util.Optional<CertificateFiles> tls, List<JwtVerifier> keys) {
         this.openStreams = openStreams;
         this.server = server;
+        this.protocol = protocol;
         this.hub = hub;
         this.publisher = publisher;
         this.subscriptions = subscriptions;
@@ -76,7 +78,7 @@ final class MercureHub implements AutoCloseable {
             config.subscriberKey().close();
             throw e;
         }
-        return new MercureHub(server, hub, publisher, subscriptions, openStreams, config.tls(),
+        return new MercureHub(server, protocol, hub, publisher, subscriptions, openStreams, config.tls(),
                 List.of(config.publisherKey(), config.subscriberKey()));
     }
 
@@ -90,13 +92,14 @@ final class MercureHub implements AutoCloseable {
     }
 
     /**
-     * Sends every subscriber the shutdown event and waits (up to 5 s) until their streams have
-     * ended, then stops accepting and stops the event loops, and stops watching the TLS files.
+     * Sends every subscriber and status page viewer the shutdown event and waits (up to 5 s) until
+     * their streams have ended, then stops accepting and stops the event loops, and stops watching the TLS files.
      * Blocks.
      */
     @Override
     public void close() {
         hub.close();
+        protocol.close(); // the status streams
         long deadline = System.nanoTime() + DRAIN.toNanos();
         try {
             // streams' channels, not subscriber slots: a slot is freed by the close callbacks, which

@@ -27,7 +27,9 @@ import java.util.concurrent.TimeUnit;
  * Reply} or a {@link Stream} to open. {@code POST /.well-known/mercure} publishes, {@code GET
  * /.well-known/mercure} subscribes, {@code OPTIONS} answers CORS preflights for allowed origins,
  * {@code GET /.well-known/mercure/subscriptions…} lists active subscriptions (when enabled); plus
- * {@code GET /healthz}, {@code GET /metrics} and, in demo mode, the demo page at {@code /}.
+ * {@code GET /healthz}, {@code GET /metrics}, in demo mode the demo page at {@code /}, and with the
+ * subscriptions API the status page at {@code /status} whose figures stream from {@code
+ * /status/events} (a {@link StatusFeed}; authorized as the subscriptions API).
  *
  * <p>{@link #handle} never blocks: token checks, form parsing and selector compilation are
  * linear in the input's size, and whatever waits (a publish being stored, keys being fetched, a
@@ -38,6 +40,7 @@ import java.util.concurrent.TimeUnit;
 final class MercureProtocol {
 
     static final String PATH = "/.well-known/mercure";
+    private static final String STATUS_PAGE = DemoPage.resource("status.html");
     private static final String DISCOVERY = "<" + PATH + ">; rel=\"mercure\"";
     private static final System.Logger LOG = System.getLogger(MercureProtocol.class.getName());
 
@@ -94,6 +97,7 @@ final class MercureProtocol {
     private final TopicSelectorStore selectors;
     private final Scheduler scheduler;
     private final Clock clock;
+    private final StatusFeed status;
 
     MercureProtocol(HubConfig config, Broadcaster hub, Publisher publisher, Subscriptions subscriptions,
             TopicSelectorStore selectors, Scheduler scheduler, Clock clock) {
@@ -105,6 +109,13 @@ final class MercureProtocol {
         this.scheduler = scheduler;
         this.clock = clock;
         this.authorizer = new Authorizer(config.publisherKey(), config.subscriberKey(), config.anonymous(), config::allowsOrigin, clock);
+        this.status = new StatusFeed(hub, subscriptions, scheduler, dev.ssekit.Ticker.system(),
+                task -> Thread.ofVirtual().name("ssekit-hub-status").start(task));
+    }
+
+    /** Ends the status streams (each gets a shutdown event) and stops their timer. Idempotent. */
+    void close() {
+        status.close();
     }
 
     /**
@@ -148,6 +159,11 @@ final class MercureProtocol {
             return reply(text(req, 200, Metrics.prometheus(hub.stats()) + publisher.metrics()));
         } else if (path.equals("/") && method.equals("GET") && config.demo()) {
             return reply(text(req, 200, DemoPage.render(config.demoToken())).as("text/html; charset=utf-8"));
+        } else if (path.equals(StatusFeed.PAGE) && method.equals("GET") && subscriptions.enabled()) {
+            // the page holds no figures: it is public; its stream is not
+            return reply(text(req, 200, STATUS_PAGE).as("text/html; charset=utf-8"));
+        } else if (path.equals(StatusFeed.EVENTS) && method.equals("GET") && subscriptions.enabled()) {
+            return statusStream(req, query);
         }
         throw new Rejection(404, "not found");
     }
@@ -245,12 +261,7 @@ final class MercureProtocol {
         List<TopicSelector> authorized = claims.map(c -> selectors.usable(c.subscribe())).orElse(List.of());
         Subscriptions.Subscriber subscriber = subscriptions.reserve(config.maxConnections(), topics, claims.flatMap(Claims::payload))
                 .orElseThrow(() -> new Rejection(503, "too many subscribers; retry later"));
-        Map<String, String> headers = new LinkedHashMap<>();
-        headers.put("Cache-Control", "private, no-cache, no-store, must-revalidate, max-age=0");
-        headers.put("Pragma", "no-cache");
-        headers.put("Expire", "0");
-        headers.put("Link", DISCOVERY);
-        cors(req, headers);
+        Map<String, String> headers = streamHeaders(req);
         Optional<String> point = lastId.map(hub::resumePoint);
         point.ifPresent(p -> headers.put("Last-Event-ID", LastEventIds.toHeader(p)));
         // The head goes out before the subscription is registered; a client may publish the moment
@@ -267,13 +278,7 @@ final class MercureProtocol {
                     subscriptions.end(subscriber);
                 }
             });
-            // the token's exp ends the subscription; close() writes, so not on the shared timer thread.
-            // The timer is cancelled when the stream ends first: it would hold the connection until exp.
-            claims.flatMap(Claims::expiresAt).ifPresent(exp -> {
-                var expiry = scheduler.schedule(() -> Thread.ofVirtual().name("ssekit-hub-expired").start(conn::close),
-                        Duration.ofSeconds(Math.max(0, exp - clock.instant().getEpochSecond())));
-                conn.onClose(reason -> expiry.cancel(false));
-            });
+            claims.ifPresent(c -> closeAtExpiry(conn, c));
             Broadcaster.SubscribeRequest s = hub.subscription(conn).topics(wanted).authorizedFor(authorized);
             s.resumeFrom(from);
             try {
@@ -285,6 +290,52 @@ final class MercureProtocol {
             subscriptions.activate(subscriber);
         };
         return new Stream(headers, opener, () -> subscriptions.release(subscriber));
+    }
+
+    /** The headers of an event stream besides the event-stream ones: no caching, discovery, CORS. */
+    private Map<String, String> streamHeaders(HubRequest req) {
+        Map<String, String> headers = new LinkedHashMap<>();
+        headers.put("Cache-Control", "private, no-cache, no-store, must-revalidate, max-age=0");
+        headers.put("Pragma", "no-cache");
+        headers.put("Expire", "0");
+        headers.put("Link", DISCOVERY);
+        cors(req, headers);
+        return headers;
+    }
+
+    /**
+     * The token's {@code exp} ends the stream; close() writes, so not on the shared timer thread.
+     * The timer is cancelled when the stream ends first: it would hold the connection until exp.
+     */
+    private void closeAtExpiry(SseConnection conn, Claims claims) {
+        claims.expiresAt().ifPresent(exp -> {
+            var expiry = scheduler.schedule(() -> Thread.ofVirtual().name("ssekit-hub-expired").start(conn::close),
+                    Duration.ofSeconds(Math.max(0, exp - clock.instant().getEpochSecond())));
+            conn.onClose(reason -> expiry.cancel(false));
+        });
+    }
+
+    /**
+     * {@code GET /status/events}: the {@link StatusFeed}, under the subscriptions API's rule (a
+     * subscriber token, even when anonymous subscribers are allowed, whose {@code mercure.subscribe}
+     * covers {@code /.well-known/mercure/subscriptions}: 401 without a valid one, 403 when it does
+     * not cover it). A viewer holds one of the {@code maxConnections} slots (503 when none is free)
+     * but is no subscription: it is not listed, and not counted in the figures.
+     */
+    private CompletionStage<Decision> statusStream(HubRequest req, Map<String, List<String>> query) {
+        return authorizer.subscriber(req, query).thenApply(claims -> {
+            if (!selectors.anyMatches(claims.subscribe(), Subscriptions.PATH)) {
+                throw new CompletionException(new Rejection(403, "the token's mercure.subscribe does not cover " + Subscriptions.PATH));
+            }
+            Subscriptions.Subscriber slot = subscriptions.reserve(config.maxConnections(), List.of(), Optional.empty())
+                    .orElseThrow(() -> new CompletionException(new Rejection(503, "too many subscribers; retry later")));
+            Opener opener = (conn, serial) -> {
+                conn.onClose(reason -> subscriptions.end(slot)); // never activated: only its slot is freed
+                closeAtExpiry(conn, claims);
+                status.open(conn);
+            };
+            return new Stream(streamHeaders(req), opener, () -> subscriptions.release(slot));
+        });
     }
 
     /**
