@@ -79,16 +79,20 @@ final class GlobMatcher {
 
     /**
      * Adds a state and every state reachable from it without reading a character (a star may
-     * match nothing); returns true.
+     * match nothing); returns true. A state already in the set has its followers there too (they
+     * were added with it), so the walk stops there: each state is entered at most once per
+     * character, even in a run of stars (walking the rest of the run from every live star made a
+     * glob of only stars cost its length squared per character).
      */
     private boolean add(long[] set, int state) {
         int s = state;
-        while (true) {
+        while ((set[s >>> 6] & (1L << s)) == 0) {
             set[s >>> 6] |= 1L << s;
             if (s == kinds.length || kinds[s] == LITERAL) {
                 return true;
             }
             s++;
         }
+        return true;
     }
 }

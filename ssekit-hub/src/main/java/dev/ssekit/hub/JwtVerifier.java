@@ -90,6 +90,13 @@ final class JwtVerifier implements AutoCloseable {
     /** The longest a JWKS fetch may take. */
     static final Duration FETCH_TIMEOUT = Duration.ofSeconds(5);
 
+    /**
+     * The longest token accepted, in characters: the hub's whole request head is 8 KiB (Netty's
+     * limit), so no token that reaches it through a header is longer. Checked before anything is
+     * decoded, so that verifying costs at most this much input, whatever server reads the request.
+     */
+    static final int MAX_TOKEN_LENGTH = 8192;
+
     /** The shortest RSA key accepted (RFC 7518 3.3). */
     static final int MIN_RSA_BITS = 2048;
     private static final Set<JWSAlgorithm> RSA_ALGS = Set.of(JWSAlgorithm.RS256, JWSAlgorithm.RS384, JWSAlgorithm.RS512);
@@ -273,7 +280,8 @@ final class JwtVerifier implements AutoCloseable {
      * work is done on the caller's thread); it completes later, on another thread, only when a JWKS
      * must be fetched first.
      *
-     * @param token the compact JWS
+     * @param token the compact JWS; one longer than {@link #MAX_TOKEN_LENGTH} characters is refused
+     *     before anything in it is decoded (its JSON nests at most 255 deep: nimbus refuses deeper)
      * @param now the time {@code exp} and {@code nbf} are checked against, with no leeway
      * @return the claims, or a stage completed exceptionally with a {@link JwtException} whose
      *     message is the reason to show the client ("bad token signature", "token expired", "token
@@ -346,6 +354,9 @@ final class JwtVerifier implements AutoCloseable {
 
     /** Splits the token and parses its header; JwtException if it is malformed or unsigned. */
     private static Parsed parse(String token) throws JwtException {
+        if (token.length() > MAX_TOKEN_LENGTH) {
+            throw new JwtException("malformed token: longer than " + MAX_TOKEN_LENGTH + " characters");
+        }
         int dot1 = token.indexOf('.');
         int dot2 = dot1 < 0 ? -1 : token.indexOf('.', dot1 + 1);
         if (dot1 <= 0 || dot2 < 0 || token.indexOf('.', dot2 + 1) >= 0) {
@@ -423,11 +434,16 @@ final class JwtVerifier implements AutoCloseable {
         } catch (IllegalArgumentException e) {
             throw new JwtException("malformed token: the " + what + " is not base64url");
         }
+        Map<String, Object> object;
         try {
-            return JSONObjectUtils.parse(text);
+            object = JSONObjectUtils.parse(text);
         } catch (ParseException | RuntimeException e) {
+            object = null;
+        }
+        if (object == null) { // nimbus parses the JSON literal null to null
             throw new JwtException("malformed token: the " + what + " is not a JSON object");
         }
+        return object;
     }
 
     /** The algorithm's name when it is safe to echo in a 401 reason. */

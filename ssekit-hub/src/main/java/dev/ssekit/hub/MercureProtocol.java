@@ -205,6 +205,10 @@ final class MercureProtocol {
             if (id.get().startsWith("#")) {
                 throw new Rejection(400, "id must not start with #");
             }
+            if (id.get().length() > TopicSelectorStore.MAX_LENGTH) {
+                // subscribers send it back as Last-Event-ID: it must fit the 8 KiB request head
+                throw new Rejection(400, "id must be at most " + TopicSelectorStore.MAX_LENGTH + " characters");
+            }
             message.id(id.get());
         }
         Optional<String> type = first(form, "type");
