@@ -53,10 +53,15 @@ final class TopicMatcher {
 
     private final String selector;
     private final Pattern template;
+    /** A template's literal text before its first and after its last expression: every match has them. */
+    private final String prefix;
+    private final String suffix;
 
     private TopicMatcher(String selector, Pattern template) {
         this.selector = selector;
         this.template = template;
+        this.prefix = template == null ? "" : selector.substring(0, selector.indexOf('{'));
+        this.suffix = template == null ? "" : selector.substring(selector.lastIndexOf('}') + 1);
     }
 
     /**
@@ -69,12 +74,18 @@ final class TopicMatcher {
         return new TopicMatcher(selector, selector.equals("*") ? null : compile(selector));
     }
 
-    /** Whether the topic matches; time linear in the topic's length (times the template's). */
+    /**
+     * Whether the topic matches; time linear in the topic's length (times the template's). A topic
+     * without the template's literal prefix and suffix is refused in time linear in those alone:
+     * the automaton, whose cost grows with the template's literal text too, runs only for topics
+     * that have them.
+     */
     boolean matches(String topic) {
         if (selector.equals("*") || selector.equals(topic)) {
             return true;
         }
-        return template != null && template.matches(topic);
+        return template != null && topic.length() >= prefix.length() + suffix.length() && topic.startsWith(prefix)
+                && topic.endsWith(suffix) && template.matches(topic);
     }
 
     /** Whether the selector is a valid URI template (else it matches only {@code *} or itself). */

@@ -64,6 +64,24 @@ class TopicMatcherTest {
     }
 
     /**
+     * Issue #17 item 12: the automaton's cost grows with a template's literal text too ({@code
+     * {+x}} then 1,900 literal characters took 79 ms per match); a topic without the template's
+     * literal prefix and suffix is now refused before it runs, and topics that have them still match.
+     */
+    @Test
+    void literalTextAroundTheExpressionsIsCheckedFirst() {
+        String tail = "/a".repeat(950);
+        TopicMatcher m = TopicMatcher.of("https://e.com/{+x}" + tail);
+        assertThat(timed(() -> m.matches("https://e.com/" + "b".repeat(2000)))).isFalse();
+        assertThat(timed(() -> m.matches("https://e.com/b" + tail))).isTrue();
+        assertThat(timed(() -> m.matches("https://e.com/" + tail))).as("an empty expansion").isTrue();
+        assertThat(timed(() -> m.matches("https://e.com" + tail))).as("shorter than prefix and suffix").isFalse();
+        assertThat(TopicMatcher.of("{x}").matches("")).isTrue();
+        assertThat(TopicMatcher.of("a{x}a").matches("a")).as("prefix and suffix may not overlap").isFalse();
+        assertThat(TopicMatcher.of("a{x}a").matches("aa")).isTrue();
+    }
+
+    /**
      * Random templates against random topics over a small alphabet: the same answer as the RFC 6570
      * form of the template ({@link #rfcExpression}) gives on the backtracking engine (cheap on short
      * inputs), always within the budget; then templates and topics up to the hub's size limits.
