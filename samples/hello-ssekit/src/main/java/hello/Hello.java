@@ -3,7 +3,7 @@ package hello;
 import com.sun.net.httpserver.HttpServer;
 import dev.ssekit.Sse;
 import dev.ssekit.SseConnection;
-import dev.ssekit.SseEvent;
+import dev.ssekit.codec.SseEvent;
 import dev.ssekit.SseMessage;
 import dev.ssekit.client.EventSource;
 import java.net.InetSocketAddress;

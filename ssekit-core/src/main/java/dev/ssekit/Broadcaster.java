@@ -1,5 +1,6 @@
 package dev.ssekit;
 
+import dev.ssekit.codec.SseEncoder;
 import dev.ssekit.spi.EventStore;
 import dev.ssekit.spi.StoredEvent;
 import java.lang.System.Logger.Level;
@@ -64,7 +65,7 @@ import java.util.concurrent.locks.ReentrantLock;
 public final class Broadcaster implements AutoCloseable {
 
     private static final System.Logger LOG = System.getLogger(Broadcaster.class.getName());
-    private static final byte[] HEARTBEAT = Codec.comment("");
+    private static final byte[] HEARTBEAT = SseEncoder.comment("");
 
     final long maxQueuedBytes;
     final SlowConsumerPolicy policy;

@@ -1,32 +1,25 @@
 package dev.ssekit;
 
 import java.time.Duration;
-import java.util.Objects;
-import java.util.concurrent.Future;
 
 /**
- * Runs tasks after a delay: the one timer behind reconnect delays, stall detection and heartbeats.
- * Injectable so that tests advance time instead of sleeping (as Caffeine's {@code Scheduler}).
+ * Runs tasks after a delay: the one timer behind the broadcaster's heartbeats and write deadlines,
+ * and the client's reconnect delays and stall checks. Injectable so that tests advance time
+ * instead of sleeping.
  *
- * <p>Implementations must be thread-safe. Tasks must be short and must not block: they run on the
- * scheduler's own thread and typically hand real work to an executor.
+ * <p>This is {@link dev.ssekit.time.Scheduler} (from the codec module, which the client uses
+ * without the server) under the name server code has always imported; it adds no method, and
+ * every implementation of it is accepted wherever a {@code dev.ssekit.time.Scheduler} is, the
+ * client's included. The contract is the same: implementations must be thread-safe; tasks must be
+ * short and must not block.
  */
 @FunctionalInterface
-public interface Scheduler {
+public interface Scheduler extends dev.ssekit.time.Scheduler {
 
     /**
-     * Runs {@code task} once, {@code delay} from now.
-     *
-     * @param task what to run
-     * @param delay how long to wait; zero or negative runs it as soon as possible
-     * @return a handle whose {@link Future#cancel(boolean)} stops the task if it has not run yet
-     * @throws NullPointerException if an argument is null
-     */
-    Future<?> schedule(Runnable task, Duration delay);
-
-    /**
-     * The JVM-wide default: one daemon platform thread named {@code ssekit-scheduler}, started on
-     * first use and shared by every client, connection and broadcaster that uses the default.
+     * The JVM-wide default: {@link dev.ssekit.time.Scheduler#system()}, one daemon platform thread
+     * named {@code ssekit-scheduler} shared by every client, connection and broadcaster that uses
+     * the default.
      *
      * @return the shared system scheduler
      */
@@ -35,14 +28,13 @@ public interface Scheduler {
     }
 
     /**
-     * Checks arguments for implementations.
+     * Checks arguments for implementations, as {@link dev.ssekit.time.Scheduler#checkArguments}.
      *
      * @param task the task
      * @param delay the delay
      * @throws NullPointerException if an argument is null
      */
     static void checkArguments(Runnable task, Duration delay) {
-        Objects.requireNonNull(task, "task");
-        Objects.requireNonNull(delay, "delay");
+        dev.ssekit.time.Scheduler.checkArguments(task, delay);
     }
 }

@@ -1,5 +1,6 @@
 package dev.ssekit;
 
+import dev.ssekit.codec.SseEncoder;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
@@ -13,6 +14,10 @@ import java.util.Optional;
  * {@code event} may not contain CR or LF, and {@code retry} may not be negative. Data may contain
  * any text; each CR, LF or CRLF in it starts a new {@code data:} line on the wire, so a client
  * reads it back with every line break as LF.
+ *
+ * <p>The wire form, and the rules above, come from the codec module's {@link SseEncoder}, which
+ * the client's parser is tested against: one codec for server and client. This type stays in
+ * {@code dev.ssekit}, with the rest of the server API.
  *
  * <p>Instances are immutable and thread-safe. Build them with {@link #builder()} or {@link
  * #of(String)}.
@@ -95,7 +100,7 @@ public final class SseMessage {
      * @return a new array on each call, owned by the caller
      */
     public byte[] encode() {
-        return Codec.encode(id, event, data, retry == null ? -1 : retry.toMillis());
+        return SseEncoder.encode(id, event, data, retry);
     }
 
     @Override
@@ -205,58 +210,8 @@ public final class SseMessage {
          *     milliseconds, or no field is set; the message names the field
          */
         public SseMessage build() {
-            if (id != null) {
-                int bad = indexOfAny(id, true);
-                if (bad >= 0) {
-                    throw new IllegalArgumentException("id must not contain CR, LF or NUL: found "
-                            + describe(id.charAt(bad)) + " at index " + bad + " in id " + quote(id));
-                }
-            }
-            if (event != null) {
-                int bad = indexOfAny(event, false);
-                if (bad >= 0) {
-                    throw new IllegalArgumentException("event must not contain CR or LF: found "
-                            + describe(event.charAt(bad)) + " at index " + bad + " in event " + quote(event));
-                }
-            }
-            if (retry != null) {
-                if (retry.isNegative()) {
-                    throw new IllegalArgumentException("retry must not be negative: " + retry);
-                }
-                try {
-                    retry.toMillis();
-                } catch (ArithmeticException e) {
-                    throw new IllegalArgumentException("retry is too large to be sent in milliseconds: " + retry, e);
-                }
-            }
-            if (id == null && event == null && data == null && retry == null) {
-                throw new IllegalArgumentException(
-                        "an SseMessage needs at least one of id, event, data or retry; none is set");
-            }
+            SseEncoder.validate(id, event, data, retry);
             return new SseMessage(this);
-        }
-
-        private static int indexOfAny(String s, boolean nul) {
-            for (int i = 0; i < s.length(); i++) {
-                char c = s.charAt(i);
-                if (c == '\r' || c == '\n' || (nul && c == '\0')) {
-                    return i;
-                }
-            }
-            return -1;
-        }
-
-        private static String describe(char c) {
-            return switch (c) {
-                case '\r' -> "CR";
-                case '\n' -> "LF";
-                default -> "NUL";
-            };
-        }
-
-        private static String quote(String s) {
-            String shown = s.length() > 80 ? s.substring(0, 80) + "…" : s;
-            return '"' + shown.replace("\r", "\\r").replace("\n", "\\n").replace("\0", "\\0") + '"';
         }
     }
 }

@@ -1,5 +1,6 @@
 package dev.ssekit;
 
+import dev.ssekit.codec.SseEncoder;
 import dev.ssekit.spi.SseTransport;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
@@ -46,7 +47,7 @@ final class StreamConnection implements SseConnection {
 
     @Override
     public void comment(String text) throws IOException {
-        writeBytes(Codec.comment(Objects.requireNonNull(text, "text")));
+        writeBytes(SseEncoder.comment(Objects.requireNonNull(text, "text")));
     }
 
     /** Writes encoded bytes whole (the broadcaster's path; {@code send} encodes first). */

@@ -3,16 +3,13 @@ package dev.ssekit;
 /**
  * A source of nanosecond time for measuring elapsed durations (not wall-clock time). Injectable so
  * that tests control time. Implementations must be thread-safe.
+ *
+ * <p>This is {@link dev.ssekit.time.Ticker} (from the codec module, which the client uses without
+ * the server) under the name server code has always imported; it adds no method, and every
+ * implementation of it is accepted wherever a {@code dev.ssekit.time.Ticker} is.
  */
 @FunctionalInterface
-public interface Ticker {
-
-    /**
-     * The current reading; only differences between two readings are meaningful.
-     *
-     * @return nanoseconds from an arbitrary origin
-     */
-    long read();
+public interface Ticker extends dev.ssekit.time.Ticker {
 
     /**
      * The system ticker, {@link System#nanoTime()}.

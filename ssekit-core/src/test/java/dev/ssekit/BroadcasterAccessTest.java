@@ -3,6 +3,7 @@ package dev.ssekit;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.ssekit.codec.SseParser;
 import dev.ssekit.testkit.RawHttp;
 import java.io.IOException;
 import java.util.ArrayList;

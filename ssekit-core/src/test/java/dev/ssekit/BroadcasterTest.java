@@ -4,6 +4,8 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.ssekit.codec.SseEvent;
+import dev.ssekit.codec.SseParser;
 import dev.ssekit.testkit.ManualScheduler;
 import dev.ssekit.testkit.RawHttp;
 import dev.ssekit.testkit.StuckWrites;

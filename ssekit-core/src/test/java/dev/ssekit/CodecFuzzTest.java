@@ -4,6 +4,8 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
 
+import dev.ssekit.codec.SseEvent;
+import dev.ssekit.codec.SseParser;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;

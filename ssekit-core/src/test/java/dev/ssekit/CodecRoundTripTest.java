@@ -1,5 +1,6 @@
 package dev.ssekit;
 
+import dev.ssekit.codec.SseParser;
 import dev.ssekit.testkit.Recorder;
 
 import static org.assertj.core.api.Assertions.assertThat;

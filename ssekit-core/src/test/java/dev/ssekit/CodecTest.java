@@ -1,5 +1,7 @@
 package dev.ssekit;
 
+import dev.ssekit.codec.SseEncoder;
+import dev.ssekit.codec.SseParser;
 import dev.ssekit.testkit.Recorder;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
@@ -69,9 +71,9 @@ class CodecTest {
 
     @Test
     void comments() {
-        assertThat(new String(Codec.comment("hb"), UTF_8)).isEqualTo(": hb\n");
-        assertThat(new String(Codec.comment(""), UTF_8)).isEqualTo(":\n");
-        assertThat(new String(Codec.comment("a\r\nb\rc\n"), UTF_8)).isEqualTo(": a\n: b\n: c\n:\n");
+        assertThat(new String(SseEncoder.comment("hb"), UTF_8)).isEqualTo(": hb\n");
+        assertThat(new String(SseEncoder.comment(""), UTF_8)).isEqualTo(":\n");
+        assertThat(new String(SseEncoder.comment("a\r\nb\rc\n"), UTF_8)).isEqualTo(": a\n: b\n: c\n:\n");
     }
 
     @Test

@@ -3,6 +3,7 @@ package dev.ssekit;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.ssekit.codec.SseParser;
 import dev.ssekit.testkit.Recorder;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;

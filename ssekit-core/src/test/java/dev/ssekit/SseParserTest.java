@@ -1,5 +1,6 @@
 package dev.ssekit;
 
+import dev.ssekit.codec.SseParser;
 import dev.ssekit.testkit.Recorder;
 import dev.ssekit.testkit.WhatwgCases;
 

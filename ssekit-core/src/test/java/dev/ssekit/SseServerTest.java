@@ -1,5 +1,7 @@
 package dev.ssekit;
 
+import dev.ssekit.codec.SseEvent;
+import dev.ssekit.codec.SseParser;
 import dev.ssekit.testkit.RawHttp;
 import dev.ssekit.testkit.Recorder;
 

@@ -1,8 +1,8 @@
 package dev.ssekit.bench;
 
-import dev.ssekit.SseEvent;
 import dev.ssekit.SseMessage;
-import dev.ssekit.SseParser;
+import dev.ssekit.codec.SseEvent;
+import dev.ssekit.codec.SseParser;
 import java.io.ByteArrayOutputStream;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;

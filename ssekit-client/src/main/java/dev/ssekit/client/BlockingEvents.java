@@ -1,6 +1,6 @@
 package dev.ssekit.client;
 
-import dev.ssekit.SseEvent;
+import dev.ssekit.codec.SseEvent;
 import java.io.UncheckedIOException;
 import java.util.Iterator;
 import java.util.NoSuchElementException;

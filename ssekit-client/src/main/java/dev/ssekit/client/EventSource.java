@@ -3,10 +3,10 @@ package dev.ssekit.client;
 import static java.nio.charset.StandardCharsets.ISO_8859_1;
 import static java.nio.charset.StandardCharsets.UTF_8;
 
-import dev.ssekit.Scheduler;
-import dev.ssekit.SseEvent;
-import dev.ssekit.SseParser;
-import dev.ssekit.Ticker;
+import dev.ssekit.codec.SseEvent;
+import dev.ssekit.codec.SseParser;
+import dev.ssekit.time.Scheduler;
+import dev.ssekit.time.Ticker;
 import java.io.UncheckedIOException;
 import java.lang.System.Logger.Level;
 import java.net.URI;
@@ -37,7 +37,7 @@ import java.util.stream.StreamSupport;
 
 /**
  * A client for one event stream that behaves like a browser's {@code EventSource}, built on
- * {@code java.net.http} and the core's {@link SseParser}.
+ * {@code java.net.http} and the codec's {@link SseParser}.
  *
  * <p>It sends {@code Accept: text/event-stream} and {@code Cache-Control: no-cache}, follows
  * redirects, and reconnects when the stream ends or the network fails, sending {@code
@@ -545,7 +545,9 @@ public final class EventSource implements AutoCloseable {
         }
 
         /**
-         * The timer for reconnect delays and stall checks. Default {@link Scheduler#system()}.
+         * The timer for reconnect delays and stall checks. Default {@link Scheduler#system()}. The
+         * server module's {@code dev.ssekit.Scheduler} extends this type, so a scheduler shared with
+         * a broadcaster fits here too.
          *
          * @param scheduler the scheduler
          * @return this builder

@@ -1,6 +1,6 @@
 package dev.ssekit.client;
 
-import dev.ssekit.SseEvent;
+import dev.ssekit.codec.SseEvent;
 import java.net.http.HttpResponse;
 import java.util.Optional;
 

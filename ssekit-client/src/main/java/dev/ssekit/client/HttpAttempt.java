@@ -1,6 +1,6 @@
 package dev.ssekit.client;
 
-import dev.ssekit.SseParser;
+import dev.ssekit.codec.SseParser;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;

@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.sun.management.HotSpotDiagnosticMXBean;
-import dev.ssekit.SseEvent;
+import dev.ssekit.codec.SseEvent;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;

@@ -3,11 +3,11 @@ package dev.ssekit.client;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.ssekit.codec.SseEvent;
 import dev.ssekit.testkit.ManualScheduler;
 import dev.ssekit.testkit.Recorder;
 import dev.ssekit.Sse;
 import dev.ssekit.SseConnection;
-import dev.ssekit.SseEvent;
 import dev.ssekit.SseMessage;
 import dev.ssekit.testkit.WhatwgCases;
 import java.io.UncheckedIOException;

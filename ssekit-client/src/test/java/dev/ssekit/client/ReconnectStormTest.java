@@ -44,7 +44,7 @@ class ReconnectStormTest {
                 sources.add(s);
                 s.start(new EventSourceListener() {
                     @Override
-                    public void onEvent(dev.ssekit.SseEvent event) {
+                    public void onEvent(dev.ssekit.codec.SseEvent event) {
                         allOpen.countDown();
                     }
 

@@ -2,8 +2,8 @@ package dev.ssekit.client;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.ssekit.codec.SseEvent;
 import dev.ssekit.testkit.Recorder;
-import dev.ssekit.SseEvent;
 import java.net.http.HttpResponse;
 import java.util.Optional;
 import java.util.concurrent.BlockingQueue;

@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.ssekit.Broadcaster;
-import dev.ssekit.SseEvent;
 import dev.ssekit.SseMessage;
+import dev.ssekit.codec.SseEvent;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -96,7 +96,7 @@ public final class H2cCheck {
     private static List<String> readEvents(InputStream in, int n) {
         List<String> data = new ArrayList<>();
         List<SseEvent> events = new ArrayList<>();
-        dev.ssekit.SseParser parser = dev.ssekit.SseParser.create(events::add);
+        dev.ssekit.codec.SseParser parser = dev.ssekit.codec.SseParser.create(events::add);
         byte[] buf = new byte[4096];
         try {
             while (events.size() < n) {

@@ -190,9 +190,9 @@ public final class RawHttp implements AutoCloseable {
      * @return the events, in order
      * @throws IOException if the stream ends first or reading fails
      */
-    public java.util.List<dev.ssekit.SseEvent> events(int n) throws IOException {
-        java.util.List<dev.ssekit.SseEvent> got = new java.util.ArrayList<>();
-        dev.ssekit.SseParser parser = dev.ssekit.SseParser.create(got::add);
+    public java.util.List<dev.ssekit.codec.SseEvent> events(int n) throws IOException {
+        java.util.List<dev.ssekit.codec.SseEvent> got = new java.util.ArrayList<>();
+        dev.ssekit.codec.SseParser parser = dev.ssekit.codec.SseParser.create(got::add);
         while (got.size() < n) {
             parser.feed(readEvent().getBytes(UTF_8));
         }

@@ -1,8 +1,8 @@
 package dev.ssekit.testkit;
 
-import dev.ssekit.SseEvent;
-import dev.ssekit.SseParser;
 
+import dev.ssekit.codec.SseEvent;
+import dev.ssekit.codec.SseParser;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

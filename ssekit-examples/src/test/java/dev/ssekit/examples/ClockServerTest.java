@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.sun.net.httpserver.HttpServer;
-import dev.ssekit.SseEvent;
-import dev.ssekit.SseParser;
+import dev.ssekit.codec.SseEvent;
+import dev.ssekit.codec.SseParser;
 import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;

@@ -56,7 +56,7 @@ class HubFaultsTest {
             java.util.concurrent.Semaphore read = new java.util.concurrent.Semaphore(0);
             List<String> received = java.util.Collections.synchronizedList(new ArrayList<>());
             var reader = java.util.concurrent.CompletableFuture.runAsync(() -> {
-                dev.ssekit.SseParser parser = dev.ssekit.SseParser.create(e -> {
+                dev.ssekit.codec.SseParser parser = dev.ssekit.codec.SseParser.create(e -> {
                     received.add(e.data());
                     read.release();
                 });

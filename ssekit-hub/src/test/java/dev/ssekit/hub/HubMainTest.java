@@ -4,7 +4,7 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.ssekit.SseEvent;
+import dev.ssekit.codec.SseEvent;
 import dev.ssekit.testkit.RawHttp;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;

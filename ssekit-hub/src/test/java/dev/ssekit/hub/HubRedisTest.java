@@ -8,7 +8,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.ssekit.Broadcaster;
 import dev.ssekit.Scheduler;
-import dev.ssekit.SseEvent;
+import dev.ssekit.codec.SseEvent;
 import dev.ssekit.redis.RedisBackplane;
 import dev.ssekit.testkit.RawHttp;
 import dev.ssekit.testkit.RedisServer;

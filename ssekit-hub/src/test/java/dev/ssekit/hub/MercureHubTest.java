@@ -8,8 +8,8 @@ import static org.awaitility.Awaitility.await;
 
 import dev.ssekit.Broadcaster;
 import dev.ssekit.Scheduler;
-import dev.ssekit.SseEvent;
 import dev.ssekit.SseMessage;
+import dev.ssekit.codec.SseEvent;
 import dev.ssekit.testkit.RawHttp;
 import dev.ssekit.testkit.TestCertificate;
 import java.net.InetSocketAddress;

@@ -11,8 +11,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ssekit.Broadcaster;
 import dev.ssekit.Scheduler;
-import dev.ssekit.SseEvent;
-import dev.ssekit.SseParser;
+import dev.ssekit.codec.SseEvent;
+import dev.ssekit.codec.SseParser;
 import dev.ssekit.TopicSelector;
 import java.net.InetSocketAddress;
 import java.time.Clock;

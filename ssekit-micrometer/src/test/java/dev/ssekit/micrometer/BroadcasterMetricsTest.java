@@ -8,7 +8,7 @@ import com.sun.net.httpserver.HttpServer;
 import dev.ssekit.Broadcaster;
 import dev.ssekit.SlowConsumerPolicy;
 import dev.ssekit.Sse;
-import dev.ssekit.SseEvent;
+import dev.ssekit.codec.SseEvent;
 import dev.ssekit.SseMessage;
 import dev.ssekit.testkit.RawHttp;
 import dev.ssekit.testkit.StuckWrites;

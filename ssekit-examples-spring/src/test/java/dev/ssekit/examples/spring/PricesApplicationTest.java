@@ -3,8 +3,8 @@ package dev.ssekit.examples.spring;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.ssekit.SseEvent;
 import dev.ssekit.client.EventSource;
+import dev.ssekit.codec.SseEvent;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;

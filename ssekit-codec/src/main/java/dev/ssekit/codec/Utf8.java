@@ -1,4 +1,4 @@
-package dev.ssekit;
+package dev.ssekit.codec;
 
 /**
  * The UTF-8 decoder of the WHATWG Encoding Standard (section 8.1.1, "UTF-8 decoder"), which the

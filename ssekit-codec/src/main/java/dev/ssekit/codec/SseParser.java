@@ -1,4 +1,4 @@
-package dev.ssekit;
+package dev.ssekit.codec;
 
 import java.nio.ByteBuffer;
 import java.time.Duration;

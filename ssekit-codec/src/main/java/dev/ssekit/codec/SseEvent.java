@@ -1,4 +1,4 @@
-package dev.ssekit;
+package dev.ssekit.codec;
 
 import java.util.Objects;
 
