@@ -11,8 +11,6 @@ import dev.ssekit.Scheduler;
 import dev.ssekit.Sse;
 import dev.ssekit.SseConnection;
 import dev.ssekit.SseMessage;
-import dev.ssekit.spi.SseTransport;
-import java.io.ByteArrayOutputStream;
 import java.net.InetSocketAddress;
 import java.net.URLDecoder;
 import java.net.URLEncoder;
@@ -425,47 +423,6 @@ class MercureProtocolTest {
     }
 
     // ---- a stream on an in-memory connection
-
-    /** A transport that keeps what is written; waits for text without sleeping. */
-    private static final class BufferTransport implements SseTransport {
-        private final ByteArrayOutputStream out = new ByteArrayOutputStream();
-        private boolean closed;
-
-        @Override
-        public synchronized void write(byte[] bytes) {
-            out.writeBytes(bytes);
-            notifyAll();
-        }
-
-        @Override
-        public synchronized void close() {
-            closed = true;
-            notifyAll();
-        }
-
-        @Override
-        public Optional<String> lastEventId() {
-            return Optional.empty();
-        }
-
-        synchronized String text() {
-            return out.toString(UTF_8);
-        }
-
-        /** Waits until the written text contains {@code s}; the class timeout bounds it. */
-        synchronized String await(String s) throws InterruptedException {
-            while (!out.toString(UTF_8).contains(s)) {
-                wait();
-            }
-            return out.toString(UTF_8);
-        }
-
-        synchronized void awaitClosed() throws InterruptedException {
-            while (!closed) {
-                wait();
-            }
-        }
-    }
 
     /** Opens a stream decision on an in-memory connection, as a server would after writing the head. */
     private BufferTransport open(MercureProtocol.Stream s) {

@@ -13,9 +13,7 @@ import dev.ssekit.Scheduler;
 import dev.ssekit.Sse;
 import dev.ssekit.SseConnection;
 import dev.ssekit.SseMessage;
-import dev.ssekit.spi.SseTransport;
 import dev.ssekit.testkit.ManualScheduler;
-import java.io.ByteArrayOutputStream;
 import java.net.InetSocketAddress;
 import java.net.URLEncoder;
 import java.time.Clock;
@@ -70,7 +68,7 @@ class StatusFeedTest {
         ManualScheduler clock = new ManualScheduler();
         Subscriptions subscriptions = new Subscriptions(Publisher.local(broadcaster), false);
         StatusFeed feed = new StatusFeed(broadcaster, subscriptions, clock, clock, Runnable::run);
-        Transport subscriber = new Transport();
+        BufferTransport subscriber = new BufferTransport();
         broadcaster.subscribe(connection(subscriber), "a");
         for (int i = 0; i < 3; i++) {
             broadcaster.publish(SseMessage.of("x" + i), "a");
@@ -134,25 +132,25 @@ class StatusFeedTest {
         toClose.add(feed);
         assertThat(clock.pending()).as("nothing before the first viewer").isEmpty();
 
-        Transport one = new Transport();
+        BufferTransport one = new BufferTransport();
         SseConnection oneConn = connection(one);
         feed.open(oneConn);
-        assertThat(one.awaitSnapshots(1).getFirst()).containsEntry("connections", 0).containsEntry("publishesPerSecond", null);
+        assertThat(awaitSnapshots(one, 1).getFirst()).containsEntry("connections", 0).containsEntry("publishesPerSecond", null);
         assertThat(ticks).hasValue(1);
 
         for (int i = 0; i < 5; i++) {
             broadcaster.publish(SseMessage.of("e" + i), "a");
         }
         clock.advance(StatusFeed.PERIOD);
-        Map<String, Object> second = one.awaitSnapshots(2).get(1);
+        Map<String, Object> second = awaitSnapshots(one, 2).get(1);
         assertThat(second).as("viewers are not counted").containsEntry("connections", 0).containsEntry("published", 5)
                 .containsEntry("publishesPerSecond", 5.0);
         assertThat(ticks).hasValue(2);
 
-        Transport two = new Transport();
+        BufferTransport two = new BufferTransport();
         SseConnection twoConn = connection(two);
         feed.open(twoConn);
-        assertThat(two.awaitSnapshots(1).getFirst()).as("a later viewer gets the newest snapshot at once").isEqualTo(second);
+        assertThat(awaitSnapshots(two, 1).getFirst()).as("a later viewer gets the newest snapshot at once").isEqualTo(second);
         assertThat(ticks).as("no second timer").hasValue(2);
         assertThat(feed.viewers()).isEqualTo(2);
 
@@ -163,15 +161,15 @@ class StatusFeedTest {
         clock.advance(StatusFeed.PERIOD.multipliedBy(3));
         assertThat(ticks).as("no tick once nobody watches").hasValue(2);
 
-        Transport three = new Transport();
+        BufferTransport three = new BufferTransport();
         feed.open(connection(three));
-        assertThat(three.awaitSnapshots(2).get(1)).as("a new first viewer: a fresh snapshot, rates from scratch")
+        assertThat(awaitSnapshots(three, 2).get(1)).as("a new first viewer: a fresh snapshot, rates from scratch")
                 .containsEntry("publishesPerSecond", null);
 
         feed.close();
-        assertThat(three.awaitText("event: shutdown")).isNotEmpty();
+        assertThat(three.await("event: shutdown")).isNotEmpty();
         three.awaitClosed();
-        Transport late = new Transport();
+        BufferTransport late = new BufferTransport();
         feed.open(connection(late));
         late.awaitClosed();
     }
@@ -275,36 +273,36 @@ class StatusFeedTest {
         assertThat(((MercureProtocol.Stream) d).headers()).containsEntry("Cache-Control", "private, no-cache, no-store, must-revalidate, max-age=0");
         assertThat(status(decide(p, get(MercureProtocol.PATH + "?topic=x")))).as("the viewer holds the last slot").isEqualTo(503);
         assertThat(status(decide(p, get(StatusFeed.EVENTS, "Authorization", "Bearer " + SUBSCRIBE_ALL)))).isEqualTo(503);
-        Transport viewer = open((MercureProtocol.Stream) d);
+        BufferTransport viewer = open((MercureProtocol.Stream) d);
 
-        Map<String, Object> snapshot = viewer.awaitSnapshots(1).getFirst();
+        Map<String, Object> snapshot = awaitSnapshots(viewer, 1).getFirst();
         assertThat(snapshot).as("one subscriber; the viewer is neither a connection nor a subscription")
                 .containsEntry("connections", 1).containsEntry("subscriptionCount", 1);
         assertThat(((List<?>) snapshot.get("subscriptions")).getFirst()).asInstanceOf(org.assertj.core.api.InstanceOfAssertFactories.MAP).containsEntry("topic", BOOK);
-        assertThat(viewer.awaitSnapshots(2)).as("and one a period").hasSize(2);
+        assertThat(awaitSnapshots(viewer, 2)).as("and one a period").hasSize(2);
 
         p.close(); // the hub's close: the viewer gets the shutdown event, and its slot is free again
-        viewer.awaitText("event: shutdown");
+        viewer.await("event: shutdown");
         viewer.awaitClosed();
         await().atMost(Duration.ofSeconds(10)).until(() -> status(decide(p, get(MercureProtocol.PATH + "?topic=x"))) == 200);
 
         String soon = tokenUnchecked("{\"exp\":" + (NOW.getEpochSecond() + 1) + ",\"mercure\":{\"subscribe\":[\"*\"]}}");
-        Transport expiring = open((MercureProtocol.Stream) decide(protocol(true, true, 2),
+        BufferTransport expiring = open((MercureProtocol.Stream) decide(protocol(true, true, 2),
                 get(StatusFeed.EVENTS, "Authorization", "Bearer " + soon)));
         expiring.awaitClosed(); // its token's exp ends it, as a subscription's
     }
 
     // ---- in-memory streams
 
-    private SseConnection connection(Transport t) {
+    private SseConnection connection(BufferTransport t) {
         SseConnection c = Sse.open(t);
         toClose.add(c);
         return c;
     }
 
     /** Opens a stream decision on an in-memory connection, as a server would after writing the head. */
-    private Transport open(MercureProtocol.Stream s) {
-        Transport t = new Transport();
+    private BufferTransport open(MercureProtocol.Stream s) {
+        BufferTransport t = new BufferTransport();
         s.open(connection(t), Runnable::run);
         return t;
     }
@@ -313,55 +311,21 @@ class StatusFeedTest {
         return JSON.std.mapFrom(StatusFeed.write(snapshot));
     }
 
-    /** A transport that keeps what is written; waits without sleeping (the class timeout bounds it). */
-    private static final class Transport implements SseTransport {
-        private static final Pattern DATA = Pattern.compile("^data: (.*)$", Pattern.MULTILINE);
-        private final ByteArrayOutputStream out = new ByteArrayOutputStream();
-        private boolean closed;
+    private static final Pattern DATA = Pattern.compile("^data: (.*)$", Pattern.MULTILINE);
 
-        @Override
-        public synchronized void write(byte[] bytes) {
-            out.writeBytes(bytes);
-            notifyAll();
-        }
-
-        @Override
-        public synchronized void close() {
-            closed = true;
-            notifyAll();
-        }
-
-        @Override
-        public Optional<String> lastEventId() {
-            return Optional.empty();
-        }
-
-        synchronized String awaitText(String s) throws InterruptedException {
-            while (!out.toString(UTF_8).contains(s)) {
-                wait();
-            }
-            return out.toString(UTF_8);
-        }
-
-        /** The first {@code n} snapshots received, once there are that many. */
-        synchronized List<Map<String, Object>> awaitSnapshots(int n) throws Exception {
-            while (true) {
-                List<Map<String, Object>> snapshots = new ArrayList<>();
-                Matcher m = DATA.matcher(out.toString(UTF_8));
+    /** The first {@code n} snapshots {@code t} received, once there are that many. */
+    private static List<Map<String, Object>> awaitSnapshots(BufferTransport t, int n) throws Exception {
+        return t.await(text -> {
+            List<Map<String, Object>> snapshots = new ArrayList<>();
+            Matcher m = DATA.matcher(text);
+            try {
                 while (m.find()) {
                     snapshots.add(JSON.std.mapFrom(m.group(1)));
                 }
-                if (snapshots.size() >= n) {
-                    return snapshots.subList(0, n);
-                }
-                wait();
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
             }
-        }
-
-        synchronized void awaitClosed() throws InterruptedException {
-            while (!closed) {
-                wait();
-            }
-        }
+            return snapshots.size() >= n ? snapshots.subList(0, n) : null;
+        });
     }
 }
