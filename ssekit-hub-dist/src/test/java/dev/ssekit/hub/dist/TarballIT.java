@@ -55,11 +55,14 @@ class TarballIT {
             Files.createSymbolicLink(tools.resolve(tool), found);
         }
         Path data = dir.resolve("data");
-        Map<String, String> env = Map.of("PATH", tools.toString(), "SSEKIT_PUBLISHER_JWT_KEY", Launched.KEY);
+        Map<String, String> env = Map.of("PATH", tools.toString(), "SSEKIT_PUBLISHER_JWT_KEY", Launched.KEY,
+                "JAVA_OPTS", "-Xmx256m -Dssekit.packaged=yes");
         try (Launched hub = Launched.start(List.of(home.resolve("bin/ssekit-hub").toString(), "--listen", "127.0.0.1:0",
                 "--data", data.toString(), "--tls", "self-signed"), env)) {
             assertThat(hub.process().info().command()).as("the process runs the packaged java")
                     .contains(home.resolve("runtime/bin/java").toRealPath().toString());
+            assertThat(hub.process().info().arguments()).as("JAVA_OPTS, split into options, go to the JVM").isPresent()
+                    .get().satisfies(args -> assertThat(args).contains("-Xmx256m", "-Dssekit.packaged=yes"));
             assertThat(hub.url().getScheme()).isEqualTo("https");
             hub.subscribeAndPublish(trusting(data.resolve("tls/self-signed-cert.pem")));
         }
