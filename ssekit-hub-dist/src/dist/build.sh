@@ -10,23 +10,21 @@ set -euo pipefail
 version=$1 jdk=$2 lib=$3 out=$4
 src=$(cd "$(dirname "$0")/.." && pwd)
 
-# The JDK modules the hub and its dependencies use. From
+# The JDK modules the hub and its dependencies use, written out (jdeps takes long). From
 #   jdeps --ignore-missing-deps --print-module-deps --multi-release 25 --module-path LIB_DIR --add-modules ALL-MODULE-PATH
-# (java.base, java.naming, java.net.http, java.sql, jdk.management, jdk.unsupported; java.compiler and
-# jdk.httpserver only for annotations and an adapter the hub does not load), plus what is found by
-# reflection or service lookup: java.logging (the hub's log), jdk.jfr (Lettuce's events),
-# jdk.naming.dns (Netty's DNS server lookup through JNDI). keytool, which --tls self-signed runs,
-# comes with java.base.
+# which prints java.base, java.naming, java.net.http, java.sql (it brings java.logging), jdk.management
+# (it brings java.management) and jdk.unsupported, and java.compiler and jdk.httpserver, left out:
+# annotations only, and an adapter of ssekit-core the hub does not load. Added: jdk.jfr (jdeps on
+# Lettuce's jar alone names it: its events) and jdk.naming.dns (Netty finds DNS servers through JNDI,
+# by class name). keytool, which --tls self-signed runs, comes with java.base.
 modules=java.base,java.logging,java.management,java.naming,java.net.http,java.sql,jdk.jfr,jdk.management,jdk.naming.dns,jdk.unsupported
 
-for tool in jlink; do
-    [ -x "$jdk/bin/$tool" ] || { echo "build.sh: $jdk/bin/$tool is missing: the hub's runtime needs a JDK with jlink" >&2; exit 1; }
-done
+[ -x "$jdk/bin/jlink" ] || { echo "build.sh: $jdk/bin/jlink is missing: the hub's runtime is made by a JDK's jlink" >&2; exit 1; }
 command -v dpkg-deb >/dev/null || { echo "build.sh: dpkg-deb is missing (apt-get install dpkg)" >&2; exit 1; }
 
 name=ssekit-hub-$version
 tree=$out/$name
-rm -rf "$tree" "$out/deb-root" "$out/runtime"
+rm -rf "$tree" "$out/deb-root"
 mkdir -p "$tree/bin" "$tree/app/lib"
 
 # the runtime: only those modules, no debug symbols, headers or man pages

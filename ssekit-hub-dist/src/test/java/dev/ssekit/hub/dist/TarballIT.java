@@ -2,6 +2,7 @@ package dev.ssekit.hub.dist;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.ssekit.testkit.RedisServer;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,6 +15,7 @@ import java.util.jar.Attributes;
 import java.util.jar.JarFile;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -27,14 +29,30 @@ import org.junit.jupiter.api.io.TempDir;
 class TarballIT {
 
     @TempDir
-    Path dir;
+    static Path dir;
 
-    @Test
-    void theUnpackedTarballRunsTheHubOverTlsWithoutAJdk() throws Exception {
+    /** The unpacked tarball. */
+    static Path home;
+
+    /** A directory for PATH that holds only what the launcher uses besides sh's builtins: no java. */
+    static Path tools;
+
+    @BeforeAll
+    static void unpack() throws Exception {
         Path tarball = Launched.DIST.resolve("ssekit-hub-" + Launched.VERSION + "-linux-x64.tar.gz");
         assertThat(tarball).isRegularFile();
         Launched.run(dir, "tar", "-xzf", tarball.toAbsolutePath().toString());
-        Path home = dir.resolve("ssekit-hub-" + Launched.VERSION);
+        home = dir.resolve("ssekit-hub-" + Launched.VERSION);
+        tools = Files.createDirectories(dir.resolve("tools"));
+        for (String tool : List.of("readlink", "dirname")) {
+            Path found = List.of(Path.of("/usr/bin", tool), Path.of("/bin", tool)).stream().filter(Files::isExecutable)
+                    .findFirst().orElseThrow();
+            Files.createSymbolicLink(tools.resolve(tool), found);
+        }
+    }
+
+    @Test
+    void theUnpackedTarballRunsTheHubOverTlsWithoutAJdk() throws Exception {
         assertThat(home.resolve("bin/ssekit-hub")).isExecutable();
         assertThat(home.resolve("runtime/bin/java")).isExecutable();
         assertThat(home.resolve("runtime/bin/keytool")).isExecutable();
@@ -47,13 +65,6 @@ class TarballIT {
                     .hasSizeGreaterThan(10).allSatisfy(entry -> assertThat(home.resolve("app").resolve(entry)).isRegularFile());
         }
 
-        // PATH holds only what the launcher uses besides sh's builtins: no java anywhere on it
-        Path tools = Files.createDirectories(dir.resolve("tools"));
-        for (String tool : List.of("readlink", "dirname")) {
-            Path found = List.of(Path.of("/usr/bin", tool), Path.of("/bin", tool)).stream().filter(Files::isExecutable)
-                    .findFirst().orElseThrow();
-            Files.createSymbolicLink(tools.resolve(tool), found);
-        }
         Path data = dir.resolve("data");
         Map<String, String> env = Map.of("PATH", tools.toString(), "SSEKIT_PUBLISHER_JWT_KEY", Launched.KEY,
                 "JAVA_OPTS", "-Xmx256m -Dssekit.packaged=yes");
@@ -65,6 +76,18 @@ class TarballIT {
                     .get().satisfies(args -> assertThat(args).contains("-Xmx256m", "-Dssekit.packaged=yes"));
             assertThat(hub.url().getScheme()).isEqualTo("https");
             hub.subscribeAndPublish(trusting(data.resolve("tls/self-signed-cert.pem")));
+        }
+    }
+
+    /** With --redis, the hub's history and fan-out go through Lettuce: that runs on the packaged runtime too. */
+    @Test
+    void theUnpackedTarballRunsTheHubOnRedis() throws Exception {
+        try (RedisServer redis = RedisServer.start(Files.createDirectories(dir.resolve("redis")));
+                Launched hub = Launched.start(List.of(home.resolve("bin/ssekit-hub").toString(), "--listen", "127.0.0.1:0",
+                        "--redis", redis.uri()), Map.of("PATH", tools.toString(), "SSEKIT_PUBLISHER_JWT_KEY", Launched.KEY))) {
+            assertThat(hub.output()).contains("(history in Redis at ");
+            hub.subscribeAndPublish(null);
+            assertThat(redis.calls("evalsha")).as("the event was appended to the Redis stream").isPositive();
         }
     }
 
