@@ -31,6 +31,20 @@ select_jdk() {
     export JAVA_HOME=$best
     export PATH="$JAVA_HOME/bin:$PATH"
     echo "ssekit: using JDK $best_version at $JAVA_HOME" >&2
+    quiet_maven "$best_version"
+}
+
+# Keeps Maven's own libraries quiet on JDK $1: from JDK 24 on, Guice (inside Maven) calling
+# sun.misc.Unsafe prints a deprecation warning that is not ssekit's. The option that allows it exists
+# only from JDK 23 on (a JDK 21 would refuse to start with it), so it goes into MAVEN_OPTS here, by
+# version, rather than into .mvn/jvm.config, which every JDK reads.
+quiet_maven() {
+    if [ "$1" -ge 23 ]; then
+        case " ${MAVEN_OPTS:-} " in
+            *" --sun-misc-unsafe-memory-access="*) ;;
+            *) export MAVEN_OPTS="${MAVEN_OPTS:+$MAVEN_OPTS }--sun-misc-unsafe-memory-access=allow" ;;
+        esac
+    fi
 }
 
 # Prints the major version of the JDK in directory $1 (0 when it cannot be told).
