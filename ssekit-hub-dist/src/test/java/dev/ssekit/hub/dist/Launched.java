@@ -10,7 +10,7 @@ import com.nimbusds.jose.JWSHeader;
 import com.nimbusds.jose.JWSObject;
 import com.nimbusds.jose.Payload;
 import com.nimbusds.jose.crypto.MACSigner;
-import dev.ssekit.SseEvent;
+import dev.ssekit.codec.SseEvent;
 import dev.ssekit.testkit.RawHttp;
 import java.io.IOException;
 import java.net.InetSocketAddress;
