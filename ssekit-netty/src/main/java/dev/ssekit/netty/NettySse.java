@@ -56,6 +56,8 @@ public final class NettySse {
         }
         response.headers().setAll(extraHeaders); // replaces same-named headers only (set() would clear the rest)
         channel.writeAndFlush(response);
-        return Sse.open(new NettyTransport(channel, request.headers()));
+        SseConnection connection = Sse.open(new NettyTransport(channel, request.headers()));
+        StreamPipeline.enter(channel); // on a NettySseServer connection: only what a stream needs stays
+        return connection;
     }
 }
