@@ -212,8 +212,9 @@ final class HubHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         HttpHeaders extra = new DefaultHttpHeaders();
         s.headers().forEach(extra::set);
         SseConnection conn = NettySse.start(ctx.channel(), req, extra);
-        openStreams.incrementAndGet();
-        ctx.channel().closeFuture().addListener(f -> openStreams.decrementAndGet());
+        java.util.concurrent.atomic.AtomicInteger streams = openStreams; // the listener must not hold this handler
+        streams.incrementAndGet();
+        ctx.channel().closeFuture().addListener(f -> streams.decrementAndGet());
         long start = started;
         Channel channel = ctx.channel();
         String request = AccessLog.request(req); // not the request: its headers would stay for the stream's life
