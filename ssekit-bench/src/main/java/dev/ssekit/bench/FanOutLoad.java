@@ -40,7 +40,8 @@ import org.HdrHistogram.Recorder;
  * the burst every connection drops with a reset, 100 events are published, and all reconnect at
  * once with the {@code Last-Event-ID} each saw (scenario e). {@code idle}: only the heap and RSS
  * per idle connection (scenario c), no burst ({@code bin/bench-memory}). {@code warmup}: first opens
- * as many connections, closes them and waits until the server has let them go, so the "before"
+ * as many connections, closes them, publishes one event (a server may notice a closed stream only
+ * when writing to it) and waits until the server has let them go, so the "before"
  * figures already include what a server keeps after its first connections (JIT-compiled code, the
  * allocator arenas its threads grew, classes) and the difference is what the idle connections
  * themselves hold. {@code hold=S}: keeps the
@@ -545,8 +546,9 @@ public final class FanOutLoad {
     }
 
     /**
-     * Opens {@code n} connections, closes them once all have their heads, and waits (up to 60 s)
-     * until the server counts no subscriber; returns how many got a head or failed.
+     * Opens {@code n} connections, closes them once all have their heads, publishes one event (so
+     * that servers that only notice a closed stream when writing to it let go too) and waits (up to
+     * 60 s) until the server counts no subscriber; returns how many got a head or failed.
      */
     private static int warmUp(List<Worker> workers, InetSocketAddress[] sse, int octet, byte[] request, int n,
             InetSocketAddress control) throws IOException, InterruptedException {
@@ -566,6 +568,9 @@ public final class FanOutLoad {
         for (Worker w : workers) {
             w.selector.wakeup(); // the sockets really close when their keys are flushed
         }
+        Thread.sleep(1000);
+        // a server that does not read idle streams (Undertow) notices closed ones only when it writes
+        get(control, "/publish?n=1&size=30");
         long deadline = System.nanoTime() + 60_000_000_000L;
         while (field(get(control, "/stats"), "subscribers") > 0 && System.nanoTime() < deadline) {
             Thread.sleep(500);
