@@ -40,8 +40,8 @@ import org.HdrHistogram.Recorder;
  * the burst every connection drops with a reset, 100 events are published, and all reconnect at
  * once with the {@code Last-Event-ID} each saw (scenario e). {@code idle}: only the heap and RSS
  * per idle connection (scenario c), no burst ({@code bin/bench-memory}). {@code warmup}: first opens
- * as many connections, closes them, publishes one event (a server may notice a closed stream only
- * when writing to it) and waits until the server has let them go, so the "before"
+ * as many connections, closes them, publishes an event a second (a server may notice a closed
+ * stream only when a write fails) until the server has let them go, so the "before"
  * figures already include what a server keeps after its first connections (JIT-compiled code, the
  * allocator arenas its threads grew, classes) and the difference is what the idle connections
  * themselves hold. {@code hold=S}: keeps the
@@ -546,9 +546,9 @@ public final class FanOutLoad {
     }
 
     /**
-     * Opens {@code n} connections, closes them once all have their heads, publishes one event (so
-     * that servers that only notice a closed stream when writing to it let go too) and waits (up to
-     * 60 s) until the server counts no subscriber; returns how many got a head or failed.
+     * Opens {@code n} connections, closes them once all have their heads, and publishes an event a
+     * second (servers that only notice a closed stream when a write fails let go too) until the
+     * server counts no subscriber (at most 60 s); returns how many got a head or failed.
      */
     private static int warmUp(List<Worker> workers, InetSocketAddress[] sse, int octet, byte[] request, int n,
             InetSocketAddress control) throws IOException, InterruptedException {
@@ -568,13 +568,13 @@ public final class FanOutLoad {
         for (Worker w : workers) {
             w.selector.wakeup(); // the sockets really close when their keys are flushed
         }
-        Thread.sleep(1000);
-        // a server that does not read idle streams (Undertow) notices closed ones only when it writes
-        get(control, "/publish?n=1&size=30");
         long deadline = System.nanoTime() + 60_000_000_000L;
-        while (field(get(control, "/stats"), "subscribers") > 0 && System.nanoTime() < deadline) {
-            Thread.sleep(500);
-        }
+        do {
+            Thread.sleep(1000);
+            // a server that does not read idle streams (Undertow) notices closed ones only when a write
+            // fails: the first write to a closed socket draws a reset, the next one fails
+            get(control, "/publish?n=1&size=30");
+        } while (field(get(control, "/stats"), "subscribers") > 0 && System.nanoTime() < deadline);
         System.out.printf("warm-up: %d connections opened and closed%n", done);
         return done;
     }
