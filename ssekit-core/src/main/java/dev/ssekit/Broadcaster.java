@@ -84,7 +84,7 @@ public final class Broadcaster implements AutoCloseable {
     private final Set<Subscriber> patterned = ConcurrentHashMap.newKeySet();
     /** Subscribers with {@link TopicSelector#all()}: every event is theirs, no selector to test. */
     private final Set<Subscriber> everything = ConcurrentHashMap.newKeySet();
-    private final Set<Subscriber> subscribers = ConcurrentHashMap.newKeySet();
+    /** Every subscriber, by its connection (the one registry of all of them: no second set). */
     private final Map<StreamConnection, Subscriber> byConnection = new ConcurrentHashMap<>();
     private final LongAdder published = new LongAdder();
     /** A LongAdder: the publisher and every drain update it for each delivery, from many threads. */
@@ -241,7 +241,6 @@ public final class Broadcaster implements AutoCloseable {
             throw new IllegalStateException("this connection is subscribed already");
         }
         // 1. register: from here on live events reach s (buffered until the replay is done)
-        subscribers.add(s);
         if (s.selectors().contains(TopicSelector.all())) {
             everything.add(s);
         } else {
@@ -446,7 +445,7 @@ public final class Broadcaster implements AutoCloseable {
     public BroadcasterStats stats() {
         Map<CloseReason, Long> ev = new EnumMap<>(CloseReason.class);
         evictions.forEach((k, v) -> ev.put(k, v.sum()));
-        return new BroadcasterStats(subscribers.size(), published.sum(), delivered.sum(), ev, dropped.sum(),
+        return new BroadcasterStats(byConnection.size(), published.sum(), delivered.sum(), ev, dropped.sum(),
                 queuedBytes.sum(), store.size(), store.bytes());
     }
 
@@ -472,11 +471,11 @@ public final class Broadcaster implements AutoCloseable {
             f.cancel(false);
         }
         byte[] last = SseMessage.builder().event("shutdown").data("").retry(shutdownRetry).build().encode();
-        for (Subscriber s : subscribers) {
+        for (Subscriber s : byConnection.values()) {
             s.offerControl(last, true);
         }
         scheduler.schedule(() -> {
-            for (Subscriber s : List.copyOf(subscribers)) {
+            for (Subscriber s : List.copyOf(byConnection.values())) {
                 remove(s);
                 Thread.ofVirtual().start(() -> s.connection.closeWith(CloseReason.SHUTDOWN));
             }
@@ -498,7 +497,7 @@ public final class Broadcaster implements AutoCloseable {
             return;
         }
         long now = ticker.read();
-        for (Subscriber s : subscribers) {
+        for (Subscriber s : byConnection.values()) {
             long started = s.writeStartedAt;
             if (started != 0 && now - started >= writeTimeoutNanos) {
                 evictLater(s, CloseReason.WRITE_TIMEOUT);
@@ -524,7 +523,6 @@ public final class Broadcaster implements AutoCloseable {
         if (!s.markRemoved()) {
             return false;
         }
-        subscribers.remove(s);
         patterned.remove(s);
         everything.remove(s);
         byConnection.remove(s.connection, s);
@@ -543,7 +541,7 @@ public final class Broadcaster implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "Broadcaster[subscribers=" + subscribers.size() + ", store=" + store + "]";
+        return "Broadcaster[subscribers=" + byConnection.size() + ", store=" + store + "]";
     }
 
     /**

@@ -4,13 +4,13 @@ import dev.ssekit.codec.SseEncoder;
 import dev.ssekit.spi.SseTransport;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 
@@ -25,10 +25,23 @@ final class StreamConnection implements SseConnection {
     private static final byte[] CLOSE_EVENT =
             SseMessage.builder().event("close").data("Closing the connection").build().encode();
     private static final long CLOSE_LOCK_WAIT_MILLIS = 1000;
+    private static final VarHandle REASON;
+    private static final VarHandle FIRED;
+
+    static {
+        try {
+            MethodHandles.Lookup lookup = MethodHandles.lookup();
+            REASON = lookup.findVarHandle(StreamConnection.class, "reason", CloseReason.class);
+            FIRED = lookup.findVarHandle(Listener.class, "fired", boolean.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     private final SseTransport transport;
     private final ReentrantLock writeLock = new ReentrantLock();
-    private final AtomicReference<CloseReason> reason = new AtomicReference<>();
+    /** Null while OPEN; set once (by CAS through {@link #REASON}: no AtomicReference per connection). */
+    private volatile CloseReason reason;
     private final List<Listener> listeners = new CopyOnWriteArrayList<>();
 
     StreamConnection(SseTransport transport) {
@@ -54,7 +67,7 @@ final class StreamConnection implements SseConnection {
     void writeBytes(byte[] bytes) throws IOException {
         writeLock.lock();
         try {
-            CloseReason r = reason.get();
+            CloseReason r = reason;
             if (r != null) {
                 throw new IOException("SSE connection is closed (" + r + ")");
             }
@@ -80,13 +93,13 @@ final class StreamConnection implements SseConnection {
      * virtual thread, since {@code done} may run on an event loop and close listeners are user code.
      */
     void writeBytesAsync(java.util.function.Supplier<byte[]> source, java.util.function.Consumer<IOException> done) {
-        CloseReason r = reason.get();
+        CloseReason r = reason;
         if (r != null) {
             done.accept(new IOException("SSE connection is closed (" + r + ")"));
             return;
         }
         transport.writeAsync(source, error -> {
-            if (error != null && reason.get() == null) {
+            if (error != null && reason == null) {
                 Thread.ofVirtual().name("ssekit-closed").start(() -> {
                     if (closeWith(CloseReason.CLIENT_GONE)) {
                         LOG.log(Level.DEBUG, "SSE client gone: {0}", error.toString());
@@ -99,7 +112,7 @@ final class StreamConnection implements SseConnection {
 
     @Override
     public void close() {
-        if (reason.get() != null) {
+        if (reason != null) {
             return;
         }
         boolean locked = false;
@@ -109,7 +122,7 @@ final class StreamConnection implements SseConnection {
             Thread.currentThread().interrupt();
         }
         try {
-            if (locked && reason.get() == null) {
+            if (locked && reason == null) {
                 try {
                     transport.write(CLOSE_EVENT);
                 } catch (IOException e) {
@@ -133,7 +146,7 @@ final class StreamConnection implements SseConnection {
      * the calling thread: that may block behind a stuck write, which must not delay the news.
      */
     boolean closeWith(CloseReason r) {
-        if (!reason.compareAndSet(null, r)) {
+        if (!REASON.compareAndSet(this, null, r)) {
             return false;
         }
         for (Listener l : listeners) {
@@ -149,14 +162,14 @@ final class StreamConnection implements SseConnection {
 
     @Override
     public boolean isOpen() {
-        return reason.get() == null;
+        return reason == null;
     }
 
     @Override
     public void onClose(Consumer<CloseReason> listener) {
         Listener l = new Listener(Objects.requireNonNull(listener, "listener"));
         listeners.add(l);
-        CloseReason r = reason.get();
+        CloseReason r = reason;
         if (r != null) {
             l.fire(r); // closed before or while we registered: fire (once) ourselves
         }
@@ -169,20 +182,20 @@ final class StreamConnection implements SseConnection {
 
     @Override
     public String toString() {
-        CloseReason r = reason.get();
+        CloseReason r = reason;
         return "SseConnection[" + (r == null ? "OPEN" : "CLOSED " + r) + "]";
     }
 
     private static final class Listener {
         private final Consumer<CloseReason> callback;
-        private final AtomicBoolean fired = new AtomicBoolean();
+        private volatile boolean fired; // set once, through FIRED
 
         Listener(Consumer<CloseReason> callback) {
             this.callback = callback;
         }
 
         void fire(CloseReason r) {
-            if (fired.compareAndSet(false, true)) {
+            if (FIRED.compareAndSet(this, false, true)) {
                 try {
                     callback.accept(r);
                 } catch (RuntimeException | Error e) {

@@ -23,7 +23,7 @@ final class Subscriber implements Subscription {
     private final ReentrantLock lock = new ReentrantLock();
 
     // guarded by lock
-    private final ArrayDeque<byte[]> queue = new ArrayDeque<>();
+    private final ArrayDeque<byte[]> queue = new ArrayDeque<>(1); // grows with a burst; idle, 2 slots (not 17)
     private long queuedBytes;
     private boolean draining;
     private boolean replaying = true;

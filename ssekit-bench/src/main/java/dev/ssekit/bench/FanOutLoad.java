@@ -24,7 +24,7 @@ import org.HdrHistogram.Recorder;
  * non-blocking connects (at most {@value #IN_FLIGHT_CONNECTS} in flight per thread) from a fresh
  * loopback source address per 10,000 connections, so one process holds up to ~19,000 under the
  * 20,000 open-file limit. Usage:
- * {@code FanOutLoad PORT[,PORT...] CONTROL_PORT CONNECTIONS EVENTS SIZE [PATH [RATE [storm] [dead=PERCENT]]]}
+ * {@code FanOutLoad PORT[,PORT...] CONTROL_PORT CONNECTIONS EVENTS SIZE [PATH [RATE [storm] [dead=PERCENT] [idle] [warmup] [hold=SECONDS]]]}
  * (PATH: {@code /sse} by default; with several ports, connections go to them round-robin; RATE:
  * events per second, 0 = as fast as possible).
  *
@@ -38,7 +38,14 @@ import org.HdrHistogram.Recorder;
  * <p>{@code dead=P}: P % of the connections (a 4 KiB receive buffer) stop reading once their
  * response head is in (scenario d); the figures are the healthy connections'. {@code storm}: after
  * the burst every connection drops with a reset, 100 events are published, and all reconnect at
- * once with the {@code Last-Event-ID} each saw (scenario e).
+ * once with the {@code Last-Event-ID} each saw (scenario e). {@code idle}: only the heap and RSS
+ * per idle connection (scenario c), no burst ({@code bin/bench-memory}). {@code warmup}: first opens
+ * as many connections, closes them, publishes an event a second (a server may notice a closed
+ * stream only when a write fails) until the server has let them go, so the "before"
+ * figures already include what a server keeps after its first connections (JIT-compiled code, the
+ * allocator arenas its threads grew, classes) and the difference is what the idle connections
+ * themselves hold. {@code hold=S}: keeps the
+ * idle connections open S seconds after measuring them (time to attach {@code jmap}/{@code jcmd}).
  */
 public final class FanOutLoad {
 
@@ -348,14 +355,23 @@ public final class FanOutLoad {
         String path = args.length > 5 ? args[5] : "/sse";
         int rate = args.length > 6 ? Integer.parseInt(args[6]) : 0;
         boolean storm = false;
+        boolean idleOnly = false;
+        boolean warmup = false;
+        int holdSeconds = 0;
         int deadPercent = 0;
         for (int i = 7; i < args.length; i++) {
             if (args[i].equals("storm")) {
                 storm = true;
             } else if (args[i].startsWith("dead=")) {
                 deadPercent = Integer.parseInt(args[i].substring(5));
+            } else if (args[i].equals("idle")) {
+                idleOnly = true;
+            } else if (args[i].equals("warmup")) {
+                warmup = true;
+            } else if (args[i].startsWith("hold=")) {
+                holdSeconds = Integer.parseInt(args[i].substring(5));
             } else {
-                throw new IllegalArgumentException("unknown option " + args[i] + " (storm, dead=PERCENT)");
+                throw new IllegalArgumentException("unknown option " + args[i] + " (storm, dead=PERCENT, idle, warmup, hold=SECONDS)");
             }
         }
 
@@ -365,9 +381,13 @@ public final class FanOutLoad {
             workers.add(w);
             Thread.ofPlatform().daemon().name("load-" + i).start(w);
         }
-        String before = get(control, "/stats");
         int octet = 1 + (int) (System.nanoTime() % 250);
         byte[] request = request(path, "");
+        int warmed = 0;
+        if (warmup) {
+            warmed = warmUp(workers, sse, octet == 250 ? 1 : octet + 1, request, connections, control);
+        }
+        String before = settledStats(control);
         List<Conn> conns = new ArrayList<>();
         int dead = 0;
         long start = System.nanoTime();
@@ -378,16 +398,29 @@ public final class FanOutLoad {
             conns.add(c);
             workers.get(i % workers.size()).open(c);
         }
-        awaitHeads(workers, connections, Duration.ofMinutes(2));
+        awaitHeads(workers, warmed + connections, Duration.ofMinutes(2));
         System.out.printf("connections %d (heads %d, failed %d, %d reader threads, opened in %.1f s)%n", connections,
-                sum(workers, t -> t.heads), sum(workers, t -> t.failed), workers.size(), (System.nanoTime() - start) / 1e9);
+                sum(workers, t -> t.heads) - warmed, sum(workers, t -> t.failed), workers.size(), (System.nanoTime() - start) / 1e9);
         Thread.sleep(2000);
-        String idle = get(control, "/stats");
+        String idle = settledStats(control);
         System.out.printf("server before: %s", before);
         System.out.printf("server idle:   %s", idle);
         System.out.printf("heap per idle connection: %.0f bytes%n", (field(idle, "heap") - field(before, "heap")) / (double) connections);
         if (field(idle, "rss") > 0) {
             System.out.printf("rss per idle connection: %.0f bytes%n", (field(idle, "rss") - field(before, "rss")) / (double) connections);
+        }
+        if (holdSeconds > 0) {
+            System.out.printf("holding the %d idle connections for %d s%n", connections, holdSeconds);
+            System.out.flush();
+            Thread.sleep(holdSeconds * 1000L);
+        }
+        if (idleOnly) {
+            for (Conn c : conns) {
+                if (c.channel != null) {
+                    c.channel.close();
+                }
+            }
+            return;
         }
 
         // the burst: the server publishes EVENTS events (as fast as it can, or paced); count until all arrived
@@ -510,6 +543,51 @@ public final class FanOutLoad {
     /** A fresh source address per 10,000 connections: no port runs out, TIME_WAIT or not. */
     static InetSocketAddress source(int octet, int i) {
         return new InetSocketAddress("127." + octet + "." + (i / 10_000) + ".2", 0);
+    }
+
+    /**
+     * Opens {@code n} connections, closes them once all have their heads, and publishes an event a
+     * second (servers that only notice a closed stream when a write fails let go too) until the
+     * server counts no subscriber (at most 60 s); returns how many got a head or failed.
+     */
+    private static int warmUp(List<Worker> workers, InetSocketAddress[] sse, int octet, byte[] request, int n,
+            InetSocketAddress control) throws IOException, InterruptedException {
+        List<Conn> warm = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            Conn c = new Conn(sse[i % sse.length], source(octet, i), request, false);
+            warm.add(c);
+            workers.get(i % workers.size()).open(c);
+        }
+        awaitHeads(workers, n, Duration.ofMinutes(2));
+        int done = (int) sum(workers, t -> t.heads + t.failed);
+        for (Conn c : warm) {
+            if (c.channel != null) {
+                c.channel.close();
+            }
+        }
+        for (Worker w : workers) {
+            w.selector.wakeup(); // the sockets really close when their keys are flushed
+        }
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        do {
+            Thread.sleep(1000);
+            // a server that does not read idle streams (Undertow) notices closed ones only when a write
+            // fails: the first write to a closed socket draws a reset, the next one fails
+            get(control, "/publish?n=1&size=30");
+        } while (field(get(control, "/stats"), "subscribers") > 0 && System.nanoTime() < deadline);
+        System.out.printf("warm-up: %d connections opened and closed%n", done);
+        return done;
+    }
+
+    /**
+     * The server's stats, asked twice 3 s apart, the second answer: its full GCs shrink the heap, and
+     * G1 gives the freed regions back to the OS concurrently, after the answer; the second answer's
+     * RSS has them given back (on every server alike).
+     */
+    private static String settledStats(InetSocketAddress control) throws IOException, InterruptedException {
+        get(control, "/stats");
+        Thread.sleep(3000);
+        return get(control, "/stats");
     }
 
     private static void awaitHeads(List<Worker> workers, int n, Duration limit) throws InterruptedException {

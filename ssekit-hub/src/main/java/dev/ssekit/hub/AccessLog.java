@@ -30,17 +30,28 @@ final class AccessLog {
         }
     }
 
-    /** A stream that has ended, for {@code reason}. */
-    static void stream(Channel channel, HttpRequest req, long startNanos, String reason) {
+    /**
+     * A stream that has ended, for {@code reason}; {@code request} is what {@link #request} made of
+     * its request when it started (a stream keeps that line, not the request, for its whole life).
+     */
+    static void stream(Channel channel, String request, long startNanos, String reason) {
         if (LOG.isLoggable(Level.INFO)) {
-            LOG.log(Level.INFO, line(channel, req, 200, "-", startNanos, " stream end: " + reason));
+            LOG.log(Level.INFO, line(channel, request, 200, "-", startNanos, " stream end: " + reason));
         }
     }
 
+    /** The request part of a line: {@code METHOD URI PROTOCOL}, tokens redacted. */
+    static String request(HttpRequest req) {
+        return req.method() + " " + redact(req.uri()) + " " + req.protocolVersion();
+    }
+
     private static String line(Channel channel, HttpRequest req, int status, String bytes, long startNanos, String tail) {
+        return line(channel, request(req), status, bytes, startNanos, tail);
+    }
+
+    private static String line(Channel channel, String request, int status, String bytes, long startNanos, String tail) {
         long millis = (System.nanoTime() - startNanos) / 1_000_000;
-        return remote(channel) + " \"" + req.method() + " " + redact(req.uri()) + " " + req.protocolVersion() + "\" "
-                + status + " " + bytes + " " + millis + "ms" + tail;
+        return remote(channel) + " \"" + request + "\" " + status + " " + bytes + " " + millis + "ms" + tail;
     }
 
     static String redact(String uri) {

@@ -3,13 +3,13 @@ package dev.ssekit.hub;
 import dev.ssekit.SseConnection;
 import dev.ssekit.netty.NettySse;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
-import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -153,10 +153,24 @@ final class HubHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     /** Frees requests that waited on a connection that closed (or carries an event stream for good). */
     @Override
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+        releaseWaiting();
+        super.channelInactive(ctx);
+    }
+
+    /**
+     * Frees requests that waited when this handler leaves: the server takes it out of the pipeline
+     * once the connection carries an event stream (a pipelined request behind it is never answered).
+     */
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) throws Exception {
+        releaseWaiting();
+        super.handlerRemoved(ctx);
+    }
+
+    private void releaseWaiting() {
         for (FullHttpRequest req; (req = waiting.poll()) != null;) {
             req.release();
         }
-        super.channelInactive(ctx);
     }
 
     private static HubRequest translate(FullHttpRequest req) {
@@ -198,11 +212,13 @@ final class HubHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         HttpHeaders extra = new DefaultHttpHeaders();
         s.headers().forEach(extra::set);
         SseConnection conn = NettySse.start(ctx.channel(), req, extra);
-        openStreams.incrementAndGet();
-        ctx.channel().closeFuture().addListener(f -> openStreams.decrementAndGet());
+        java.util.concurrent.atomic.AtomicInteger streams = openStreams; // the listener must not hold this handler
+        streams.incrementAndGet();
+        ctx.channel().closeFuture().addListener(f -> streams.decrementAndGet());
         long start = started;
-        HttpRequest head = new DefaultHttpRequest(req.protocolVersion(), req.method(), req.uri());
-        conn.onClose(reason -> AccessLog.stream(ctx.channel(), head, start, reason.name().toLowerCase(Locale.ROOT)));
+        Channel channel = ctx.channel();
+        String request = AccessLog.request(req); // not the request: its headers would stay for the stream's life
+        conn.onClose(reason -> AccessLog.stream(channel, request, start, reason.name().toLowerCase(Locale.ROOT)));
         // the reference hub's first bytes: written before any event, on this event loop, in order
         ctx.channel().writeAndFlush(new DefaultHttpContent(Unpooled.wrappedBuffer(OPENING_COMMENT)));
         s.open(conn, ctx.channel().eventLoop());

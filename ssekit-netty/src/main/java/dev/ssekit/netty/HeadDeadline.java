@@ -72,6 +72,11 @@ final class HeadDeadline extends ChannelInboundHandlerAdapter {
     }
 
     @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        cancel();
+    }
+
+    @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         cancel();
         ctx.fireChannelInactive();

@@ -31,7 +31,10 @@ public final class NettySse {
      * charset=utf-8}, {@code Cache-Control: no-cache}, {@code X-Accel-Buffering: no}, then {@code
      * extraHeaders} (which may override those); chunked and keep-alive on HTTP/1.1. Call it on the
      * event loop (from {@code channelRead}) or any thread; use the connection from threads that may
-     * block (its {@code send} refuses to run on an event loop).
+     * block (its {@code send} refuses to run on an event loop). On an HTTP/1.1 connection of a
+     * {@link NettySseServer} (from a fallback handler) the connection's HTTP handlers then leave its
+     * pipeline for a shared stream handler (see {@link NettySseServer.Builder#fallback}); pipelines
+     * of your own and HTTP/2 streams are left as they are.
      *
      * @param channel the request's channel (an HTTP/1.1 connection or an HTTP/2 stream)
      * @param request the request head; its {@code Last-Event-ID} is read (UTF-8)
@@ -56,6 +59,8 @@ public final class NettySse {
         }
         response.headers().setAll(extraHeaders); // replaces same-named headers only (set() would clear the rest)
         channel.writeAndFlush(response);
-        return Sse.open(new NettyTransport(channel, request.headers()));
+        SseConnection connection = Sse.open(new NettyTransport(channel, request.headers()));
+        StreamPipeline.enter(channel); // on a NettySseServer connection: only what a stream needs stays
+        return connection;
     }
 }
