@@ -7,6 +7,7 @@
 #   LIB_DIR holds the hub jar (ssekit-hub-VERSION.jar, runnable: its Class-Path names lib/*) and
 #   every runtime dependency; OUT_DIR gets the two files and their unpacked trees.
 set -euo pipefail
+umask 022 # file modes in the tar.gz and the .deb must not depend on the builder's umask (dpkg-deb refuses a DEBIAN directory below 0755)
 version=$1 jdk=$2 lib=$3 out=$4
 src=$(cd "$(dirname "$0")/.." && pwd)
 
@@ -16,8 +17,11 @@ src=$(cd "$(dirname "$0")/.." && pwd)
 # (it brings java.management) and jdk.unsupported, and java.compiler and jdk.httpserver, left out:
 # annotations only, and an adapter of ssekit-core the hub does not load. Added: jdk.jfr (jdeps on
 # Lettuce's jar alone names it: its events) and jdk.naming.dns (Netty finds DNS servers through JNDI,
-# by class name). keytool, which --tls self-signed runs, comes with java.base.
-modules=java.base,java.logging,java.management,java.naming,java.net.http,java.sql,jdk.jfr,jdk.management,jdk.naming.dns,jdk.unsupported
+# by class name). keytool, which --tls self-signed runs, comes with java.base. Added too: jdk.crypto.ec,
+# a service jdeps cannot see: up to JDK 21 it holds the SunEC provider (ES256/ES384 and EdDSA tokens,
+# EC certificates, TLS 1.3's x25519 and P-256 key exchange); from JDK 22 SunEC is in java.base and the
+# module is empty, but still there.
+modules=java.base,java.logging,java.management,java.naming,java.net.http,java.sql,jdk.crypto.ec,jdk.jfr,jdk.management,jdk.naming.dns,jdk.unsupported
 
 [ -x "$jdk/bin/jlink" ] || { echo "build.sh: $jdk/bin/jlink is missing: the hub's runtime is made by a JDK's jlink" >&2; exit 1; }
 command -v dpkg-deb >/dev/null || { echo "build.sh: dpkg-deb is missing (apt-get install dpkg)" >&2; exit 1; }

@@ -10,6 +10,7 @@ module dev.ssekit.hub {
     requires dev.ssekit.netty;
     requires dev.ssekit.redis;
     requires io.netty.codec.http;
+    requires io.netty.codec; // PrematureChannelClosureException
     requires io.netty.transport;
     requires io.netty.common;
     requires io.netty.buffer;

@@ -277,25 +277,26 @@ public final class Broadcaster implements AutoCloseable {
     }
 
     /**
-     * An id of this history's numbering whose event is no longer retained: {@code <epoch>-<n>} with
-     * {@code n} at most the newest number, where the epoch is the store's own or, for events that
-     * came with their ids (a Redis node republishes the stream's ids), the newest event's.
+     * An id older than history: {@code <epoch>-<n>} of the store's own numbering with {@code n} at
+     * most the newest number, or, for events that came with their own ids (a Redis node republishes
+     * the stream's {@code <epoch>-<n>} ids), of the oldest retained event's numbering with {@code n}
+     * below the oldest's. An id within the retained range that history lacks is unknown, not expired.
      */
     private boolean isExpiredId(String id) {
         if (numberedAtMost(id, store.epoch(), store.lastSequence())) {
             return true;
         }
-        List<StoredEvent> newest = store.after(store.lastSequence() - 1);
-        if (newest.isEmpty()) {
+        Optional<StoredEvent> oldest = store.oldest();
+        if (oldest.isEmpty()) {
             return false;
         }
-        String newestId = newest.getLast().id();
-        int dash = newestId.lastIndexOf('-');
+        String oldestId = oldest.get().id();
+        int dash = oldestId.lastIndexOf('-');
         if (dash <= 0) {
             return false;
         }
         try {
-            return numberedAtMost(id, newestId.substring(0, dash), Long.parseLong(newestId.substring(dash + 1)));
+            return numberedAtMost(id, oldestId.substring(0, dash), Long.parseLong(oldestId.substring(dash + 1)) - 1);
         } catch (NumberFormatException e) {
             return false; // a publisher's own id: no numbering to judge by
         }

@@ -228,6 +228,28 @@ class BroadcasterTest {
         assertThat(c.next().data()).isEqualTo("new");
     }
 
+    /**
+     * Events published with their own numbered ids (as a Redis node republishes the stream's): an id
+     * of that numbering below the oldest retained one is expired; one inside the retained range that
+     * history lacks, or above it, is unknown (not expired: nothing was lost that history once held).
+     */
+    @Test
+    void ownNumberedIdsAreExpiredOnlyBelowTheOldestRetained() throws Exception {
+        Broadcaster b = closing(Broadcaster.builder().history(3, 1 << 20, Duration.ofHours(1)).build());
+        InetSocketAddress address = serve(b);
+        for (int i : new int[] {1, 2, 3, 4, 5, 6, 7, 8, 10}) {
+            b.publish(SseMessage.builder().id("order-" + i).data("e" + i).build(), "x");
+        }
+        for (String[] c : new String[][] {{"order-2", "expired"}, {"order-6", "expired"}, {"order-9", "unknown"},
+            {"order-11", "unknown"}, {"other-2", "unknown"}, {"order-x", "unknown"}}) {
+            Client client = closing(new Client(address, "t=x", "Last-Event-ID: " + c[0]));
+            nextConnection();
+            SseEvent reset = client.next();
+            assertThat(reset.type()).as(c[0]).isEqualTo("reset");
+            assertThat(reset.data()).as(c[0]).isEqualTo("{\"lastEventId\":\"" + c[0] + "\",\"reason\":\"" + c[1] + "\"}");
+        }
+    }
+
     @Test
     void anIdOlderThanHistoryIsToldThenAllRetainedHistoryFollows() throws Exception {
         Broadcaster b = closing(Broadcaster.builder().history(3, 1 << 20, Duration.ofHours(1)).build());

@@ -325,9 +325,12 @@ public final class EventSource implements AutoCloseable {
 
     /**
      * Whether the next request goes out over HTTP/2, whose header encoding keeps bytes above 0x7F:
-     * the last response came over HTTP/2 and the scheme is {@code https}, where ALPN picks HTTP/2
-     * again on a new connection. Over cleartext a new connection starts with an HTTP/1.1 upgrade
-     * request, whose head is US-ASCII.
+     * the last response came over HTTP/2, from this source's own URI (not after a redirect), and
+     * the scheme is {@code https}, where ALPN picks HTTP/2 again on a new connection to the same
+     * server. Over cleartext a new connection starts with an HTTP/1.1 upgrade request, whose head is
+     * US-ASCII. Not covered: a server that offers HTTP/2 on one connection and only HTTP/1.1 on the
+     * next (mixed backends behind one name), and a redirected stream that then fails with a network
+     * error before its response completes.
      */
     private boolean carriesUtf8Heads() {
         return lastVersion == HttpClient.Version.HTTP_2 && "https".equalsIgnoreCase(uri.getScheme());

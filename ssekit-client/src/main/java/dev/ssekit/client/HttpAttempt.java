@@ -54,7 +54,13 @@ final class HttpAttempt {
             return;
         }
         response = source.client.sendAsync(request, this::handle);
-        response.whenComplete((r, err) -> finish(err));
+        response.whenComplete((r, err) -> {
+            if (r != null && (r.previousResponse().isPresent() || !r.uri().equals(source.uri))) {
+                // redirected: the version was another server's, and the next attempt asks source.uri
+                source.lastVersion = null;
+            }
+            finish(err);
+        });
         if (cancelled) {
             response.cancel(true);
         }

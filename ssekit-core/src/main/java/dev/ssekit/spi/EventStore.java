@@ -39,6 +39,17 @@ public interface EventStore {
     long firstSequence();
 
     /**
+     * The oldest event still retained. The default reads {@link #after} from {@link
+     * #firstSequence()}; stores that can, answer without copying the history.
+     *
+     * @return the oldest retained event, or empty when none is retained
+     */
+    default java.util.Optional<StoredEvent> oldest() {
+        List<StoredEvent> from = after(firstSequence() - 1);
+        return from.isEmpty() ? java.util.Optional.empty() : java.util.Optional.of(from.getFirst());
+    }
+
+    /**
      * Stores an event; may evict the oldest ones to respect the store's limits.
      *
      * @param event the event; its sequence is {@code lastSequence() + 1}

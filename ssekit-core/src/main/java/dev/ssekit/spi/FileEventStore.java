@@ -29,6 +29,7 @@ import java.util.zip.CRC32C;
 final class FileEventStore implements EventStore {
 
     private static final String LOG = "events.log";
+    private static final boolean WINDOWS = System.getProperty("os.name", "").startsWith("Windows");
     private static final String EPOCH = "epoch";
     private static final int MAX_RECORD = 64 << 20;
 
@@ -242,16 +243,31 @@ final class FileEventStore implements EventStore {
             out.force(true);
             log.close();
             Files.move(tmp, directory.resolve(LOG), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            log = FileChannel.open(directory.resolve(LOG), StandardOpenOption.READ, StandardOpenOption.WRITE);
+            log.position(written);
+            logBytes = written;
             if (fsync) {
                 // appends forced into the new log are durable only once its name is: else a power loss
                 // brings the old log back without them
                 syncDirectory(directory);
             }
-            log = FileChannel.open(directory.resolve(LOG), StandardOpenOption.READ, StandardOpenOption.WRITE);
-            log.position(written);
-            logBytes = written;
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot compact the event log in " + directory + ": " + e.getMessage(), e);
+            // the append that led here is stored; compaction waits for the next one. Whichever log
+            // the name now points to (the old one if the move failed) is the log from here on
+            try {
+                if (!log.isOpen()) {
+                    log = FileChannel.open(directory.resolve(LOG), StandardOpenOption.READ, StandardOpenOption.WRITE);
+                }
+                logBytes = log.size();
+                log.position(logBytes);
+            } catch (IOException reopen) {
+                e.addSuppressed(reopen);
+                throw new UncheckedIOException("cannot reopen the event log in " + directory + " after a failed compaction: "
+                        + e.getMessage(), e);
+            }
+            System.getLogger(FileEventStore.class.getName()).log(System.Logger.Level.WARNING,
+                    "cannot compact the event log in {0} (it goes on growing until a later compaction succeeds): {1}", directory,
+                    e.toString());
         }
     }
 
@@ -260,6 +276,9 @@ final class FileEventStore implements EventStore {
      * directory does: a file's own {@code force} does not cover its name.
      */
     static void syncDirectory(Path directory) throws IOException {
+        if (WINDOWS) {
+            return; // a directory cannot be opened as a file there; NTFS journals its names itself
+        }
         try (FileChannel dir = FileChannel.open(directory, StandardOpenOption.READ)) {
             dir.force(true);
         }
@@ -278,6 +297,11 @@ final class FileEventStore implements EventStore {
     @Override
     public long firstSequence() {
         return index.firstSequence();
+    }
+
+    @Override
+    public java.util.Optional<StoredEvent> oldest() {
+        return index.oldest();
     }
 
     @Override

@@ -107,6 +107,17 @@ final class InMemoryEventStore implements EventStore {
     }
 
     @Override
+    public java.util.Optional<StoredEvent> oldest() {
+        lock.lock();
+        try {
+            evictOld();
+            return count == 0 ? java.util.Optional.empty() : java.util.Optional.of(ring[head]);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
     public void append(StoredEvent event) {
         lock.lock();
         try {

@@ -6,7 +6,9 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPipeline;
 import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.PrematureChannelClosureException;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
@@ -17,6 +19,7 @@ import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
@@ -81,9 +84,20 @@ final class HubHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             @Override
             protected void handleOversizedMessage(ChannelHandlerContext ctx, HttpMessage oversized) throws Exception {
                 if (oversized instanceof HttpRequest r) {
-                    LOG.log(Level.INFO, "{0} {1} rejected: 413 the body is over {2} bytes", r.method(), r.uri(), maxBodyBytes);
+                    LOG.log(Level.INFO, "{0} {1} rejected: 413 the body is over {2} bytes", r.method(), AccessLog.redact(r.uri()), maxBodyBytes);
                 }
                 super.handleOversizedMessage(ctx, oversized);
+            }
+
+            @Override
+            protected Object newContinueResponse(HttpMessage start, int maxContentLength, ChannelPipeline pipeline) {
+                // with Expect: 100-continue (curl sends it for large bodies) the 413 is answered here
+                Object answer = super.newContinueResponse(start, maxContentLength, pipeline);
+                if (answer instanceof HttpResponse a && a.status().code() == 413 && start instanceof HttpRequest r) {
+                    LOG.log(Level.INFO, "{0} {1} rejected: 413 the body is over {2} bytes", r.method(), AccessLog.redact(r.uri()),
+                            maxBodyBytes);
+                }
+                return answer;
             }
         };
     }
@@ -113,7 +127,7 @@ final class HubHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                 ctx.executor().execute(() -> {
                     try {
                         if (e != null) { // handle() promises a decision; should it break that promise, answer 500
-                            LOG.log(Level.ERROR, "no decision for " + req.method() + " " + req.uri(), e);
+                            LOG.log(Level.ERROR, "no decision for " + req.method() + " " + AccessLog.redact(req.uri()), e);
                             send(ctx, req, HubResponse.text(500, "internal error\n"));
                         } else {
                             act(ctx, req, d);
@@ -200,7 +214,7 @@ final class HubHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                 } catch (RuntimeException e) {
                     // a bug of ours: the slot is freed, the log gets the trace, the client a closed connection
                     s.abandon();
-                    LOG.log(Level.ERROR, "could not start a stream for " + req.uri(), e);
+                    LOG.log(Level.ERROR, "could not start a stream for " + AccessLog.redact(req.uri()), e);
                     ctx.close();
                 }
             }
@@ -230,7 +244,9 @@ final class HubHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
      */
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        if (cause instanceof java.io.IOException) {
+        if (cause instanceof java.io.IOException || cause instanceof PrematureChannelClosureException) {
+            // the client's doing (a reset; a close in the middle of a request body, also after a 413):
+            // not worth a trace, and a client must not be able to fill the log with them
             LOG.log(Level.DEBUG, "connection error: {0}", cause.toString());
         } else {
             LOG.log(Level.WARNING, "closing a connection after an unexpected error", cause);

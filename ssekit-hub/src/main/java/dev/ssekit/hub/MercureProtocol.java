@@ -44,6 +44,9 @@ final class MercureProtocol {
     private static final String DISCOVERY = "<" + PATH + ">; rel=\"mercure\"";
     private static final System.Logger LOG = System.getLogger(MercureProtocol.class.getName());
 
+    /** The longest published id, in bytes of UTF-8: what a subscriber sends back as Last-Event-ID. */
+    static final int MAX_ID_BYTES = 2048;
+
     /** What to answer. */
     sealed interface Decision permits Reply, Stream {
     }
@@ -205,9 +208,10 @@ final class MercureProtocol {
             if (id.get().startsWith("#")) {
                 throw new Rejection(400, "id must not start with #");
             }
-            if (id.get().length() > TopicSelectorStore.MAX_LENGTH) {
-                // subscribers send it back as Last-Event-ID: it must fit the 8 KiB request head
-                throw new Rejection(400, "id must be at most " + TopicSelectorStore.MAX_LENGTH + " characters");
+            if (utf8Length(id.get()) > MAX_ID_BYTES) {
+                // subscribers send it back as Last-Event-ID, UTF-8 encoded: it must fit the 8 KiB request
+                // head beside a token and a browser's headers
+                throw new Rejection(400, "id must be at most " + MAX_ID_BYTES + " bytes of UTF-8");
             }
             message.id(id.get());
         }
@@ -458,5 +462,24 @@ final class MercureProtocol {
 
     private static CompletionStage<Decision> reply(HubResponse r) {
         return CompletableFuture.completedFuture(new Reply(r));
+    }
+
+    /** The length of {@code s} in UTF-8, without encoding it. */
+    static int utf8Length(String s) {
+        int n = 0;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c < 0x80) {
+                n++;
+            } else if (c < 0x800) {
+                n += 2;
+            } else if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+                n += 4;
+                i++;
+            } else {
+                n += 3;
+            }
+        }
+        return n;
     }
 }

@@ -237,7 +237,7 @@ class InputBoundsTest {
 
     /**
      * Any Last-Event-ID (header or query) gets a stream, at once. A published id is at most 2,048
-     * characters, so the Last-Event-ID a client sends back fits the hub's 8 KiB request head (before
+     * bytes of UTF-8, so the Last-Event-ID a client sends back fits the hub's 8 KiB request head (before
      * the limit a 100,000-character id was stored, and its subscribers could never resume: 431).
      */
     @Test
@@ -247,6 +247,12 @@ class InputBoundsTest {
         assertThat(hub.broadcaster().resumePoint(longest)).isEqualTo(longest);
         assertThat(status(hub.protocol().handle(publish(PUBLISH_ALL, ("topic=x&id=" + longest + "i").getBytes(UTF_8))))).isEqualTo(400);
         assertThat(status(hub.protocol().handle(publish(PUBLISH_ALL, ("topic=x&id=" + "i".repeat(100_000)).getBytes(UTF_8))))).isEqualTo(400);
+        // the bound is on the bytes a client sends back: 683 three-byte characters are 2,049 bytes
+        assertThat(status(hub.protocol().handle(publish(PUBLISH_ALL, ("topic=x&id=" + "€".repeat(682) + "ii").getBytes(UTF_8)))))
+                .isEqualTo(200);
+        assertThat(status(hub.protocol().handle(publish(PUBLISH_ALL, ("topic=x&id=" + "€".repeat(683)).getBytes(UTF_8)))))
+                .isEqualTo(400);
+        assertThat(MercureProtocol.utf8Length("a\u00e9€😀")).isEqualTo("a\u00e9€😀".getBytes(UTF_8).length);
         assertThat(atOnce(subscribe("topic=x", "Last-Event-ID", longest))).isEqualTo(200);
         for (int i = 0; i < 1000; i++) {
             byte[] id = new byte[budget(HEADER_BLOCK)];

@@ -25,6 +25,7 @@ final class BroadcasterShutdown implements SmartLifecycle {
     private final ObjectProvider<Broadcaster> broadcasters;
     private final Duration wait;
     private volatile boolean running;
+    private volatile boolean stopped;
 
     BroadcasterShutdown(ObjectProvider<Broadcaster> broadcasters, Duration wait) {
         this.broadcasters = broadcasters;
@@ -33,11 +34,17 @@ final class BroadcasterShutdown implements SmartLifecycle {
 
     @Override
     public void start() {
+        if (stopped) {
+            // a closed Broadcaster refuses every subscriber: a restarted context would serve none
+            throw new IllegalStateException("ssekit closed the context's Broadcasters when the context stopped; a closed "
+                    + "Broadcaster cannot reopen, so this context cannot start again: restart the application");
+        }
         running = true;
     }
 
     @Override
     public void stop() {
+        stopped = true;
         List<Broadcaster> all = broadcasters.orderedStream().toList();
         all.forEach(Broadcaster::close);
         long deadline = System.nanoTime() + wait.toNanos();

@@ -1,6 +1,7 @@
 package dev.ssekit.spring;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.ssekit.Broadcaster;
 import dev.ssekit.SlowConsumerPolicy;
@@ -153,6 +154,18 @@ class SsekitAutoConfigurationTest {
                 .run(ctx -> assertThat(ctx).doesNotHaveBean("ssekitHealthIndicator").doesNotHaveBean(BroadcasterMetrics.class));
         assertThat(a.isClosed()).isTrue();
         assertThat(b.isClosed()).isTrue();
+    }
+
+    /** A stopped context closed its broadcasters for good: starting it again fails loudly, not silently. */
+    @Test
+    void aStoppedContextDoesNotRestartWithClosedBroadcasters() {
+        runner.run(ctx -> {
+            Broadcaster b = ctx.getBean(Broadcaster.class);
+            ctx.stop();
+            assertThat(b.isClosed()).isTrue();
+            assertThatThrownBy(ctx::start).hasRootCauseInstanceOf(IllegalStateException.class)
+                    .rootCause().hasMessageContaining("cannot reopen");
+        });
     }
 
     @Test
