@@ -24,7 +24,7 @@ import org.HdrHistogram.Recorder;
  * non-blocking connects (at most {@value #IN_FLIGHT_CONNECTS} in flight per thread) from a fresh
  * loopback source address per 10,000 connections, so one process holds up to ~19,000 under the
  * 20,000 open-file limit. Usage:
- * {@code FanOutLoad PORT[,PORT...] CONTROL_PORT CONNECTIONS EVENTS SIZE [PATH [RATE [storm] [dead=PERCENT] [idle] [warmup] [hold=SECONDS]]]}
+ * {@code FanOutLoad PORT[,PORT...] CONTROL_PORT CONNECTIONS EVENTS SIZE [PATH [RATE [storm] [dead=PERCENT] [burst] [idle] [warmup] [hold=SECONDS]]]}
  * (PATH: {@code /sse} by default; with several ports, connections go to them round-robin; RATE:
  * events per second, 0 = as fast as possible).
  *
@@ -39,7 +39,9 @@ import org.HdrHistogram.Recorder;
  * response head is in (scenario d); the figures are the healthy connections'. {@code storm}: after
  * the burst every connection drops with a reset, 100 events are published, and all reconnect at
  * once with the {@code Last-Event-ID} each saw (scenario e). {@code idle}: only the heap and RSS
- * per idle connection (scenario c), no burst ({@code bin/bench-memory}). {@code warmup}: first opens
+ * per idle connection (scenario c), no burst ({@code bin/bench-memory}). {@code burst}: the server
+ * is asked to publish the whole burst at once ({@code &burst=1}; scenario f): the ceiling then writes
+ * it to each socket in one write, servers without a batch publish publish it event after event. {@code warmup}: first opens
  * as many connections, closes them, publishes an event a second (a server may notice a closed
  * stream only when a write fails) until the server has let them go, so the "before"
  * figures already include what a server keeps after its first connections (JIT-compiled code, the
@@ -356,6 +358,7 @@ public final class FanOutLoad {
         int rate = args.length > 6 ? Integer.parseInt(args[6]) : 0;
         boolean storm = false;
         boolean idleOnly = false;
+        boolean burst = false;
         boolean warmup = false;
         int holdSeconds = 0;
         int deadPercent = 0;
@@ -364,6 +367,8 @@ public final class FanOutLoad {
                 storm = true;
             } else if (args[i].startsWith("dead=")) {
                 deadPercent = Integer.parseInt(args[i].substring(5));
+            } else if (args[i].equals("burst")) {
+                burst = true;
             } else if (args[i].equals("idle")) {
                 idleOnly = true;
             } else if (args[i].equals("warmup")) {
@@ -371,7 +376,7 @@ public final class FanOutLoad {
             } else if (args[i].startsWith("hold=")) {
                 holdSeconds = Integer.parseInt(args[i].substring(5));
             } else {
-                throw new IllegalArgumentException("unknown option " + args[i] + " (storm, dead=PERCENT, idle, warmup, hold=SECONDS)");
+                throw new IllegalArgumentException("unknown option " + args[i] + " (storm, dead=PERCENT, burst, idle, warmup, hold=SECONDS)");
             }
         }
 
@@ -430,7 +435,7 @@ public final class FanOutLoad {
             w.tally.latency.reset();
         }
         long base = sum(workers, t -> t.counted);
-        String query = "/publish?n=" + events + "&size=" + size + (rate > 0 ? "&rate=" + rate : "");
+        String query = "/publish?n=" + events + "&size=" + size + (rate > 0 ? "&rate=" + rate : "") + (burst ? "&burst=1" : "");
         Thread publisher = Thread.ofPlatform().daemon().start(() -> {
             try {
                 System.out.print("server: " + get(control, query));

@@ -162,6 +162,22 @@ public final class PeerReport {
                 .append("was away is lost to it. ssekit replays from its history (the hub through the Mercure protocol). The time ")
                 .append("includes the load generator opening the 10,000 connections (non-blocking, at most 256 connects in flight ")
                 .append("per reader thread).\n");
+        b.append("\n### (f) A burst of 200 events published at once to 10,000 subscribers: time to the last delivery\n\n")
+                .append("| server | time to the last delivery | deliveries/s | of the ceiling | missing |\n|---|---|---|---|---|\n");
+        long ceilingBurst = best(by, "f-10k-burst", s -> s.equals("ceiling"));
+        for (var en : by.entrySet()) {
+            Run f = en.getValue().get("f-10k-burst");
+            if (f == null || failed(f) || f.dps() <= 0) {
+                b.append("| ").append(en.getKey()).append(" | - | - | - | ").append(f == null ? "-" : f.missing()).append(" |\n");
+                continue;
+            }
+            b.append(String.format(Locale.ROOT, "| %s | %.3f s | %s | %s | %s |%n", en.getKey(), f.conns() * 200.0 / f.dps(), fmt(f.dps()),
+                    ceilingBurst > 0 ? String.format(Locale.ROOT, "%.0f %%", 100.0 * f.dps() / ceilingBurst) : "-", f.missing()));
+        }
+        b.append("\nThe ceiling gets the burst as one list and writes it to each socket in one write; the servers publish ")
+                .append("it event after event as fast as they can (the hub: 200 POSTs, 16 in flight). The time runs from the ")
+                .append("publish request to the last delivery.\n");
+        b.append("\n").append(targets15(by)).append("\n");
         long disorder = by.values().stream().flatMap(m -> m.values().stream()).filter(r -> r.disorder().matches("\\d+"))
                 .mapToLong(r -> Long.parseLong(r.disorder())).sum();
         b.append("\nDeliveries out of order (a subscriber saw a successor other subscribers did not; across the storm's ")
@@ -173,6 +189,35 @@ public final class PeerReport {
                     .append(String.join(", ", failedRuns)).append(".\n");
         }
         return b.append(END).toString();
+    }
+
+    /** Issue #15's targets, met or not, from these figures. */
+    static String targets15(Map<String, Map<String, Run>> by) {
+        java.util.function.Predicate<String> ssekitTransport = s -> s.startsWith("ssekit-") && !s.equals("ssekit-hub");
+        long ceiling = best(by, "a-10k", s -> s.equals("ceiling"));
+        long bestPeer = best(by, "a-10k", PeerReport::peer);
+        long bestSsekit = best(by, "a-10k", ssekitTransport);
+        Run hub = by.getOrDefault("ssekit-hub", Map.of()).get("a-10k");
+        Run netty = by.getOrDefault("ssekit-netty", Map.of()).get("a-10k");
+        Run undertow = by.getOrDefault("undertow", Map.of()).get("a-10k");
+        if (ceiling == 0 || bestPeer == 0 || bestSsekit == 0 || hub == null || netty == null || undertow == null) {
+            return "Targets (issue #15): not enough servers measured to compare.";
+        }
+        double share = 100.0 * bestSsekit / ceiling;
+        double hubOfNetty = 100.0 * hub.dps() / netty.dps();
+        double hubOverPeer = hub.dps() / (double) bestPeer;
+        double p99Peer = by.entrySet().stream().filter(en -> peer(en.getKey())).map(en -> en.getValue().get("b-10k-20"))
+                .filter(r -> r != null && !failed(r)).mapToDouble(Run::p99).min().orElse(Double.NaN);
+        double p99Worst = by.entrySet().stream().filter(en -> en.getKey().startsWith("ssekit-")).map(en -> en.getValue().get("b-10k-20"))
+                .filter(r -> r != null && !failed(r)).mapToDouble(Run::p99).max().orElse(Double.NaN);
+        return String.format(Locale.ROOT, "Targets (issue #15): best ssekit transport %.0f %% of the ceiling (≥ 70 %%: %s); the hub %.0f %% "
+                + "of ssekit-netty (≥ 70 %%: %s) and %.2f× the best peer (≥ 1.5×: %s); ssekit-netty heap per idle connection %,d B "
+                + "(≤ 2,560 B: %s) and RSS %,d B against Undertow's %,d B (no more: %s); p99 at 20 events/s, the slowest ssekit "
+                + "server %.1f ms vs the best peer %.1f ms (no worse: %s).",
+                share, share >= 70 ? "met" : "**not met**", hubOfNetty, hubOfNetty >= 70 ? "met" : "**not met**", hubOverPeer,
+                hubOverPeer >= 1.5 ? "met" : "**not met**", netty.heap(), netty.heap() <= 2560 ? "met" : "**not met**", netty.rss(),
+                undertow.rss(), netty.rss() <= undertow.rss() ? "met" : "**not met**", p99Worst, p99Peer,
+                p99Worst <= p99Peer ? "met" : "**not met**");
     }
 
     /** Issue #7's targets for ssekit's best transport, met or not, from these figures. */

@@ -52,6 +52,11 @@ public final class PeerServer {
     interface Group {
         void broadcast(String data);
 
+        /** Sends a whole burst; servers without a batch publish send it event after event. */
+        default void broadcastAll(List<String> burst) {
+            burst.forEach(this::broadcast);
+        }
+
         int subscribers();
 
         /**
@@ -94,7 +99,7 @@ public final class PeerServer {
             int n = Integer.parseInt(FanOutServer.param(q, "n"));
             int size = Integer.parseInt(FanOutServer.param(q, "size"));
             int rate = q.contains("rate=") ? Integer.parseInt(FanOutServer.param(q, "rate")) : 0;
-            long took = publish(group, n, size, rate);
+            long took = q.contains("burst=1") && rate == 0 ? publishBurst(group, n, size) : publish(group, n, size, rate);
             FanOutServer.reply(ex, "published " + n + " in " + took / 1_000_000 + " ms\n");
         });
         control.createContext("/stats", ex -> {
@@ -118,6 +123,17 @@ public final class PeerServer {
         for (int i = 0; i < n; i++) {
             group.broadcast(payload(due(start, i, rate), SEQUENCE.getAndIncrement(), size));
         }
+        return System.nanoTime() - start;
+    }
+
+    /** Publishes n events as one burst (scenario f): all stamped now, handed over at once. */
+    static long publishBurst(Group group, int n, int size) {
+        long start = System.nanoTime();
+        List<String> burst = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            burst.add(payload(start, SEQUENCE.getAndIncrement(), size));
+        }
+        group.broadcastAll(burst);
         return System.nanoTime() - start;
     }
 
@@ -312,6 +328,20 @@ public final class PeerServer {
         @Override
         public void broadcast(String data) {
             ByteBuffer frame = ByteBuffer.wrap(frame(data)).asReadOnlyBuffer();
+            for (Loop l : loops) {
+                l.frames.add(frame);
+                l.selector.wakeup();
+            }
+        }
+
+        /** The whole burst encoded into one buffer: one write per socket (scenario f's ceiling). */
+        @Override
+        public void broadcastAll(List<String> burst) {
+            java.io.ByteArrayOutputStream all = new java.io.ByteArrayOutputStream();
+            for (String data : burst) {
+                all.writeBytes(frame(data));
+            }
+            ByteBuffer frame = ByteBuffer.wrap(all.toByteArray()).asReadOnlyBuffer();
             for (Loop l : loops) {
                 l.frames.add(frame);
                 l.selector.wakeup();
