@@ -83,9 +83,7 @@ final class HubHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         return new HttpObjectAggregator(maxBodyBytes) {
             @Override
             protected void handleOversizedMessage(ChannelHandlerContext ctx, HttpMessage oversized) throws Exception {
-                if (oversized instanceof HttpRequest r) {
-                    LOG.log(Level.INFO, "{0} {1} rejected: 413 the body is over {2} bytes", r.method(), AccessLog.redact(r.uri()), maxBodyBytes);
-                }
+                logTooLarge(oversized);
                 super.handleOversizedMessage(ctx, oversized);
             }
 
@@ -93,11 +91,17 @@ final class HubHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             protected Object newContinueResponse(HttpMessage start, int maxContentLength, ChannelPipeline pipeline) {
                 // with Expect: 100-continue (curl sends it for large bodies) the 413 is answered here
                 Object answer = super.newContinueResponse(start, maxContentLength, pipeline);
-                if (answer instanceof HttpResponse a && a.status().code() == 413 && start instanceof HttpRequest r) {
+                if (answer instanceof HttpResponse a && a.status().code() == 413) {
+                    logTooLarge(start);
+                }
+                return answer;
+            }
+
+            private void logTooLarge(HttpMessage message) {
+                if (message instanceof HttpRequest r) {
                     LOG.log(Level.INFO, "{0} {1} rejected: 413 the body is over {2} bytes", r.method(), AccessLog.redact(r.uri()),
                             maxBodyBytes);
                 }
-                return answer;
             }
         };
     }
