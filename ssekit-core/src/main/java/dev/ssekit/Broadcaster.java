@@ -402,31 +402,36 @@ public final class Broadcaster implements AutoCloseable {
             StoredEvent event = new StoredEvent(seq, id, topicSet, withId.encode(), ticker.read(), restricted);
             store.append(event);
             published.increment();
-            // each selector's verdict on this event, once: subscribers share compiled selectors
-            Map<TopicSelector, Boolean> verdicts = new HashMap<>();
-            for (String t : topicSet) {
-                Set<Subscriber> exact = byTopic.get(t);
-                if (exact != null) {
-                    for (Subscriber s : exact) {
-                        if (s.authorizedFor(event, verdicts)) {
-                            s.offer(event);
-                        }
-                    }
-                }
-            }
-            for (Subscriber s : everything) {
-                if (s.authorizedFor(event, verdicts)) {
-                    s.offer(event);
-                }
-            }
-            for (Subscriber s : patterned) {
-                if (s.accepts(event, verdicts)) {
-                    s.offer(event);
-                }
-            }
+            fanOut(event);
             return id;
         } finally {
             publishLock.unlock();
+        }
+    }
+
+    /** Hands a stored event to every matching subscriber, in sequence order (under the publish lock). */
+    private void fanOut(StoredEvent event) {
+        // each selector's verdict on this event, once: subscribers share compiled selectors
+        Map<TopicSelector, Boolean> verdicts = new HashMap<>();
+        for (String t : event.topics()) {
+            Set<Subscriber> exact = byTopic.get(t);
+            if (exact != null) {
+                for (Subscriber s : exact) {
+                    if (s.authorizedFor(event, verdicts)) {
+                        s.offer(event);
+                    }
+                }
+            }
+        }
+        for (Subscriber s : everything) {
+            if (s.authorizedFor(event, verdicts)) {
+                s.offer(event);
+            }
+        }
+        for (Subscriber s : patterned) {
+            if (s.accepts(event, verdicts)) {
+                s.offer(event);
+            }
         }
     }
 
