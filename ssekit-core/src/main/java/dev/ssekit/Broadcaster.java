@@ -17,7 +17,10 @@ import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executor;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -66,12 +69,10 @@ public final class Broadcaster implements AutoCloseable {
 
     private static final System.Logger LOG = System.getLogger(Broadcaster.class.getName());
     private static final byte[] HEARTBEAT = SseEncoder.comment("");
+    private static final int MAX_EVENTS_PER_RUN = 256;
 
-    final long maxQueuedBytes;
-    final SlowConsumerPolicy policy;
-    final Ticker ticker;
-    final LongAdder delivered = new LongAdder();
-    final LongAdder dropped = new LongAdder();
+    private final Ticker ticker;
+    private final DeliveryContext delivery;
 
     private final EventStore store;
     private final Scheduler scheduler;
@@ -80,15 +81,17 @@ public final class Broadcaster implements AutoCloseable {
     private final Duration sweepPeriod;
     private final Duration shutdownRetry;
     private final ReentrantLock publishLock = new ReentrantLock();
-    private final Map<String, Set<Subscriber>> byTopic = new ConcurrentHashMap<>();
-    private final Set<Subscriber> patterned = ConcurrentHashMap.newKeySet();
-    /** Subscribers with {@link TopicSelector#all()}: every event is theirs, no selector to test. */
-    private final Set<Subscriber> everything = ConcurrentHashMap.newKeySet();
     /** Every subscriber, by its connection (the one registry of all of them: no second set). */
     private final Map<StreamConnection, Subscriber> byConnection = new ConcurrentHashMap<>();
+    /** The groups of connections with an I/O executor (Netty event loops), by that executor. */
+    private final Map<Executor, DeliveryGroup> byExecutor = new ConcurrentHashMap<>();
+    /** The broadcaster's own lanes, for connections without one (JDK, Servlet). */
+    private final DeliveryGroup[] lanes;
+    private final AtomicInteger nextLane = new AtomicInteger();
+    /** Every group, in creation order: what a publish hands each event to. */
+    private final List<DeliveryGroup> groups = new CopyOnWriteArrayList<>();
+    private final int groupCapacity;
     private final LongAdder published = new LongAdder();
-    /** A LongAdder: the publisher and every drain update it for each delivery, from many threads. */
-    private final LongAdder queuedBytes = new LongAdder();
     private final Map<CloseReason, LongAdder> evictions = new EnumMap<>(CloseReason.class);
     private volatile boolean closed;
     private volatile Future<?> sweep;
@@ -100,9 +103,13 @@ public final class Broadcaster implements AutoCloseable {
         this.heartbeatNanos = b.heartbeat.toNanos();
         this.writeTimeoutNanos = b.writeTimeout.toNanos();
         this.sweepPeriod = (b.heartbeat.compareTo(b.writeTimeout) < 0 ? b.heartbeat : b.writeTimeout).dividedBy(2);
-        this.maxQueuedBytes = b.maxQueuedBytes;
-        this.policy = b.policy;
+        this.delivery = new DeliveryContext(b.maxQueuedBytes, b.policy, b.ticker, this::leave);
         this.shutdownRetry = b.shutdownRetry;
+        this.groupCapacity = b.deliveryBacklog;
+        this.lanes = new DeliveryGroup[b.lanes];
+        for (int i = 0; i < lanes.length; i++) {
+            lanes[i] = newGroup(task -> Thread.ofVirtual().name("ssekit-lane").start(task));
+        }
         evictions.put(CloseReason.SLOW_CONSUMER, new LongAdder());
         evictions.put(CloseReason.WRITE_TIMEOUT, new LongAdder());
         sweep = scheduler.schedule(this::sweep, sweepPeriod);
@@ -236,29 +243,23 @@ public final class Broadcaster implements AutoCloseable {
         if (closed) {
             throw new IllegalStateException("the broadcaster is closed");
         }
-        Subscriber s = new Subscriber(this, conn, List.copyOf(new LinkedHashSet<>(r.selectors)), r.authorized, ticker.read());
+        Subscriber s = new Subscriber(delivery, groupFor(conn), conn, List.copyOf(new LinkedHashSet<>(r.selectors)),
+                r.authorized, ticker.read());
         if (byConnection.putIfAbsent(conn, s) != null) {
             throw new IllegalStateException("this connection is subscribed already");
         }
         // 1. register: from here on live events reach s (buffered until the replay is done)
-        if (s.selectors().contains(TopicSelector.all())) {
-            everything.add(s);
-        } else {
-            for (TopicSelector sel : s.selectors()) {
-                if (sel.exactTopic().isPresent()) {
-                    byTopic.computeIfAbsent(sel.exactTopic().get(), k -> ConcurrentHashMap.newKeySet()).add(s);
-                } else {
-                    patterned.add(s);
-                }
-            }
-        }
+        s.group.index.add(s);
         conn.onClose(reason -> remove(s));
         // 2. replay what history has after the resume point; 3. merge with the buffered live events
         byte[] notice = null;
         List<StoredEvent> replay = List.of();
-        long after = 0;
+        // read after registering: an event up to this one may still be on its way to the group, and
+        // is not this subscriber's unless the replay has it (it started after it)
+        long after = store.lastSequence();
         String lastId = r.resumeFrom != null ? r.resumeFrom : r.connection.lastEventId().orElse("");
         if (lastId.equals(EARLIEST)) {
+            after = 0;
             replay = store.after(0);
         } else if (!lastId.isEmpty()) {
             OptionalLong seq = store.sequenceOf(lastId);
@@ -267,6 +268,7 @@ public final class Broadcaster implements AutoCloseable {
                 replay = store.after(after);
             } else if (isExpiredId(lastId)) {
                 notice = reset(lastId, "expired");
+                after = 0;
                 replay = store.after(0);
             } else {
                 notice = reset(lastId, "unknown");
@@ -409,30 +411,64 @@ public final class Broadcaster implements AutoCloseable {
         }
     }
 
-    /** Hands a stored event to every matching subscriber, in sequence order (under the publish lock). */
+    /**
+     * Hands a stored event to each delivery group that has subscribers, once per group, in
+     * sequence order (under the publish lock): each group matches it against its own subscribers on
+     * its own thread. Waits while a group's inbox is full (backpressure).
+     */
     private void fanOut(StoredEvent event) {
-        // each selector's verdict on this event, once: subscribers share compiled selectors
-        Map<TopicSelector, Boolean> verdicts = new HashMap<>();
-        for (String t : event.topics()) {
-            Set<Subscriber> exact = byTopic.get(t);
-            if (exact != null) {
-                for (Subscriber s : exact) {
-                    if (s.authorizedFor(event, verdicts)) {
-                        s.offer(event);
-                    }
-                }
+        for (DeliveryGroup g : groups) {
+            // a group without subscribers skips the event: one registering now starts after it
+            // (start() reads lastSequence after registering) or replays it from history
+            if (g.index.isEmpty()) {
+                continue;
+            }
+            try {
+                g.offer(event);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while waiting for a delivery group; event "
+                        + event.id() + " is in history but not delivered live to every group", e);
             }
         }
-        for (Subscriber s : everything) {
-            if (s.authorizedFor(event, verdicts)) {
-                s.offer(event);
+    }
+
+    /** The group for a new subscriber: its transport's I/O executor's, or a lane in turn. */
+    private DeliveryGroup groupFor(StreamConnection conn) {
+        Executor executor = conn.deliveryExecutor();
+        if (executor == null) {
+            return lanes[Math.floorMod(nextLane.getAndIncrement(), lanes.length)];
+        }
+        DeliveryGroup g = byExecutor.get(executor);
+        if (g == null) {
+            g = byExecutor.computeIfAbsent(executor, this::newGroup);
+        }
+        return g;
+    }
+
+    private DeliveryGroup newGroup(Executor executor) {
+        // one run yields after half a subscriber's bound: a healthy subscriber's write goes out
+        // before its group queues more
+        DeliveryGroup g = new DeliveryGroup(executor, groupCapacity, MAX_EVENTS_PER_RUN,
+                Math.max(1, delivery.maxQueuedBytes / 2));
+        groups.add(g);
+        return g;
+    }
+
+    /**
+     * Whether delivery is behind: a delivery group's inbox is full, so a {@link #publish} now would
+     * wait until the group catches up. A server that must not make its publishers wait (the hub)
+     * refuses the publish instead, asking the publisher to retry later.
+     *
+     * @return whether some group's inbox is full
+     */
+    public boolean isBacklogged() {
+        for (DeliveryGroup g : groups) {
+            if (g.full()) {
+                return true;
             }
         }
-        for (Subscriber s : patterned) {
-            if (s.accepts(event, verdicts)) {
-                s.offer(event);
-            }
-        }
+        return false;
     }
 
     private static SseMessage withId(SseMessage m, String id) {
@@ -451,8 +487,8 @@ public final class Broadcaster implements AutoCloseable {
     public BroadcasterStats stats() {
         Map<CloseReason, Long> ev = new EnumMap<>(CloseReason.class);
         evictions.forEach((k, v) -> ev.put(k, v.sum()));
-        return new BroadcasterStats(byConnection.size(), published.sum(), delivered.sum(), ev, dropped.sum(),
-                queuedBytes.sum(), store.size(), store.bytes());
+        return new BroadcasterStats(byConnection.size(), published.sum(), delivery.delivered.sum(), ev,
+                delivery.dropped.sum(), delivery.queuedBytes.sum(), store.size(), store.bytes());
     }
 
     /**
@@ -477,8 +513,15 @@ public final class Broadcaster implements AutoCloseable {
             f.cancel(false);
         }
         byte[] last = SseMessage.builder().event("shutdown").data("").retry(shutdownRetry).build().encode();
-        for (Subscriber s : byConnection.values()) {
-            s.offerControl(last, true);
+        // through each group, behind the events it still has: the notice follows every earlier event
+        for (DeliveryGroup g : groups) {
+            g.offerControl(() -> {
+                for (Subscriber s : byConnection.values()) {
+                    if (s.group == g) {
+                        s.offerControl(last, true);
+                    }
+                }
+            });
         }
         scheduler.schedule(() -> {
             for (Subscriber s : List.copyOf(byConnection.values())) {
@@ -514,8 +557,17 @@ public final class Broadcaster implements AutoCloseable {
         sweep = scheduler.schedule(this::sweep, sweepPeriod);
     }
 
+    /** A subscriber leaving: evicted with a reason, or cancelled (null). */
+    private void leave(Subscriber s, CloseReason reason) {
+        if (reason == null) {
+            remove(s);
+        } else {
+            evictLater(s, reason);
+        }
+    }
+
     /** Evicts on a virtual thread: closing a connection may block (a stuck JDK write). */
-    void evictLater(Subscriber s, CloseReason reason) {
+    private void evictLater(Subscriber s, CloseReason reason) {
         if (!remove(s)) {
             return;
         }
@@ -525,24 +577,13 @@ public final class Broadcaster implements AutoCloseable {
     }
 
     /** Removes a subscriber from every index; returns whether this call did it. */
-    boolean remove(Subscriber s) {
+    private boolean remove(Subscriber s) {
         if (!s.markRemoved()) {
             return false;
         }
-        patterned.remove(s);
-        everything.remove(s);
+        s.group.index.remove(s);
         byConnection.remove(s.connection, s);
-        for (TopicSelector sel : s.selectors()) {
-            sel.exactTopic().ifPresent(t -> byTopic.computeIfPresent(t, (k, set) -> {
-                set.remove(s);
-                return set.isEmpty() ? null : set;
-            }));
-        }
         return true;
-    }
-
-    void queued(long delta) {
-        queuedBytes.add(delta);
     }
 
     @Override
@@ -635,6 +676,8 @@ public final class Broadcaster implements AutoCloseable {
         private Duration heartbeat = Duration.ofSeconds(15);
         private Duration writeTimeout = Duration.ofSeconds(30);
         private long maxQueuedBytes = 1L << 20;
+        private int deliveryBacklog = 1024;
+        private int lanes = Math.min(4, Runtime.getRuntime().availableProcessors());
         private SlowConsumerPolicy policy = SlowConsumerPolicy.DISCONNECT;
         private Duration shutdownRetry = Duration.ofSeconds(1);
         private Scheduler scheduler = Scheduler.system();
@@ -703,6 +746,33 @@ public final class Broadcaster implements AutoCloseable {
         }
 
         /**
+         * How many events may wait for one delivery group (one Netty event loop, or one lane) before
+         * {@link Broadcaster#publish} waits for it, and {@link Broadcaster#isBacklogged()} says so.
+         * The bound on what a publisher that outruns delivery can make the broadcaster hold.
+         *
+         * @param events at least 1 (default 1,024)
+         * @return this builder
+         */
+        public Builder deliveryBacklog(int events) {
+            this.deliveryBacklog = events;
+            return this;
+        }
+
+        /**
+         * How many delivery lanes serve connections whose server has no I/O thread per connection
+         * (the JDK server, Servlet containers): each lane matches and queues events for its share of
+         * those subscribers on a virtual thread of its own. Netty connections are delivered on
+         * their event loops instead.
+         *
+         * @param lanes at least 1 (default: the processors, at most 4)
+         * @return this builder
+         */
+        public Builder deliveryLanes(int lanes) {
+            this.lanes = lanes;
+            return this;
+        }
+
+        /**
          * What happens when a subscriber's queue is full.
          *
          * @param policy the policy (default {@link SlowConsumerPolicy#DISCONNECT})
@@ -755,6 +825,12 @@ public final class Broadcaster implements AutoCloseable {
         public Broadcaster build() {
             positive("heartbeat", heartbeat);
             positive("writeTimeout", writeTimeout);
+            if (deliveryBacklog < 1) {
+                throw new IllegalArgumentException("deliveryBacklog must be at least 1: " + deliveryBacklog);
+            }
+            if (lanes < 1) {
+                throw new IllegalArgumentException("deliveryLanes must be at least 1: " + lanes);
+            }
             if (maxQueuedBytes < 1) {
                 throw new IllegalArgumentException("maxQueuedBytes must be at least 1: " + maxQueuedBytes);
             }

@@ -7,6 +7,7 @@ import dev.ssekit.spi.SseTransport;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.lang.System.Logger.Level;
+import java.util.List;
 import java.util.Optional;
 
 /** {@link SseTransport} over an exchange of the JDK's built-in HTTP server. */
@@ -51,6 +52,14 @@ final class JdkTransport implements SseTransport {
     @Override
     public void write(byte[] bytes) throws IOException {
         body.write(bytes);
+        body.flush();
+    }
+
+    @Override
+    public void write(List<byte[]> frames) throws IOException {
+        for (byte[] f : frames) {
+            body.write(f); // the response stream buffers: one chunk, one flush, no joined copy
+        }
         body.flush();
     }
 

@@ -10,9 +10,11 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
  * The one connection state machine: OPEN until the first of {@link #close()} or a failed write,
@@ -63,15 +65,24 @@ final class StreamConnection implements SseConnection {
         writeBytes(SseEncoder.comment(Objects.requireNonNull(text, "text")));
     }
 
-    /** Writes encoded bytes whole (the broadcaster's path; {@code send} encodes first). */
+    /** Writes encoded bytes whole ({@code send} and {@code comment} encode first). */
     void writeBytes(byte[] bytes) throws IOException {
+        writeFrames(List.of(bytes));
+    }
+
+    /** Writes the broadcaster's queued frames, shared arrays, in one (gathering) write. */
+    void writeFrames(List<byte[]> frames) throws IOException {
         writeLock.lock();
         try {
             CloseReason r = reason;
             if (r != null) {
                 throw new IOException("SSE connection is closed (" + r + ")");
             }
-            transport.write(bytes);
+            if (frames.size() == 1) {
+                transport.write(frames.getFirst());
+            } else {
+                transport.write(frames);
+            }
         } catch (IOException e) {
             if (closeWith(CloseReason.CLIENT_GONE)) {
                 LOG.log(Level.DEBUG, "SSE client gone: {0}", e.toString());
@@ -82,17 +93,22 @@ final class StreamConnection implements SseConnection {
         }
     }
 
+    /** The transport's I/O executor, or null (see {@link SseTransport#deliveryExecutor()}). */
+    Executor deliveryExecutor() {
+        return transport.deliveryExecutor();
+    }
+
     /** Whether the transport writes without blocking (see {@link SseTransport#writeAsync}). */
     boolean asyncWrites() {
         return transport.supportsAsyncWrite();
     }
 
     /**
-     * The broadcaster's non-blocking path: the transport pulls the bytes from {@code source} when it
+     * The broadcaster's non-blocking path: the transport pulls the frames from {@code source} when it
      * is about to write, and {@code done} runs when they are written (with null) or failed. A failure closes the connection ({@link CloseReason#CLIENT_GONE}) on a
      * virtual thread, since {@code done} may run on an event loop and close listeners are user code.
      */
-    void writeBytesAsync(java.util.function.Supplier<byte[]> source, java.util.function.Consumer<IOException> done) {
+    void writeFramesAsync(Supplier<List<byte[]>> source, Consumer<IOException> done) {
         CloseReason r = reason;
         if (r != null) {
             done.accept(new IOException("SSE connection is closed (" + r + ")"));

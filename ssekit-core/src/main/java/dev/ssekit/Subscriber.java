@@ -9,13 +9,18 @@ import java.util.Map;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * One subscriber of a {@link Broadcaster}: a queue of encoded frames bounded in bytes, drained by
- * a virtual thread that exists only while there is something to write. The drain takes every frame
- * queued so far and writes them in one call (DESIGN.md §4).
+ * One subscriber of a {@link Broadcaster}: a queue of encoded frames bounded in bytes, filled by its
+ * {@link DeliveryGroup}'s thread. The drain takes every frame queued so far and hands them, the
+ * shared arrays themselves, to the transport in one gathering write: from the transport's I/O
+ * thread (an asynchronous transport, one write in flight) or from a virtual thread that exists only
+ * while there is something to write (DESIGN.md §4). It knows its broadcaster only through the
+ * shared {@link DeliveryContext}.
  */
 final class Subscriber implements Subscription {
 
-    private final Broadcaster owner;
+    private final DeliveryContext owner;
+    /** The group that delivers to it (its index holds it while it is subscribed). */
+    final DeliveryGroup group;
     final StreamConnection connection;
     private final List<TopicSelector> selectors;
     /** Topics this subscriber may receive restricted events for; empty: none. */
@@ -37,9 +42,10 @@ final class Subscriber implements Subscription {
     /** Ticker reading of the last completed write (or of the subscription). */
     volatile long lastWriteAt;
 
-    Subscriber(Broadcaster owner, StreamConnection connection, List<TopicSelector> selectors,
+    Subscriber(DeliveryContext owner, DeliveryGroup group, StreamConnection connection, List<TopicSelector> selectors,
             List<TopicSelector> authorized, long now) {
         this.owner = owner;
+        this.group = group;
         this.connection = connection;
         this.selectors = List.copyOf(selectors);
         this.authorized = List.copyOf(authorized);
@@ -94,7 +100,7 @@ final class Subscriber implements Subscription {
         return false;
     }
 
-    /** A live event from publish (called under the publish lock, so in sequence order). */
+    /** A live event from its group (one thread, in sequence order). */
     void offer(StoredEvent e) {
         boolean start;
         lock.lock();
@@ -195,19 +201,19 @@ final class Subscriber implements Subscription {
         long limit = owner.maxQueuedBytes;
         if (queuedBytes + frame.length > limit && !queue.isEmpty()) {
             if (owner.policy == SlowConsumerPolicy.DISCONNECT) {
-                owner.evictLater(this, CloseReason.SLOW_CONSUMER);
+                owner.evict(this, CloseReason.SLOW_CONSUMER);
                 return false;
             }
             while (queuedBytes + frame.length > limit && !queue.isEmpty()) {
                 byte[] dropped = queue.pollFirst();
                 queuedBytes -= dropped.length;
-                owner.queued(-dropped.length);
+                owner.queuedBytes.add(-dropped.length);
                 owner.dropped.increment();
             }
         }
         queue.addLast(frame);
         queuedBytes += frame.length;
-        owner.queued(frame.length);
+        owner.queuedBytes.add(frame.length);
         if (draining || replaying) {
             return false;
         }
@@ -226,8 +232,8 @@ final class Subscriber implements Subscription {
         }
     }
 
-    /** Everything queued as one array, or null (and draining cleared) when there is nothing. */
-    private byte[] takeBatch(int[] frames) {
+    /** Everything queued, in order, or null (and draining cleared) when there is nothing. */
+    private List<byte[]> takeBatch() {
         lock.lock();
         try {
             if (queue.isEmpty() || removed) {
@@ -235,16 +241,15 @@ final class Subscriber implements Subscription {
                 if (closeAfterDrain && !removed) {
                     closeAfterDrain = false;
                     Thread.ofVirtual().name("ssekit-shutdown").start(() -> {
-                        owner.remove(this);
+                        owner.cancel(this);
                         connection.closeWith(CloseReason.SHUTDOWN);
                     });
                 }
                 return null;
             }
-            frames[0] = queue.size();
-            byte[] batch = queue.size() == 1 ? queue.pollFirst() : concat();
+            List<byte[]> batch = queue.size() == 1 ? List.of(queue.pollFirst()) : new ArrayList<>(queue);
             queue.clear();
-            owner.queued(-queuedBytes);
+            owner.queuedBytes.add(-queuedBytes);
             queuedBytes = 0;
             return batch;
         } finally {
@@ -259,9 +264,10 @@ final class Subscriber implements Subscription {
      */
     private void drainAsync() {
         int[] frames = new int[1];
-        connection.writeBytesAsync(() -> {
-            byte[] batch = takeBatch(frames);
+        connection.writeFramesAsync(() -> {
+            List<byte[]> batch = takeBatch();
             if (batch != null) {
+                frames[0] = batch.size();
                 writeStartedAt = owner.ticker.read();
             }
             return batch;
@@ -283,16 +289,15 @@ final class Subscriber implements Subscription {
     }
 
     private void drain() {
-        int[] frames = new int[1];
         while (true) {
-            byte[] batch = takeBatch(frames);
+            List<byte[]> batch = takeBatch();
             if (batch == null) {
                 return;
             }
             writeStartedAt = owner.ticker.read();
             boolean written = false;
             try {
-                connection.writeBytes(batch);
+                connection.writeFrames(batch);
                 written = true;
             } catch (IOException e) {
                 // the connection is CLOSED (CLIENT_GONE or evicted); its close listener removes us
@@ -307,20 +312,10 @@ final class Subscriber implements Subscription {
                 lastWriteAt = owner.ticker.read();
                 writeStartedAt = 0;
                 if (written) {
-                    owner.delivered.add(frames[0]); // counted once the write is fully accounted for
+                    owner.delivered.add(batch.size()); // counted once the write is fully accounted for
                 }
             }
         }
-    }
-
-    private byte[] concat() {
-        byte[] out = new byte[(int) queuedBytes];
-        int p = 0;
-        for (byte[] f : queue) {
-            System.arraycopy(f, 0, out, p, f.length);
-            p += f.length;
-        }
-        return out;
     }
 
     /** Marks removed and drops the queue; returns whether this call did it. */
@@ -331,7 +326,7 @@ final class Subscriber implements Subscription {
                 return false;
             }
             removed = true;
-            owner.queued(-queuedBytes);
+            owner.queuedBytes.add(-queuedBytes);
             queuedBytes = 0;
             queue.clear();
             pendingLive.clear();
@@ -363,6 +358,6 @@ final class Subscriber implements Subscription {
 
     @Override
     public void cancel() {
-        owner.remove(this);
+        owner.cancel(this);
     }
 }

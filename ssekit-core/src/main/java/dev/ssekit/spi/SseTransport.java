@@ -1,7 +1,11 @@
 package dev.ssekit.spi;
 
 import java.io.IOException;
+import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.Executor;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
  * What a server adapter (JDK HttpServer, Servlet, Netty) provides so that core can run an {@link
@@ -22,6 +26,35 @@ public interface SseTransport {
     void write(byte[] bytes) throws IOException;
 
     /**
+     * Writes several encoded frames in order and flushes once: one gathering write where the
+     * server can do one. The broadcaster hands a subscriber everything queued for it this way; the
+     * arrays are shared with every other subscriber and with history, so the transport must neither
+     * modify nor keep them after the call returns. The default joins them and calls {@link
+     * #write(byte[])}; adapters whose stream buffers (JDK, Servlet) or whose server gathers (Netty)
+     * override it to avoid that copy.
+     *
+     * @param frames one or more encoded frames
+     * @throws IOException if the write fails
+     */
+    default void write(List<byte[]> frames) throws IOException {
+        if (frames.size() == 1) {
+            write(frames.getFirst());
+            return;
+        }
+        int length = 0;
+        for (byte[] f : frames) {
+            length += f.length;
+        }
+        byte[] joined = new byte[length];
+        int p = 0;
+        for (byte[] f : frames) {
+            System.arraycopy(f, 0, joined, p, f.length);
+            p += f.length;
+        }
+        write(joined);
+    }
+
+    /**
      * Whether this transport offers {@link #writeAsync}. A {@link dev.ssekit.Broadcaster} then
      * feeds the connection without a thread of its own: one write in flight per subscriber, the
      * next taken when it completes.
@@ -33,18 +66,34 @@ public interface SseTransport {
     }
 
     /**
-     * Writes without blocking, pulling the bytes at the last moment: the transport calls {@code
+     * Writes without blocking, pulling the frames at the last moment: the transport calls {@code
      * source} when it is about to write (on its I/O thread), so that everything queued until then
-     * goes out in one write. Core has at most one such write in flight per connection.
+     * goes out in one gathering write. Core has at most one such write in flight per connection.
+     * The arrays are shared (see {@link #write(List)}).
      *
-     * @param source returns the bytes to write, or {@code null} when there is nothing (then {@code
+     * @param source returns the frames to write, or {@code null} when there is nothing (then {@code
      *     done} is not called); must not block
      * @param done called once after a non-null write, on any thread, with {@code null} when
      *     written or the failure; it must not block and runs no user code
      * @throws UnsupportedOperationException unless {@link #supportsAsyncWrite()}
      */
-    default void writeAsync(java.util.function.Supplier<byte[]> source, java.util.function.Consumer<IOException> done) {
+    default void writeAsync(Supplier<List<byte[]>> source, Consumer<IOException> done) {
         throw new UnsupportedOperationException("this transport has no asynchronous write");
+    }
+
+    /**
+     * The thread a {@link dev.ssekit.Broadcaster} should deliver this connection's events on: it
+     * groups its subscribers by this executor and hands each event to each group once, and the
+     * group matches topics and queues frames for its own subscribers there. A server whose writes
+     * run on an I/O thread per connection (Netty's event loop) returns that thread's executor, so
+     * that a group's work and its connections' writes share one thread and never contend. The
+     * executor must run tasks in the order submitted, one at a time. The default, {@code null},
+     * puts the connection in one of the broadcaster's own few delivery lanes.
+     *
+     * @return the connection's I/O executor, or {@code null}
+     */
+    default Executor deliveryExecutor() {
+        return null;
     }
 
     /**

@@ -8,17 +8,20 @@ import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.LastHttpContent;
 import java.io.IOException;
 import java.io.InterruptedIOException;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /**
  * {@link SseTransport} over a Netty channel (an HTTP/1.1 connection or an HTTP/2 stream). Writes
- * wrap the caller's bytes without copying (a broadcast frame's one array is shared by every
- * subscriber) and go through the channel's event loop {@link Outbox}: one task and one flush round
- * per loop for all pending writes. The broadcaster uses the asynchronous write (no thread per
+ * go through the channel's event loop {@link Outbox}: one task and one flush round per loop for
+ * all pending writes, each frame copied once per loop into a direct buffer that every subscriber
+ * on the loop writes (one gathering write per subscriber). A broadcaster delivers to this
+ * connection on its event loop ({@link #deliveryExecutor()}). The broadcaster uses the asynchronous write (no thread per
  * subscriber); {@code send} waits, on the caller's virtual thread, until the socket took the bytes,
  * and is refused on an event loop. The channel's close (a FIN from the client, a reset stream) is reported
  * to core on a virtual thread.
@@ -40,7 +43,7 @@ final class NettyTransport implements SseTransport {
                     + "call them off the Netty event loop (ssekit runs SseHandlers on virtual threads)");
         }
         CompletableFuture<IOException> result = new CompletableFuture<>();
-        writeAsync(() -> bytes, result::complete);
+        writeAsync(() -> List.of(bytes), result::complete);
         IOException failure;
         try {
             failure = result.get();
@@ -61,12 +64,17 @@ final class NettyTransport implements SseTransport {
     }
 
     @Override
-    public void writeAsync(Supplier<byte[]> source, Consumer<IOException> done) {
+    public void writeAsync(Supplier<List<byte[]>> source, Consumer<IOException> done) {
         if (!channel.isActive()) {
             done.accept(new IOException("SSE channel is closed"));
             return;
         }
         Outbox.of(channel.eventLoop()).write(channel, source, done);
+    }
+
+    @Override
+    public Executor deliveryExecutor() {
+        return channel.eventLoop(); // a broadcaster's group for this loop matches and queues on it
     }
 
     @Override

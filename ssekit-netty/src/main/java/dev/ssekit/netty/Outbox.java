@@ -1,6 +1,7 @@
 package dev.ssekit.netty;
 
-import io.netty.buffer.Unpooled;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.CompositeByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.EventLoop;
@@ -24,12 +25,18 @@ import java.util.function.Supplier;
  * event loop, and one task on that loop writes all that is queued, then flushes each touched
  * channel once. A broadcast to 10,000 subscribers thus costs one task per event loop (not one per
  * subscriber) and one flush, one system call, per subscriber.
+ *
+ * <p>The frames of a broadcast are the same arrays for every subscriber: a run copies each array
+ * once into a direct buffer and every channel writes a reference-counted duplicate of it (Netty's
+ * {@code ChannelGroup} model), a subscriber's several frames as one chunk of a composite buffer,
+ * which the socket takes in one gathering write. The run releases its own references at its end;
+ * each buffer is freed when the last channel has written it.
  */
 final class Outbox implements Runnable {
 
     private static final Map<EventLoop, Outbox> BY_LOOP = new ConcurrentHashMap<>();
 
-    private record Entry(Channel channel, Supplier<byte[]> source, Consumer<IOException> done) {
+    private record Entry(Channel channel, Supplier<List<byte[]>> source, Consumer<IOException> done) {
     }
 
     private final EventLoop loop;
@@ -54,7 +61,7 @@ final class Outbox implements Runnable {
      * runs (nothing is written, and {@code done} not called, when it returns null); {@code done}
      * runs on the event loop when they are written or failed.
      */
-    void write(Channel channel, Supplier<byte[]> source, Consumer<IOException> done) {
+    void write(Channel channel, Supplier<List<byte[]>> source, Consumer<IOException> done) {
         queue.add(new Entry(channel, source, done));
         if (scheduled.compareAndSet(false, true)) {
             try {
@@ -75,24 +82,51 @@ final class Outbox implements Runnable {
         scheduled.set(false); // writes queued from now on schedule another run (or are taken by this one)
         Set<Channel> touched = Collections.newSetFromMap(new IdentityHashMap<>());
         List<Channel> order = new ArrayList<>();
-        Entry e;
-        while ((e = queue.poll()) != null) {
-            Entry entry = e;
-            byte[] bytes = entry.source.get();
-            if (bytes == null) {
-                continue;
+        Map<byte[], ByteBuf> shared = new IdentityHashMap<>();
+        try {
+            Entry e;
+            while ((e = queue.poll()) != null) {
+                Entry entry = e;
+                List<byte[]> frames = entry.source.get();
+                if (frames == null) {
+                    continue;
+                }
+                ChannelPromise promise = entry.channel.newPromise();
+                promise.addListener(f -> entry.done.accept(f.isSuccess() ? null
+                        : new IOException("SSE write failed: " + f.cause(), f.cause())));
+                entry.channel.write(new DefaultHttpContent(content(entry.channel, frames, shared)), promise);
+                if (touched.add(entry.channel)) {
+                    order.add(entry.channel);
+                }
             }
-            ChannelPromise promise = entry.channel.newPromise();
-            promise.addListener(f -> entry.done.accept(f.isSuccess() ? null
-                    : new IOException("SSE write failed: " + f.cause(), f.cause())));
-            // wraps, never copies: a broadcast frame's one array serves every subscriber
-            entry.channel.write(new DefaultHttpContent(Unpooled.wrappedBuffer(bytes)), promise);
-            if (touched.add(entry.channel)) {
-                order.add(entry.channel);
+            for (Channel c : order) {
+                c.flush();
+            }
+        } finally {
+            for (ByteBuf b : shared.values()) {
+                b.release(); // the channels hold their own references until written
             }
         }
-        for (Channel c : order) {
-            c.flush();
+    }
+
+    /** The frames as one buffer of duplicates of this run's shared direct copies. */
+    private static ByteBuf content(Channel channel, List<byte[]> frames, Map<byte[], ByteBuf> shared) {
+        if (frames.size() == 1) {
+            return sharedCopy(channel, frames.getFirst(), shared).retainedDuplicate();
         }
+        CompositeByteBuf composite = channel.alloc().compositeDirectBuffer(frames.size());
+        for (byte[] f : frames) {
+            composite.addComponent(true, sharedCopy(channel, f, shared).retainedDuplicate());
+        }
+        return composite;
+    }
+
+    private static ByteBuf sharedCopy(Channel channel, byte[] frame, Map<byte[], ByteBuf> shared) {
+        ByteBuf b = shared.get(frame);
+        if (b == null) {
+            b = channel.alloc().directBuffer(frame.length, frame.length).writeBytes(frame);
+            shared.put(frame, b);
+        }
+        return b;
     }
 }

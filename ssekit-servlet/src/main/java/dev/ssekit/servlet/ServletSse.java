@@ -13,6 +13,7 @@ import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.util.Objects;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -94,6 +95,14 @@ public final class ServletSse {
         @Override
         public void write(byte[] bytes) throws IOException {
             out.write(bytes);
+            out.flush();
+        }
+
+        @Override
+        public void write(List<byte[]> frames) throws IOException {
+            for (byte[] f : frames) {
+                out.write(f); // the container buffers: one flush, no joined copy
+            }
             out.flush();
         }
 

@@ -1,0 +1,40 @@
+package dev.ssekit;
+
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.BiConsumer;
+
+/**
+ * What every {@link Subscriber} of a broadcaster shares: the bound on its queue and what happens
+ * over it, the clock, the counters, and how a subscriber leaves (evicted or cancelled). A
+ * subscriber holds this instead of its broadcaster. Thread-safe.
+ */
+final class DeliveryContext {
+
+    final long maxQueuedBytes;
+    final SlowConsumerPolicy policy;
+    final Ticker ticker;
+    final LongAdder delivered = new LongAdder();
+    final LongAdder dropped = new LongAdder();
+    /** A LongAdder: every group and every drain update it, from many threads. */
+    final LongAdder queuedBytes = new LongAdder();
+    private final BiConsumer<Subscriber, CloseReason> leave;
+
+    /**
+     * @param leave removes a subscriber from its broadcaster; with a reason other than null it is
+     *     also evicted (its connection closed with that reason, off the calling thread)
+     */
+    DeliveryContext(long maxQueuedBytes, SlowConsumerPolicy policy, Ticker ticker, BiConsumer<Subscriber, CloseReason> leave) {
+        this.maxQueuedBytes = maxQueuedBytes;
+        this.policy = policy;
+        this.ticker = ticker;
+        this.leave = leave;
+    }
+
+    void evict(Subscriber s, CloseReason reason) {
+        leave.accept(s, reason);
+    }
+
+    void cancel(Subscriber s) {
+        leave.accept(s, null);
+    }
+}

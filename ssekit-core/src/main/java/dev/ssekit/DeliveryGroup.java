@@ -1,0 +1,195 @@
+package dev.ssekit;
+
+import dev.ssekit.spi.StoredEvent;
+import java.lang.System.Logger.Level;
+import java.util.ArrayDeque;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The subscribers that share one delivery thread (a Netty event loop, or one of the broadcaster's
+ * lanes) and the bounded inbox of events on their way to them (DESIGN.md §4). The publisher hands
+ * each event to each group once; the group, on its own thread, matches the event against its
+ * {@link SubscriberIndex} and queues the same frame for each matching subscriber, whose transport
+ * then writes all it has in one gathering write.
+ *
+ * <p><b>Backpressure.</b> The inbox holds at most {@code capacity} events: a publisher that
+ * outruns the group waits in {@link #offer} until the group has taken some (on the group's own
+ * thread it runs the group instead, since waiting there would wait for itself). One run handles at
+ * most {@code maxEventsPerRun} events or {@code maxBytesPerRun} bytes before it yields the thread,
+ * so the subscribers' writes, queued on the same thread, go out in between and a healthy
+ * subscriber's queue never takes a whole inbox at once. Events stay in sequence order; control
+ * actions (the shutdown notice) take their place in that order and ignore the bound.
+ *
+ * <p>Thread-safe.
+ */
+final class DeliveryGroup implements Runnable {
+
+    private static final System.Logger LOG = System.getLogger(DeliveryGroup.class.getName());
+
+    final SubscriberIndex index = new SubscriberIndex();
+    private final Executor executor;
+    private final int capacity;
+    private final int maxEventsPerRun;
+    private final long maxBytesPerRun;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition notFull = lock.newCondition();
+    /** StoredEvents and control Runnables, in order; guarded by lock. */
+    private final ArrayDeque<Object> inbox = new ArrayDeque<>();
+    /** Events in the inbox (control actions are not counted against the capacity); guarded by lock. */
+    private int events;
+    private boolean scheduled; // guarded by lock
+    /** The thread of the last run: a publisher on it must not wait for the group. */
+    private volatile Thread runner;
+
+    DeliveryGroup(Executor executor, int capacity, int maxEventsPerRun, long maxBytesPerRun) {
+        this.executor = executor;
+        this.capacity = capacity;
+        this.maxEventsPerRun = maxEventsPerRun;
+        this.maxBytesPerRun = maxBytesPerRun;
+    }
+
+    /**
+     * Queues an event for this group's subscribers; waits while the inbox is full.
+     *
+     * @throws InterruptedException if interrupted while waiting (the event is then not queued)
+     */
+    void offer(StoredEvent event) throws InterruptedException {
+        boolean schedule;
+        lock.lock();
+        try {
+            while (events >= capacity) {
+                if (Thread.currentThread() == runner) {
+                    lock.unlock();
+                    try {
+                        runSome(); // on our own thread: deliver some instead of waiting for ourselves
+                    } finally {
+                        lock.lock();
+                    }
+                } else {
+                    notFull.await(100, TimeUnit.MILLISECONDS); // timed: the runner may become known
+                }
+            }
+            inbox.addLast(event);
+            events++;
+            schedule = !scheduled;
+            scheduled = true;
+        } finally {
+            lock.unlock();
+        }
+        if (schedule) {
+            schedule();
+        }
+    }
+
+    /** Queues a control action behind the events queued so far; never waits. */
+    void offerControl(Runnable action) {
+        boolean schedule;
+        lock.lock();
+        try {
+            inbox.addLast(action);
+            schedule = !scheduled;
+            scheduled = true;
+        } finally {
+            lock.unlock();
+        }
+        if (schedule) {
+            schedule();
+        }
+    }
+
+    /** Whether a publisher would wait now. */
+    boolean full() {
+        lock.lock();
+        try {
+            return events >= capacity;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Events waiting in the inbox. */
+    int backlog() {
+        lock.lock();
+        try {
+            return events;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void schedule() {
+        try {
+            executor.execute(this);
+        } catch (RejectedExecutionException stopped) {
+            // the I/O thread has shut down (its server closed): its connections are gone with it
+            LOG.log(Level.DEBUG, "delivery thread stopped; dropping its backlog: {0}", stopped.toString());
+            lock.lock();
+            try {
+                inbox.clear();
+                events = 0;
+                scheduled = false;
+                notFull.signalAll();
+            } finally {
+                lock.unlock();
+            }
+        }
+    }
+
+    @Override
+    public void run() {
+        runner = Thread.currentThread();
+        if (runSome()) {
+            schedule(); // more to do: yield the thread so the writes queued meanwhile go out first
+        }
+    }
+
+    /** Delivers up to one run's worth; returns whether items remain (and the group stays scheduled). */
+    private boolean runSome() {
+        int n = 0;
+        long bytes = 0;
+        while (true) {
+            Object item;
+            lock.lock();
+            try {
+                item = inbox.pollFirst();
+                if (item == null) {
+                    scheduled = false;
+                    return false;
+                }
+                if (item instanceof StoredEvent) {
+                    events--;
+                    notFull.signal();
+                }
+            } finally {
+                lock.unlock();
+            }
+            if (item instanceof StoredEvent e) {
+                index.forEachMatch(e, s -> s.offer(e));
+                n++;
+                bytes += e.frame().length;
+            } else {
+                try {
+                    ((Runnable) item).run();
+                } catch (RuntimeException ex) {
+                    LOG.log(Level.WARNING, "SSE delivery control action failed", ex);
+                }
+            }
+            if (n >= maxEventsPerRun || bytes >= maxBytesPerRun) {
+                lock.lock();
+                try {
+                    if (inbox.isEmpty()) {
+                        scheduled = false;
+                        return false;
+                    }
+                    return true;
+                } finally {
+                    lock.unlock();
+                }
+            }
+        }
+    }
+}
