@@ -487,8 +487,16 @@ public final class Broadcaster implements AutoCloseable {
     public BroadcasterStats stats() {
         Map<CloseReason, Long> ev = new EnumMap<>(CloseReason.class);
         evictions.forEach((k, v) -> ev.put(k, v.sum()));
+        long queued = 0;
+        for (Subscriber s : byConnection.values()) {
+            queued += s.queuedBytes(); // summed here, not counted on every enqueue: stats are rare, events are not
+        }
+        long backlog = 0;
+        for (DeliveryGroup g : groups) {
+            backlog += g.backlog();
+        }
         return new BroadcasterStats(byConnection.size(), published.sum(), delivery.delivered.sum(), ev,
-                delivery.dropped.sum(), delivery.queuedBytes.sum(), store.size(), store.bytes());
+                delivery.dropped.sum(), queued, store.size(), store.bytes(), backlog);
     }
 
     /**

@@ -15,9 +15,12 @@ import java.util.Map;
  * @param queuedBytes bytes queued for all subscribers and not yet written (gauge)
  * @param historySize events in history (gauge)
  * @param historyBytes bytes in history (gauge)
+ * @param backlog events published but not yet handed to every delivery group's subscribers,
+ *     summed over the groups (gauge; each group holds at most {@link
+ *     Broadcaster.Builder#deliveryBacklog})
  */
 public record BroadcasterStats(long connections, long published, long delivered, Map<CloseReason, Long> evictions,
-        long dropped, long queuedBytes, long historySize, long historyBytes) {
+        long dropped, long queuedBytes, long historySize, long historyBytes, long backlog) {
 
     /** Copies the map. */
     public BroadcasterStats {

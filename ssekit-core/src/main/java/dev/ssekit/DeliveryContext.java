@@ -15,8 +15,6 @@ final class DeliveryContext {
     final Ticker ticker;
     final LongAdder delivered = new LongAdder();
     final LongAdder dropped = new LongAdder();
-    /** A LongAdder: every group and every drain update it, from many threads. */
-    final LongAdder queuedBytes = new LongAdder();
     private final BiConsumer<Subscriber, CloseReason> leave;
 
     /**

@@ -207,13 +207,11 @@ final class Subscriber implements Subscription {
             while (queuedBytes + frame.length > limit && !queue.isEmpty()) {
                 byte[] dropped = queue.pollFirst();
                 queuedBytes -= dropped.length;
-                owner.queuedBytes.add(-dropped.length);
                 owner.dropped.increment();
             }
         }
         queue.addLast(frame);
         queuedBytes += frame.length;
-        owner.queuedBytes.add(frame.length);
         if (draining || replaying) {
             return false;
         }
@@ -249,7 +247,6 @@ final class Subscriber implements Subscription {
             }
             List<byte[]> batch = queue.size() == 1 ? List.of(queue.pollFirst()) : new ArrayList<>(queue);
             queue.clear();
-            owner.queuedBytes.add(-queuedBytes);
             queuedBytes = 0;
             return batch;
         } finally {
@@ -326,7 +323,6 @@ final class Subscriber implements Subscription {
                 return false;
             }
             removed = true;
-            owner.queuedBytes.add(-queuedBytes);
             queuedBytes = 0;
             queue.clear();
             pendingLive.clear();

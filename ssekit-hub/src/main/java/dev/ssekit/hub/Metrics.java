@@ -23,6 +23,7 @@ final class Metrics {
         }
         metric(b, "ssekit_dropped_total", "counter", "Events dropped from slow subscribers' queues.", s.dropped());
         metric(b, "ssekit_queued_bytes", "gauge", "Bytes queued for subscribers, not yet written.", s.queuedBytes());
+        metric(b, "ssekit_delivery_backlog", "gauge", "Events published, not yet handed to every delivery group.", s.backlog());
         metric(b, "ssekit_history_events", "gauge", "Events in history.", s.historySize());
         metric(b, "ssekit_history_bytes", "gauge", "Bytes in history.", s.historyBytes());
         process(b);

@@ -97,6 +97,8 @@ public final class BroadcasterMetrics implements MeterBinder {
         }
         gauge(registry, "ssekit.queued", BaseUnits.BYTES, "Bytes queued for subscribers, not yet written.",
                 BroadcasterStats::queuedBytes);
+        gauge(registry, "ssekit.delivery.backlog", BaseUnits.EVENTS,
+                "Events published, not yet handed to every delivery group.", BroadcasterStats::backlog);
         gauge(registry, "ssekit.history.size", BaseUnits.EVENTS, "Events in history.", BroadcasterStats::historySize);
         gauge(registry, "ssekit.history.data.size", BaseUnits.BYTES, "Bytes in history.",
                 BroadcasterStats::historyBytes);

@@ -95,6 +95,7 @@ class BroadcasterMetricsTest {
         assertThat(gauge("ssekit.history.size")).isEqualTo(3);
         assertThat(gauge("ssekit.history.data.size")).isEqualTo(hub.stats().historyBytes()).isPositive();
         assertThat(gauge("ssekit.queued")).isZero();
+        assertThat(gauge("ssekit.delivery.backlog")).isZero();
         assertThat(counter("ssekit.events.dropped")).isZero();
         assertThat(registry.get("ssekit.evictions").functionCounters()).hasSize(2)
                 .allSatisfy(c -> assertThat(c.count()).isZero());
@@ -103,7 +104,7 @@ class BroadcasterMetricsTest {
         List<Meter> meters = registry.getMeters();
         assertThat(meters).extracting(m -> m.getId().getName()).containsExactlyInAnyOrder("ssekit.connections",
                 "ssekit.events.published", "ssekit.events.delivered", "ssekit.events.dropped", "ssekit.evictions",
-                "ssekit.evictions", "ssekit.queued", "ssekit.history.size", "ssekit.history.data.size");
+                "ssekit.evictions", "ssekit.queued", "ssekit.delivery.backlog", "ssekit.history.size", "ssekit.history.data.size");
         assertThat(meters).allSatisfy(m -> assertThat(m.getId().getTag("broadcaster")).isEqualTo("prices"));
         assertThat(meters.stream().collect(Collectors.toMap(m -> m.getId().getName() + m.getId().getTags(),
                 m -> String.valueOf(m.getId().getBaseUnit())))).containsValues("connections", "events", "bytes");

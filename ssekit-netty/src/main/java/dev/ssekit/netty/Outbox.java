@@ -1,7 +1,6 @@
 package dev.ssekit.netty;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.CompositeByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.EventLoop;
@@ -9,6 +8,7 @@ import io.netty.handler.codec.http.DefaultHttpContent;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
@@ -26,11 +26,11 @@ import java.util.function.Supplier;
  * channel once. A broadcast to 10,000 subscribers thus costs one task per event loop (not one per
  * subscriber) and one flush, one system call, per subscriber.
  *
- * <p>The frames of a broadcast are the same arrays for every subscriber: a run copies each array
- * once into a direct buffer and every channel writes a reference-counted duplicate of it (Netty's
- * {@code ChannelGroup} model), a subscriber's several frames as one chunk of a composite buffer,
- * which the socket takes in one gathering write. The run releases its own references at its end;
- * each buffer is freed when the last channel has written it.
+ * <p>The frames of a broadcast are the same arrays for every subscriber, in the same order: a run
+ * copies each distinct sequence of frames once into a direct buffer and every channel with that
+ * sequence writes a reference-counted duplicate of it (Netty's {@code ChannelGroup} model): one
+ * buffer, one chunk, one write per subscriber, however many events it holds. The run releases its
+ * own references at its end; each buffer is freed when the last channel has written it.
  */
 final class Outbox implements Runnable {
 
@@ -82,7 +82,7 @@ final class Outbox implements Runnable {
         scheduled.set(false); // writes queued from now on schedule another run (or are taken by this one)
         Set<Channel> touched = Collections.newSetFromMap(new IdentityHashMap<>());
         List<Channel> order = new ArrayList<>();
-        Map<byte[], ByteBuf> shared = new IdentityHashMap<>();
+        Map<Batch, ByteBuf> shared = new HashMap<>();
         try {
             Entry e;
             while ((e = queue.poll()) != null) {
@@ -109,24 +109,58 @@ final class Outbox implements Runnable {
         }
     }
 
-    /** The frames as one buffer of duplicates of this run's shared direct copies. */
-    private static ByteBuf content(Channel channel, List<byte[]> frames, Map<byte[], ByteBuf> shared) {
-        if (frames.size() == 1) {
-            return sharedCopy(channel, frames.getFirst(), shared).retainedDuplicate();
+    /**
+     * The frames as one buffer: a duplicate of this run's direct copy of exactly this sequence of
+     * frames. Subscribers of one broadcast get the same arrays in the same order, so one copy of a
+     * batch serves every channel of the loop that has that batch: each writes it in one piece.
+     */
+    private static ByteBuf content(Channel channel, List<byte[]> frames, Map<Batch, ByteBuf> shared) {
+        Batch key = new Batch(frames);
+        ByteBuf b = shared.get(key);
+        if (b == null) {
+            int length = 0;
+            for (byte[] f : frames) {
+                length += f.length;
+            }
+            b = channel.alloc().directBuffer(length, length);
+            for (byte[] f : frames) {
+                b.writeBytes(f);
+            }
+            shared.put(key, b);
         }
-        CompositeByteBuf composite = channel.alloc().compositeDirectBuffer(frames.size());
-        for (byte[] f : frames) {
-            composite.addComponent(true, sharedCopy(channel, f, shared).retainedDuplicate());
-        }
-        return composite;
+        return b.retainedDuplicate();
     }
 
-    private static ByteBuf sharedCopy(Channel channel, byte[] frame, Map<byte[], ByteBuf> shared) {
-        ByteBuf b = shared.get(frame);
-        if (b == null) {
-            b = channel.alloc().directBuffer(frame.length, frame.length).writeBytes(frame);
-            shared.put(frame, b);
+    /** A sequence of frames compared by the identity of its arrays (they are shared, never modified). */
+    private static final class Batch {
+        private final List<byte[]> frames;
+        private final int hash;
+
+        Batch(List<byte[]> frames) {
+            this.frames = frames;
+            int h = frames.size();
+            for (byte[] f : frames) {
+                h = 31 * h + System.identityHashCode(f);
+            }
+            this.hash = h;
         }
-        return b;
+
+        @Override
+        public int hashCode() {
+            return hash;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            if (!(o instanceof Batch other) || other.hash != hash || other.frames.size() != frames.size()) {
+                return false;
+            }
+            for (int i = 0; i < frames.size(); i++) {
+                if (other.frames.get(i) != frames.get(i)) {
+                    return false;
+                }
+            }
+            return true;
+        }
     }
 }

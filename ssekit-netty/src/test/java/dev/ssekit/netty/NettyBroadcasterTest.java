@@ -157,6 +157,70 @@ class NettyBroadcasterTest {
         assertThat(midStream).as("clients that joined while events were being published").isPositive();
     }
 
+    /**
+     * A fast publisher meets an event loop that is held up (a slow handler on it): the loop's
+     * delivery group takes its backlog and no more, the publisher waits instead of the broadcaster
+     * buffering without bound, and once the loop runs again every subscriber gets every event, in
+     * order.
+     */
+    @Test
+    void aFastPublisherWaitsForAHeldUpEventLoopAndNothingIsLost() throws Exception {
+        int backlog = 16;
+        int total = 600;
+        Broadcaster hub = Broadcaster.builder().deliveryBacklog(backlog).build();
+        closeables.add(hub);
+        java.util.concurrent.CountDownLatch holding = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        closeables.add(release::countDown); // never leave the loop held, even when an assertion fails
+        NettySseServer server = NettySseServer.builder().eventLoops(1).route("/sse", (request, conn) -> {
+            subscriptions.add(hub.subscribe(conn, "x"));
+            connections.add(conn);
+        }).fallback(() -> List.of(new io.netty.channel.ChannelInboundHandlerAdapter() {
+            @Override
+            public void channelRead(io.netty.channel.ChannelHandlerContext ctx, Object msg) throws InterruptedException {
+                io.netty.util.ReferenceCountUtil.release(msg);
+                if (msg instanceof io.netty.handler.codec.http.HttpRequest) {
+                    holding.countDown();
+                    release.await(60, TimeUnit.SECONDS); // a handler that blocks its event loop
+                }
+            }
+        })).start();
+        closeables.add(server);
+        List<RawHttp> clients = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            clients.add(client(server));
+            assertThat(connections.poll(10, TimeUnit.SECONDS)).as("connection %d", i).isNotNull();
+        }
+        try (java.net.Socket blocker = new java.net.Socket(server.address().getAddress(), server.address().getPort())) {
+            blocker.getOutputStream().write("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            assertThat(holding.await(10, TimeUnit.SECONDS)).as("the only event loop is held").isTrue();
+            String padding = "p".repeat(1000);
+            java.util.concurrent.atomic.AtomicInteger published = new java.util.concurrent.atomic.AtomicInteger();
+            Thread publisher = Thread.ofPlatform().start(() -> {
+                for (int i = 0; i < total; i++) {
+                    hub.publish(SseMessage.of("e" + i + " " + padding), "x");
+                    published.incrementAndGet();
+                }
+            });
+            await().atMost(Duration.ofSeconds(10)).until(() -> hub.isBacklogged()
+                    && publisher.getState() == Thread.State.TIMED_WAITING);
+            assertThat(published.get()).as("publishes returned while the loop is held: its backlog").isEqualTo(backlog);
+            assertThat(hub.stats().backlog()).isEqualTo(backlog);
+            assertThat(hub.stats().queuedBytes()).as("nothing piles up in subscribers' queues either").isZero();
+            release.countDown();
+            publisher.join(60_000);
+            assertThat(published.get()).isEqualTo(total);
+        }
+        for (int i = 0; i < clients.size(); i++) {
+            List<String> got = read(clients.get(i), total);
+            for (int k = 0; k < total; k++) {
+                assertThat(got.get(k)).as("client %d event %d", i, k).startsWith("e" + k + " ");
+            }
+        }
+        assertThat(hub.stats().evictions().values()).as("no healthy subscriber evicted").containsOnly(0L);
+        assertThat(hub.isBacklogged()).isFalse();
+    }
+
     @Test
     void theShutdownEventFollowsEveryEventPublishedBeforeClose() throws Exception {
         Broadcaster hub = Broadcaster.create();
