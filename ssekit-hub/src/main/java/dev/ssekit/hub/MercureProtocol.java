@@ -177,7 +177,7 @@ final class MercureProtocol {
             LOG.log(Level.INFO, "{0} {1} rejected: {2} {3}", req.method(), req.path(), r.status, r.getMessage());
             HubResponse response = text(req, r.status, r.getMessage() + "\n");
             if (r.status == 503) {
-                response.headers().put("Retry-After", "5");
+                response.headers().put("Retry-After", Integer.toString(r.retryAfterSeconds));
             }
             return new Reply(response);
         }
@@ -191,6 +191,11 @@ final class MercureProtocol {
     }
 
     private CompletionStage<Decision> publish(HubRequest req, Claims claims) throws Rejection {
+        if (hub.isBacklogged()) {
+            // delivery to subscribers is a full backlog behind: publishing now would hold this request
+            // (and its memory) until it catches up; the publisher retries instead (issue #15)
+            throw new Rejection(503, "subscribers' delivery is behind; retry shortly", 1);
+        }
         Map<String, List<String>> form = Forms.decode(req.body(), config.maxTopics() + 16);
         List<String> topics = topics(form);
         for (String topic : topics) {

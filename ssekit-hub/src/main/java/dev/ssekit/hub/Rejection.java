@@ -9,10 +9,17 @@ final class Rejection extends Exception {
 
     /** The HTTP status, 4xx or 503. */
     final int status;
+    /** For a 503: the Retry-After the client gets, in seconds. */
+    final int retryAfterSeconds;
 
     Rejection(int status, String reason) {
+        this(status, reason, 5);
+    }
+
+    Rejection(int status, String reason, int retryAfterSeconds) {
         super(reason, null, false, false);
         this.status = status;
+        this.retryAfterSeconds = retryAfterSeconds;
     }
 
     /** What a failed stage failed with: the cause a {@code CompletionException} wraps, or the error itself. */

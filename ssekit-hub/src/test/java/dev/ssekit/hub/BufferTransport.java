@@ -5,6 +5,7 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import dev.ssekit.spi.SseTransport;
 import java.io.ByteArrayOutputStream;
 import java.util.Optional;
+import java.util.concurrent.Executor;
 import java.util.function.Function;
 
 /**
@@ -13,7 +14,22 @@ import java.util.function.Function;
  */
 final class BufferTransport implements SseTransport {
     private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+    private final Executor deliveryExecutor;
     private boolean closed;
+
+    BufferTransport() {
+        this(null);
+    }
+
+    /** A transport whose broadcaster delivers on {@code deliveryExecutor} (as Netty's on its event loop). */
+    BufferTransport(Executor deliveryExecutor) {
+        this.deliveryExecutor = deliveryExecutor;
+    }
+
+    @Override
+    public Executor deliveryExecutor() {
+        return deliveryExecutor;
+    }
 
     @Override
     public synchronized void write(byte[] bytes) {

@@ -84,12 +84,16 @@ class MercureHubTest {
 
     @BeforeEach
     void start() {
+        startHub(Broadcaster.create());
+        http = tls() ? HttpClient.newBuilder().sslContext(certificate.clientContext()).build() : HttpClient.newHttpClient();
+    }
+
+    private void startHub(Broadcaster b) {
         JwtVerifier key = JwtVerifier.secret(KEY);
-        broadcaster = Broadcaster.create();
+        broadcaster = b;
         hub = MercureHub.start(new HubConfig(new InetSocketAddress("127.0.0.1", 0), key, key, true,
                 Set.of("https://app.example.com"), 64 * 1024, 100, 50, true, true, "the-demo-token", Duration.ofSeconds(10), tlsFiles()),
                 broadcaster, Scheduler.system(), Clock.systemUTC());
-        http = tls() ? HttpClient.newBuilder().sslContext(certificate.clientContext()).build() : HttpClient.newHttpClient();
     }
 
     @AfterEach
@@ -186,6 +190,47 @@ class MercureHubTest {
         RawHttp unknown = subscribe("topic=" + enc(BOOKS), "Last-Event-ID: not-an-id");
         assertThat(unknown.headers).as("unknown id: replay starts at the earliest").containsEntry("last-event-id", "earliest");
         assertThat(unknown.events(1).getFirst().data()).isEqualTo("one");
+    }
+
+    /**
+     * When subscribers' delivery falls a whole backlog behind (here: a subscriber whose delivery
+     * thread is held up), a publish is answered 503 with Retry-After instead of being held; once
+     * delivery catches up publishes are accepted again, and every accepted update arrives.
+     */
+    @Test
+    void aPublishWhileDeliveryIsBackloggedIs503WithRetryAfter() throws Exception {
+        hub.close();
+        startHub(Broadcaster.builder().deliveryBacklog(4).build());
+        java.util.concurrent.ExecutorService slow = java.util.concurrent.Executors.newSingleThreadExecutor();
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        try {
+            slow.execute(() -> {
+                try {
+                    release.await(60, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            BufferTransport held = new BufferTransport(slow);
+            broadcaster.subscribe(dev.ssekit.Sse.open(held), "https://example.com/books/1");
+            for (int i = 0; i < 4; i++) {
+                assertThat(publish(token(PUBLISHER), "topic", "https://example.com/books/1", "data", "u" + i).statusCode())
+                        .as("publish %d, within the backlog", i).isEqualTo(200);
+            }
+            assertThat(broadcaster.isBacklogged()).isTrue();
+            HttpResponse<String> refused = publish(token(PUBLISHER), "topic", "https://example.com/books/1", "data", "u4");
+            assertThat(refused.statusCode()).isEqualTo(503);
+            assertThat(refused.headers().firstValue("retry-after")).contains("1");
+            release.countDown();
+            held.await("data: u3\n");
+            await().atMost(Duration.ofSeconds(10)).until(() -> !broadcaster.isBacklogged());
+            assertThat(publish(token(PUBLISHER), "topic", "https://example.com/books/1", "data", "u5").statusCode()).isEqualTo(200);
+            assertThat(held.await("data: u5\n")).contains("data: u0\n", "data: u1\n", "data: u2\n", "data: u3\n")
+                    .doesNotContain("data: u4\n");
+        } finally {
+            release.countDown();
+            slow.shutdownNow();
+        }
     }
 
     @Test
