@@ -94,6 +94,7 @@ public final class Broadcaster implements AutoCloseable {
     private final LongAdder published = new LongAdder();
     private final Map<CloseReason, LongAdder> evictions = new EnumMap<>(CloseReason.class);
     private volatile boolean closed;
+    private final Object closing = new Object();
     private volatile Future<?> sweep;
 
     private Broadcaster(Builder b, EventStore store) {
@@ -449,8 +450,8 @@ public final class Broadcaster implements AutoCloseable {
     private DeliveryGroup newGroup(Executor executor) {
         // one run yields after half a subscriber's bound: a healthy subscriber's write goes out
         // before its group queues more
-        DeliveryGroup g = new DeliveryGroup(executor, groupCapacity, MAX_EVENTS_PER_RUN,
-                Math.max(1, delivery.maxQueuedBytes / 2));
+        DeliveryGroup g = new DeliveryGroup(executor, groupCapacity, Math.max(1, delivery.maxQueuedBytes / 4),
+                MAX_EVENTS_PER_RUN, Math.max(1, delivery.maxQueuedBytes / 2));
         groups.add(g);
         return g;
     }
@@ -507,23 +508,22 @@ public final class Broadcaster implements AutoCloseable {
      */
     @Override
     public void close() {
-        publishLock.lock();
-        try {
+        // not under the publish lock: a publisher may hold it while it waits for a held-up group
+        synchronized (closing) {
             if (closed) {
                 return;
             }
             closed = true;
-        } finally {
-            publishLock.unlock();
         }
         Future<?> f = sweep;
         if (f != null) {
             f.cancel(false);
         }
         byte[] last = SseMessage.builder().event("shutdown").data("").retry(shutdownRetry).build().encode();
-        // through each group, behind the events it still has: the notice follows every earlier event
+        // through each group, behind the events it still has: the notice follows every earlier event,
+        // and the group takes no later one (a publish racing with close is in history, not delivered live)
         for (DeliveryGroup g : groups) {
-            g.offerControl(() -> {
+            g.close(() -> {
                 for (Subscriber s : byConnection.values()) {
                     if (s.group == g) {
                         s.offerControl(last, true);
@@ -756,7 +756,10 @@ public final class Broadcaster implements AutoCloseable {
         /**
          * How many events may wait for one delivery group (one Netty event loop, or one lane) before
          * {@link Broadcaster#publish} waits for it, and {@link Broadcaster#isBacklogged()} says so.
-         * The bound on what a publisher that outruns delivery can make the broadcaster hold.
+         * The bound on what a publisher that outruns delivery can make the broadcaster hold. A group
+         * also counts as full once its waiting events' bytes reach a quarter of {@link
+         * #maxQueuedBytes}, so that a healthy subscriber's queue is not flooded with a whole backlog
+         * of large events at once.
          *
          * @param events at least 1 (default 1,024)
          * @return this builder

@@ -16,7 +16,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * {@link SubscriberIndex} and queues the same frame for each matching subscriber, whose transport
  * then writes all it has in one gathering write.
  *
- * <p><b>Backpressure.</b> The inbox holds at most {@code capacity} events: a publisher that
+ * <p><b>Backpressure.</b> The inbox holds at most {@code capacity} events and about {@code
+ * maxBytes} of frames (a quarter of a subscriber's bound, so that what waits here and what a
+ * publisher can see in subscribers' queues stay within a subscriber's bound): a publisher that
  * outruns the group waits in {@link #offer} until the group has taken some (on the group's own
  * thread it runs the group instead, since waiting there would wait for itself). One run handles at
  * most {@code maxEventsPerRun} events or {@code maxBytesPerRun} bytes before it yields the thread,
@@ -33,6 +35,7 @@ final class DeliveryGroup implements Runnable {
     final SubscriberIndex index = new SubscriberIndex();
     private final Executor executor;
     private final int capacity;
+    private final long maxBytes;
     private final int maxEventsPerRun;
     private final long maxBytesPerRun;
     private final ReentrantLock lock = new ReentrantLock();
@@ -41,19 +44,25 @@ final class DeliveryGroup implements Runnable {
     private final ArrayDeque<Object> inbox = new ArrayDeque<>();
     /** Events in the inbox (control actions are not counted against the capacity); guarded by lock. */
     private int events;
+    /** Their frames' bytes; guarded by lock. */
+    private long bytes;
     private boolean scheduled; // guarded by lock
+    /** After {@link #close}: events are no longer taken (the last action is queued). Guarded by lock. */
+    private boolean closed;
     /** The thread of the last run: a publisher on it must not wait for the group. */
     private volatile Thread runner;
 
-    DeliveryGroup(Executor executor, int capacity, int maxEventsPerRun, long maxBytesPerRun) {
+    DeliveryGroup(Executor executor, int capacity, long maxBytes, int maxEventsPerRun, long maxBytesPerRun) {
         this.executor = executor;
         this.capacity = capacity;
+        this.maxBytes = maxBytes;
         this.maxEventsPerRun = maxEventsPerRun;
         this.maxBytesPerRun = maxBytesPerRun;
     }
 
     /**
-     * Queues an event for this group's subscribers; waits while the inbox is full.
+     * Queues an event for this group's subscribers; waits while the inbox is full. After {@link
+     * #close} the event is dropped (its subscribers are getting their last frame).
      *
      * @throws InterruptedException if interrupted while waiting (the event is then not queued)
      */
@@ -61,7 +70,7 @@ final class DeliveryGroup implements Runnable {
         boolean schedule;
         lock.lock();
         try {
-            while (events >= capacity) {
+            while (isFull() && !closed) {
                 if (Thread.currentThread() == runner) {
                     lock.unlock();
                     try {
@@ -73,8 +82,12 @@ final class DeliveryGroup implements Runnable {
                     notFull.await(100, TimeUnit.MILLISECONDS); // timed: the runner may become known
                 }
             }
+            if (closed) {
+                return;
+            }
             inbox.addLast(event);
             events++;
+            bytes += event.frame().length;
             schedule = !scheduled;
             scheduled = true;
         } finally {
@@ -85,12 +98,17 @@ final class DeliveryGroup implements Runnable {
         }
     }
 
-    /** Queues a control action behind the events queued so far; never waits. */
-    void offerControl(Runnable action) {
+    /**
+     * Queues a last action behind the events queued so far and takes no more events: a publisher
+     * waiting for room gives up its event for this group. Never waits.
+     */
+    void close(Runnable last) {
         boolean schedule;
         lock.lock();
         try {
-            inbox.addLast(action);
+            closed = true;
+            notFull.signalAll();
+            inbox.addLast(last);
             schedule = !scheduled;
             scheduled = true;
         } finally {
@@ -105,7 +123,7 @@ final class DeliveryGroup implements Runnable {
     boolean full() {
         lock.lock();
         try {
-            return events >= capacity;
+            return isFull();
         } finally {
             lock.unlock();
         }
@@ -121,6 +139,11 @@ final class DeliveryGroup implements Runnable {
         }
     }
 
+    /** Under the lock: at the event bound, or at the byte bound (an empty inbox takes any one event). */
+    private boolean isFull() {
+        return events >= capacity || (events > 0 && bytes >= maxBytes);
+    }
+
     private void schedule() {
         try {
             executor.execute(this);
@@ -131,6 +154,7 @@ final class DeliveryGroup implements Runnable {
             try {
                 inbox.clear();
                 events = 0;
+                bytes = 0;
                 scheduled = false;
                 notFull.signalAll();
             } finally {
@@ -160,8 +184,9 @@ final class DeliveryGroup implements Runnable {
                     scheduled = false;
                     return false;
                 }
-                if (item instanceof StoredEvent) {
+                if (item instanceof StoredEvent e) {
                     events--;
+                    bytes -= e.frame().length;
                     notFull.signal();
                 }
             } finally {

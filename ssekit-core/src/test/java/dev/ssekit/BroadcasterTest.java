@@ -387,6 +387,8 @@ class BroadcasterTest {
             n++;
         }
         assertThat(b.stats().dropped()).isPositive();
+        // drops started: read at speed from here (a 4 KiB window moves the kernel's buffered backlog slowly)
+        slow.socket.setReceiveBufferSize(1 << 20);
         String last = b.publish(SseMessage.of("newest"), "x");
         List<SseEvent> got = new ArrayList<>();
         SseParser p = SseParser.create(got::add);
