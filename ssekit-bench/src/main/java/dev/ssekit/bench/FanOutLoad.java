@@ -57,6 +57,14 @@ public final class FanOutLoad {
     private static final long HOUR_NANOS = 3_600_000_000_000L;
     /** For each sequence number (mod size), 1 + the sequence number the first subscriber saw next. */
     private static final AtomicIntegerArray SUCCESSOR = new AtomicIntegerArray(1 << 20);
+    /**
+     * {@code -Dload.perEvent=true}: the latency of each event (by sequence number, mod 2^16), its
+     * slowest and summed deliveries, printed per 10 events after the burst: where in the run the tail is.
+     */
+    private static final boolean PER_EVENT = Boolean.getBoolean("load.perEvent");
+    private static final java.util.concurrent.atomic.AtomicLongArray EVENT_MAX = new java.util.concurrent.atomic.AtomicLongArray(PER_EVENT ? 1 << 16 : 1);
+    private static final java.util.concurrent.atomic.AtomicLongArray EVENT_SUM = new java.util.concurrent.atomic.AtomicLongArray(PER_EVENT ? 1 << 16 : 1);
+    private static final java.util.concurrent.atomic.AtomicLongArray EVENT_N = new java.util.concurrent.atomic.AtomicLongArray(PER_EVENT ? 1 << 16 : 1);
 
     private FanOutLoad() {
     }
@@ -211,6 +219,13 @@ public final class FanOutLoad {
         private long endOfEvent(long now, Tally tally) {
             if (lastStamp > 0) {
                 tally.latency.recordValue(Math.min(HOUR_NANOS, Math.max(0, now - lastStamp)));
+                if (PER_EVENT && pendingSeq >= 0) {
+                    int i = pendingSeq & 0xffff;
+                    long l = Math.max(0, now - lastStamp);
+                    EVENT_MAX.accumulateAndGet(i, l, Math::max);
+                    EVENT_SUM.addAndGet(i, l);
+                    EVENT_N.incrementAndGet(i);
+                }
                 lastStamp = 0;
             }
             if (pendingSeq < 0) {
@@ -467,6 +482,23 @@ public final class FanOutLoad {
                 latency.getValueAtPercentile(50) / 1e6, latency.getValueAtPercentile(99) / 1e6,
                 latency.getValueAtPercentile(99.9) / 1e6, latency.getMaxValue() / 1e6, latency.getTotalCount(),
                 rate > 0 ? ", " + rate + " events/s" : ", as fast as possible");
+        if (PER_EVENT) { // per 10 events of the sequence: slowest delivery, mean delivery (ms)
+            StringBuilder b = new StringBuilder("per 10 events (max/mean ms):");
+            for (int from = 0; from < EVENT_N.length(); from += 10) {
+                long max = 0;
+                long sum = 0;
+                long n = 0;
+                for (int i = from; i < from + 10 && i < EVENT_N.length(); i++) {
+                    max = Math.max(max, EVENT_MAX.get(i));
+                    sum += EVENT_SUM.get(i);
+                    n += EVENT_N.get(i);
+                }
+                if (n > 0) {
+                    b.append(String.format(" [%d] %.0f/%.0f", from, max / 1e6, sum / 1e6 / n));
+                }
+            }
+            System.out.println(b);
+        }
         System.out.printf("order: %d deliveries out of order (a successor other subscribers did not see)%n", sum(workers, t -> t.disorder));
         if (dead > 0) {
             System.out.printf("dead: %d connections (%d %%) stopped reading after their head; the figures above are the other %d's%n",

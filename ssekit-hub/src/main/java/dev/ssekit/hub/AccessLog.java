@@ -23,20 +23,24 @@ final class AccessLog {
     private AccessLog() {
     }
 
-    /** A request answered with a complete response of {@code bytes} body bytes. */
-    static void response(Channel channel, HttpRequest req, int status, long bytes, long startNanos) {
+    /**
+     * A request answered with a complete response of {@code bytes} body bytes; {@code remote} is
+     * what {@link #remote} made of its channel.
+     */
+    static void response(String remote, HttpRequest req, int status, long bytes, long startNanos) {
         if (LOG.isLoggable(Level.INFO)) {
-            LOG.log(Level.INFO, line(channel, req, status, Long.toString(bytes), startNanos, ""));
+            LOG.log(Level.INFO, line(remote, request(req), status, Long.toString(bytes), startNanos, ""));
         }
     }
 
     /**
-     * A stream that has ended, for {@code reason}; {@code request} is what {@link #request} made of
-     * its request when it started (a stream keeps that line, not the request, for its whole life).
+     * A stream that has ended, for {@code reason}; {@code remote} and {@code request} are what {@link
+     * #remote} and {@link #request} made of its channel and request when it started (a stream keeps
+     * those lines, not the request, for its whole life).
      */
-    static void stream(Channel channel, String request, long startNanos, String reason) {
+    static void stream(String remote, String request, long startNanos, String reason) {
         if (LOG.isLoggable(Level.INFO)) {
-            LOG.log(Level.INFO, line(channel, request, 200, "-", startNanos, " stream end: " + reason));
+            LOG.log(Level.INFO, line(remote, request, 200, "-", startNanos, " stream end: " + reason));
         }
     }
 
@@ -45,20 +49,17 @@ final class AccessLog {
         return req.method() + " " + redact(req.uri()) + " " + req.protocolVersion();
     }
 
-    private static String line(Channel channel, HttpRequest req, int status, String bytes, long startNanos, String tail) {
-        return line(channel, request(req), status, bytes, startNanos, tail);
-    }
-
-    private static String line(Channel channel, String request, int status, String bytes, long startNanos, String tail) {
+    private static String line(String remote, String request, int status, String bytes, long startNanos, String tail) {
         long millis = (System.nanoTime() - startNanos) / 1_000_000;
-        return remote(channel) + " \"" + request + "\" " + status + " " + bytes + " " + millis + "ms" + tail;
+        return remote + " \"" + request + "\" " + status + " " + bytes + " " + millis + "ms" + tail;
     }
 
     static String redact(String uri) {
         return uri.indexOf('?') < 0 ? uri : TOKEN.matcher(uri).replaceAll("$1REDACTED");
     }
 
-    private static String remote(Channel channel) {
+    /** The client's address and port: {@code 127.0.0.1:5000}. */
+    static String remote(Channel channel) {
         // on an HTTP/2 stream the address is the parent connection's
         Channel c = channel.parent() != null && channel.remoteAddress() == null ? channel.parent() : channel;
         SocketAddress a = c.remoteAddress();

@@ -67,6 +67,7 @@ final class Forms {
     private static String percentDecoded(byte[] b, int from, int to, boolean plusIsSpace, String what) {
         byte[] bytes = new byte[to - from];
         int n = 0;
+        int high = 0; // any byte at or above 0x80 sets the sign bit
         for (int i = from; i < to; i++) {
             byte c = b[i];
             if (c == '+' && plusIsSpace) {
@@ -77,11 +78,18 @@ final class Forms {
                 if (lo < 0) {
                     throw new IllegalArgumentException("malformed percent-encoding in " + what);
                 }
-                bytes[n++] = (byte) (hi << 4 | lo);
+                byte d = (byte) (hi << 4 | lo);
+                high |= d;
+                bytes[n++] = d;
                 i += 2;
             } else {
+                high |= c;
                 bytes[n++] = c;
             }
+        }
+        if (high >= 0) {
+            // all ASCII, so valid UTF-8 that decodes byte for byte (the common case: no decoder to build)
+            return new String(bytes, 0, n, StandardCharsets.ISO_8859_1);
         }
         CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder()
                 .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT);

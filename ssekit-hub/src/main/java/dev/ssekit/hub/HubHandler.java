@@ -34,8 +34,10 @@ import java.util.concurrent.CompletableFuture;
  * The Netty side of the hub: translates each aggregated request into a {@link HubRequest}, hands
  * it to the {@link MercureProtocol}, and writes its decision back (a response, or an event stream
  * through {@link NettySse}). Nothing here blocks the event loop: while a decision is pending (a
- * publish being stored, keys being fetched) the channel reads nothing more and requests already
- * read (HTTP/1.1 pipelining) wait in order, so answers keep the order of requests; on a
+ * publish being stored, keys being fetched) requests that arrive behind it (HTTP/1.1 pipelining)
+ * wait in order, so answers keep the order of requests, and the first of them stops the channel
+ * reading until the decision is answered (a client that waits for its answers, as most do, costs
+ * no pause and resume of reading per request); on a
  * connection that became an event stream, later requests are never answered. Every response goes to the {@link AccessLog}. One instance per connection or
  * HTTP/2 stream.
  */
@@ -52,7 +54,11 @@ final class HubHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     private final java.util.ArrayDeque<FullHttpRequest> waiting = new java.util.ArrayDeque<>();
     /** A decision is pending, or this connection carries an event stream. Event loop only. */
     private boolean busy;
+    /** Reading stopped because a request arrived while {@link #busy}. Event loop only. */
+    private boolean paused;
     private long started;
+    /** The client's address as the access log writes it; the same for every request of this handler. */
+    private String remote;
 
     /**
      * @param protocol decides
@@ -70,6 +76,10 @@ final class HubHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             // HTTP/1.1 pipelining: requests already decoded from the same read arrive although reading
             // is paused; they wait, so answers keep the order of requests (RFC 9112 9.3.2)
             waiting.add(req.retain());
+            if (!paused) { // no more until the pending one is answered: what waits is what one read brought
+                paused = true;
+                ctx.channel().config().setAutoRead(false);
+            }
             return;
         }
         handle(ctx, req);
@@ -124,7 +134,6 @@ final class HubHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             return;
         }
         busy = true;
-        ctx.channel().config().setAutoRead(false);
         req.retain();
         decision.whenComplete((d, e) -> {
             try {
@@ -138,8 +147,10 @@ final class HubHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                         }
                     } finally {
                         req.release();
-                        // reading again also notices a client that leaves a stream (its FIN)
-                        ctx.channel().config().setAutoRead(true);
+                        if (paused) { // reading again also notices a client that leaves a stream (its FIN)
+                            paused = false;
+                            ctx.channel().config().setAutoRead(true);
+                        }
                         if (!(d instanceof MercureProtocol.Stream)) {
                             busy = false;
                             next(ctx);
@@ -236,7 +247,8 @@ final class HubHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         long start = started;
         Channel channel = ctx.channel();
         String request = AccessLog.request(req); // not the request: its headers would stay for the stream's life
-        conn.onClose(reason -> AccessLog.stream(channel, request, start, reason.name().toLowerCase(Locale.ROOT)));
+        String from = remote(channel);
+        conn.onClose(reason -> AccessLog.stream(from, request, start, reason.name().toLowerCase(Locale.ROOT)));
         // the reference hub's first bytes: written before any event, on this event loop, in order
         ctx.channel().writeAndFlush(new DefaultHttpContent(Unpooled.wrappedBuffer(OPENING_COMMENT)));
         s.open(conn, ctx.channel().eventLoop());
@@ -258,6 +270,15 @@ final class HubHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         ctx.close();
     }
 
+    private String remote(Channel channel) {
+        String r = remote;
+        if (r == null) {
+            r = AccessLog.remote(channel);
+            remote = r;
+        }
+        return r;
+    }
+
     private void send(ChannelHandlerContext ctx, FullHttpRequest req, HubResponse response) {
         FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(response.status()),
                 Unpooled.wrappedBuffer(response.body()));
@@ -265,7 +286,7 @@ final class HubHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         if (response.status() != 204) {
             r.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, response.body().length);
         }
-        AccessLog.response(ctx.channel(), req, response.status(), response.body().length, started);
+        AccessLog.response(remote(ctx.channel()), req, response.status(), response.body().length, started);
         boolean keepAlive = HttpUtil.isKeepAlive(req);
         HttpUtil.setKeepAlive(r, keepAlive);
         var f = ctx.writeAndFlush(r);

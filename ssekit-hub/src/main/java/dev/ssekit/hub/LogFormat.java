@@ -20,7 +20,13 @@ final class LogFormat extends Formatter {
 
     private final boolean json;
 
-    private LogFormat(boolean json) {
+    /** An epoch second and its {@link Instant#toString()} without the {@code Z}: lines of one second share it. */
+    private record Second(long epochSecond, String prefix) {
+    }
+
+    private volatile Second second = new Second(Long.MIN_VALUE, "");
+
+    LogFormat(boolean json) {
         this.json = json;
     }
 
@@ -49,14 +55,14 @@ final class LogFormat extends Formatter {
             r.getThrown().printStackTrace(new PrintWriter(w));
             error = w.toString();
         }
-        Instant time = r.getInstant();
+        String time = time(r.getInstant());
         if (!json) {
             return time + " " + r.getLevel().getName() + " " + r.getLoggerName() + " " + message
                     + (error == null ? "" : "\n" + error) + "\n";
         }
         StringBuilder b = new StringBuilder(128 + message.length());
         b.append("{\"time\":");
-        quote(b, time.toString());
+        quote(b, time);
         b.append(",\"level\":");
         quote(b, r.getLevel().getName());
         b.append(",\"logger\":");
@@ -68,6 +74,39 @@ final class LogFormat extends Formatter {
             quote(b, error);
         }
         return b.append("}\n").toString();
+    }
+
+    /**
+     * {@code t.toString()} (ISO-8601, the fraction in groups of three digits, as many as needed),
+     * with the date and time of day formatted once per second rather than once per line.
+     */
+    String time(Instant t) {
+        Second s = second;
+        if (s.epochSecond() != t.getEpochSecond()) {
+            String whole = Instant.ofEpochSecond(t.getEpochSecond()).toString();
+            s = new Second(t.getEpochSecond(), whole.substring(0, whole.length() - 1));
+            second = s;
+        }
+        int nano = t.getNano();
+        if (nano == 0) {
+            return s.prefix() + "Z";
+        }
+        int digits;
+        int fraction;
+        if (nano % 1_000_000 == 0) {
+            digits = 3;
+            fraction = nano / 1_000_000;
+        } else if (nano % 1_000 == 0) {
+            digits = 6;
+            fraction = nano / 1_000;
+        } else {
+            digits = 9;
+            fraction = nano;
+        }
+        StringBuilder b = new StringBuilder(s.prefix().length() + 11).append(s.prefix()).append('.');
+        String f = Integer.toString(fraction);
+        b.repeat('0', digits - f.length());
+        return b.append(f).append('Z').toString();
     }
 
     private static void quote(StringBuilder b, String s) {

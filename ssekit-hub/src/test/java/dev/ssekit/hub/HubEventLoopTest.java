@@ -183,4 +183,47 @@ class HubEventLoopTest {
             assertThat(health).as("the health check's answer comes second").isGreaterThan(both.indexOf("HTTP/1.1 200 OK", 1));
         }
     }
+
+    /**
+     * Requests that arrive in a later read than a held publish (reading is not paused until one
+     * arrives): they wait behind it and are answered after it, in order.
+     */
+    @Test
+    void requestsSentAfterAHeldPublishAreAnsweredAfterItInOrder() throws Exception {
+        byte[] form = "topic=held&data=first".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+        String publish = "POST " + HubHandler.PATH + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+                + token("{\"mercure\":{\"publish\":[\"*\"]}}")
+                + "\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: " + form.length + "\r\n\r\n"
+                + new String(form, java.nio.charset.StandardCharsets.ISO_8859_1);
+        try (java.net.Socket s = new java.net.Socket("127.0.0.1", hub.address().getPort())) {
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write(publish.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+            assertThat(store.entered.await(10, TimeUnit.SECONDS)).as("the publish reached the append").isTrue();
+            s.getOutputStream().write("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+            Thread.sleep(100);
+            s.getOutputStream().write(("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n".repeat(20) + "GET /nowhere HTTP/1.1\r\nHost: x\r\n\r\n")
+                    .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+            s.setSoTimeout(300);
+            try {
+                int b = s.getInputStream().read();
+                throw new AssertionError("an answer came while the publish waited, starting with " + (char) b);
+            } catch (java.net.SocketTimeoutException expected) {
+                // nothing yet, as it must be
+            }
+            s.setSoTimeout(10_000);
+            store.release.countDown();
+            assertThat(HubHostileInputTest.response(s.getInputStream())).startsWith("HTTP/1.1 200 OK").doesNotContain("ok\n");
+            for (int i = 0; i < 21; i++) {
+                assertThat(HubHostileInputTest.response(s.getInputStream())).as("health check %d", i).startsWith("HTTP/1.1 200 OK")
+                        .endsWith("ok\n");
+            }
+            assertThat(HubHostileInputTest.response(s.getInputStream())).startsWith("HTTP/1.1 404");
+        }
+        // and the hub publishes on as usual
+        HttpResponse<String> again = http.send(request(HubHandler.PATH)
+                .header("Authorization", "Bearer " + token("{\"mercure\":{\"publish\":[\"*\"]}}"))
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(HttpRequest.BodyPublishers.ofString("topic=held&data=second")).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(again.statusCode()).isEqualTo(200);
+    }
 }
