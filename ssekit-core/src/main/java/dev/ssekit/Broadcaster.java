@@ -1,7 +1,7 @@
 package dev.ssekit;
 
 import dev.ssekit.codec.SseEncoder;
-import dev.ssekit.spi.EventStore;
+import dev.ssekit.spi.EventLog;
 import dev.ssekit.spi.StoredEvent;
 import java.lang.System.Logger.Level;
 import java.time.Duration;
@@ -16,7 +16,10 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantLock;
@@ -32,10 +35,13 @@ import java.util.concurrent.locks.ReentrantLock;
  * hub.publish(SseMessage.of("{\"ACME\":12.5}"), "prices/ACME");
  * }</pre>
  *
- * <p><b>Ids.</b> Each published event gets the next sequence number. Its wire id is the
- * publisher's id when the message has one (kept as given and mapped to the sequence), otherwise
- * {@code <epoch>-<sequence>}, where the epoch names the history store, so ids of another store or
- * of an earlier process are recognised. Resume points are found in O(1).
+ * <p><b>Ids and history.</b> The broadcaster's {@link EventLog} (in memory by default, durable in
+ * a file, or shared through Redis) gives each published event the next sequence number and its
+ * wire id: the publisher's id when the message has one (kept as given and mapped to the sequence),
+ * otherwise {@code <epoch>-<sequence>}, where the epoch names the log, so ids of another log or of
+ * an earlier process are recognised. The broadcaster follows the log: every event stored in it (by
+ * this broadcaster or, for a shared log, by another node) is delivered, in sequence order. Resume
+ * points are found in O(1) (O(log n) for a shared log with gaps), without waiting for a publish.
  *
  * <p><b>Resume.</b> {@link #subscribe} reads the connection's {@code Last-Event-ID}: the subscriber
  * is registered first, then history after that id is replayed, then live events follow; an event
@@ -73,7 +79,9 @@ public final class Broadcaster implements AutoCloseable {
     final LongAdder delivered = new LongAdder();
     final LongAdder dropped = new LongAdder();
 
-    private final EventStore store;
+    private final EventLog log;
+    /** Whether {@link #close()} closes the log: the default one, made by the builder. */
+    private final boolean ownsLog;
     private final Scheduler scheduler;
     private final long heartbeatNanos;
     private final long writeTimeoutNanos;
@@ -93,9 +101,10 @@ public final class Broadcaster implements AutoCloseable {
     private volatile boolean closed;
     private volatile Future<?> sweep;
 
-    private Broadcaster(Builder b, EventStore store) {
+    private Broadcaster(Builder b, EventLog log, boolean ownsLog) {
         this.ticker = b.ticker;
-        this.store = store;
+        this.log = log;
+        this.ownsLog = ownsLog;
         this.scheduler = b.scheduler;
         this.heartbeatNanos = b.heartbeat.toNanos();
         this.writeTimeoutNanos = b.writeTimeout.toNanos();
@@ -106,6 +115,24 @@ public final class Broadcaster implements AutoCloseable {
         evictions.put(CloseReason.SLOW_CONSUMER, new LongAdder());
         evictions.put(CloseReason.WRITE_TIMEOUT, new LongAdder());
         sweep = scheduler.schedule(this::sweep, sweepPeriod);
+    }
+
+    /**
+     * The log's follower: every stored event, in sequence order, one at a time (the log's
+     * guarantee). The publish lock orders it with {@link #close()}: no event is fanned out after
+     * the shutdown event was queued.
+     */
+    private void followed(StoredEvent event) {
+        publishLock.lock();
+        try {
+            if (closed) {
+                return;
+            }
+            published.increment();
+            fanOut(event);
+        } finally {
+            publishLock.unlock();
+        }
     }
 
     /**
@@ -203,7 +230,7 @@ public final class Broadcaster implements AutoCloseable {
      * @return the id replay starts after, or {@code "earliest"}
      */
     public String resumePoint(String lastEventId) {
-        return store.sequenceOf(Objects.requireNonNull(lastEventId, "lastEventId")).isPresent() ? lastEventId : EARLIEST;
+        return log.sequenceOf(Objects.requireNonNull(lastEventId, "lastEventId")).isPresent() ? lastEventId : EARLIEST;
     }
 
     /**
@@ -215,10 +242,10 @@ public final class Broadcaster implements AutoCloseable {
      * @return the id, or empty when history holds no event
      */
     public Optional<String> lastEventId() {
-        // no publish lock: a publish holds it across its history append (file I/O, fsync) and its
-        // fan-out, and servers call this on event loops. The store's reads are consistent on their
-        // own; an append racing with this call makes it return the newer event, which is as good.
-        List<StoredEvent> newest = store.after(store.lastSequence() - 1);
+        // the log's reads never wait for an append (its file I/O, fsync, fan-out), and servers call
+        // this on event loops; an append racing with this call makes it return the newer event,
+        // which is as good
+        List<StoredEvent> newest = log.after(log.lastSequence() - 1);
         return newest.isEmpty() ? Optional.empty() : Optional.of(newest.getLast().id());
     }
 
@@ -259,15 +286,15 @@ public final class Broadcaster implements AutoCloseable {
         long after = 0;
         String lastId = r.resumeFrom != null ? r.resumeFrom : r.connection.lastEventId().orElse("");
         if (lastId.equals(EARLIEST)) {
-            replay = store.after(0);
+            replay = log.after(0);
         } else if (!lastId.isEmpty()) {
-            OptionalLong seq = store.sequenceOf(lastId);
+            OptionalLong seq = log.sequenceOf(lastId);
             if (seq.isPresent()) {
                 after = seq.getAsLong();
-                replay = store.after(after);
+                replay = log.after(after);
             } else if (isExpiredId(lastId)) {
                 notice = reset(lastId, "expired");
-                replay = store.after(0);
+                replay = log.after(0);
             } else {
                 notice = reset(lastId, "unknown");
             }
@@ -277,16 +304,17 @@ public final class Broadcaster implements AutoCloseable {
     }
 
     /**
-     * An id older than history: {@code <epoch>-<n>} of the store's own numbering with {@code n} at
-     * most the newest number, or, for events that came with their own ids (a Redis node republishes
-     * the stream's {@code <epoch>-<n>} ids), of the oldest retained event's numbering with {@code n}
-     * below the oldest's. An id within the retained range that history lacks is unknown, not expired.
+     * An id older than history: {@code <epoch>-<n>} of the log's own numbering (a Redis log's
+     * epoch is the data set's, shared by every node) with {@code n} at most the newest number, or,
+     * for a log whose oldest retained event came with a numbered id of another epoch, of that
+     * event's numbering with {@code n} below the oldest's. An id within the retained range that
+     * history lacks is unknown, not expired.
      */
     private boolean isExpiredId(String id) {
-        if (numberedAtMost(id, store.epoch(), store.lastSequence())) {
+        if (numberedAtMost(id, log.epoch(), log.lastSequence())) {
             return true;
         }
-        Optional<StoredEvent> oldest = store.oldest();
+        Optional<StoredEvent> oldest = log.oldest();
         if (oldest.isEmpty()) {
             return false;
         }
@@ -341,15 +369,18 @@ public final class Broadcaster implements AutoCloseable {
     }
 
     /**
-     * Publishes an event to topics. The event is stored in history, encoded once, and queued for
-     * every subscriber whose selectors match at least one of the topics (once per subscriber).
-     * Never blocks on a subscriber.
+     * Publishes an event to topics and waits until it is stored: the log stores it (encoded once),
+     * then it is queued for every subscriber whose selectors match at least one of the topics (once
+     * per subscriber). Never blocks on a subscriber; waits for the log (a file's write and fsync,
+     * a Redis round trip), possibly storing other threads' concurrent publishes in the same batch.
      *
      * @param message the event; its id, if any, is kept as the wire id
      * @param topics one or more topics
      * @return the event's wire id
      * @throws IllegalArgumentException if no topic is given or a topic is empty
-     * @throws IllegalStateException if the broadcaster is closed
+     * @throws IllegalStateException if the broadcaster (or its log) is closed
+     * @throws java.io.UncheckedIOException if a file log cannot store it
+     * @throws RuntimeException what the log failed with otherwise (Redis unreachable, say)
      */
     public String publish(SseMessage message, String... topics) {
         return publish(message, List.of(topics));
@@ -362,25 +393,73 @@ public final class Broadcaster implements AutoCloseable {
      * @param topics one or more topics
      * @return the event's wire id
      * @throws IllegalArgumentException if no topic is given or a topic is empty
-     * @throws IllegalStateException if the broadcaster is closed
+     * @throws IllegalStateException if the broadcaster (or its log) is closed
+     * @throws RuntimeException what the log failed with (see {@link #publish(SseMessage, String...)})
      */
     public String publish(SseMessage message, Collection<String> topics) {
         return publish(message, topics, false);
     }
 
     /**
-     * Publishes an event; a {@code restricted} one (a Mercure "private" update) reaches only
-     * subscribers whose {@link SubscribeRequest#authorizedFor} selectors match one of its topics,
-     * in addition to the usual topic match. Replays apply the same rule.
+     * Publishes an event and waits until it is stored; a {@code restricted} one (a Mercure
+     * "private" update) reaches only subscribers whose {@link SubscribeRequest#authorizedFor}
+     * selectors match one of its topics, in addition to the usual topic match. Replays apply the
+     * same rule.
      *
      * @param message the event
      * @param topics one or more topics
      * @param restricted whether it is restricted
      * @return the event's wire id
      * @throws IllegalArgumentException if no topic is given or a topic is empty
-     * @throws IllegalStateException if the broadcaster is closed
+     * @throws IllegalStateException if the broadcaster (or its log) is closed
+     * @throws RuntimeException what the log failed with (see {@link #publish(SseMessage, String...)})
      */
     public String publish(SseMessage message, Collection<String> topics, boolean restricted) {
+        CompletionStage<String> stored = publishAsync(message, topics, restricted);
+        boolean interrupted = false;
+        try {
+            while (true) {
+                try {
+                    return stored.toCompletableFuture().get();
+                } catch (InterruptedException e) {
+                    interrupted = true; // the event is on its way into the log: report how it ends
+                } catch (ExecutionException e) {
+                    Throwable cause = e.getCause() instanceof CompletionException c && c.getCause() != null ? c.getCause()
+                            : e.getCause();
+                    if (cause instanceof RuntimeException r) {
+                        throw r;
+                    }
+                    if (cause instanceof Error err) {
+                        throw err;
+                    }
+                    throw new IllegalStateException("the event log failed: " + cause, cause);
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /**
+     * Publishes an event without waiting: as {@link #publish(SseMessage, Collection, boolean)},
+     * but the stage completes when the log has stored the event. Concurrent publishes are stored
+     * in batches (one write and one fsync for a file log). A caller may still do the work of a
+     * batch (its own and others') before this returns: the logs in this process store on the
+     * thread that finds the log idle. Thread-safe.
+     *
+     * @param message the event; its id, if any, is kept as the wire id
+     * @param topics one or more topics
+     * @param restricted whether it is restricted (see {@link #publish(SseMessage, Collection, boolean)})
+     * @return completes with the event's wire id once stored (for the logs in this process: once
+     *     queued for the matching subscribers, too); completes exceptionally when the log cannot
+     *     store it (I/O error, Redis unreachable, the log closed)
+     * @throws IllegalArgumentException if no topic is given or a topic is empty
+     * @throws IllegalStateException if the broadcaster is closed
+     * @throws NullPointerException if an argument is null
+     */
+    public CompletionStage<String> publishAsync(SseMessage message, Collection<String> topics, boolean restricted) {
         Objects.requireNonNull(message, "message");
         Set<String> topicSet = Set.copyOf(topics);
         if (topicSet.isEmpty()) {
@@ -391,22 +470,10 @@ public final class Broadcaster implements AutoCloseable {
                 throw new IllegalArgumentException("topics must not be empty strings");
             }
         }
-        publishLock.lock();
-        try {
-            if (closed) {
-                throw new IllegalStateException("the broadcaster is closed");
-            }
-            long seq = store.lastSequence() + 1;
-            String id = message.id().orElse(store.epoch() + "-" + seq);
-            SseMessage withId = message.id().isPresent() ? message : withId(message, id);
-            StoredEvent event = new StoredEvent(seq, id, topicSet, withId.encode(), ticker.read(), restricted);
-            store.append(event);
-            published.increment();
-            fanOut(event);
-            return id;
-        } finally {
-            publishLock.unlock();
+        if (closed) {
+            throw new IllegalStateException("the broadcaster is closed");
         }
+        return log.append(message, topicSet, restricted).thenApply(StoredEvent::id);
     }
 
     /** Hands a stored event to every matching subscriber, in sequence order (under the publish lock). */
@@ -435,14 +502,6 @@ public final class Broadcaster implements AutoCloseable {
         }
     }
 
-    private static SseMessage withId(SseMessage m, String id) {
-        SseMessage.Builder b = SseMessage.builder().id(id);
-        m.event().ifPresent(b::event);
-        m.data().ifPresent(b::data);
-        m.retry().ifPresent(b::retry);
-        return b.build();
-    }
-
     /**
      * The counters and gauges now.
      *
@@ -452,7 +511,7 @@ public final class Broadcaster implements AutoCloseable {
         Map<CloseReason, Long> ev = new EnumMap<>(CloseReason.class);
         evictions.forEach((k, v) -> ev.put(k, v.sum()));
         return new BroadcasterStats(byConnection.size(), published.sum(), delivered.sum(), ev, dropped.sum(),
-                queuedBytes.sum(), store.size(), store.bytes());
+                queuedBytes.sum(), log.size(), log.bytes());
     }
 
     /**
@@ -471,6 +530,9 @@ public final class Broadcaster implements AutoCloseable {
             closed = true;
         } finally {
             publishLock.unlock();
+        }
+        if (ownsLog) {
+            log.close(); // after the lock: the log's appender may be waiting for it in followed()
         }
         Future<?> f = sweep;
         if (f != null) {
@@ -547,7 +609,7 @@ public final class Broadcaster implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "Broadcaster[subscribers=" + byConnection.size() + ", store=" + store + "]";
+        return "Broadcaster[subscribers=" + byConnection.size() + ", log=" + log + "]";
     }
 
     /**
@@ -628,7 +690,7 @@ public final class Broadcaster implements AutoCloseable {
 
     /** Builds a {@link Broadcaster}; {@link #build()} validates. Not thread-safe. */
     public static final class Builder {
-        private EventStore store;
+        private EventLog log;
         private int historyEvents = 10_000;
         private long historyBytes = 16L << 20;
         private Duration historyAge = Duration.ofHours(1);
@@ -659,13 +721,16 @@ public final class Broadcaster implements AutoCloseable {
         }
 
         /**
-         * Another history store (durable, Redis); replaces the in-memory one.
+         * Another event log (durable in a file, shared through Redis); replaces the in-memory one
+         * and its {@link #history} limits. The broadcaster follows it from {@link #build()} on (see
+         * {@link EventLog#follow}), so a log serves one broadcaster. The caller closes it, after
+         * the broadcaster.
          *
-         * @param store the store
+         * @param log the log, with no follower yet
          * @return this builder
          */
-        public Builder store(EventStore store) {
-            this.store = Objects.requireNonNull(store, "store");
+        public Builder log(EventLog log) {
+            this.log = Objects.requireNonNull(log, "log");
             return this;
         }
 
@@ -747,10 +812,11 @@ public final class Broadcaster implements AutoCloseable {
         }
 
         /**
-         * Validates and builds; starts the sweep timer.
+         * Validates and builds; starts the sweep timer and follows the log.
          *
          * @return the broadcaster
          * @throws IllegalArgumentException naming the setting and value when one is out of range
+         * @throws IllegalStateException if the log has a follower already
          */
         public Broadcaster build() {
             positive("heartbeat", heartbeat);
@@ -761,9 +827,17 @@ public final class Broadcaster implements AutoCloseable {
             if (shutdownRetry.isNegative()) {
                 throw new IllegalArgumentException("shutdownRetry must not be negative: " + shutdownRetry);
             }
-            // the in-memory store validates the history limits, naming them
-            return new Broadcaster(this, store != null ? store
-                    : EventStore.inMemory(historyEvents, historyBytes, historyAge, ticker));
+            // the in-memory log validates the history limits, naming them
+            boolean own = log == null;
+            EventLog l = own ? EventLog.inMemory(historyEvents, historyBytes, historyAge, ticker) : log;
+            Broadcaster b = new Broadcaster(this, l, own);
+            try {
+                l.follow(b::followed);
+            } catch (RuntimeException e) {
+                b.close();
+                throw e;
+            }
+            return b;
         }
 
         private static void positive(String name, Duration d) {
