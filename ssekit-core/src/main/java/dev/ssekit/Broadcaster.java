@@ -249,6 +249,18 @@ public final class Broadcaster implements AutoCloseable {
         return newest.isEmpty() ? Optional.empty() : Optional.of(newest.getLast().id());
     }
 
+    /**
+     * The log this broadcaster follows and publishes into: for its reads (history size, {@link
+     * EventLog#caughtUp()} before resuming a client that may come from another node) and, for a
+     * shared log, its own state. Publish through the broadcaster, not the log: the broadcaster
+     * validates.
+     *
+     * @return the log (the default in-memory one unless {@link Builder#log} gave another)
+     */
+    public EventLog log() {
+        return log;
+    }
+
     /** The resume point that replays all retained history: {@code "earliest"}, as in Mercure. */
     public static final String EARLIEST = "earliest";
 
