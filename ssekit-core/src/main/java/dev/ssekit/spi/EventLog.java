@@ -101,7 +101,9 @@ public interface EventLog extends AutoCloseable {
      * Registers the one follower: from now on it is called with every event stored, exactly once,
      * in sequence order and never concurrently, including events stored by other nodes of a shared
      * log. It runs on the thread that stored the event (an appender, or a shared log's reader) and
-     * must not block: an append waits for it. Events stored before this call are not passed to it.
+     * must not block: an append waits for it. An append it makes itself is stored after the events
+     * being followed (so it must not wait for that append). Events stored before this call are not
+     * passed to it.
      *
      * @param follower the consumer; exceptions it throws are logged and ignored
      * @throws IllegalStateException if a follower is registered already

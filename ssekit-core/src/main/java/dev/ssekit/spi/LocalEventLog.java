@@ -75,18 +75,28 @@ abstract sealed class LocalEventLog implements EventLog permits MemoryEventLog, 
      * appender's tryLock, which then succeeds.
      */
     private void drain() {
+        if (appendLock.isHeldByCurrentThread()) {
+            return; // an append from the follower: the batch in progress ends first, then this leader takes it
+        }
         do {
             if (!appendLock.tryLock()) {
                 return;
             }
+            List<Request> batch = new ArrayList<>();
             try {
-                List<Request> batch = new ArrayList<>();
                 for (Request r; (r = queue.poll()) != null;) {
                     batch.add(r);
                 }
                 if (!batch.isEmpty()) {
                     commit(batch);
                 }
+            } catch (RuntimeException | Error unexpected) {
+                // no stage is left pending (completing a completed one does nothing)
+                batch.forEach(r -> r.done().completeExceptionally(unexpected));
+                if (unexpected instanceof Error e) {
+                    throw e;
+                }
+                LOG.log(System.Logger.Level.ERROR, "the event log failed to append", unexpected);
             } finally {
                 appendLock.unlock();
             }
@@ -122,7 +132,12 @@ abstract sealed class LocalEventLog implements EventLog permits MemoryEventLog, 
         for (StoredEvent e : events) {
             retention.add(e);
         }
-        written();
+        try {
+            written();
+        } catch (RuntimeException housekeeping) {
+            // the batch is stored; what failed after it (a compaction) does not undo it
+            LOG.log(System.Logger.Level.ERROR, "the event log failed after an append", housekeeping);
+        }
         Consumer<StoredEvent> f = follower;
         for (int i = 0; i < events.size(); i++) {
             StoredEvent e = events.get(i);

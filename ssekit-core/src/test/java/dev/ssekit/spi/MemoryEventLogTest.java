@@ -118,6 +118,40 @@ class MemoryEventLogTest {
         log.close();
     }
 
+    /** An append made by the follower is stored and followed after the batch being followed, not in its middle. */
+    @Test
+    void anAppendFromTheFollowerComesAfterTheBatchInProgress() throws Exception {
+        EventLog log = EventLog.inMemory(100, 1 << 20, Duration.ofHours(1), time);
+        List<Long> followed = Collections.synchronizedList(new ArrayList<>());
+        CountDownLatch inFirst = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        CompletableFuture<CompletionStage<StoredEvent>> nested = new CompletableFuture<>();
+        log.follow(e -> {
+            followed.add(e.sequence());
+            if (e.sequence() == 1) {
+                inFirst.countDown();
+                try {
+                    release.await();
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                }
+            } else if (e.sequence() == 2) {
+                nested.complete(log.append(SseMessage.of("from the follower"), Set.of("t"), false));
+            }
+        });
+        Thread leader = Thread.ofVirtual().start(() -> log.append(SseMessage.of("one"), Set.of("t"), false));
+        assertThat(inFirst.await(10, TimeUnit.SECONDS)).isTrue();
+        CompletionStage<StoredEvent> two = log.append(SseMessage.of("two"), Set.of("t"), false); // queued: one batch with three
+        CompletionStage<StoredEvent> three = log.append(SseMessage.of("three"), Set.of("t"), false);
+        release.countDown();
+        leader.join();
+        assertThat(two.toCompletableFuture().get(5, TimeUnit.SECONDS).sequence()).isEqualTo(2);
+        assertThat(three.toCompletableFuture().get(5, TimeUnit.SECONDS).sequence()).isEqualTo(3);
+        assertThat(nested.get(5, TimeUnit.SECONDS).toCompletableFuture().get(5, TimeUnit.SECONDS).sequence()).isEqualTo(4);
+        assertThat(followed).containsExactly(1L, 2L, 3L, 4L);
+        log.close();
+    }
+
     @Test
     void aRetentionWithGapsFindsItsStartByBinarySearch() {
         Retention r = new Retention(100, 1 << 20, Duration.ofHours(1), time, "e");
