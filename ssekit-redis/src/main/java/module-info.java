@@ -1,7 +1,7 @@
 /**
- * ssekit on Redis: {@link dev.ssekit.redis.RedisBackplane} keeps the broadcasters of many nodes
- * in step through one Redis stream (Lettuce), so a hub scales out and a client may resume on any
- * node.
+ * ssekit on Redis: {@link dev.ssekit.redis.RedisEventLog} is an event log on one Redis stream
+ * (Lettuce), shared by the broadcasters of many nodes, so a hub scales out and a client may resume
+ * on any node.
  */
 module dev.ssekit.redis {
     requires transitive dev.ssekit;

@@ -1,7 +1,7 @@
 package dev.ssekit;
 
 import dev.ssekit.codec.SseEncoder;
-import dev.ssekit.spi.EventStore;
+import dev.ssekit.spi.EventLog;
 import dev.ssekit.spi.StoredEvent;
 import java.lang.System.Logger.Level;
 import java.time.Duration;
@@ -16,13 +16,15 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Publishes events to the {@link SseConnection}s subscribed to their topics, with history and
@@ -35,10 +37,13 @@ import java.util.concurrent.locks.ReentrantLock;
  * hub.publish(SseMessage.of("{\"ACME\":12.5}"), "prices/ACME");
  * }</pre>
  *
- * <p><b>Ids.</b> Each published event gets the next sequence number. Its wire id is the
- * publisher's id when the message has one (kept as given and mapped to the sequence), otherwise
- * {@code <epoch>-<sequence>}, where the epoch names the history store, so ids of another store or
- * of an earlier process are recognised. Resume points are found in O(1).
+ * <p><b>Ids and history.</b> The broadcaster's {@link EventLog} (in memory by default, durable in
+ * a file, or shared through Redis) gives each published event the next sequence number and its
+ * wire id: the publisher's id when the message has one (kept as given and mapped to the sequence),
+ * otherwise {@code <epoch>-<sequence>}, where the epoch names the log, so ids of another log or of
+ * an earlier process are recognised. The broadcaster follows the log: every event stored in it (by
+ * this broadcaster or, for a shared log, by another node) is delivered, in sequence order. Resume
+ * points are found in O(1) (O(log n) for a shared log with gaps), without waiting for a publish.
  *
  * <p><b>Resume.</b> {@link #subscribe} reads the connection's {@code Last-Event-ID}: the subscriber
  * is registered first, then history after that id is replayed, then live events follow; an event
@@ -48,11 +53,16 @@ import java.util.concurrent.locks.ReentrantLock;
  * {@code "reason":"unknown"} (not an id of this history; live events follow), so a gap is never
  * silent.
  *
- * <p><b>Delivery.</b> {@link #publish} encodes the event once and appends the same bytes to the
- * queue of every matching subscriber; it never blocks on a subscriber. Each subscriber's queue is
- * drained by a virtual thread that exists only while there is something to write and writes all
- * that is queued in one call. A queue over {@code maxQueuedBytes} (default 1 MiB) triggers the
- * {@link SlowConsumerPolicy}.
+ * <p><b>Delivery.</b> The {@link EventLog} encodes each event once; the broadcaster hands the stored
+ * event to each delivery group once, never to each subscriber. Subscribers are grouped by their
+ * server's I/O thread (a Netty event loop) or, for servers without one (JDK, Servlet), spread over
+ * a few lanes ({@link Builder#deliveryLanes}); a group matches the event against its own
+ * subscribers on its own thread and queues the same bytes for each. A subscriber's transport
+ * writes everything queued in one (gathering) write: on Netty from the event loop, one direct
+ * copy of a batch shared by every channel of the loop; elsewhere from a virtual thread that exists
+ * only while there is something to write. {@link #publish} never blocks on a subscriber: a queue
+ * over {@code maxQueuedBytes} (default 1 MiB) triggers the {@link SlowConsumerPolicy}. It waits
+ * only when a group's inbox is full ({@link Builder#deliveryBacklog}, see {@link #isBacklogged()}).
  *
  * <p><b>Liveness.</b> One shared timer (the {@link Scheduler}) sweeps all subscribers every
  * {@code min(heartbeat, writeTimeout) / 2}: a subscriber idle for {@code heartbeat} (default 15 s)
@@ -74,13 +84,14 @@ public final class Broadcaster implements AutoCloseable {
     private final Ticker ticker;
     private final DeliveryContext delivery;
 
-    private final EventStore store;
+    private final EventLog log;
+    /** Whether {@link #close()} closes the log: the default one, made by the builder. */
+    private final boolean ownsLog;
     private final Scheduler scheduler;
     private final long heartbeatNanos;
     private final long writeTimeoutNanos;
     private final Duration sweepPeriod;
     private final Duration shutdownRetry;
-    private final ReentrantLock publishLock = new ReentrantLock();
     /** Every subscriber, by its connection (the one registry of all of them: no second set). */
     private final Map<StreamConnection, Subscriber> byConnection = new ConcurrentHashMap<>();
     /** The groups of connections with an I/O executor (Netty event loops), by that executor. */
@@ -97,9 +108,10 @@ public final class Broadcaster implements AutoCloseable {
     private final Object closing = new Object();
     private volatile Future<?> sweep;
 
-    private Broadcaster(Builder b, EventStore store) {
+    private Broadcaster(Builder b, EventLog log, boolean ownsLog) {
         this.ticker = b.ticker;
-        this.store = store;
+        this.log = log;
+        this.ownsLog = ownsLog;
         this.scheduler = b.scheduler;
         this.heartbeatNanos = b.heartbeat.toNanos();
         this.writeTimeoutNanos = b.writeTimeout.toNanos();
@@ -114,6 +126,19 @@ public final class Broadcaster implements AutoCloseable {
         evictions.put(CloseReason.SLOW_CONSUMER, new LongAdder());
         evictions.put(CloseReason.WRITE_TIMEOUT, new LongAdder());
         sweep = scheduler.schedule(this::sweep, sweepPeriod);
+    }
+
+    /**
+     * The log's follower: every stored event, in sequence order, one at a time (the log's
+     * guarantee). Once {@link #close()} has run, the groups take no more events: none follows the
+     * shutdown notice.
+     */
+    private void followed(StoredEvent event) {
+        if (closed) {
+            return;
+        }
+        published.increment();
+        fanOut(event);
     }
 
     /**
@@ -211,7 +236,7 @@ public final class Broadcaster implements AutoCloseable {
      * @return the id replay starts after, or {@code "earliest"}
      */
     public String resumePoint(String lastEventId) {
-        return store.sequenceOf(Objects.requireNonNull(lastEventId, "lastEventId")).isPresent() ? lastEventId : EARLIEST;
+        return log.sequenceOf(Objects.requireNonNull(lastEventId, "lastEventId")).isPresent() ? lastEventId : EARLIEST;
     }
 
     /**
@@ -223,11 +248,23 @@ public final class Broadcaster implements AutoCloseable {
      * @return the id, or empty when history holds no event
      */
     public Optional<String> lastEventId() {
-        // no publish lock: a publish holds it across its history append (file I/O, fsync) and its
-        // fan-out, and servers call this on event loops. The store's reads are consistent on their
-        // own; an append racing with this call makes it return the newer event, which is as good.
-        List<StoredEvent> newest = store.after(store.lastSequence() - 1);
+        // the log's reads never wait for an append (its file I/O, fsync, fan-out), and servers call
+        // this on event loops; an append racing with this call makes it return the newer event,
+        // which is as good
+        List<StoredEvent> newest = log.after(log.lastSequence() - 1);
         return newest.isEmpty() ? Optional.empty() : Optional.of(newest.getLast().id());
+    }
+
+    /**
+     * The log this broadcaster follows and publishes into: for its reads (history size, {@link
+     * EventLog#caughtUp()} before resuming a client that may come from another node) and, for a
+     * shared log, its own state. Publish through the broadcaster, not the log: the broadcaster
+     * validates.
+     *
+     * @return the log (the default in-memory one unless {@link Builder#log} gave another)
+     */
+    public EventLog log() {
+        return log;
     }
 
     /** The resume point that replays all retained history: {@code "earliest"}, as in Mercure. */
@@ -257,20 +294,20 @@ public final class Broadcaster implements AutoCloseable {
         List<StoredEvent> replay = List.of();
         // read after registering: an event up to this one may still be on its way to the group, and
         // is not this subscriber's unless the replay has it (it started after it)
-        long after = store.lastSequence();
+        long after = log.lastSequence();
         String lastId = r.resumeFrom != null ? r.resumeFrom : r.connection.lastEventId().orElse("");
         if (lastId.equals(EARLIEST)) {
             after = 0;
-            replay = store.after(0);
+            replay = log.after(0);
         } else if (!lastId.isEmpty()) {
-            OptionalLong seq = store.sequenceOf(lastId);
+            OptionalLong seq = log.sequenceOf(lastId);
             if (seq.isPresent()) {
                 after = seq.getAsLong();
-                replay = store.after(after);
+                replay = log.after(after);
             } else if (isExpiredId(lastId)) {
                 notice = reset(lastId, "expired");
                 after = 0;
-                replay = store.after(0);
+                replay = log.after(0);
             } else {
                 notice = reset(lastId, "unknown");
             }
@@ -280,16 +317,17 @@ public final class Broadcaster implements AutoCloseable {
     }
 
     /**
-     * An id older than history: {@code <epoch>-<n>} of the store's own numbering with {@code n} at
-     * most the newest number, or, for events that came with their own ids (a Redis node republishes
-     * the stream's {@code <epoch>-<n>} ids), of the oldest retained event's numbering with {@code n}
-     * below the oldest's. An id within the retained range that history lacks is unknown, not expired.
+     * An id older than history: {@code <epoch>-<n>} of the log's own numbering (a Redis log's
+     * epoch is the data set's, shared by every node) with {@code n} at most the newest number, or,
+     * for a log whose oldest retained event came with a numbered id of another epoch, of that
+     * event's numbering with {@code n} below the oldest's. An id within the retained range that
+     * history lacks is unknown, not expired.
      */
     private boolean isExpiredId(String id) {
-        if (numberedAtMost(id, store.epoch(), store.lastSequence())) {
+        if (numberedAtMost(id, log.epoch(), log.lastSequence())) {
             return true;
         }
-        Optional<StoredEvent> oldest = store.oldest();
+        Optional<StoredEvent> oldest = log.oldest();
         if (oldest.isEmpty()) {
             return false;
         }
@@ -344,15 +382,18 @@ public final class Broadcaster implements AutoCloseable {
     }
 
     /**
-     * Publishes an event to topics. The event is stored in history, encoded once, and queued for
-     * every subscriber whose selectors match at least one of the topics (once per subscriber).
-     * Never blocks on a subscriber.
+     * Publishes an event to topics and waits until it is stored: the log stores it (encoded once),
+     * then it is queued for every subscriber whose selectors match at least one of the topics (once
+     * per subscriber). Never blocks on a subscriber; waits for the log (a file's write and fsync,
+     * a Redis round trip), possibly storing other threads' concurrent publishes in the same batch.
      *
      * @param message the event; its id, if any, is kept as the wire id
      * @param topics one or more topics
      * @return the event's wire id
      * @throws IllegalArgumentException if no topic is given or a topic is empty
-     * @throws IllegalStateException if the broadcaster is closed
+     * @throws IllegalStateException if the broadcaster (or its log) is closed
+     * @throws java.io.UncheckedIOException if a file log cannot store it
+     * @throws RuntimeException what the log failed with otherwise (Redis unreachable, say)
      */
     public String publish(SseMessage message, String... topics) {
         return publish(message, List.of(topics));
@@ -365,25 +406,73 @@ public final class Broadcaster implements AutoCloseable {
      * @param topics one or more topics
      * @return the event's wire id
      * @throws IllegalArgumentException if no topic is given or a topic is empty
-     * @throws IllegalStateException if the broadcaster is closed
+     * @throws IllegalStateException if the broadcaster (or its log) is closed
+     * @throws RuntimeException what the log failed with (see {@link #publish(SseMessage, String...)})
      */
     public String publish(SseMessage message, Collection<String> topics) {
         return publish(message, topics, false);
     }
 
     /**
-     * Publishes an event; a {@code restricted} one (a Mercure "private" update) reaches only
-     * subscribers whose {@link SubscribeRequest#authorizedFor} selectors match one of its topics,
-     * in addition to the usual topic match. Replays apply the same rule.
+     * Publishes an event and waits until it is stored; a {@code restricted} one (a Mercure
+     * "private" update) reaches only subscribers whose {@link SubscribeRequest#authorizedFor}
+     * selectors match one of its topics, in addition to the usual topic match. Replays apply the
+     * same rule.
      *
      * @param message the event
      * @param topics one or more topics
      * @param restricted whether it is restricted
      * @return the event's wire id
      * @throws IllegalArgumentException if no topic is given or a topic is empty
-     * @throws IllegalStateException if the broadcaster is closed
+     * @throws IllegalStateException if the broadcaster (or its log) is closed
+     * @throws RuntimeException what the log failed with (see {@link #publish(SseMessage, String...)})
      */
     public String publish(SseMessage message, Collection<String> topics, boolean restricted) {
+        CompletionStage<String> stored = publishAsync(message, topics, restricted);
+        boolean interrupted = false;
+        try {
+            while (true) {
+                try {
+                    return stored.toCompletableFuture().get();
+                } catch (InterruptedException e) {
+                    interrupted = true; // the event is on its way into the log: report how it ends
+                } catch (ExecutionException e) {
+                    Throwable cause = e.getCause() instanceof CompletionException c && c.getCause() != null ? c.getCause()
+                            : e.getCause();
+                    if (cause instanceof RuntimeException r) {
+                        throw r;
+                    }
+                    if (cause instanceof Error err) {
+                        throw err;
+                    }
+                    throw new IllegalStateException("the event log failed: " + cause, cause);
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /**
+     * Publishes an event without waiting: as {@link #publish(SseMessage, Collection, boolean)},
+     * but the stage completes when the log has stored the event. Concurrent publishes are stored
+     * in batches (one write and one fsync for a file log). A caller may still do the work of a
+     * batch (its own and others') before this returns: the logs in this process store on the
+     * thread that finds the log idle. Thread-safe.
+     *
+     * @param message the event; its id, if any, is kept as the wire id
+     * @param topics one or more topics
+     * @param restricted whether it is restricted (see {@link #publish(SseMessage, Collection, boolean)})
+     * @return completes with the event's wire id once stored (for the logs in this process: once
+     *     queued for the matching subscribers, too); completes exceptionally when the log cannot
+     *     store it (I/O error, Redis unreachable, the log closed)
+     * @throws IllegalArgumentException if no topic is given or a topic is empty
+     * @throws IllegalStateException if the broadcaster is closed
+     * @throws NullPointerException if an argument is null
+     */
+    public CompletionStage<String> publishAsync(SseMessage message, Collection<String> topics, boolean restricted) {
         Objects.requireNonNull(message, "message");
         Set<String> topicSet = Set.copyOf(topics);
         if (topicSet.isEmpty()) {
@@ -394,28 +483,17 @@ public final class Broadcaster implements AutoCloseable {
                 throw new IllegalArgumentException("topics must not be empty strings");
             }
         }
-        publishLock.lock();
-        try {
-            if (closed) {
-                throw new IllegalStateException("the broadcaster is closed");
-            }
-            long seq = store.lastSequence() + 1;
-            String id = message.id().orElse(store.epoch() + "-" + seq);
-            SseMessage withId = message.id().isPresent() ? message : withId(message, id);
-            StoredEvent event = new StoredEvent(seq, id, topicSet, withId.encode(), ticker.read(), restricted);
-            store.append(event);
-            published.increment();
-            fanOut(event);
-            return id;
-        } finally {
-            publishLock.unlock();
+        if (closed) {
+            throw new IllegalStateException("the broadcaster is closed");
         }
+        return log.append(message, topicSet, restricted).thenApply(StoredEvent::id);
     }
 
     /**
      * Hands a stored event to each delivery group that has subscribers, once per group, in
-     * sequence order (under the publish lock): each group matches it against its own subscribers on
-     * its own thread. Waits while a group's inbox is full (backpressure).
+     * sequence order (on the log's follower, one event at a time): each group matches it against
+     * its own subscribers on its own thread. Waits while a group's inbox is full (backpressure: the
+     * log's append, and so the publisher, waits with it).
      */
     private void fanOut(StoredEvent event) {
         for (DeliveryGroup g : groups) {
@@ -472,14 +550,6 @@ public final class Broadcaster implements AutoCloseable {
         return false;
     }
 
-    private static SseMessage withId(SseMessage m, String id) {
-        SseMessage.Builder b = SseMessage.builder().id(id);
-        m.event().ifPresent(b::event);
-        m.data().ifPresent(b::data);
-        m.retry().ifPresent(b::retry);
-        return b.build();
-    }
-
     /**
      * The counters and gauges now.
      *
@@ -497,7 +567,7 @@ public final class Broadcaster implements AutoCloseable {
             backlog += g.backlog();
         }
         return new BroadcasterStats(byConnection.size(), published.sum(), delivery.delivered.sum(), ev,
-                delivery.dropped.sum(), queued, store.size(), store.bytes(), backlog);
+                delivery.dropped.sum(), queued, log.size(), log.bytes(), backlog);
     }
 
     /**
@@ -508,12 +578,15 @@ public final class Broadcaster implements AutoCloseable {
      */
     @Override
     public void close() {
-        // not under the publish lock: a publisher may hold it while it waits for a held-up group
+        // the follower may be waiting for a held-up group: closing the groups releases it
         synchronized (closing) {
             if (closed) {
                 return;
             }
             closed = true;
+        }
+        if (ownsLog) {
+            log.close(); // after the lock: the log's appender may be waiting for it in followed()
         }
         Future<?> f = sweep;
         if (f != null) {
@@ -596,7 +669,7 @@ public final class Broadcaster implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "Broadcaster[subscribers=" + byConnection.size() + ", store=" + store + "]";
+        return "Broadcaster[subscribers=" + byConnection.size() + ", log=" + log + "]";
     }
 
     /**
@@ -677,7 +750,7 @@ public final class Broadcaster implements AutoCloseable {
 
     /** Builds a {@link Broadcaster}; {@link #build()} validates. Not thread-safe. */
     public static final class Builder {
-        private EventStore store;
+        private EventLog log;
         private int historyEvents = 10_000;
         private long historyBytes = 16L << 20;
         private Duration historyAge = Duration.ofHours(1);
@@ -710,13 +783,16 @@ public final class Broadcaster implements AutoCloseable {
         }
 
         /**
-         * Another history store (durable, Redis); replaces the in-memory one.
+         * Another event log (durable in a file, shared through Redis); replaces the in-memory one
+         * and its {@link #history} limits. The broadcaster follows it from {@link #build()} on (see
+         * {@link EventLog#follow}), so a log serves one broadcaster. The caller closes it, after
+         * the broadcaster.
          *
-         * @param store the store
+         * @param log the log, with no follower yet
          * @return this builder
          */
-        public Builder store(EventStore store) {
-            this.store = Objects.requireNonNull(store, "store");
+        public Builder log(EventLog log) {
+            this.log = Objects.requireNonNull(log, "log");
             return this;
         }
 
@@ -828,10 +904,11 @@ public final class Broadcaster implements AutoCloseable {
         }
 
         /**
-         * Validates and builds; starts the sweep timer.
+         * Validates and builds; starts the sweep timer and follows the log.
          *
          * @return the broadcaster
          * @throws IllegalArgumentException naming the setting and value when one is out of range
+         * @throws IllegalStateException if the log has a follower already
          */
         public Broadcaster build() {
             positive("heartbeat", heartbeat);
@@ -848,9 +925,17 @@ public final class Broadcaster implements AutoCloseable {
             if (shutdownRetry.isNegative()) {
                 throw new IllegalArgumentException("shutdownRetry must not be negative: " + shutdownRetry);
             }
-            // the in-memory store validates the history limits, naming them
-            return new Broadcaster(this, store != null ? store
-                    : EventStore.inMemory(historyEvents, historyBytes, historyAge, ticker));
+            // the in-memory log validates the history limits, naming them
+            boolean own = log == null;
+            EventLog l = own ? EventLog.inMemory(historyEvents, historyBytes, historyAge, ticker) : log;
+            Broadcaster b = new Broadcaster(this, l, own);
+            try {
+                l.follow(b::followed);
+            } catch (RuntimeException e) {
+                b.close();
+                throw e;
+            }
+            return b;
         }
 
         private static void positive(String name, Duration d) {

@@ -4,10 +4,10 @@ import java.util.Objects;
 import java.util.Set;
 
 /**
- * One published event as an {@link EventStore} keeps it: encoded once, the same bytes written to
+ * One published event as an {@link EventLog} stores it: encoded once, the same bytes written to
  * every subscriber and replayed to reconnecting ones.
  *
- * @param sequence the broadcaster's sequence number: 1, 2, 3… without gaps within one epoch
+ * @param sequence the log's sequence number: 1, 2, 3… without gaps within one epoch (a shared log may skip what its node never read)
  * @param id the event's id on the wire (what clients send back as {@code Last-Event-ID})
  * @param topics the topics it was published to
  * @param frame the encoded event; shared, must not be modified

@@ -3,7 +3,7 @@ package dev.ssekit.examples;
 import dev.ssekit.Broadcaster;
 import dev.ssekit.Sse;
 import dev.ssekit.SseMessage;
-import dev.ssekit.redis.RedisBackplane;
+import dev.ssekit.redis.RedisEventLog;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
@@ -18,9 +18,9 @@ public class RedisSample {
         String uri = args.length > 0 ? args[0] : "redis://127.0.0.1:6379";
         int port = args.length > 1 ? Integer.parseInt(args[1]) : 8081;
         // readme:redis:start
-        Broadcaster local = Broadcaster.builder().history(100_000, 256L << 20, Duration.ofDays(1)).build();
-        RedisBackplane redis = RedisBackplane.builder(uri).broadcaster(local).build();
-        redis.publish(SseMessage.of("{\"price\":12.5}"), List.of("prices/ACME"), false)   // every node's subscribers get it
+        RedisEventLog redis = RedisEventLog.builder(uri).history(100_000, 256L << 20, Duration.ofDays(1)).build();
+        Broadcaster local = Broadcaster.builder().log(redis).build();
+        local.publishAsync(SseMessage.of("{\"price\":12.5}"), List.of("prices/ACME"), false)   // every node's subscribers get it
                 .thenAccept(id -> System.out.println("stored as " + id));
         // readme:redis:end
         var server = com.sun.net.httpserver.HttpServer.create(new InetSocketAddress("127.0.0.1", port), 0);
@@ -29,7 +29,7 @@ public class RedisSample {
         server.start();
         for (int i = 0; ; i++) {
             Thread.sleep(1000);
-            redis.publish(SseMessage.of("{\"tick\":" + i + ",\"node\":" + port + "}"), List.of("prices/ACME"), false);
+            local.publishAsync(SseMessage.of("{\"tick\":" + i + ",\"node\":" + port + "}"), List.of("prices/ACME"), false);
         }
     }
 }

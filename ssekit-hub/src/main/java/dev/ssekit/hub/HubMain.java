@@ -79,34 +79,29 @@ public final class HubMain {
         HubConfig config = new HubConfig(options.listen(), publishers, subscribers, options.anonymous(), options.corsOrigins(),
                 options.maxBodyBytes(), options.maxTopics(), options.maxConnections(), options.subscriptions(),
                 options.demo(), publisherToken, options.headerTimeout(), tls);
-        Broadcaster broadcaster;
-        Publisher publisher;
+        dev.ssekit.spi.EventLog history;
         if (options.redis().isPresent()) {
             // history lives in Redis; each node keeps the newest --history-events in memory
-            broadcaster = Broadcaster.builder().heartbeat(options.heartbeat())
-                    .history(options.historyEvents(), (long) options.historyMegabytes() << 20, options.historyAge()).build();
             try {
-                publisher = Publisher.redis(dev.ssekit.redis.RedisBackplane.builder(options.redis().get())
-                        .broadcaster(broadcaster).maxLength(options.historyEvents()).history(options.historyEvents()).build());
+                history = dev.ssekit.redis.RedisEventLog.builder(options.redis().get()).maxLength(options.historyEvents())
+                        .history(options.historyEvents(), (long) options.historyMegabytes() << 20, options.historyAge()).build();
             } catch (IllegalArgumentException | IllegalStateException e) {
                 System.err.println("error: --redis: " + e.getMessage());
                 System.exit(2);
                 return;
             }
         } else {
-            dev.ssekit.spi.EventStore history;
             try {
-                history = dev.ssekit.spi.EventStore.file(options.data(), options.historyEvents(),
+                history = dev.ssekit.spi.EventLog.file(options.data(), options.historyEvents(),
                         (long) options.historyMegabytes() << 20, options.historyAge(), dev.ssekit.Ticker.system(), options.fsync());
             } catch (java.io.UncheckedIOException e) {
                 System.err.println("error: --data " + options.data() + ": " + e.getMessage());
                 System.exit(2);
                 return;
             }
-            broadcaster = Broadcaster.builder().heartbeat(options.heartbeat()).store(history).build();
-            publisher = Publisher.local(broadcaster);
         }
-        MercureHub hub = MercureHub.start(config, broadcaster, publisher, Scheduler.system(), Clock.systemUTC());
+        Broadcaster broadcaster = Broadcaster.builder().heartbeat(options.heartbeat()).log(history).build();
+        MercureHub hub = MercureHub.start(config, broadcaster, Scheduler.system(), Clock.systemUTC());
         Runtime.getRuntime().addShutdownHook(new Thread(hub::close, "ssekit-hub-shutdown"));
         String base = hub.scheme() + "://" + hub.address().getHostString() + ":" + hub.address().getPort();
         String url = base + HubHandler.PATH;

@@ -2,18 +2,25 @@ package dev.ssekit.hub;
 
 import dev.ssekit.Broadcaster;
 import dev.ssekit.Scheduler;
+import dev.ssekit.SseMessage;
 import dev.ssekit.netty.NettySseServer;
+import dev.ssekit.redis.RedisEventLog;
+import dev.ssekit.spi.EventLog;
 import io.netty.channel.ChannelHandler;
 import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 
 /**
  * The running hub: a {@link NettySseServer} (HTTP/1.1 and h2c, or HTTPS with HTTP/2 by ALPN when
  * {@link HubConfig#tls()} is set; epoll when available) whose every
  * request goes through a {@link HubHandler} to the one {@link MercureProtocol}, one {@link
- * Broadcaster}, the active-subscription registry.
+ * Broadcaster}, the active-subscription registry. The broadcaster's {@link EventLog} (a file, or
+ * Redis for many nodes) stores every update; the hub publishes with {@link
+ * Broadcaster#publishAsync} and resumes a client after {@link EventLog#caughtUp()}.
  */
 final class MercureHub implements AutoCloseable {
 
@@ -25,43 +32,32 @@ final class MercureHub implements AutoCloseable {
     private final NettySseServer server;
     private final MercureProtocol protocol;
     private final Broadcaster hub;
-    private final Publisher publisher;
     private final Subscriptions subscriptions;
     private final java.util.concurrent.atomic.AtomicInteger openStreams;
     private final java.util.Optional<CertificateFiles> tls;
     private final List<JwtVerifier> keys;
 
-    private MercureHub(NettySseServer server, MercureProtocol protocol, Broadcaster hub, Publisher publisher, Subscriptions subscriptions,
+    private MercureHub(NettySseServer server, MercureProtocol protocol, Broadcaster hub, Subscriptions subscriptions,
             java.util.concurrent.atomic.AtomicInteger openStreams, java.util.Optional<CertificateFiles> tls, List<JwtVerifier> keys) {
         this.openStreams = openStreams;
         this.server = server;
         this.protocol = protocol;
         this.hub = hub;
-        this.publisher = publisher;
         this.subscriptions = subscriptions;
         this.tls = tls;
         this.keys = keys;
     }
 
     /**
-     * Binds and starts.
+     * Binds and starts a hub on {@code hub}, whose log stores the updates; {@link #close()} closes
+     * the broadcaster first and its log last.
      *
      * @throws IllegalStateException if the address cannot be bound
      */
     static MercureHub start(HubConfig config, Broadcaster hub, Scheduler scheduler, Clock clock) {
-        return start(config, hub, Publisher.local(hub), scheduler, clock);
-    }
-
-    /**
-     * Binds and starts a hub whose updates go through {@code publisher} (which must feed {@code
-     * hub}); {@link #close()} closes the publisher last.
-     *
-     * @throws IllegalStateException if the address cannot be bound
-     */
-    static MercureHub start(HubConfig config, Broadcaster hub, Publisher publisher, Scheduler scheduler, Clock clock) {
-        Subscriptions subscriptions = new Subscriptions(publisher, config.subscriptionEvents());
+        Subscriptions subscriptions = new Subscriptions(hub, config.subscriptionEvents());
         java.util.concurrent.atomic.AtomicInteger openStreams = new java.util.concurrent.atomic.AtomicInteger();
-        MercureProtocol protocol = new MercureProtocol(config, hub, publisher, subscriptions,
+        MercureProtocol protocol = new MercureProtocol(config, hub, subscriptions,
                 new TopicSelectorStore(SELECTOR_CACHE), scheduler, clock);
         NettySseServer.Builder builder = NettySseServer.builder()
                 .address(config.listen())
@@ -78,8 +74,33 @@ final class MercureHub implements AutoCloseable {
             config.subscriberKey().close();
             throw e;
         }
-        return new MercureHub(server, protocol, hub, publisher, subscriptions, openStreams, config.tls(),
+        return new MercureHub(server, protocol, hub, subscriptions, openStreams, config.tls(),
                 List.of(config.publisherKey(), config.subscriberKey()));
+    }
+
+    /**
+     * Publishes an update: the stage completes with its id once the log has stored it, or
+     * exceptionally when it cannot (history unwritable, Redis unreachable, the hub closing). On a
+     * virtual thread, never on the event loop that read the request: with a file log the caller
+     * may lead a batch of appends (file I/O, fsync) and its fan-out to every subscriber.
+     */
+    static CompletionStage<String> publish(Broadcaster hub, SseMessage message, List<String> topics, boolean restricted) {
+        // failures (IllegalStateException when closed, what the log fails with) complete the stage
+        return CompletableFuture.supplyAsync(() -> hub.publishAsync(message, topics, restricted),
+                task -> Thread.ofVirtual().name("ssekit-hub-publish").start(task)).thenCompose(stored -> stored);
+    }
+
+    /** Extra lines for {@code /metrics} about the log, in the Prometheus text format (empty unless Redis). */
+    static String logMetrics(EventLog log) {
+        if (!(log instanceof RedisEventLog redis)) {
+            return "";
+        }
+        return "# HELP ssekit_redis_connected Whether this node reads the Redis stream now.\n"
+                + "# TYPE ssekit_redis_connected gauge\nssekit_redis_connected " + (redis.connected() ? 1 : 0) + "\n"
+                + "# HELP ssekit_redis_applied_sequence The sequence of the last event this node took from Redis.\n"
+                + "# TYPE ssekit_redis_applied_sequence gauge\nssekit_redis_applied_sequence " + redis.appliedSequence() + "\n"
+                + "# HELP ssekit_redis_gaps_total Events trimmed from the stream before this node read them.\n"
+                + "# TYPE ssekit_redis_gaps_total counter\nssekit_redis_gaps_total " + redis.gaps() + "\n";
     }
 
     InetSocketAddress address() {
@@ -112,7 +133,7 @@ final class MercureHub implements AutoCloseable {
         }
         try {
             server.close();
-            publisher.close();
+            hub.log().close();
         } finally {
             tls.ifPresent(CertificateFiles::close);
             keys.forEach(JwtVerifier::close); // stops JWK set refreshes

@@ -94,7 +94,6 @@ final class MercureProtocol {
 
     private final HubConfig config;
     private final Broadcaster hub;
-    private final Publisher publisher;
     private final Subscriptions subscriptions;
     private final Authorizer authorizer;
     private final TopicSelectorStore selectors;
@@ -102,11 +101,10 @@ final class MercureProtocol {
     private final Clock clock;
     private final StatusFeed status;
 
-    MercureProtocol(HubConfig config, Broadcaster hub, Publisher publisher, Subscriptions subscriptions,
+    MercureProtocol(HubConfig config, Broadcaster hub, Subscriptions subscriptions,
             TopicSelectorStore selectors, Scheduler scheduler, Clock clock) {
         this.config = config;
         this.hub = hub;
-        this.publisher = publisher;
         this.subscriptions = subscriptions;
         this.selectors = selectors;
         this.scheduler = scheduler;
@@ -159,7 +157,7 @@ final class MercureProtocol {
         } else if (path.equals("/healthz") && method.equals("GET")) {
             return reply(text(req, 200, "ok\n"));
         } else if (path.equals("/metrics") && method.equals("GET")) {
-            return reply(text(req, 200, Metrics.prometheus(hub.stats()) + publisher.metrics()));
+            return reply(text(req, 200, Metrics.prometheus(hub.stats()) + MercureHub.logMetrics(hub.log())));
         } else if (path.equals("/") && method.equals("GET") && config.demo()) {
             return reply(text(req, 200, DemoPage.render(config.demoToken())).as("text/html; charset=utf-8"));
         } else if (path.equals(StatusFeed.PAGE) && method.equals("GET") && subscriptions.enabled()) {
@@ -233,7 +231,7 @@ final class MercureProtocol {
             }
             message.retry(Duration.ofMillis(Long.parseLong(r)));
         }
-        return publisher.publish(message.build(), topics, form.containsKey("private")).handle((eventId, error) -> {
+        return MercureHub.publish(hub, message.build(), topics, form.containsKey("private")).handle((eventId, error) -> {
             if (error == null) {
                 return new Reply(text(req, 200, eventId));
             }
@@ -257,7 +255,7 @@ final class MercureProtocol {
             }
             // an id this node does not know: maybe one another node issued a moment ago. Wait (a
             // little) until this node has every update stored before now; then it is known, or really unknown.
-            return publisher.caughtUp().toCompletableFuture().orTimeout(2, TimeUnit.SECONDS)
+            return hub.log().caughtUp().toCompletableFuture().orTimeout(2, TimeUnit.SECONDS)
                     .handle((v, e) -> claims);
         }).thenApply(claims -> {
             try {

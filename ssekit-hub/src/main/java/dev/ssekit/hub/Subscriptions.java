@@ -3,6 +3,7 @@ package dev.ssekit.hub;
 import static java.nio.charset.StandardCharsets.UTF_8;
 
 import com.fasterxml.jackson.jr.ob.JSON;
+import dev.ssekit.Broadcaster;
 import dev.ssekit.SseMessage;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -43,14 +44,14 @@ final class Subscriptions {
         }
     }
 
-    private final Publisher hub;
+    private final Broadcaster hub;
     private final boolean events;
     private final Map<String, Subscriber> active = new ConcurrentHashMap<>();
     private final AtomicInteger connections = new AtomicInteger();
     /** Each announcing subscriber's newest update, stored or not yet: the next one waits for it. */
     private final Map<String, CompletionStage<Void>> announced = new ConcurrentHashMap<>();
 
-    Subscriptions(Publisher hub, boolean events) {
+    Subscriptions(Broadcaster hub, boolean events) {
         this.hub = hub;
         this.events = events;
     }
@@ -111,7 +112,7 @@ final class Subscriptions {
         }
         for (String selector : s.selectors()) {
             Map<String, Object> body = json(s, selector, isActive, true);
-            chain = chain.thenCompose(v -> hub.publish(SseMessage.builder().data(write(body)).build(),
+            chain = chain.thenCompose(v -> MercureHub.publish(hub, SseMessage.builder().data(write(body)).build(),
                     List.of((String) body.get("id")), true).<Void>handle((id, e) -> {
                         if (e != null) {
                             // the hub is closing, or history cannot store: the subscription itself is unaffected

@@ -7,8 +7,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ssekit.Broadcaster;
 import dev.ssekit.Scheduler;
+import dev.ssekit.SseMessage;
 import dev.ssekit.Ticker;
-import dev.ssekit.spi.EventStore;
+import dev.ssekit.spi.EventLog;
 import dev.ssekit.spi.StoredEvent;
 import dev.ssekit.testkit.RawHttp;
 import java.net.InetSocketAddress;
@@ -20,11 +21,14 @@ import java.net.http.HttpResponse;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -39,24 +43,34 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class HubEventLoopTest {
 
-    /** An in-memory history whose appends wait until the test lets them go. */
-    static final class HeldStore implements EventStore {
-        final EventStore delegate = EventStore.inMemory(1000, 1 << 20, Duration.ofHours(1), Ticker.system());
+    /** An in-memory log whose appends wait (on the appending thread) until the test lets them go. */
+    static final class HeldLog implements EventLog {
+        final EventLog delegate = EventLog.inMemory(1000, 1 << 20, Duration.ofHours(1), Ticker.system());
         final CountDownLatch entered = new CountDownLatch(1);
         final CountDownLatch release = new CountDownLatch(1);
 
         @Override
-        public void append(StoredEvent event) {
+        public CompletionStage<StoredEvent> append(SseMessage message, Set<String> topics, boolean restricted) {
             entered.countDown();
             try {
                 if (!release.await(30, TimeUnit.SECONDS)) {
-                    throw new IllegalStateException("the test never released the append");
+                    return CompletableFuture.failedFuture(new IllegalStateException("the test never released the append"));
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw new IllegalStateException(e);
+                return CompletableFuture.failedFuture(e);
             }
-            delegate.append(event);
+            return delegate.append(message, topics, restricted);
+        }
+
+        @Override
+        public void follow(Consumer<StoredEvent> follower) {
+            delegate.follow(follower);
+        }
+
+        @Override
+        public void close() {
+            delegate.close();
         }
 
         @Override
@@ -70,8 +84,8 @@ class HubEventLoopTest {
         }
 
         @Override
-        public long firstSequence() {
-            return delegate.firstSequence();
+        public Optional<StoredEvent> oldest() {
+            return delegate.oldest();
         }
 
         @Override
@@ -95,7 +109,7 @@ class HubEventLoopTest {
         }
     }
 
-    private final HeldStore store = new HeldStore();
+    private final HeldLog store = new HeldLog();
     private Broadcaster broadcaster;
     private MercureHub hub;
     private HttpClient http;
@@ -103,7 +117,7 @@ class HubEventLoopTest {
     @BeforeEach
     void start() {
         JwtVerifier key = JwtVerifier.secret(KEY);
-        broadcaster = Broadcaster.builder().store(store).build();
+        broadcaster = Broadcaster.builder().log(store).build();
         hub = MercureHub.start(new HubConfig(new InetSocketAddress("127.0.0.1", 0), key, key, true, Set.of(), 64 * 1024, 100, 100,
                 true, true, "", Duration.ofSeconds(10), java.util.Optional.empty()), broadcaster, Scheduler.system(), Clock.systemUTC());
         http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();

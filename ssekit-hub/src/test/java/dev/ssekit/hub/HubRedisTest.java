@@ -9,7 +9,7 @@ import static org.awaitility.Awaitility.await;
 import dev.ssekit.Broadcaster;
 import dev.ssekit.Scheduler;
 import dev.ssekit.codec.SseEvent;
-import dev.ssekit.redis.RedisBackplane;
+import dev.ssekit.redis.RedisEventLog;
 import dev.ssekit.testkit.RawHttp;
 import dev.ssekit.testkit.RedisServer;
 import java.io.IOException;
@@ -65,10 +65,10 @@ class HubRedisTest {
 
     private MercureHub node() {
         JwtVerifier key = JwtVerifier.secret(KEY);
-        Broadcaster b = Broadcaster.builder().history(10_000, 64L << 20, Duration.ofHours(1)).build();
-        RedisBackplane backplane = RedisBackplane.builder(redis.uri()).broadcaster(b).build();
+        RedisEventLog log = RedisEventLog.builder(redis.uri()).history(10_000, 64L << 20, Duration.ofHours(1)).build();
+        Broadcaster b = Broadcaster.builder().log(log).build();
         MercureHub hub = MercureHub.start(new HubConfig(new InetSocketAddress("127.0.0.1", 0), key, key, true, Set.of(),
-                64 * 1024, 100, 1000, false, false, "", Duration.ofSeconds(10), java.util.Optional.empty()), b, Publisher.redis(backplane), Scheduler.system(), Clock.systemUTC());
+                64 * 1024, 100, 1000, false, false, "", Duration.ofSeconds(10), java.util.Optional.empty()), b, Scheduler.system(), Clock.systemUTC());
         closeables.add(hub);
         return hub;
     }

@@ -47,7 +47,6 @@ class MercureProtocolTest {
             "{\"mercure\":{\"subscribe\":[\"" + Subscriptions.PATH + "{/topic}{/subscriber}\"]}}");
 
     private final Broadcaster broadcaster = Broadcaster.create();
-    private final Publisher publisher = Publisher.local(broadcaster);
     private final List<AutoCloseable> toClose = new ArrayList<>();
 
     @AfterEach
@@ -93,8 +92,7 @@ class MercureProtocolTest {
         JwtVerifier key = JwtVerifier.secret(KEY);
         HubConfig config = new HubConfig(new InetSocketAddress("127.0.0.1", 0), key, key, s.anonymous(), Set.of(APP), 64 * 1024,
                 s.maxTopics(), s.maxConnections(), s.subscriptions(), s.demo(), "the-demo-token", Duration.ofSeconds(10), Optional.empty());
-        Publisher p = b == broadcaster ? publisher : Publisher.local(b);
-        return new MercureProtocol(config, b, p, new Subscriptions(p, s.subscriptions()), new TopicSelectorStore(1_000),
+        return new MercureProtocol(config, b, new Subscriptions(b, s.subscriptions()), new TopicSelectorStore(1_000),
                 Scheduler.system(), Clock.fixed(NOW, ZoneOffset.UTC));
     }
 

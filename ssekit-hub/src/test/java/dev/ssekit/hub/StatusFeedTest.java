@@ -66,7 +66,7 @@ class StatusFeedTest {
     @Test
     void aSnapshotHasTheFiguresAndTheRatesSinceThePreviousOne() throws Exception {
         ManualScheduler clock = new ManualScheduler();
-        Subscriptions subscriptions = new Subscriptions(Publisher.local(broadcaster), false);
+        Subscriptions subscriptions = new Subscriptions(broadcaster, false);
         StatusFeed feed = new StatusFeed(broadcaster, subscriptions, clock, clock, Runnable::run);
         BufferTransport subscriber = new BufferTransport();
         broadcaster.subscribe(connection(subscriber), "a");
@@ -100,7 +100,7 @@ class StatusFeedTest {
     @Test
     void aSnapshotCountsEveryActiveSubscriptionAndListsTheFirstHundred() throws Exception {
         ManualScheduler clock = new ManualScheduler();
-        Subscriptions subscriptions = new Subscriptions(Publisher.local(broadcaster), false);
+        Subscriptions subscriptions = new Subscriptions(broadcaster, false);
         StatusFeed feed = new StatusFeed(broadcaster, subscriptions, clock, clock, Runnable::run);
         int n = StatusFeed.SHOWN + 1;
         for (int i = 0; i < n; i++) {
@@ -127,7 +127,7 @@ class StatusFeedTest {
             }
             return clock.schedule(task, delay);
         };
-        StatusFeed feed = new StatusFeed(broadcaster, new Subscriptions(Publisher.local(broadcaster), false), counting, clock,
+        StatusFeed feed = new StatusFeed(broadcaster, new Subscriptions(broadcaster, false), counting, clock,
                 Runnable::run);
         toClose.add(feed);
         assertThat(clock.pending()).as("nothing before the first viewer").isEmpty();
@@ -180,8 +180,7 @@ class StatusFeedTest {
         JwtVerifier key = JwtVerifier.secret(KEY);
         HubConfig config = new HubConfig(new InetSocketAddress("127.0.0.1", 0), key, key, anonymous, Set.of(APP), 64 * 1024,
                 10, maxConnections, subscriptions, false, "", Duration.ofSeconds(10), Optional.empty());
-        Publisher p = Publisher.local(broadcaster);
-        MercureProtocol protocol = new MercureProtocol(config, broadcaster, p, new Subscriptions(p, subscriptions),
+        MercureProtocol protocol = new MercureProtocol(config, broadcaster, new Subscriptions(broadcaster, subscriptions),
                 new TopicSelectorStore(1_000), Scheduler.system(), Clock.fixed(NOW, ZoneOffset.UTC));
         toClose.add(protocol::close);
         return protocol;

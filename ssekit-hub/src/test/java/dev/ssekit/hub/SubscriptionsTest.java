@@ -6,7 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.ssekit.Broadcaster;
 import dev.ssekit.Ticker;
-import dev.ssekit.spi.EventStore;
+import dev.ssekit.spi.EventLog;
 import dev.ssekit.spi.StoredEvent;
 import java.time.Duration;
 import java.util.HashMap;
@@ -26,9 +26,9 @@ class SubscriptionsTest {
 
     @Test
     void aSubscribersUpdatesAreStoredInRequestOrderActiveThenEnded() throws Exception {
-        EventStore store = EventStore.inMemory(10_000, 64 << 20, Duration.ofHours(1), Ticker.system());
-        try (Broadcaster broadcaster = Broadcaster.builder().store(store).build()) {
-            Subscriptions subscriptions = new Subscriptions(Publisher.local(broadcaster), true);
+        EventLog store = EventLog.inMemory(10_000, 64 << 20, Duration.ofHours(1), Ticker.system());
+        try (Broadcaster broadcaster = Broadcaster.builder().log(store).build()) {
+            Subscriptions subscriptions = new Subscriptions(broadcaster, true);
             int n = 300;
             for (int i = 0; i < n; i++) {
                 Subscriptions.Subscriber s = subscriptions.reserve(n, List.of("https://example.com/t/" + i, "*"), Optional.empty())

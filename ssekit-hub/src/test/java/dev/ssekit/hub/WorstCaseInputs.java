@@ -68,12 +68,11 @@ final class WorstCaseInputs {
 
         static Hub start() {
             Broadcaster b = Broadcaster.create();
-            Publisher p = Publisher.local(b);
             JwtVerifier key = JwtVerifier.secret(KEY);
             HubConfig config = new HubConfig(new InetSocketAddress("127.0.0.1", 0), key, key, true, Set.of(APP), MAX_BODY, MAX_TOPICS,
                     15_000, true, false, "", Duration.ofSeconds(10), Optional.empty());
-            Subscriptions s = new Subscriptions(p, true);
-            return new Hub(new MercureProtocol(config, b, p, s, new TopicSelectorStore(MercureHub.SELECTOR_CACHE), Scheduler.system(),
+            Subscriptions s = new Subscriptions(b, true);
+            return new Hub(new MercureProtocol(config, b, s, new TopicSelectorStore(MercureHub.SELECTOR_CACHE), Scheduler.system(),
                     Clock.fixed(NOW, ZoneOffset.UTC)), b, s);
         }
 

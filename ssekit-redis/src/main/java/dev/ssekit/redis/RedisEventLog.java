@@ -1,7 +1,10 @@
 package dev.ssekit.redis;
 
-import dev.ssekit.Broadcaster;
 import dev.ssekit.SseMessage;
+import dev.ssekit.Ticker;
+import dev.ssekit.spi.EventLog;
+import dev.ssekit.spi.Retention;
+import dev.ssekit.spi.StoredEvent;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.Limit;
 import io.lettuce.core.Range;
@@ -26,63 +29,67 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 
 /**
- * Many nodes, one stream of events: a {@link Broadcaster} per node, kept in step through one Redis
- * stream.
+ * Many nodes, one log of events: an {@link EventLog} on one Redis stream, shared by the
+ * broadcasters of many nodes ({@code Broadcaster.builder().log(redisLog)} on each).
  *
- * <p>{@link #publish} appends the event to the stream (a Lua script: one round trip, atomic, so
- * the sequence number and the stream entry can never disagree) and answers with the event's id
- * once Redis has it. Every node, the publishing one included, reads the stream ({@code XREAD
- * BLOCK}) on one thread and publishes each entry, in stream order, into its local broadcaster:
- * subscribers on every node see every event, in the same order, with the same id. Stream entry ids
- * are {@code 0-<sequence>} with a sequence that grows by exactly one per event, so a node sees any
- * gap (entries trimmed before it read them) and counts it. Event ids are {@code <epoch>-<sequence>}
- * (the epoch is fixed per Redis data set) unless the publisher gave one; either kind is a valid
- * {@code Last-Event-ID} on any node, because every node holds the same history.
+ * <p>{@link #append} adds the event to the stream (a Lua script: one round trip, atomic, so the
+ * sequence number and the stream entry can never disagree) and completes with the stored event
+ * once Redis has it. Every node, the appending one included, reads the stream ({@code XREAD
+ * BLOCK}) on one thread, keeps what it read in a local {@link Retention} (what the reads serve)
+ * and hands each entry, in stream order, to its follower (the node's broadcaster): subscribers on
+ * every node see every event, in the same order, with the same id. Stream entry ids are {@code
+ * 0-<sequence>} with a sequence that grows by exactly one per event, so a node sees any gap
+ * (entries trimmed before it read them) and counts it ({@link #gaps()}). Event ids are {@code
+ * <epoch>-<sequence>} with the epoch of the Redis data set (every node reports it as {@link
+ * #epoch()}, so an id older than a node's history is recognised as expired) unless the publisher
+ * gave one; either kind is a valid {@code Last-Event-ID} on any node, because every node holds the
+ * same history.
  *
- * <p>On {@link Builder#build()} the node loads the newest {@code history} entries into its
- * broadcaster, then follows the stream. When Redis goes away, publishes fail at once (an {@link
- * RedisException} completes the stage exceptionally: a hub answers 503), the reader retries with
- * backoff, and both resume when Redis is back; with Redis persistence ({@code appendfsync
- * always}), no acknowledged event is lost.
+ * <p>On {@link Builder#build()} the node loads the newest {@code history} entries, then follows the
+ * stream. When Redis goes away, appends fail at once (a {@link RedisException} completes the stage
+ * exceptionally: a hub answers 503), the reader retries with backoff, and both resume when Redis
+ * is back; with Redis persistence ({@code appendfsync always}), no acknowledged event is lost.
  *
- * <p>Thread-safe. The broadcaster should keep at least {@code history} events (its own history
- * bound), and should receive events only from this backplane.
+ * <p>Thread-safe. Reads never wait for Redis.
  */
-public final class RedisBackplane implements AutoCloseable {
+public final class RedisEventLog implements EventLog {
 
-    private static final System.Logger LOG = System.getLogger(RedisBackplane.class.getName());
+    private static final System.Logger LOG = System.getLogger(RedisEventLog.class.getName());
 
     /**
      * KEYS: stream, sequence, epoch. ARGV: max length, epoch candidate, id or "", then the entry's
-     * field/value pairs. Returns the event id.
+     * field/value pairs. Returns the sequence, the event id and the epoch; the entry carries the
+     * epoch too ({@code x}), so readers follow a data set that got a new one.
      */
     private static final String APPEND = """
             local seq = redis.call('INCR', KEYS[2])
+            local epoch = redis.call('SET', KEYS[3], ARGV[2], 'NX', 'GET')
+            if not epoch then epoch = ARGV[2] end
             local id = ARGV[3]
-            if id == '' then
-              local epoch = redis.call('SET', KEYS[3], ARGV[2], 'NX', 'GET')
-              if not epoch then epoch = ARGV[2] end
-              id = epoch .. '-' .. seq
-            end
-            local fields = {'i', id}
+            if id == '' then id = epoch .. '-' .. seq end
+            local fields = {'i', id, 'x', epoch}
             for k = 4, #ARGV do fields[#fields + 1] = ARGV[k] end
             redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '0-' .. seq, unpack(fields))
-            return id
+            return {seq, id, epoch}
             """;
 
     private final ClientResources resources;
     private final RedisClient client;
     private final StatefulRedisConnection<String, String> commands;
     private final StatefulRedisConnection<String, String> reader;
-    private final Broadcaster broadcaster;
+    private final Retention retention;
+    private final Ticker ticker;
     private final String[] keys;
     private final long maxLength;
     private final String epochCandidate;
@@ -93,13 +100,15 @@ public final class RedisBackplane implements AutoCloseable {
     private final Thread readerThread;
     private volatile boolean closed;
     private volatile boolean connected = true;
+    private volatile String epoch;
+    private volatile Consumer<StoredEvent> follower;
     private String lastEntry = "0-0";
 
     private record Waiter(long sequence, CompletableFuture<Void> done) {
     }
 
-    private RedisBackplane(Builder b) {
-        this.broadcaster = b.broadcaster;
+    private RedisEventLog(Builder b) {
+        this.ticker = b.ticker;
         this.maxLength = b.maxLength;
         this.keys = new String[] {"{" + b.prefix + "}:events", "{" + b.prefix + "}:seq", "{" + b.prefix + "}:epoch"};
         byte[] random = new byte[4];
@@ -120,6 +129,10 @@ public final class RedisBackplane implements AutoCloseable {
             this.reader = client.connect();
             reader.setTimeout(b.timeout.plus(BLOCK));
             this.appendSha = commands.sync().scriptLoad(APPEND);
+            // the data set's epoch: this node's candidate if it is the first to ask
+            String existing = commands.sync().setGet(keys[2], epochCandidate, io.lettuce.core.SetArgs.Builder.nx());
+            this.epoch = existing != null ? existing : epochCandidate;
+            this.retention = new Retention(b.history, b.historyBytes, b.historyAge, b.ticker, "redis");
             loadHistory(b.history);
         } catch (RedisException e) {
             client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
@@ -149,28 +162,23 @@ public final class RedisBackplane implements AutoCloseable {
     }
 
     /**
-     * Appends an event to the stream; every node's broadcaster then publishes it.
+     * Appends an event to the stream; every node's follower then gets it, this node's included
+     * (from the reader thread, in stream order).
      *
      * @param message the event; its id, if set, is kept, else {@code <epoch>-<sequence>} is given
-     * @param topics one or more non-empty topics
+     * @param topics one or more non-empty topics (the broadcaster validates them)
      * @param restricted whether only subscribers authorized for one of its topics may receive it
-     *     (see {@link Broadcaster#publish(SseMessage, Collection, boolean)})
-     * @return completes with the event id once Redis has stored it; completes exceptionally with a
-     *     {@link RedisException} when Redis is unreachable or refuses
-     * @throws IllegalArgumentException if there is no topic or a topic is empty
-     * @throws IllegalStateException if the backplane is closed
+     * @return completes with the stored event (its frame encoded here, as every node encodes it)
+     *     once Redis has stored it, which may be before this node's reader has read it back;
+     *     completes exceptionally with a {@link RedisException} when Redis is unreachable or
+     *     refuses, with an {@link IllegalStateException} when this log is closed
      */
-    public CompletionStage<String> publish(SseMessage message, Collection<String> topics, boolean restricted) {
+    @Override
+    public CompletionStage<StoredEvent> append(SseMessage message, Set<String> topics, boolean restricted) {
         Objects.requireNonNull(message, "message");
+        Objects.requireNonNull(topics, "topics");
         if (closed) {
-            throw new IllegalStateException("the backplane is closed");
-        }
-        Set<String> unique = Set.copyOf(topics);
-        if (unique.isEmpty()) {
-            throw new IllegalArgumentException("publish needs at least one topic");
-        }
-        if (unique.contains("")) {
-            throw new IllegalArgumentException("topics must not be empty strings");
+            return CompletableFuture.failedFuture(new IllegalStateException("the Redis event log is closed"));
         }
         List<String> args = new ArrayList<>(12);
         args.add(Long.toString(maxLength));
@@ -191,27 +199,99 @@ public final class RedisBackplane implements AutoCloseable {
             args.add(Long.toString(r.toMillis()));
         });
         String[] argv = args.toArray(String[]::new);
+        Set<String> topicSet = Set.copyOf(topics);
         try {
-            return commands.async().<String>evalsha(appendSha, ScriptOutputType.VALUE, keys, argv)
+            return commands.async().<List<Object>>evalsha(appendSha, ScriptOutputType.MULTI, keys, argv)
                     .exceptionallyCompose(e -> {
                         // a restarted Redis has an empty script cache: send the script itself (which caches it again)
                         Throwable cause = e instanceof java.util.concurrent.CompletionException ? e.getCause() : e;
                         return cause != null && String.valueOf(cause.getMessage()).startsWith("NOSCRIPT")
-                                ? commands.async().<String>eval(APPEND, ScriptOutputType.VALUE, keys, argv)
+                                ? commands.async().<List<Object>>eval(APPEND, ScriptOutputType.MULTI, keys, argv)
                                 : CompletableFuture.failedFuture(e);
+                    })
+                    .thenApply(reply -> {
+                        long seq = (Long) reply.get(0);
+                        String id = (String) reply.get(1);
+                        SseMessage withId = message.id().isPresent() ? message : withId(message, id);
+                        return new StoredEvent(seq, id, topicSet, withId.encode(), ticker.read(), restricted);
                     });
         } catch (RedisException e) {
             return CompletableFuture.failedFuture(e);
         }
     }
 
+    private static SseMessage withId(SseMessage m, String id) {
+        SseMessage.Builder b = SseMessage.builder().id(id);
+        m.event().ifPresent(b::event);
+        m.data().ifPresent(b::data);
+        m.retry().ifPresent(b::retry);
+        return b.build();
+    }
+
     /**
-     * Completes once this node has applied every event Redis held when this was called: after it, a
-     * {@code Last-Event-ID} issued by any node is known here (or has left history). For a client
-     * that moves to this node and may be ahead of it.
-     *
-     * @return completes normally when caught up; exceptionally when Redis cannot be asked
+     * {@inheritDoc} The follower is called on this node's reader thread, for each entry read from
+     * the stream after this call.
      */
+    @Override
+    public void follow(Consumer<StoredEvent> follower) {
+        Objects.requireNonNull(follower, "follower");
+        synchronized (this) {
+            if (this.follower != null) {
+                throw new IllegalStateException("the event log has a follower already");
+            }
+            this.follower = follower;
+        }
+    }
+
+    /**
+     * {@inheritDoc} The data set's epoch (set by the first node or append that found none), as in
+     * the ids Redis gives; it follows the entries this node reads.
+     */
+    @Override
+    public String epoch() {
+        return epoch;
+    }
+
+    /** {@inheritDoc} The sequence of the last entry this node has read (as {@link #appliedSequence()}). */
+    @Override
+    public long lastSequence() {
+        return retention.lastSequence();
+    }
+
+    @Override
+    public Optional<StoredEvent> oldest() {
+        return retention.oldest();
+    }
+
+    @Override
+    public OptionalLong sequenceOf(String id) {
+        return retention.sequenceOf(id);
+    }
+
+    @Override
+    public List<StoredEvent> after(long sequence) {
+        return retention.after(sequence);
+    }
+
+    @Override
+    public long size() {
+        return retention.size();
+    }
+
+    @Override
+    public long bytes() {
+        return retention.bytes();
+    }
+
+    /**
+     * Completes once this node has read (and handed to its follower) every event Redis held when
+     * this was called: after it, a {@code Last-Event-ID} issued by any node is known here (or has
+     * left history). For a client that moves to this node and may be ahead of it.
+     *
+     * @return completes normally when caught up; exceptionally when Redis cannot be asked or this
+     *     log closes first
+     */
+    @Override
     public CompletionStage<Void> caughtUp() {
         return commands.async().get(keys[1]).thenCompose(value -> {
             long target = value == null ? 0 : Long.parseLong(value);
@@ -252,13 +332,17 @@ public final class RedisBackplane implements AutoCloseable {
         return connected;
     }
 
-    /** Stops following the stream and closes the Redis connections. Idempotent; blocks up to ~3 s. */
+    /**
+     * Stops following the stream (the follower is called no more) and closes the Redis
+     * connections; later appends fail. Idempotent; blocks up to ~3 s.
+     */
     @Override
     public void close() {
         if (closed) {
             return;
         }
         closed = true;
+        follower = null;
         readerThread.interrupt();
         try {
             readerThread.join(BLOCK.plusSeconds(1).toMillis());
@@ -267,7 +351,7 @@ public final class RedisBackplane implements AutoCloseable {
         }
         client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
         resources.shutdown(0, 2, TimeUnit.SECONDS);
-        waiters.forEach(w -> w.done().completeExceptionally(new IllegalStateException("the backplane is closed")));
+        waiters.forEach(w -> w.done().completeExceptionally(new IllegalStateException("the Redis event log is closed")));
     }
 
     private void loadHistory(int history) {
@@ -316,7 +400,7 @@ public final class RedisBackplane implements AutoCloseable {
         }
     }
 
-    /** Publishes one stream entry into the local broadcaster (on the reader thread, in stream order). */
+    /** Stores one stream entry in the retention and hands it to the follower (on the reader thread, in stream order). */
     private void apply(StreamMessage<String, String> m) {
         long seq = Long.parseLong(m.getId().substring(m.getId().indexOf('-') + 1));
         long previous = applied.get();
@@ -329,19 +413,36 @@ public final class RedisBackplane implements AutoCloseable {
                     previous + 1, seq - 1);
         }
         Map<String, String> f = m.getBody();
-        SseMessage.Builder msg = SseMessage.builder().id(f.get("i")).data(f.getOrDefault("d", ""));
-        if (f.containsKey("e")) {
-            msg.event(f.get("e"));
-        }
-        if (f.containsKey("r")) {
-            msg.retry(Duration.ofMillis(Long.parseLong(f.get("r"))));
-        }
+        StoredEvent event = null;
         try {
-            broadcaster.publish(msg.build(), Topics.decode(f.get("t")), "1".equals(f.get("p")));
-        } catch (IllegalStateException closedBroadcaster) {
-            // the node is shutting down
+            SseMessage.Builder msg = SseMessage.builder().id(f.get("i")).data(f.getOrDefault("d", ""));
+            if (f.containsKey("e")) {
+                msg.event(f.get("e"));
+            }
+            if (f.containsKey("r")) {
+                msg.retry(Duration.ofMillis(Long.parseLong(f.get("r"))));
+            }
+            event = new StoredEvent(seq, f.get("i"), Set.copyOf(Topics.decode(f.get("t"))), msg.build().encode(), ticker.read(),
+                    "1".equals(f.get("p")));
         } catch (RuntimeException malformed) {
             LOG.log(Level.WARNING, "skipping malformed stream entry {0}: {1}", m.getId(), malformed.toString());
+        }
+        String entryEpoch = f.get("x");
+        if (entryEpoch != null && !entryEpoch.equals(epoch)) {
+            epoch = entryEpoch; // the data set was started afresh: ids carry its new epoch
+        }
+        if (event != null) {
+            retention.add(event);
+            Consumer<StoredEvent> to = follower;
+            if (to != null) {
+                try {
+                    to.accept(event);
+                } catch (RuntimeException failed) {
+                    LOG.log(Level.WARNING, "the Redis event log's follower failed on event " + event.id(), failed);
+                }
+            }
+        } else {
+            retention.continueAfter(seq);
         }
         applied.set(seq);
         lastEntry = m.getId();
@@ -358,30 +459,21 @@ public final class RedisBackplane implements AutoCloseable {
         });
     }
 
-    /** Builds a {@link RedisBackplane}. Not thread-safe. */
+    /** Builds a {@link RedisEventLog}. Not thread-safe. */
     public static final class Builder {
         private final RedisURI uri;
         private final String text;
-        private Broadcaster broadcaster;
         private String prefix = "ssekit";
         private long maxLength = 100_000;
         private int history = 10_000;
+        private long historyBytes = 16L << 20;
+        private Duration historyAge = Duration.ofHours(1);
+        private Ticker ticker = Ticker.system();
         private Duration timeout = Duration.ofSeconds(5);
 
         private Builder(RedisURI uri, String text) {
             this.uri = uri;
             this.text = text.replaceAll("//[^@/]*@", "//"); // no credentials in messages
-        }
-
-        /**
-         * The node's broadcaster: every event of the stream is published into it. Required.
-         *
-         * @param broadcaster the local broadcaster
-         * @return this builder
-         */
-        public Builder broadcaster(Broadcaster broadcaster) {
-            this.broadcaster = Objects.requireNonNull(broadcaster, "broadcaster");
-            return this;
         }
 
         /**
@@ -408,13 +500,30 @@ public final class RedisBackplane implements AutoCloseable {
         }
 
         /**
-         * How many of the newest events a starting node loads into its broadcaster. Default 10,000.
+         * What a node keeps in memory for its reads (resumes): how many of the newest events it
+         * loads when it starts and keeps, bounded also in bytes and age (the oldest go first).
+         * Defaults: 10,000 events, 16 MiB, 1 hour.
          *
-         * @param events at least 0
+         * @param maxEvents at least 1
+         * @param maxBytes at least 1
+         * @param maxAge positive
          * @return this builder
          */
-        public Builder history(int events) {
-            this.history = events;
+        public Builder history(int maxEvents, long maxBytes, Duration maxAge) {
+            this.history = maxEvents;
+            this.historyBytes = maxBytes;
+            this.historyAge = Objects.requireNonNull(maxAge, "maxAge");
+            return this;
+        }
+
+        /**
+         * The clock for history ages (the broadcaster's). Default {@link Ticker#system()}.
+         *
+         * @param ticker the ticker
+         * @return this builder
+         */
+        public Builder ticker(Ticker ticker) {
+            this.ticker = Objects.requireNonNull(ticker, "ticker");
             return this;
         }
 
@@ -432,27 +541,30 @@ public final class RedisBackplane implements AutoCloseable {
         /**
          * Validates, connects, loads history and starts following the stream.
          *
-         * @return the running backplane
+         * @return the running log
          * @throws IllegalArgumentException naming the setting and its value when one is invalid
          * @throws IllegalStateException if Redis cannot be reached
          */
-        public RedisBackplane build() {
-            if (broadcaster == null) {
-                throw new IllegalArgumentException("broadcaster must be set");
-            }
+        public RedisEventLog build() {
             if (!prefix.matches("[A-Za-z0-9_.:-]+")) {
                 throw new IllegalArgumentException("prefix must be letters, digits, -, _, . or :, got \"" + prefix + "\"");
             }
             if (maxLength < 1) {
                 throw new IllegalArgumentException("maxLength must be at least 1: " + maxLength);
             }
-            if (history < 0) {
-                throw new IllegalArgumentException("history must not be negative: " + history);
+            if (history < 1) {
+                throw new IllegalArgumentException("history maxEvents must be at least 1: " + history);
+            }
+            if (historyBytes < 1) {
+                throw new IllegalArgumentException("history maxBytes must be at least 1: " + historyBytes);
+            }
+            if (historyAge.isNegative() || historyAge.isZero()) {
+                throw new IllegalArgumentException("history maxAge must be positive: " + historyAge);
             }
             if (timeout.isNegative() || timeout.isZero()) {
                 throw new IllegalArgumentException("timeout must be positive: " + timeout);
             }
-            return new RedisBackplane(this);
+            return new RedisEventLog(this);
         }
     }
 
@@ -487,7 +599,7 @@ public final class RedisBackplane implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "RedisBackplane[" + keys[0] + ", applied " + applied.get() + ", gaps " + gaps.get()
+        return "RedisEventLog[" + keys[0] + ", epoch " + epoch + ", applied " + applied.get() + ", gaps " + gaps.get()
                 + (connected ? "" : ", disconnected") + "]";
     }
 }

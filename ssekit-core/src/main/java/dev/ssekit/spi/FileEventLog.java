@@ -15,18 +15,17 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
-import java.util.OptionalLong;
 import java.util.Set;
-import java.util.concurrent.locks.ReentrantLock;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.zip.CRC32C;
 
 /**
- * {@link EventStore#file}: an append-only log beside an in-memory index. A record is
+ * {@link EventLog#file}: an append-only file beside the in-memory {@link Retention}. A record is
  * {@code length:int32, crc32c:int32, body} where the body holds the sequence, the wall-clock
- * time, the restricted flag, the id, the topics and the frame. Appends are serialized by the
- * broadcaster's publish lock and by this store's own lock.
+ * time, the restricted flag, the id, the topics and the frame. A batch of appends (group commit,
+ * {@link LocalEventLog}) is one gathering write and, with fsync, one force.
  */
-final class FileEventStore implements EventStore {
+final class FileEventLog extends LocalEventLog {
 
     private static final String LOG = "events.log";
     private static final boolean WINDOWS = System.getProperty("os.name", "").startsWith("Windows");
@@ -34,24 +33,22 @@ final class FileEventStore implements EventStore {
     private static final int MAX_RECORD = 64 << 20;
 
     private final Path directory;
-    private final InMemoryEventStore index;
     private final boolean fsync;
-    private final Ticker ticker;
-    private final ReentrantLock lock = new ReentrantLock();
+    /** Forces of the log for appends: fewer than appends when batches form (group commit). */
+    final AtomicLong forces = new AtomicLong();
+    // guarded by appendLock
     private FileChannel log;
     private long logBytes;
 
-    private FileEventStore(Path directory, InMemoryEventStore index, FileChannel log, long logBytes, Ticker ticker,
-            boolean fsync) {
+    private FileEventLog(Path directory, Retention index, FileChannel log, long logBytes, Ticker ticker, boolean fsync) {
+        super(index, ticker);
         this.directory = directory;
-        this.index = index;
         this.log = log;
         this.logBytes = logBytes;
-        this.ticker = ticker;
         this.fsync = fsync;
     }
 
-    static FileEventStore open(Path directory, int maxEvents, long maxBytes, Duration maxAge, Ticker ticker, boolean fsync) {
+    static FileEventLog open(Path directory, int maxEvents, long maxBytes, Duration maxAge, Ticker ticker, boolean fsync) {
         try {
             Files.createDirectories(directory);
             Path epochFile = directory.resolve(EPOCH);
@@ -59,7 +56,7 @@ final class FileEventStore implements EventStore {
             if (Files.exists(epochFile)) {
                 epoch = Files.readString(epochFile, UTF_8).trim();
             } else {
-                epoch = InMemoryEventStore.newEpoch();
+                epoch = Retention.newEpoch();
                 Path tmp = directory.resolve(EPOCH + ".tmp");
                 try (FileChannel out = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
                         StandardOpenOption.WRITE)) {
@@ -71,7 +68,7 @@ final class FileEventStore implements EventStore {
                 }
                 Files.move(tmp, epochFile, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             }
-            InMemoryEventStore index = new InMemoryEventStore(maxEvents, maxBytes, maxAge, ticker, epoch);
+            Retention index = new Retention(maxEvents, maxBytes, maxAge, ticker, epoch);
             FileChannel log = FileChannel.open(directory.resolve(LOG), StandardOpenOption.CREATE, StandardOpenOption.READ,
                     StandardOpenOption.WRITE);
             long valid = replay(log, index, ticker);
@@ -83,8 +80,13 @@ final class FileEventStore implements EventStore {
             if (fsync) {
                 syncDirectory(directory); // the new epoch file's and log's names, not only their bytes
             }
-            FileEventStore store = new FileEventStore(directory, index, log, valid, ticker, fsync);
-            store.compactIfLarge();
+            FileEventLog store = new FileEventLog(directory, index, log, valid, ticker, fsync);
+            store.appendLock.lock();
+            try {
+                store.compactIfLarge();
+            } finally {
+                store.appendLock.unlock();
+            }
             return store;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot open the event log in " + directory + ": " + e.getMessage(), e);
@@ -92,7 +94,7 @@ final class FileEventStore implements EventStore {
     }
 
     /** Loads every intact record into the index; returns the length of the intact prefix. */
-    private static long replay(FileChannel log, InMemoryEventStore index, Ticker ticker) throws IOException {
+    private static long replay(FileChannel log, Retention index, Ticker ticker) throws IOException {
         long pos = 0;
         long size = log.size();
         long lastSeq = 0;
@@ -119,8 +121,7 @@ final class FileEventStore implements EventStore {
             if (lastSeq != 0 && e.sequence() != lastSeq + 1) {
                 break; // cannot happen in a log this store wrote; stop rather than serve disorder
             }
-            index.continueAfter(e.sequence() - 1);
-            index.append(e);
+            index.add(e);
             lastSeq = e.sequence();
             pos += 8 + length;
         }
@@ -187,43 +188,56 @@ final class FileEventStore implements EventStore {
     }
 
     @Override
-    public void append(StoredEvent event) {
-        lock.lock();
+    void write(List<StoredEvent> events) throws IOException {
+        long nowMillis = System.currentTimeMillis();
+        long nowNanos = ticker.read();
+        ByteBuffer[] records = new ByteBuffer[events.size()];
+        long total = 0;
+        for (int i = 0; i < records.length; i++) {
+            StoredEvent e = events.get(i);
+            records[i] = record(encode(e, nowMillis - (nowNanos - e.nanoTime()) / 1_000_000L));
+            total += records[i].limit();
+        }
         try {
-            if (event.sequence() != index.lastSequence() + 1) {
-                throw new IllegalArgumentException("sequence must be " + (index.lastSequence() + 1) + ", got " + event.sequence());
+            for (long done = 0; done < total;) {
+                done += log.write(records);
             }
-            long wallMillis = System.currentTimeMillis() - (ticker.read() - event.nanoTime()) / 1_000_000L;
-            ByteBuffer record = record(encode(event, wallMillis));
+            if (fsync) {
+                log.force(false);
+                forces.incrementAndGet();
+            }
+        } catch (IOException e) {
+            // nothing of the batch is added to the retention: the publishes fail and nothing is served
+            // that was not stored; a partly written batch is cut off so the log stays readable past it
             try {
-                while (record.hasRemaining()) {
-                    log.write(record);
-                }
-                if (fsync) {
-                    log.force(false);
-                }
-            } catch (IOException e) {
-                // nothing is appended to the index: the publish fails and nothing is served that was not
-                // stored; a partly written record is cut off so the log stays readable past it
-                try {
-                    log.truncate(logBytes);
-                    log.position(logBytes);
-                } catch (IOException ignored) {
-                    // the next open cuts the torn record off
-                }
-                throw new UncheckedIOException("cannot append to the event log in " + directory + ": " + e.getMessage(), e);
+                log.truncate(logBytes);
+                log.position(logBytes);
+            } catch (IOException ignored) {
+                // the next open cuts the torn record off
             }
-            logBytes += record.limit();
-            index.append(event);
-            compactIfLarge();
-        } finally {
-            lock.unlock();
+            throw new UncheckedIOException("cannot append to the event log in " + directory + ": " + e.getMessage(), e);
+        }
+        logBytes += total;
+    }
+
+    @Override
+    void written() {
+        compactIfLarge();
+    }
+
+    @Override
+    void release() {
+        try {
+            log.close();
+        } catch (IOException e) {
+            System.getLogger(FileEventLog.class.getName()).log(System.Logger.Level.WARNING,
+                    "cannot close the event log in {0}: {1}", directory, e.toString());
         }
     }
 
     /** Rewrites the log to the retained events when it is more than four times their size. */
     private void compactIfLarge() {
-        long retained = index.bytes();
+        long retained = retention.bytes();
         if (logBytes < 1 << 20 || logBytes < 4 * Math.max(retained, 1)) {
             return;
         }
@@ -233,7 +247,7 @@ final class FileEventStore implements EventStore {
             long written = 0;
             long nowMillis = System.currentTimeMillis();
             long nowNanos = ticker.read();
-            for (StoredEvent e : index.after(0)) {
+            for (StoredEvent e : retention.after(0)) {
                 ByteBuffer record = record(encode(e, nowMillis - (nowNanos - e.nanoTime()) / 1_000_000L));
                 written += record.limit();
                 while (record.hasRemaining()) {
@@ -265,7 +279,7 @@ final class FileEventStore implements EventStore {
                 throw new UncheckedIOException("cannot reopen the event log in " + directory + " after a failed compaction: "
                         + e.getMessage(), e);
             }
-            System.getLogger(FileEventStore.class.getName()).log(System.Logger.Level.WARNING,
+            System.getLogger(FileEventLog.class.getName()).log(System.Logger.Level.WARNING,
                     "cannot compact the event log in {0} (it goes on growing until a later compaction succeeds): {1}", directory,
                     e.toString());
         }
@@ -285,47 +299,7 @@ final class FileEventStore implements EventStore {
     }
 
     @Override
-    public String epoch() {
-        return index.epoch();
-    }
-
-    @Override
-    public long lastSequence() {
-        return index.lastSequence();
-    }
-
-    @Override
-    public long firstSequence() {
-        return index.firstSequence();
-    }
-
-    @Override
-    public java.util.Optional<StoredEvent> oldest() {
-        return index.oldest();
-    }
-
-    @Override
-    public OptionalLong sequenceOf(String id) {
-        return index.sequenceOf(id);
-    }
-
-    @Override
-    public List<StoredEvent> after(long sequence) {
-        return index.after(sequence);
-    }
-
-    @Override
-    public long size() {
-        return index.size();
-    }
-
-    @Override
-    public long bytes() {
-        return index.bytes();
-    }
-
-    @Override
     public String toString() {
-        return "FileEventStore[" + directory + ", " + index + "]";
+        return "FileEventLog[" + directory + ", " + retention + "]";
     }
 }

@@ -30,11 +30,12 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Nodes kept in step through a real redis-server: each node a broadcaster behind the JDK HTTP
- * server, subscribers reading raw HTTP, publishes going through the backplane of another node.
+ * Nodes sharing one log through a real redis-server: each node a broadcaster on a {@link
+ * RedisEventLog}, behind the JDK HTTP server, subscribers reading raw HTTP, publishes going through
+ * the broadcaster of another node.
  */
 @Timeout(120)
-class RedisBackplaneTest {
+class RedisEventLogTest {
 
     @TempDir
     Path dir;
@@ -42,8 +43,8 @@ class RedisBackplaneTest {
     private RedisServer redis;
     private final List<AutoCloseable> closeables = new ArrayList<>();
 
-    /** One node: a broadcaster, its backplane, and {@code GET /events} subscribing to topic "t". */
-    private record Node(Broadcaster broadcaster, RedisBackplane backplane, HttpServer http) {
+    /** One node: a broadcaster, its log, and {@code GET /events} subscribing to topic "t". */
+    private record Node(Broadcaster broadcaster, RedisEventLog log, HttpServer http) {
         InetSocketAddress address() {
             return http.getAddress();
         }
@@ -71,8 +72,10 @@ class RedisBackplaneTest {
     }
 
     private Node node(String uri, int history, int localHistory) throws IOException {
-        Broadcaster b = Broadcaster.builder().history(localHistory, 64L << 20, Duration.ofHours(1)).build();
-        RedisBackplane backplane = RedisBackplane.builder(uri).broadcaster(b).history(history).build();
+        RedisEventLog log = RedisEventLog.builder(uri).history(Math.min(history, localHistory), 64L << 20, Duration.ofHours(1))
+                .build();
+        closeables.add(log);
+        Broadcaster b = Broadcaster.builder().log(log).build();
         HttpServer http = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
         ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
         http.setExecutor(executor);
@@ -83,8 +86,7 @@ class RedisBackplaneTest {
             executor.shutdownNow();
         });
         closeables.add(b);
-        closeables.add(backplane);
-        return new Node(b, backplane, http);
+        return new Node(b, log, http);
     }
 
     private RawHttp subscribe(Node n, String... headers) throws Exception {
@@ -98,7 +100,7 @@ class RedisBackplaneTest {
     }
 
     private static String publish(Node n, String data) {
-        return n.backplane().publish(SseMessage.of(data), List.of("t"), false).toCompletableFuture().join();
+        return n.broadcaster().publishAsync(SseMessage.of(data), List.of("t"), false).toCompletableFuture().join();
     }
 
     @Test
@@ -142,7 +144,7 @@ class RedisBackplaneTest {
         for (int i = 10; i < 15; i++) {
             ids.add(publish(a, "e" + i));
         }
-        b.backplane().caughtUp().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        b.log().caughtUp().toCompletableFuture().get(10, TimeUnit.SECONDS);
         RawHttp onB = subscribe(b, "Last-Event-ID: " + seen.getLast().id());
         List<SseEvent> resumed = onB.events(11);
         assertThat(resumed).extracting(SseEvent::id).isEqualTo(ids.subList(4, 15));
@@ -153,7 +155,8 @@ class RedisBackplaneTest {
     /**
      * Issue #15: an id of the stream older than a node's history is {@code expired} (the client is
      * told it missed events and gets what history has), not {@code unknown}; before, the broadcaster
-     * judged ids by its own store's epoch, which Redis ids never carry.
+     * judged ids by its own store's epoch, which Redis ids never carry. Now every node's log reports
+     * the data set's epoch.
      */
     @Test
     void anIdOlderThanANodesHistoryIsExpiredAndAForeignOneUnknown() throws Exception {
@@ -162,13 +165,16 @@ class RedisBackplaneTest {
         for (int i = 0; i < 10; i++) {
             ids.add(publish(a, "e" + i));
         }
-        a.backplane().caughtUp().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        a.log().caughtUp().toCompletableFuture().get(10, TimeUnit.SECONDS);
         RawHttp old = subscribe(a, "Last-Event-ID: " + ids.getFirst());
         List<SseEvent> got = old.events(6);
         assertThat(got.getFirst().type()).isEqualTo("reset");
         assertThat(got.getFirst().data()).isEqualTo("{\"lastEventId\":\"" + ids.getFirst() + "\",\"reason\":\"expired\"}");
         assertThat(got.subList(1, 6)).extracting(SseEvent::id).isEqualTo(ids.subList(5, 10));
         String epoch = ids.getFirst().substring(0, ids.getFirst().lastIndexOf('-'));
+        assertThat(a.log().epoch()).isEqualTo(epoch);
+        assertThat(a.log().lastSequence()).isEqualTo(10);
+        assertThat(a.log().size()).isEqualTo(5);
         for (String foreign : List.of("other-3", epoch + "-11", epoch + "-x")) {
             RawHttp c = subscribe(a, "Last-Event-ID: " + foreign);
             SseEvent notice = c.events(1).getFirst();
@@ -203,8 +209,8 @@ class RedisBackplaneTest {
                 });
         List<SseEvent> got = onA.events(20);
         assertThat(got).extracting(SseEvent::id).isEqualTo(acknowledged);
-        assertThat(a.backplane().gaps()).isZero();
-        assertThat(a.backplane().connected()).isTrue();
+        assertThat(a.log().gaps()).isZero();
+        assertThat(a.log().connected()).isTrue();
         // a node started now loads the whole history from Redis, ids intact
         Node late = node();
         RawHttp onLate = subscribe(late, "Last-Event-ID: " + acknowledged.get(14));
@@ -217,12 +223,12 @@ class RedisBackplaneTest {
         publish(a, "one");
         publish(a, "two");
         publish(a, "three");
-        a.backplane().caughtUp().toCompletableFuture().get(10, TimeUnit.SECONDS); // a has read all three
+        a.log().caughtUp().toCompletableFuture().get(10, TimeUnit.SECONDS); // a has read all three
         assertThat(redis.command("XDEL", "{ssekit}:events", "0-2")).isEqualTo(":1");
         Node late = node();
-        assertThat(late.backplane().appliedSequence()).isEqualTo(3);
-        assertThat(late.backplane().gaps()).isEqualTo(1);
-        assertThat(a.backplane().gaps()).isZero();
+        assertThat(late.log().appliedSequence()).isEqualTo(3);
+        assertThat(late.log().gaps()).isEqualTo(1);
+        assertThat(a.log().gaps()).isZero();
     }
 
     @Test
@@ -232,33 +238,69 @@ class RedisBackplaneTest {
         RawHttp onB = subscribe(b);
         SseMessage m = SseMessage.builder().id("urn:uuid:1").event("update").data("line 1\nline 2: ü").retry(Duration.ofMillis(2500))
                 .build();
-        assertThat(a.backplane().publish(m, List.of("t", "other:7:x"), false).toCompletableFuture().join()).isEqualTo("urn:uuid:1");
-        a.backplane().publish(SseMessage.of("secret"), List.of("t"), true).toCompletableFuture().join();
+        assertThat(a.broadcaster().publish(m, List.of("t", "other:7:x"), false)).isEqualTo("urn:uuid:1");
+        a.broadcaster().publish(SseMessage.of("secret"), List.of("t"), true);
         String last = publish(a, "public");
         assertThat(onB.readEvent()).isEqualTo("id: urn:uuid:1\nevent: update\ndata: line 1\ndata: line 2: ü\nretry: 2500\n\n");
         // the restricted event is not for an unauthorized subscriber
         assertThat(onB.events(1).getFirst().id()).isEqualTo(last);
     }
 
+    /**
+     * The log's own contract: the append completes with the stored event (sequence, id, frame),
+     * the follower gets every node's events once, in order, from one thread; one follower only;
+     * a closed log fails appends.
+     */
+    @Test
+    void theFollowerGetsEveryNodesEventsInOrderAndAClosedLogRefusesAppends() throws Exception {
+        RedisEventLog one = RedisEventLog.builder(redis.uri()).build();
+        closeables.add(one);
+        RedisEventLog two = RedisEventLog.builder(redis.uri()).build();
+        closeables.add(two);
+        List<Long> followed = java.util.Collections.synchronizedList(new ArrayList<>());
+        java.util.Set<Thread> threads = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        one.follow(e -> {
+            followed.add(e.sequence());
+            threads.add(Thread.currentThread());
+        });
+        assertThatThrownBy(() -> one.follow(e -> { })).isInstanceOf(IllegalStateException.class);
+        dev.ssekit.spi.StoredEvent first = one.append(SseMessage.of("a"), java.util.Set.of("t"), false).toCompletableFuture()
+                .get(10, TimeUnit.SECONDS);
+        assertThat(first.sequence()).isEqualTo(1);
+        assertThat(first.id()).isEqualTo(one.epoch() + "-1");
+        assertThat(new String(first.frame(), java.nio.charset.StandardCharsets.UTF_8)).isEqualTo("id: " + one.epoch() + "-1\ndata: a\n\n");
+        assertThat(two.epoch()).isEqualTo(one.epoch());
+        for (int i = 0; i < 20; i++) {
+            (i % 2 == 0 ? two : one).append(SseMessage.of("e" + i), java.util.Set.of("t"), false).toCompletableFuture()
+                    .get(10, TimeUnit.SECONDS);
+        }
+        one.caughtUp().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        assertThat(followed).isEqualTo(java.util.stream.LongStream.rangeClosed(1, 21).boxed().toList());
+        assertThat(threads).hasSize(1);
+        assertThat(one.sequenceOf(one.epoch() + "-7")).hasValue(7);
+        assertThat(one.after(19)).extracting(dev.ssekit.spi.StoredEvent::sequence).containsExactly(20L, 21L);
+        two.close();
+        assertThatThrownBy(() -> two.append(SseMessage.of("late"), java.util.Set.of("t"), false).toCompletableFuture().join())
+                .isInstanceOf(CompletionException.class).hasCauseInstanceOf(IllegalStateException.class);
+    }
+
     @Test
     void topicsSurviveTheirEncoding() {
         List<String> topics = List.of("a", "12:34", "", "x\ny", "ü😀:", "https://example.com/books/{id}");
-        assertThat(RedisBackplane.Topics.decode(RedisBackplane.Topics.encode(topics))).isEqualTo(topics);
+        assertThat(RedisEventLog.Topics.decode(RedisEventLog.Topics.encode(topics))).isEqualTo(topics);
     }
 
     @Test
     void builderErrorsNameTheSetting() {
-        Broadcaster b = Broadcaster.create();
-        closeables.add(b);
-        assertThatIllegalArgumentException().isThrownBy(() -> RedisBackplane.builder("http://nope").broadcaster(b).build())
+        assertThatIllegalArgumentException().isThrownBy(() -> RedisEventLog.builder("http://nope").build())
                 .withMessage("uri must be a Redis URI like redis://127.0.0.1:6379, got \"http://nope\"");
-        assertThatIllegalArgumentException().isThrownBy(() -> RedisBackplane.builder(redis.uri()).build())
-                .withMessage("broadcaster must be set");
-        assertThatIllegalArgumentException().isThrownBy(() -> RedisBackplane.builder(redis.uri()).broadcaster(b).maxLength(0).build())
+        assertThatIllegalArgumentException().isThrownBy(() -> RedisEventLog.builder(redis.uri()).maxLength(0).build())
                 .withMessage("maxLength must be at least 1: 0");
-        assertThatIllegalArgumentException().isThrownBy(() -> RedisBackplane.builder(redis.uri()).broadcaster(b).prefix("a b").build())
+        assertThatIllegalArgumentException().isThrownBy(() -> RedisEventLog.builder(redis.uri()).history(0, 1, Duration.ofHours(1)).build())
+                .withMessage("history maxEvents must be at least 1: 0");
+        assertThatIllegalArgumentException().isThrownBy(() -> RedisEventLog.builder(redis.uri()).prefix("a b").build())
                 .withMessage("prefix must be letters, digits, -, _, . or :, got \"a b\"");
-        assertThatThrownBy(() -> RedisBackplane.builder("redis://127.0.0.1:1").broadcaster(b).timeout(Duration.ofSeconds(1)).build())
+        assertThatThrownBy(() -> RedisEventLog.builder("redis://127.0.0.1:1").timeout(Duration.ofSeconds(1)).build())
                 .isInstanceOf(IllegalStateException.class).hasMessageStartingWith("cannot use Redis at redis://127.0.0.1:1");
     }
 }

@@ -3,20 +3,26 @@ package dev.ssekit.spi;
 import dev.ssekit.Ticker;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * {@link EventStore#inMemory}: a ring of events indexed by sequence (the offset of sequence s is
- * {@code s - first}, so a resume point is found in O(1)) and a map from wire id to sequence.
+ * The retained window of an {@link EventLog}: stored events in memory, bounded by count, bytes and
+ * age (the oldest go first), indexed by sequence and by wire id, for the reads of a log. The memory
+ * and file logs keep theirs here, and so may other implementations (a Redis log keeps what its node
+ * has read).
+ *
+ * <p>A ring of events by sequence: a resume point is found in O(1) when the sequence has no gaps,
+ * in O(log n) otherwise. Thread-safe: every method takes a lock of this window's own, held for the
+ * few steps of the operation (never across I/O), so reads never wait for an append's I/O.
  */
-final class InMemoryEventStore implements EventStore {
+public final class Retention {
 
     private final int maxEvents;
     private final long maxBytes;
@@ -30,14 +36,21 @@ final class InMemoryEventStore implements EventStore {
     private int head;
     private int count;
     private long bytes;
-    private long last;
+    /** Written under the lock, read without it. */
+    private volatile long last;
 
-    InMemoryEventStore(int maxEvents, long maxBytes, Duration maxAge, Ticker ticker) {
-        this(maxEvents, maxBytes, maxAge, ticker, newEpoch());
-    }
-
-    /** A store continuing an epoch (a durable store reloading its log). */
-    InMemoryEventStore(int maxEvents, long maxBytes, Duration maxAge, Ticker ticker, String epoch) {
+    /**
+     * An empty window.
+     *
+     * @param maxEvents at least 1
+     * @param maxBytes at least 1
+     * @param maxAge positive
+     * @param ticker the clock for ages
+     * @param epoch the log's epoch, reported by {@link #epoch()}
+     * @throws IllegalArgumentException naming the setting and value when a limit is out of range
+     * @throws NullPointerException if an argument is null
+     */
+    public Retention(int maxEvents, long maxBytes, Duration maxAge, Ticker ticker, String epoch) {
         if (maxEvents < 1) {
             throw new IllegalArgumentException("history maxEvents must be at least 1: " + maxEvents);
         }
@@ -55,21 +68,9 @@ final class InMemoryEventStore implements EventStore {
         this.epoch = Objects.requireNonNull(epoch, "epoch");
     }
 
-    /** A new epoch per store: ids of an earlier process are unknown here, never misread. */
+    /** A new epoch per log: ids of an earlier process are unknown here, never misread. */
     static String newEpoch() {
         return Long.toString(System.currentTimeMillis(), 36) + Integer.toString(ThreadLocalRandom.current().nextInt(36 * 36), 36);
-    }
-
-    /** Sets the last sequence of an empty store (a durable store whose retained events were all evicted). */
-    void continueAfter(long sequence) {
-        lock.lock();
-        try {
-            if (count == 0 && sequence > last) {
-                last = sequence;
-            }
-        } finally {
-            lock.unlock();
-        }
     }
 
     private static long saturatedNanos(Duration d) {
@@ -80,49 +81,68 @@ final class InMemoryEventStore implements EventStore {
         }
     }
 
-    @Override
+    /**
+     * The epoch given at construction.
+     *
+     * @return the epoch
+     */
     public String epoch() {
         return epoch;
     }
 
-    @Override
+    /**
+     * The sequence of the newest event added (or set by {@link #continueAfter}); lock-free.
+     *
+     * @return 0 when none
+     */
     public long lastSequence() {
+        return last;
+    }
+
+    /**
+     * Raises the last sequence without adding an event: the next event may carry any greater
+     * sequence (a reloaded log whose retained events were all evicted; a shared log that skipped
+     * entries).
+     *
+     * @param sequence the sequence to continue after; ignored when not greater than the last
+     */
+    public void continueAfter(long sequence) {
         lock.lock();
         try {
-            return last;
+            if (sequence > last) {
+                last = sequence;
+            }
         } finally {
             lock.unlock();
         }
     }
 
-    @Override
-    public long firstSequence() {
+    /**
+     * The oldest retained event.
+     *
+     * @return it, or empty when none is retained
+     */
+    public Optional<StoredEvent> oldest() {
         lock.lock();
         try {
             evictOld();
-            return count == 0 ? last + 1 : ring[head].sequence();
+            return count == 0 ? Optional.empty() : Optional.of(ring[head]);
         } finally {
             lock.unlock();
         }
     }
 
-    @Override
-    public java.util.Optional<StoredEvent> oldest() {
+    /**
+     * Adds an event; evicts the oldest ones to respect the limits.
+     *
+     * @param event the event; its sequence must be greater than {@link #lastSequence()}
+     * @throws IllegalArgumentException if it is not
+     */
+    public void add(StoredEvent event) {
         lock.lock();
         try {
-            evictOld();
-            return count == 0 ? java.util.Optional.empty() : java.util.Optional.of(ring[head]);
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    @Override
-    public void append(StoredEvent event) {
-        lock.lock();
-        try {
-            if (event.sequence() != last + 1) {
-                throw new IllegalArgumentException("sequence must be " + (last + 1) + ", got " + event.sequence());
+            if (event.sequence() <= last) {
+                throw new IllegalArgumentException("sequence must be greater than " + last + ", got " + event.sequence());
             }
             if (count == ring.length) {
                 if (ring.length < maxEvents) {
@@ -170,7 +190,16 @@ final class InMemoryEventStore implements EventStore {
         }
     }
 
-    @Override
+    private StoredEvent at(long offset) {
+        return ring[(int) ((head + offset) % ring.length)];
+    }
+
+    /**
+     * The sequence of the retained event with this wire id.
+     *
+     * @param id an id as sent to clients
+     * @return its sequence, or empty
+     */
     public OptionalLong sequenceOf(String id) {
         lock.lock();
         try {
@@ -182,7 +211,13 @@ final class InMemoryEventStore implements EventStore {
         }
     }
 
-    @Override
+    /**
+     * The retained events after a sequence, oldest first: O(1) to the start without gaps, O(log n)
+     * with gaps.
+     *
+     * @param sequence the last sequence the caller has
+     * @return a new list
+     */
     public List<StoredEvent> after(long sequence) {
         lock.lock();
         try {
@@ -190,14 +225,18 @@ final class InMemoryEventStore implements EventStore {
             if (count == 0) {
                 return List.of();
             }
-            long first = ring[head].sequence();
-            long from = Math.max(0, sequence + 1 - first);
+            long from = Math.max(0, sequence + 1 - ring[head].sequence());
+            if (from < count && at(from).sequence() != sequence + 1 && from > 0) {
+                from = firstAbove(sequence); // gaps: the guess is off
+            } else if (from >= count && at(count - 1).sequence() > sequence) {
+                from = firstAbove(sequence);
+            }
             if (from >= count) {
                 return List.of();
             }
             List<StoredEvent> out = new ArrayList<>((int) (count - from));
             for (long i = from; i < count; i++) {
-                out.add(ring[(int) ((head + i) % ring.length)]);
+                out.add(at(i));
             }
             return out;
         } finally {
@@ -205,7 +244,26 @@ final class InMemoryEventStore implements EventStore {
         }
     }
 
-    @Override
+    /** The offset of the first retained event with a sequence above {@code sequence} (binary search). */
+    private long firstAbove(long sequence) {
+        long lo = 0;
+        long hi = count;
+        while (lo < hi) {
+            long mid = (lo + hi) >>> 1;
+            if (at(mid).sequence() <= sequence) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        return lo;
+    }
+
+    /**
+     * How many events are retained.
+     *
+     * @return the count
+     */
     public long size() {
         lock.lock();
         try {
@@ -216,7 +274,11 @@ final class InMemoryEventStore implements EventStore {
         }
     }
 
-    @Override
+    /**
+     * The encoded bytes retained.
+     *
+     * @return the byte count
+     */
     public long bytes() {
         lock.lock();
         try {
@@ -229,7 +291,7 @@ final class InMemoryEventStore implements EventStore {
 
     @Override
     public String toString() {
-        return "InMemoryEventStore[epoch=" + epoch + ", maxEvents=" + maxEvents + ", maxBytes=" + maxBytes
-                + ", maxAgeNanos=" + maxAgeNanos + ", ring=" + Arrays.toString(new int[] {head, count}) + "]";
+        return "Retention[epoch=" + epoch + ", maxEvents=" + maxEvents + ", maxBytes=" + maxBytes + ", maxAgeNanos=" + maxAgeNanos
+                + ", last=" + last + "]";
     }
 }
