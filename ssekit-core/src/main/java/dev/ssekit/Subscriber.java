@@ -234,15 +234,7 @@ final class Subscriber implements Subscription {
     private List<byte[]> takeBatch() {
         lock.lock();
         try {
-            if (queue.isEmpty() || removed) {
-                draining = false;
-                if (closeAfterDrain && !removed) {
-                    closeAfterDrain = false;
-                    Thread.ofVirtual().name("ssekit-shutdown").start(() -> {
-                        owner.cancel(this);
-                        connection.closeWith(CloseReason.SHUTDOWN);
-                    });
-                }
+            if (stoppedEmpty()) {
                 return null;
             }
             List<byte[]> batch = queue.size() == 1 ? List.of(queue.pollFirst()) : new ArrayList<>(queue);
@@ -252,6 +244,25 @@ final class Subscriber implements Subscription {
         } finally {
             lock.unlock();
         }
+    }
+
+    /**
+     * Under the lock: when nothing is queued (or the subscriber left), ends the drain, and closes a
+     * connection whose last frame was written; returns whether it did.
+     */
+    private boolean stoppedEmpty() {
+        if (!queue.isEmpty() && !removed) {
+            return false;
+        }
+        draining = false;
+        if (closeAfterDrain && !removed) {
+            closeAfterDrain = false;
+            Thread.ofVirtual().name("ssekit-shutdown").start(() -> {
+                owner.cancel(this);
+                connection.closeWith(CloseReason.SHUTDOWN);
+            });
+        }
+        return true;
     }
 
     /**
@@ -273,7 +284,16 @@ final class Subscriber implements Subscription {
             writeStartedAt = 0;
             if (error == null) {
                 owner.delivered.add(frames[0]);
-                drainAsync();
+                boolean more;
+                lock.lock();
+                try {
+                    more = !stoppedEmpty(); // nothing new: no empty write round, the next offer starts one
+                } finally {
+                    lock.unlock();
+                }
+                if (more) {
+                    drainAsync();
+                }
             } else {
                 lock.lock();
                 try {

@@ -29,7 +29,8 @@ import java.util.function.Supplier;
  * <p>The frames of a broadcast are the same arrays for every subscriber, in the same order: a run
  * copies each distinct sequence of frames once into a direct buffer and every channel with that
  * sequence writes a reference-counted duplicate of it (Netty's {@code ChannelGroup} model): one
- * buffer, one chunk, one write per subscriber, however many events it holds. The run releases its
+ * buffer, one chunk (framed once, for every HTTP/1.1 stream of the loop), one write per
+ * subscriber, however many events it holds. The run releases its
  * own references at its end; each buffer is freed when the last channel has written it.
  */
 final class Outbox implements Runnable {
@@ -38,6 +39,9 @@ final class Outbox implements Runnable {
 
     private record Entry(Channel channel, Supplier<List<byte[]>> source, Consumer<IOException> done) {
     }
+
+    /** Channels written per run before the loop gets a turn at its other work. */
+    private static final int MAX_WRITES_PER_RUN = 512;
 
     private final EventLoop loop;
     private final ConcurrentLinkedQueue<Entry> queue = new ConcurrentLinkedQueue<>();
@@ -85,7 +89,8 @@ final class Outbox implements Runnable {
         Map<Batch, ByteBuf> shared = new HashMap<>();
         try {
             Entry e;
-            while ((e = queue.poll()) != null) {
+            int n = 0;
+            while (n++ < MAX_WRITES_PER_RUN && (e = queue.poll()) != null) {
                 Entry entry = e;
                 List<byte[]> frames = entry.source.get();
                 if (frames == null) {
@@ -94,13 +99,22 @@ final class Outbox implements Runnable {
                 ChannelPromise promise = entry.channel.newPromise();
                 promise.addListener(f -> entry.done.accept(f.isSuccess() ? null
                         : new IOException("SSE write failed: " + f.cause(), f.cause())));
-                entry.channel.write(new DefaultHttpContent(content(entry.channel, frames, shared)), promise);
+                if (StreamPipeline.frames(entry.channel)) {
+                    entry.channel.write(content(entry.channel, frames, true, shared), promise); // a whole chunk
+                } else {
+                    entry.channel.write(new DefaultHttpContent(content(entry.channel, frames, false, shared)), promise);
+                }
                 if (touched.add(entry.channel)) {
                     order.add(entry.channel);
                 }
             }
             for (Channel c : order) {
                 c.flush();
+            }
+            // more than one run's worth: yield, so the loop's other work (reading requests, answering
+            // publishers) goes between two slices of a fan-out to thousands of channels, not after all of it
+            if (!queue.isEmpty() && scheduled.compareAndSet(false, true)) {
+                loop.execute(this);
             }
         } finally {
             for (ByteBuf b : shared.values()) {
@@ -111,20 +125,25 @@ final class Outbox implements Runnable {
 
     /**
      * The frames as one buffer: a duplicate of this run's direct copy of exactly this sequence of
-     * frames. Subscribers of one broadcast get the same arrays in the same order, so one copy of a
-     * batch serves every channel of the loop that has that batch: each writes it in one piece.
+     * frames, framed as a chunk for a stream that {@link StreamPipeline} frames, bare otherwise.
+     * Subscribers of one broadcast get the same arrays in the same order, so one copy of a batch
+     * serves every channel of the loop that has that batch: each writes it in one piece.
      */
-    private static ByteBuf content(Channel channel, List<byte[]> frames, Map<Batch, ByteBuf> shared) {
-        Batch key = new Batch(frames);
+    private static ByteBuf content(Channel channel, List<byte[]> frames, boolean chunk, Map<Batch, ByteBuf> shared) {
+        Batch key = new Batch(frames, chunk);
         ByteBuf b = shared.get(key);
         if (b == null) {
             int length = 0;
             for (byte[] f : frames) {
                 length += f.length;
             }
-            b = channel.alloc().directBuffer(length, length);
-            for (byte[] f : frames) {
-                b.writeBytes(f);
+            if (chunk) {
+                b = StreamPipeline.chunk(channel.alloc(), frames, length);
+            } else {
+                b = channel.alloc().directBuffer(length, length);
+                for (byte[] f : frames) {
+                    b.writeBytes(f);
+                }
             }
             shared.put(key, b);
         }
@@ -134,11 +153,13 @@ final class Outbox implements Runnable {
     /** A sequence of frames compared by the identity of its arrays (they are shared, never modified). */
     private static final class Batch {
         private final List<byte[]> frames;
+        private final boolean chunk;
         private final int hash;
 
-        Batch(List<byte[]> frames) {
+        Batch(List<byte[]> frames, boolean chunk) {
             this.frames = frames;
-            int h = frames.size();
+            this.chunk = chunk;
+            int h = frames.size() * 2 + (chunk ? 1 : 0);
             for (byte[] f : frames) {
                 h = 31 * h + System.identityHashCode(f);
             }
@@ -152,7 +173,8 @@ final class Outbox implements Runnable {
 
         @Override
         public boolean equals(Object o) {
-            if (!(o instanceof Batch other) || other.hash != hash || other.frames.size() != frames.size()) {
+            if (!(o instanceof Batch other) || other.hash != hash || other.chunk != chunk
+                    || other.frames.size() != frames.size()) {
                 return false;
             }
             for (int i = 0; i < frames.size(); i++) {

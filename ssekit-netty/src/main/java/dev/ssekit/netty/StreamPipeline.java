@@ -35,6 +35,8 @@ final class StreamPipeline extends ChannelDuplexHandler {
 
     private static final System.Logger LOG = System.getLogger(StreamPipeline.class.getName());
     private static final StreamPipeline INSTANCE = new StreamPipeline();
+    /** The handler's name in a stream's pipeline: a channel that has it takes pre-framed chunks. */
+    static final String NAME = "ssekit-stream";
     private static final ByteBuf CRLF = constant("\r\n");
     private static final ByteBuf LAST_CHUNK = constant("0\r\n\r\n");
     private static final ByteBuf CRLF_LAST_CHUNK = constant("\r\n0\r\n\r\n");
@@ -70,12 +72,34 @@ final class StreamPipeline extends ChannelDuplexHandler {
                 leaving.add(e.getKey());
             }
         }
-        p.addLast("ssekit-stream", INSTANCE); // before the others leave: bytes a leaving decoder still holds come here
+        p.addLast(NAME, INSTANCE); // before the others leave: bytes a leaving decoder still holds come here
         for (String name : leaving) {
             if (p.context(name) != null) {
                 p.remove(name);
             }
         }
+    }
+
+    /** Whether the channel's stream is framed here (a plain ByteBuf written to it must then be a whole chunk). */
+    static boolean frames(Channel channel) {
+        return channel.pipeline().context(NAME) != null;
+    }
+
+    /**
+     * The bytes as one HTTP/1.1 chunk (size in hex, CRLF, the bytes, CRLF), in a direct buffer: a
+     * broadcast batch framed once for every channel of a loop, instead of a head and a tail per
+     * channel. Written as a plain {@link ByteBuf}, which {@link #write} passes through.
+     */
+    static ByteBuf chunk(io.netty.buffer.ByteBufAllocator alloc, List<byte[]> frames, int length) {
+        String size = Integer.toHexString(length);
+        ByteBuf b = alloc.directBuffer(size.length() + length + 4, size.length() + length + 4);
+        ByteBufUtil.writeAscii(b, size);
+        b.writeShort(0x0d0a);
+        for (byte[] f : frames) {
+            b.writeBytes(f);
+        }
+        b.writeShort(0x0d0a);
+        return b;
     }
 
     @Override
