@@ -1,6 +1,5 @@
 package dev.ssekit;
 
-import dev.ssekit.codec.SseEncoder;
 import dev.ssekit.spi.EventLog;
 import dev.ssekit.spi.StoredEvent;
 import java.lang.System.Logger.Level;
@@ -8,13 +7,11 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.EnumMap;
-import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
@@ -22,7 +19,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -78,7 +74,6 @@ import java.util.concurrent.atomic.LongAdder;
 public final class Broadcaster implements AutoCloseable {
 
     private static final System.Logger LOG = System.getLogger(Broadcaster.class.getName());
-    private static final byte[] HEARTBEAT = SseEncoder.comment("");
     private static final int MAX_EVENTS_PER_RUN = 256;
 
     private final Ticker ticker;
@@ -88,9 +83,9 @@ public final class Broadcaster implements AutoCloseable {
     /** Whether {@link #close()} closes the log: the default one, made by the builder. */
     private final boolean ownsLog;
     private final Scheduler scheduler;
-    private final long heartbeatNanos;
     private final long writeTimeoutNanos;
-    private final Duration sweepPeriod;
+    private final ResumePlanner resume;
+    private final LivenessSweep liveness;
     private final Duration shutdownRetry;
     /** Every subscriber, by its connection (the one registry of all of them: no second set). */
     private final Map<StreamConnection, Subscriber> byConnection = new ConcurrentHashMap<>();
@@ -106,17 +101,16 @@ public final class Broadcaster implements AutoCloseable {
     private final Map<CloseReason, LongAdder> evictions = new EnumMap<>(CloseReason.class);
     private volatile boolean closed;
     private final Object closing = new Object();
-    private volatile Future<?> sweep;
 
     private Broadcaster(Builder b, EventLog log, boolean ownsLog) {
         this.ticker = b.ticker;
         this.log = log;
         this.ownsLog = ownsLog;
         this.scheduler = b.scheduler;
-        this.heartbeatNanos = b.heartbeat.toNanos();
         this.writeTimeoutNanos = b.writeTimeout.toNanos();
-        this.sweepPeriod = (b.heartbeat.compareTo(b.writeTimeout) < 0 ? b.heartbeat : b.writeTimeout).dividedBy(2);
+        this.resume = new ResumePlanner(log);
         this.delivery = new DeliveryContext(b.maxQueuedBytes, b.policy, b.ticker, this::leave);
+        this.liveness = new LivenessSweep(scheduler, ticker, b.heartbeat, b.writeTimeout, byConnection::values, delivery);
         this.shutdownRetry = b.shutdownRetry;
         this.groupCapacity = b.deliveryBacklog;
         this.lanes = new DeliveryGroup[b.lanes];
@@ -125,7 +119,7 @@ public final class Broadcaster implements AutoCloseable {
         }
         evictions.put(CloseReason.SLOW_CONSUMER, new LongAdder());
         evictions.put(CloseReason.WRITE_TIMEOUT, new LongAdder());
-        sweep = scheduler.schedule(this::sweep, sweepPeriod);
+        liveness.start();
     }
 
     /**
@@ -236,7 +230,7 @@ public final class Broadcaster implements AutoCloseable {
      * @return the id replay starts after, or {@code "earliest"}
      */
     public String resumePoint(String lastEventId) {
-        return log.sequenceOf(Objects.requireNonNull(lastEventId, "lastEventId")).isPresent() ? lastEventId : EARLIEST;
+        return resume.resumePoint(lastEventId);
     }
 
     /**
@@ -248,11 +242,7 @@ public final class Broadcaster implements AutoCloseable {
      * @return the id, or empty when history holds no event
      */
     public Optional<String> lastEventId() {
-        // the log's reads never wait for an append (its file I/O, fsync, fan-out), and servers call
-        // this on event loops; an append racing with this call makes it return the newer event,
-        // which is as good
-        List<StoredEvent> newest = log.after(log.lastSequence() - 1);
-        return newest.isEmpty() ? Optional.empty() : Optional.of(newest.getLast().id());
+        return resume.lastEventId();
     }
 
     /**
@@ -290,95 +280,9 @@ public final class Broadcaster implements AutoCloseable {
         s.group.index.add(s);
         conn.onClose(reason -> remove(s));
         // 2. replay what history has after the resume point; 3. merge with the buffered live events
-        byte[] notice = null;
-        List<StoredEvent> replay = List.of();
-        // read after registering: an event up to this one may still be on its way to the group, and
-        // is not this subscriber's unless the replay has it (it started after it)
-        long after = log.lastSequence();
-        String lastId = r.resumeFrom != null ? r.resumeFrom : r.connection.lastEventId().orElse("");
-        if (lastId.equals(EARLIEST)) {
-            after = 0;
-            replay = log.after(0);
-        } else if (!lastId.isEmpty()) {
-            OptionalLong seq = log.sequenceOf(lastId);
-            if (seq.isPresent()) {
-                after = seq.getAsLong();
-                replay = log.after(after);
-            } else if (isExpiredId(lastId)) {
-                notice = reset(lastId, "expired");
-                after = 0;
-                replay = log.after(0);
-            } else {
-                notice = reset(lastId, "unknown");
-            }
-        }
-        s.finishReplay(notice, replay, after);
+        ResumePlanner.Plan plan = resume.plan(r.resumeFrom != null ? r.resumeFrom : r.connection.lastEventId().orElse(""));
+        s.finishReplay(plan.notice(), plan.replay(), plan.after());
         return s;
-    }
-
-    /**
-     * An id older than history: {@code <epoch>-<n>} of the log's own numbering (a Redis log's
-     * epoch is the data set's, shared by every node) with {@code n} at most the newest number, or,
-     * for a log whose oldest retained event came with a numbered id of another epoch, of that
-     * event's numbering with {@code n} below the oldest's. An id within the retained range that
-     * history lacks is unknown, not expired.
-     */
-    private boolean isExpiredId(String id) {
-        if (numberedAtMost(id, log.epoch(), log.lastSequence())) {
-            return true;
-        }
-        Optional<StoredEvent> oldest = log.oldest();
-        if (oldest.isEmpty()) {
-            return false;
-        }
-        String oldestId = oldest.get().id();
-        int dash = oldestId.lastIndexOf('-');
-        if (dash <= 0) {
-            return false;
-        }
-        try {
-            return numberedAtMost(id, oldestId.substring(0, dash), Long.parseLong(oldestId.substring(dash + 1)) - 1);
-        } catch (NumberFormatException e) {
-            return false; // a publisher's own id: no numbering to judge by
-        }
-    }
-
-    /** Whether {@code id} is {@code <epoch>-<n>} with 1 ≤ n ≤ {@code last}. */
-    private static boolean numberedAtMost(String id, String epoch, long last) {
-        String prefix = epoch + "-";
-        if (!id.startsWith(prefix)) {
-            return false;
-        }
-        try {
-            long seq = Long.parseLong(id.substring(prefix.length()));
-            return seq >= 1 && seq <= last;
-        } catch (NumberFormatException e) {
-            return false;
-        }
-    }
-
-    private static byte[] reset(String lastId, String reason) {
-        String json = "{\"lastEventId\":\"" + jsonEscape(lastId) + "\",\"reason\":\"" + reason + "\"}";
-        return SseMessage.builder().event("reset").data(json).build().encode();
-    }
-
-    private static String jsonEscape(String s) {
-        StringBuilder b = new StringBuilder(s.length() + 8);
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            switch (c) {
-                case '"' -> b.append("\\\"");
-                case '\\' -> b.append("\\\\");
-                default -> {
-                    if (c < 0x20) {
-                        b.append(String.format("\\u%04x", (int) c));
-                    } else {
-                        b.append(c);
-                    }
-                }
-            }
-        }
-        return b.toString();
     }
 
     /**
@@ -588,10 +492,7 @@ public final class Broadcaster implements AutoCloseable {
         if (ownsLog) {
             log.close(); // after the lock: the log's appender may be waiting for it in followed()
         }
-        Future<?> f = sweep;
-        if (f != null) {
-            f.cancel(false);
-        }
+        liveness.stop();
         byte[] last = SseMessage.builder().event("shutdown").data("").retry(shutdownRetry).build().encode();
         // through each group, behind the events it still has: the notice follows every earlier event,
         // and the group takes no later one (a publish racing with close is in history, not delivered live)
@@ -620,22 +521,6 @@ public final class Broadcaster implements AutoCloseable {
      */
     public boolean isClosed() {
         return closed;
-    }
-
-    private void sweep() {
-        if (closed) {
-            return;
-        }
-        long now = ticker.read();
-        for (Subscriber s : byConnection.values()) {
-            long started = s.writeStartedAt;
-            if (started != 0 && now - started >= writeTimeoutNanos) {
-                evictLater(s, CloseReason.WRITE_TIMEOUT);
-            } else if (now - s.lastWriteAt >= heartbeatNanos && s.idle()) {
-                s.offerControl(HEARTBEAT, false);
-            }
-        }
-        sweep = scheduler.schedule(this::sweep, sweepPeriod);
     }
 
     /** A subscriber leaving: evicted with a reason, or cancelled (null). */

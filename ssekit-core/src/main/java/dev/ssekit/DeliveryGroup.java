@@ -174,7 +174,7 @@ final class DeliveryGroup implements Runnable {
     /** Delivers up to one run's worth; returns whether items remain (and the group stays scheduled). */
     private boolean runSome() {
         int n = 0;
-        long bytes = 0;
+        long runBytes = 0; // not the field: what this run delivered
         while (true) {
             Object item;
             lock.lock();
@@ -193,9 +193,14 @@ final class DeliveryGroup implements Runnable {
                 lock.unlock();
             }
             if (item instanceof StoredEvent e) {
-                index.forEachMatch(e, s -> s.offer(e));
+                try {
+                    index.forEachMatch(e, s -> s.offer(e));
+                } catch (RuntimeException ex) {
+                    // a bug of ours must not wedge the group (it would stay scheduled, never run again)
+                    LOG.log(Level.ERROR, "SSE delivery of event " + e.id() + " failed", ex);
+                }
                 n++;
-                bytes += e.frame().length;
+                runBytes += e.frame().length;
             } else {
                 try {
                     ((Runnable) item).run();
@@ -203,7 +208,7 @@ final class DeliveryGroup implements Runnable {
                     LOG.log(Level.WARNING, "SSE delivery control action failed", ex);
                 }
             }
-            if (n >= maxEventsPerRun || bytes >= maxBytesPerRun) {
+            if (n >= maxEventsPerRun || runBytes >= maxBytesPerRun) {
                 lock.lock();
                 try {
                     if (inbox.isEmpty()) {

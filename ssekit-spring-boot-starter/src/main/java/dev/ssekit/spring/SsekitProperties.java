@@ -28,6 +28,12 @@ public final class SsekitProperties {
     /** The bound on each subscriber's unwritten bytes; above it the slow-consumer policy applies. */
     private DataSize maxQueuedBytes = DataSize.ofMegabytes(1);
 
+    /**
+     * How many events may wait for one delivery group (a Netty event loop, or one of the
+     * broadcaster's lanes) before a publish waits for it.
+     */
+    private int deliveryBacklog = 1024;
+
     /** What happens when a subscriber's queue is full: disconnect it, or drop its oldest events. */
     private SlowConsumerPolicy slowConsumerPolicy = SlowConsumerPolicy.DISCONNECT;
 
@@ -102,6 +108,28 @@ public final class SsekitProperties {
     }
 
     /**
+     * The delivery backlog: events that may wait for one delivery group.
+     *
+     * @return the backlog (default 1,024)
+     */
+    public int getDeliveryBacklog() {
+        return deliveryBacklog;
+    }
+
+    /**
+     * Sets the delivery backlog.
+     *
+     * @param deliveryBacklog at least 1
+     * @throws IllegalArgumentException if it is not
+     */
+    public void setDeliveryBacklog(int deliveryBacklog) {
+        if (deliveryBacklog < 1) {
+            throw new IllegalArgumentException("ssekit.delivery-backlog must be at least 1: " + deliveryBacklog);
+        }
+        this.deliveryBacklog = deliveryBacklog;
+    }
+
+    /**
      * The slow-consumer policy.
      *
      * @return the policy (default {@link SlowConsumerPolicy#DISCONNECT})
@@ -170,6 +198,7 @@ public final class SsekitProperties {
                 .heartbeat(heartbeat)
                 .writeTimeout(writeTimeout)
                 .maxQueuedBytes(maxQueuedBytes.toBytes())
+                .deliveryBacklog(deliveryBacklog)
                 .slowConsumerPolicy(slowConsumerPolicy)
                 .shutdownRetry(shutdownRetry)
                 .history(history.maxEvents, history.maxBytes.toBytes(), history.maxAge);

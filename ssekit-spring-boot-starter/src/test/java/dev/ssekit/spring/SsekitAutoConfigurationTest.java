@@ -59,13 +59,14 @@ class SsekitAutoConfigurationTest {
     void propertiesConfigureTheBroadcaster() {
         runner.withPropertyValues("ssekit.heartbeat=5s", "ssekit.write-timeout=2s", "ssekit.max-queued-bytes=64KB",
                 "ssekit.slow-consumer-policy=drop-oldest", "ssekit.shutdown-retry=250ms", "ssekit.history.max-events=2",
-                "ssekit.history.max-bytes=1MB", "ssekit.history.max-age=10m").run(ctx -> {
+                "ssekit.history.max-bytes=1MB", "ssekit.history.max-age=10m", "ssekit.delivery-backlog=64").run(ctx -> {
                     SsekitProperties p = ctx.getBean(SsekitProperties.class);
                     assertThat(p.getHeartbeat()).isEqualTo(Duration.ofSeconds(5));
                     assertThat(p.getWriteTimeout()).isEqualTo(Duration.ofSeconds(2));
                     assertThat(p.getMaxQueuedBytes()).isEqualTo(DataSize.ofKilobytes(64));
                     assertThat(p.getSlowConsumerPolicy()).isEqualTo(SlowConsumerPolicy.DROP_OLDEST);
                     assertThat(p.getShutdownRetry()).isEqualTo(Duration.ofMillis(250));
+                    assertThat(p.getDeliveryBacklog()).isEqualTo(64);
                     assertThat(p.getHistory().getMaxBytes()).isEqualTo(DataSize.ofMegabytes(1));
                     assertThat(p.getHistory().getMaxAge()).isEqualTo(Duration.ofMinutes(10));
                     // the broadcaster bean was built from them: its history keeps the newest two
@@ -83,6 +84,7 @@ class SsekitAutoConfigurationTest {
                 "ssekit.heartbeat=0s", "ssekit.heartbeat must be positive: PT0S",
                 "ssekit.write-timeout=-1s", "ssekit.write-timeout must be positive: PT-1S",
                 "ssekit.max-queued-bytes=0B", "ssekit.max-queued-bytes must be at least 1 byte: 0B",
+                "ssekit.delivery-backlog=0", "ssekit.delivery-backlog must be at least 1: 0",
                 "ssekit.shutdown-retry=-1ms", "ssekit.shutdown-retry must not be negative: PT-0.001S",
                 "ssekit.history.max-events=0", "ssekit.history.max-events must be at least 1: 0",
                 "ssekit.history.max-bytes=0B", "ssekit.history.max-bytes must be at least 1 byte: 0B",
@@ -198,10 +200,11 @@ class SsekitAutoConfigurationTest {
         }
         assertThat(names).containsExactlyInAnyOrder("ssekit.heartbeat", "ssekit.write-timeout",
                 "ssekit.max-queued-bytes", "ssekit.slow-consumer-policy", "ssekit.shutdown-retry",
-                "ssekit.history.max-events", "ssekit.history.max-bytes", "ssekit.history.max-age", "ssekit.metrics.tags");
+                "ssekit.delivery-backlog", "ssekit.history.max-events", "ssekit.history.max-bytes", "ssekit.history.max-age", "ssekit.metrics.tags");
         assertThat(defaults).containsEntry("ssekit.heartbeat", "15s").containsEntry("ssekit.write-timeout", "30s")
                 .containsEntry("ssekit.max-queued-bytes", "1MB").containsEntry("ssekit.slow-consumer-policy", "disconnect")
                 .containsEntry("ssekit.shutdown-retry", "1s").containsEntry("ssekit.history.max-events", "10000")
+                .containsEntry("ssekit.delivery-backlog", "1024")
                 .containsEntry("ssekit.history.max-bytes", "16MB").containsEntry("ssekit.history.max-age", "1h");
     }
 }
