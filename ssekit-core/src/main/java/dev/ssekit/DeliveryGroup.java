@@ -88,14 +88,20 @@ final class DeliveryGroup implements Runnable {
             inbox.addLast(event);
             events++;
             bytes += event.frame().length;
-            schedule = !scheduled;
-            scheduled = true;
+            schedule = claimRun();
         } finally {
             lock.unlock();
         }
         if (schedule) {
             schedule();
         }
+    }
+
+    /** Under the lock: marks a run as scheduled; returns whether the caller must schedule it. */
+    private boolean claimRun() {
+        boolean claim = !scheduled;
+        scheduled = true;
+        return claim;
     }
 
     /**
@@ -109,8 +115,7 @@ final class DeliveryGroup implements Runnable {
             closed = true;
             notFull.signalAll();
             inbox.addLast(last);
-            schedule = !scheduled;
-            scheduled = true;
+            schedule = claimRun();
         } finally {
             lock.unlock();
         }

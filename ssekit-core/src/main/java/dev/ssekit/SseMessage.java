@@ -94,6 +94,23 @@ public final class SseMessage {
     }
 
     /**
+     * This message with another id: what an event log stores when it numbers a message that came
+     * without one.
+     *
+     * @param id the id
+     * @return a new message with the same type, data and retry hint
+     * @throws NullPointerException if {@code id} is null
+     * @throws IllegalArgumentException if {@code id} holds CR, LF or NUL
+     */
+    public SseMessage withId(String id) {
+        Builder b = builder().id(id);
+        event().ifPresent(b::event);
+        data().ifPresent(b::data);
+        retry().ifPresent(b::retry);
+        return b.build();
+    }
+
+    /**
      * The message in the event stream format, UTF-8 encoded, ending with the blank line that makes
      * clients dispatch it. Fields are written in the order id, event, data, retry.
      *

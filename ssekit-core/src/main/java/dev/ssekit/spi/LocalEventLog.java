@@ -116,7 +116,7 @@ abstract sealed class LocalEventLog implements EventLog permits MemoryEventLog, 
             seq++;
             SseMessage m = r.message();
             String id = m.id().orElse(epoch + "-" + seq);
-            byte[] frame = m.id().isPresent() ? m.encode() : withId(m, id).encode();
+            byte[] frame = m.id().isPresent() ? m.encode() : m.withId(id).encode();
             events.add(new StoredEvent(seq, id, r.topics(), frame, now, r.restricted()));
         }
         try {
@@ -150,14 +150,6 @@ abstract sealed class LocalEventLog implements EventLog permits MemoryEventLog, 
             }
             batch.get(i).done().complete(e);
         }
-    }
-
-    private static SseMessage withId(SseMessage m, String id) {
-        SseMessage.Builder b = SseMessage.builder().id(id);
-        m.event().ifPresent(b::event);
-        m.data().ifPresent(b::data);
-        m.retry().ifPresent(b::retry);
-        return b.build();
     }
 
     @Override

@@ -212,20 +212,12 @@ public final class RedisEventLog implements EventLog {
                     .thenApply(reply -> {
                         long seq = (Long) reply.get(0);
                         String id = (String) reply.get(1);
-                        SseMessage withId = message.id().isPresent() ? message : withId(message, id);
+                        SseMessage withId = message.id().isPresent() ? message : message.withId(id);
                         return new StoredEvent(seq, id, topicSet, withId.encode(), ticker.read(), restricted);
                     });
         } catch (RedisException e) {
             return CompletableFuture.failedFuture(e);
         }
-    }
-
-    private static SseMessage withId(SseMessage m, String id) {
-        SseMessage.Builder b = SseMessage.builder().id(id);
-        m.event().ifPresent(b::event);
-        m.data().ifPresent(b::data);
-        m.retry().ifPresent(b::retry);
-        return b.build();
     }
 
     /**
