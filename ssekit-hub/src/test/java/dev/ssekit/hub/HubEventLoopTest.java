@@ -179,16 +179,8 @@ class HubEventLoopTest {
             s.setSoTimeout(10_000);
             s.getOutputStream().write(requests.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
             assertThat(store.entered.await(10, TimeUnit.SECONDS)).as("the publish reached the append").isTrue();
-            // give a wrongly ordered answer time to arrive: nothing may come while the publish waits
-            s.setSoTimeout(300);
             assertThat(s.getInputStream().available()).isZero();
-            try {
-                int b = s.getInputStream().read();
-                throw new AssertionError("an answer came while the publish waited, starting with " + (char) b);
-            } catch (java.net.SocketTimeoutException expected) {
-                // nothing yet, as it must be
-            }
-            s.setSoTimeout(10_000);
+            nothingArrivesWhileThePublishWaits(s);
             store.release.countDown();
             String both = HubHostileInputTest.response(s.getInputStream()) + HubHostileInputTest.response(s.getInputStream());
             int publish = both.indexOf("HTTP/1.1 200 OK");
@@ -217,14 +209,7 @@ class HubEventLoopTest {
             s.getOutputStream().write("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
             s.getOutputStream().write(("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n".repeat(20) + "GET /nowhere HTTP/1.1\r\nHost: x\r\n\r\n")
                     .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
-            s.setSoTimeout(300);
-            try {
-                int b = s.getInputStream().read();
-                throw new AssertionError("an answer came while the publish waited, starting with " + (char) b);
-            } catch (java.net.SocketTimeoutException expected) {
-                // nothing yet, as it must be
-            }
-            s.setSoTimeout(10_000);
+            nothingArrivesWhileThePublishWaits(s);
             store.release.countDown();
             assertThat(HubHostileInputTest.response(s.getInputStream())).startsWith("HTTP/1.1 200 OK").doesNotContain("ok\n");
             for (int i = 0; i < 21; i++) {
@@ -239,5 +224,17 @@ class HubEventLoopTest {
                 .header("Content-Type", "application/x-www-form-urlencoded")
                 .POST(HttpRequest.BodyPublishers.ofString("topic=held&data=second")).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(again.statusCode()).isEqualTo(200);
+    }
+
+    /** Gives a wrongly ordered answer 300 ms to arrive: nothing may come while the publish waits. */
+    private static void nothingArrivesWhileThePublishWaits(java.net.Socket s) throws java.io.IOException {
+        s.setSoTimeout(300);
+        try {
+            int b = s.getInputStream().read();
+            throw new AssertionError("an answer came while the publish waited, starting with " + (char) b);
+        } catch (java.net.SocketTimeoutException expected) {
+            // nothing yet, as it must be
+        }
+        s.setSoTimeout(10_000);
     }
 }
