@@ -87,7 +87,9 @@ public interface SseTransport {
      * group matches topics and queues frames for its own subscribers there. A server whose writes
      * run on an I/O thread per connection (Netty's event loop) returns that thread's executor, so
      * that a group's work and its connections' writes share one thread and never contend. The
-     * executor must run tasks in the order submitted, one at a time. The default, {@code null},
+     * executor must run tasks in the order submitted, one at a time; it may hold a task back until
+     * the writes its connections queued before it are under way (Netty's does: a group's next batch
+     * then never runs ahead of the writes of its last one). The default, {@code null},
      * puts the connection in one of the broadcaster's own few delivery lanes.
      *
      * @return the connection's I/O executor, or {@code null}

@@ -74,7 +74,7 @@ final class NettyTransport implements SseTransport {
 
     @Override
     public Executor deliveryExecutor() {
-        return channel.eventLoop(); // a broadcaster's group for this loop matches and queues on it
+        return Outbox.of(channel.eventLoop()); // a group's turns run on the loop, each after the writes of the last
     }
 
     @Override

@@ -15,8 +15,11 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 
@@ -33,18 +36,30 @@ import java.util.function.Supplier;
  * subscriber, however many events it holds. The run releases its
  * own references at its end; each buffer is freed when the last channel has written it.
  */
-final class Outbox implements Runnable {
+final class Outbox implements Runnable, Executor {
 
+    private static final System.Logger LOG = System.getLogger(Outbox.class.getName());
     private static final Map<EventLoop, Outbox> BY_LOOP = new ConcurrentHashMap<>();
 
     private record Entry(Channel channel, Supplier<List<byte[]>> source, Consumer<IOException> done) {
     }
 
+    /** A delivery group's turn, due once the writes queued before it ({@code after} of them) are taken. */
+    private record Turn(Runnable task, long after) {
+    }
+
     /** Channels written per run before the loop gets a turn at its other work. */
     private static final int MAX_WRITES_PER_RUN = 512;
+    /** Delivery turns taken per run (a turn that queues no write is due again at once). */
+    private static final int MAX_TURNS_PER_RUN = 16;
 
     private final EventLoop loop;
     private final ConcurrentLinkedQueue<Entry> queue = new ConcurrentLinkedQueue<>();
+    private final ConcurrentLinkedQueue<Turn> turns = new ConcurrentLinkedQueue<>();
+    /** Entries ever queued. */
+    private final AtomicLong queued = new AtomicLong();
+    /** Entries ever taken; on the loop only. */
+    private long taken;
     private final AtomicBoolean scheduled = new AtomicBoolean();
 
     private Outbox(EventLoop loop) {
@@ -67,17 +82,49 @@ final class Outbox implements Runnable {
      */
     void write(Channel channel, Supplier<List<byte[]>> source, Consumer<IOException> done) {
         queue.add(new Entry(channel, source, done));
+        queued.incrementAndGet();
         if (scheduled.compareAndSet(false, true)) {
             try {
                 loop.execute(this);
             } catch (RejectedExecutionException stopped) {
-                // the event loop has shut down (the server closed): its channels are gone
-                scheduled.set(false);
-                Entry e;
-                while ((e = queue.poll()) != null) {
-                    e.done.accept(new IOException("the Netty event loop has shut down", stopped));
-                }
+                dropAll(stopped);
             }
+        }
+    }
+
+    /**
+     * The loop's delivery executor ({@link NettyTransport#deliveryExecutor()}): runs a broadcaster
+     * delivery group's turn on the loop, in order, once every write queued before it has been taken.
+     * A group's turn queues an event batch for up to all the loop's subscribers; its next turn waits
+     * until those writes are out, so a fast publisher never fills a healthy subscriber's queue while
+     * its write waits behind thousands of others, and the batch of the next turn holds all that
+     * arrived meanwhile.
+     *
+     * @throws RejectedExecutionException if the event loop has shut down
+     */
+    @Override
+    public void execute(Runnable task) {
+        if (loop.isShuttingDown()) {
+            throw new RejectedExecutionException("the Netty event loop has shut down");
+        }
+        turns.add(new Turn(task, queued.get()));
+        if (scheduled.compareAndSet(false, true)) {
+            try {
+                loop.execute(this);
+            } catch (RejectedExecutionException stopped) {
+                dropAll(stopped);
+                throw stopped;
+            }
+        }
+    }
+
+    /** The event loop has shut down (the server closed): its channels are gone, so are their writes. */
+    private void dropAll(RejectedExecutionException stopped) {
+        scheduled.set(false);
+        turns.clear(); // their groups learn it from their own execute, which throws now
+        Entry e;
+        while ((e = queue.poll()) != null) {
+            e.done.accept(new IOException("the Netty event loop has shut down", stopped));
         }
     }
 
@@ -91,6 +138,7 @@ final class Outbox implements Runnable {
             Entry e;
             int n = 0;
             while (n++ < MAX_WRITES_PER_RUN && (e = queue.poll()) != null) {
+                taken++;
                 Entry entry = e;
                 List<byte[]> frames = entry.source.get();
                 if (frames == null) {
@@ -111,14 +159,35 @@ final class Outbox implements Runnable {
             for (Channel c : order) {
                 c.flush();
             }
-            // more than one run's worth: yield, so the loop's other work (reading requests, answering
-            // publishers) goes between two slices of a fan-out to thousands of channels, not after all of it
-            if (!queue.isEmpty() && scheduled.compareAndSet(false, true)) {
-                loop.execute(this);
+            runTurns();
+            // more than one run's worth: yield, so the loop's I/O (reading requests, answering publishers)
+            // goes between two slices of a fan-out to thousands of channels, not after all of it. Not
+            // execute(): a Netty 4.2 loop runs the tasks queued meanwhile in the same turn (up to its
+            // task quantum, a second) before it reads again; a task scheduled now runs after the loop's
+            // next I/O pass.
+            if ((!queue.isEmpty() || !turns.isEmpty()) && scheduled.compareAndSet(false, true)) {
+                try {
+                    loop.schedule(this, 0, TimeUnit.NANOSECONDS);
+                } catch (RejectedExecutionException stopped) {
+                    dropAll(stopped);
+                }
             }
         } finally {
             for (ByteBuf b : shared.values()) {
                 b.release(); // the channels hold their own references until written
+            }
+        }
+    }
+
+    /** Runs the delivery turns whose writes before them are all taken (they may queue more writes). */
+    private void runTurns() {
+        Turn t;
+        for (int n = 0; n < MAX_TURNS_PER_RUN && (t = turns.peek()) != null && t.after <= taken; n++) {
+            turns.poll();
+            try {
+                t.task.run();
+            } catch (RuntimeException ex) {
+                LOG.log(System.Logger.Level.ERROR, "an SSE delivery turn failed", ex);
             }
         }
     }
