@@ -13,7 +13,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Base64;
 import java.util.List;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicReference;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
@@ -55,28 +54,9 @@ final class HubBench {
             int size = Integer.parseInt(FanOutServer.param(q, "size"));
             int rate = q.contains("rate=") ? Integer.parseInt(FanOutServer.param(q, "rate")) : 0;
             long start = System.nanoTime();
-            // PUBLISHERS POSTs in flight at once (as many publishing clients would), each answered before the next
-            Semaphore inFlight = new Semaphore(PUBLISHERS);
-            AtomicReference<String> failure = new AtomicReference<>();
-            try {
-                for (int i = 0; i < n && failure.get() == null; i++) {
-                    long stamp = PeerServer.due(start, i, rate);
-                    inFlight.acquire();
-                    String form = "topic=bench&data=" + PeerServer.payload(stamp, PeerServer.SEQUENCE.getAndIncrement(), size).replace(' ', '+');
-                    post(http, hub, token, form).whenComplete((r, e) -> {
-                        if (e != null || r.statusCode() != 200) {
-                            failure.compareAndSet(null, e != null ? e.toString() : r.statusCode() + " " + r.body());
-                        }
-                        inFlight.release();
-                    });
-                }
-                inFlight.acquire(PUBLISHERS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IOException(e);
-            }
-            if (failure.get() != null) {
-                throw new IOException("a publish failed: " + failure.get());
+            String failure = publishAll(port, token, n, size, rate, start);
+            if (failure != null) {
+                throw new IOException("a publish failed: " + failure);
             }
             long took = System.nanoTime() - start;
             FanOutServer.reply(ex, "published " + n + " in " + took / 1_000_000 + " ms (HTTP POSTs to the hub, "
@@ -108,6 +88,85 @@ final class HubBench {
                     + " subscribers " + subscribers + " published " + published + " delivered " + delivered + " queued " + queued
                     + " threads " + ManagementFactory.getThreadMXBean().getThreadCount() + " nodes " + ports.size() + " rss " + PeerServer.rss() + "\n");
         });
+    }
+
+    /**
+     * Publishes {@code n} events: {@link #PUBLISHERS} keep-alive connections, each with one POST in
+     * flight, written in one write and answered before its next (as that many publishing clients
+     * would). Plain HTTP/1.1 on blocking sockets: on these two shared cores the JDK HttpClient's own
+     * threads and hand-offs cost the hub's process more than the hub's handling of the POST does.
+     *
+     * @return the first failure, or null
+     */
+    private static String publishAll(int port, String token, int n, int size, int rate, long start) throws IOException {
+        java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
+        AtomicReference<String> failure = new AtomicReference<>();
+        byte[] head = ("POST /.well-known/mercure HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\nAuthorization: Bearer " + token
+                + "\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ").getBytes(UTF_8);
+        List<Thread> threads = new java.util.ArrayList<>();
+        for (int t = 0; t < PUBLISHERS; t++) {
+            threads.add(Thread.ofVirtual().name("bench-publisher-" + t).start(() -> {
+                try (java.net.Socket s = new java.net.Socket("127.0.0.1", port)) {
+                    s.setTcpNoDelay(true);
+                    s.setSoTimeout(60_000);
+                    java.io.OutputStream out = s.getOutputStream();
+                    java.io.InputStream in = new java.io.BufferedInputStream(s.getInputStream());
+                    java.io.ByteArrayOutputStream request = new java.io.ByteArrayOutputStream();
+                    for (int i; failure.get() == null && (i = next.getAndIncrement()) < n;) {
+                        long stamp = PeerServer.due(start, i, rate);
+                        byte[] form = ("topic=bench&data=" + PeerServer.payload(stamp, PeerServer.SEQUENCE.getAndIncrement(), size)
+                                .replace(' ', '+')).getBytes(UTF_8);
+                        request.reset();
+                        request.write(head);
+                        request.write((form.length + "\r\n\r\n").getBytes(UTF_8));
+                        request.write(form);
+                        request.writeTo(out);
+                        out.flush();
+                        String status = readResponse(in);
+                        if (!status.startsWith("HTTP/1.1 200")) {
+                            failure.compareAndSet(null, status);
+                        }
+                    }
+                } catch (IOException | RuntimeException e) {
+                    failure.compareAndSet(null, e.toString());
+                }
+            }));
+        }
+        try {
+            for (Thread t : threads) {
+                t.join();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException(e);
+        }
+        return failure.get();
+    }
+
+    /** Reads one response (status line, headers, a Content-Length body); returns its status line. */
+    private static String readResponse(java.io.InputStream in) throws IOException {
+        String status = line(in);
+        int length = 0;
+        for (String h; !(h = line(in)).isEmpty();) {
+            if (h.regionMatches(true, 0, "content-length:", 0, 15)) {
+                length = Integer.parseInt(h.substring(15).trim());
+            }
+        }
+        in.skipNBytes(length);
+        return status;
+    }
+
+    private static String line(java.io.InputStream in) throws IOException {
+        StringBuilder b = new StringBuilder();
+        for (int c; (c = in.read()) != '\n';) {
+            if (c == -1) {
+                throw new java.io.EOFException("the hub closed the connection");
+            }
+            if (c != '\r') {
+                b.append((char) c);
+            }
+        }
+        return b.toString();
     }
 
     /** A gauge or counter from a Prometheus text page. */
