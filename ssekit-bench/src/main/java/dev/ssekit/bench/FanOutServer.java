@@ -23,7 +23,8 @@ import java.util.concurrent.Executors;
  *
  * <p>{@code hub} runs the Mercure hub (as {@code bin/hub} does, in this JVM) and goes through its
  * protocol: subscribers {@code GET /.well-known/mercure?topic=bench}, and {@code /publish} POSTs
- * each event to the hub with a publisher token, one after the other on one keep-alive connection.
+ * the events to the hub with a publisher token from 16 keep-alive connections, one POST in flight on
+ * each ({@code HubBench}).
  */
 public final class FanOutServer {
 

@@ -82,7 +82,7 @@ public final class PeerReport {
                 .append("of order (every subscriber must see the same successor of each event; the data carries a sequence number) and ")
                 .append("records publish-to-receive latency in an HDR histogram. `ceiling` is raw NIO writing pre-encoded bytes to ")
                 .append("every socket; `ssekit-*` are ssekit's broadcaster on each adapter and the hub (through the Mercure protocol, ")
-                .append("16 POSTs in flight). The peers, each written as its documentation shows, without ssekit: `jetty` Jetty 12 with ")
+                .append("16 POSTs in flight on keep-alive connections from the hub's JVM). The peers, each written as its documentation shows, without ssekit: `jetty` Jetty 12 with ")
                 .append("an async servlet (blocking write and flush per subscriber, as Spring's `SseEmitter` and most hand-written ")
                 .append("servlets do), `undertow` Undertow 2.4's `ServerSentEventHandler`, `vertx` a Vert.x 5 chunked response per ")
                 .append("subscriber, `helidon` Helidon 4 SE's `SseSink` (a virtual thread per subscriber taking from its own queue), ")
