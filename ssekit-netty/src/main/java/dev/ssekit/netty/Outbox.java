@@ -167,7 +167,11 @@ final class Outbox implements Runnable, Executor {
             // next I/O pass.
             if ((!queue.isEmpty() || !turns.isEmpty()) && scheduled.compareAndSet(false, true)) {
                 try {
-                    loop.schedule(this, 0, TimeUnit.NANOSECONDS);
+                    if (loop.isShuttingDown()) {
+                        loop.execute(this); // a stopping loop cancels scheduled tasks but still runs these
+                    } else {
+                        loop.schedule(this, 0, TimeUnit.NANOSECONDS);
+                    }
                 } catch (RejectedExecutionException stopped) {
                     dropAll(stopped);
                 }

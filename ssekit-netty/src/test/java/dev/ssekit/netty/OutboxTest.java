@@ -82,12 +82,7 @@ class OutboxTest {
             Outbox outbox = Outbox.of(loop);
             List<EmbeddedChannel> subscribers = subscribers();
             loop.execute(() -> {
-                for (EmbeddedChannel c : subscribers) {
-                    outbox.write(c, () -> {
-                        pulled.incrementAndGet();
-                        return List.of("data: x\n\n".getBytes(US_ASCII));
-                    }, failure -> { });
-                }
+                fanOut(outbox, subscribers, pulled);
                 request.read(); // the loop reads it on its next I/O pass
             });
 
@@ -106,12 +101,7 @@ class OutboxTest {
         CompletableFuture<Integer> pulledAtTurn = new CompletableFuture<>();
         List<EmbeddedChannel> subscribers = subscribers();
         loop.execute(() -> {
-            for (EmbeddedChannel c : subscribers) {
-                outbox.write(c, () -> {
-                    pulled.incrementAndGet();
-                    return List.of("data: x\n\n".getBytes(US_ASCII));
-                }, failure -> { });
-            }
+            fanOut(outbox, subscribers, pulled);
             outbox.execute(() -> pulledAtTurn.complete(pulled.get()));
         });
 
@@ -125,6 +115,23 @@ class OutboxTest {
     }
 
     @Test
+    void aFanOutAndTheTurnBehindItFinishWhenTheLoopIsStoppedMeanwhile() throws Exception {
+        Outbox outbox = Outbox.of(loop);
+        AtomicInteger pulled = new AtomicInteger();
+        CompletableFuture<Integer> pulledAtTurn = new CompletableFuture<>();
+        List<EmbeddedChannel> subscribers = subscribers();
+        loop.execute(() -> {
+            fanOut(outbox, subscribers, pulled);
+            outbox.execute(() -> pulledAtTurn.complete(pulled.get()));
+            group.shutdownGracefully(0, 5, TimeUnit.SECONDS); // a stopping loop cancels its scheduled tasks
+        });
+
+        // the delivery group behind the turn must run (or be refused): a lost turn would leave it waiting forever
+        assertThat(pulledAtTurn.get(10, TimeUnit.SECONDS)).isEqualTo(CHANNELS);
+        subscribers.forEach(EmbeddedChannel::finishAndReleaseAll);
+    }
+
+    @Test
     void aTurnWithNoWritesBeforeItRunsAtOnceAndTurnsKeepTheirOrder() throws Exception {
         Outbox outbox = Outbox.of(loop);
         StringBuilder order = new StringBuilder();
@@ -133,6 +140,16 @@ class OutboxTest {
         outbox.execute(() -> order.append('b'));
         outbox.execute(() -> done.complete(order.append('c').toString()));
         assertThat(done.get(10, TimeUnit.SECONDS)).isEqualTo("abc");
+    }
+
+    /** Queues one event's write for each subscriber; {@code pulled} counts the writes the outbox took. */
+    private static void fanOut(Outbox outbox, List<EmbeddedChannel> subscribers, AtomicInteger pulled) {
+        for (EmbeddedChannel c : subscribers) {
+            outbox.write(c, () -> {
+                pulled.incrementAndGet();
+                return List.of("data: x\n\n".getBytes(US_ASCII));
+            }, failure -> { });
+        }
     }
 
     private static List<EmbeddedChannel> subscribers() {
