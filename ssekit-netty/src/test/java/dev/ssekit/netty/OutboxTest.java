@@ -96,16 +96,8 @@ class OutboxTest {
 
     @Test
     void aDeliveryTurnRunsOnceTheWritesQueuedBeforeItAreAllTaken() throws Exception {
-        Outbox outbox = Outbox.of(loop);
-        AtomicInteger pulled = new AtomicInteger();
-        CompletableFuture<Integer> pulledAtTurn = new CompletableFuture<>();
         List<EmbeddedChannel> subscribers = subscribers();
-        loop.execute(() -> {
-            fanOut(outbox, subscribers, pulled);
-            outbox.execute(() -> pulledAtTurn.complete(pulled.get()));
-        });
-
-        assertThat(pulledAtTurn.get(10, TimeUnit.SECONDS)).isEqualTo(CHANNELS);
+        assertThat(writesTakenWhenTheTurnBehindRuns(subscribers, false)).isEqualTo(CHANNELS);
         for (EmbeddedChannel c : subscribers) {
             ByteBuf written = ((io.netty.handler.codec.http.HttpContent) c.readOutbound()).content();
             assertThat(written.toString(US_ASCII)).isEqualTo("data: x\n\n");
@@ -116,18 +108,9 @@ class OutboxTest {
 
     @Test
     void aFanOutAndTheTurnBehindItFinishWhenTheLoopIsStoppedMeanwhile() throws Exception {
-        Outbox outbox = Outbox.of(loop);
-        AtomicInteger pulled = new AtomicInteger();
-        CompletableFuture<Integer> pulledAtTurn = new CompletableFuture<>();
         List<EmbeddedChannel> subscribers = subscribers();
-        loop.execute(() -> {
-            fanOut(outbox, subscribers, pulled);
-            outbox.execute(() -> pulledAtTurn.complete(pulled.get()));
-            group.shutdownGracefully(0, 5, TimeUnit.SECONDS); // a stopping loop cancels its scheduled tasks
-        });
-
         // the delivery group behind the turn must run (or be refused): a lost turn would leave it waiting forever
-        assertThat(pulledAtTurn.get(10, TimeUnit.SECONDS)).isEqualTo(CHANNELS);
+        assertThat(writesTakenWhenTheTurnBehindRuns(subscribers, true)).isEqualTo(CHANNELS);
         subscribers.forEach(EmbeddedChannel::finishAndReleaseAll);
     }
 
@@ -140,6 +123,25 @@ class OutboxTest {
         outbox.execute(() -> order.append('b'));
         outbox.execute(() -> done.complete(order.append('c').toString()));
         assertThat(done.get(10, TimeUnit.SECONDS)).isEqualTo("abc");
+    }
+
+    /**
+     * On the loop: queues one write per subscriber, then a delivery turn behind them, then (if asked)
+     * stops the loop, which cancels its scheduled tasks; returns how many writes were taken when the
+     * turn ran.
+     */
+    private int writesTakenWhenTheTurnBehindRuns(List<EmbeddedChannel> subscribers, boolean thenStopTheLoop) throws Exception {
+        Outbox outbox = Outbox.of(loop);
+        AtomicInteger pulled = new AtomicInteger();
+        CompletableFuture<Integer> pulledAtTurn = new CompletableFuture<>();
+        loop.execute(() -> {
+            fanOut(outbox, subscribers, pulled);
+            outbox.execute(() -> pulledAtTurn.complete(pulled.get()));
+            if (thenStopTheLoop) {
+                group.shutdownGracefully(0, 5, TimeUnit.SECONDS);
+            }
+        });
+        return pulledAtTurn.get(10, TimeUnit.SECONDS);
     }
 
     /** Queues one event's write for each subscriber; {@code pulled} counts the writes the outbox took. */
