@@ -45,7 +45,6 @@ final class HubBench {
             }
             dev.ssekit.hub.HubMain.main(args.toArray(String[]::new));
         }
-        URI hub = URI.create("http://127.0.0.1:" + port + "/.well-known/mercure");
         String token = hs256("{\"mercure\":{\"publish\":[\"bench\"]}}");
         HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
         control.createContext("/publish", ex -> {

@@ -35,6 +35,11 @@ import java.util.function.Supplier;
  * buffer, one chunk (framed once, for every HTTP/1.1 stream of the loop), one write per
  * subscriber, however many events it holds. The run releases its
  * own references at its end; each buffer is freed when the last channel has written it.
+ *
+ * <p>A run writes at most 512 channels, then lets the loop do its I/O before the next slice; the
+ * broadcaster's delivery group for the loop takes its turns through {@link #execute}, each after
+ * the writes of the one before. Thread-safe: {@link #write} and {@link #execute} from any thread,
+ * {@link #run} on the loop.
  */
 final class Outbox implements Runnable, Executor {
 
@@ -121,7 +126,7 @@ final class Outbox implements Runnable, Executor {
     /** The event loop has shut down (the server closed): its channels are gone, so are their writes. */
     private void dropAll(RejectedExecutionException stopped) {
         scheduled.set(false);
-        turns.clear(); // their groups learn it from their own execute, which throws now
+        turns.clear(); // their groups' subscribers are this loop's channels, closing with it; later execute() throws
         Entry e;
         while ((e = queue.poll()) != null) {
             e.done.accept(new IOException("the Netty event loop has shut down", stopped));
