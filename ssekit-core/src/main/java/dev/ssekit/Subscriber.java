@@ -102,18 +102,32 @@ final class Subscriber implements Subscription {
 
     /** A live event from its group (one thread, in sequence order). */
     void offer(StoredEvent e) {
-        boolean start;
+        offer(List.of(e));
+    }
+
+    /**
+     * Live events from its group (one thread, in sequence order), taken under one lock: those at or
+     * before the last one taken are skipped, and nothing more once the subscriber is removed (an
+     * eviction on the way removes it).
+     */
+    void offer(List<StoredEvent> events) {
+        boolean start = false;
         lock.lock();
         try {
-            if (removed || e.sequence() <= lastSequence) {
-                return; // gone, or already had it (a subscriber matching two topics; the replay seam)
+            for (StoredEvent e : events) {
+                if (removed) {
+                    break; // gone (maybe evicted by this very offer): what it had queued went with it
+                }
+                if (e.sequence() <= lastSequence) {
+                    continue; // already had it (a subscriber matching two topics; the replay seam)
+                }
+                lastSequence = e.sequence();
+                if (replaying) {
+                    pendingLive.add(e);
+                } else {
+                    start |= enqueue(e.frame());
+                }
             }
-            lastSequence = e.sequence();
-            if (replaying) {
-                pendingLive.add(e);
-                return;
-            }
-            start = enqueue(e.frame());
         } finally {
             lock.unlock();
         }
