@@ -36,7 +36,7 @@ import java.util.function.Supplier;
  * subscriber, however many events it holds. The run releases its
  * own references at its end; each buffer is freed when the last channel has written it.
  *
- * <p>A run writes at most 512 channels, then lets the loop do its I/O before the next slice; the
+ * <p>A run writes at most 64 channels, then lets the loop do its I/O before the next slice; the
  * broadcaster's delivery group for the loop takes its turns through {@link #execute}, each after
  * the writes of the one before. Thread-safe: {@link #write} and {@link #execute} from any thread,
  * {@link #run} on the loop.
@@ -53,8 +53,13 @@ final class Outbox implements Runnable, Executor {
     private record Turn(Runnable task, long after) {
     }
 
-    /** Channels written per run before the loop gets a turn at its other work. */
-    private static final int MAX_WRITES_PER_RUN = 512;
+    /**
+     * Channels written per run before the loop gets a turn at its other work. Small: a request on
+     * the loop (a hub's POST) waits up to a slice to be read and another for its answer to be sent,
+     * and on a busy machine a slice of 512 writes took tens of milliseconds; an I/O pass between
+     * slices costs one non-blocking poll (BENCHMARKS.md, "Slices of 64").
+     */
+    private static final int MAX_WRITES_PER_RUN = 64;
     /** Delivery turns taken per run (a turn that queues no write is due again at once). */
     private static final int MAX_TURNS_PER_RUN = 16;
 
