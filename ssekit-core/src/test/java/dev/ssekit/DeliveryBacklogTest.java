@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ssekit.spi.SseTransport;
 import java.io.ByteArrayOutputStream;
-import java.util.ArrayDeque;
 import java.util.Optional;
 import java.util.concurrent.Executor;
 import org.junit.jupiter.api.Test;
@@ -17,29 +16,6 @@ import org.junit.jupiter.api.Timeout;
  */
 @Timeout(30)
 class DeliveryBacklogTest {
-
-    /** Runs what was handed to it only in {@link #runPending()}. */
-    private static final class StepExecutor implements Executor {
-        private final ArrayDeque<Runnable> pending = new ArrayDeque<>();
-
-        @Override
-        public synchronized void execute(Runnable task) {
-            pending.add(task);
-        }
-
-        void runPending() {
-            while (true) {
-                Runnable r;
-                synchronized (this) {
-                    r = pending.poll();
-                }
-                if (r == null) {
-                    return;
-                }
-                r.run();
-            }
-        }
-    }
 
     /** Keeps what is written; its broadcaster delivers on {@code executor}. */
     private static final class StepTransport implements SseTransport {
@@ -74,7 +50,7 @@ class DeliveryBacklogTest {
     void theInboxBoundCountsOnlyTheEventsStillWaiting() {
         // a subscriber's bound of 64 KiB: a group's inbox is full at 16 KiB of waiting events
         try (Broadcaster b = Broadcaster.builder().maxQueuedBytes(64 * 1024).build()) {
-            StepExecutor loop = new StepExecutor();
+            StepLoop loop = new StepLoop();
             b.subscribe(Sse.open(new StepTransport(loop)), "x");
             String kib = "k".repeat(1100); // a frame of about 1.1 KB
             for (int i = 0; i < 10; i++) {

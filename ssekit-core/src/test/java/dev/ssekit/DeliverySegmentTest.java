@@ -6,7 +6,6 @@ import dev.ssekit.spi.SseTransport;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -27,30 +26,6 @@ import org.junit.jupiter.api.Timeout;
  */
 @Timeout(30)
 class DeliverySegmentTest {
-
-    /** Runs what was handed to it, in order, only in {@link #runPending()}. */
-    private static final class StepLoop implements Executor {
-        private final ArrayDeque<Runnable> pending = new ArrayDeque<>();
-
-        @Override
-        public synchronized void execute(Runnable task) {
-            pending.add(task);
-        }
-
-        /** Runs tasks (and the tasks they queue) until none is left. */
-        void runPending() {
-            while (true) {
-                Runnable r;
-                synchronized (this) {
-                    r = pending.poll();
-                }
-                if (r == null) {
-                    return;
-                }
-                r.run();
-            }
-        }
-    }
 
     /** Writes asynchronously on the loop, as Netty's transport: the frames are pulled when the loop gets to it. */
     private static final class LoopTransport implements SseTransport {
