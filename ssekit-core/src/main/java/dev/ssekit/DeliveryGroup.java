@@ -227,12 +227,7 @@ final class DeliveryGroup implements Runnable {
                 continue;
             }
             try {
-                if (segment.size() == 1) {
-                    StoredEvent e = segment.getFirst();
-                    index.forEachMatch(e, s -> s.offer(e));
-                } else {
-                    index.forEachMatch(segment.getFirst(), s -> s.offer(segment));
-                }
+                index.forEachMatch(segment.getFirst(), s -> s.offer(segment));
             } catch (RuntimeException ex) {
                 // a bug of ours must not wedge the group (it would stay scheduled, never run again)
                 LOG.log(Level.ERROR, "SSE delivery of events " + segment.getFirst().id() + " to " + segment.getLast().id()

@@ -100,11 +100,6 @@ final class Subscriber implements Subscription {
         return false;
     }
 
-    /** A live event from its group (one thread, in sequence order). */
-    void offer(StoredEvent e) {
-        offer(List.of(e));
-    }
-
     /**
      * Live events from its group (one thread, in sequence order), taken under one lock: those at or
      * before the last one taken are skipped, and nothing more once the subscriber is removed (an

@@ -57,7 +57,7 @@ final class Outbox implements Runnable, Executor {
      * Channels written per run before the loop gets a turn at its other work. Small: a request on
      * the loop (a hub's POST) waits up to a slice to be read and another for its answer to be sent,
      * and on a busy machine a slice of 512 writes took tens of milliseconds; an I/O pass between
-     * slices costs one non-blocking poll (BENCHMARKS.md, "Slices of 64").
+     * slices costs one non-blocking poll (BENCHMARKS.md, "The hub's POST round trip").
      */
     private static final int MAX_WRITES_PER_RUN = 64;
     /** Delivery turns taken per run (a turn that queues no write is due again at once). */
