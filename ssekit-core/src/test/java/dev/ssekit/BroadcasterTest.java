@@ -436,6 +436,7 @@ class BroadcasterTest {
         BlockingQueue<CloseReason> reasons = new LinkedBlockingQueue<>();
         conn.onClose(reasons::add);
         StuckWrites.publishUntilStuck(b, "x", stuck.socket);
+        StuckWrites.awaitStuckWrite(b);
         time.advance(Duration.ofSeconds(10)); // sweep: the write started at "now-0", not overdue
         assertThat(conn.isOpen()).isTrue();
         time.advance(Duration.ofSeconds(20)); // 20 s later: overdue

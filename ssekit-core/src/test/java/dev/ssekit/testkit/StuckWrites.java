@@ -42,6 +42,27 @@ public final class StuckWrites {
         }
     }
 
+    /**
+     * Waits (up to 30 s) until the server's writing has come to rest: no event waits in a delivery
+     * group's inbox and the count of events written stays the same for 200 ms on end, with fewer
+     * written than published. The write in flight then is the one that never ends. A test on a
+     * manual clock calls this before it moves the clock: {@link #publishUntilStuck} returns once
+     * the events are stored, and delivery runs on the server's own threads, so the stuck write could
+     * otherwise start (and read the clock) only after the clock was moved.
+     *
+     * @param hub the broadcaster with one subscriber, after {@link #publishUntilStuck}
+     */
+    public static void awaitStuckWrite(Broadcaster hub) {
+        long[] last = {-1};
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30)).during(java.time.Duration.ofMillis(200))
+                .until(() -> {
+                    dev.ssekit.BroadcasterStats s = hub.stats();
+                    boolean still = s.delivered() == last[0];
+                    last[0] = s.delivered();
+                    return still && s.backlog() == 0 && s.delivered() < s.published();
+                });
+    }
+
     private static long field(String file, int index) throws IOException {
         // not Files.readString: procfs reports a size of 0, and that read stops after one byte
         try (var in = Files.newInputStream(Path.of(file))) {

@@ -315,6 +315,7 @@ class NettyBroadcasterTest {
         BlockingQueue<CloseReason> reasons = new LinkedBlockingQueue<>();
         conn.onClose(reasons::add);
         StuckWrites.publishUntilStuck(hub, "x", stuck.socket);
+        StuckWrites.awaitStuckWrite(hub);
         time.advance(Duration.ofSeconds(10));
         time.advance(Duration.ofSeconds(20));
         assertThat(reasons.poll(10, TimeUnit.SECONDS)).isEqualTo(CloseReason.WRITE_TIMEOUT);
