@@ -231,8 +231,7 @@ record HubOptions(InetSocketAddress listen, Optional<String> publisherKey, Optio
         }
         try {
             URI u = new URI(s.value().get());
-            boolean loopback = u.getHost() != null && (u.getHost().equals("localhost") || u.getHost().startsWith("127.")
-                    || u.getHost().equals("[::1]"));
+            boolean loopback = u.getHost() != null && loopback(u.getHost());
             if (u.getHost() == null || !("https".equals(u.getScheme()) || "http".equals(u.getScheme()) && loopback)) {
                 throw new URISyntaxException(s.value().get(), "not an https URL");
             }
@@ -242,6 +241,39 @@ record HubOptions(InetSocketAddress listen, Optional<String> publisherKey, Optio
             throw new IllegalArgumentException(s.name() + " must be an https:// URL (http:// only on a loopback host), got \""
                     + s.value().get() + "\"");
         }
+    }
+
+    /**
+     * Whether a URL's host is a loopback host by what it literally is: {@code localhost}, an IPv4
+     * literal in {@code 127.0.0.0/8} (four decimal parts), or the IPv6 literal {@code ::1}. Never by a
+     * name's prefix: {@code 127.evil.example} and {@code 127.0.0.1.nip.io} are names of remote hosts.
+     */
+    static boolean loopback(String host) {
+        if (host.equalsIgnoreCase("localhost")) {
+            return true;
+        }
+        if (host.startsWith("[") && host.endsWith("]")) {
+            String v6 = host.substring(1, host.length() - 1);
+            if (!v6.matches("[0-9A-Fa-f:]+")) {
+                return false; // no zone ids, no embedded IPv4: only the plain forms of ::1
+            }
+            try {
+                // a literal with ':' is parsed, never looked up
+                return java.net.InetAddress.getByName(v6) instanceof java.net.Inet6Address a && a.isLoopbackAddress();
+            } catch (java.net.UnknownHostException e) {
+                return false;
+            }
+        }
+        String[] parts = host.split("\\.", -1);
+        if (parts.length != 4 || !parts[0].equals("127")) {
+            return false;
+        }
+        for (String part : parts) {
+            if (!part.matches("[0-9]{1,3}") || Integer.parseInt(part) > 255) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static boolean bool(Setting s, boolean fallback) {
