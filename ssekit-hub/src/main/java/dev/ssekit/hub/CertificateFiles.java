@@ -16,7 +16,9 @@ import java.security.PrivateKey;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.security.spec.PKCS8EncodedKeySpec;
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
@@ -35,6 +37,12 @@ import java.util.regex.Pattern;
  * replaced and the other not yet) keeps the current context and logs a WARNING; it is tried again
  * when the files change again. New connections take {@link #get()}: the newest good context; open
  * connections keep theirs. Thread-safe; {@link #close()} stops the polling.
+ *
+ * <p>A certificate outside its validity on the given clock (expired, or not valid yet) is refused
+ * like a broken pair: at start with an error naming the file and its validity, on reload with a
+ * WARNING keeping the served one. The served certificate is warned about once when it comes within
+ * {@link #EXPIRY_WARNING} of its end, and once more if it expires while served. A file that cannot be
+ * looked at (missing, unreadable) is warned about once per distinct problem, not every poll.
  */
 final class CertificateFiles implements Supplier<SslContext>, AutoCloseable {
 
@@ -43,6 +51,8 @@ final class CertificateFiles implements Supplier<SslContext>, AutoCloseable {
 
     /** How often the hub looks at the files by default. */
     static final Duration POLL = Duration.ofSeconds(2);
+    /** How long before its end the served certificate is warned about. */
+    static final Duration EXPIRY_WARNING = Duration.ofDays(14);
 
     /** What was loaded: the context, its leaf certificate, and the files' stamp it came from. */
     private record Loaded(SslContext context, X509Certificate certificate, String stamp) {
@@ -52,17 +62,27 @@ final class CertificateFiles implements Supplier<SslContext>, AutoCloseable {
     private final Path keyFile;
     private final Scheduler scheduler;
     private final Duration poll;
+    private final Clock clock;
+    /** Run before each poll (renews a self-signed certificate); null for files someone else provides. */
+    private final Runnable renew;
     private volatile Loaded loaded;
+    /** The served certificate's state last warned about ("near" or "expired" plus its stamp); only polls touch it. */
+    private String expiryWarned;
+    /** The problem last reported when the files could not be looked at; only polls touch it. */
+    private String problem;
     /** The stamp last looked at, good or not: a broken pair is reported once, not every poll. */
     private volatile String seen;
     private volatile boolean closed;
     private volatile Future<?> timer;
 
-    private CertificateFiles(Path certificateFile, Path keyFile, Scheduler scheduler, Duration poll, Loaded first) {
+    private CertificateFiles(Path certificateFile, Path keyFile, Scheduler scheduler, Duration poll, Clock clock, Runnable renew,
+            Loaded first) {
         this.certificateFile = certificateFile;
         this.keyFile = keyFile;
         this.scheduler = scheduler;
         this.poll = poll;
+        this.clock = clock;
+        this.renew = renew;
         this.loaded = first;
         this.seen = first.stamp();
     }
@@ -76,14 +96,42 @@ final class CertificateFiles implements Supplier<SslContext>, AutoCloseable {
      * @param poll how often to look at the files; positive
      * @return the watcher, holding the loaded context
      * @throws IllegalArgumentException naming {@code --tls-cert} or {@code --tls-key} and the file
-     *     when the pair cannot be loaded
+     *     when the pair cannot be loaded or the certificate is outside its validity now
      */
     static CertificateFiles watch(Path certificateFile, Path keyFile, Scheduler scheduler, Duration poll) {
+        return watch(certificateFile, keyFile, scheduler, poll, Clock.systemUTC());
+    }
+
+    /**
+     * As {@link #watch(Path, Path, Scheduler, Duration)}, with the clock the certificate's validity
+     * is checked against.
+     */
+    static CertificateFiles watch(Path certificateFile, Path keyFile, Scheduler scheduler, Duration poll, Clock clock) {
+        return start(certificateFile, keyFile, scheduler, poll, clock, null);
+    }
+
+    /**
+     * {@code --tls self-signed}: the certificate {@link SelfSignedCertificate#ensure} keeps in {@code
+     * dir} (made or renewed first), watched like given files; each poll renews it (through the files,
+     * so the reload takes it) when it comes within {@link SelfSignedCertificate#RENEW_BEFORE} of its end.
+     *
+     * @throws IllegalArgumentException if it cannot be made or loaded
+     */
+    static CertificateFiles selfSigned(Path dir, Scheduler scheduler, Duration poll, Clock clock) {
+        List<Path> made = SelfSignedCertificate.ensure(dir, clock);
+        return start(made.get(0), made.get(1), scheduler, poll, clock, () -> SelfSignedCertificate.ensure(dir, clock));
+    }
+
+    private static CertificateFiles start(Path certificateFile, Path keyFile, Scheduler scheduler, Duration poll, Clock clock,
+            Runnable renew) {
         Objects.requireNonNull(scheduler, "scheduler");
+        Objects.requireNonNull(clock, "clock");
         if (poll.isNegative() || poll.isZero()) {
             throw new IllegalArgumentException("poll must be positive: " + poll);
         }
-        CertificateFiles files = new CertificateFiles(certificateFile, keyFile, scheduler, poll, load(certificateFile, keyFile));
+        CertificateFiles files = new CertificateFiles(certificateFile, keyFile, scheduler, poll, clock, renew,
+                load(certificateFile, keyFile, clock));
+        files.checkExpiry();
         files.arm();
         return files;
     }
@@ -120,11 +168,22 @@ final class CertificateFiles implements Supplier<SslContext>, AutoCloseable {
     /** One look at the files; loads them if they changed; then arms the next look. */
     private void poll() {
         try {
+            if (renew != null && !clock.instant().isBefore(
+                    loaded.certificate().getNotAfter().toInstant().minus(SelfSignedCertificate.RENEW_BEFORE))) {
+                try {
+                    renew.run(); // new files: this poll's stamp differs, and the reload below takes them
+                } catch (IllegalArgumentException e) {
+                    report("cannot renew the self-signed certificate: " + e.getMessage());
+                }
+            }
             String stamp = stamp(certificateFile, keyFile);
+            if (problem != null && problem.startsWith("cannot look")) {
+                problem = null; // the files are back: a later loss is reported again
+            }
             if (!stamp.equals(seen)) {
                 seen = stamp;
                 try {
-                    Loaded next = load(certificateFile, keyFile);
+                    Loaded next = load(certificateFile, keyFile, clock);
                     loaded = next;
                     LOG.log(Level.INFO, "TLS certificate reloaded from {0}: {1}, valid until {2}", certificateFile,
                             next.certificate().getSubjectX500Principal().getName(), next.certificate().getNotAfter().toInstant());
@@ -134,10 +193,50 @@ final class CertificateFiles implements Supplier<SslContext>, AutoCloseable {
                 }
             }
         } catch (IOException e) {
-            LOG.log(Level.WARNING, "cannot look at the TLS files {0} and {1}: {2}", certificateFile, keyFile, e.toString());
+            seen = "unreadable"; // the files coming back, even unchanged, are loaded again
+            report("cannot look at the TLS files " + certificateFile + " and " + keyFile + ": " + e
+                    + "; new connections keep the previous certificate");
+        } catch (RuntimeException e) {
+            report("TLS files " + certificateFile + " and " + keyFile + ": " + e);
         } finally {
-            arm();
+            try {
+                checkExpiry();
+            } finally {
+                arm();
+            }
         }
+    }
+
+    /** A WARNING, unless it is the same as the last one (a lasting problem is reported once). */
+    private void report(String message) {
+        if (!message.equals(problem)) {
+            problem = message;
+            LOG.log(Level.WARNING, message);
+        }
+    }
+
+    /** WARNING once when the served certificate comes within {@link #EXPIRY_WARNING} of its end, once more when it ends. */
+    private void checkExpiry() {
+        Loaded current = loaded;
+        Instant now = clock.instant();
+        Instant end = current.certificate().getNotAfter().toInstant();
+        String state = now.isAfter(end) ? "expired " + current.stamp() : now.isAfter(end.minus(EXPIRY_WARNING)) ? "near " + current.stamp() : null;
+        if (state == null || state.equals(expiryWarned)) {
+            return;
+        }
+        expiryWarned = state;
+        if (state.startsWith("expired")) {
+            LOG.log(Level.WARNING, "the served TLS certificate from {0} has expired at {1}: clients refuse it; replace the files",
+                    certificateFile, end);
+        } else {
+            LOG.log(Level.WARNING, "the served TLS certificate from {0} expires at {1}, in {2} hours: renew it (the hub reloads the files)",
+                    certificateFile, end, Duration.between(now, end).toHours());
+        }
+    }
+
+    /** When the served certificate ends, in seconds since the epoch (the {@code ssekit_tls_certificate_expiry_seconds} gauge). */
+    long expiresAtEpochSecond() {
+        return loaded.certificate().getNotAfter().toInstant().getEpochSecond();
     }
 
     /** The files' modification time, size and file key (a replaced file has a new one): a change in either means reload. */
@@ -151,7 +250,7 @@ final class CertificateFiles implements Supplier<SslContext>, AutoCloseable {
     }
 
     /** Reads both files (stamped before reading: a change while reading shows at the next poll) and makes a context. */
-    private static Loaded load(Path certificateFile, Path keyFile) {
+    private static Loaded load(Path certificateFile, Path keyFile, Clock clock) {
         String stamp;
         try {
             stamp = stamp(certificateFile, keyFile);
@@ -159,6 +258,19 @@ final class CertificateFiles implements Supplier<SslContext>, AutoCloseable {
             stamp = "unreadable";
         }
         List<X509Certificate> chain = certificates(certificateFile);
+        X509Certificate leaf = chain.getFirst();
+        Instant now = clock.instant();
+        Instant from = leaf.getNotBefore().toInstant();
+        Instant until = leaf.getNotAfter().toInstant();
+        String validity = "valid from " + from + " until " + until + ", now " + now;
+        if (now.isAfter(until)) {
+            throw new IllegalArgumentException("--tls-cert " + certificateFile + ": the certificate " + leaf.getSubjectX500Principal().getName()
+                    + " expired (" + validity + ")");
+        }
+        if (now.isBefore(from)) {
+            throw new IllegalArgumentException("--tls-cert " + certificateFile + ": the certificate " + leaf.getSubjectX500Principal().getName()
+                    + " is not valid yet (" + validity + ")");
+        }
         PrivateKey key = privateKey(keyFile);
         try {
             return new Loaded(NettySseServer.tlsContext(key, chain), chain.getFirst(), stamp);

@@ -65,8 +65,8 @@ public final class HubMain {
         java.util.Optional<CertificateFiles> tls;
         try {
             if (options.selfSigned()) {
-                java.util.List<java.nio.file.Path> made = SelfSignedCertificate.ensure(options.data().resolve("tls"));
-                tls = java.util.Optional.of(CertificateFiles.watch(made.get(0), made.get(1), Scheduler.system(), CertificateFiles.POLL));
+                tls = java.util.Optional.of(CertificateFiles.selfSigned(options.data().resolve("tls"), Scheduler.system(),
+                        CertificateFiles.POLL, Clock.systemUTC()));
             } else {
                 tls = options.tlsCert().map(cert -> CertificateFiles.watch(cert, options.tlsKey().orElseThrow(),
                         Scheduler.system(), CertificateFiles.POLL));

@@ -157,7 +157,7 @@ final class MercureProtocol {
         } else if (path.equals("/healthz") && method.equals("GET")) {
             return reply(text(req, 200, "ok\n"));
         } else if (path.equals("/metrics") && method.equals("GET")) {
-            return reply(text(req, 200, Metrics.prometheus(hub.stats()) + MercureHub.logMetrics(hub.log())));
+            return reply(text(req, 200, Metrics.prometheus(hub.stats()) + Metrics.tls(config.tls()) + MercureHub.logMetrics(hub.log())));
         } else if (path.equals("/") && method.equals("GET") && config.demo()) {
             return reply(text(req, 200, DemoPage.render(config.demoToken())).as("text/html; charset=utf-8"));
         } else if (path.equals(StatusFeed.PAGE) && method.equals("GET") && subscriptions.enabled()) {

@@ -41,6 +41,17 @@ final class Metrics {
         }
     }
 
+    /** The served TLS certificate's end, when the hub serves TLS; empty otherwise. */
+    static String tls(java.util.Optional<CertificateFiles> tls) {
+        if (tls.isEmpty()) {
+            return "";
+        }
+        StringBuilder b = new StringBuilder(256);
+        metric(b, "ssekit_tls_certificate_expiry_seconds", "gauge", "When the served TLS certificate expires (notAfter), in Unix seconds.",
+                tls.get().expiresAtEpochSecond());
+        return b.toString();
+    }
+
     private static void metric(StringBuilder b, String name, String type, String help, long value) {
         b.append("# HELP ").append(name).append(' ').append(help).append('\n')
                 .append("# TYPE ").append(name).append(' ').append(type).append('\n')

@@ -129,7 +129,9 @@ class HubTlsTest {
     private LogRecord awaitRecord(Level level) {
         return await("a " + level + " record from CertificateFiles").atMost(java.time.Duration.ofSeconds(10)).until(() -> {
             synchronized (records) {
-                return records.stream().filter(r -> r.getLevel().equals(level)).findFirst().orElse(null);
+                // the test certificates live two days: the near-expiry warning about them is not what these tests wait for
+                return records.stream().filter(r -> r.getLevel().equals(level))
+                        .filter(r -> !r.getMessage().startsWith("the served TLS certificate")).findFirst().orElse(null);
             }
         }, java.util.Objects::nonNull);
     }

@@ -1,0 +1,236 @@
+package dev.ssekit.hub;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import dev.ssekit.Scheduler;
+import dev.ssekit.testkit.TestCertificate;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+import java.util.logging.SimpleFormatter;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Certificate validity on a movable wall clock: a pair outside its validity is refused at start
+ * and on reload, a certificate near its end is warned about (once) and its end is a metric, and a
+ * missing file is warned about once per distinct problem, not every poll.
+ */
+@Timeout(60)
+class CertificateValidityTest {
+
+    @TempDir
+    static Path certificates;
+    /** Valid for 2 days from the moment the tests start. */
+    static TestCertificate shortLived;
+    /** Valid for 400 days from the moment the tests start. */
+    static TestCertificate longLived;
+
+    @TempDir
+    Path dir;
+    private Path certFile;
+    private Path keyFile;
+    private final MovableClock clock = new MovableClock(Instant.now());
+    private final List<CertificateFiles> watching = new ArrayList<>();
+    /** The log records (kept here: a JUL logger without a strong reference may be collected). */
+    private final Logger log = Logger.getLogger(CertificateFiles.class.getName());
+    private final List<LogRecord> records = Collections.synchronizedList(new ArrayList<>());
+    private final Handler capture = new Handler() {
+        @Override
+        public void publish(LogRecord r) {
+            records.add(r);
+        }
+
+        @Override
+        public void flush() {
+        }
+
+        @Override
+        public void close() {
+        }
+    };
+
+    /** A wall clock the test moves. */
+    static final class MovableClock extends Clock {
+        private final AtomicReference<Instant> now;
+
+        MovableClock(Instant start) {
+            now = new AtomicReference<>(start);
+        }
+
+        void set(Instant t) {
+            now.set(t);
+        }
+
+        @Override
+        public ZoneId getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(ZoneId zone) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public Instant instant() {
+            return now.get();
+        }
+    }
+
+    @BeforeAll
+    static void certificates() throws Exception {
+        shortLived = TestCertificate.create(certificates, "short");
+        longLived = openssl(certificates, "long", 400);
+    }
+
+    /** As TestCertificate.create, with the validity in days. */
+    static TestCertificate openssl(Path dir, String name, int days) throws IOException, InterruptedException {
+        Path crt = dir.resolve(name + ".crt");
+        Path key = dir.resolve(name + ".key");
+        Process p = new ProcessBuilder("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                "-nodes", "-keyout", key.toString(), "-out", crt.toString(), "-days", Integer.toString(days), "-subj", "/CN=ssekit test " + name)
+                .redirectErrorStream(true).redirectOutput(dir.resolve(name + ".log").toFile()).start();
+        if (!p.waitFor(30, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new IOException("openssl took more than 30 s");
+        }
+        assertThat(p.exitValue()).as("openssl: %s", Files.readString(dir.resolve(name + ".log"), StandardCharsets.UTF_8)).isZero();
+        return new TestCertificate(crt, key, TestCertificate.read(crt));
+    }
+
+    @BeforeEach
+    void files() throws Exception {
+        certFile = dir.resolve("hub.crt");
+        keyFile = dir.resolve("hub.key");
+        log.addHandler(capture);
+    }
+
+    @AfterEach
+    void stop() {
+        log.removeHandler(capture);
+        watching.forEach(CertificateFiles::close);
+    }
+
+    private void use(TestCertificate c) throws IOException {
+        for (Path[] p : new Path[][] {{c.certificate(), certFile}, {c.key(), keyFile}}) {
+            Path tmp = dir.resolve(p[1].getFileName() + ".new");
+            Files.copy(p[0], tmp, StandardCopyOption.REPLACE_EXISTING);
+            Files.move(tmp, p[1], StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        }
+    }
+
+    private CertificateFiles watch() {
+        CertificateFiles files = CertificateFiles.watch(certFile, keyFile, Scheduler.system(), Duration.ofMillis(50), clock);
+        watching.add(files);
+        return files;
+    }
+
+    private List<String> messages(Level level) {
+        synchronized (records) {
+            return records.stream().filter(r -> r.getLevel().equals(level)).map(r -> new SimpleFormatter().formatMessage(r)).toList();
+        }
+    }
+
+    @Test
+    void anExpiredOrNotYetValidPairIsRefusedAtStartNamingTheFileAndItsValidity() throws Exception {
+        use(shortLived);
+        Instant notAfter = shortLived.x509().getNotAfter().toInstant();
+        Instant notBefore = shortLived.x509().getNotBefore().toInstant();
+        clock.set(notAfter.plus(Duration.ofDays(1)));
+        assertThatThrownBy(this::watch).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("--tls-cert " + certFile + ": ").hasMessageContaining("expired")
+                .hasMessageContaining(notAfter.toString()).hasMessageContaining(notBefore.toString());
+        clock.set(notBefore.minus(Duration.ofDays(1)));
+        assertThatThrownBy(this::watch).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("--tls-cert " + certFile + ": ").hasMessageContaining("not valid yet")
+                .hasMessageContaining(notBefore.toString());
+    }
+
+    @Test
+    void anExpiredReplacementIsRefusedOnReloadAndTheServedOneKept() throws Exception {
+        use(longLived);
+        clock.set(shortLived.x509().getNotAfter().toInstant().plus(Duration.ofDays(1)));
+        CertificateFiles files = watch();
+        use(shortLived);
+        await().atMost(Duration.ofSeconds(10)).until(() -> !messages(Level.WARNING).isEmpty());
+        assertThat(messages(Level.WARNING).getFirst()).contains("keep the previous certificate").contains("--tls-cert " + certFile)
+                .contains("expired");
+        assertThat(files.certificate()).isEqualTo(longLived.x509());
+        assertThat(messages(Level.INFO)).noneMatch(m -> m.contains("reloaded"));
+    }
+
+    @Test
+    void aCertificateNearItsEndIsWarnedAboutOnceAndItsEndIsAMetric() throws Exception {
+        use(longLived);
+        Instant notAfter = longLived.x509().getNotAfter().toInstant();
+        CertificateFiles files = watch();
+        Thread.sleep(300); // several polls
+        assertThat(messages(Level.WARNING)).as("far from its end").isEmpty();
+        assertThat(Metrics.tls(java.util.Optional.of(files)))
+                .contains("# TYPE ssekit_tls_certificate_expiry_seconds gauge\n")
+                .contains("ssekit_tls_certificate_expiry_seconds " + notAfter.getEpochSecond() + "\n");
+        assertThat(Metrics.tls(java.util.Optional.empty())).isEmpty();
+
+        clock.set(notAfter.minus(Duration.ofDays(10)));
+        await().atMost(Duration.ofSeconds(10)).until(() -> !messages(Level.WARNING).isEmpty());
+        Thread.sleep(500); // ten more polls
+        assertThat(messages(Level.WARNING)).hasSize(1);
+        assertThat(messages(Level.WARNING).getFirst()).contains(certFile.toString()).contains("expires at " + notAfter)
+                .contains("renew it");
+
+        clock.set(notAfter.plusSeconds(60)); // still served, now expired: said once more
+        await().atMost(Duration.ofSeconds(10)).until(() -> messages(Level.WARNING).size() == 2);
+        Thread.sleep(500);
+        assertThat(messages(Level.WARNING)).hasSize(2);
+        assertThat(messages(Level.WARNING).get(1)).contains("has expired");
+    }
+
+    @Test
+    void aMissingFileIsWarnedAboutOncePerDistinctProblem() throws Exception {
+        use(longLived);
+        CertificateFiles files = watch();
+        Files.delete(keyFile);
+        await().atMost(Duration.ofSeconds(10)).until(() -> !messages(Level.WARNING).isEmpty());
+        Thread.sleep(1_000); // twenty more polls at 50 ms
+        assertThat(messages(Level.WARNING)).as("one warning for the missing key").hasSize(1);
+        assertThat(messages(Level.WARNING).getFirst()).contains(keyFile.toString()).contains("NoSuchFileException");
+
+        Files.delete(certFile); // another problem: the certificate is missing too
+        await().atMost(Duration.ofSeconds(10)).until(() -> messages(Level.WARNING).size() >= 2);
+        Thread.sleep(1_000);
+        assertThat(messages(Level.WARNING)).hasSize(2);
+        assertThat(messages(Level.WARNING).get(1)).contains(certFile.toString());
+
+        use(shortLived); // back: loaded, and a later loss is reported again
+        await().atMost(Duration.ofSeconds(10)).until(() -> messages(Level.INFO).stream().anyMatch(m -> m.contains("reloaded")));
+        assertThat(files.certificate()).isEqualTo(shortLived.x509());
+        int before = messages(Level.WARNING).size(); // the short-lived one is near its end: one warning for that
+        Files.delete(keyFile);
+        await().atMost(Duration.ofSeconds(10)).until(() -> messages(Level.WARNING).size() > before);
+        Thread.sleep(1_000);
+        assertThat(messages(Level.WARNING)).hasSize(before + 1);
+    }
+}
