@@ -744,8 +744,24 @@ final class JwtVerifier implements AutoCloseable {
         private CompletableFuture<List<Key>> send() {
             HttpRequest request = HttpRequest.newBuilder(url).timeout(FETCH_TIMEOUT)
                     .header("Accept", "application/jwk-set+json, application/json").GET().build();
-            return http.sendAsync(request, info -> new LimitedBody(MAX_JWKS_BYTES))
-                    .orTimeout(FETCH_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
+            java.util.concurrent.atomic.AtomicReference<LimitedBody> body = new java.util.concurrent.atomic.AtomicReference<>();
+            CompletableFuture<HttpResponse<byte[]>> exchange = http.sendAsync(request, info -> {
+                LimitedBody b = new LimitedBody(MAX_JWKS_BYTES);
+                body.set(b);
+                return b;
+            });
+            // the request's own timeout ends at the response headers: a body that trickles in is cut here, and
+            // the exchange cancelled (and its body subscription), so that its connection closes rather than lingers
+            return exchange.copy().orTimeout(FETCH_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
+                    .whenComplete((response, failure) -> {
+                        if (failure != null) {
+                            exchange.cancel(true);
+                            LimitedBody b = body.get();
+                            if (b != null) {
+                                b.abort(failure);
+                            }
+                        }
+                    })
                     .thenApply(response -> {
                         if (response.statusCode() != 200) {
                             throw new CompletionException(new IOException("HTTP status " + response.statusCode()));
@@ -795,7 +811,8 @@ final class JwtVerifier implements AutoCloseable {
         private final int limit;
         private final ByteArrayOutputStream out = new ByteArrayOutputStream();
         private final CompletableFuture<byte[]> body = new CompletableFuture<>();
-        private Flow.Subscription subscription;
+        /** Set once by onSubscribe; read by {@link #abort} on another thread. */
+        private volatile Flow.Subscription subscription;
 
         LimitedBody(int limit) {
             this.limit = limit;
@@ -804,7 +821,20 @@ final class JwtVerifier implements AutoCloseable {
         @Override
         public void onSubscribe(Flow.Subscription s) {
             subscription = s;
-            s.request(Long.MAX_VALUE);
+            if (body.isDone()) {
+                s.cancel(); // aborted before the body began
+            } else {
+                s.request(Long.MAX_VALUE);
+            }
+        }
+
+        /** Gives up on the body (the fetch timed out): cancels the subscription, which closes the connection. */
+        void abort(Throwable why) {
+            body.completeExceptionally(why);
+            Flow.Subscription s = subscription;
+            if (s != null) {
+                s.cancel();
+            }
         }
 
         @Override
