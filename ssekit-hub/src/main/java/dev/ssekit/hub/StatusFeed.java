@@ -15,7 +15,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.Future;
@@ -196,7 +195,8 @@ final class StatusFeed implements AutoCloseable {
      * decimal; null in the first), {@code evictions} (total) and {@code evictionsByReason}, {@code
      * dropped}, {@code queuedBytes}, {@code historyEvents}, {@code historyBytes}, {@code
      * subscriptionCount} and {@code subscriptions} (the first {@link #SHOWN} by subscriber, as the
-     * subscriptions API lists them). Called by one thread at a time (the tick).
+     * subscriptions API lists them, read without looking at the others). Called by one thread at a
+     * time (the tick).
      */
     Map<String, Object> snapshot() {
         long now = ticker.read();
@@ -222,9 +222,10 @@ final class StatusFeed implements AutoCloseable {
         m.put("queuedBytes", s.queuedBytes());
         m.put("historyEvents", s.historySize());
         m.put("historyBytes", s.historyBytes());
-        List<Map<String, Object>> active = subscriptions.list(Optional.empty(), Optional.empty(), false);
-        m.put("subscriptionCount", active.size());
-        m.put("subscriptions", active.subList(0, Math.min(SHOWN, active.size())));
+        // the first rows only, from the subscriptions' sorted index: the cost follows what is sent, not their number
+        Subscriptions.First active = subscriptions.first(SHOWN);
+        m.put("subscriptionCount", active.count());
+        m.put("subscriptions", active.rows());
         return m;
     }
 

@@ -46,8 +46,13 @@ final class Subscriptions {
 
     private final Broadcaster hub;
     private final boolean events;
-    private final Map<String, Subscriber> active = new ConcurrentHashMap<>();
+    /** By id: sorted, so the first rows are read without sorting them all (the status feed, each second). */
+    private final java.util.concurrent.ConcurrentNavigableMap<String, Subscriber> active = new java.util.concurrent.ConcurrentSkipListMap<>();
+    /** The active subscriptions (one per subscriber and selector): the sum of the active subscribers' selectors. */
+    private final AtomicInteger rows = new AtomicInteger();
     private final AtomicInteger connections = new AtomicInteger();
+    /** Subscribers looked at by {@link #list} and {@link #first}: the status feed's work, counted for its test. */
+    private final java.util.concurrent.atomic.LongAdder examined = new java.util.concurrent.atomic.LongAdder();
     /** Each announcing subscriber's newest update, stored or not yet: the next one waits for it. */
     private final Map<String, CompletionStage<Void>> announced = new ConcurrentHashMap<>();
 
@@ -76,7 +81,9 @@ final class Subscriptions {
 
     /** The subscriber is receiving: listed, and its subscriptions announced as active. */
     void activate(Subscriber s) {
-        active.put(s.id(), s);
+        if (active.put(s.id(), s) == null) {
+            rows.addAndGet(s.selectors().size());
+        }
         announce(s, true);
     }
 
@@ -84,6 +91,7 @@ final class Subscriptions {
     void end(Subscriber s) {
         connections.decrementAndGet();
         if (active.remove(s.id()) != null) {
+            rows.addAndGet(-s.selectors().size());
             announce(s, false);
         }
     }
@@ -160,6 +168,7 @@ final class Subscriptions {
                 ? Optional.ofNullable(active.get(subscriber.get())).stream().toList()
                 : active.values());
         subscribers.sort(Comparator.comparing(Subscriber::id));
+        examined.add(subscribers.size());
         List<Map<String, Object>> out = new ArrayList<>();
         for (Subscriber s : subscribers) {
             for (String selector : s.selectors()) {
@@ -169,6 +178,37 @@ final class Subscriptions {
             }
         }
         return out;
+    }
+
+    /**
+     * The first {@code max} active subscriptions in {@link #list}'s order (without context) and the
+     * count of all: looks at the first subscribers only, whatever their number (the status feed's
+     * snapshot, every second). Weakly consistent with concurrent changes; thread-safe.
+     */
+    First first(int max) {
+        int total = rows.get();
+        List<Map<String, Object>> out = new ArrayList<>(Math.min(max, Math.max(total, 0)));
+        for (Subscriber s : active.values()) {
+            if (out.size() >= max) {
+                break;
+            }
+            examined.increment();
+            for (String selector : s.selectors()) {
+                if (out.size() < max) {
+                    out.add(json(s, selector, true, false));
+                }
+            }
+        }
+        return new First(out, total);
+    }
+
+    /** The first rows, and how many there are in all. */
+    record First(List<Map<String, Object>> rows, int count) {
+    }
+
+    /** Subscribers looked at so far by the listing methods (a work count, for tests). */
+    long examined() {
+        return examined.sum();
     }
 
     static String write(Object json) {
