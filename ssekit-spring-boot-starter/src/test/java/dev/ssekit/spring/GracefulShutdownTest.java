@@ -50,8 +50,14 @@ class GracefulShutdownTest {
 
         /** Records, when the web server's graceful shutdown begins, what the broadcaster looks like. */
         @Bean
-        WebServerStopProbe probe(Broadcaster hub) {
-            return new WebServerStopProbe(hub);
+        WebServerStopProbe probe(Broadcaster hub, org.springframework.beans.factory.BeanFactory beans) {
+            return new WebServerStopProbe(hub, beans, WebServerApplicationContext.GRACEFUL_SHUTDOWN_PHASE);
+        }
+
+        /** Records, just before the web server itself stops (after its graceful shutdown), the same. */
+        @Bean
+        WebServerStopProbe serverStopProbe(Broadcaster hub, org.springframework.beans.factory.BeanFactory beans) {
+            return new WebServerStopProbe(hub, beans, WebServerApplicationContext.START_STOP_LIFECYCLE_PHASE + 1);
         }
     }
 
@@ -72,12 +78,19 @@ class GracefulShutdownTest {
     /** A lifecycle in the web server's graceful shutdown phase: it stops when that phase starts. */
     static final class WebServerStopProbe implements SmartLifecycle {
         private final Broadcaster hub;
+        /** Looked up when stopping: a lifecycle depending on another is stopped before it, whatever the phases. */
+        private final org.springframework.beans.factory.BeanFactory beans;
+        private final int phase;
         private volatile boolean running;
         volatile Boolean closedWhenServerStopping;
         volatile Long connectionsWhenServerStopping;
+        /** Whether the starter's shutdown was still waiting when this phase began (its phase had timed out). */
+        volatile Boolean starterStillStopping;
 
-        WebServerStopProbe(Broadcaster hub) {
+        WebServerStopProbe(Broadcaster hub, org.springframework.beans.factory.BeanFactory beans, int phase) {
             this.hub = hub;
+            this.beans = beans;
+            this.phase = phase;
         }
 
         @Override
@@ -89,6 +102,7 @@ class GracefulShutdownTest {
         public void stop() {
             closedWhenServerStopping = hub.isClosed();
             connectionsWhenServerStopping = hub.stats().connections();
+            starterStillStopping = beans.getBean(BroadcasterShutdown.class).isRunning();
             running = false;
         }
 
@@ -99,7 +113,7 @@ class GracefulShutdownTest {
 
         @Override
         public int getPhase() {
-            return WebServerApplicationContext.GRACEFUL_SHUTDOWN_PHASE;
+            return phase;
         }
     }
 
@@ -118,7 +132,7 @@ class GracefulShutdownTest {
         ConfigurableApplicationContext ctx = start("ssekit.shutdown-retry=2500ms");
         try {
             Broadcaster hub = ctx.getBean(Broadcaster.class);
-            WebServerStopProbe probe = ctx.getBean(WebServerStopProbe.class);
+            WebServerStopProbe probe = ctx.getBean("probe", WebServerStopProbe.class);
             try (RawHttp client = RawHttp.get(address(ctx), "/events", "HTTP/1.1")) {
                 assertThat(client.statusLine).startsWith("HTTP/1.1 200");
                 assertThat(client.headers.get("content-type")).startsWith("text/event-stream");
@@ -139,6 +153,58 @@ class GracefulShutdownTest {
         } finally {
             ctx.close();
         }
+    }
+
+    /**
+     * A subscriber that stopped reading (small receive buffer, never reads) holds its final event
+     * up: the starter's wait ends inside Spring's timeout-per-shutdown-phase (its phase does not time
+     * out), and the broadcaster's write timeout ends the stream during the web server's graceful
+     * shutdown, before the server stops.
+     */
+    @Test
+    void aSubscriberThatStoppedReadingDoesNotMakeTheStarterOutlastItsShutdownPhase() throws Exception {
+        ConfigurableApplicationContext ctx = start("spring.lifecycle.timeout-per-shutdown-phase=6s", "ssekit.write-timeout=8s",
+                "ssekit.max-queued-bytes=16MB");
+        try {
+            Broadcaster hub = ctx.getBean(Broadcaster.class);
+            WebServerStopProbe graceful = ctx.getBean("probe", WebServerStopProbe.class);
+            WebServerStopProbe serverStop = ctx.getBean("serverStopProbe", WebServerStopProbe.class);
+            try (java.net.Socket stuck = new java.net.Socket()) {
+                stuck.setReceiveBufferSize(4096); // before connecting: the window stays small
+                stuck.connect(address(ctx), 10_000);
+                stuck.getOutputStream().write(("GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                await().atMost(Duration.ofSeconds(20)).until(() -> hub.stats().connections() == 1);
+                // fill the socket buffers until writes queue up in the broadcaster (bounded: at most 4,000 x 16 KiB)
+                String chunk = "x".repeat(16 * 1024);
+                for (int i = 0; i < 4_000 && hub.stats().queuedBytes() < 256 * 1024; i++) {
+                    hub.publish(SseMessage.of(chunk), "t");
+                    if (i % 16 == 15) {
+                        Thread.sleep(20);
+                    }
+                }
+                assertThat(hub.stats().queuedBytes()).as("the stuck subscriber's writes are held up").isGreaterThan(0);
+                assertThat(hub.stats().connections()).isEqualTo(1);
+
+                long begun = System.nanoTime();
+                ctx.close();
+                Duration took = Duration.ofNanos(System.nanoTime() - begun);
+                assertThat(graceful.starterStillStopping).as("the starter's shutdown still waiting when the web server's graceful "
+                        + "shutdown began (Spring timed its phase out)").isFalse();
+                assertThat(serverStop.connectionsWhenServerStopping).as("streams open when the web server stopped").isZero();
+                assertThat(took).as("the context closed").isLessThan(Duration.ofSeconds(30));
+            }
+        } finally {
+            ctx.close();
+        }
+    }
+
+    @Test
+    void theWaitStaysInsideThePhaseTimeout() {
+        assertThat(BroadcasterShutdown.waitBound(Duration.ofSeconds(30), Duration.ofSeconds(30))).isEqualTo(Duration.ofSeconds(25));
+        assertThat(BroadcasterShutdown.waitBound(Duration.ofSeconds(5), Duration.ofSeconds(30))).isEqualTo(Duration.ofSeconds(10));
+        assertThat(BroadcasterShutdown.waitBound(Duration.ofSeconds(30), Duration.ofSeconds(6))).isEqualTo(Duration.ofMillis(4500));
+        assertThat(BroadcasterShutdown.waitBound(Duration.ofSeconds(30), Duration.ofMinutes(2))).isEqualTo(Duration.ofSeconds(35));
+        assertThat(BroadcasterShutdown.waitBound(Duration.ofSeconds(30), Duration.ZERO)).isEqualTo(Duration.ZERO);
     }
 
     @Test
