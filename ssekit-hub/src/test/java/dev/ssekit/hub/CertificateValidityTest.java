@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -167,6 +168,44 @@ class CertificateValidityTest {
         assertThatThrownBy(this::watch).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageStartingWith("--tls-cert " + certFile + ": ").hasMessageContaining("not valid yet")
                 .hasMessageContaining(notBefore.toString());
+    }
+
+    /** A hub process given a certificate that ended 370 days ago (made by keytool with a start date in the past). */
+    @Test
+    void aHubStartedWithAnExpiredCertificateExitsWithTheFileAndItsValidity() throws Exception {
+        Path store = dir.resolve("old.p12");
+        run(Path.of(System.getProperty("java.home"), "bin", "keytool").toString(), "-genkeypair", "-alias", "old", "-keyalg", "EC",
+                "-groupname", "secp256r1", "-dname", "CN=expired", "-startdate", "-400d", "-validity", "30", "-storetype", "PKCS12",
+                "-keystore", store.toString(), "-storepass", "test-only", "-keypass", "test-only");
+        Path pem = dir.resolve("old.crt");
+        Path key = dir.resolve("old.key");
+        run("openssl", "pkcs12", "-in", store.toString(), "-clcerts", "-nokeys", "-passin", "pass:test-only", "-out", pem.toString());
+        run("openssl", "pkcs12", "-in", store.toString(), "-nocerts", "-nodes", "-passin", "pass:test-only", "-out", key.toString());
+        X509Certificate expired = TestCertificate.read(pem);
+        Path out = dir.resolve("hub.log");
+        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), "dev.ssekit.hub.HubMain", "--listen", "127.0.0.1:0",
+                "--data", dir.resolve("data").toString(), "--tls-cert", pem.toString(), "--tls-key", key.toString())
+                .redirectErrorStream(true).redirectOutput(out.toFile()).start();
+        try {
+            assertThat(p.waitFor(30, TimeUnit.SECONDS)).as("the hub exits").isTrue();
+        } finally {
+            p.destroyForcibly();
+        }
+        assertThat(p.exitValue()).isEqualTo(2);
+        assertThat(Files.readString(out)).contains("error: --tls-cert " + pem + ": the certificate CN=expired expired")
+                .contains("until " + expired.getNotAfter().toInstant());
+    }
+
+    private static void run(String... command) throws Exception {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        p.getOutputStream().close();
+        boolean done = p.waitFor(60, TimeUnit.SECONDS);
+        String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!done) {
+            p.destroyForcibly();
+        }
+        assertThat(done && p.exitValue() == 0).as("%s: %s", command[0], output).isTrue();
     }
 
     @Test
