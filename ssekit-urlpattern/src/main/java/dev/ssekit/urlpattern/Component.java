@@ -22,8 +22,16 @@ final class Component {
     final Pattern regex;
     final List<String> groupNames;
     final boolean hasRegExpGroups;
+    /**
+     * Per group: it is "(X)?" with nothing around it. ECMAScript rejects an iteration of a
+     * quantifier that matches the empty string, so there an empty capture is "did not take part"
+     * (undefined); RE2 reports the empty string.
+     */
+    private final boolean[] emptyIsUnmatched;
 
-    private Component(String patternString, Pattern regex, List<String> groupNames, boolean hasRegExpGroups) {
+    private Component(String patternString, Pattern regex, List<String> groupNames, boolean hasRegExpGroups,
+                      boolean[] emptyIsUnmatched) {
+        this.emptyIsUnmatched = emptyIsUnmatched;
         this.patternString = patternString;
         this.regex = regex;
         this.groupNames = groupNames;
@@ -43,14 +51,22 @@ final class Component {
                     + e.getMessage(), e);
         }
         boolean hasRegExp = false;
+        List<Boolean> emptyIsUnmatched = new ArrayList<>();
         for (Part p : parts) {
             if (p.type() == PartType.REGEXP) {
                 hasRegExp = true;
-                break;
+            }
+            if (p.type() != PartType.FIXED_TEXT) {
+                emptyIsUnmatched.add(p.modifier() == PatternParser.Modifier.OPTIONAL && p.prefix().isEmpty()
+                        && p.suffix().isEmpty());
             }
         }
+        boolean[] unmatched = new boolean[emptyIsUnmatched.size()];
+        for (int i = 0; i < unmatched.length; i++) {
+            unmatched[i] = emptyIsUnmatched.get(i);
+        }
         return new Component(PatternParser.generatePatternString(parts, options), regex,
-                List.copyOf(names), hasRegExp);
+                List.copyOf(names), hasRegExp, unmatched);
     }
 
     /** RegExpBuiltinExec: the matcher on a match, null otherwise. */
@@ -66,7 +82,11 @@ final class Component {
     UrlPatternComponentResult result(String input, Matcher m) {
         Map<String, String> groups = new LinkedHashMap<>();
         for (int i = 1; i <= groupNames.size(); i++) {
-            groups.put(groupNames.get(i - 1), m.group(i));
+            String g = m.group(i);
+            if (g != null && g.isEmpty() && emptyIsUnmatched[i - 1]) {
+                g = null;
+            }
+            groups.put(groupNames.get(i - 1), g);
         }
         return new UrlPatternComponentResult(input, Collections.unmodifiableMap(groups));
     }

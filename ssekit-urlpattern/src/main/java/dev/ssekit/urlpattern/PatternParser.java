@@ -254,7 +254,8 @@ final class PatternParser {
             }
             nameList.add(part.name());
             String value = switch (part.type()) {
-                case SEGMENT_WILDCARD -> segmentWildcardRegexp(options);
+                // "[^]" (empty delimiter) is ECMAScript for any code point; RE2 needs it spelled out
+                case SEGMENT_WILDCARD -> options.delimiter().isEmpty() ? "(?s:.)+?" : segmentWildcardRegexp(options);
                 case FULL_WILDCARD -> FULL_WILDCARD;
                 default -> regexpValueTranslator.apply(part.value());
             };

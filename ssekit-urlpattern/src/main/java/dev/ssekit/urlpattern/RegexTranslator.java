@@ -88,7 +88,7 @@ final class RegexTranslator {
             }
             if (inClass) {
                 if (c == '[') {
-                    throw unsupported(re, "the v flag's nested character class");
+                    throw unsupported(re, "the v flag's class set notation (a nested class)");
                 }
                 if ((c == '-' || c == '&') && i + 1 < n && re.charAt(i + 1) == c) {
                     throw unsupported(re, "the v flag's class set operation (" + c + c + ")");

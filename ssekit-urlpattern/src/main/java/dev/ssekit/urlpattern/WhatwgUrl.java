@@ -127,6 +127,9 @@ final class WhatwgUrl {
     }
 
     static void percentEncode(StringBuilder out, int c, EncodeSet set) {
+        if (c >= 0xD800 && c <= 0xDFFF) {
+            c = 0xFFFD; // a lone surrogate: the USVString conversion replaces it
+        }
         if (!set.contains(c)) {
             out.appendCodePoint(c);
             return;
