@@ -130,6 +130,17 @@ final class RegexTranslator {
                     continue;
                 }
             }
+            if (c == '{') {
+                int close = re.indexOf('}', i);
+                String body = close < 0 ? "" : re.substring(i + 1, close);
+                if (body.matches("[0-9]+(,[0-9]*)?")) {
+                    for (String bound : body.split(",")) {
+                        if (!bound.isEmpty() && (bound.length() > 4 || Integer.parseInt(bound) > 1000)) {
+                            throw unsupported(re, "a repetition count over 1000 ({" + body + "})");
+                        }
+                    }
+                }
+            }
             if (c == '.') {
                 // ECMAScript's dot does not match line terminators
                 out.append("[^\\n\\r\\x{2028}\\x{2029}]");
