@@ -18,10 +18,21 @@ import java.util.function.UnaryOperator;
  * group names. Immutable; RE2/J patterns are thread-safe and each match makes its own matcher.
  */
 final class Component {
+    /**
+     * How a component matches. The standard allows matching "directly against the part list when
+     * possible": the common components (a wildcard {@code *}, the empty string, fixed text such as
+     * {@code https} or {@code example.com}) need no regular expression; the rest run on RE2/J.
+     */
+    private enum Kind { EMPTY, WILDCARD, FIXED, REGEX }
+
     final String patternString;
-    final Pattern regex;
     final List<String> groupNames;
     final boolean hasRegExpGroups;
+    private final Kind kind;
+    /** FIXED: the text; else null. */
+    private final String fixed;
+    /** REGEX: the compiled component; else null. */
+    private final Pattern regex;
     /**
      * Per group: it is "(X)?" with nothing around it. ECMAScript rejects an iteration of a
      * quantifier that matches the empty string, so there an empty capture is "did not take part"
@@ -29,13 +40,15 @@ final class Component {
      */
     private final boolean[] emptyIsUnmatched;
 
-    private Component(String patternString, Pattern regex, List<String> groupNames, boolean hasRegExpGroups,
-                      boolean[] emptyIsUnmatched) {
-        this.emptyIsUnmatched = emptyIsUnmatched;
+    private Component(String patternString, Kind kind, String fixed, Pattern regex, List<String> groupNames,
+                      boolean hasRegExpGroups, boolean[] emptyIsUnmatched) {
         this.patternString = patternString;
+        this.kind = kind;
+        this.fixed = fixed;
         this.regex = regex;
         this.groupNames = groupNames;
         this.hasRegExpGroups = hasRegExpGroups;
+        this.emptyIsUnmatched = emptyIsUnmatched;
     }
 
     /** "Compile a component"; IllegalArgumentException for an invalid pattern. */
@@ -43,6 +56,22 @@ final class Component {
         List<Part> parts = PatternParser.parse(input, options, encoding);
         List<String> names = new ArrayList<>();
         String regexString = PatternParser.generateRegex(parts, options, names, RegexTranslator::translate);
+        String patternString = PatternParser.generatePatternString(parts, options);
+        if (parts.isEmpty()) {
+            return new Component(patternString, Kind.EMPTY, null, null, List.of(), false, new boolean[0]);
+        }
+        if (parts.size() == 1) {
+            Part only = parts.get(0);
+            if (only.type() == PartType.FULL_WILDCARD && only.modifier() == PatternParser.Modifier.NONE
+                    && only.prefix().isEmpty() && only.suffix().isEmpty()) {
+                return new Component(patternString, Kind.WILDCARD, null, null, List.copyOf(names), false,
+                        new boolean[1]);
+            }
+            if (only.type() == PartType.FIXED_TEXT && only.modifier() == PatternParser.Modifier.NONE
+                    && !options.ignoreCase()) {
+                return new Component(patternString, Kind.FIXED, only.value(), null, List.of(), false, new boolean[0]);
+            }
+        }
         Pattern regex;
         try {
             regex = Pattern.compile(regexString, options.ignoreCase() ? Pattern.CASE_INSENSITIVE : 0);
@@ -65,29 +94,54 @@ final class Component {
         for (int i = 0; i < unmatched.length; i++) {
             unmatched[i] = emptyIsUnmatched.get(i);
         }
-        return new Component(PatternParser.generatePatternString(parts, options), regex,
-                List.copyOf(names), hasRegExp, unmatched);
+        return new Component(patternString, Kind.REGEX, null, regex, List.copyOf(names), hasRegExp, unmatched);
     }
 
-    /** RegExpBuiltinExec: the matcher on a match, null otherwise. */
-    Matcher exec(String input) {
-        Matcher m = regex.matcher(input);
-        return m.matches() ? m : null;
-    }
-
-    boolean test(String input) {
-        return regex.matches(input);
-    }
-
-    UrlPatternComponentResult result(String input, Matcher m) {
-        Map<String, String> groups = new LinkedHashMap<>();
-        for (int i = 1; i <= groupNames.size(); i++) {
-            String g = m.group(i);
-            if (g != null && g.isEmpty() && emptyIsUnmatched[i - 1]) {
-                g = null;
+    /** ECMAScript's {@code .*} (no {@code v}/{@code s} flag): anything without a line terminator. */
+    private static boolean noLineTerminator(String input) {
+        for (int i = 0; i < input.length(); i++) {
+            char c = input.charAt(i);
+            if (c == '\n' || c == '\r' || c == '\u2028' || c == '\u2029') {
+                return false;
             }
-            groups.put(groupNames.get(i - 1), g);
         }
-        return new UrlPatternComponentResult(input, Collections.unmodifiableMap(groups));
+        return true;
+    }
+
+    /** Whether the component matches its input (RegExpBuiltinExec is not null). */
+    boolean test(String input) {
+        return switch (kind) {
+            case EMPTY -> input.isEmpty();
+            case WILDCARD -> noLineTerminator(input);
+            case FIXED -> input.equals(fixed);
+            case REGEX -> regex.matches(input);
+        };
+    }
+
+    /** "Create a component match result" when it matches; null when it does not. */
+    UrlPatternComponentResult exec(String input) {
+        switch (kind) {
+            case EMPTY, FIXED -> {
+                return test(input) ? new UrlPatternComponentResult(input, Map.of()) : null;
+            }
+            case WILDCARD -> {
+                return test(input) ? new UrlPatternComponentResult(input, Map.of(groupNames.get(0), input)) : null;
+            }
+            default -> {
+                Matcher m = regex.matcher(input);
+                if (!m.matches()) {
+                    return null;
+                }
+                Map<String, String> groups = new LinkedHashMap<>();
+                for (int i = 1; i <= groupNames.size(); i++) {
+                    String g = m.group(i);
+                    if (g != null && g.isEmpty() && emptyIsUnmatched[i - 1]) {
+                        g = null;
+                    }
+                    groups.put(groupNames.get(i - 1), g);
+                }
+                return new UrlPatternComponentResult(input, Collections.unmodifiableMap(groups));
+            }
+        }
     }
 }

@@ -1,6 +1,5 @@
 package dev.ssekit.urlpattern;
 
-import com.google.re2j.Matcher;
 import dev.ssekit.urlpattern.PatternParser.Options;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -284,21 +283,18 @@ public final class UrlPattern {
                     && search.test(searchIn) && hash.test(hashIn);
             return ok ? PLACEHOLDER : null;
         }
-        Matcher m0 = protocol.exec(protocolIn);
-        Matcher m1 = m0 == null ? null : username.exec(usernameIn);
-        Matcher m2 = m1 == null ? null : password.exec(passwordIn);
-        Matcher m3 = m2 == null ? null : hostname.exec(hostnameIn);
-        Matcher m4 = m3 == null ? null : port.exec(portIn);
-        Matcher m5 = m4 == null ? null : pathname.exec(pathnameIn);
-        Matcher m6 = m5 == null ? null : search.exec(searchIn);
-        Matcher m7 = m6 == null ? null : hash.exec(hashIn);
-        if (m7 == null) {
+        UrlPatternComponentResult r0 = protocol.exec(protocolIn);
+        UrlPatternComponentResult r1 = r0 == null ? null : username.exec(usernameIn);
+        UrlPatternComponentResult r2 = r1 == null ? null : password.exec(passwordIn);
+        UrlPatternComponentResult r3 = r2 == null ? null : hostname.exec(hostnameIn);
+        UrlPatternComponentResult r4 = r3 == null ? null : port.exec(portIn);
+        UrlPatternComponentResult r5 = r4 == null ? null : pathname.exec(pathnameIn);
+        UrlPatternComponentResult r6 = r5 == null ? null : search.exec(searchIn);
+        UrlPatternComponentResult r7 = r6 == null ? null : hash.exec(hashIn);
+        if (r7 == null) {
             return null;
         }
-        return new UrlPatternResult(Collections.unmodifiableList(inputs), protocol.result(protocolIn, m0),
-                username.result(usernameIn, m1), password.result(passwordIn, m2), hostname.result(hostnameIn, m3),
-                port.result(portIn, m4), pathname.result(pathnameIn, m5), search.result(searchIn, m6),
-                hash.result(hashIn, m7));
+        return new UrlPatternResult(Collections.unmodifiableList(inputs), r0, r1, r2, r3, r4, r5, r6, r7);
     }
 
     private static final UrlPatternResult PLACEHOLDER = new UrlPatternResult(List.of(), null, null, null, null,

@@ -53,6 +53,10 @@ class UrlPatternTest {
         UrlPattern u = UrlPattern.compile(pathname("/(\\u0041\\u{42}\\x43)"));
         assertThat(u.test(pathname("/ABC"))).isTrue();
         assertThat(u.test(pathname("/abc"))).isFalse();
+        UrlPattern greek = UrlPattern.compile(new UrlPatternInit(null, null, null, null, null, null, null,
+                "(\\p{Script=Greek}+)", null));
+        assertThat(greek.hasRegExpGroups()).isTrue();
+        assertThat(greek.test(new UrlPatternInit(null, null, null, null, null, null, null, "abc", null))).isFalse();
     }
 
     @Test
