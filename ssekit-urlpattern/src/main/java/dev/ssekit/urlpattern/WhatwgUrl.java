@@ -243,7 +243,16 @@ final class WhatwgUrl {
                 }
                 s = s.substring(a, b);
             }
-            this.in = s.codePoints().filter(c -> c != '\t' && c != '\n' && c != '\r').toArray();
+            int[] cps = new int[s.length()];
+            int n = 0;
+            for (int i = 0; i < s.length(); ) {
+                int c = s.codePointAt(i);
+                i += Character.charCount(c);
+                if (c != '\t' && c != '\n' && c != '\r') {
+                    cps[n++] = c;
+                }
+            }
+            this.in = n == cps.length ? cps : java.util.Arrays.copyOf(cps, n);
             this.base = base;
             this.url = url;
             this.override = override;
@@ -769,7 +778,7 @@ final class WhatwgUrl {
         }
         if (ascii) {
             String lower = domain.toLowerCase(Locale.ROOT);
-            for (String label : lower.split("\\.", -1)) {
+            for (String label : lower.contains("xn--") ? lower.split("\\.", -1) : NO_LABELS) {
                 if (label.startsWith("xn--")) {
                     try {
                         String u = IDN.toUnicode(label, IDN.ALLOW_UNASSIGNED);
@@ -799,15 +808,21 @@ final class WhatwgUrl {
         }
     }
 
+    private static final String[] NO_LABELS = new String[0];
+
     static boolean endsInNumber(String s) {
-        List<String> parts = new ArrayList<>(List.of(s.split("\\.", -1)));
-        if (parts.get(parts.size() - 1).isEmpty()) {
-            if (parts.size() == 1) {
+        int end = s.length();
+        if (end > 0 && s.charAt(end - 1) == '.') {
+            if (end == 1) {
                 return false;
             }
-            parts.remove(parts.size() - 1);
+            end--;
         }
-        String last = parts.get(parts.size() - 1);
+        String last = s.substring(s.lastIndexOf('.', end - 1) + 1, end);
+        if (!last.isEmpty() && WhatwgUrl.isAsciiAlpha(last.charAt(last.length() - 1))
+                && !(last.startsWith("0x") || last.startsWith("0X"))) {
+            return false; // the common case, a domain label: neither digits nor a hex number
+        }
         if (!last.isEmpty() && last.chars().allMatch(WhatwgUrl::isAsciiDigit)) {
             return true;
         }
