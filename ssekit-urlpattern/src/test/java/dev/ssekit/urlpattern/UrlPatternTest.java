@@ -56,6 +56,7 @@ class UrlPatternTest {
         UrlPattern greek = UrlPattern.compile(new UrlPatternInit(null, null, null, null, null, null, null,
                 "(\\p{Script=Greek}+)", null));
         assertThat(greek.hasRegExpGroups()).isTrue();
+        assertThat(UrlPattern.compile(pathname("/(\\cA|b)")).test(pathname("/b"))).isTrue();
         assertThat(greek.test(new UrlPatternInit(null, null, null, null, null, null, null, "abc", null))).isFalse();
     }
 
