@@ -1,7 +1,5 @@
 package dev.ssekit.urlpattern;
 
-import java.util.Locale;
-
 /**
  * The canonicalisation callbacks of the standard (section "Canonicalization") and "process a
  * URLPatternInit", on {@link WhatwgUrl}. Each throws IllegalArgumentException where the standard
@@ -269,9 +267,5 @@ final class Canon {
             return false;
         }
         return (input.charAt(0) == '\\' || input.charAt(0) == '{') && input.charAt(1) == '/';
-    }
-
-    static String lower(String s) {
-        return s.toLowerCase(Locale.ROOT);
     }
 }

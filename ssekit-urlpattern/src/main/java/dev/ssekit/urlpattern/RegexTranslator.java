@@ -17,7 +17,7 @@ final class RegexTranslator {
             char c = re.charAt(i);
             if (c == '\\') {
                 if (i + 1 >= n) {
-                    throw unsupported(re, "a trailing backslash");
+                    throw invalid(re, "a trailing backslash");
                 }
                 char e = re.charAt(++i);
                 if (e >= '1' && e <= '9' && !inClass) {
@@ -34,13 +34,13 @@ final class RegexTranslator {
                     if (i + 1 < n && re.charAt(i + 1) == '{') {
                         int close = re.indexOf('}', i + 2);
                         if (close < 0) {
-                            throw unsupported(re, "an unterminated \\u{...} escape");
+                            throw invalid(re, "an unterminated \\u{...} escape");
                         }
                         cp = parseHex(re, re.substring(i + 2, close));
                         i = close;
                     } else {
                         if (i + 4 >= n) {
-                            throw unsupported(re, "an incomplete \\u escape");
+                            throw invalid(re, "an incomplete \\u escape");
                         }
                         cp = parseHex(re, re.substring(i + 1, i + 5));
                         i += 4;
@@ -67,7 +67,7 @@ final class RegexTranslator {
                 if ((e == 'p' || e == 'P') && i + 1 < n && re.charAt(i + 1) == '{') {
                     int close = re.indexOf('}', i + 2);
                     if (close < 0) {
-                        throw unsupported(re, "an unterminated \\p{...} escape");
+                        throw invalid(re, "an unterminated \\p{...} escape");
                     }
                     String prop = re.substring(i + 2, close);
                     int eq = prop.indexOf('=');
@@ -155,12 +155,16 @@ final class RegexTranslator {
         try {
             int cp = Integer.parseInt(hex, 16);
             if (cp < 0 || cp > 0x10FFFF) {
-                throw unsupported(re, "a code point escape out of range");
+                throw invalid(re, "a code point escape out of range");
             }
             return cp;
         } catch (NumberFormatException e) {
-            throw unsupported(re, "an invalid \\u escape");
+            throw invalid(re, "an invalid \\u escape");
         }
+    }
+
+    private static IllegalArgumentException invalid(String re, String what) {
+        return new IllegalArgumentException("invalid regexp group (" + re + "): " + what);
     }
 
     private static IllegalArgumentException unsupported(String re, String construct) {

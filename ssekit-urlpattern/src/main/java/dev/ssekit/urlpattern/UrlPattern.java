@@ -283,6 +283,12 @@ public final class UrlPattern {
                     && search.test(searchIn) && hash.test(hashIn);
             return ok ? PLACEHOLDER : null;
         }
+        // the test first: it runs without capture groups, which is most of RE2/J's cost, so an input that
+        // does not match costs what test costs
+        if (run(inputs, protocolIn, usernameIn, passwordIn, hostnameIn, portIn, pathnameIn, searchIn, hashIn,
+                false) == null) {
+            return null;
+        }
         UrlPatternComponentResult r0 = protocol.exec(protocolIn);
         UrlPatternComponentResult r1 = r0 == null ? null : username.exec(usernameIn);
         UrlPatternComponentResult r2 = r1 == null ? null : password.exec(passwordIn);

@@ -81,20 +81,6 @@ final class WhatwgUrl {
         return port < 0 ? "" : Integer.toString(port);
     }
 
-    WhatwgUrl copy() {
-        WhatwgUrl u = new WhatwgUrl();
-        u.scheme = scheme;
-        u.username = username;
-        u.password = password;
-        u.host = host;
-        u.port = port;
-        u.path = new ArrayList<>(path);
-        u.opaquePath = opaquePath;
-        u.query = query;
-        u.fragment = fragment;
-        return u;
-    }
-
     // ---------------------------------------------------------------- percent-encode sets
 
     static boolean inC0(int c) {
@@ -265,15 +251,6 @@ final class WhatwgUrl {
 
         int at(int i) {
             return i < in.length && i >= 0 ? in[i] : -1;
-        }
-
-        boolean remainingStartsWith(String s) {
-            for (int i = 0; i < s.length(); i++) {
-                if (at(p + 1 + i) != s.charAt(i)) {
-                    return false;
-                }
-            }
-            return true;
         }
 
         void run() throws Failure {
