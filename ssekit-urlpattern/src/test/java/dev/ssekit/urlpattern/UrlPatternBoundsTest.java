@@ -10,6 +10,8 @@ import net.jqwik.api.Arbitrary;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
+import net.jqwik.api.statistics.Statistics;
+import net.jqwik.api.statistics.StatisticsReport;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -124,6 +126,54 @@ class UrlPatternBoundsTest {
                         + String.join("", l), MAX_INPUT_BYTES)));
     }
 
+    /**
+     * Units of well-formed pathname patterns, each with a path that it matches; '#' becomes the
+     * unit's index, so group names never repeat.
+     */
+    static final String[][] VALID_UNITS = {
+        {"/books", "/books"}, {"/a", "/a"}, {"/:g#", "/x"}, {"/:g#?", ""}, {"/:g#?", "/y"}, {"/:g#+", "/x/y"},
+        {"/:g#*", ""}, {"/*", "/any/thing"}, {"{/:g#}*", "/x/y"}, {"{/:g#}?", ""}, {"/:g#(\\d+)", "/12"},
+        {"/(a|b)", "/b"}, {"/((?:a|aa)*)", "/aaa"}, {"/:g#([^/]+)", "/z"}, {".json", ".json"}, {"-:g#", "-x"},
+        {"/%20", "/%20"}, {"/\\:", "/:"}, {"{/x}?", "/x"}, {"/(.*)", "/any/thing"}, {"/é", "/%C3%A9"},
+    };
+
+    /** A well-formed pattern of up to 4,096 bytes and a URL of up to 2,048 that it matches. */
+    record PatternAndMatch(String pattern, String url) { }
+
+    @Provide
+    Arbitrary<PatternAndMatch> validPatterns() {
+        return Arbitraries.integers().between(1, MAX_PATTERN_BYTES / 6).flatMap(n ->
+                Arbitraries.integers().between(0, VALID_UNITS.length - 1).list().ofSize(n).map(l -> {
+                    StringBuilder pattern = new StringBuilder("https://example.com/p");
+                    StringBuilder url = new StringBuilder("https://example.com/p");
+                    int patternBytes = pattern.length();
+                    int urlBytes = url.length();
+                    for (int i = 0; i < l.size(); i++) {
+                        String unit = VALID_UNITS[l.get(i)][0].replace("#", Integer.toString(i));
+                        String path = VALID_UNITS[l.get(i)][1];
+                        int ub = unit.getBytes(StandardCharsets.UTF_8).length;
+                        if (patternBytes + ub > MAX_PATTERN_BYTES || urlBytes + path.length() > MAX_INPUT_BYTES) {
+                            break;
+                        }
+                        pattern.append(unit);
+                        url.append(path);
+                        patternBytes += ub;
+                        urlBytes += path.length();
+                    }
+                    return new PatternAndMatch(pattern.toString(), url.toString());
+                }));
+    }
+
+    @Property(tries = 40)
+    void wellFormedPatternsAtTheLimitCompileAndMatchWithinTheBudget(@ForAll("validPatterns") PatternAndMatch c,
+                                                                    @ForAll("inputs") String other) {
+        UrlPattern p = timed("compile", () -> UrlPattern.compile(c.pattern()));
+        assertThat(timed("test", () -> p.test(c.url()))).as("%s matches %s", c.pattern(), c.url()).isTrue();
+        assertThat(timed("exec", () -> p.exec(c.url()))).isPresent();
+        boolean matched = timed("test", () -> p.test(other));
+        assertThat(timed("exec", () -> p.exec(other)).isPresent()).isEqualTo(matched);
+    }
+
     static String truncate(String s, int bytes) {
         while (s.getBytes(StandardCharsets.UTF_8).length > bytes) {
             s = s.substring(0, s.offsetByCodePoints(0, s.codePointCount(0, s.length()) - 1));
@@ -138,9 +188,13 @@ class UrlPatternBoundsTest {
         try {
             p = timed("compile", () -> UrlPattern.compile(pattern, "https://example.com"));
         } catch (IllegalArgumentException invalid) {
-            return; // most random strings are not patterns: rejecting them is within the budget too
+            // many random strings are not patterns: rejecting them is within the budget too
+            Statistics.label("pattern").collect("rejected");
+            return;
         }
+        Statistics.label("pattern").collect("compiled");
         boolean matched = timed("test", () -> p.test(input));
         assertThat(timed("exec", () -> p.exec(input)).isPresent()).isEqualTo(matched);
+        Statistics.label("input").collect(matched ? "matched" : "not matched");
     }
 }
