@@ -27,12 +27,13 @@ class UrlPatternBoundsTest {
     static final int MAX_PATTERN_BYTES = 4096;
     static final int MAX_INPUT_BYTES = 2048;
     /**
-     * Per call: compile, test or exec. The worst shapes below take up to about 0.4 s to compile,
-     * 1.7 s to test and 5 s to exec on an idle core of the 2-core CI machine (RELIABILITY.md); the
-     * budget leaves room for a loaded machine. A backtracking matcher takes longer than the age of
-     * the universe on the (a*)* shape, so the budget still separates linear from exponential.
+     * Per call: compile, test or exec. The worst shapes below took up to 0.44 s to compile, 2.7 s to
+     * test and 7.2 s to exec on the 2-core machine loaded by other builds (load average 12-20;
+     * RELIABILITY.md); the budget leaves room for a slower one. A backtracking matcher takes longer
+     * than the age of the universe on the (a*)* shape, so the budget still separates linear from
+     * exponential.
      */
-    static final long BUDGET_NANOS = 20_000_000_000L;
+    static final long BUDGET_NANOS = 30_000_000_000L;
 
     static long worstNanos;
 
@@ -80,7 +81,7 @@ class UrlPatternBoundsTest {
     }
 
     @Test
-    @Timeout(120)
+    @Timeout(180)
     void adversarialPatternsAtTheLimitsCompileAndMatchWithinTheBudget() {
         worstNanos = 0;
         for (String[] c : adversarial()) {
