@@ -292,6 +292,53 @@ class RedisFaultsTest {
         assertThat(redis.command("XLEN", "{ssekit}:events")).as("stored once (id %s)", id).isEqualTo(":2");
     }
 
+    /**
+     * The connection drops after the append script was forwarded, and the client cannot reach
+     * Redis again before its timeout: the append's outcome is unknown, and says so (the event
+     * was in fact stored). A retry with the same idempotency key once Redis is reachable is
+     * answered with the first result: one event.
+     */
+    @Test
+    void anAppendWhoseAnswerIsLostIsUnknownAndItsRetryReturnsTheFirstResult() throws Exception {
+        RedisProxy proxy = RedisProxy.start(redis.port());
+        closeables.add(proxy);
+        RedisEventLog log = RedisEventLog.builder(proxy.uri()).timeout(Duration.ofSeconds(1)).build();
+        closeables.add(log);
+        proxy.dropAfterAppend(true);
+        SseMessage m = SseMessage.of("once");
+        Throwable failed = org.assertj.core.api.Assertions.catchThrowable(
+                () -> log.append(m, java.util.Set.of("t"), false, "key-1").toCompletableFuture().get(20, TimeUnit.SECONDS));
+        assertThat(failed).isInstanceOf(java.util.concurrent.ExecutionException.class)
+                .hasCauseInstanceOf(dev.ssekit.spi.AppendOutcomeUnknownException.class);
+        assertThat(((dev.ssekit.spi.AppendOutcomeUnknownException) failed.getCause()).idempotencyKey()).isEqualTo("key-1");
+        assertThat(redis.command("XLEN", "{ssekit}:events")).as("stored, though the client could not tell").isEqualTo(":1");
+        proxy.pass();
+        dev.ssekit.spi.StoredEvent retried = await("the retry answered").atMost(Duration.ofSeconds(20)).pollInSameThread()
+                .pollInterval(Duration.ofMillis(100)).until(() -> {
+                    try {
+                        return log.append(m, java.util.Set.of("t"), false, "key-1").toCompletableFuture().get(10, TimeUnit.SECONDS);
+                    } catch (java.util.concurrent.ExecutionException notYet) {
+                        return null;
+                    }
+                }, e -> e != null);
+        assertThat(retried.id()).isEqualTo(log.epoch() + "-1");
+        assertThat(redis.command("XLEN", "{ssekit}:events")).as("stored once").isEqualTo(":1");
+        // a refused connection is "not stored", not "unknown"
+        redis.kill();
+        assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> log.append(m, java.util.Set.of("t"), false, "key-2")
+                .toCompletableFuture().get(20, TimeUnit.SECONDS)).getCause()).isInstanceOf(io.lettuce.core.RedisException.class);
+    }
+
+    @Test
+    void settingsAreValidated() {
+        org.assertj.core.api.Assertions.assertThatIllegalArgumentException()
+                .isThrownBy(() -> RedisEventLog.builder(redis.uri()).timeout(Duration.ofMillis(50)).build())
+                .withMessage("timeout must be at least 100 ms (the reader blocks for half of it): PT0.05S");
+        org.assertj.core.api.Assertions.assertThatIllegalArgumentException()
+                .isThrownBy(() -> RedisEventLog.builder(redis.uri()).idempotencyTtl(Duration.ofMillis(10)).build())
+                .withMessage("idempotencyTtl must be at least 1 s: PT0.01S");
+    }
+
     /** Issue #29 item 4: a timeout at or under the reader's blocking read must not make an idle node disconnected. */
     @Test
     void aShortTimeoutKeepsAnIdleNodeConnected() throws Exception {

@@ -15,7 +15,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * A TCP proxy on loopback in front of redis-server, for faults a real network makes: it can hold
  * all traffic ({@link #pause()}, like a node stopped with {@code kill -STOP}), or drop a
  * connection right after forwarding an append script ({@code EVALSHA}/{@code EVAL}) and before its
- * reply ({@link #dropAfterAppend}), then hold new connections until {@link #pass()}. One platform
+ * reply ({@link #dropAfterAppend}; an append is told by the idempotency key it names), then hold new connections until {@link #pass()}. One platform
  * thread per direction per connection: for a handful of connections.
  */
 final class RedisProxy implements AutoCloseable {
@@ -118,7 +118,8 @@ final class RedisProxy implements AutoCloseable {
 
     private static boolean isAppend(byte[] b, int n) {
         String s = new String(b, 0, n, StandardCharsets.ISO_8859_1).toUpperCase(java.util.Locale.ROOT);
-        return s.contains("EVALSHA") || s.contains("\r\nEVAL\r\n");
+        // the append script, not the reader's check script: only appends name an idempotency key
+        return (s.contains("EVALSHA") || s.contains("\r\nEVAL\r\n")) && s.contains(":IDEM:");
     }
 
     @Override
