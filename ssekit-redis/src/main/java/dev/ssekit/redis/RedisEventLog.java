@@ -54,16 +54,36 @@ import java.util.function.Consumer;
  * and hands each entry, in stream order, to its follower (the node's broadcaster): subscribers on
  * every node see every event, in the same order, with the same id. Stream entry ids are {@code
  * 0-<sequence>} with a sequence that grows by exactly one per event, so a node sees any gap
- * (entries trimmed before it read them) and counts it ({@link #gaps()}). Event ids are {@code
+ * (entries trimmed before it read them), counts it ({@link #gaps()}) and tells its follower's loss
+ * listener ({@link #follow(Consumer, Consumer)}: the broadcaster sends its subscribers a {@code
+ * reset} notice in that place). Event ids are {@code
  * <epoch>-<sequence>} with the epoch of the Redis data set (every node reports it as {@link
  * #epoch()}, so an id older than a node's history is recognised as expired) unless the publisher
  * gave one; either kind is a valid {@code Last-Event-ID} on any node, because every node holds the
  * same history.
  *
- * <p>On {@link Builder#build()} the node loads the newest {@code history} entries, then follows the
- * stream. When Redis goes away, appends fail at once (a {@link RedisException} completes the stage
- * exceptionally: a hub answers 503), the reader retries with backoff, and both resume when Redis
- * is back; with Redis persistence ({@code appendfsync always}), no acknowledged event is lost.
+ * <p><b>Lost or rolled-back data.</b> The epoch is a random token in Redis ({@code {prefix}:epoch})
+ * with the sequence it started after ({@code {prefix}:base}). When the data set's epoch can no
+ * longer be trusted (the key is missing: {@code FLUSHALL}, a restart without persistence; or the
+ * counter is below a sequence the node has seen in that epoch, or the epoch is one the node has
+ * left: a restart from an older snapshot), the append script or the reader's check script starts
+ * a new epoch with a fresh random token, so no id is ever given to two events. Each reader runs
+ * the check after every outage, after a read that found nothing and about once a second, and
+ * when an entry carries another epoch: it then drops its window, follows the new epoch from its
+ * base and tells its loss listener (subscribers get a {@code reset}); ids of the old epoch are
+ * unknown from then on. A node started after such a rollback, that never saw the lost
+ * sequences, cannot tell by itself: until a node that saw them checks (at once on reconnecting),
+ * its appends may reuse those ids.
+ *
+ * <p><b>Failures and retries.</b> On {@link Builder#build()} the node loads the newest {@code
+ * history} entries, then follows the stream. While Redis refuses connections, appends fail at once
+ * with a {@link RedisException} (not stored: a hub answers 503). When Redis stalls, or the
+ * connection drops after the script was sent, an append fails after the {@link Builder#timeout}
+ * with {@link AppendOutcomeUnknownException}: it may be stored. An append with an idempotency key
+ * ({@link #append(SseMessage, Set, boolean, String)}) stores the key with its result for {@link
+ * Builder#idempotencyTtl}; a retry with the key is answered with the first result, nothing stored
+ * twice. The reader retries with backoff; both resume when Redis is back; with Redis persistence
+ * ({@code appendfsync always}), no acknowledged event is lost.
  *
  * <p>Thread-safe. Reads never wait for Redis.
  */
