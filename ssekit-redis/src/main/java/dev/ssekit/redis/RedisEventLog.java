@@ -512,7 +512,7 @@ public final class RedisEventLog implements EventLog {
         boolean recheck = false;
         while (!closed) {
             try {
-                if (recheck || ticker.read() - lastCheck >= MAX_BLOCK.toNanos()) {
+                if (recheck || System.nanoTime() - lastCheck >= MAX_BLOCK.toNanos()) {
                     // after an outage (Redis may be back from an older snapshot, or empty), and about
                     // once a second: is the data set still the one this node follows?
                     resync(sync);
@@ -564,7 +564,7 @@ public final class RedisEventLog implements EventLog {
      * node has seen) and follows it if it changed. Reader thread only. Returns whether it changed.
      */
     private boolean resync(RedisCommands<String, String> sync) {
-        lastCheck = ticker.read();
+        lastCheck = System.nanoTime();
         List<Object> state = check(sync, epoch, Math.max(seen.get(), applied.get()));
         String now = (String) state.get(0);
         if (now.equals(epoch)) {
@@ -580,14 +580,18 @@ public final class RedisEventLog implements EventLog {
         long numbered = retention.lastSequence();
         offset = Math.max(0, numbered - base);
         retention = newRetention(base + offset);
-        epoch = now;
-        applied.set(base);
+        // seen before the epoch: an append pairing the new epoch with the old epoch's sequence
+        // would find the counter below it and start yet another epoch
         seen.set(base);
+        applied.set(base);
+        epoch = now;
         lastEntry = "0-" + base;
         resets.incrementAndGet();
         tellLost();
         // what they waited for is gone with the old data
-        waiters.removeIf(w -> w.done().complete(null) || true);
+        for (Waiter w; (w = waiters.poll()) != null;) {
+            w.done().complete(null);
+        }
         return true;
     }
 
