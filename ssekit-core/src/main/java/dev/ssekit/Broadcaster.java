@@ -47,7 +47,10 @@ import java.util.concurrent.atomic.LongAdder;
  * first gets a {@code reset} event whose data is {@code {"lastEventId":"…","reason":"expired"}}
  * (the id was ours but history no longer holds it; all retained history follows) or
  * {@code "reason":"unknown"} (not an id of this history; live events follow), so a gap is never
- * silent.
+ * silent. A resume across a hole in a shared log's history gets the {@code expired} notice first,
+ * and when a shared log loses events mid-stream (see {@link EventLog#follow(java.util.function.Consumer,
+ * java.util.function.Consumer)}) every subscriber gets it in the loss's place, naming the last id
+ * before it.
  *
  * <p><b>Delivery.</b> The {@link EventLog} encodes each event once; the broadcaster hands the stored
  * event to each delivery group once, never to each subscriber. Subscribers are grouped by their
