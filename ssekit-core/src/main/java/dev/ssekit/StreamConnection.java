@@ -122,6 +122,9 @@ final class StreamConnection implements SseConnection {
                 } else {
                     transport.write(frames);
                 }
+                if (end == END_ABORTED) { // aborted under the write, which the container let return: not delivered
+                    throw new IOException("SSE connection aborted during the write (" + reason + ")");
+                }
             } catch (IOException e) {
                 if (reason == CloseReason.WRITE_TIMEOUT) {
                     throw new IOException("SSE write not taken by the socket within writeTimeout "
@@ -237,6 +240,9 @@ final class StreamConnection implements SseConnection {
      * (aborted if that takes longer than the close grace), aborted otherwise.
      */
     boolean closeWith(CloseReason r) {
+        if (r == CloseReason.CLIENT_GONE && closing) {
+            return false; // close() is under way and sets the reason itself (its own abort fails writes too)
+        }
         return finish(r, r == CloseReason.CLOSED || r == CloseReason.SHUTDOWN);
     }
 

@@ -208,6 +208,9 @@ public abstract class StuckClientSuite {
             return;
         }
         assertInstanceOf(IOException.class, senderEnd, "the blocked sender's exception");
+        if (Boolean.getBoolean("stuck.debug")) {
+            senderEnd.printStackTrace();
+        }
         assertInstanceOf(IOException.class, sendOnce(conn), "send() after close()");
         assertClientSeesEnd();
     }
