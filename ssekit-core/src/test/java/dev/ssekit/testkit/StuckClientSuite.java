@@ -191,9 +191,12 @@ public abstract class StuckClientSuite {
         Sender sender = new Sender(conn);
         sender.awaitBlocked();
 
+        long t0 = System.nanoTime();
         CompletableFuture<Void> closed = CompletableFuture.runAsync(conn::close, r -> Thread.ofVirtual().start(r));
         try {
             closed.get(CLOSE_BOUND.toMillis(), TimeUnit.MILLISECONDS);
+            System.out.printf("%s: close() returned after %d ms (%d events sent before it)%n", getClass().getSimpleName(),
+                    (System.nanoTime() - t0) / 1_000_000, sender.sent.get());
         } catch (java.util.concurrent.TimeoutException e) {
             fail("close() did not return within " + CLOSE_BOUND + " (" + sender.sent.get() + " events sent before it)");
         }
@@ -207,12 +210,13 @@ public abstract class StuckClientSuite {
             fail("the blocked sender was not released within 10 s of close()");
             return;
         }
+        System.out.printf("%s: blocked sender released %d ms after close() began: %s%n", getClass().getSimpleName(),
+                (System.nanoTime() - t0) / 1_000_000, senderEnd);
         assertInstanceOf(IOException.class, senderEnd, "the blocked sender's exception");
-        if (Boolean.getBoolean("stuck.debug")) {
-            senderEnd.printStackTrace();
-        }
         assertInstanceOf(IOException.class, sendOnce(conn), "send() after close()");
         assertClientSeesEnd();
+        System.out.printf("%s: client saw the end %d ms after close() began%n", getClass().getSimpleName(),
+                (System.nanoTime() - t0) / 1_000_000);
     }
 
     @Test
@@ -221,9 +225,12 @@ public abstract class StuckClientSuite {
         CompletableFuture<CloseReason> reason = new CompletableFuture<>();
         conn.onClose(reason::complete);
         Sender sender = new Sender(conn);
+        long t0 = System.nanoTime();
         Throwable senderEnd;
         try {
             senderEnd = sender.ended.get(20, TimeUnit.SECONDS);
+            System.out.printf("%s: with writeTimeout 1 s the sender ended %d ms after it started (%d events sent): %s%n",
+                    getClass().getSimpleName(), (System.nanoTime() - t0) / 1_000_000, sender.sent.get(), senderEnd);
         } catch (java.util.concurrent.TimeoutException e) {
             fail("a send blocked on a client that does not read did not end within 20 s (write timeout 1 s; "
                     + sender.sent.get() + " events sent)");

@@ -34,7 +34,15 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * is turned off: a stream lasts until it is closed. Writes block on the calling thread (use virtual
  * threads); write errors, and the async listener's error, timeout and complete events, all lead to
  * exactly one close ({@link dev.ssekit.CloseReason#CLIENT_GONE} unless the application closed
- * first).
+ * first). An exception the container throws from a write (Jetty's {@code CancellationException}
+ * "Completed whilst write blocked") reaches the caller as an {@link IOException} with it as the
+ * cause.
+ *
+ * <p>Bounds ({@link dev.ssekit.SseOptions}): the Servlet API cannot abort a connection, so an abort
+ * (a close past its grace, a write past its timeout) interrupts the threads blocked in a write and
+ * completes the async context. Jetty 12 then drops the connection at once; Tomcat 11 closes it at
+ * its {@code connectionTimeout} (default 60 s). Either way {@code close()} returns within its bound
+ * and the blocked sender gets an {@link IOException}.
  */
 public final class ServletSse {
 
