@@ -205,9 +205,9 @@ public abstract class StuckClientSuite {
 
         Throwable senderEnd;
         try {
-            senderEnd = sender.ended.get(10, TimeUnit.SECONDS);
+            senderEnd = sender.ended.get(6, TimeUnit.SECONDS);
         } catch (java.util.concurrent.TimeoutException e) {
-            fail("the blocked sender was not released within 10 s of close()");
+            fail("the blocked sender was not released within 6 s of close() returning");
             return;
         }
         System.out.printf("%s: blocked sender released %d ms after close() began: %s%n", getClass().getSimpleName(),

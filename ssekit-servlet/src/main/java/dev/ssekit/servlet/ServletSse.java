@@ -14,11 +14,12 @@ import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.lang.System.Logger.Level;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * SSE over an async Jakarta Servlet 6 request (Jetty 12, Tomcat 11, Spring MVC):
@@ -40,9 +41,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *
  * <p>Bounds ({@link dev.ssekit.SseOptions}): the Servlet API cannot abort a connection, so an abort
  * (a close past its grace, a write past its timeout) interrupts the threads blocked in a write and
- * completes the async context. Jetty 12 then drops the connection at once; Tomcat 11 closes it at
- * its {@code connectionTimeout} (default 60 s). Either way {@code close()} returns within its bound
- * and the blocked sender gets an {@link IOException}.
+ * completes the async context. Jetty 12 then drops the connection and releases the writer at once;
+ * Tomcat 11 closes the connection at its {@code connectionTimeout} (default 60 s), and its blocking
+ * write, which ignores interrupts, may hold the writer until then. {@code close()} returns within
+ * its bound on both, and the blocked writer gets an {@link IOException} when it is released.
  */
 public final class ServletSse {
 
@@ -133,9 +135,11 @@ public final class ServletSse {
         private final ServletOutputStream out;
         private final Optional<String> lastEventId;
         private final AtomicBoolean completed = new AtomicBoolean();
-        private final Set<Thread> writers = ConcurrentHashMap.newKeySet();
-        private final Set<Thread> interrupted = ConcurrentHashMap.newKeySet();
-        private volatile boolean aborted;
+        /** Guards {@link #writers}, {@link #interrupted} and {@link #aborted}; never held across I/O. */
+        private final ReentrantLock ioLock = new ReentrantLock();
+        private final List<Thread> writers = new ArrayList<>(2);
+        private final List<Thread> interrupted = new ArrayList<>(2);
+        private boolean aborted;
         private volatile Runnable peerClosed;
 
         ServletTransport(AsyncContext async, ServletOutputStream out, Optional<String> lastEventId) {
@@ -150,7 +154,15 @@ public final class ServletSse {
                 throw new IOException("SSE response already completed");
             }
             Thread me = Thread.currentThread();
-            writers.add(me);
+            ioLock.lock();
+            try {
+                if (aborted) {
+                    throw new IOException("SSE connection aborted");
+                }
+                writers.add(me);
+            } finally {
+                ioLock.unlock();
+            }
             try {
                 if (BUFFER_WRITE) {
                     out.write(ByteBuffer.wrap(bytes));
@@ -163,9 +175,14 @@ public final class ServletSse {
                 // completed or aborted under a blocked write: an I/O failure to the caller, cause kept
                 throw new IOException("SSE write failed: " + e, e);
             } finally {
-                writers.remove(me);
-                if (aborted && interrupted.remove(me)) {
-                    Thread.interrupted(); // the abort's interrupt, not the caller's
+                ioLock.lock();
+                try {
+                    writers.remove(me);
+                    if (interrupted.remove(me)) {
+                        Thread.interrupted(); // the abort's interrupt, never the caller's own
+                    }
+                } finally {
+                    ioLock.unlock();
                 }
             }
         }
@@ -177,10 +194,15 @@ public final class ServletSse {
 
         @Override
         public void abort() {
-            aborted = true;
-            for (Thread t : writers) {
-                interrupted.add(t);
-                t.interrupt();
+            ioLock.lock();
+            try {
+                aborted = true;
+                for (Thread t : writers) {
+                    interrupted.add(t);
+                    t.interrupt(); // wakes a write blocked in the container (Tomcat's waits for the socket)
+                }
+            } finally {
+                ioLock.unlock();
             }
             close();
         }

@@ -22,8 +22,9 @@ class TomcatStuckClientTest extends StuckClientSuite {
         tomcat.setHostname("127.0.0.1");
         tomcat.getConnector().setPort(0);
         tomcat.getConnector().setProperty("address", "127.0.0.1");
-        // the Servlet API cannot abort a connection: Tomcat closes one whose write is stuck at its connectionTimeout
-        tomcat.getConnector().setProperty("connectionTimeout", "5000");
+        // the Servlet API cannot abort a connection: Tomcat closes one whose write is stuck at its
+        // connectionTimeout (default 60 s); 10 s here, longer than the suite allows for releasing the sender
+        tomcat.getConnector().setProperty("connectionTimeout", "10000");
         Context context = tomcat.addContext("", base.getAbsolutePath());
         Wrapper w = Tomcat.addServlet(context, "stuck", new StuckServlet(options, streams));
         w.setAsyncSupported(true);
