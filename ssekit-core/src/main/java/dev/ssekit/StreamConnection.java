@@ -88,11 +88,6 @@ final class StreamConnection implements SseConnection {
         write(List.of(SseEncoder.comment(Objects.requireNonNull(text, "text"))), true);
     }
 
-    /** Writes encoded bytes whole, bounded by the write timeout (as {@code send} does). */
-    void writeBytes(byte[] bytes) throws IOException {
-        write(List.of(bytes), true);
-    }
-
     /**
      * Writes the broadcaster's queued frames, shared arrays, in one (gathering) write. Not bounded
      * here: the broadcaster's liveness sweep evicts a write that runs past its own write timeout.
