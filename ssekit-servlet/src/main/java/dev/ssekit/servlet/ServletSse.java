@@ -42,8 +42,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>Bounds ({@link dev.ssekit.SseOptions}): the Servlet API cannot abort a connection, so an abort
  * (a close past its grace, a write past its timeout) interrupts the threads blocked in a write and
  * completes the async context. Jetty 12 then drops the connection and releases the writer at once;
- * Tomcat 11 closes the connection at its {@code connectionTimeout} (default 60 s), and its blocking
- * write, which ignores interrupts, may hold the writer until then. {@code close()} returns within
+ * Tomcat 11 closes the connection at its {@code connectionTimeout} (default 60 s) at the latest, and
+ * its blocking write, which swallows interrupts while it waits, may hold the writer until then. {@code close()} returns within
  * its bound on both, and the blocked writer gets an {@link IOException} when it is released.
  */
 public final class ServletSse {
