@@ -40,7 +40,26 @@ public final class Sse {
      * @throws NullPointerException if {@code exchange} is null
      */
     public static SseConnection start(HttpExchange exchange) throws IOException {
-        return open(JdkTransport.start(Objects.requireNonNull(exchange, "exchange")));
+        return start(exchange, SseOptions.defaults());
+    }
+
+    /**
+     * {@link #start(HttpExchange)} with settings of its own (write timeout, close grace).
+     *
+     * <p>The JDK server's API cannot abort an exchange; this adapter aborts a write stuck in the
+     * kernel by interrupting the thread blocked in it (the exchange's socket channel is
+     * interruptible: the interrupt closes it), then closes the exchange. The interrupt status the
+     * abort set is cleared before the write throws.
+     *
+     * @param exchange the exchange; its response must not have been started
+     * @param options the connection's settings
+     * @return the open connection
+     * @throws IOException if the response head cannot be sent; the exchange is closed then
+     * @throws NullPointerException if an argument is null
+     */
+    public static SseConnection start(HttpExchange exchange, SseOptions options) throws IOException {
+        Objects.requireNonNull(options, "options");
+        return open(JdkTransport.start(Objects.requireNonNull(exchange, "exchange")), options);
     }
 
     /**
@@ -52,6 +71,18 @@ public final class Sse {
      * @throws NullPointerException if {@code transport} is null
      */
     public static SseConnection open(SseTransport transport) {
-        return new StreamConnection(Objects.requireNonNull(transport, "transport"));
+        return open(transport, SseOptions.defaults());
+    }
+
+    /**
+     * {@link #open(SseTransport)} with settings of its own (write timeout, close grace).
+     *
+     * @param transport a transport whose response head has been sent
+     * @param options the connection's settings
+     * @return the open connection
+     * @throws NullPointerException if an argument is null
+     */
+    public static SseConnection open(SseTransport transport, SseOptions options) {
+        return new StreamConnection(Objects.requireNonNull(transport, "transport"), Objects.requireNonNull(options, "options"));
     }
 }

@@ -14,7 +14,9 @@ import java.util.function.Consumer;
  * <p>Thread-safe: {@link #send} and {@link #comment} may be called from many threads at once; each
  * call writes its bytes whole, never interleaved with another's. Writes block the calling thread
  * until the bytes reached the socket, so call them from virtual threads (or any thread that may
- * block). The implementation takes no monitor ({@code synchronized}) on the write path.
+ * block); a write the socket does not take within the connection's write timeout ({@link
+ * SseOptions#writeTimeout()}, 30 s by default) aborts the connection and throws. The implementation
+ * takes no monitor ({@code synchronized}) on the write path.
  */
 public interface SseConnection extends AutoCloseable {
 
@@ -22,8 +24,10 @@ public interface SseConnection extends AutoCloseable {
      * Sends one event and returns once its bytes have been handed to the socket.
      *
      * @param message the event
-     * @throws IOException if the connection is closed, or the write failed; a failed write closes
-     *     the connection with {@link CloseReason#CLIENT_GONE}
+     * @throws IOException at once if the connection is closed or closing; if the write failed (a
+     *     failed write closes the connection with {@link CloseReason#CLIENT_GONE}, and a container's
+     *     own exception is the cause); or if the socket did not take the bytes within the write
+     *     timeout (the connection is then aborted: {@link CloseReason#WRITE_TIMEOUT})
      * @throws NullPointerException if {@code message} is null
      */
     void send(SseMessage message) throws IOException;
@@ -34,7 +38,7 @@ public interface SseConnection extends AutoCloseable {
      * lines; an empty text sends a lone {@code :}.
      *
      * @param text the comment
-     * @throws IOException if the connection is closed, or the write failed (which closes it)
+     * @throws IOException as {@link #send} does
      * @throws NullPointerException if {@code text} is null
      */
     void comment(String text) throws IOException;
@@ -42,9 +46,14 @@ public interface SseConnection extends AutoCloseable {
     /**
      * Sends the final {@code close} event ({@code event: close}, {@code data: Closing the
      * connection}) as V's {@code veb.sse} does, then ends the response. Idempotent; never throws.
-     * When the client is already gone the event is skipped and the reason stays what it was. If
-     * another thread is blocked writing for more than a second, the event is skipped and the
-     * response is ended at once.
+     * When the client is already gone the event is skipped and the reason stays what it was.
+     * Bounded whatever the client does: if another thread's write holds on for longer than the
+     * close grace ({@link SseOptions#closeGrace()}, 1 s by default), or the event is not written
+     * within it, the connection is aborted (the TCP connection is closed without a graceful end,
+     * and a writer blocked in it gets {@link IOException}); the graceful end of the response gets
+     * the close grace again. So {@code close()} returns within about twice the close grace plus the
+     * time the close listeners take. From its start on, {@link #send} and {@link #comment} throw
+     * {@link IOException} at once.
      */
     @Override
     void close();

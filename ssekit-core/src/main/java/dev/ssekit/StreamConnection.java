@@ -11,29 +11,42 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executor;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /**
- * The one connection state machine: OPEN until the first of {@link #close()} or a failed write,
- * then CLOSED for good. Writes are serialized by a {@link ReentrantLock} (not a monitor, so a
- * virtual thread that blocks in a write does not pin its carrier).
+ * The one connection state machine: OPEN until the first of {@link #close()}, a failed write or a
+ * write timeout, then CLOSED for good. Writes are serialized by a {@link ReentrantLock} (not a
+ * monitor, so a virtual thread that blocks in a write does not pin its carrier).
+ *
+ * <p>Bounds (issue #31): a {@code send}/{@code comment} that the socket does not take within the
+ * write timeout aborts the transport ({@link CloseReason#WRITE_TIMEOUT}), which releases the writer
+ * with an {@link IOException}; {@link #close()} waits at most the close grace for the lock and the
+ * final event and at most the close grace again for the graceful end, and aborts the transport when
+ * either runs out. The deadlines run on {@link WriteWatchdog}'s one thread.
  */
 final class StreamConnection implements SseConnection {
 
     private static final System.Logger LOG = System.getLogger(SseConnection.class.getName());
     private static final byte[] CLOSE_EVENT =
             SseMessage.builder().event("close").data("Closing the connection").build().encode();
-    private static final long CLOSE_LOCK_WAIT_MILLIS = 1000;
+    private static final int END_NONE = 0;
+    private static final int END_GRACEFUL = 1;
+    private static final int END_ABORTED = 2;
     private static final VarHandle REASON;
+    private static final VarHandle CLOSING;
+    private static final VarHandle END;
     private static final VarHandle FIRED;
 
     static {
         try {
             MethodHandles.Lookup lookup = MethodHandles.lookup();
             REASON = lookup.findVarHandle(StreamConnection.class, "reason", CloseReason.class);
+            CLOSING = lookup.findVarHandle(StreamConnection.class, "closing", boolean.class);
+            END = lookup.findVarHandle(StreamConnection.class, "end", int.class);
             FIRED = lookup.findVarHandle(Listener.class, "fired", boolean.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
@@ -41,13 +54,23 @@ final class StreamConnection implements SseConnection {
     }
 
     private final SseTransport transport;
+    private final SseOptions options;
+    private final long writeTimeoutNanos;
+    private final long closeGraceNanos;
     private final ReentrantLock writeLock = new ReentrantLock();
     /** Null while OPEN; set once (by CAS through {@link #REASON}: no AtomicReference per connection). */
     private volatile CloseReason reason;
+    /** Set once {@link #close()} started: later writes fail at once, even before the state is CLOSED. */
+    private volatile boolean closing;
+    /** How the transport was ended: {@link #END_NONE}, then graceful and/or aborted (through {@link #END}). */
+    private volatile int end;
     private final List<Listener> listeners = new CopyOnWriteArrayList<>();
 
-    StreamConnection(SseTransport transport) {
+    StreamConnection(SseTransport transport, SseOptions options) {
         this.transport = transport;
+        this.options = options;
+        this.writeTimeoutNanos = options.writeTimeout().toNanos();
+        this.closeGraceNanos = options.closeGrace().toNanos();
         transport.onPeerClosed(() -> {
             if (closeWith(CloseReason.CLIENT_GONE)) {
                 LOG.log(Level.DEBUG, "SSE client gone (closed by the peer)");
@@ -57,39 +80,76 @@ final class StreamConnection implements SseConnection {
 
     @Override
     public void send(SseMessage message) throws IOException {
-        writeBytes(Objects.requireNonNull(message, "message").encode());
+        write(List.of(Objects.requireNonNull(message, "message").encode()), true);
     }
 
     @Override
     public void comment(String text) throws IOException {
-        writeBytes(SseEncoder.comment(Objects.requireNonNull(text, "text")));
+        write(List.of(SseEncoder.comment(Objects.requireNonNull(text, "text"))), true);
     }
 
-    /** Writes encoded bytes whole ({@code send} and {@code comment} encode first). */
-    void writeBytes(byte[] bytes) throws IOException {
-        writeFrames(List.of(bytes));
-    }
-
-    /** Writes the broadcaster's queued frames, shared arrays, in one (gathering) write. */
+    /**
+     * Writes the broadcaster's queued frames, shared arrays, in one (gathering) write. Not bounded
+     * here: the broadcaster's liveness sweep evicts a write that runs past its own write timeout.
+     */
     void writeFrames(List<byte[]> frames) throws IOException {
+        write(frames, false);
+    }
+
+    private IOException closedException() {
+        CloseReason r = reason;
+        return new IOException("SSE connection is closed (" + (r == null ? "closing" : r) + ")");
+    }
+
+    private void write(List<byte[]> frames, boolean timed) throws IOException {
+        if (reason != null || closing) {
+            throw closedException();
+        }
         writeLock.lock();
         try {
-            CloseReason r = reason;
-            if (r != null) {
-                throw new IOException("SSE connection is closed (" + r + ")");
+            if (reason != null || closing) {
+                throw closedException();
             }
-            if (frames.size() == 1) {
-                transport.write(frames.getFirst());
-            } else {
-                transport.write(frames);
+            Future<?> deadline = timed ? WriteWatchdog.after(writeTimeoutNanos, this::writeTimedOut) : null;
+            try {
+                if (frames.size() == 1) {
+                    transport.write(frames.getFirst());
+                } else {
+                    transport.write(frames);
+                }
+                if (end == END_ABORTED) { // aborted under the write, which the container let return: not delivered
+                    throw new IOException("SSE connection aborted during the write (" + reason + ")");
+                }
+            } catch (IOException e) {
+                if (reason == CloseReason.WRITE_TIMEOUT) {
+                    throw new IOException("SSE write not taken by the socket within writeTimeout "
+                            + options.writeTimeout() + "; the connection was aborted", e);
+                }
+                if (closing) { // close() aborted this write when its grace ran out; it sets the reason
+                    throw new IOException("SSE connection closed while this write was blocked; the connection was aborted", e);
+                }
+                if (closeWith(CloseReason.CLIENT_GONE)) {
+                    LOG.log(Level.DEBUG, "SSE client gone: {0}", e.toString());
+                }
+                throw e;
+            } finally {
+                if (deadline != null) {
+                    deadline.cancel(false);
+                }
             }
-        } catch (IOException e) {
-            if (closeWith(CloseReason.CLIENT_GONE)) {
-                LOG.log(Level.DEBUG, "SSE client gone: {0}", e.toString());
-            }
-            throw e;
         } finally {
             writeLock.unlock();
+        }
+    }
+
+    /** On the watchdog thread: a timed write ran out of time. Aborts now, tells the listeners on a virtual thread. */
+    private void writeTimedOut() {
+        if (REASON.compareAndSet(this, null, CloseReason.WRITE_TIMEOUT)) {
+            LOG.log(Level.DEBUG, "SSE write not taken within {0}: aborting the connection", options.writeTimeout());
+            abortTransport();
+            Thread.ofVirtual().name("ssekit-write-timeout").start(() -> fire(CloseReason.WRITE_TIMEOUT));
+        } else {
+            abortTransport();
         }
     }
 
@@ -128,28 +188,40 @@ final class StreamConnection implements SseConnection {
 
     @Override
     public void close() {
-        if (reason != null) {
+        if (reason != null || !CLOSING.compareAndSet(this, false, true)) {
             return;
         }
+        // one deadline for the lock and the close event: a stuck write (ours or another thread's) is aborted
+        Future<?> deadline = WriteWatchdog.after(closeGraceNanos, this::abortTransport);
         boolean locked = false;
         try {
-            locked = writeLock.tryLock(CLOSE_LOCK_WAIT_MILLIS, TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        try {
-            if (locked && reason == null) {
-                try {
-                    transport.write(CLOSE_EVENT);
-                } catch (IOException e) {
-                    if (closeWith(CloseReason.CLIENT_GONE)) {
-                        LOG.log(Level.DEBUG, "SSE client gone before the close event: {0}", e.toString());
-                    }
-                    return;
-                }
+            try {
+                locked = writeLock.tryLock(closeGraceNanos, TimeUnit.NANOSECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             }
-            closeWith(CloseReason.CLOSED);
+            if (!locked) {
+                finish(CloseReason.CLOSED, false); // another write holds on: abort, which releases it
+                return;
+            }
+            if (reason != null) {
+                return;
+            }
+            try {
+                transport.write(CLOSE_EVENT);
+            } catch (IOException e) {
+                if (end == END_ABORTED) {
+                    LOG.log(Level.DEBUG, "SSE close event not written within {0}: aborted", options.closeGrace());
+                    finish(CloseReason.CLOSED, false);
+                } else if (finish(CloseReason.CLIENT_GONE, false)) {
+                    LOG.log(Level.DEBUG, "SSE client gone before the close event: {0}", e.toString());
+                }
+                return;
+            }
+            deadline.cancel(false);
+            finish(CloseReason.CLOSED, true);
         } finally {
+            deadline.cancel(false);
             if (locked) {
                 writeLock.unlock();
             }
@@ -158,22 +230,59 @@ final class StreamConnection implements SseConnection {
 
     /**
      * Moves to CLOSED if still OPEN, without the close event; returns whether this call did it.
-     * Listeners run first (the state is CLOSED from the CAS on), then the transport is closed on
-     * the calling thread: that may block behind a stuck write, which must not delay the news.
+     * Listeners run first (the state is CLOSED from the CAS on), then the transport is ended on the
+     * calling thread: gracefully for {@link CloseReason#CLOSED} and {@link CloseReason#SHUTDOWN}
+     * (aborted if that takes longer than the close grace), aborted otherwise.
      */
     boolean closeWith(CloseReason r) {
+        if (r == CloseReason.CLIENT_GONE && closing) {
+            return false; // close() is under way and sets the reason itself (its own abort fails writes too)
+        }
+        return finish(r, r == CloseReason.CLOSED || r == CloseReason.SHUTDOWN);
+    }
+
+    private boolean finish(CloseReason r, boolean graceful) {
         if (!REASON.compareAndSet(this, null, r)) {
             return false;
         }
+        fire(r);
+        if (graceful) {
+            endGracefully();
+        } else {
+            abortTransport();
+        }
+        return true;
+    }
+
+    private void fire(CloseReason r) {
         for (Listener l : listeners) {
             l.fire(r);
         }
-        if (r == CloseReason.CLOSED || r == CloseReason.SHUTDOWN) {
-            transport.close(); // a graceful end of the response
-        } else {
-            transport.abort(); // gone or evicted: a graceful end could wait behind a stuck write
+    }
+
+    /** Ends the response gracefully, once; aborts it if that takes longer than the close grace. */
+    private void endGracefully() {
+        if (!END.compareAndSet(this, END_NONE, END_GRACEFUL)) {
+            return;
         }
-        return true;
+        Future<?> deadline = WriteWatchdog.after(closeGraceNanos, this::abortTransport);
+        try {
+            transport.close();
+        } finally {
+            deadline.cancel(false);
+        }
+    }
+
+    /** Aborts the transport, once, also after (or during) a graceful end. Never blocks. */
+    private void abortTransport() {
+        int e = end;
+        while (e != END_ABORTED) {
+            if (END.compareAndSet(this, e, END_ABORTED)) {
+                transport.abort();
+                return;
+            }
+            e = end;
+        }
     }
 
     @Override

@@ -13,7 +13,9 @@ import java.util.function.Supplier;
  *
  * <p>The adapter has sent the response head (status 200 and the event-stream headers) before it
  * hands the transport to core. Core serializes calls: {@link #write} is never called by two
- * threads at once, and {@link #close()} is called exactly once, after which no write follows.
+ * threads at once. The response is ended once, by {@link #close()} or {@link #abort()}; {@link
+ * #abort()} may also follow {@link #close()}, from another thread, when the graceful end did not
+ * finish within the connection's close grace. No write starts after either.
  */
 public interface SseTransport {
 
@@ -100,15 +102,19 @@ public interface SseTransport {
 
     /**
      * Ends the response and releases the connection. Must not throw; failures are the adapter's to
-     * log at debug level.
+     * log at debug level. It may block while the end is written; core bounds it by calling {@link
+     * #abort()} from another thread once the close grace ran out.
      */
     void close();
 
     /**
      * Drops the connection at once, without ending the response gracefully: for a client that is
-     * gone or evicted, where a graceful end would queue behind a stuck write. Called instead of
-     * {@link #close()} (still exactly once in all). Must not throw. The default calls {@link
-     * #close()}, for servers whose API cannot abort a write.
+     * gone, a write that ran past its timeout, or a close that ran past its grace. Called at most
+     * once, instead of or after {@link #close()}, possibly from a timer thread while another thread
+     * is blocked in {@link #write} or {@link #close()}: it must then release that thread (the
+     * write throws {@link IOException}) and close the TCP connection (or reset the HTTP/2 stream).
+     * Must not block and must not throw. The default calls {@link #close()}, for servers whose API
+     * cannot abort a write.
      */
     default void abort() {
         close();

@@ -2,6 +2,7 @@ package dev.ssekit.netty;
 
 import dev.ssekit.Sse;
 import dev.ssekit.SseConnection;
+import dev.ssekit.SseOptions;
 import io.netty.channel.Channel;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.EmptyHttpHeaders;
@@ -29,7 +30,9 @@ public final class NettySse {
     /**
      * Sends the response head and returns the connection: {@code 200}, {@code text/event-stream;
      * charset=utf-8}, {@code Cache-Control: no-cache}, {@code X-Accel-Buffering: no}, then {@code
-     * extraHeaders} (which may override those); chunked and keep-alive on HTTP/1.1. Call it on the
+     * extraHeaders} (which may override those); chunked and keep-alive on HTTP/1.1; on HTTP/1.0 a
+     * close-delimited body ({@code HTTP/1.0 200}, {@code Connection: close}, no chunked encoding:
+     * RFC 9112 §6.1), the connection closed when the stream ends. Call it on the
      * event loop (from {@code channelRead}) or any thread; use the connection from threads that may
      * block (its {@code send} refuses to run on an event loop). On an HTTP/1.1 connection of a
      * {@link NettySseServer} (from a fallback handler) the connection's HTTP handlers then leave its
@@ -43,15 +46,36 @@ public final class NettySse {
      * @throws NullPointerException if an argument is null
      */
     public static SseConnection start(Channel channel, HttpRequest request, HttpHeaders extraHeaders) {
+        return start(channel, request, extraHeaders, SseOptions.defaults());
+    }
+
+    /**
+     * {@link #start(Channel, HttpRequest, HttpHeaders)} with settings of its own: the write timeout
+     * of {@code send} and {@code comment}, and the close grace after which a close that cannot
+     * write its last event closes the channel (an HTTP/2 stream is reset).
+     *
+     * @param channel the request's channel (an HTTP/1.1 connection or an HTTP/2 stream)
+     * @param request the request head; its {@code Last-Event-ID} is read (UTF-8)
+     * @param extraHeaders more response headers, or {@link EmptyHttpHeaders#INSTANCE}
+     * @param options the connection's settings
+     * @return the open connection
+     * @throws NullPointerException if an argument is null
+     */
+    public static SseConnection start(Channel channel, HttpRequest request, HttpHeaders extraHeaders, SseOptions options) {
         Objects.requireNonNull(channel, "channel");
         Objects.requireNonNull(request, "request");
         Objects.requireNonNull(extraHeaders, "extraHeaders");
+        Objects.requireNonNull(options, "options");
         boolean http2 = channel instanceof Http2StreamChannel;
-        HttpResponse response = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+        boolean http10 = !http2 && HttpVersion.HTTP_1_0.equals(request.protocolVersion());
+        HttpResponse response = new DefaultHttpResponse(http10 ? HttpVersion.HTTP_1_0 : HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
         response.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/event-stream; charset=utf-8")
                 .set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_CACHE)
                 .set("X-Accel-Buffering", "no");
-        if (!http2) {
+        if (http10) {
+            // RFC 9112 §6.1: no chunked encoding for a 1.0 client; the body ends when the connection closes
+            response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        } else if (!http2) {
             HttpUtil.setTransferEncodingChunked(response, true);
             if (HttpUtil.isKeepAlive(request)) {
                 response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
@@ -59,8 +83,10 @@ public final class NettySse {
         }
         response.headers().setAll(extraHeaders); // replaces same-named headers only (set() would clear the rest)
         channel.writeAndFlush(response);
-        SseConnection connection = Sse.open(new NettyTransport(channel, request.headers()));
-        StreamPipeline.enter(channel); // on a NettySseServer connection: only what a stream needs stays
+        SseConnection connection = Sse.open(new NettyTransport(channel, request.headers(), options.closeGrace()), options);
+        if (!http10) {
+            StreamPipeline.enter(channel); // on a NettySseServer connection: only what a stream needs stays
+        } // HTTP/1.0: the codec stays and passes the body through unframed (StreamPipeline frames chunks)
         return connection;
     }
 }

@@ -1,5 +1,7 @@
 package dev.ssekit.netty;
 
+import dev.ssekit.SseOptions;
+
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.Channel;
@@ -197,6 +199,7 @@ public final class NettySseServer implements AutoCloseable {
         private int eventLoops = Runtime.getRuntime().availableProcessors();
         private boolean preferEpoll = true;
         private Executor executor;
+        private SseOptions connectionOptions = SseOptions.defaults();
         private Supplier<List<ChannelHandler>> fallback;
         private Duration requestHeadTimeout = Duration.ofSeconds(10);
         private Supplier<? extends SslContext> tls;
@@ -316,6 +319,20 @@ public final class NettySseServer implements AutoCloseable {
         }
 
         /**
+         * The settings of every stream the routes start: the write timeout of {@code send} and
+         * {@code comment} (default 30 s) and the close grace (default 1 s), after which a close
+         * that cannot write its last event aborts the connection.
+         *
+         * @param options the connections' settings
+         * @return this builder
+         * @throws NullPointerException if {@code options} is null
+         */
+        public Builder connectionOptions(SseOptions options) {
+            this.connectionOptions = Objects.requireNonNull(options, "options");
+            return this;
+        }
+
+        /**
          * Where handlers run. Default: a new virtual thread each. Must never be an event loop.
          *
          * @param executor the executor
@@ -359,7 +376,7 @@ public final class NettySseServer implements AutoCloseable {
             Class<? extends ServerChannel> channelType = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
             EventLoopGroup group = new MultiThreadIoEventLoopGroup(eventLoops, io);
             Executor handlers = executor != null ? executor : Executors.newVirtualThreadPerTaskExecutor();
-            Pipelines pipelines = new Pipelines(Map.copyOf(routes), handlers, fallback);
+            Pipelines pipelines = new Pipelines(Map.copyOf(routes), handlers, fallback, connectionOptions);
             boolean h2c = http2;
             Duration headTimeout = requestHeadTimeout;
             try {
@@ -409,11 +426,12 @@ public final class NettySseServer implements AutoCloseable {
     }
 
     /** What follows the HTTP codec: the routes, then the fallback handlers (or a 404 for the rest). */
-    private record Pipelines(Map<String, SseHandler> routes, Executor executor, Supplier<List<ChannelHandler>> fallback) {
+    private record Pipelines(Map<String, SseHandler> routes, Executor executor, Supplier<List<ChannelHandler>> fallback,
+            SseOptions options) {
         void addHandlers(ChannelPipeline p) {
             p.addLast(new MalformedRequests());
             if (!routes.isEmpty()) {
-                p.addLast(new SseRoutingHandler(routes, fallback == null, executor));
+                p.addLast(new SseRoutingHandler(routes, fallback == null, executor, options));
             }
             if (fallback != null) {
                 List<ChannelHandler> more = fallback.get();

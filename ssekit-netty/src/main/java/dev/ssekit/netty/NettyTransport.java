@@ -3,16 +3,20 @@ package dev.ssekit.netty;
 import dev.ssekit.spi.LastEventIds;
 import dev.ssekit.spi.SseTransport;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
+import io.netty.util.concurrent.ScheduledFuture;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.LastHttpContent;
 import java.io.IOException;
 import java.io.InterruptedIOException;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 
@@ -30,10 +34,12 @@ final class NettyTransport implements SseTransport {
 
     private final Channel channel;
     private final Optional<String> lastEventId;
+    private final long closeGraceNanos;
 
-    NettyTransport(Channel channel, HttpHeaders requestHeaders) {
+    NettyTransport(Channel channel, HttpHeaders requestHeaders, Duration closeGrace) {
         this.channel = channel;
         this.lastEventId = LastEventIds.fromHeader(requestHeaders.get("Last-Event-ID"));
+        this.closeGraceNanos = closeGrace.toNanos();
     }
 
     @Override
@@ -77,12 +83,28 @@ final class NettyTransport implements SseTransport {
         return Outbox.of(channel.eventLoop()); // a group's turns run on the loop, each after the writes of the last
     }
 
+    /**
+     * The graceful end: the last chunk (nothing on an HTTP/1.0 close-delimited body), then the channel is
+     * closed. The end queues behind any write still in flight, so if it is not written within the
+     * close grace (a client that stopped reading) the channel is closed at once, which fails the
+     * writes still queued. Off the event loop this waits for the end (core bounds it too).
+     */
     @Override
     public void close() {
-        if (channel.isActive()) {
-            channel.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT).addListener(ChannelFutureListener.CLOSE);
-        } else {
+        if (!channel.isActive()) {
             channel.close();
+            return;
+        }
+        ChannelFuture end = channel.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT)
+                .addListener(ChannelFutureListener.CLOSE);
+        if (!end.isDone()) {
+            ScheduledFuture<?> abort = channel.eventLoop().schedule(() -> {
+                channel.close();
+            }, closeGraceNanos, TimeUnit.NANOSECONDS);
+            end.addListener(f -> abort.cancel(false));
+            if (!channel.eventLoop().inEventLoop()) {
+                end.awaitUninterruptibly();
+            }
         }
     }
 

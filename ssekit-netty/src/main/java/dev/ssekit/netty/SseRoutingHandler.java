@@ -1,6 +1,7 @@
 package dev.ssekit.netty;
 
 import dev.ssekit.SseConnection;
+import dev.ssekit.SseOptions;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -31,7 +32,7 @@ import java.util.concurrent.Executor;
  *
  * <p>On a matching request it sends the response head at once ({@code 200}, {@code
  * text/event-stream; charset=utf-8}, {@code Cache-Control: no-cache}, {@code X-Accel-Buffering:
- * no}; chunked and keep-alive on HTTP/1.1), then runs the {@link SseHandler} on the executor (by
+ * no}; chunked and keep-alive on HTTP/1.1, close-delimited on HTTP/1.0), then runs the {@link SseHandler} on the executor (by
  * default a new virtual thread): no user code runs on the event loop. Not {@code @Sharable}: one
  * instance per channel.
  */
@@ -42,6 +43,7 @@ public final class SseRoutingHandler extends ChannelInboundHandlerAdapter {
     private final Map<String, SseHandler> routes;
     private final boolean answerUnmatched;
     private final Executor executor;
+    private final SseOptions options;
     private boolean streaming;
 
     /**
@@ -52,9 +54,23 @@ public final class SseRoutingHandler extends ChannelInboundHandlerAdapter {
      * @param executor where handlers run; must not be an event loop
      */
     public SseRoutingHandler(Map<String, SseHandler> routes, boolean answerUnmatched, Executor executor) {
+        this(routes, answerUnmatched, executor, SseOptions.defaults());
+    }
+
+    /**
+     * A handler for the given routes whose streams have the given settings.
+     *
+     * @param routes path (exact) to handler
+     * @param answerUnmatched answer 404/405 instead of passing other requests on
+     * @param executor where handlers run; must not be an event loop
+     * @param options the streams' settings (write timeout, close grace)
+     * @throws NullPointerException if {@code executor} or {@code options} is null
+     */
+    public SseRoutingHandler(Map<String, SseHandler> routes, boolean answerUnmatched, Executor executor, SseOptions options) {
         this.routes = Map.copyOf(routes);
         this.answerUnmatched = answerUnmatched;
         this.executor = Objects.requireNonNull(executor, "executor");
+        this.options = Objects.requireNonNull(options, "options");
     }
 
     @Override
@@ -93,7 +109,7 @@ public final class SseRoutingHandler extends ChannelInboundHandlerAdapter {
         HttpRequest head = new DefaultHttpRequest(request.protocolVersion(), request.method(), request.uri(),
                 request.headers().copy());
         ReferenceCountUtil.release(msg);
-        SseConnection connection = NettySse.start(ctx.channel(), head, EmptyHttpHeaders.INSTANCE);
+        SseConnection connection = NettySse.start(ctx.channel(), head, EmptyHttpHeaders.INSTANCE, options);
         executor.execute(() -> {
             try {
                 handler.handle(head, connection);

@@ -2,6 +2,7 @@ package dev.ssekit.servlet;
 
 import dev.ssekit.Sse;
 import dev.ssekit.SseConnection;
+import dev.ssekit.SseOptions;
 import dev.ssekit.spi.LastEventIds;
 import dev.ssekit.spi.SseTransport;
 import jakarta.servlet.AsyncContext;
@@ -13,9 +14,12 @@ import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.lang.System.Logger.Level;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * SSE over an async Jakarta Servlet 6 request (Jetty 12, Tomcat 11, Spring MVC):
@@ -31,7 +35,16 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * is turned off: a stream lasts until it is closed. Writes block on the calling thread (use virtual
  * threads); write errors, and the async listener's error, timeout and complete events, all lead to
  * exactly one close ({@link dev.ssekit.CloseReason#CLIENT_GONE} unless the application closed
- * first).
+ * first). An exception the container throws from a write (Jetty's {@code CancellationException}
+ * "Completed whilst write blocked") reaches the caller as an {@link IOException} with it as the
+ * cause.
+ *
+ * <p>Bounds ({@link dev.ssekit.SseOptions}): the Servlet API cannot abort a connection, so an abort
+ * (a close past its grace, a write past its timeout) interrupts the threads blocked in a write and
+ * completes the async context. Jetty 12 then drops the connection and releases the writer at once;
+ * Tomcat 11 closes the connection at its {@code connectionTimeout} (default 60 s) at the latest, and
+ * its blocking write, which swallows interrupts while it waits, may hold the writer until then. {@code close()} returns within
+ * its bound on both, and the blocked writer gets an {@link IOException} when it is released.
  */
 public final class ServletSse {
 
@@ -53,8 +66,27 @@ public final class ServletSse {
      *     committed
      */
     public static SseConnection start(HttpServletRequest request, HttpServletResponse response) throws IOException {
+        return start(request, response, SseOptions.defaults());
+    }
+
+    /**
+     * {@link #start(HttpServletRequest, HttpServletResponse)} with settings of its own: the write
+     * timeout of {@code send} and {@code comment} (default 30 s) and the close grace (default 1 s).
+     *
+     * @param request the request; async must be supported
+     * @param response its response, not committed yet
+     * @param options the connection's settings
+     * @return the open connection; usable from any thread after the servlet method returns
+     * @throws IOException if the response head cannot be sent
+     * @throws IllegalStateException if the request does not support async, or the response is
+     *     committed
+     * @throws NullPointerException if an argument is null
+     */
+    public static SseConnection start(HttpServletRequest request, HttpServletResponse response, SseOptions options)
+            throws IOException {
         Objects.requireNonNull(request, "request");
         Objects.requireNonNull(response, "response");
+        Objects.requireNonNull(options, "options");
         if (!request.isAsyncSupported()) {
             throw new IllegalStateException("the servlet must support async for SSE (asyncSupported = true)");
         }
@@ -71,7 +103,7 @@ public final class ServletSse {
         response.flushBuffer();
         ServletTransport transport = new ServletTransport(async, out, lastEventId(request));
         async.addListener(transport);
-        return Sse.open(transport);
+        return Sse.open(transport, options);
     }
 
     static Optional<String> lastEventId(HttpServletRequest request) {
@@ -103,6 +135,11 @@ public final class ServletSse {
         private final ServletOutputStream out;
         private final Optional<String> lastEventId;
         private final AtomicBoolean completed = new AtomicBoolean();
+        /** Guards {@link #writers}, {@link #interrupted} and {@link #aborted}; never held across I/O. */
+        private final ReentrantLock ioLock = new ReentrantLock();
+        private final List<Thread> writers = new ArrayList<>(2);
+        private final List<Thread> interrupted = new ArrayList<>(2);
+        private boolean aborted;
         private volatile Runnable peerClosed;
 
         ServletTransport(AsyncContext async, ServletOutputStream out, Optional<String> lastEventId) {
@@ -113,18 +150,62 @@ public final class ServletSse {
 
         @Override
         public void write(byte[] bytes) throws IOException {
-            if (BUFFER_WRITE) {
-                out.write(ByteBuffer.wrap(bytes));
-            } else {
-                out.write(bytes);
+            if (completed.get()) { // onError/onTimeout completed the response: never write to it (or its recycled successor)
+                throw new IOException("SSE response already completed");
             }
-            out.flush();
+            Thread me = Thread.currentThread();
+            ioLock.lock();
+            try {
+                if (aborted) {
+                    throw new IOException("SSE connection aborted");
+                }
+                writers.add(me);
+            } finally {
+                ioLock.unlock();
+            }
+            try {
+                if (BUFFER_WRITE) {
+                    out.write(ByteBuffer.wrap(bytes));
+                } else {
+                    out.write(bytes);
+                }
+                out.flush();
+            } catch (RuntimeException e) {
+                // e.g. Jetty's CancellationException "Completed whilst write blocked" once the response was
+                // completed or aborted under a blocked write: an I/O failure to the caller, cause kept
+                throw new IOException("SSE write failed: " + e, e);
+            } finally {
+                ioLock.lock();
+                try {
+                    writers.remove(me);
+                    if (interrupted.remove(me)) {
+                        Thread.interrupted(); // the abort's interrupt, never the caller's own
+                    }
+                } finally {
+                    ioLock.unlock();
+                }
+            }
         }
 
         // write(List) stays the default, which joins the frames: the Servlet API has no gathering
         // write, and one large write lets the container send it at once, where frames written one by
         // one go through its aggregation buffer in several network writes (Jetty: 20 % fewer
         // deliveries/s measured with bin/bench-fanout's jetty adapter)
+
+        @Override
+        public void abort() {
+            ioLock.lock();
+            try {
+                aborted = true;
+                for (Thread t : writers) {
+                    interrupted.add(t);
+                    t.interrupt(); // wakes a write blocked in the container (Tomcat's waits for the socket)
+                }
+            } finally {
+                ioLock.unlock();
+            }
+            close();
+        }
 
         @Override
         public void close() {
@@ -158,14 +239,14 @@ public final class ServletSse {
 
         @Override
         public void onTimeout(AsyncEvent event) {
+            close(); // marks the response completed first: a send from now on fails at once
             ended();
-            close();
         }
 
         @Override
         public void onError(AsyncEvent event) {
+            close(); // marks the response completed first: a send from now on fails at once
             ended();
-            close();
         }
 
         @Override
