@@ -273,11 +273,13 @@ public final class Broadcaster implements AutoCloseable {
         }
         Subscriber s = new Subscriber(delivery, groupFor(conn), conn, List.copyOf(new LinkedHashSet<>(r.selectors)),
                 r.authorized, ticker.read());
+        // 1. register: from here on live events reach s (buffered until the replay is done); in the
+        // index first, so that whatever finds s through byConnection (a close, a cancel) finds it indexed
+        s.group.index.add(s);
         if (byConnection.putIfAbsent(conn, s) != null) {
+            remove(s);
             throw new IllegalStateException("this connection is subscribed already");
         }
-        // 1. register: from here on live events reach s (buffered until the replay is done)
-        s.group.index.add(s);
         conn.onClose(reason -> remove(s));
         // 2. replay what history has after the resume point; 3. merge with the buffered live events
         ResumePlanner.Plan plan = resume.plan(r.resumeFrom != null ? r.resumeFrom : r.connection.lastEventId().orElse(""));
@@ -402,7 +404,8 @@ public final class Broadcaster implements AutoCloseable {
     private void fanOut(StoredEvent event) {
         for (DeliveryGroup g : groups) {
             // a group without subscribers skips the event: one registering now starts after it
-            // (start() reads lastSequence after registering) or replays it from history
+            // (start() reads lastSequence after registering) or replays it from history. The count is
+            // exact for every add that returned (SubscriberIndex), never an estimate
             if (g.index.isEmpty()) {
                 continue;
             }
