@@ -115,7 +115,7 @@ public final class Broadcaster implements AutoCloseable {
         this.groupCapacity = b.deliveryBacklog;
         this.lanes = new DeliveryGroup[b.lanes];
         for (int i = 0; i < lanes.length; i++) {
-            lanes[i] = newGroup(task -> Thread.ofVirtual().name("ssekit-lane").start(task));
+            lanes[i] = newGroup(task -> Thread.ofVirtual().name("ssekit-lane").start(task), false);
         }
         evictions.put(CloseReason.SLOW_CONSUMER, new LongAdder());
         evictions.put(CloseReason.WRITE_TIMEOUT, new LongAdder());
@@ -399,7 +399,9 @@ public final class Broadcaster implements AutoCloseable {
      * Hands a stored event to each delivery group that has subscribers, once per group, in
      * sequence order (on the log's follower, one event at a time): each group matches it against
      * its own subscribers on its own thread. Waits while a group's inbox is full (backpressure: the
-     * log's append, and so the publisher, waits with it).
+     * log's append, and so the publisher, waits with it), uninterruptibly: the event is stored, so
+     * every live subscriber gets it, or the publish would report success with a hole. Never waits
+     * on a group's own thread, and not after {@link #close()}.
      */
     private void fanOut(StoredEvent event) {
         for (DeliveryGroup g : groups) {
@@ -409,13 +411,7 @@ public final class Broadcaster implements AutoCloseable {
             if (g.index.isEmpty()) {
                 continue;
             }
-            try {
-                g.offer(event);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted while waiting for a delivery group; event "
-                        + event.id() + " is in history but not delivered live to every group", e);
-            }
+            g.offer(event); // an interrupt does not cut the wait short: it would leave a hole (it is kept)
         }
     }
 
@@ -427,15 +423,15 @@ public final class Broadcaster implements AutoCloseable {
         }
         DeliveryGroup g = byExecutor.get(executor);
         if (g == null) {
-            g = byExecutor.computeIfAbsent(executor, this::newGroup);
+            g = byExecutor.computeIfAbsent(executor, e -> newGroup(e, true));
         }
         return g;
     }
 
-    private DeliveryGroup newGroup(Executor executor) {
+    private DeliveryGroup newGroup(Executor executor, boolean sharedThread) {
         // one run yields after half a subscriber's bound: a healthy subscriber's write goes out
         // before its group queues more
-        DeliveryGroup g = new DeliveryGroup(executor, groupCapacity, Math.max(1, delivery.maxQueuedBytes / 4),
+        DeliveryGroup g = new DeliveryGroup(executor, sharedThread, groupCapacity, Math.max(1, delivery.maxQueuedBytes / 4),
                 MAX_EVENTS_PER_RUN, Math.max(1, delivery.maxQueuedBytes / 2));
         groups.add(g);
         return g;
@@ -485,20 +481,18 @@ public final class Broadcaster implements AutoCloseable {
      */
     @Override
     public void close() {
-        // the follower may be waiting for a held-up group: closing the groups releases it
         synchronized (closing) {
             if (closed) {
                 return;
             }
             closed = true;
         }
-        if (ownsLog) {
-            log.close(); // after the lock: the log's appender may be waiting for it in followed()
-        }
         liveness.stop();
         byte[] last = SseMessage.builder().event("shutdown").data("").retry(shutdownRetry).build().encode();
         // through each group, behind the events it still has: the notice follows every earlier event,
-        // and the group takes no later one (a publish racing with close is in history, not delivered live)
+        // and the group takes no later one (a publish racing with close is in history, not delivered live).
+        // Closing a group never waits, and releases a publisher waiting for its room (maybe holding the
+        // log's append lock): so the groups close first, the log after them
         for (DeliveryGroup g : groups) {
             g.close(() -> {
                 for (Subscriber s : byConnection.values()) {
@@ -507,6 +501,9 @@ public final class Broadcaster implements AutoCloseable {
                     }
                 }
             });
+        }
+        if (ownsLog) {
+            log.close(); // waits only for the batch in progress, which no longer waits for any group
         }
         scheduler.schedule(() -> {
             for (Subscriber s : List.copyOf(byConnection.values())) {
