@@ -89,6 +89,13 @@ public final class Broadcaster implements AutoCloseable {
     private final Duration shutdownRetry;
     /** Every subscriber, by its connection (the one registry of all of them: no second set). */
     private final Map<StreamConnection, Subscriber> byConnection = new ConcurrentHashMap<>();
+    /**
+     * The connections this broadcaster has a close listener on: one listener per connection for
+     * all its subscriptions (a connection cannot remove a listener, and one per subscription would
+     * pile up, each holding its subscriber, on a connection cancelled and subscribed again). The
+     * listener removes the connection from here and unsubscribes whatever subscription it has then.
+     */
+    private final Set<StreamConnection> watched = ConcurrentHashMap.newKeySet();
     /** The groups of connections with an I/O executor (Netty event loops), by that executor. */
     private final Map<Executor, DeliveryGroup> byExecutor = new ConcurrentHashMap<>();
     /** The broadcaster's own lanes, for connections without one (JDK, Servlet). */
@@ -280,7 +287,17 @@ public final class Broadcaster implements AutoCloseable {
             remove(s);
             throw new IllegalStateException("this connection is subscribed already");
         }
-        conn.onClose(reason -> remove(s));
+        if (watched.add(conn)) {
+            // (a close racing this: if its listener left watched before our add, ours is new and
+            // fires at once; if after, the listener's lookup below comes after our putIfAbsent)
+            conn.onClose(reason -> {
+                watched.remove(conn);
+                Subscriber current = byConnection.get(conn);
+                if (current != null) {
+                    remove(current);
+                }
+            });
+        }
         // 2. replay what history has after the resume point; 3. merge with the buffered live events
         ResumePlanner.Plan plan = resume.plan(r.resumeFrom != null ? r.resumeFrom : r.connection.lastEventId().orElse(""));
         s.finishReplay(plan.notice(), plan.replay(), plan.after());
