@@ -11,7 +11,9 @@ import java.util.OptionalLong;
  * Where a subscriber's stream starts, from its {@code Last-Event-ID} (or an explicit resume
  * point) and the {@link EventLog}'s history: the events to replay, a {@code reset} notice when the
  * id is not in history, and the sequence after which live events are the subscriber's. Reads the
- * log only (never its append path); thread-safe.
+ * log only (never its append path); thread-safe. Relies on the log's history going oldest first
+ * (every {@link EventLog} of ssekit's does): a resume point still held after a read was held, with
+ * all its successors, during it.
  */
 final class ResumePlanner {
 
@@ -47,7 +49,14 @@ final class ResumePlanner {
         }
         OptionalLong seq = log.sequenceOf(lastId);
         if (seq.isPresent()) {
-            return new Plan(null, log.after(seq.getAsLong()), seq.getAsLong());
+            List<StoredEvent> replay = log.after(seq.getAsLong());
+            // one atomic read against appends: history goes oldest first, so if the resume point is
+            // still held after the read, so were all its successors during it (no gap in the replay);
+            // if appends pushed it out between the two reads, its successors may be gone: say so
+            if (log.sequenceOf(lastId).equals(seq)) {
+                return new Plan(null, replay, seq.getAsLong());
+            }
+            return new Plan(reset(lastId, "expired"), log.after(0), 0);
         }
         if (isExpiredId(lastId)) {
             return new Plan(reset(lastId, "expired"), log.after(0), 0);
