@@ -43,7 +43,11 @@ import java.util.concurrent.atomic.LongAdder;
  *
  * <p><b>Resume.</b> {@link #subscribe} reads the connection's {@code Last-Event-ID}: the subscriber
  * is registered first, then history after that id is replayed, then live events follow; an event
- * both replayed and received live is written once. If the id is not in history the subscriber
+ * both replayed and received live is written once. The replay is paced by the subscriber's writes
+ * (a chunk of half {@code maxQueuedBytes} at a time, read from the log as the socket drains), so a
+ * resume of any length within history completes, whatever the {@link SlowConsumerPolicy}; if
+ * history drops events before a slow replay gets to them, a {@code reset} notice (reason {@code
+ * expired}) says so where they are missing. If the id is not in history the subscriber
  * first gets a {@code reset} event whose data is {@code {"lastEventId":"…","reason":"expired"}}
  * (the id was ours but history no longer holds it; all retained history follows) or
  * {@code "reason":"unknown"} (not an id of this history; live events follow), so a gap is never
@@ -116,7 +120,7 @@ public final class Broadcaster implements AutoCloseable {
         this.scheduler = b.scheduler;
         this.writeTimeoutNanos = b.writeTimeout.toNanos();
         this.resume = new ResumePlanner(log);
-        this.delivery = new DeliveryContext(b.maxQueuedBytes, b.policy, b.ticker, this::leave);
+        this.delivery = new DeliveryContext(b.maxQueuedBytes, b.policy, b.ticker, log, this::leave);
         this.liveness = new LivenessSweep(scheduler, ticker, b.heartbeat, b.writeTimeout, byConnection::values, delivery);
         this.shutdownRetry = b.shutdownRetry;
         this.groupCapacity = b.deliveryBacklog;
@@ -300,7 +304,7 @@ public final class Broadcaster implements AutoCloseable {
         }
         // 2. replay what history has after the resume point; 3. merge with the buffered live events
         ResumePlanner.Plan plan = resume.plan(r.resumeFrom != null ? r.resumeFrom : r.connection.lastEventId().orElse(""));
-        s.finishReplay(plan.notice(), plan.replay(), plan.after());
+        s.finishReplay(plan.notice(), plan.replay(), plan.after(), plan.afterId());
         return s;
     }
 
@@ -721,7 +725,8 @@ public final class Broadcaster implements AutoCloseable {
         }
 
         /**
-         * The bound on each subscriber's unwritten bytes.
+         * The bound on each subscriber's unwritten bytes. A resume's replay is not held to it: it is
+         * handed to the subscriber half the bound at a time, as its writes complete.
          *
          * @param maxQueuedBytes at least 1 (default 1 MiB)
          * @return this builder

@@ -160,6 +160,34 @@ class EngineConcurrencyTest {
         }
     }
 
+    @Test
+    void historyDroppingWhatAReplayHasNotReachedYetIsToldNotSkipped() {
+        // history of 100 events; a chunk of the replay is 4 KiB (half the bound): about 4 events
+        try (Broadcaster b = builder().history(100, 64L << 20, Duration.ofHours(1)).maxQueuedBytes(8 * 1024).build()) {
+            List<String> ids = new ArrayList<>();
+            for (int i = 0; i < 100; i++) {
+                ids.add(b.publish(SseMessage.of(KB), "x"));
+            }
+            StepLoop loop = new StepLoop();
+            LoopTransport t = new LoopTransport(loop, ids.getFirst());
+            b.subscribe(Sse.open(t), "x"); // its first chunk waits for the loop
+            for (int i = 0; i < 300; i++) { // history now holds the last 100 of them only
+                ids.add(b.publish(SseMessage.of(KB), "x"));
+            }
+            loop.runPending();
+            assertThat(t.closed()).as("evicted").isFalse();
+            // the plan's history whole, then the notice of what history lost meanwhile, then what it holds
+            List<String> expected = new ArrayList<>(ids.subList(1, 100));
+            expected.addAll(ids.subList(300, 400));
+            assertThat(t.ids()).containsExactlyElementsOf(expected);
+            assertThat(t.events()).containsExactly("reset");
+            assertThat(t.text()).contains("{\"lastEventId\":\"" + ids.get(99) + "\",\"reason\":\"expired\"}");
+            String text = t.text();
+            assertThat(text.indexOf("event: reset")).isBetween(text.indexOf("id: " + ids.get(99) + "\n"),
+                    text.indexOf("id: " + ids.get(300) + "\n"));
+        }
+    }
+
     // 3. close() and a stalled group
 
     @Test
