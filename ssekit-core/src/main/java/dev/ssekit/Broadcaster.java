@@ -422,7 +422,8 @@ public final class Broadcaster implements AutoCloseable {
      * its own subscribers on its own thread. Waits while a group's inbox is full (backpressure: the
      * log's append, and so the publisher, waits with it), uninterruptibly: the event is stored, so
      * every live subscriber gets it, or the publish would report success with a hole. Never waits
-     * on a group's own thread, and not after {@link #close()}.
+     * on a delivery thread (a group's own, or another's: the event goes over the bound instead),
+     * and not after {@link #close()}.
      */
     private void fanOut(StoredEvent event) {
         for (DeliveryGroup g : groups) {
@@ -452,10 +453,21 @@ public final class Broadcaster implements AutoCloseable {
     private DeliveryGroup newGroup(Executor executor, boolean sharedThread) {
         // one run yields after half a subscriber's bound: a healthy subscriber's write goes out
         // before its group queues more
-        DeliveryGroup g = new DeliveryGroup(executor, sharedThread, groupCapacity, Math.max(1, delivery.maxQueuedBytes / 4),
+        DeliveryGroup g = new DeliveryGroup(executor, sharedThread, this::onDeliveryThread, groupCapacity, Math.max(1, delivery.maxQueuedBytes / 4),
                 MAX_EVENTS_PER_RUN, Math.max(1, delivery.maxQueuedBytes / 2));
         groups.add(g);
         return g;
+    }
+
+    /** Whether the calling thread runs one of the delivery groups (an event loop): it must never wait for one. */
+    private boolean onDeliveryThread() {
+        Thread t = Thread.currentThread();
+        for (DeliveryGroup g : groups) {
+            if (g.runsOn(t)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**

@@ -376,6 +376,29 @@ class EngineConcurrencyTest {
         }
     }
 
+    @Test
+    void publishingOnOneGroupsThreadNeverWaitsForAnotherGroup() throws Exception {
+        try (Broadcaster b = builder().deliveryBacklog(1).build()) {
+            StepLoop loopA = new StepLoop();
+            StepLoop loopB = new StepLoop();
+            LoopTransport onA = subscriber(b, loopA, "x");
+            LoopTransport onB = subscriber(b, loopB, "x");
+            publish(b, "e0", "x");
+            Thread threadA = Thread.ofPlatform().name("loop-a").start(loopA::runPending); // A's thread is known
+            threadA.join();
+            loopB.runPending(); // B's thread (this one) too
+            publish(b, "e1", "x"); // both inboxes are full
+            loopA.execute(() -> publish(b, "e2", "x")); // a handler on loop A publishes; B is behind
+            threadA = Thread.ofPlatform().name("loop-a").start(loopA::runPending);
+            threadA.join(20_000);
+            assertThat(threadA.isAlive()).as("loop A waits for group B").isFalse();
+            loopA.runPending();
+            loopB.runPending();
+            assertThat(onA.ids()).containsExactly("e0", "e1", "e2");
+            assertThat(onB.ids()).containsExactly("e0", "e1", "e2");
+        }
+    }
+
     // 9. cancel and resubscribe
 
     @Test
