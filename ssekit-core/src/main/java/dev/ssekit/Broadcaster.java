@@ -510,7 +510,10 @@ public final class Broadcaster implements AutoCloseable {
      * Shuts down: no more publishes or subscriptions; every subscriber gets a final {@code
      * shutdown} event carrying a {@code retry} hint (so clients come back after it), then its
      * connection closes with {@link CloseReason#SHUTDOWN}. Subscribers that cannot take the final
-     * event within the write timeout are closed without it. Idempotent; returns at once.
+     * event within the write timeout are closed without it. Idempotent; returns at once: it never
+     * waits for a delivery group (a publisher waiting for a full group's room stops waiting; its
+     * event is in history, not delivered live), so it may be called on a delivery thread (a Netty
+     * event loop) too.
      */
     @Override
     public void close() {
