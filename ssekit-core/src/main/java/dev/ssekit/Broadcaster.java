@@ -46,8 +46,9 @@ import java.util.concurrent.atomic.LongAdder;
  * both replayed and received live is written once. The replay is paced by the subscriber's writes
  * (a chunk of half {@code maxQueuedBytes} at a time, read from the log as the socket drains), so a
  * resume of any length within history completes, whatever the {@link SlowConsumerPolicy}; if
- * history drops events before a slow replay gets to them, a {@code reset} notice (reason {@code
- * expired}) says so where they are missing. If the id is not in history the subscriber
+ * history drops events before a slow replay gets to them (the client reads slower than events
+ * come), it is evicted as a slow consumer, or, with {@link SlowConsumerPolicy#DROP_OLDEST}, gets a
+ * {@code reset} notice (reason {@code expired}) where they are missing. If the id is not in history the subscriber
  * first gets a {@code reset} event whose data is {@code {"lastEventId":"…","reason":"expired"}}
  * (the id was ours but history no longer holds it; all retained history follows) or
  * {@code "reason":"unknown"} (not an id of this history; live events follow), so a gap is never
@@ -284,8 +285,8 @@ public final class Broadcaster implements AutoCloseable {
         }
         Subscriber s = new Subscriber(delivery, groupFor(conn), conn, List.copyOf(new LinkedHashSet<>(r.selectors)),
                 r.authorized, ticker.read());
-        // 1. register: from here on live events reach s (buffered until the replay is done); in the
-        // index first, so that whatever finds s through byConnection (a close, a cancel) finds it indexed
+        // 1. register: from here on live events reach s (while it replays, it reads them from the log);
+        // in the index first, so that whatever finds s through byConnection (a close, a cancel) finds it indexed
         s.group.index.add(s);
         if (byConnection.putIfAbsent(conn, s) != null) {
             remove(s);
@@ -302,7 +303,7 @@ public final class Broadcaster implements AutoCloseable {
                 }
             });
         }
-        // 2. replay what history has after the resume point; 3. merge with the buffered live events
+        // 2. replay what history has after the resume point, paced by the writes; 3. live events
         ResumePlanner.Plan plan = resume.plan(r.resumeFrom != null ? r.resumeFrom : r.connection.lastEventId().orElse(""));
         s.finishReplay(plan.notice(), plan.replay(), plan.after(), plan.afterId());
         return s;
@@ -453,8 +454,8 @@ public final class Broadcaster implements AutoCloseable {
     private DeliveryGroup newGroup(Executor executor, boolean sharedThread) {
         // one run yields after half a subscriber's bound: a healthy subscriber's write goes out
         // before its group queues more
-        DeliveryGroup g = new DeliveryGroup(executor, sharedThread, this::onDeliveryThread, groupCapacity, Math.max(1, delivery.maxQueuedBytes / 4),
-                MAX_EVENTS_PER_RUN, Math.max(1, delivery.maxQueuedBytes / 2));
+        DeliveryGroup g = new DeliveryGroup(executor, sharedThread, this::onDeliveryThread, groupCapacity,
+                Math.max(1, delivery.maxQueuedBytes / 4), MAX_EVENTS_PER_RUN, Math.max(1, delivery.maxQueuedBytes / 2));
         groups.add(g);
         return g;
     }
