@@ -456,6 +456,9 @@ public final class Broadcaster implements AutoCloseable {
         // before its group queues more
         DeliveryGroup g = new DeliveryGroup(executor, sharedThread, this::onDeliveryThread, groupCapacity,
                 Math.max(1, delivery.maxQueuedBytes / 4), MAX_EVENTS_PER_RUN, Math.max(1, delivery.maxQueuedBytes / 2));
+        if (sharedThread) {
+            g.learnThread();
+        }
         groups.add(g);
         return g;
     }

@@ -23,9 +23,9 @@ import java.util.function.BooleanSupplier;
  * maxBytes} of frames (a quarter of a subscriber's bound, so that what waits here and what a
  * publisher can see in subscribers' queues stay within a subscriber's bound): a publisher that
  * outruns the group waits in {@link #offer} until the group has taken some (on the group's own
- * thread it runs the group instead, since waiting there would wait for itself; before the group's
- * first run on a shared I/O thread, when its thread is not known yet, and on the thread of another
- * group, which must never wait, it takes the event over the bound). The wait is not cut short by an interrupt: the event
+ * thread it runs the group instead, since waiting there would wait for itself; on a shared I/O
+ * thread not yet known (see {@link #learnThread}), and on the thread of another group, which must
+ * never wait, it takes the event over the bound). The wait is not cut short by an interrupt: the event
  * is in the log already, and the caller may be storing other publishers' events too; the interrupt
  * is kept for the caller. One run handles at
  * most {@code maxEventsPerRun} events or {@code maxBytesPerRun} bytes before it yields the thread,
@@ -199,6 +199,24 @@ final class DeliveryGroup implements Runnable {
             } finally {
                 lock.unlock();
             }
+        }
+    }
+
+    /**
+     * On a shared I/O thread: asks the thread to make itself known (one task, at once), so that a
+     * publisher on it never waits for the group and publishers elsewhere wait for it, even before
+     * the group's first run. Until the thread runs that task, events go over the bound rather than
+     * risk waiting for ourselves.
+     */
+    void learnThread() {
+        try {
+            executor.execute(() -> {
+                if (runner == null) {
+                    runner = Thread.currentThread();
+                }
+            });
+        } catch (RejectedExecutionException stopped) {
+            // the I/O thread has shut down: nothing will run here
         }
     }
 
