@@ -109,7 +109,8 @@ final class MercureProtocol {
         this.selectors = selectors;
         this.scheduler = scheduler;
         this.clock = clock;
-        this.authorizer = new Authorizer(config.publisherKey(), config.subscriberKey(), config.anonymous(), config::allowsOrigin, clock);
+        this.authorizer = new Authorizer(config.publisherKey(), config.subscriberKey(), config.anonymous(),
+                config::allowsCredentialsFrom, config::allowsCookiePublishFrom, clock);
         this.status = new StatusFeed(hub, subscriptions, scheduler, dev.ssekit.Ticker.system(),
                 task -> Thread.ofVirtual().name("ssekit-hub-status").start(task));
     }
@@ -442,13 +443,18 @@ final class MercureProtocol {
         return r;
     }
 
-    /** Adds the CORS response headers when the request comes from an allowed origin. */
+    /**
+     * Adds the CORS response headers when the request comes from an allowed origin: an origin listed by
+     * name is reflected with credentials; {@code *} is answered as {@code *}, never with credentials.
+     */
     private void cors(HubRequest req, Map<String, String> headers) {
         String origin = req.header("Origin");
-        if (origin != null && config.allowsOrigin(origin)) {
+        if (origin != null && config.allowsCredentialsFrom(origin)) {
             headers.put("Access-Control-Allow-Origin", origin);
             headers.put("Access-Control-Allow-Credentials", "true");
             headers.put("Vary", "Origin");
+        } else if (origin != null && config.allowsOrigin(origin)) {
+            headers.put("Access-Control-Allow-Origin", "*");
         }
     }
 
