@@ -120,6 +120,7 @@ final class MercureHub implements AutoCloseable {
     @Override
     public void close() {
         hub.close();
+        subscriptions.close(); // the subscription updates' own broadcaster
         protocol.close(); // the status streams
         long deadline = System.nanoTime() + DRAIN.toNanos();
         try {

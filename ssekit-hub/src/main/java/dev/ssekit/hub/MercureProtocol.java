@@ -271,7 +271,8 @@ final class MercureProtocol {
     private Stream stream(HubRequest req, List<String> topics, List<TopicSelector> wanted, Optional<Claims> claims,
             Optional<String> lastId) throws Rejection {
         List<TopicSelector> authorized = claims.map(c -> selectors.usable(c.subscribe())).orElse(List.of());
-        Subscriptions.Subscriber subscriber = subscriptions.reserve(config.maxConnections(), topics, claims.flatMap(Claims::payload))
+        Subscriptions.Subscriber subscriber = subscriptions.reserve(config.maxConnections(), topics, claims.flatMap(Claims::payload),
+                claims.isEmpty())
                 .orElseThrow(() -> new Rejection(503, "too many subscribers; retry later"));
         Map<String, String> headers = streamHeaders(req);
         Optional<String> point = lastId.map(hub::resumePoint);
@@ -295,6 +296,7 @@ final class MercureProtocol {
             s.resumeFrom(from);
             try {
                 s.start();
+                subscriptions.watch(conn, topics, wanted, authorized);
             } catch (IllegalStateException closed) {
                 conn.close(); // the hub is shutting down
                 return;
