@@ -123,9 +123,11 @@ final class HubHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         try {
             request = translate(req);
         } catch (IllegalArgumentException e) {
-            // Netty's decoder refuses malformed percent-encoding in the path
-            LOG.log(Level.INFO, "{0} rejected: 400 {1}", req.method(), e.getMessage());
-            send(ctx, req, HubResponse.text(400, "malformed request: " + e.getMessage() + "\n"));
+            // Netty's decoder refuses malformed percent-encoding in the path; its message quotes the whole
+            // URI, which may hold a token: neither logged nor echoed (issue #28)
+            LOG.log(Level.INFO, "{0} {1} rejected: 400 malformed percent-encoding in the path", req.method(),
+                    AccessLog.redact(req.uri()));
+            send(ctx, req, HubResponse.text(400, "malformed request: malformed percent-encoding in the path\n"));
             return;
         }
         CompletableFuture<MercureProtocol.Decision> decision = protocol.handle(request).toCompletableFuture();
