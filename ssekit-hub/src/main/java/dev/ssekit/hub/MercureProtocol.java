@@ -27,7 +27,7 @@ import java.util.concurrent.TimeUnit;
  * Reply} or a {@link Stream} to open. {@code POST /.well-known/mercure} publishes, {@code GET
  * /.well-known/mercure} subscribes, {@code OPTIONS} answers CORS preflights for allowed origins,
  * {@code GET /.well-known/mercure/subscriptions…} lists active subscriptions (when enabled); plus
- * {@code GET /healthz}, {@code GET /metrics}, in demo mode the demo page at {@code /}, and with the
+ * {@code GET /healthz}, {@code GET /metrics} (with the metrics token only), in demo mode the demo page at {@code /}, and with the
  * subscriptions API the status page at {@code /status} whose figures stream from {@code
  * /status/events} (a {@link StatusFeed}; authorized as the subscriptions API).
  *
@@ -157,8 +157,10 @@ final class MercureProtocol {
             throw new Rejection(405, "use GET to subscribe or POST to publish");
         } else if (path.equals("/healthz") && method.equals("GET")) {
             return reply(text(req, 200, "ok\n"));
-        } else if (path.equals("/metrics") && method.equals("GET")) {
-            return reply(text(req, 200, Metrics.prometheus(hub.stats()) + MercureHub.logMetrics(hub.log())));
+        } else if (path.equals("/metrics") && method.equals("GET") && Metrics.authorized(config.limits().metricsToken(),
+                req.header("Authorization"))) {
+            // off the public port unless a metrics token is set and sent (issue #28): see --metrics-listen
+            return reply(text(req, 200, metrics()));
         } else if (path.equals("/") && method.equals("GET") && config.demo()) {
             return reply(text(req, 200, DemoPage.render(config.demoToken())).as("text/html; charset=utf-8"));
         } else if (path.equals(StatusFeed.PAGE) && method.equals("GET") && subscriptions.enabled()) {
@@ -168,6 +170,11 @@ final class MercureProtocol {
             return statusStream(req, query);
         }
         throw new Rejection(404, "not found");
+    }
+
+    /** The {@code /metrics} text: the broadcaster's figures, and the log's with Redis. */
+    String metrics() {
+        return Metrics.prometheus(hub.stats()) + MercureHub.logMetrics(hub.log());
     }
 
     private Decision failure(HubRequest req, Throwable error) {
