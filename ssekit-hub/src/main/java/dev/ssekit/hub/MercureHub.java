@@ -61,13 +61,14 @@ final class MercureHub implements AutoCloseable {
     static MercureHub start(HubConfig config, Broadcaster hub, Scheduler scheduler, Clock clock) {
         Subscriptions subscriptions = new Subscriptions(hub, config.subscriptionEvents());
         java.util.concurrent.atomic.AtomicInteger openStreams = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicLong pendingBodies = new java.util.concurrent.atomic.AtomicLong(); // issue #28
         MercureProtocol protocol = new MercureProtocol(config, hub, subscriptions,
                 new TopicSelectorStore(SELECTOR_CACHE), scheduler, clock);
         NettySseServer.Builder builder = NettySseServer.builder()
                 .address(config.listen())
                 .requestHeadTimeout(config.headerTimeout())
-                .fallback(() -> List.<ChannelHandler>of(HubHandler.aggregator(config.maxBodyBytes()),
-                        new HubHandler(protocol, openStreams)));
+                .fallback(() -> List.<ChannelHandler>of(new ConnectionGuard(protocol, config.limits(), pendingBodies),
+                        HubHandler.aggregator(config.maxBodyBytes()), new HubHandler(protocol, openStreams)));
         config.tls().ifPresent(builder::tls); // each new connection takes the newest certificate
         NettySseServer server;
         try {

@@ -172,6 +172,26 @@ final class MercureProtocol {
         throw new Rejection(404, "not found");
     }
 
+    /**
+     * Decides a publish on its head, before its body is read (issue #28): empty when its body may be
+     * read (not a publish, or a publisher token that verifies), else the refusal to answer at once
+     * (400 for a query that does not decode, 401/403 as {@link Authorizer#publisher}). The stage always
+     * completes normally, at once unless a JWK set must be fetched.
+     */
+    CompletionStage<Optional<HubResponse>> admitPublish(HubRequest head) {
+        if (!head.path().equals(PATH) || !head.method().equals("POST")) {
+            return CompletableFuture.completedFuture(Optional.empty());
+        }
+        CompletionStage<Claims> claims;
+        try {
+            claims = authorizer.publisher(head, Forms.decode(head.rawQuery().getBytes(ISO_8859_1), config.maxTopics() + 16));
+        } catch (RuntimeException e) {
+            claims = CompletableFuture.failedFuture(e);
+        }
+        return claims.<Optional<HubResponse>>thenApply(c -> Optional.empty())
+                .exceptionally(error -> Optional.of(((Reply) failure(head, error)).response()));
+    }
+
     /** The {@code /metrics} text: the broadcaster's figures, and the log's with Redis. */
     String metrics() {
         return Metrics.prometheus(hub.stats()) + MercureHub.logMetrics(hub.log());
