@@ -82,6 +82,8 @@ public final class EventSource implements AutoCloseable {
     final URI uri;
     private final Map<String, String> headers;
     private final Supplier<Map<String, String>> headerSupplier;
+    private final String method;
+    private final HttpRequest.BodyPublisher body;
     final RetryPolicy retryPolicy;
     final Duration readTimeout;
     private final int maxAttempts;
@@ -121,6 +123,8 @@ public final class EventSource implements AutoCloseable {
         this.uri = b.uri;
         this.headers = Map.copyOf(b.headers);
         this.headerSupplier = b.headerSupplier;
+        this.method = b.method;
+        this.body = b.body;
         this.retryPolicy = b.retryPolicy;
         this.readTimeout = b.readTimeout;
         this.maxAttempts = b.maxAttempts;
@@ -191,6 +195,28 @@ public final class EventSource implements AutoCloseable {
         start(events);
         return StreamSupport.stream(Spliterators.spliteratorUnknownSize(events,
                 Spliterator.ORDERED | Spliterator.NONNULL), false).onClose(this::close);
+    }
+
+    /**
+     * Connects when subscribed to and publishes the events by demand, for Reactor, RxJava, Mutiny,
+     * Kotlin coroutines or Pekko (all adapt a JDK {@code Flow.Publisher}). Reconnections are
+     * invisible to the subscriber: events simply continue. One subscriber; a second gets {@code
+     * onError(IllegalStateException)}. Demand drives the reading: while the subscriber has no
+     * demand, the source's callback thread waits and the socket is not read (a slow subscriber
+     * stalls the server, never an unbounded queue), and the wait does not count as silence for the
+     * read timeout. {@code cancel()} closes the source. A fatal failure (or the last of {@code
+     * maxAttempts} failed attempts) is {@code onError} with the {@link StreamException}; a 204
+     * answer or {@link #close()} is {@code onComplete}. Signals come from the source's callback
+     * executor. Follows Reactive Streams 1.0 (checked with its TCK).
+     *
+     * @return the publisher; it starts this source when subscribed to
+     * @throws IllegalStateException if this source was started already
+     */
+    public java.util.concurrent.Flow.Publisher<SseEvent> publisher() {
+        if (started.get()) {
+            throw new IllegalStateException("this EventSource was started already; build a new one");
+        }
+        return new SourcePublisher(this);
     }
 
     /**
@@ -340,7 +366,7 @@ public final class EventSource implements AutoCloseable {
     }
 
     HttpRequest request() {
-        HttpRequest.Builder r = HttpRequest.newBuilder(uri).GET()
+        HttpRequest.Builder r = HttpRequest.newBuilder(uri).method(method, body)
                 .header("Accept", "text/event-stream")
                 .header("Cache-Control", "no-cache");
         if (!readTimeout.isZero()) {
@@ -473,6 +499,25 @@ public final class EventSource implements AutoCloseable {
         }
     }
 
+    /**
+     * Which one-shot kind of the JDK's body publishers {@code body} is, or null when it is none of
+     * them. The JDK's classes are not public: they are told apart by name, and a JDK that renamed
+     * them would let them through (the first reconnection would then send an empty or failing body).
+     */
+    static String oneShotKind(HttpRequest.BodyPublisher body) {
+        String name = body.getClass().getName();
+        if (!name.startsWith("jdk.internal.net.http.RequestPublishers$")) {
+            return null;
+        }
+        return switch (name.substring(name.indexOf('$') + 1)) {
+            case "InputStreamPublisher" -> "BodyPublishers.ofInputStream";
+            case "IterablePublisher" -> "BodyPublishers.ofByteArrays";
+            case "PublisherAdapter" -> "BodyPublishers.fromPublisher";
+            case "AggregatePublisher" -> "BodyPublishers.concat";
+            default -> null;
+        };
+    }
+
     /** The HTTP client shared by every source that was not given one. */
     private static final class SharedClient {
         static final HttpClient INSTANCE = HttpClient.newBuilder()
@@ -490,6 +535,8 @@ public final class EventSource implements AutoCloseable {
         final URI uri;
         private final Map<String, String> headers = new LinkedHashMap<>();
         private Supplier<Map<String, String>> headerSupplier;
+        private String method = "GET";
+        private HttpRequest.BodyPublisher body = HttpRequest.BodyPublishers.noBody();
         private String lastEventId = "";
         private RetryPolicy retryPolicy = RetryPolicy.create();
         private Duration readTimeout = Duration.ofMinutes(5);
@@ -529,6 +576,31 @@ public final class EventSource implements AutoCloseable {
          */
         public Builder headers(Supplier<Map<String, String>> supplier) {
             this.headerSupplier = Objects.requireNonNull(supplier, "supplier");
+            return this;
+        }
+
+        /**
+         * The request method and body, for a stream answered to a POST (a streaming API), a Mercure
+         * {@code QUERY} subscription, or any other method. Every attempt, the first and each
+         * reconnection, sends this method and this body, with {@code Last-Event-ID} as for GET; the
+         * {@code Content-Type} of the body is set with {@link #header}. Default {@code GET} with no
+         * body.
+         *
+         * <p>The body is sent again on every reconnection, so it must be replayable: each
+         * subscription to it must publish the same bytes. {@code BodyPublishers.ofString}, {@code
+         * ofByteArray}, {@code ofFile} and {@code noBody} are; {@link #build()} refuses the JDK's
+         * one-shot kinds, {@code BodyPublishers.ofInputStream}, {@code ofByteArrays} (an {@code
+         * Iterable} may be iterable once only), {@code fromPublisher} and {@code concat} of several
+         * (which may hold any of these). A body publisher of another class is taken as replayable:
+         * that is its author's promise.
+         *
+         * @param method the method, a token such as {@code POST} or {@code QUERY}
+         * @param body the body; {@code BodyPublishers.noBody()} for none
+         * @return this builder
+         */
+        public Builder method(String method, HttpRequest.BodyPublisher body) {
+            this.method = Objects.requireNonNull(method, "method");
+            this.body = Objects.requireNonNull(body, "body");
             return this;
         }
 
@@ -700,6 +772,16 @@ public final class EventSource implements AutoCloseable {
             if (!lastEventId.isEmpty() && unsendableIdReason(lastEventId, false) != null) {
                 throw new IllegalArgumentException("lastEventId must be printable ASCII or TAB: \"" + escape(lastEventId)
                         + "\" cannot be sent, since " + unsendableIdReason(lastEventId, false));
+            }
+            try {
+                HttpRequest.newBuilder(uri).method(method, body);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("method " + method + " cannot be sent: " + e.getMessage(), e);
+            }
+            String oneShot = oneShotKind(body);
+            if (oneShot != null) {
+                throw new IllegalArgumentException("method " + method + " has a body that cannot be replayed (" + oneShot
+                        + "): the body is sent again on every reconnection; use BodyPublishers.ofString, ofByteArray or ofFile");
             }
             for (Map.Entry<String, String> h : headers.entrySet()) {
                 try {

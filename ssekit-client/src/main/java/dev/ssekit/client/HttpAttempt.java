@@ -81,8 +81,7 @@ final class HttpAttempt {
         if (status == 200) {
             String type = info.headers().firstValue("Content-Type").orElse("");
             if (!EventSource.isEventStream(type)) {
-                failure = new StreamContentTypeException(status, info.headers(), type);
-                return new StreamSubscriber(null);
+                return errorBody(body -> new StreamContentTypeException(status, info.headers(), type, body));
             }
             openedAt = source.ticker.read();
             lastActivity = openedAt;
@@ -98,12 +97,28 @@ final class HttpAttempt {
         }
         if (status == 204) {
             noContent = true;
-        } else {
-            boolean transientStatus = status == 500 || status == 502 || status == 503 || status == 504 || status == 429;
-            failure = new StreamHttpException(status, info.headers(), source.retryServerErrors && transientStatus,
-                    EventSource.retryAfter(info.headers()));
+            return new StreamSubscriber(null);
         }
-        return new StreamSubscriber(null);
+        boolean transientStatus = status == 500 || status == 502 || status == 503 || status == 504 || status == 429;
+        boolean retry = source.retryServerErrors && transientStatus;
+        java.time.Duration retryAfter = EventSource.retryAfter(info.headers());
+        return errorBody(body -> new StreamHttpException(status, info.headers(), retry, retryAfter, body));
+    }
+
+    /**
+     * Reads the body of a response that is not a stream (up to 64 KiB, within the read timeout),
+     * then sets the failure made from it.
+     */
+    private HttpResponse.BodySubscriber<Void> errorBody(
+            java.util.function.Function<Optional<String>, StreamException> failureWithBody) {
+        ErrorBody body = new ErrorBody();
+        if (!source.readTimeout.isZero()) {
+            watchdog = source.scheduler.schedule(body::finishNow, source.readTimeout);
+        }
+        return HttpResponse.BodySubscribers.mapping(body, text -> {
+            failure = failureWithBody.apply(text);
+            return null;
+        });
     }
 
     void touch() {
