@@ -113,7 +113,7 @@ public final class EventSource implements AutoCloseable {
     /** Guards the listener hand-over between {@link #start} and {@link #terminate}; no callback runs under it. */
     private final ReentrantLock lifecycle = new ReentrantLock();
     /** Why the source ended, once it did; read by a {@link #start} that comes after {@link #close()}. */
-    private Optional<StreamException> endedWith;
+    private volatile Optional<StreamException> endedWith;
     /** The HTTP version of the last response with a head, or null before the first. */
     volatile HttpClient.Version lastVersion;
     /** Consecutive failures; only touched by the attempt that is finishing (one at a time). */
@@ -326,6 +326,12 @@ public final class EventSource implements AutoCloseable {
         } finally {
             terminate(Optional.of(failure));
         }
+    }
+
+    /** Whether the source closed with a failure (not by {@link #close()} nor a 204). */
+    boolean failedForGood() {
+        Optional<StreamException> e = endedWith;
+        return e != null && e.isPresent();
     }
 
     /** For tests: whether a stream is open and waiting for bytes (its listener is not holding it). */

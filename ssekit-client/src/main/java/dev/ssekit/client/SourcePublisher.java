@@ -101,7 +101,9 @@ final class SourcePublisher implements Flow.Publisher<SseEvent>, Flow.Subscripti
         lock.lock();
         try {
             while (demand == 0) {
-                if (cancelled || source.closedByUser) {
+                if (cancelled || source.closedByUser || source.failedForGood()) {
+                    // closed, or failed for good: onError needs no demand. After a 204 the events
+                    // still wait for demand, then onComplete
                     return;
                 }
                 demanded.awaitNanos(50_000_000L); // and check again: close() does not signal this lock
