@@ -54,8 +54,10 @@ import java.util.stream.StreamSupport;
  * }</pre>
  *
  * <p>No thread is held per connection: bytes are parsed as the HTTP client delivers them, and a
- * shared scheduler times reconnects and stall detection. Thread-safe: {@link #close()} may be
- * called from any thread and ends the connection at once.
+ * shared scheduler times reconnects and stall detection. Listener callbacks run on the source's
+ * own callback executor (by default virtual threads), never on a thread of the HTTP client or of
+ * {@code ForkJoinPool.commonPool}. Thread-safe: {@link #close()} may be called from any thread,
+ * also from a callback, and returns at once without waiting for a running callback.
  */
 public final class EventSource implements AutoCloseable {
 
@@ -80,6 +82,8 @@ public final class EventSource implements AutoCloseable {
     final URI uri;
     private final Map<String, String> headers;
     private final Supplier<Map<String, String>> headerSupplier;
+    private final String method;
+    private final HttpRequest.BodyPublisher body;
     final RetryPolicy retryPolicy;
     final Duration readTimeout;
     private final int maxAttempts;
@@ -96,12 +100,20 @@ public final class EventSource implements AutoCloseable {
 
     private final AtomicBoolean started = new AtomicBoolean();
     final AtomicBoolean closing = new AtomicBoolean();
+    /** Set by {@link #close()}: events not yet delivered are dropped (after a failure they are delivered first). */
+    volatile boolean closedByUser;
     final AtomicReference<State> state = new AtomicReference<>(State.CONNECTING);
     volatile EventSourceListener listener;
     private volatile Duration serverRetry;
     private volatile HttpAttempt current;
     private volatile Future<?> pendingReconnect;
-    private volatile boolean warnedNonAsciiId;
+    private volatile boolean warnedUnsendableId;
+    /** Set by the parser when it dispatched an event; taken by the attempt that fed it. */
+    boolean eventParsed;
+    /** Guards the listener hand-over between {@link #start} and {@link #terminate}; no callback runs under it. */
+    private final ReentrantLock lifecycle = new ReentrantLock();
+    /** Why the source ended, once it did; read by a {@link #start} that comes after {@link #close()}. */
+    private volatile Optional<StreamException> endedWith;
     /** The HTTP version of the last response with a head, or null before the first. */
     volatile HttpClient.Version lastVersion;
     /** Consecutive failures; only touched by the attempt that is finishing (one at a time). */
@@ -111,6 +123,8 @@ public final class EventSource implements AutoCloseable {
         this.uri = b.uri;
         this.headers = Map.copyOf(b.headers);
         this.headerSupplier = b.headerSupplier;
+        this.method = b.method;
+        this.body = b.body;
         this.retryPolicy = b.retryPolicy;
         this.readTimeout = b.readTimeout;
         this.maxAttempts = b.maxAttempts;
@@ -119,7 +133,7 @@ public final class EventSource implements AutoCloseable {
         this.scheduler = b.scheduler;
         this.ticker = b.ticker;
         this.random = b.random;
-        this.callbacks = new SerialCallbacks(b.callbackExecutor, closing::get);
+        this.callbacks = new SerialCallbacks(b.callbackExecutor, () -> closedByUser);
         this.maxEventSize = b.maxEventSize;
         this.parser = SseParser.create(new ParserHandler(), b.lastEventId, b.maxEventSize);
     }
@@ -136,7 +150,8 @@ public final class EventSource implements AutoCloseable {
     }
 
     /**
-     * Connects and delivers everything to {@code listener}. Returns at once.
+     * Connects and delivers everything to {@code listener}. Returns at once. When the source was
+     * closed already, {@code listener} hears {@link EventSourceListener#onClosed} only.
      *
      * @param listener receives the stream's events; see {@link EventSourceListener} for the order
      * @throws IllegalStateException if this source was started already (each source runs once)
@@ -144,10 +159,22 @@ public final class EventSource implements AutoCloseable {
      */
     public void start(EventSourceListener listener) {
         Objects.requireNonNull(listener, "listener");
-        if (!started.compareAndSet(false, true)) {
-            throw new IllegalStateException("this EventSource was started already; build a new one");
+        Optional<StreamException> ended;
+        lifecycle.lock();
+        try {
+            if (!started.compareAndSet(false, true)) {
+                throw new IllegalStateException("this EventSource was started already; build a new one");
+            }
+            this.listener = listener;
+            ended = endedWith;
+        } finally {
+            lifecycle.unlock();
         }
-        this.listener = listener;
+        if (ended != null) {
+            // closed before it was started: the listener still hears onClosed, once
+            callbacks.finish(() -> listener.onClosed(ended));
+            return;
+        }
         Thread.ofVirtual().name("ssekit-eventsource-connect").start(this::connect);
     }
 
@@ -157,16 +184,39 @@ public final class EventSource implements AutoCloseable {
      * after {@link #close()} (from another thread, or by closing the stream) or a 204 answer; it
      * throws {@link UncheckedIOException} wrapping a {@link StreamException} when the source fails
      * for good. At most 256 events are buffered; beyond that the connection is not read until the
-     * consumer catches up.
+     * consumer catches up. Time the consumer spends not reading does not count as server silence
+     * for the read timeout. After {@link #close()} the stream is empty.
      *
      * @return the events; closing the stream closes this source
      * @throws IllegalStateException if this source was started already
      */
     public Stream<SseEvent> events() {
-        BlockingEvents events = new BlockingEvents(closing::get, this::close);
+        BlockingEvents events = new BlockingEvents(() -> closedByUser, this::close);
         start(events);
         return StreamSupport.stream(Spliterators.spliteratorUnknownSize(events,
                 Spliterator.ORDERED | Spliterator.NONNULL), false).onClose(this::close);
+    }
+
+    /**
+     * Connects when subscribed to and publishes the events by demand, for Reactor, RxJava, Mutiny,
+     * Kotlin coroutines or Pekko (all adapt a JDK {@code Flow.Publisher}). Reconnections are
+     * invisible to the subscriber: events simply continue. One subscriber; a second gets {@code
+     * onError(IllegalStateException)}. Demand drives the reading: while the subscriber has no
+     * demand, the source's callback thread waits and the socket is not read (a slow subscriber
+     * stalls the server, never an unbounded queue), and the wait does not count as silence for the
+     * read timeout. {@code cancel()} closes the source. A fatal failure (or the last of {@code
+     * maxAttempts} failed attempts) is {@code onError} with the {@link StreamException}; a 204
+     * answer or {@link #close()} is {@code onComplete}. Signals come from the source's callback
+     * executor. Follows Reactive Streams 1.0 (checked with its TCK).
+     *
+     * @return the publisher; it starts this source when subscribed to
+     * @throws IllegalStateException if this source was started already
+     */
+    public java.util.concurrent.Flow.Publisher<SseEvent> publisher() {
+        if (started.get()) {
+            throw new IllegalStateException("this EventSource was started already; build a new one");
+        }
+        return new SourcePublisher(this);
     }
 
     /**
@@ -195,10 +245,15 @@ public final class EventSource implements AutoCloseable {
     /**
      * Closes the source: the connection (or the pending connection attempt, or the reconnect
      * timer) is cancelled at once, and {@link EventSourceListener#onClosed} runs with no failure
-     * unless the source had already ended. Idempotent.
+     * unless the source had already ended. Returns at once: it never waits for a running callback
+     * (it may be called from one) and never runs {@code onClosed} itself; {@code onClosed} runs once,
+     * on the callback executor, after the callback that is running returns, and no event is
+     * delivered after it. Closing a source that was not started makes a later {@link #start} or
+     * {@link #events()} end at once. Idempotent; thread-safe.
      */
     @Override
     public void close() {
+        closedByUser = true;
         terminate(Optional.empty());
     }
 
@@ -214,7 +269,7 @@ public final class EventSource implements AutoCloseable {
         if (closing.get()) {
             return;
         }
-        state.set(State.CONNECTING);
+        setState(State.CONNECTING);
         HttpAttempt a = new HttpAttempt(this);
         current = a;
         if (closing.get()) {
@@ -228,8 +283,10 @@ public final class EventSource implements AutoCloseable {
         if (closing.get()) {
             return;
         }
-        if (attempt.openedAt != Long.MIN_VALUE
-                && ticker.read() - attempt.openedAt >= retryPolicy.resetAfter().toNanos()) {
+        if (attempt.delivered || (attempt.openedAt != Long.MIN_VALUE
+                && ticker.read() - attempt.openedAt >= retryPolicy.resetAfter().toNanos())) {
+            // a stream that delivered an event (or stayed open for resetAfter) was healthy: the
+            // attempt count and the backoff start again
             failures = 0;
         }
         callbacks.run(() -> listener.onError(error));
@@ -250,7 +307,7 @@ public final class EventSource implements AutoCloseable {
             Duration wish = http.retryAfter().get();
             delay = wish.compareTo(MAX_DELAY.minus(delay)) >= 0 ? MAX_DELAY : wish.plus(delay);
         }
-        state.set(State.CONNECTING);
+        setState(State.CONNECTING);
         pendingReconnect = scheduler.schedule(() -> Thread.ofVirtual().name("ssekit-eventsource-connect").start(this::connect),
                 delay);
         if (closing.get()) {
@@ -271,11 +328,36 @@ public final class EventSource implements AutoCloseable {
         }
     }
 
+    /** Whether the source closed with a failure (not by {@link #close()} nor a 204). */
+    boolean failedForGood() {
+        Optional<StreamException> e = endedWith;
+        return e != null && e.isPresent();
+    }
+
+    /** For tests: whether a stream is open and waiting for bytes (its listener is not holding it). */
+    boolean reading() {
+        HttpAttempt a = current;
+        return a != null && a.reading();
+    }
+
+    /** Sets the state unless it is CLOSED, which is for good. */
+    void setState(State s) {
+        state.getAndUpdate(current -> current == State.CLOSED ? State.CLOSED : s);
+    }
+
     void terminate(Optional<StreamException> failure) {
-        if (!closing.compareAndSet(false, true)) {
-            return;
+        EventSourceListener l;
+        lifecycle.lock();
+        try {
+            if (!closing.compareAndSet(false, true)) {
+                return;
+            }
+            state.set(State.CLOSED);
+            endedWith = failure;
+            l = listener;
+        } finally {
+            lifecycle.unlock();
         }
-        state.set(State.CLOSED);
         Future<?> timer = pendingReconnect;
         if (timer != null) {
             timer.cancel(false);
@@ -284,13 +366,13 @@ public final class EventSource implements AutoCloseable {
         if (a != null) {
             a.cancel();
         }
-        if (listener != null) {
-            callbacks.finish(() -> listener.onClosed(failure));
+        if (l != null) {
+            callbacks.finish(() -> l.onClosed(failure));
         }
     }
 
     HttpRequest request() {
-        HttpRequest.Builder r = HttpRequest.newBuilder(uri).GET()
+        HttpRequest.Builder r = HttpRequest.newBuilder(uri).method(method, body)
                 .header("Accept", "text/event-stream")
                 .header("Cache-Control", "no-cache");
         if (!readTimeout.isZero()) {
@@ -305,19 +387,18 @@ public final class EventSource implements AutoCloseable {
         }
         String id = lastEventId();
         if (!id.isEmpty()) {
-            if (isAscii(id)) {
-                r.setHeader("Last-Event-ID", id);
-            } else if (carriesUtf8Heads() && !hasControl(id)) {
+            boolean utf8 = carriesUtf8Heads();
+            String unsendable = unsendableIdReason(id, utf8);
+            if (unsendable == null) {
                 // WHATWG 9.2.4 sends the id UTF-8 encoded. java.net.http's HPACK encoder writes each
                 // character of a header value as one byte (ISO-8859-1), so the UTF-8 bytes as
-                // characters arrive as the UTF-8 bytes
-                r.setHeader("Last-Event-ID", new String(id.getBytes(UTF_8), ISO_8859_1));
-            } else if (!warnedNonAsciiId) {
-                // over HTTP/1.1 java.net.http writes the request head with getBytes(US_ASCII): every
-                // byte above 0x7F would become '?'. Rather than send a wrong id, send none
-                warnedNonAsciiId = true;
-                LOG.log(Level.WARNING, "EventSource {0}: last event id {1} is not ASCII and java.net.http sends it as UTF-8 "
-                        + "only over HTTP/2 with TLS; reconnecting without Last-Event-ID", uri, id);
+                // characters arrive as the UTF-8 bytes; ASCII (TAB included) is the same either way
+                r.setHeader("Last-Event-ID", utf8 ? new String(id.getBytes(UTF_8), ISO_8859_1) : id);
+            } else if (!warnedUnsendableId) {
+                // rather than send a wrong id, send none
+                warnedUnsendableId = true;
+                LOG.log(Level.WARNING, "EventSource {0}: last event id \"{1}\" cannot be sent as Last-Event-ID: {2}; "
+                        + "reconnecting without it", uri, escape(id), unsendable);
             }
         }
         return r.build();
@@ -336,24 +417,46 @@ public final class EventSource implements AutoCloseable {
         return lastVersion == HttpClient.Version.HTTP_2 && "https".equalsIgnoreCase(uri.getScheme());
     }
 
-    /** Whether {@code s} holds a control character, which no header value may carry. */
-    static boolean hasControl(String s) {
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            if (c < 0x20 || c == 0x7F) {
-                return true;
+    /**
+     * Why {@code id} cannot be sent as a {@code Last-Event-ID} header value, or null when it can.
+     * {@code java.net.http} accepts a header value of TAB, space, visible ASCII and characters
+     * 0x80-0xFF; it refuses the other control characters and DEL. It writes an HTTP/1.1 request head
+     * as US-ASCII (a character above 0x7E becomes {@code ?}) and an HTTP/2 one byte per character,
+     * so a non-ASCII id goes out intact (UTF-8 encoded) only over HTTP/2.
+     *
+     * @param id the id, not empty
+     * @param utf8Heads whether the request goes out over HTTP/2 (the id is then sent UTF-8 encoded)
+     * @return the reason, for a log message; null when it can be sent
+     */
+    static String unsendableIdReason(String id, boolean utf8Heads) {
+        boolean nonAscii = false;
+        for (int i = 0; i < id.length(); i++) {
+            char c = id.charAt(i);
+            if ((c < 0x20 && c != '\t') || c == 0x7F) {
+                return String.format(Locale.ROOT, "it holds the control character U+%04X, which no HTTP header value may carry",
+                        (int) c);
             }
+            nonAscii |= c > 0x7E;
         }
-        return false;
+        if (nonAscii && !utf8Heads) {
+            return "it holds non-ASCII characters, which java.net.http would turn into '?' in an HTTP/1.1 request head"
+                    + " (it sends them intact, UTF-8 encoded, only over HTTP/2 with TLS)";
+        }
+        return null;
     }
 
-    static boolean isAscii(String s) {
-        for (int i = 0; i < s.length(); i++) {
-            if (s.charAt(i) > 0x7E || s.charAt(i) < 0x20) {
-                return false;
+    private static String escape(String s) {
+        StringBuilder b = new StringBuilder();
+        s.codePoints().forEach(c -> {
+            if (c == '\n' || c == '\r' || c == 0) {
+                b.append(c == '\n' ? "\\n" : c == '\r' ? "\\r" : "\\0");
+            } else if ((c < 0x20 && c != '\t') || c == 0x7F) {
+                b.append(String.format(Locale.ROOT, "\\u%04X", c));
+            } else {
+                b.appendCodePoint(c);
             }
-        }
-        return true;
+        });
+        return b.toString();
     }
 
     static Duration retryAfter(HttpHeaders h) {
@@ -387,6 +490,7 @@ public final class EventSource implements AutoCloseable {
     private final class ParserHandler implements SseParser.Handler {
         @Override
         public void onEvent(SseEvent event) {
+            eventParsed = true;
             callbacks.add(() -> listener.onEvent(event));
         }
 
@@ -399,6 +503,25 @@ public final class EventSource implements AutoCloseable {
         public void onRetry(Duration delay) {
             serverRetry = delay;
         }
+    }
+
+    /**
+     * Which one-shot kind of the JDK's body publishers {@code body} is, or null when it is none of
+     * them. The JDK's classes are not public: they are told apart by name, and a JDK that renamed
+     * them would let them through (the first reconnection would then send an empty or failing body).
+     */
+    static String oneShotKind(HttpRequest.BodyPublisher body) {
+        String name = body.getClass().getName();
+        if (!name.startsWith("jdk.internal.net.http.RequestPublishers$")) {
+            return null;
+        }
+        return switch (name.substring(name.indexOf('$') + 1)) {
+            case "InputStreamPublisher" -> "BodyPublishers.ofInputStream";
+            case "IterablePublisher" -> "BodyPublishers.ofByteArrays";
+            case "PublisherAdapter" -> "BodyPublishers.fromPublisher";
+            case "AggregatePublisher" -> "BodyPublishers.concat";
+            default -> null;
+        };
     }
 
     /** The HTTP client shared by every source that was not given one. */
@@ -418,6 +541,8 @@ public final class EventSource implements AutoCloseable {
         final URI uri;
         private final Map<String, String> headers = new LinkedHashMap<>();
         private Supplier<Map<String, String>> headerSupplier;
+        private String method = "GET";
+        private HttpRequest.BodyPublisher body = HttpRequest.BodyPublishers.noBody();
         private String lastEventId = "";
         private RetryPolicy retryPolicy = RetryPolicy.create();
         private Duration readTimeout = Duration.ofMinutes(5);
@@ -461,8 +586,33 @@ public final class EventSource implements AutoCloseable {
         }
 
         /**
+         * The request method and body, for a stream answered to a POST (a streaming API), a Mercure
+         * {@code QUERY} subscription, or any other method. Every attempt, the first and each
+         * reconnection, sends this method and this body, with {@code Last-Event-ID} as for GET; the
+         * {@code Content-Type} of the body is set with {@link #header}. Default {@code GET} with no
+         * body.
+         *
+         * <p>The body is sent again on every reconnection, so it must be replayable: each
+         * subscription to it must publish the same bytes. {@code BodyPublishers.ofString}, {@code
+         * ofByteArray}, {@code ofFile} and {@code noBody} are; {@link #build()} refuses the JDK's
+         * one-shot kinds, {@code BodyPublishers.ofInputStream}, {@code ofByteArrays} (an {@code
+         * Iterable} may be iterable once only), {@code fromPublisher} and {@code concat} of several
+         * (which may hold any of these). A body publisher of another class is taken as replayable:
+         * that is its author's promise.
+         *
+         * @param method the method, a token such as {@code POST} or {@code QUERY}
+         * @param body the body; {@code BodyPublishers.noBody()} for none
+         * @return this builder
+         */
+        public Builder method(String method, HttpRequest.BodyPublisher body) {
+            this.method = Objects.requireNonNull(method, "method");
+            this.body = Objects.requireNonNull(body, "body");
+            return this;
+        }
+
+        /**
          * The last event id to resume from: sent as {@code Last-Event-ID} on the first request.
-         * It must be printable ASCII: {@code java.net.http} writes HTTP/1.1 request heads as
+         * It must be printable ASCII or TAB: {@code java.net.http} writes HTTP/1.1 request heads as
          * US-ASCII, and which version a first request gets is not known in advance. A non-ASCII id
          * a server sends is sent back UTF-8 encoded, as browsers do, when the stream came over
          * HTTP/2 with TLS; otherwise the client reconnects without {@code Last-Event-ID} (a warning
@@ -536,7 +686,9 @@ public final class EventSource implements AutoCloseable {
         }
 
         /**
-         * Where listener callbacks run (still one at a time, in order). Default: on the thread
+         * Where listener callbacks run (still one at a time, in order). Default: a new virtual
+         * thread of the source's own for each run of callbacks; never the thread that delivered the
+         * bytes. An executor given here must not run tasks on the calling thread.
          * that delivered the bytes.
          *
          * @param executor the executor
@@ -623,9 +775,19 @@ public final class EventSource implements AutoCloseable {
             if (maxAttempts < 0) {
                 throw new IllegalArgumentException("maxAttempts must be 0 (no limit) or positive: " + maxAttempts);
             }
-            if (!isAscii(lastEventId)) {
-                throw new IllegalArgumentException("lastEventId must be printable ASCII (java.net.http sends header values"
-                        + " as US-ASCII): \"" + lastEventId.replace("\r", "\\r").replace("\n", "\\n").replace("\0", "\\0") + "\"");
+            if (!lastEventId.isEmpty() && unsendableIdReason(lastEventId, false) != null) {
+                throw new IllegalArgumentException("lastEventId must be printable ASCII or TAB: \"" + escape(lastEventId)
+                        + "\" cannot be sent, since " + unsendableIdReason(lastEventId, false));
+            }
+            try {
+                HttpRequest.newBuilder(uri).method(method, body);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("method " + method + " cannot be sent: " + e.getMessage(), e);
+            }
+            String oneShot = oneShotKind(body);
+            if (oneShot != null) {
+                throw new IllegalArgumentException("method " + method + " has a body that cannot be replayed (" + oneShot
+                        + "): the body is sent again on every reconnection; use BodyPublishers.ofString, ofByteArray or ofFile");
             }
             for (Map.Entry<String, String> h : headers.entrySet()) {
                 try {

@@ -10,10 +10,12 @@ import java.util.Optional;
  * breaks; again from {@code onOpen} after each reconnection; and finally exactly one {@link
  * #onClosed}, after which nothing more is called.
  *
- * <p>Callbacks run on the thread that delivered the bytes (by default a virtual thread of the
- * shared HTTP client) unless the builder set a callback executor. While a callback runs, the
- * stream does not read further: a slow listener slows the sender down (TCP back-pressure) instead of
- * piling events up in memory. An exception a callback throws is logged and ignored.
+ * <p>Callbacks run on the source's own callback executor (by default a virtual thread of the
+ * source's; see {@link EventSource.Builder#callbackExecutor}), never on a thread of the HTTP
+ * client or of {@code ForkJoinPool.commonPool}. While a callback runs, the stream does not read
+ * further: a slow listener slows the sender down (TCP back-pressure) instead of piling events up in
+ * memory, and the time it takes does not count as server silence for the read timeout. A callback
+ * may call {@link EventSource#close()}. An exception a callback throws is logged and ignored.
  */
 public interface EventSourceListener {
 

@@ -36,7 +36,11 @@ final class HttpAttempt {
     private volatile boolean noContent;
     private volatile Future<?> watchdog;
     private volatile long lastActivity;
+    /** Bytes were handed to the listener and not yet asked for again: the consumer, not the server, is slow. */
+    private volatile boolean busy;
     volatile long openedAt = Long.MIN_VALUE;
+    /** Whether this attempt's stream dispatched an event. */
+    volatile boolean delivered;
 
     /**
      * @param source the source this attempt belongs to
@@ -54,13 +58,15 @@ final class HttpAttempt {
             return;
         }
         response = source.client.sendAsync(request, this::handle);
-        response.whenComplete((r, err) -> {
+        // finished on a virtual thread of the source's: never on the common pool, where the JDK
+        // completes sendAsync's dependants
+        response.whenCompleteAsync((r, err) -> {
             if (r != null && (r.previousResponse().isPresent() || !r.uri().equals(source.uri))) {
                 // redirected: the version was another server's, and the next attempt asks source.uri
                 source.lastVersion = null;
             }
             finish(err);
-        });
+        }, task -> Thread.ofVirtual().name("ssekit-eventsource-finish").start(task));
         if (cancelled) {
             response.cancel(true);
         }
@@ -75,8 +81,7 @@ final class HttpAttempt {
         if (status == 200) {
             String type = info.headers().firstValue("Content-Type").orElse("");
             if (!EventSource.isEventStream(type)) {
-                failure = new StreamContentTypeException(status, info.headers(), type);
-                return new StreamSubscriber(null);
+                return errorBody(body -> new StreamContentTypeException(status, info.headers(), type, body));
             }
             openedAt = source.ticker.read();
             lastActivity = openedAt;
@@ -92,16 +97,48 @@ final class HttpAttempt {
         }
         if (status == 204) {
             noContent = true;
-        } else {
-            boolean transientStatus = status == 500 || status == 502 || status == 503 || status == 504 || status == 429;
-            failure = new StreamHttpException(status, info.headers(), source.retryServerErrors && transientStatus,
-                    EventSource.retryAfter(info.headers()));
+            return new StreamSubscriber(null);
         }
-        return new StreamSubscriber(null);
+        boolean transientStatus = status == 500 || status == 502 || status == 503 || status == 504 || status == 429;
+        boolean retry = source.retryServerErrors && transientStatus;
+        java.time.Duration retryAfter = EventSource.retryAfter(info.headers());
+        return errorBody(body -> new StreamHttpException(status, info.headers(), retry, retryAfter, body));
+    }
+
+    /**
+     * Reads the body of a response that is not a stream (up to 64 KiB, within the read timeout),
+     * then sets the failure made from it.
+     */
+    private HttpResponse.BodySubscriber<Void> errorBody(
+            java.util.function.Function<Optional<String>, StreamException> failureWithBody) {
+        ErrorBody body = new ErrorBody();
+        if (!source.readTimeout.isZero()) {
+            watchdog = source.scheduler.schedule(body::finishNow, source.readTimeout);
+        }
+        return HttpResponse.BodySubscribers.mapping(body, text -> {
+            failure = failureWithBody.apply(text);
+            return null;
+        });
     }
 
     void touch() {
         lastActivity = source.ticker.read();
+    }
+
+    /** The listener got bytes to handle: until it asks for more, silence is its own, not the server's. */
+    void busy() {
+        busy = true;
+    }
+
+    /** Whether the stream is open and waiting for bytes, not held by its listener. */
+    boolean reading() {
+        return subscriber != null && !busy && !finished.get();
+    }
+
+    /** The listener handled its bytes; the socket is read again and silence counts from now. */
+    void idle() {
+        lastActivity = source.ticker.read();
+        busy = false;
     }
 
     /** Drops the stream with {@code f}, as a stall does. */
@@ -117,8 +154,13 @@ final class HttpAttempt {
         if (finished.get() || cancelled) {
             return;
         }
-        long idle = source.ticker.read() - lastActivity;
         long timeout = source.readTimeout.toNanos();
+        if (busy) {
+            // the consumer holds the stream: measure the socket again once it asks for more
+            watchdog = source.scheduler.schedule(this::checkStall, source.readTimeout);
+            return;
+        }
+        long idle = source.ticker.read() - lastActivity;
         if (idle >= timeout) {
             failure = new StreamStalledException(source.readTimeout);
             StreamSubscriber s = subscriber;
@@ -217,7 +259,7 @@ final class HttpAttempt {
             if (cancelled) {
                 return;
             }
-            attempt.touch();
+            attempt.busy();
             List<Runnable> runs;
             StreamTooLargeException tooLarge = null;
             source.parserLock.lock();
@@ -232,6 +274,10 @@ final class HttpAttempt {
                 } catch (SseParser.LimitExceededException e) {
                     tooLarge = new StreamTooLargeException(source.maxEventSize, e);
                 }
+                if (source.eventParsed) {
+                    source.eventParsed = false;
+                    attempt.delivered = true;
+                }
                 runs = source.callbacks.takeBatch();
             } finally {
                 source.parserLock.unlock();
@@ -244,6 +290,7 @@ final class HttpAttempt {
             }
             source.callbacks.flush(runs, () -> {
                 Flow.Subscription s = subscription;
+                attempt.idle();
                 if (!cancelled && s != null) {
                     s.request(1);
                 }

@@ -6,19 +6,20 @@ import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BooleanSupplier;
 
 /**
  * The serial callback executor of an {@link EventSource}: runs listener callbacks one at a time, in
- * submission order, never concurrently, and none after {@link #finish}. Inline on the submitting
- * thread under a lock when no executor is given, otherwise drained on the executor by one task at
- * a time.
+ * submission order, never concurrently, and none after {@link #finish}. Always on an executor of
+ * the source's own (by default a new virtual thread per drain), never on the submitting thread:
+ * submitting never blocks and never waits for a running callback, so no pool thread of the HTTP
+ * client or of {@code ForkJoinPool.commonPool} runs or waits for a listener, and {@link #finish}
+ * (called by {@code close()}) returns at once.
  *
  * <p>Contract: a callback that throws is logged and ignored, so one listener bug never stops the
  * stream. {@link #add} and {@link #takeBatch} are called only under the source's parser lock (the
  * batch is not thread-safe by itself); {@link #flush}, {@link #run} and {@link #finish} are
- * thread-safe.
+ * thread-safe and return at once.
  */
 final class SerialCallbacks {
 
@@ -26,18 +27,18 @@ final class SerialCallbacks {
 
     private final Executor executor;
     private final BooleanSupplier closing;
-    private final ReentrantLock lock = new ReentrantLock();
     private final List<Runnable> batch = new ArrayList<>();
     private final ConcurrentLinkedQueue<Runnable> queue = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean draining = new AtomicBoolean();
     private volatile boolean done;
 
     /**
-     * @param executor where callbacks run; null to run them on the submitting thread, under a lock
+     * @param executor where callbacks run; null for a new virtual thread per drain
      * @param closing whether the source is closing: the rest of a batch is then dropped
      */
     SerialCallbacks(Executor executor, BooleanSupplier closing) {
-        this.executor = executor;
+        this.executor = executor != null ? executor
+                : task -> Thread.ofVirtual().name("ssekit-eventsource-callbacks").start(task);
         this.closing = closing;
     }
 
@@ -89,18 +90,14 @@ final class SerialCallbacks {
     }
 
     private void submit(Runnable task) {
-        if (executor == null) {
-            lock.lock();
-            try {
-                task.run();
-            } finally {
-                lock.unlock();
-            }
-            return;
-        }
         queue.add(task);
         if (draining.compareAndSet(false, true)) {
-            executor.execute(this::drain);
+            try {
+                executor.execute(this::drain);
+            } catch (RuntimeException e) {
+                draining.set(false);
+                LOG.log(Level.ERROR, "EventSource callback executor refused a task; callbacks dropped", e);
+            }
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.ssekit.client;
 
 import java.net.http.HttpHeaders;
+import java.util.Optional;
 
 /** The server answered 200 with a content type other than {@code text/event-stream}; fatal. */
 public final class StreamContentTypeException extends StreamException {
@@ -9,14 +10,17 @@ public final class StreamContentTypeException extends StreamException {
 
     /** The response status. */
     private final int status;
+    /** The start of the response body as text, or null when it had none. */
+    private final String body;
     /** The response headers (not serialized). */
     private final transient HttpHeaders headers;
     /** The content type the server sent. */
     private final String contentType;
 
-    StreamContentTypeException(int status, HttpHeaders headers, String contentType) {
+    StreamContentTypeException(int status, HttpHeaders headers, String contentType, Optional<String> body) {
         super("expected Content-Type text/event-stream, got " + (contentType.isEmpty() ? "none" : '"' + contentType + '"'),
                 null);
+        this.body = body.orElse(null);
         this.status = status;
         this.headers = headers;
         this.contentType = contentType;
@@ -29,6 +33,17 @@ public final class StreamContentTypeException extends StreamException {
      */
     public int status() {
         return status;
+    }
+
+    /**
+     * The response body as text, for example the JSON error document of an API: at most the first
+     * 64 KiB, decoded as UTF-8 (malformed bytes replaced). Read until the body ended, 64 KiB
+     * arrived, or (for an {@link EventSource}) the read timeout passed.
+     *
+     * @return the body text; empty when the response had no body
+     */
+    public Optional<String> body() {
+        return Optional.ofNullable(body);
     }
 
     /**

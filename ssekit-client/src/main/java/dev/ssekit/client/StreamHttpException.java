@@ -15,6 +15,8 @@ public final class StreamHttpException extends StreamException {
 
     /** The response status. */
     private final int status;
+    /** The start of the response body as text, or null when it had none. */
+    private final String body;
     /** The response headers (not serialized). */
     private final transient HttpHeaders headers;
     /** Whether the source retries after it. */
@@ -22,8 +24,9 @@ public final class StreamHttpException extends StreamException {
     /** The server's Retry-After, or null. */
     private final Duration retryAfter;
 
-    StreamHttpException(int status, HttpHeaders headers, boolean retryable, Duration retryAfter) {
+    StreamHttpException(int status, HttpHeaders headers, boolean retryable, Duration retryAfter, Optional<String> body) {
         super("HTTP " + status + " from the event stream" + (retryable ? " (will retry)" : ""), null);
+        this.body = body.orElse(null);
         this.status = status;
         this.headers = headers;
         this.retryable = retryable;
@@ -37,6 +40,17 @@ public final class StreamHttpException extends StreamException {
      */
     public int status() {
         return status;
+    }
+
+    /**
+     * The response body as text, for example the JSON error document of an API: at most the first
+     * 64 KiB, decoded as UTF-8 (malformed bytes replaced). Read until the body ended, 64 KiB
+     * arrived, or (for an {@link EventSource}) the read timeout passed.
+     *
+     * @return the body text; empty when the response had no body
+     */
+    public Optional<String> body() {
+        return Optional.ofNullable(body);
     }
 
     /**

@@ -304,15 +304,27 @@ class EventSourceTest {
         assertThat(EventSource.retryAfter(h)).isNull();
     }
 
+    /** Waits (10 s at most) until the source reads its socket again after its listener handled a batch. */
+    static void awaitReading(EventSource s) throws InterruptedException {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (!s.reading()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("the source did not read its socket again within 10 s");
+            }
+            Thread.sleep(5);
+        }
+    }
+
     @Test
     void aSilentStreamIsDetectedAndHeartbeatsCountAsTraffic() throws Exception {
         ScriptedServer.Stream stream = server.stream(ScriptedServer.Response.events(""));
         RecordingListener l = new RecordingListener();
-        start(source("/sse").readTimeout(Duration.ofSeconds(30)), l);
+        EventSource s = start(source("/sse").readTimeout(Duration.ofSeconds(30)), l);
         l.expect("open 200");
         time.advance(Duration.ofSeconds(20));
         stream.send(": heartbeat\n");
         l.expect("comment \"heartbeat\"");
+        awaitReading(s); // silence counts from when the listener is done and the socket is read again
         time.advance(Duration.ofSeconds(20)); // 40 s after open, 20 s after the heartbeat: not stalled
         l.expectNothingMore();
         time.advance(Duration.ofSeconds(10)); // 30 s of silence

@@ -27,7 +27,7 @@ import java.util.concurrent.TimeUnit;
 final class ScriptedServer implements AutoCloseable {
 
     /** What a request carried. Header values are decoded from UTF-8, as a browser sends them. */
-    record Request(String path, Map<String, String> headers) {
+    record Request(String path, Map<String, String> headers, String method, byte[] body) {
         String header(String name) {
             return headers.get(name.toLowerCase(java.util.Locale.ROOT));
         }
@@ -144,7 +144,8 @@ final class ScriptedServer implements AutoCloseable {
         Map<String, String> headers = new LinkedHashMap<>();
         exchange.getRequestHeaders().forEach((k, v) -> headers.put(k.toLowerCase(java.util.Locale.ROOT),
                 new String(v.getFirst().getBytes(ISO_8859_1), UTF_8)));
-        requests.add(new Request(exchange.getRequestURI().getPath(), headers));
+        requests.add(new Request(exchange.getRequestURI().getPath(), headers, exchange.getRequestMethod(),
+                exchange.getRequestBody().readAllBytes()));
         Response r = script.poll();
         try (exchange) {
             if (r == null) {

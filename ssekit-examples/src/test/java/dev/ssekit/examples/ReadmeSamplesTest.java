@@ -16,7 +16,10 @@ class ReadmeSamplesTest {
     static Stream<Arguments> samples() {
         return Stream.of(Arguments.of("server", "QuickstartServer.java"), Arguments.of("client", "QuickstartClient.java"),
                 Arguments.of("broadcaster", "BroadcasterSample.java"), Arguments.of("servlet", "ServletSample.java"),
-                Arguments.of("netty", "NettySample.java"), Arguments.of("redis", "RedisSample.java"));
+                Arguments.of("netty", "NettySample.java"), Arguments.of("redis", "RedisSample.java"),
+                Arguments.of("streaming", "StreamingApiSample.java"),
+                // Reactor is a test dependency only: this sample lives (and is compiled) with the tests
+                Arguments.of("reactor", "../../../../../test/java/dev/ssekit/examples/ReactorSample.java"));
     }
 
     @ParameterizedTest(name = "{0}")
