@@ -219,6 +219,48 @@ class CertificateValidityTest {
                 .contains("until " + expired.getNotAfter().toInstant());
     }
 
+    /** A pair made by keytool with a start date relative to now ({@code -400d}, {@code +1d}), as PEM files in {@code dir}. */
+    static TestCertificate keytoolPair(Path dir, String name, String startDate, int validityDays) throws Exception {
+        Path store = dir.resolve(name + ".p12");
+        run(Path.of(System.getProperty("java.home"), "bin", "keytool").toString(), "-genkeypair", "-alias", name, "-keyalg", "EC",
+                "-groupname", "secp256r1", "-dname", "CN=" + name, "-startdate", startDate, "-validity", Integer.toString(validityDays),
+                "-storetype", "PKCS12", "-keystore", store.toString(), "-storepass", "test-only", "-keypass", "test-only");
+        Path pem = dir.resolve(name + ".crt");
+        Path key = dir.resolve(name + ".key");
+        run("openssl", "pkcs12", "-in", store.toString(), "-clcerts", "-nokeys", "-passin", "pass:test-only", "-out", pem.toString());
+        run("openssl", "pkcs12", "-in", store.toString(), "-nocerts", "-nodes", "-passin", "pass:test-only", "-out", key.toString());
+        return new TestCertificate(pem, key, TestCertificate.read(pem));
+    }
+
+    /**
+     * A replacement whose validity begins later than the hub's clock (a CA's clock ahead of the
+     * hub's, or a certificate issued to start at midnight) is refused while it is not valid yet, and
+     * loaded by the first poll once its validity has begun, without the files changing again.
+     */
+    @Test
+    void aReplacementNotValidYetIsLoadedOnceItsValidityBegins() throws Exception {
+        TestCertificate future = keytoolPair(dir, "future", "+1d", 30);
+        Instant from = future.x509().getNotBefore().toInstant();
+        use(longLived);
+        CertificateFiles files = watch();
+        use(future);
+        polls(1);
+        assertThat(messages(Level.WARNING)).hasSize(1);
+        assertThat(messages(Level.WARNING).getFirst()).contains("keep the previous certificate").contains("not valid yet");
+        assertThat(files.certificate()).isEqualTo(longLived.x509());
+        polls(3);
+        assertThat(messages(Level.WARNING)).as("said once").hasSize(1);
+        assertThat(files.certificate()).isEqualTo(longLived.x509());
+
+        clock.set(from.plusSeconds(1)); // its validity has begun; the files did not change
+        polls(1);
+        assertThat(files.certificate()).as("loaded at the first poll within its validity").isEqualTo(future.x509());
+        assertThat(messages(Level.INFO)).filteredOn(m -> m.contains("reloaded")).hasSize(1);
+        polls(3);
+        assertThat(messages(Level.INFO)).as("loaded once").filteredOn(m -> m.contains("reloaded")).hasSize(1);
+        assertThat(messages(Level.WARNING)).hasSize(1);
+    }
+
     private static void run(String... command) throws Exception {
         Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
         p.getOutputStream().close();
