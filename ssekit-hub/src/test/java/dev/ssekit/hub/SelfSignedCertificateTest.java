@@ -92,8 +92,8 @@ class SelfSignedCertificateTest {
             assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(tls))).isEqualTo("rwx------");
             assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(made.get(1)))).isEqualTo("rw-------");
             try (var left = Files.list(tls)) {
-                assertThat(left.map(p -> p.getFileName().toString()).sorted().toList()).as("nothing else is left")
-                        .containsExactly(SelfSignedCertificate.CERTIFICATE, SelfSignedCertificate.KEY);
+                assertThat(left.map(p -> p.getFileName().toString()).sorted().toList()).as("nothing else is left but the lock file")
+                        .containsExactly(SelfSignedCertificate.LOCK, SelfSignedCertificate.CERTIFICATE, SelfSignedCertificate.KEY);
             }
         } finally {
             watcher.close();
@@ -113,6 +113,80 @@ class SelfSignedCertificateTest {
             scheduler.advance(POLL);
         }
         assertThat(scheduler.delays.poll(60, TimeUnit.SECONDS)).as("poll %d completed and armed the next within 60 s", n).isEqualTo(POLL);
+    }
+
+    /**
+     * Two hubs on the same data directory (a restart overlapping the old process, or two processes
+     * started by hand) renew a certificate near its end at the same time: one makes the new pair, the
+     * other takes it (unserialised, each made its own, and their moves could interleave).
+     */
+    @Test
+    void twoHubsRenewingTogetherMakeOnePair() throws Exception {
+        Path tls = data.resolve("tls");
+        CertificateValidityTest.MovableClock clock = new CertificateValidityTest.MovableClock(Instant.now());
+        X509Certificate first = TestCertificate.read(SelfSignedCertificate.ensure(tls, clock).get(0));
+        clock.set(first.getNotAfter().toInstant().minus(Duration.ofDays(20))); // both see it within the renewal window
+        java.util.logging.Logger log = java.util.logging.Logger.getLogger(SelfSignedCertificate.class.getName());
+        List<String> renewals = new CopyOnWriteArrayList<>();
+        java.util.logging.Handler capture = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord r) {
+                if (r.getMessage().contains("making a new certificate")) {
+                    renewals.add(r.getMessage());
+                }
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        log.addHandler(capture);
+        var pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+        try {
+            CountDownLatch go = new CountDownLatch(1);
+            List<java.util.concurrent.Future<List<Path>>> hubs = new java.util.ArrayList<>();
+            for (int i = 0; i < 2; i++) {
+                hubs.add(pool.submit(() -> {
+                    go.await();
+                    return SelfSignedCertificate.ensure(tls, clock);
+                }));
+            }
+            go.countDown();
+            for (var hub : hubs) {
+                hub.get(120, TimeUnit.SECONDS);
+            }
+        } finally {
+            pool.shutdownNow();
+            log.removeHandler(capture);
+        }
+        assertThat(renewals).as("renewals").hasSize(1);
+        try (CertificateFiles files = CertificateFiles.selfSigned(tls, new ManualScheduler(), POLL, clock)) {
+            assertThat(files.certificate()).isNotEqualTo(first);
+        }
+    }
+
+    /**
+     * A pair whose key does not belong to its certificate (what two unserialised renewals leave when
+     * their moves interleave: A's key, B's key, B's certificate, A's certificate) is made again, not
+     * kept because the certificate alone is still valid: before, the hub could not start with it.
+     */
+    @Test
+    void aPairWhoseKeyDoesNotBelongToItsCertificateIsMadeAgain() throws Exception {
+        Path tls = data.resolve("tls");
+        java.time.Clock clock = java.time.Clock.systemUTC();
+        SelfSignedCertificate.ensure(tls, clock);
+        Path other = data.resolve("other");
+        Path otherKey = SelfSignedCertificate.ensure(other, clock).get(1);
+        Files.copy(otherKey, tls.resolve(SelfSignedCertificate.KEY), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        X509Certificate mismatched = TestCertificate.read(tls.resolve(SelfSignedCertificate.CERTIFICATE));
+        try (CertificateFiles files = CertificateFiles.selfSigned(tls, new ManualScheduler(), POLL, clock)) {
+            assertThat(files.certificate()).as("made again").isNotEqualTo(mismatched);
+        }
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(tls.resolve(SelfSignedCertificate.KEY)))).isEqualTo("rw-------");
     }
 
     @Test
