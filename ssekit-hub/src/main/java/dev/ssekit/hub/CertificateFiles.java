@@ -40,7 +40,8 @@ import java.util.regex.Pattern;
  *
  * <p>A certificate outside its validity on the given clock (expired, or not valid yet) is refused
  * like a broken pair: at start with an error naming the file and its validity, on reload with a
- * WARNING keeping the served one. The served certificate is warned about once when it comes within
+ * WARNING keeping the served one; a replacement refused only because it is not valid yet is loaded
+ * by the first poll after its validity begins, without the files having to change again. The served certificate is warned about once when it comes within
  * {@link #EXPIRY_WARNING} of its end, and once more if it expires while served. A file that cannot be
  * looked at (missing, unreadable) is warned about once per distinct problem, not every poll.
  */
@@ -70,6 +71,8 @@ final class CertificateFiles implements Supplier<SslContext>, AutoCloseable {
     private String expiryWarned;
     /** The problem last reported when the files could not be looked at; only polls touch it. */
     private String problem;
+    /** When the refused pair with stamp {@link #seen} becomes valid (it was refused as not valid yet), else null; only polls touch it. */
+    private Instant validFrom;
     /** The stamp last looked at, good or not: a broken pair is reported once, not every poll. */
     private volatile String seen;
     private volatile boolean closed;
@@ -180,13 +183,18 @@ final class CertificateFiles implements Supplier<SslContext>, AutoCloseable {
             if (problem != null && problem.startsWith("cannot look")) {
                 problem = null; // the files are back: a later loss is reported again
             }
-            if (!stamp.equals(seen)) {
+            if (!stamp.equals(seen) || validFrom != null && !clock.instant().isBefore(validFrom)) {
                 seen = stamp;
+                validFrom = null;
                 try {
                     Loaded next = load(certificateFile, keyFile, clock);
                     loaded = next;
                     LOG.log(Level.INFO, "TLS certificate reloaded from {0}: {1}, valid until {2}", certificateFile,
                             next.certificate().getSubjectX500Principal().getName(), next.certificate().getNotAfter().toInstant());
+                } catch (NotValidYet e) {
+                    validFrom = e.from; // tried again at its start, when the files are the same
+                    LOG.log(Level.WARNING, "TLS files changed but cannot be loaded; new connections keep the previous certificate "
+                            + "until {0}, when it becomes valid: {1}", e.from, e.getMessage());
                 } catch (IllegalArgumentException e) {
                     LOG.log(Level.WARNING, "TLS files changed but cannot be loaded; new connections keep the previous certificate: {0}",
                             e.getMessage());
@@ -268,14 +276,26 @@ final class CertificateFiles implements Supplier<SslContext>, AutoCloseable {
                     + " expired (" + validity + ")");
         }
         if (now.isBefore(from)) {
-            throw new IllegalArgumentException("--tls-cert " + certificateFile + ": the certificate " + leaf.getSubjectX500Principal().getName()
-                    + " is not valid yet (" + validity + ")");
+            throw new NotValidYet("--tls-cert " + certificateFile + ": the certificate " + leaf.getSubjectX500Principal().getName()
+                    + " is not valid yet (" + validity + ")", from);
         }
         PrivateKey key = privateKey(keyFile);
         try {
             return new Loaded(NettySseServer.tlsContext(key, chain), chain.getFirst(), stamp);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("--tls-cert " + certificateFile + " and --tls-key " + keyFile + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** A pair refused only because its certificate's validity has not begun: it may be loaded at {@link #from}. */
+    private static final class NotValidYet extends IllegalArgumentException {
+        private static final long serialVersionUID = 1L;
+        /** When the certificate becomes valid. */
+        private final Instant from;
+
+        NotValidYet(String message, Instant from) {
+            super(message);
+            this.from = from;
         }
     }
 

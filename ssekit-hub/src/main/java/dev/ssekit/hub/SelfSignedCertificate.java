@@ -40,13 +40,21 @@ import java.util.concurrent.TimeUnit;
  * rwx------} directory inside it, with a random password handed over in keytool's environment
  * (never on its command line, which other users can read); the PEM key is created {@code
  * rw-------} (the permission is given at creation, not set afterwards) and moved into place. On a
- * file system without POSIX permissions the files get the platform's defaults. Not thread-safe
- * (called at start, then by the one poll of {@link CertificateFiles}).
+ * file system without POSIX permissions the files get the platform's defaults.
+ *
+ * <p>Two hubs on one directory (a restart overlapping the old process): {@link #ensure} holds an
+ * exclusive lock on the file {@code .lock} in the directory (and, within one JVM, a lock of its own)
+ * from its check to its last move, so one makes a new pair and the other then finds it good; a pair
+ * whose key does not belong to its certificate is made again. Thread-safe.
  */
 final class SelfSignedCertificate {
 
     static final String CERTIFICATE = "self-signed-cert.pem";
     static final String KEY = "self-signed-key.pem";
+    /** The file locked while a pair is checked and made: two hubs on one directory take turns. */
+    static final String LOCK = ".lock";
+    /** File locks belong to the JVM: threads of one JVM take turns here first. */
+    private static final Object IN_JVM = new Object();
     /** How long before its end the certificate is made again. */
     static final Duration RENEW_BEFORE = Duration.ofDays(30);
     private static final int VALIDITY_DAYS = 365;
@@ -67,12 +75,33 @@ final class SelfSignedCertificate {
      * @throws IllegalArgumentException if they cannot be made (the message says why)
      */
     static List<Path> ensure(Path dir, Clock clock) {
+        try {
+            boolean posix = privateDirectory(dir);
+            Set<java.nio.file.OpenOption> open = Set.of(java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE);
+            synchronized (IN_JVM) {
+                try (java.nio.channels.FileChannel lock = posix
+                        ? java.nio.channels.FileChannel.open(dir.resolve(LOCK), open, PosixFilePermissions.asFileAttribute(PRIVATE_FILE))
+                        : java.nio.channels.FileChannel.open(dir.resolve(LOCK), open)) {
+                    java.nio.channels.FileLock held = lock.lock(); // released when the channel closes
+                    try {
+                        return ensureLocked(dir, clock, posix);
+                    } finally {
+                        held.release();
+                    }
+                }
+            }
+        } catch (IOException e) {
+            throw new IllegalArgumentException("--tls self-signed: cannot make a certificate in " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** {@link #ensure} while holding the directory's lock. */
+    private static List<Path> ensureLocked(Path dir, Clock clock, boolean posix) {
         Path cert = dir.resolve(CERTIFICATE);
         Path key = dir.resolve(KEY);
         try {
-            boolean posix = privateDirectory(dir);
             if (Files.isRegularFile(cert) && Files.isRegularFile(key)) {
-                String why = renewal(cert, clock.instant());
+                String why = renewal(cert, key, clock.instant());
                 if (why == null) {
                     if (posix) {
                         narrow(key);
@@ -117,8 +146,11 @@ final class SelfSignedCertificate {
         }
     }
 
-    /** Why the certificate in the file must be made again, or null if it is good for longer than {@link #RENEW_BEFORE}. */
-    private static String renewal(Path cert, Instant now) {
+    /**
+     * Why the pair must be made again, or null if the certificate is good for longer than {@link
+     * #RENEW_BEFORE} and the key belongs to it.
+     */
+    private static String renewal(Path cert, Path key, Instant now) {
         X509Certificate c;
         try (InputStream in = Files.newInputStream(cert)) {
             c = (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(in);
@@ -132,6 +164,29 @@ final class SelfSignedCertificate {
         }
         if (!now.isBefore(until.minus(RENEW_BEFORE))) {
             return "the certificate ends at " + until;
+        }
+        try {
+            String text = Files.readString(key, US_ASCII);
+            int begin = text.indexOf("-----BEGIN PRIVATE KEY-----");
+            int end = text.indexOf("-----END PRIVATE KEY-----");
+            if (begin < 0 || end < begin) {
+                return "the key in " + key + " is not a PEM private key";
+            }
+            byte[] der = Base64.getMimeDecoder().decode(text.substring(begin + 27, end));
+            PrivateKey k = java.security.KeyFactory.getInstance("EC").generatePrivate(new java.security.spec.PKCS8EncodedKeySpec(der));
+            byte[] probe = "ssekit self-signed pair check".getBytes(US_ASCII);
+            java.security.Signature sign = java.security.Signature.getInstance("SHA256withECDSA");
+            sign.initSign(k);
+            sign.update(probe);
+            byte[] signature = sign.sign();
+            java.security.Signature verify = java.security.Signature.getInstance("SHA256withECDSA");
+            verify.initVerify(c.getPublicKey());
+            verify.update(probe);
+            if (!verify.verify(signature)) {
+                return "the key in " + key + " does not belong to the certificate";
+            }
+        } catch (IOException | GeneralSecurityException | IllegalArgumentException e) {
+            return "the key in " + key + " cannot be used with the certificate (" + e + ")";
         }
         return null;
     }

@@ -2,9 +2,8 @@ package dev.ssekit.hub;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.awaitility.Awaitility.await;
 
-import dev.ssekit.Scheduler;
+import dev.ssekit.testkit.ManualScheduler;
 import dev.ssekit.testkit.TestCertificate;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -38,6 +37,10 @@ import org.junit.jupiter.api.io.TempDir;
  * Certificate validity on a movable wall clock: a pair outside its validity is refused at start
  * and on reload, a certificate near its end is warned about (once) and its end is a metric, and a
  * missing file is warned about once per distinct problem, not every poll.
+ *
+ * <p>No test sleeps: the polls run on a {@link ManualScheduler}; {@link #polls(int)} moves it one
+ * poll interval at a time and waits (at most 10 s each) until that poll has armed the next one,
+ * which it does last, so "once over N polls" is asserted after exactly N completed polls.
  */
 @Timeout(60)
 class CertificateValidityTest {
@@ -54,6 +57,8 @@ class CertificateValidityTest {
     private Path certFile;
     private Path keyFile;
     private final MovableClock clock = new MovableClock(Instant.now());
+    /** Runs the polls: time moves only in {@link #polls(int)}. */
+    private final ManualScheduler scheduler = new ManualScheduler();
     private final List<CertificateFiles> watching = new ArrayList<>();
     /** The log records (kept here: a JUL logger without a strong reference may be collected). */
     private final Logger log = Logger.getLogger(CertificateFiles.class.getName());
@@ -143,10 +148,27 @@ class CertificateValidityTest {
         }
     }
 
-    private CertificateFiles watch() {
-        CertificateFiles files = CertificateFiles.watch(certFile, keyFile, Scheduler.system(), Duration.ofMillis(50), clock);
+    private CertificateFiles watch() throws InterruptedException {
+        CertificateFiles files = CertificateFiles.watch(certFile, keyFile, scheduler, POLL, clock);
         watching.add(files);
+        assertThat(scheduler.nextDelay()).as("the first poll is armed").isEqualTo(POLL);
+        assertThat(scheduler.pending()).hasSize(1);
         return files;
+    }
+
+    /** The poll interval given to the watcher (time on the manual scheduler, not waited for). */
+    private static final Duration POLL = Duration.ofSeconds(2);
+
+    /**
+     * Runs exactly {@code n} polls, one after the other: moves the scheduler by one interval (the
+     * poll starts on a virtual thread) and waits until that poll armed the next, its last step.
+     */
+    private void polls(int n) throws InterruptedException {
+        for (int i = 0; i < n; i++) {
+            assertThat(scheduler.pending()).as("poll %d is armed", i + 1).containsExactly(POLL);
+            scheduler.advance(POLL);
+            assertThat(scheduler.nextDelay()).as("poll %d completed and armed the next", i + 1).isEqualTo(POLL);
+        }
     }
 
     private List<String> messages(Level level) {
@@ -197,6 +219,48 @@ class CertificateValidityTest {
                 .contains("until " + expired.getNotAfter().toInstant());
     }
 
+    /** A pair made by keytool with a start date relative to now ({@code -400d}, {@code +1d}), as PEM files in {@code dir}. */
+    static TestCertificate keytoolPair(Path dir, String name, String startDate, int validityDays) throws Exception {
+        Path store = dir.resolve(name + ".p12");
+        run(Path.of(System.getProperty("java.home"), "bin", "keytool").toString(), "-genkeypair", "-alias", name, "-keyalg", "EC",
+                "-groupname", "secp256r1", "-dname", "CN=" + name, "-startdate", startDate, "-validity", Integer.toString(validityDays),
+                "-storetype", "PKCS12", "-keystore", store.toString(), "-storepass", "test-only", "-keypass", "test-only");
+        Path pem = dir.resolve(name + ".crt");
+        Path key = dir.resolve(name + ".key");
+        run("openssl", "pkcs12", "-in", store.toString(), "-clcerts", "-nokeys", "-passin", "pass:test-only", "-out", pem.toString());
+        run("openssl", "pkcs12", "-in", store.toString(), "-nocerts", "-nodes", "-passin", "pass:test-only", "-out", key.toString());
+        return new TestCertificate(pem, key, TestCertificate.read(pem));
+    }
+
+    /**
+     * A replacement whose validity begins later than the hub's clock (a CA's clock ahead of the
+     * hub's, or a certificate issued to start at midnight) is refused while it is not valid yet, and
+     * loaded by the first poll once its validity has begun, without the files changing again.
+     */
+    @Test
+    void aReplacementNotValidYetIsLoadedOnceItsValidityBegins() throws Exception {
+        TestCertificate future = keytoolPair(dir, "future", "+1d", 30);
+        Instant from = future.x509().getNotBefore().toInstant();
+        use(longLived);
+        CertificateFiles files = watch();
+        use(future);
+        polls(1);
+        assertThat(messages(Level.WARNING)).hasSize(1);
+        assertThat(messages(Level.WARNING).getFirst()).contains("keep the previous certificate").contains("not valid yet");
+        assertThat(files.certificate()).isEqualTo(longLived.x509());
+        polls(3);
+        assertThat(messages(Level.WARNING)).as("said once").hasSize(1);
+        assertThat(files.certificate()).isEqualTo(longLived.x509());
+
+        clock.set(from.plusSeconds(1)); // its validity has begun; the files did not change
+        polls(1);
+        assertThat(files.certificate()).as("loaded at the first poll within its validity").isEqualTo(future.x509());
+        assertThat(messages(Level.INFO)).filteredOn(m -> m.contains("reloaded")).hasSize(1);
+        polls(3);
+        assertThat(messages(Level.INFO)).as("loaded once").filteredOn(m -> m.contains("reloaded")).hasSize(1);
+        assertThat(messages(Level.WARNING)).hasSize(1);
+    }
+
     private static void run(String... command) throws Exception {
         Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
         p.getOutputStream().close();
@@ -214,9 +278,13 @@ class CertificateValidityTest {
         clock.set(shortLived.x509().getNotAfter().toInstant().plus(Duration.ofDays(1)));
         CertificateFiles files = watch();
         use(shortLived);
-        await().atMost(Duration.ofSeconds(10)).until(() -> !messages(Level.WARNING).isEmpty());
+        polls(1);
+        assertThat(messages(Level.WARNING)).hasSize(1);
         assertThat(messages(Level.WARNING).getFirst()).contains("keep the previous certificate").contains("--tls-cert " + certFile)
                 .contains("expired");
+        assertThat(files.certificate()).isEqualTo(longLived.x509());
+        polls(5); // refused once: not tried, nor warned about, again until the files change
+        assertThat(messages(Level.WARNING)).hasSize(1);
         assertThat(files.certificate()).isEqualTo(longLived.x509());
         assertThat(messages(Level.INFO)).noneMatch(m -> m.contains("reloaded"));
     }
@@ -226,7 +294,7 @@ class CertificateValidityTest {
         use(longLived);
         Instant notAfter = longLived.x509().getNotAfter().toInstant();
         CertificateFiles files = watch();
-        Thread.sleep(300); // several polls
+        polls(5);
         assertThat(messages(Level.WARNING)).as("far from its end").isEmpty();
         assertThat(Metrics.tls(java.util.Optional.of(files)))
                 .contains("# TYPE ssekit_tls_certificate_expiry_seconds gauge\n")
@@ -234,15 +302,17 @@ class CertificateValidityTest {
         assertThat(Metrics.tls(java.util.Optional.empty())).isEmpty();
 
         clock.set(notAfter.minus(Duration.ofDays(10)));
-        await().atMost(Duration.ofSeconds(10)).until(() -> !messages(Level.WARNING).isEmpty());
-        Thread.sleep(500); // ten more polls
-        assertThat(messages(Level.WARNING)).hasSize(1);
+        polls(1);
+        assertThat(messages(Level.WARNING)).as("warned at the first poll within 14 days").hasSize(1);
+        polls(10);
+        assertThat(messages(Level.WARNING)).as("and not again over ten more polls").hasSize(1);
         assertThat(messages(Level.WARNING).getFirst()).contains(certFile.toString()).contains("expires at " + notAfter)
                 .contains("renew it");
 
         clock.set(notAfter.plusSeconds(60)); // still served, now expired: said once more
-        await().atMost(Duration.ofSeconds(10)).until(() -> messages(Level.WARNING).size() == 2);
-        Thread.sleep(500);
+        polls(1);
+        assertThat(messages(Level.WARNING)).hasSize(2);
+        polls(10);
         assertThat(messages(Level.WARNING)).hasSize(2);
         assertThat(messages(Level.WARNING).get(1)).contains("has expired");
     }
@@ -252,24 +322,30 @@ class CertificateValidityTest {
         use(longLived);
         CertificateFiles files = watch();
         Files.delete(keyFile);
-        await().atMost(Duration.ofSeconds(10)).until(() -> !messages(Level.WARNING).isEmpty());
-        Thread.sleep(1_000); // twenty more polls at 50 ms
-        assertThat(messages(Level.WARNING)).as("one warning for the missing key").hasSize(1);
+        polls(1);
+        assertThat(messages(Level.WARNING)).as("warned at the first poll").hasSize(1);
+        polls(20);
+        assertThat(messages(Level.WARNING)).as("one warning for the missing key over 21 polls").hasSize(1);
         assertThat(messages(Level.WARNING).getFirst()).contains(keyFile.toString()).contains("NoSuchFileException");
 
         Files.delete(certFile); // another problem: the certificate is missing too
-        await().atMost(Duration.ofSeconds(10)).until(() -> messages(Level.WARNING).size() >= 2);
-        Thread.sleep(1_000);
+        polls(1);
+        assertThat(messages(Level.WARNING)).hasSize(2);
+        polls(20);
         assertThat(messages(Level.WARNING)).hasSize(2);
         assertThat(messages(Level.WARNING).get(1)).contains(certFile.toString());
 
         use(shortLived); // back: loaded, and a later loss is reported again
-        await().atMost(Duration.ofSeconds(10)).until(() -> messages(Level.INFO).stream().anyMatch(m -> m.contains("reloaded")));
+        polls(1);
+        assertThat(messages(Level.INFO)).filteredOn(m -> m.contains("reloaded")).hasSize(1);
         assertThat(files.certificate()).isEqualTo(shortLived.x509());
-        int before = messages(Level.WARNING).size(); // the short-lived one is near its end: one warning for that
+        assertThat(messages(Level.WARNING)).as("the short-lived one is near its end: one warning for that").hasSize(3);
+        assertThat(messages(Level.WARNING).get(2)).contains("expires at " + shortLived.x509().getNotAfter().toInstant());
         Files.delete(keyFile);
-        await().atMost(Duration.ofSeconds(10)).until(() -> messages(Level.WARNING).size() > before);
-        Thread.sleep(1_000);
-        assertThat(messages(Level.WARNING)).hasSize(before + 1);
+        polls(1);
+        assertThat(messages(Level.WARNING)).hasSize(4);
+        assertThat(messages(Level.WARNING).get(3)).contains(keyFile.toString()).contains("NoSuchFileException");
+        polls(20);
+        assertThat(messages(Level.WARNING)).hasSize(4);
     }
 }

@@ -21,7 +21,13 @@ class JwksLoopbackTest {
     void namesThatMerelyStartLikeALoopbackAddressAreRefusedOverPlainHttp() {
         for (String url : List.of("http://127.evil.example/jwks", "http://127.0.0.1.nip.io/jwks", "http://127.0.0.1.evil.example:8080/jwks",
                 "http://localhost.evil.example/jwks", "http://127.0.0.256/jwks", "http://127.1/jwks", "http://[::2]/jwks",
-                "http://0x7f000001/jwks")) {
+                "http://0x7f000001/jwks",
+                // other spellings a resolver may read as loopback, refused by the literal rule: octal and hex parts,
+                // two-part form, IPv4-mapped IPv6 (dotted and hex), a trailing dot, and userinfo naming a loopback
+                // address in front of a remote host (the host is evil.example)
+                "http://0177.0.0.1/jwks", "http://0x7f.0.0.1/jwks", "http://127.0.1/jwks", "http://[::ffff:127.0.0.1]/jwks",
+                "http://[::ffff:7f00:1]/jwks", "http://localhost./jwks", "http://127.0.0.1./jwks", "http://127.0.0.1@evil.example/jwks",
+                "http://localhost@evil.example:8080/jwks")) {
             for (String option : List.of("--publisher-jwks-url", "--subscriber-jwks-url")) {
                 assertThatThrownBy(() -> HubOptions.parse(new String[] {option, url}, Map.of())).as(url)
                         .isInstanceOf(IllegalArgumentException.class)

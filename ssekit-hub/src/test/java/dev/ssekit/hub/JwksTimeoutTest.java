@@ -34,9 +34,18 @@ class JwksTimeoutTest {
     private static final class Conn {
         final Socket socket;
         volatile long closedAt;
+        /** Counted down when the connection is seen closed: what the server's threads wait on instead of sleeping. */
+        final java.util.concurrent.CountDownLatch closed = new java.util.concurrent.CountDownLatch(1);
 
         Conn(Socket socket) {
             this.socket = socket;
+        }
+
+        void closed() {
+            if (closedAt == 0) {
+                closedAt = System.nanoTime();
+            }
+            closed.countDown();
         }
     }
 
@@ -75,7 +84,7 @@ class JwksTimeoutTest {
             while (matched < end.length) {
                 int b = in.read();
                 if (b < 0) {
-                    c.closedAt = System.nanoTime();
+                    c.closed();
                     return;
                 }
                 matched = b == end[matched] ? matched + 1 : b == end[0] ? 1 : 0;
@@ -89,24 +98,21 @@ class JwksTimeoutTest {
                 } catch (IOException e) {
                     // reset or timed out: closed either way for this test
                 }
-                c.closedAt = System.nanoTime();
+                c.closed();
             });
             OutputStream out = s.getOutputStream();
             out.write("HTTP/1.1 200 OK\r\nContent-Type: application/jwk-set+json\r\nContent-Length: 1000000\r\n\r\n{".getBytes(US_ASCII));
             out.flush();
-            for (int i = 0; i < 60 && c.closedAt == 0; i++) {
-                Thread.sleep(500);
+            // the trickle is the behaviour under test (a server slower than the fetch timeout), so this
+            // waits on the wall clock: half a second between bytes, ending at once when the client closes
+            for (int i = 0; i < 60 && !c.closed.await(500, TimeUnit.MILLISECONDS); i++) {
                 out.write(' ');
                 out.flush();
             }
-            // hold the connection until the client closes it or the reader's timeout ends it
-            while (c.closedAt == 0 && !server.isClosed()) {
-                Thread.sleep(50);
-            }
+            // hold the connection until the client closes it, the reader's timeout ends it, or stop() closes the socket
+            c.closed.await(40, TimeUnit.SECONDS);
         } catch (IOException | InterruptedException e) {
-            if (c.closedAt == 0) {
-                c.closedAt = System.nanoTime();
-            }
+            c.closed();
         }
     }
 

@@ -56,6 +56,18 @@ final class Component {
         List<Part> parts = PatternParser.parse(input, options, encoding);
         List<String> names = new ArrayList<>();
         String regexString = PatternParser.generateRegex(parts, options, names, RegexTranslator::translate);
+        long copies = 0;
+        for (Part p : parts) {
+            if (p.type() == PartType.REGEXP) {
+                copies += RegexTranslator.repetitionCopies(p.value());
+            }
+        }
+        if (copies > RegexTranslator.MAX_REPETITION_COPIES) {
+            // RE2/J expands counted repetitions into copies and, unlike RE2, does not bound nested counts or their sum
+            throw new IllegalArgumentException("invalid pattern '" + input + "': the counted repetitions of its regexp groups expand to "
+                    + (copies >= Integer.MAX_VALUE ? "over " + Integer.MAX_VALUE : Long.toString(copies))
+                    + " copies, over " + RegexTranslator.MAX_REPETITION_COPIES + " (RE2's limit on repetition)");
+        }
         String patternString = PatternParser.generatePatternString(parts, options);
         if (parts.isEmpty()) {
             return new Component(patternString, Kind.EMPTY, null, null, List.of(), false, new boolean[0]);

@@ -151,6 +151,93 @@ final class RegexTranslator {
         return out.toString();
     }
 
+    /** What counted repetitions of a component's regexp groups may add to its program, in copies of an atom (RE2's figure). */
+    static final int MAX_REPETITION_COPIES = 1000;
+
+    /**
+     * How many copies of atoms the counted repetitions in one regexp group's (ECMAScript) body add
+     * to the compiled program: {@code x{m,n}} stands for max(m, n) copies of {@code x} (RE2/J
+     * expands it so), nested counts multiply, and {@code *}, {@code +}, {@code ?} add none. RE2
+     * refuses more than 1,000; RE2/J checks only each count, so {@code ((?:a{1000}){1000})} would
+     * compile to a million instructions. One pass; saturates at {@link Integer#MAX_VALUE}.
+     */
+    static long repetitionCopies(String re) {
+        // per open group: its size with the counts expanded, and as written (each count once)
+        java.util.ArrayDeque<long[]> frames = new java.util.ArrayDeque<>();
+        long[] frame = {0, 0};
+        long lastWith = 0;
+        int n = re.length();
+        for (int i = 0; i < n; i++) {
+            char c = re.charAt(i);
+            long atomWith = 1;
+            long atomWritten = 1;
+            if (c == '\\') {
+                if (i + 2 < n && "upP".indexOf(re.charAt(i + 1)) >= 0 && re.charAt(i + 2) == '{') {
+                    int close = re.indexOf('}', i + 3);
+                    i = close < 0 ? n : close;
+                } else {
+                    i++;
+                }
+            } else if (c == '[') {
+                int j = i + 1;
+                if (j < n && re.charAt(j) == '^') {
+                    j++;
+                }
+                while (j < n && re.charAt(j) != ']') {
+                    j += re.charAt(j) == '\\' ? 2 : 1;
+                }
+                i = j;
+            } else if (c == '(') {
+                if (i + 1 < n && re.charAt(i + 1) == '?') {
+                    // (?:, (?<name>, (?P<name>: the group's syntax, not atoms in it (translate refused the rest)
+                    int j = i + 2;
+                    while (j < n && re.charAt(j) != ':' && re.charAt(j) != '>' && re.charAt(j) != ')') {
+                        j++;
+                    }
+                    i = j < n && re.charAt(j) == ')' ? j - 1 : j;
+                }
+                frames.push(frame);
+                frame = new long[] {0, 0};
+                continue;
+            } else if (c == ')') {
+                if (frames.isEmpty()) {
+                    continue;
+                }
+                atomWith = frame[0];
+                atomWritten = frame[1];
+                frame = frames.pop();
+            } else if (c == '*' || c == '+' || c == '?' || c == '|') {
+                continue;
+            } else if (c == '{') {
+                int close = re.indexOf('}', i);
+                String body = close < 0 ? "" : re.substring(i + 1, close);
+                if (body.matches("[0-9]{1,9}(,[0-9]{0,9})?")) {
+                    String[] bounds = body.split(",");
+                    long count = Math.max(Long.parseLong(bounds[0]), bounds.length > 1 ? Long.parseLong(bounds[1]) : 0);
+                    // the last atom stands count times: add the copies beyond the one already counted
+                    frame[0] = saturate(frame[0] - lastWith + saturate(lastWith * Math.max(count, 1)));
+                    lastWith = saturate(lastWith * Math.max(count, 1));
+                    i = close;
+                    continue;
+                }
+            }
+            frame[0] = saturate(frame[0] + atomWith);
+            frame[1] = saturate(frame[1] + atomWritten);
+            lastWith = atomWith;
+        }
+        while (!frames.isEmpty()) {
+            long[] inner = frame;
+            frame = frames.pop();
+            frame[0] = saturate(frame[0] + inner[0]);
+            frame[1] = saturate(frame[1] + inner[1]);
+        }
+        return Math.max(0, frame[0] - frame[1]);
+    }
+
+    private static long saturate(long v) {
+        return v < 0 || v > Integer.MAX_VALUE ? Integer.MAX_VALUE : v;
+    }
+
     private static int parseHex(String re, String hex) {
         try {
             int cp = Integer.parseInt(hex, 16);

@@ -1,6 +1,7 @@
 package dev.ssekit.urlpattern;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -67,7 +68,7 @@ class UrlPatternBoundsTest {
         String path2048 = "https://example.com" + "/a".repeat((MAX_INPUT_BYTES - 20) / 2);
         String as2048 = "https://example.com/" + "a".repeat(MAX_INPUT_BYTES - 21) + "!";
         return List.of(
-                // ~680 optional segments, each a group: the largest automaton per byte of pattern
+                // 598 optional segments, each a group: the largest automaton per byte of pattern
                 new String[] {fill("https://example.com", "/:g#?", "", MAX_PATTERN_BYTES), path2048},
                 // repeated segment groups with prefix: the standard's most complex regexp form
                 new String[] {fill("https://example.com/a", "{/:g#}*", "", MAX_PATTERN_BYTES), path2048},
@@ -101,6 +102,35 @@ class UrlPatternBoundsTest {
                     c[0].substring(0, 44), matched, (t1 - t0) / 1000, (t2 - t1) / 1000, (t3 - t2) / 1000);
         }
         System.out.println("worst single call " + worstNanos / 1000 + " us (budget " + BUDGET_NANOS / 1_000_000 + " ms)");
+    }
+
+    /**
+     * Counted repetitions multiply the compiled program: RE2/J expands {@code x{0,1000}} into a
+     * thousand nested copies and, unlike RE2, bounds neither nested counts nor their sum. A 112-byte
+     * pattern {@code (a{0,1000}a{0,1000}…)} (ten counts) took 9 s to test against a 2,048-byte topic,
+     * 40 counts 70 s, and {@code ((?:(?:a{1000}){1000}){1000})} ran the compiler out of a 512 MB heap
+     * after 40 s. RE2's rule: what counted repetitions expand to is bounded by 1,000 (nested counts
+     * multiply); here it holds for each component's regexp groups together.
+     */
+    @Test
+    @Timeout(60)
+    void countedRepetitionsExpandingToMoreThanAThousandCopiesAreRejectedByName() {
+        for (String group : List.of("(" + "a{0,1000}".repeat(10) + ")", "((?:a{1000}){1000})", "((?:a{0,100}){11})",
+                "(a{0,600})/(b{0,600})", "([a-z]{500,501}[0-9]{1000})", "((?:(?:a{1000}){1000}){1000})")) {
+            String pattern = "https://example.com/" + group;
+            long t0 = System.nanoTime();
+            assertThatThrownBy(() -> UrlPattern.compile(pattern)).as(pattern).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("counted repetitions").hasMessageContaining("1000");
+            assertThat(System.nanoTime() - t0).as("rejected without compiling it").isLessThan(BUDGET_NANOS);
+        }
+        // up to the limit they compile, and match within the budget
+        for (String[] c : List.of(new String[] {"(a{1000})", "a".repeat(1000)}, new String[] {"(a{0,1000})", "a".repeat(999)},
+                new String[] {"((?:a{0,10}){100})", "a".repeat(1000)}, new String[] {"(a{0,400})/(b{0,600})", "a".repeat(400) + "/b"},
+                new String[] {":year(\\d{4})-:n([0-9]{1,3})", "2026-12"}, new String[] {"((?:x{2}){3})", "xxxxxx"})) {
+            UrlPattern p = timed("compile " + c[0], () -> UrlPattern.compile("https://example.com/" + c[0]));
+            assertThat(timed("test " + c[0], () -> p.test("https://example.com/" + c[1]))).as(c[0]).isTrue();
+            assertThat(timed("exec " + c[0], () -> p.exec("https://example.com/" + c[1]))).as(c[0]).isPresent();
+        }
     }
 
     static final String[] PATTERN_PIECES = {
