@@ -156,6 +156,62 @@ class SingleConnectionReviewTest {
         assertTrue(end.getMessage().contains("writeTimeout"), end::toString);
     }
 
+    /**
+     * Senders, a close from another thread and a close from a close listener race on connections
+     * whose client does not read, with a short grace and write timeout, so that the abort (which on
+     * the JDK server interrupts the threads inside a write) lands in the middle: every send ends
+     * with {@link IOException}, the listener runs once, and no sender thread comes back with an
+     * interrupt status it did not have.
+     */
+    @Test
+    void racingSendsAndClosesEndEveryWriterWithoutALeftoverInterrupt() throws Exception {
+        SseOptions shortBounds = SseOptions.builder().writeTimeout(Duration.ofMillis(300)).closeGrace(Duration.ofMillis(100))
+                .build();
+        InetSocketAddress[] address = new InetSocketAddress[1];
+        BlockingQueue<SseConnection> streams = jdkServer(shortBounds, address);
+        for (int round = 0; round < 12; round++) {
+            Socket client = new Socket();
+            client.setReceiveBufferSize(4096);
+            client.connect(address[0], 5000);
+            OutputStream out = client.getOutputStream();
+            out.write("GET /s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            SseConnection conn = streams.poll(10, TimeUnit.SECONDS);
+            assertNotNull(conn, "no stream started");
+            java.util.concurrent.atomic.AtomicInteger fired = new java.util.concurrent.atomic.AtomicInteger();
+            conn.onClose(r -> {
+                fired.incrementAndGet();
+                conn.close(); // from the listener: must return at once
+            });
+            List<CompletableFuture<String>> senders = new ArrayList<>();
+            for (int t = 0; t < 4; t++) {
+                CompletableFuture<String> f = new CompletableFuture<>();
+                senders.add(f);
+                Thread.Builder builder = t % 2 == 0 ? Thread.ofPlatform() : Thread.ofVirtual();
+                builder.name("racing-sender-" + t).start(() -> {
+                    try {
+                        for (int i = 0; i < 10_000; i++) {
+                            conn.send(SseMessage.of(new String(FILL, StandardCharsets.US_ASCII)));
+                        }
+                        f.complete("never blocked");
+                    } catch (IOException expected) {
+                        f.complete(Thread.currentThread().isInterrupted() ? "interrupted after " + expected : "ok");
+                    } catch (Throwable other) {
+                        f.complete("threw " + other);
+                    }
+                });
+            }
+            Thread.sleep(round % 4 * 100L); // close before, around and after the writes block
+            CompletableFuture<Void> closed = CompletableFuture.runAsync(conn::close, r -> Thread.ofPlatform().start(r));
+            closed.get(5, TimeUnit.SECONDS);
+            for (CompletableFuture<String> f : senders) {
+                assertEquals("ok", f.get(10, TimeUnit.SECONDS), "round " + round);
+            }
+            assertEquals(1, fired.get(), "close listener runs once");
+            client.close();
+        }
+    }
+
     private static CompletableFuture<Throwable> sendUntilItThrows(SseConnection conn) {
         CompletableFuture<Throwable> ended = new CompletableFuture<>();
         Thread.ofVirtual().name("review-sender").start(() -> {
