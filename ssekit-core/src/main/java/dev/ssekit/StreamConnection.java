@@ -69,13 +69,22 @@ final class StreamConnection implements SseConnection {
     StreamConnection(SseTransport transport, SseOptions options) {
         this.transport = transport;
         this.options = options;
-        this.writeTimeoutNanos = options.writeTimeout().toNanos();
-        this.closeGraceNanos = options.closeGrace().toNanos();
+        this.writeTimeoutNanos = saturatedNanos(options.writeTimeout());
+        this.closeGraceNanos = saturatedNanos(options.closeGrace());
         transport.onPeerClosed(() -> {
             if (closeWith(CloseReason.CLIENT_GONE)) {
                 LOG.log(Level.DEBUG, "SSE client gone (closed by the peer)");
             }
         });
+    }
+
+    /** {@code d} in nanoseconds, or {@link Long#MAX_VALUE} past what a long holds (about 292 years: "never"). */
+    private static long saturatedNanos(java.time.Duration d) {
+        try {
+            return d.toNanos();
+        } catch (ArithmeticException tooLong) {
+            return d.isNegative() ? Long.MIN_VALUE : Long.MAX_VALUE;
+        }
     }
 
     @Override

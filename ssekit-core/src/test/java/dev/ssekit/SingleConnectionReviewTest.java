@@ -212,6 +212,46 @@ class SingleConnectionReviewTest {
         }
     }
 
+    /**
+     * {@link SseOptions} accepts any positive write timeout, so "no timeout to speak of" written as
+     * {@code Duration.ofSeconds(Long.MAX_VALUE)} (or {@code ChronoUnit.FOREVER.getDuration()}) must
+     * give a working stream, not an {@link ArithmeticException} from the conversion to nanoseconds
+     * once the response head is out.
+     */
+    @Test
+    void theLongestDurationsTheBuilderAcceptsGiveAWorkingStream() throws Exception {
+        SseOptions forever = SseOptions.builder().writeTimeout(Duration.ofSeconds(Long.MAX_VALUE))
+                .closeGrace(java.time.temporal.ChronoUnit.FOREVER.getDuration()).build();
+        InetSocketAddress[] address = new InetSocketAddress[1];
+        HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
+        server.setExecutor(executor);
+        CompletableFuture<Throwable> handler = new CompletableFuture<>();
+        server.createContext("/s", exchange -> {
+            try {
+                SseConnection conn = Sse.start(exchange, forever);
+                conn.send(SseMessage.of("hello"));
+                conn.close();
+                handler.complete(null);
+            } catch (Throwable t) {
+                handler.complete(t);
+                exchange.close();
+            }
+        });
+        server.start();
+        closeables.add(() -> {
+            server.stop(0);
+            executor.shutdownNow();
+        });
+        address[0] = new InetSocketAddress(InetAddress.getLoopbackAddress(), server.getAddress().getPort());
+        try (RawHttp client = RawHttp.get(address[0], "/s", "HTTP/1.1")) {
+            client.socket.setSoTimeout(10_000);
+            assertEquals(null, handler.get(10, TimeUnit.SECONDS), "the handler failed");
+            String body = client.readToEnd();
+            assertTrue(body.contains("data: hello") && body.contains("event: close"), body);
+        }
+    }
+
     private static CompletableFuture<Throwable> sendUntilItThrows(SseConnection conn) {
         CompletableFuture<Throwable> ended = new CompletableFuture<>();
         Thread.ofVirtual().name("review-sender").start(() -> {
