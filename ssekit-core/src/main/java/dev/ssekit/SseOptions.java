@@ -20,6 +20,10 @@ import java.util.Objects;
  *       (the TCP connection is closed without a graceful end and any blocked writer gets {@link
  *       java.io.IOException}).
  * </ul>
+ *
+ * <p>Either may be as long as a {@link Duration} goes: one past what a {@code long} of
+ * nanoseconds holds (about 292 years, e.g. {@code Duration.ofSeconds(Long.MAX_VALUE)}) acts as
+ * that much, in effect no bound.
  */
 public final class SseOptions {
 

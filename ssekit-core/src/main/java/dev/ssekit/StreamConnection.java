@@ -69,13 +69,22 @@ final class StreamConnection implements SseConnection {
     StreamConnection(SseTransport transport, SseOptions options) {
         this.transport = transport;
         this.options = options;
-        this.writeTimeoutNanos = options.writeTimeout().toNanos();
-        this.closeGraceNanos = options.closeGrace().toNanos();
+        this.writeTimeoutNanos = saturatedNanos(options.writeTimeout());
+        this.closeGraceNanos = saturatedNanos(options.closeGrace());
         transport.onPeerClosed(() -> {
             if (closeWith(CloseReason.CLIENT_GONE)) {
                 LOG.log(Level.DEBUG, "SSE client gone (closed by the peer)");
             }
         });
+    }
+
+    /** {@code d} in nanoseconds, or {@link Long#MAX_VALUE} past what a long holds (about 292 years: "never"). */
+    private static long saturatedNanos(java.time.Duration d) {
+        try {
+            return d.toNanos();
+        } catch (ArithmeticException tooLong) {
+            return d.isNegative() ? Long.MIN_VALUE : Long.MAX_VALUE;
+        }
     }
 
     @Override
@@ -146,8 +155,11 @@ final class StreamConnection implements SseConnection {
     private void writeTimedOut() {
         if (REASON.compareAndSet(this, null, CloseReason.WRITE_TIMEOUT)) {
             LOG.log(Level.DEBUG, "SSE write not taken within {0}: aborting the connection", options.writeTimeout());
-            abortTransport();
-            Thread.ofVirtual().name("ssekit-write-timeout").start(() -> fire(CloseReason.WRITE_TIMEOUT));
+            try {
+                abortTransport();
+            } finally { // the listeners learn of the close even if the transport's abort throws
+                Thread.ofVirtual().name("ssekit-write-timeout").start(() -> fire(CloseReason.WRITE_TIMEOUT));
+            }
         } else {
             abortTransport();
         }
@@ -191,6 +203,20 @@ final class StreamConnection implements SseConnection {
         if (reason != null || !CLOSING.compareAndSet(this, false, true)) {
             return;
         }
+        // a caller's interrupt status (a handler closing in a finally after it was interrupted) is its own:
+        // set, it would fail the lock wait and the channel writes, and turn this graceful close into an abort.
+        // Cleared here (the close is bounded by the grace anyway) and set again on the way out.
+        boolean callerInterrupted = Thread.interrupted();
+        try {
+            closeBounded();
+        } finally {
+            if (callerInterrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private void closeBounded() {
         // one deadline for the lock and the close event: a stuck write (ours or another thread's) is aborted
         Future<?> deadline = WriteWatchdog.after(closeGraceNanos, this::abortTransport);
         boolean locked = false;

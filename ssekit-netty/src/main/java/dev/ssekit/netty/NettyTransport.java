@@ -39,7 +39,13 @@ final class NettyTransport implements SseTransport {
     NettyTransport(Channel channel, HttpHeaders requestHeaders, Duration closeGrace) {
         this.channel = channel;
         this.lastEventId = LastEventIds.fromHeader(requestHeaders.get("Last-Event-ID"));
-        this.closeGraceNanos = closeGrace.toNanos();
+        long nanos;
+        try {
+            nanos = closeGrace.toNanos();
+        } catch (ArithmeticException tooLong) { // SseOptions accepts any length: past about 292 years, "never"
+            nanos = Long.MAX_VALUE;
+        }
+        this.closeGraceNanos = nanos;
     }
 
     @Override

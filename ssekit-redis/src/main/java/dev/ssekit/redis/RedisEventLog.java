@@ -73,7 +73,9 @@ import java.util.function.Consumer;
  * base and tells its loss listener (subscribers get a {@code reset}); ids of the old epoch are
  * unknown from then on. A node started after such a rollback, that never saw the lost
  * sequences, cannot tell by itself: until a node that saw them checks (at once on reconnecting),
- * its appends may reuse those ids.
+ * its appends may reuse those ids. A node that saw them and comes back only after such appends
+ * took the counter past what it had seen still notices: each entry names its predecessor's
+ * random token, and the first entry it reads does not follow the one it read last.
  *
  * <p><b>Failures and retries.</b> On {@link Builder#build()} the node loads the newest {@code
  * history} entries, then follows the stream. While Redis refuses connections, appends fail at once
@@ -133,6 +135,8 @@ public final class RedisEventLog implements EventLog {
     // reader thread only
     private String lastEntry = "0-0";
     private String lastHandedId = "";
+    /** The token ({@code n}) of the entry read last, or null (none, or written by an older version). */
+    private String lastToken;
     private long lastCheck;
 
     private record Waiter(long sequence, CompletableFuture<Void> done) {
@@ -163,7 +167,7 @@ public final class RedisEventLog implements EventLog {
             this.appendSha = commands.sync().scriptLoad(Scripts.APPEND);
             this.checkSha = commands.sync().scriptLoad(Scripts.CHECK);
             // the data set's epoch: a new one if it has none (this node's fresh candidate, if first)
-            List<Object> state = check(commands.sync(), "", 0);
+            List<Object> state = check(commands.sync(), "", 0, false);
             this.epoch = (String) state.get(0);
             this.retention = newRetention((Long) state.get(1));
             loadHistory(b.history);
@@ -481,8 +485,8 @@ public final class RedisEventLog implements EventLog {
     }
 
     /** Runs the check script: the epoch (a new one if the data set's can no longer be trusted), its base, the counter. */
-    private List<Object> check(RedisCommands<String, String> sync, String at, long seenInIt) {
-        String[] argv = {at, Long.toString(seenInIt), candidate(), leftEpochs};
+    private List<Object> check(RedisCommands<String, String> sync, String at, long seenInIt, boolean diverged) {
+        String[] argv = {at, Long.toString(seenInIt), candidate(), leftEpochs, diverged ? "1" : "0"};
         try {
             return sync.evalsha(checkSha, ScriptOutputType.MULTI, keys, argv);
         } catch (RedisCommandExecutionException e) {
@@ -515,7 +519,7 @@ public final class RedisEventLog implements EventLog {
                 if (recheck || System.nanoTime() - lastCheck >= MAX_BLOCK.toNanos()) {
                     // after an outage (Redis may be back from an older snapshot, or empty), and about
                     // once a second: is the data set still the one this node follows?
-                    resync(sync);
+                    resync(sync, false);
                     recheck = false;
                 }
                 List<StreamMessage<String, String>> batch = sync.xread(XReadArgs.Builder.block(block).count(1000),
@@ -533,8 +537,17 @@ public final class RedisEventLog implements EventLog {
                     String entryEpoch = m.getBody().get("x");
                     if (!checked && entryEpoch != null && !entryEpoch.equals(epoch)) {
                         checked = true;
-                        if (resync(sync)) {
+                        if (resync(sync, false)) {
                             break; // a new epoch: read again from its base
+                        }
+                    }
+                    if (breaksChain(m)) {
+                        // this sequence was filled again after the data went back (an older snapshot) by
+                        // appends that did not know: the counter passed what this node saw, so only the chain tells
+                        LOG.log(Level.WARNING, "Redis stream entry {0} does not follow the entry this node read before it: "
+                                + "the data set was rolled back", m.getId());
+                        if (resync(sync, true)) {
+                            break;
                         }
                     }
                     apply(m);
@@ -563,9 +576,9 @@ public final class RedisEventLog implements EventLog {
      * Checks the data set's epoch (starting a new one if it was lost or rolled back below what this
      * node has seen) and follows it if it changed. Reader thread only. Returns whether it changed.
      */
-    private boolean resync(RedisCommands<String, String> sync) {
+    private boolean resync(RedisCommands<String, String> sync, boolean diverged) {
         lastCheck = System.nanoTime();
-        List<Object> state = check(sync, epoch, Math.max(seen.get(), applied.get()));
+        List<Object> state = check(sync, epoch, Math.max(seen.get(), applied.get()), diverged);
         String now = (String) state.get(0);
         if (now.equals(epoch)) {
             return false;
@@ -586,6 +599,7 @@ public final class RedisEventLog implements EventLog {
         applied.set(base);
         epoch = now;
         lastEntry = "0-" + base;
+        lastToken = null;
         resets.incrementAndGet();
         tellLost();
         // what they waited for is gone with the old data
@@ -607,8 +621,22 @@ public final class RedisEventLog implements EventLog {
         }
     }
 
+    /**
+     * Whether {@code m} directly follows the entry read last but names another predecessor: the
+     * sequence before it was written again since this node read it. Reader thread only.
+     */
+    private boolean breaksChain(StreamMessage<String, String> m) {
+        String prev = m.getBody().get("b");
+        if (lastToken == null || prev == null || prev.isEmpty()) {
+            return false;
+        }
+        long seq = Long.parseLong(m.getId().substring(m.getId().indexOf('-') + 1));
+        return seq == applied.get() + 1 && !prev.equals(lastToken);
+    }
+
     /** Stores one stream entry in the retention and hands it to the follower (on the reader thread, in stream order). */
     private void apply(StreamMessage<String, String> m) {
+        lastToken = m.getBody().get("n");
         long seq = Long.parseLong(m.getId().substring(m.getId().indexOf('-') + 1));
         long previous = applied.get();
         if (seq <= previous) {

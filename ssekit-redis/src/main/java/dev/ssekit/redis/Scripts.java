@@ -20,6 +20,8 @@ final class Scripts {
     /**
      * ARGV 1..4: the caller's epoch, the highest sequence it has seen in it, a fresh candidate,
      * the epochs it has left (comma-separated, may be empty). Defines {@code epoch} and {@code seq}.
+     * Needs {@code diverged}: whether the caller has proof that the stream it follows in its epoch
+     * was replaced (an entry that does not follow the one it read last, see {@link #CHECK}).
      */
     private static final String TRUSTED_EPOCH = """
             local epoch = redis.call('GET', KEYS[3])
@@ -30,7 +32,7 @@ final class Scripts {
                 if e == epoch then left = true end
               end
             end
-            if (not epoch) or left or (epoch == ARGV[1] and seq < tonumber(ARGV[2])) then
+            if (not epoch) or left or (epoch == ARGV[1] and (seq < tonumber(ARGV[2]) or diverged)) then
               local newest = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
               if newest[1] then
                 local s = tonumber(string.match(newest[1][1], '-(%d+)$'))
@@ -43,8 +45,16 @@ final class Scripts {
             end
             """;
 
-    /** Returns the epoch, its base and the counter (after starting a new epoch if needed). */
-    static final String CHECK = TRUSTED_EPOCH + """
+    /**
+     * Returns the epoch, its base and the counter (after starting a new epoch if needed). ARGV 5:
+     * "1" when the caller read an entry whose predecessor ({@code b}) is not the entry it read
+     * before it ({@code n}): the data set went back (a rollback) and other appends filled the same
+     * sequences again, so the counter alone looks trusted. Honoured only while the epoch is still
+     * the caller's (the first node to notice starts the new one, the others follow it).
+     */
+    static final String CHECK = """
+            local diverged = ARGV[5] == '1'
+            """ + TRUSTED_EPOCH + """
             return {epoch, tonumber(redis.call('GET', KEYS[4]) or '0'), seq}
             """;
 
@@ -53,8 +63,11 @@ final class Scripts {
      * 6: the publisher's id or ""; 7: the idempotency key's time to live in ms, or "" for no key;
      * then the entry's field/value pairs. Returns the sequence, the event id, the epoch and 1 when
      * the key named an earlier append (whose result this is, nothing stored now), else 0. The entry
-     * carries the epoch too ({@code x}), so readers see a new one. Every check comes before the
-     * first write: a script error leaves nothing half-done.
+     * carries the epoch too ({@code x}), so readers see a new one, its own random token ({@code n},
+     * the candidate ARGV 3, never used twice) and its predecessor's ({@code b}, when the entry
+     * before it is {@code seq - 1}): a chain a reader checks, so that sequences filled again after a
+     * rollback are told from the ones it read. Every check comes before the first write: a script
+     * error leaves nothing half-done.
      */
     static final String APPEND = """
             if ARGV[7] ~= '' then
@@ -64,11 +77,19 @@ final class Scripts {
                 return {tonumber(s), i, e, 1}
               end
             end
+            local diverged = false
             """ + TRUSTED_EPOCH + """
             seq = seq + 1
             local id = ARGV[6]
             if id == '' then id = epoch .. '-' .. seq end
-            local fields = {'i', id, 'x', epoch}
+            local prev = ''
+            local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
+            if last[1] and last[1][1] == '0-' .. (seq - 1) then
+              for k = 1, #last[1][2], 2 do
+                if last[1][2][k] == 'n' then prev = last[1][2][k + 1] end
+              end
+            end
+            local fields = {'i', id, 'x', epoch, 'n', ARGV[3], 'b', prev}
             for k = 8, #ARGV do fields[#fields + 1] = ARGV[k] end
             redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[5], '0-' .. seq, unpack(fields))
             redis.call('SET', KEYS[2], seq)
