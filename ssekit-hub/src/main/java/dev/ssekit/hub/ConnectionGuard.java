@@ -40,6 +40,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * <li>a publish is decided on its head first: without a credential, or with one that does not
  * verify, it is refused at once, before its body is read; while its token is being verified (a
  * JWK set being fetched), reading stops.</li>
+ * <li>an HTTP/2 connection none of whose streams is open is closed after {@link
+ * HubConfig.Limits#idleTimeout()} (a GOAWAY, then the close).</li>
  * </ul>
  * One instance per connection (or HTTP/2 stream); event loop only.
  */
@@ -179,7 +181,10 @@ final class ConnectionGuard extends ChannelDuplexHandler {
 
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) throws Exception {
-        if (msg instanceof LastHttpContent) {
+        // an interim answer (100 Continue to Expect: 100-continue) is not the response: the body is still
+        // to come, and the idle timer must not start under it (issue #28 review)
+        if (msg instanceof LastHttpContent && !(msg instanceof io.netty.handler.codec.http.HttpResponse r
+                && r.status().codeClass() == io.netty.handler.codec.http.HttpStatusClass.INFORMATIONAL)) {
             responses++;
             if (responses >= requests && ctx.channel().parent() instanceof io.netty.channel.ServerChannel && !refused) {
                 cancel(idle);
@@ -225,6 +230,62 @@ final class ConnectionGuard extends ChannelDuplexHandler {
     private static void cancel(ScheduledFuture<?> f) {
         if (f != null) {
             f.cancel(false);
+        }
+    }
+
+    /**
+     * On an HTTP/2 stream: counts it among its connection's open streams, and when the last of them
+     * closes, closes the connection after {@link HubConfig.Limits#idleTimeout()} unless another stream
+     * opens meanwhile (the HTTP/1.1 idle timer, for a connection that carries streams; the request-head
+     * deadline is lifted at its first stream). A stream that became an event stream counts until it closes.
+     */
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) throws Exception {
+        super.handlerAdded(ctx);
+        io.netty.channel.Channel stream = ctx.channel();
+        io.netty.channel.Channel parent = stream.parent();
+        if (parent != null && !(parent instanceof io.netty.channel.ServerChannel)) { // an HTTP/2 stream: its parent is the connection
+            H2Idle connection = H2Idle.of(parent);
+            connection.opened();
+            java.time.Duration timeout = limits.idleTimeout();
+            stream.closeFuture().addListener(f -> connection.closed(parent, timeout));
+        }
+    }
+
+    /** An HTTP/2 connection's open streams and its idle timer; on its event loop only. */
+    private static final class H2Idle {
+        private static final io.netty.util.AttributeKey<H2Idle> KEY = io.netty.util.AttributeKey.valueOf(ConnectionGuard.class, "h2Idle");
+        private int open;
+        private ScheduledFuture<?> timer;
+
+        static H2Idle of(io.netty.channel.Channel connection) {
+            io.netty.util.Attribute<H2Idle> a = connection.attr(KEY);
+            H2Idle idle = a.get();
+            if (idle == null) {
+                idle = new H2Idle();
+                a.set(idle);
+            }
+            return idle;
+        }
+
+        void opened() {
+            open++;
+            cancel(timer);
+            timer = null;
+        }
+
+        void closed(io.netty.channel.Channel connection, java.time.Duration idleTimeout) {
+            if (--open > 0 || !connection.isActive()) {
+                return;
+            }
+            cancel(timer);
+            timer = connection.eventLoop().schedule(() -> {
+                if (open == 0) {
+                    LOG.log(Level.DEBUG, "{0}: closing an HTTP/2 connection without a stream for {1} s", AccessLog.remote(connection),
+                            idleTimeout.toSeconds());
+                    connection.close();
+                }
+            }, idleTimeout.toNanos(), TimeUnit.NANOSECONDS);
         }
     }
 
