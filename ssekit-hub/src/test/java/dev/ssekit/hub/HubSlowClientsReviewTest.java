@@ -4,6 +4,7 @@ import static dev.ssekit.hub.JwtVerifierTest.KEY;
 import static dev.ssekit.hub.JwtVerifierTest.token;
 import static java.nio.charset.StandardCharsets.ISO_8859_1;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.ssekit.Broadcaster;
 import dev.ssekit.Scheduler;
@@ -185,6 +186,27 @@ class HubSlowClientsReviewTest {
         throw new IOException("stream " + id + " did not end within 100 frames");
     }
 
+    /** Reads frames, acknowledging SETTINGS, until stream {@code id}'s HEADERS: the first byte of its block. */
+    private static int responseStatusByte(Socket s, int id) throws IOException {
+        DataInputStream in = new DataInputStream(s.getInputStream());
+        for (int frames = 0; frames < 100; frames++) {
+            byte[] head = new byte[9];
+            in.readFully(head);
+            int length = (head[0] & 0xff) << 16 | (head[1] & 0xff) << 8 | head[2] & 0xff;
+            int stream = (head[5] & 0x7f) << 24 | (head[6] & 0xff) << 16 | (head[7] & 0xff) << 8 | head[8] & 0xff;
+            byte[] payload = new byte[length];
+            in.readFully(payload);
+            if (head[3] == 4 && (head[4] & 1) == 0) {
+                s.getOutputStream().write(frame(4, 1, 0, new byte[0]));
+                s.getOutputStream().flush();
+            }
+            if (head[3] == 1 && stream == id) {
+                return payload[0] & 0xff; // no padding or priority flags from Netty's encoder
+            }
+        }
+        throw new IOException("no HEADERS for stream " + id + " within 100 frames");
+    }
+
     /**
      * An h2c connection (prior knowledge) that was answered once and then sends nothing is closed
      * at the idle timeout, as an HTTP/1.1 one is. Before the fix it stayed open (the idle timer ran
@@ -317,6 +339,44 @@ class HubSlowClientsReviewTest {
         } finally {
             access.removeHandler(capture);
             access.setLevel(level);
+        }
+    }
+
+    /**
+     * An empty {@code --metrics-token} (a script's {@code --metrics-token "$TOKEN"} with the variable
+     * unset) is refused, naming the option, and never lets {@code Authorization: Bearer } (empty)
+     * read {@code /metrics}. Before the fix it was taken as the token "", and {@code
+     * MessageDigest.isEqual} of two empty arrays is true: the hub answered the anonymous request 200.
+     */
+    @Test
+    void anEmptyMetricsTokenOpensNothing() throws Exception {
+        HubConfig.Limits limits = null;
+        try {
+            limits = HubConfig.Limits.DEFAULT.withMetrics(Optional.empty(), Optional.of(""));
+        } catch (IllegalArgumentException refused) {
+            assertThat(refused).hasMessageContaining("metricsToken");
+        }
+        if (limits != null) {
+            JwtVerifier key = JwtVerifier.secret(KEY);
+            hub = MercureHub.start(new HubConfig(new InetSocketAddress("127.0.0.1", 0), key, key, true, Set.of(), 1 << 20, 10, 100,
+                    false, false, "", Duration.ofSeconds(1), Optional.empty()).withLimits(limits),
+                    Broadcaster.create(), Scheduler.system(), Clock.systemUTC());
+            // over HTTP/2 (HTTP/1.1's decoder trims the value's trailing space), the header as sent: "Bearer "
+            Socket s = connect();
+            preface(s);
+            ByteArrayOutputStream headers = new ByteArrayOutputStream();
+            headers.writeBytes(getHeaders("http", "/metrics"));
+            headers.write(0x0f); // literal without indexing, name index 23 (authorization): 15 + 8
+            headers.write(0x08);
+            headers.write(7);
+            headers.writeBytes("Bearer ".getBytes(ISO_8859_1));
+            s.getOutputStream().write(frame(1, 0x5, 1, headers.toByteArray()));
+            s.getOutputStream().flush();
+            assertThat(responseStatusByte(s, 1)).as(":status of /metrics to 'Bearer ' (0x88 is 200, 0x8d 404)").isEqualTo(0x8d);
+        }
+        for (String blank : List.of("", " ")) {
+            assertThatThrownBy(() -> HubOptions.parse(new String[] {"--metrics-token", blank}, java.util.Map.of()))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("--metrics-token");
         }
     }
 }
