@@ -343,6 +343,67 @@ class HubSlowClientsReviewTest {
     }
 
     /**
+     * A client that pipelines requests for a 10 KB page and never reads the answers gets no more
+     * than its socket buffers and Netty's write buffer hold: the hub stops reading it. Before the fix
+     * every request was answered into memory (4,000 sent, about 40 MB of answers; a hub at -Xmx256m
+     * grew from 104 MB to 471 MB of RSS in 30 s with 100,000 sent, and kept growing): the test saw
+     * far more than 1,000 answers logged.
+     */
+    @Test
+    void aClientThatDoesNotReadIsNotAnsweredIntoMemory() throws Exception {
+        List<String> lines = new CopyOnWriteArrayList<>();
+        Handler capture = new Handler() {
+            @Override
+            public void publish(LogRecord r) {
+                lines.add(r.getMessage());
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        Logger access = Logger.getLogger(AccessLog.LOGGER);
+        java.util.logging.Level level = access.getLevel();
+        access.setLevel(java.util.logging.Level.INFO);
+        access.addHandler(capture);
+        Thread writer = null;
+        try {
+            JwtVerifier key = JwtVerifier.secret(KEY);
+            hub = MercureHub.start(new HubConfig(new InetSocketAddress("127.0.0.1", 0), key, key, true, Set.of(), 1 << 20, 10, 100,
+                    true, false, "", Duration.ofSeconds(1), Optional.empty()).withLimits(HubConfig.Limits.DEFAULT),
+                    Broadcaster.create(), Scheduler.system(), Clock.systemUTC());
+            Socket s = new Socket();
+            sockets.add(s);
+            s.setReceiveBufferSize(4096);
+            s.connect(hub.address(), 5000);
+            byte[] requests = ("GET " + StatusFeed.PAGE + " HTTP/1.1\r\nHost: x\r\n\r\n").repeat(4000).getBytes(ISO_8859_1);
+            writer = Thread.ofVirtual().start(() -> {
+                try {
+                    s.getOutputStream().write(requests); // may block for good once the hub stops reading
+                } catch (IOException closed) {
+                    // the test closed the socket
+                }
+            });
+            Thread.sleep(8000);
+            long answered = lines.stream().filter(l -> l.contains("GET " + StatusFeed.PAGE + " ")).count();
+            assertThat(answered).as("answers written to a client that reads none of them").isLessThan(1000);
+        } finally {
+            access.removeHandler(capture);
+            access.setLevel(level);
+            for (Socket s : sockets) {
+                s.close();
+            }
+            if (writer != null) {
+                writer.join(5000);
+            }
+        }
+    }
+
+    /**
      * An empty {@code --metrics-token} (a script's {@code --metrics-token "$TOKEN"} with the variable
      * unset) is refused, naming the option, and never lets {@code Authorization: Bearer } (empty)
      * read {@code /metrics}. Before the fix it was taken as the token "", and {@code
