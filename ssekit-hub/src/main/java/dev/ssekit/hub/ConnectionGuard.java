@@ -40,6 +40,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * <li>a publish is decided on its head first: without a credential, or with one that does not
  * verify, it is refused at once, before its body is read; while its token is being verified (a
  * JWK set being fetched), reading stops.</li>
+ * <li>an HTTP/1.1 request that arrives while the connection cannot take more answers (a client that
+ * pipelines and does not read) waits, and reading stops, until the answers written drain;</li>
  * <li>an HTTP/2 connection none of whose streams is open is closed after {@link
  * HubConfig.Limits#idleTimeout()} (a GOAWAY, then the close).</li>
  * </ul>
@@ -67,6 +69,10 @@ final class ConnectionGuard extends ChannelDuplexHandler {
     private ScheduledFuture<?> idle;
     private ScheduledFuture<?> bodyTotal;
     private ScheduledFuture<?> rate;
+    /** HTTP/1.1: what arrived while the connection could not take more answers, in order ({@link #throttled}). */
+    private final java.util.ArrayDeque<Object> backlog = new java.util.ArrayDeque<>();
+    /** Reading stopped until {@link #backlog} drains. */
+    private boolean throttled;
 
     ConnectionGuard(MercureProtocol protocol, HubConfig.Limits limits, AtomicLong pending) {
         this.protocol = protocol;
@@ -76,6 +82,56 @@ final class ConnectionGuard extends ChannelDuplexHandler {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+        if (refused) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        if (http1(ctx) && (!backlog.isEmpty() || msg instanceof HttpRequest && !ctx.channel().isWritable())) {
+            // a client that pipelines requests and does not read the answers: the next request waits
+            // (with what one read brought after it) until the answers already written drain, and reading
+            // stops meanwhile; answered into memory, they grew without bound (issue #28 review)
+            backlog.add(msg);
+            if (!throttled) {
+                throttled = true;
+                ctx.channel().config().setAutoRead(false);
+            }
+            return;
+        }
+        process(ctx, msg);
+    }
+
+    /** Goes on with the requests that waited for the connection to take more answers. */
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
+        drain(ctx);
+        super.channelWritabilityChanged(ctx);
+    }
+
+    private void drain(ChannelHandlerContext ctx) throws Exception {
+        while (!backlog.isEmpty() && ctx.channel().isWritable() && !refused) {
+            process(ctx, backlog.poll());
+        }
+        if (refused) {
+            releaseBacklog();
+        }
+        if (backlog.isEmpty() && throttled) {
+            throttled = false;
+            ctx.channel().config().setAutoRead(true);
+            ctx.read();
+        }
+    }
+
+    private void releaseBacklog() {
+        for (Object m; (m = backlog.poll()) != null;) {
+            ReferenceCountUtil.release(m);
+        }
+    }
+
+    private static boolean http1(ChannelHandlerContext ctx) {
+        return ctx.channel().parent() instanceof io.netty.channel.ServerChannel;
+    }
+
+    private void process(ChannelHandlerContext ctx, Object msg) {
         if (refused) {
             ReferenceCountUtil.release(msg);
             return;
@@ -303,6 +359,7 @@ final class ConnectionGuard extends ChannelDuplexHandler {
     }
 
     private void stop() {
+        releaseBacklog();
         endBody();
         cancel(idle);
         idle = null;
