@@ -55,22 +55,28 @@ final class AccessLog {
     }
 
     /**
-     * The URI with every query field whose name, percent-decoded (leniently: a bad escape stays as it
+     * The URI with every query field (after the first {@code ?} or {@code #}, split at {@code &} and
+     * {@code #}) whose name, percent-decoded (leniently: a bad escape stays as it
      * is, {@code +} is a space) and in any case, holds {@code authorization} written as {@code
      * authorization=REDACTED}: the hub honours {@code %61uthorization=} as the parameter, and a field
      * whose escapes do not decode may still carry a token. Linear in the URI's length.
      */
     static String redact(String uri) {
-        int q = uri.indexOf('?');
-        if (q < 0) {
+        // Netty's QueryStringDecoder ends the path at the first '?' or '#', and the hub reads what follows
+        // either as its query: a token after a '#' is honoured, so it is redacted too (issue #28 review)
+        int q = 0;
+        while (q < uri.length() && uri.charAt(q) != '?' && uri.charAt(q) != '#') {
+            q++;
+        }
+        if (q == uri.length()) {
             return uri;
         }
         StringBuilder b = new StringBuilder(uri.length()).append(uri, 0, q + 1);
         int start = q + 1;
         while (start <= uri.length()) {
-            int end = uri.indexOf('&', start);
-            if (end < 0) {
-                end = uri.length();
+            int end = start; // a field ends at '&', or at a '#' (what follows it is a field of its own here)
+            while (end < uri.length() && uri.charAt(end) != '&' && uri.charAt(end) != '#') {
+                end++;
             }
             int eq = uri.indexOf('=', start);
             String name = uri.substring(start, eq < 0 || eq > end ? end : eq);
@@ -80,7 +86,7 @@ final class AccessLog {
                 b.append(uri, start, end);
             }
             if (end < uri.length()) {
-                b.append('&');
+                b.append(uri.charAt(end));
             }
             start = end + 1;
         }

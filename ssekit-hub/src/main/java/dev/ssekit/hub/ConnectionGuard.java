@@ -40,6 +40,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * <li>a publish is decided on its head first: without a credential, or with one that does not
  * verify, it is refused at once, before its body is read; while its token is being verified (a
  * JWK set being fetched), reading stops.</li>
+ * <li>an HTTP/1.1 request that arrives while the connection cannot take more answers (a client that
+ * pipelines and does not read) waits, and reading stops, until the answers written drain;</li>
+ * <li>an HTTP/2 connection none of whose streams is open is closed after {@link
+ * HubConfig.Limits#idleTimeout()} (a GOAWAY, then the close).</li>
  * </ul>
  * One instance per connection (or HTTP/2 stream); event loop only.
  */
@@ -65,6 +69,10 @@ final class ConnectionGuard extends ChannelDuplexHandler {
     private ScheduledFuture<?> idle;
     private ScheduledFuture<?> bodyTotal;
     private ScheduledFuture<?> rate;
+    /** HTTP/1.1: what arrived while the connection could not take more answers, in order ({@link #throttled}). */
+    private final java.util.ArrayDeque<Object> backlog = new java.util.ArrayDeque<>();
+    /** Reading stopped until {@link #backlog} drains. */
+    private boolean throttled;
 
     ConnectionGuard(MercureProtocol protocol, HubConfig.Limits limits, AtomicLong pending) {
         this.protocol = protocol;
@@ -74,6 +82,56 @@ final class ConnectionGuard extends ChannelDuplexHandler {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+        if (refused) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        if (http1(ctx) && (!backlog.isEmpty() || msg instanceof HttpRequest && !ctx.channel().isWritable())) {
+            // a client that pipelines requests and does not read the answers: the next request waits
+            // (with what one read brought after it) until the answers already written drain, and reading
+            // stops meanwhile; answered into memory, they grew without bound (issue #28 review)
+            backlog.add(msg);
+            if (!throttled) {
+                throttled = true;
+                ctx.channel().config().setAutoRead(false);
+            }
+            return;
+        }
+        process(ctx, msg);
+    }
+
+    /** Goes on with the requests that waited for the connection to take more answers. */
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
+        drain(ctx);
+        super.channelWritabilityChanged(ctx);
+    }
+
+    private void drain(ChannelHandlerContext ctx) throws Exception {
+        while (!backlog.isEmpty() && ctx.channel().isWritable() && !refused) {
+            process(ctx, backlog.poll());
+        }
+        if (refused) {
+            releaseBacklog();
+        }
+        if (backlog.isEmpty() && throttled) {
+            throttled = false;
+            ctx.channel().config().setAutoRead(true);
+            ctx.read();
+        }
+    }
+
+    private void releaseBacklog() {
+        for (Object m; (m = backlog.poll()) != null;) {
+            ReferenceCountUtil.release(m);
+        }
+    }
+
+    private static boolean http1(ChannelHandlerContext ctx) {
+        return ctx.channel().parent() instanceof io.netty.channel.ServerChannel;
+    }
+
+    private void process(ChannelHandlerContext ctx, Object msg) {
         if (refused) {
             ReferenceCountUtil.release(msg);
             return;
@@ -179,7 +237,10 @@ final class ConnectionGuard extends ChannelDuplexHandler {
 
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) throws Exception {
-        if (msg instanceof LastHttpContent) {
+        // an interim answer (100 Continue to Expect: 100-continue) is not the response: the body is still
+        // to come, and the idle timer must not start under it (issue #28 review)
+        if (msg instanceof LastHttpContent && !(msg instanceof io.netty.handler.codec.http.HttpResponse r
+                && r.status().codeClass() == io.netty.handler.codec.http.HttpStatusClass.INFORMATIONAL)) {
             responses++;
             if (responses >= requests && ctx.channel().parent() instanceof io.netty.channel.ServerChannel && !refused) {
                 cancel(idle);
@@ -228,6 +289,62 @@ final class ConnectionGuard extends ChannelDuplexHandler {
         }
     }
 
+    /**
+     * On an HTTP/2 stream: counts it among its connection's open streams, and when the last of them
+     * closes, closes the connection after {@link HubConfig.Limits#idleTimeout()} unless another stream
+     * opens meanwhile (the HTTP/1.1 idle timer, for a connection that carries streams; the request-head
+     * deadline is lifted at its first stream). A stream that became an event stream counts until it closes.
+     */
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) throws Exception {
+        super.handlerAdded(ctx);
+        io.netty.channel.Channel stream = ctx.channel();
+        io.netty.channel.Channel parent = stream.parent();
+        if (parent != null && !(parent instanceof io.netty.channel.ServerChannel)) { // an HTTP/2 stream: its parent is the connection
+            H2Idle connection = H2Idle.of(parent);
+            connection.opened();
+            java.time.Duration timeout = limits.idleTimeout();
+            stream.closeFuture().addListener(f -> connection.closed(parent, timeout));
+        }
+    }
+
+    /** An HTTP/2 connection's open streams and its idle timer; on its event loop only. */
+    private static final class H2Idle {
+        private static final io.netty.util.AttributeKey<H2Idle> KEY = io.netty.util.AttributeKey.valueOf(ConnectionGuard.class, "h2Idle");
+        private int open;
+        private ScheduledFuture<?> timer;
+
+        static H2Idle of(io.netty.channel.Channel connection) {
+            io.netty.util.Attribute<H2Idle> a = connection.attr(KEY);
+            H2Idle idle = a.get();
+            if (idle == null) {
+                idle = new H2Idle();
+                a.set(idle);
+            }
+            return idle;
+        }
+
+        void opened() {
+            open++;
+            cancel(timer);
+            timer = null;
+        }
+
+        void closed(io.netty.channel.Channel connection, java.time.Duration idleTimeout) {
+            if (--open > 0 || !connection.isActive()) {
+                return;
+            }
+            cancel(timer);
+            timer = connection.eventLoop().schedule(() -> {
+                if (open == 0) {
+                    LOG.log(Level.DEBUG, "{0}: closing an HTTP/2 connection without a stream for {1} s", AccessLog.remote(connection),
+                            idleTimeout.toSeconds());
+                    connection.close();
+                }
+            }, idleTimeout.toNanos(), TimeUnit.NANOSECONDS);
+        }
+    }
+
     @Override
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
         stop();
@@ -242,6 +359,7 @@ final class ConnectionGuard extends ChannelDuplexHandler {
     }
 
     private void stop() {
+        releaseBacklog();
         endBody();
         cancel(idle);
         idle = null;

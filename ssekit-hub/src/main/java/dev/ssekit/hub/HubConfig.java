@@ -84,6 +84,10 @@ record HubConfig(InetSocketAddress listen, JwtVerifier publisherKey, JwtVerifier
             publishOrigins = Set.copyOf(publishOrigins);
             Objects.requireNonNull(metricsListen, "metricsListen");
             Objects.requireNonNull(metricsToken, "metricsToken");
+            if (metricsToken.isPresent() && metricsToken.get().isBlank()) {
+                // an empty token would match "Authorization: Bearer " (issue #28 review)
+                throw new IllegalArgumentException("metricsToken must not be empty or blank: \"" + metricsToken.get() + "\"");
+            }
             if (publishOrigins.contains("*")) {
                 throw new IllegalArgumentException("publishOrigins must list origins, not *: " + publishOrigins);
             }

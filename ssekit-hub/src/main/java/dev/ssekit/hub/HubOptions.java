@@ -229,7 +229,12 @@ record HubOptions(InetSocketAddress listen, Optional<String> publisherKey, Optio
         Setting metricsListen = setting("--metrics-listen", flags, env);
         Optional<InetSocketAddress> metricsAddress = metricsListen.value().filter(v -> !v.equals("none"))
                 .map(v -> address(metricsListen.name(), v));
-        Optional<String> metricsToken = setting("--metrics-token", flags, env).value().filter(v -> !v.equals("none"));
+        Setting metricsTokenSetting = setting("--metrics-token", flags, env);
+        Optional<String> metricsToken = metricsTokenSetting.value().filter(v -> !v.equals("none"));
+        if (metricsToken.isPresent() && metricsToken.get().isBlank()) {
+            throw new IllegalArgumentException(metricsTokenSetting.name() + " must not be empty (an empty token would let"
+                    + " 'Authorization: Bearer ' read /metrics): leave it out, or give none, got \"" + metricsToken.get() + "\"");
+        }
         Setting minRate = setting("--body-min-rate", flags, env);
         int bodyMinRate;
         try {

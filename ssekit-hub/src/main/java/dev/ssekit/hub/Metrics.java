@@ -13,10 +13,11 @@ final class Metrics {
 
     /**
      * Whether a request with this {@code Authorization} header may read {@code /metrics} on the public
-     * port: only with {@code Bearer TOKEN} when a token is set (compared in constant time); never without one.
+     * port: only with {@code Bearer TOKEN} when a token is set (compared in constant time); never without one, nor
+     * with a blank one.
      */
     static boolean authorized(java.util.Optional<String> token, String authorization) {
-        if (token.isEmpty() || authorization == null || !authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
+        if (token.isEmpty() || token.get().isBlank() || authorization == null || !authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
             return false;
         }
         return java.security.MessageDigest.isEqual(token.get().getBytes(java.nio.charset.StandardCharsets.UTF_8),

@@ -22,8 +22,10 @@ import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.http.HttpMessage;
+import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpServerUpgradeHandler;
+import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http2.CleartextHttp2ServerUpgradeHandler;
 import io.netty.handler.codec.http2.Http2CodecUtil;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
@@ -449,7 +451,10 @@ public final class NettySseServer implements AutoCloseable {
      */
     private static final AdaptiveRecvByteBufAllocator RECEIVE_BUFFERS = new AdaptiveRecvByteBufAllocator();
 
-    /** The largest body of a request that asks for {@code Upgrade: h2c}; bigger ones get 413. */
+    /**
+     * The upgrade handler's aggregation bound; only a request without a body is upgraded to h2c (one
+     * with a body stays HTTP/1.1), so nothing near it is ever held.
+     */
     static final int MAX_UPGRADE_BODY = 1 << 20;
 
     private static final System.Logger LOG = System.getLogger(NettySseServer.class.getName());
@@ -527,11 +532,19 @@ public final class NettySseServer implements AutoCloseable {
     private static void initH2c(SocketChannel c, Pipelines pipelines, Duration headTimeout) {
         ChannelInitializer<Http2StreamChannel> stream = streams(pipelines);
         HttpServerCodec source = new HttpServerCodec();
-        // an upgrade request may carry a body (a POST to a fallback handler): up to MAX_UPGRADE_BODY
+        // a request with a body is not upgraded: it stays HTTP/1.1 (RFC 9110 7.8 lets a server ignore
+        // Upgrade), so its body reaches the handlers as it arrives instead of being aggregated here first,
+        // before they could look at its head (a credential) and outside what they bound (issue #28 review)
         HttpServerUpgradeHandler upgrade = new HttpServerUpgradeHandler(source, protocol ->
                 AsciiString.contentEquals(Http2CodecUtil.HTTP_UPGRADE_PROTOCOL_NAME, protocol)
                         ? new Http2ServerUpgradeCodec(Http2FrameCodecBuilder.forServer().build(), new Http2MultiplexHandler(stream))
-                        : null, MAX_UPGRADE_BODY);
+                        : null, MAX_UPGRADE_BODY) {
+            @Override
+            protected boolean shouldHandleUpgradeRequest(HttpRequest req) {
+                return super.shouldHandleUpgradeRequest(req) && !HttpUtil.isTransferEncodingChunked(req)
+                        && HttpUtil.getContentLength(req, 0L) == 0;
+            }
+        };
         c.pipeline().addLast(new CleartextHttp2ServerUpgradeHandler(source, upgrade, new ChannelInitializer<>() {
             @Override
             protected void initChannel(Channel ch) {
