@@ -110,7 +110,9 @@ public interface EventLog extends AutoCloseable {
      * @param restricted whether only subscribers authorized for one of its topics may receive it
      * @param idempotencyKey a non-empty key naming this publish (the event's id when it has one)
      * @return as {@link #append(SseMessage, Set, boolean)}; completes exceptionally with {@link
-     *     AppendOutcomeUnknownException} when the event may or may not have been stored
+     *     AppendOutcomeUnknownException} when the event may or may not have been stored; on a log
+     *     that honours keys, with {@link IdempotencyKeyConflictException} when the key it remembers
+     *     was stored with other content (not a retry: nothing stored)
      * @throws NullPointerException if an argument is null
      */
     default CompletionStage<StoredEvent> append(SseMessage message, Set<String> topics, boolean restricted, String idempotencyKey) {

@@ -274,6 +274,12 @@ final class MercureProtocol {
                 throw new CompletionException(new Rejection(504, "outcome unknown: the update may or may not have been "
                         + "stored; retry with id=" + key + " to publish it once", 1));
             }
+            if (cause instanceof dev.ssekit.spi.IdempotencyKeyConflictException conflict) {
+                // the id names an earlier update with other content: not a retry of it; nothing stored
+                throw new CompletionException(new Rejection(409, "id=" + key + " already names another update (stored as "
+                        + conflict.storedId() + ", with other data, type, retry, topics or private flag); nothing published: "
+                        + "publish this update with another id"));
+            }
             // the history could not store it (disk full, read-only, Redis away): refused, never half-published
             LOG.log(Level.ERROR, "publish refused: {0}", cause.toString());
             throw new CompletionException(new Rejection(503, "the hub cannot store updates right now"));

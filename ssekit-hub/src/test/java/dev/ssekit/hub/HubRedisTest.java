@@ -235,6 +235,33 @@ class HubRedisTest {
     }
 
     /**
+     * Issue #29 review: an id reused within the TTL for another update is not a retry. The hub
+     * answers 409 naming the id, stores nothing and delivers nothing; an identical retry still
+     * gets 200 with the first event's id.
+     */
+    @Test
+    void anIdReusedForAnotherUpdateIsAConflict() throws Exception {
+        MercureHub a = node();
+        RawHttp onA = subscribe(a.address());
+        HttpResponse<String> first = post(a.address(), "topic=orders&data=first&id=order-9");
+        assertThat(first.statusCode()).as(first.body()).isEqualTo(200);
+        for (String other : List.of("topic=orders&data=second&id=order-9", "topic=other&data=first&id=order-9",
+                "topic=orders&data=first&id=order-9&private=on", "topic=orders&data=first&id=order-9&type=x")) {
+            HttpResponse<String> conflict = post(a.address(), other);
+            assertThat(conflict.statusCode()).as("%s: %s", other, conflict.body()).isEqualTo(409);
+            assertThat(conflict.body()).contains("id=order-9");
+        }
+        HttpResponse<String> same = post(a.address(), "topic=orders&data=first&id=order-9");
+        assertThat(same.statusCode()).as(same.body()).isEqualTo(200);
+        assertThat(same.body()).isEqualTo("order-9");
+        String last = published(a.address(), "third");
+        assertThat(redis.command("XLEN", "{ssekit}:events")).as("stored once").isEqualTo(":2");
+        List<SseEvent> got = onA.events(2);
+        assertThat(got).extracting(SseEvent::data).containsExactly("first", "third");
+        assertThat(got).extracting(SseEvent::id).containsExactly("order-9", last);
+    }
+
+    /**
      * Issue #29, as found: two hubs with {@code --history-events 10}, a subscriber on A, A stopped
      * with {@code kill -STOP} while 399 updates are published on B (the stream trimmed past A),
      * then {@code kill -CONT}: the subscriber is told of the hole (a {@code reset}) before the

@@ -3,6 +3,7 @@ package dev.ssekit.redis;
 import dev.ssekit.SseMessage;
 import dev.ssekit.Ticker;
 import dev.ssekit.spi.EventLog;
+import dev.ssekit.spi.IdempotencyKeyConflictException;
 import dev.ssekit.spi.Retention;
 import dev.ssekit.spi.StoredEvent;
 import io.lettuce.core.ClientOptions;
@@ -24,6 +25,9 @@ import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
 import io.lettuce.core.resource.Delay;
 import java.lang.System.Logger.Level;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -240,8 +244,11 @@ public final class RedisEventLog implements EventLog {
      *     once Redis has stored it, which may be before this node's reader has read it back;
      *     completes exceptionally with {@link AppendOutcomeUnknownException} when the script was
      *     (or may have been) sent but no answer came (a timeout, a connection dropped): the event
-     *     may be stored; with a {@link RedisException} when it was not stored (Redis unreachable
-     *     or refusing); with an {@link IllegalStateException} when this log is closed
+     *     may be stored; with {@link IdempotencyKeyConflictException} when the key names an
+     *     earlier append with other content (event type, data, retry, topics or restricted flag;
+     *     the id is not compared): nothing stored; with a {@link RedisException} when it was not
+     *     stored (Redis unreachable or refusing); with an {@link IllegalStateException} when this
+     *     log is closed
      * @throws IllegalArgumentException if the key is empty
      */
     @Override
@@ -269,6 +276,7 @@ public final class RedisEventLog implements EventLog {
         args.add(Long.toString(maxLength));
         args.add(message.id().orElse(""));
         args.add(keyed ? idempotencyTtlMillis : "");
+        args.add(keyed ? digest(message, topics, restricted) : "");
         args.add("t");
         args.add(Topics.encode(topics));
         args.add("p");
@@ -305,6 +313,9 @@ public final class RedisEventLog implements EventLog {
             }
             long seq = (Long) reply.get(0);
             String id = (String) reply.get(1);
+            if ((Long) reply.get(3) == 2) {
+                throw new CompletionException(new IdempotencyKeyConflictException(key, id));
+            }
             String replyEpoch = (String) reply.get(2);
             if (replyEpoch.equals(epoch)) {
                 seen.accumulateAndGet(seq, Math::max);
@@ -316,6 +327,25 @@ public final class RedisEventLog implements EventLog {
 
     private static Throwable unwrap(Throwable e) {
         return e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+    }
+
+    /**
+     * What a retry must repeat to be one (issue #29 review): SHA-256, in hex, of the event type,
+     * data and retry (not the id: the hub's retry of a publish without one carries the key as its
+     * id), the topics sorted and the restricted flag, each present/absent and length-prefixed so
+     * that no two contents share an encoding.
+     */
+    static String digest(SseMessage message, Set<String> topics, boolean restricted) {
+        StringBuilder b = new StringBuilder();
+        for (Optional<String> field : List.of(message.event(), message.data(), message.retry().map(r -> Long.toString(r.toMillis())))) {
+            field.ifPresentOrElse(f -> b.append('+').append(f.length()).append(':').append(f), () -> b.append('-'));
+        }
+        b.append(Topics.encode(topics.stream().sorted().toList())).append(restricted ? "|1" : "|0");
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(b.toString().getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every Java platform has SHA-256", e);
+        }
     }
 
     /**
@@ -706,6 +736,8 @@ public final class RedisEventLog implements EventLog {
         private Ticker ticker = Ticker.system();
         private Duration timeout = Duration.ofSeconds(5);
         private Duration idempotencyTtl = Duration.ofMinutes(2);
+        /** What {@link #idempotencyTtl} must exceed twice the timeout by: a publisher's reaction time. */
+        private static final Duration TTL_MARGIN = Duration.ofSeconds(10);
 
         private Builder(RedisURI uri, String text) {
             this.uri = uri;
@@ -779,9 +811,16 @@ public final class RedisEventLog implements EventLog {
         /**
          * How long Redis remembers an append's idempotency key (with its result), so that a retry
          * with the same key in that time is answered with the first result. Default 2 minutes.
-         * Each keyed append costs a Redis key of about 60 bytes plus the key for this long.
+         * Each keyed append costs a Redis key of about 130 bytes plus the key for this long.
          *
-         * @param ttl at least 1 s
+         * <p>It must be at least 2 &times; {@link #timeout} + 10 s (checked at {@link #build()}):
+         * the key's clock starts when Redis runs the append, which can be up to a timeout before
+         * the publisher learns the outcome is unknown; its retry may then take up to a timeout
+         * again before Redis runs it; the 10 s leave the publisher time to react (an HTTP round
+         * trip, a short back-off). A shorter TTL would let a prompt retry find the key gone and
+         * store the event a second time.
+         *
+         * @param ttl at least 2 &times; timeout + 10 s
          * @return this builder
          */
         public Builder idempotencyTtl(Duration ttl) {
@@ -815,8 +854,11 @@ public final class RedisEventLog implements EventLog {
             if (timeout.compareTo(Duration.ofMillis(100)) < 0) {
                 throw new IllegalArgumentException("timeout must be at least 100 ms (the reader blocks for half of it): " + timeout);
             }
-            if (idempotencyTtl.compareTo(Duration.ofSeconds(1)) < 0) {
-                throw new IllegalArgumentException("idempotencyTtl must be at least 1 s: " + idempotencyTtl);
+            Duration minTtl = timeout.multipliedBy(2).plus(TTL_MARGIN);
+            if (idempotencyTtl.compareTo(minTtl) < 0) {
+                throw new IllegalArgumentException("idempotencyTtl must be at least 2 \u00d7 timeout + 10 s = " + minTtl
+                        + " (timeout " + timeout + "), got " + idempotencyTtl + ": a publisher told after the timeout that the "
+                        + "outcome is unknown must be able to retry, and its retry take up to the timeout, while Redis still holds the key");
             }
             return new RedisEventLog(this);
         }

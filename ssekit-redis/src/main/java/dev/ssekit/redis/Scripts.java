@@ -61,8 +61,12 @@ final class Scripts {
     /**
      * KEYS[5]: the idempotency key's Redis key. ARGV 1..4 as {@link #TRUSTED_EPOCH}; 5: max length;
      * 6: the publisher's id or ""; 7: the idempotency key's time to live in ms, or "" for no key;
-     * then the entry's field/value pairs. Returns the sequence, the event id, the epoch and 1 when
-     * the key named an earlier append (whose result this is, nothing stored now), else 0. The entry
+     * 8: the digest of the append's content (hex, no spaces); then the entry's field/value pairs.
+     * Returns the sequence, the event id, the epoch and 1 when the key named an earlier append with
+     * the same digest (whose result this is, nothing stored now), 2 when it named one with another
+     * digest (another publish reusing the key: the earlier result, nothing stored), else 0. The key's
+     * value is {@code <seq> <epoch> <digest> <id>}; one without a digest ({@code <seq> <epoch> <id>},
+     * stored by an earlier version) is answered as a match. The entry
      * carries the epoch too ({@code x}), so readers see a new one, its own random token ({@code n},
      * the candidate ARGV 3, never used twice) and its predecessor's ({@code b}, when the entry
      * before it is {@code seq - 1}): a chain a reader checks, so that sequences filled again after a
@@ -73,7 +77,12 @@ final class Scripts {
             if ARGV[7] ~= '' then
               local done = redis.call('GET', KEYS[5])
               if done then
-                local s, e, i = string.match(done, '^(%d+) ([^ ]+) (.*)$')
+                local s, e, d, i = string.match(done, '^(%d+) ([^ ]+) (' .. string.rep('%x', 64) .. ') (.*)$')
+                if not s then
+                  s, e, i = string.match(done, '^(%d+) ([^ ]+) (.*)$')
+                  d = ARGV[8]
+                end
+                if d ~= ARGV[8] then return {tonumber(s), i, e, 2} end
                 return {tonumber(s), i, e, 1}
               end
             end
@@ -90,11 +99,11 @@ final class Scripts {
               end
             end
             local fields = {'i', id, 'x', epoch, 'n', ARGV[3], 'b', prev}
-            for k = 8, #ARGV do fields[#fields + 1] = ARGV[k] end
+            for k = 9, #ARGV do fields[#fields + 1] = ARGV[k] end
             redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[5], '0-' .. seq, unpack(fields))
             redis.call('SET', KEYS[2], seq)
             if ARGV[7] ~= '' then
-              redis.call('SET', KEYS[5], seq .. ' ' .. epoch .. ' ' .. id, 'PX', ARGV[7])
+              redis.call('SET', KEYS[5], seq .. ' ' .. epoch .. ' ' .. ARGV[8] .. ' ' .. id, 'PX', ARGV[7])
             end
             return {seq, id, epoch, 0}
             """;

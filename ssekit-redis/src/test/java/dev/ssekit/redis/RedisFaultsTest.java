@@ -326,6 +326,66 @@ class RedisFaultsTest {
                 .toCompletableFuture().get(20, TimeUnit.SECONDS)).getCause()).isInstanceOf(io.lettuce.core.RedisException.class);
     }
 
+    /**
+     * Issue #29 review: a retry must be the same publish. An append with a key Redis holds but
+     * other content (data, event type, retry, topics, restricted flag) is refused with {@link
+     * dev.ssekit.spi.IdempotencyKeyConflictException} naming the key and the stored event's id,
+     * never answered as stored; an identical retry (topics in another order, the hub's key as its
+     * id) is answered with the event as it was stored, as the reader reads it back.
+     */
+    @Test
+    void aRetryWithTheSameKeyButOtherContentIsRefusedAndAnIdenticalOneReturnsTheStoredEvent() throws Exception {
+        RedisEventLog log = RedisEventLog.builder(redis.uri()).build();
+        closeables.add(log);
+        List<dev.ssekit.spi.StoredEvent> read = new java.util.concurrent.CopyOnWriteArrayList<>();
+        log.follow(read::add);
+        java.util.Set<String> topics = new java.util.LinkedHashSet<>(List.of("t1", "t0"));
+        SseMessage first = SseMessage.builder().event("e").data("a").retry(Duration.ofSeconds(3)).build();
+        dev.ssekit.spi.StoredEvent stored = log.append(first, topics, false, "k").toCompletableFuture().get(10, TimeUnit.SECONDS);
+        List<Object[]> others = List.of(
+                new Object[] {SseMessage.builder().event("e").data("b").retry(Duration.ofSeconds(3)).build(), topics, false},
+                new Object[] {SseMessage.builder().event("f").data("a").retry(Duration.ofSeconds(3)).build(), topics, false},
+                new Object[] {SseMessage.builder().event("e").data("a").retry(Duration.ofSeconds(4)).build(), topics, false},
+                new Object[] {SseMessage.builder().data("a").retry(Duration.ofSeconds(3)).build(), topics, false},
+                new Object[] {first, java.util.Set.of("t2"), false},
+                new Object[] {first, java.util.Set.of("t1"), false},
+                new Object[] {first, topics, true});
+        for (Object[] other : others) {
+            @SuppressWarnings("unchecked")
+            java.util.Set<String> otherTopics = (java.util.Set<String>) other[1];
+            Throwable failed = org.assertj.core.api.Assertions.catchThrowable(() -> log.append((SseMessage) other[0], otherTopics,
+                    (Boolean) other[2], "k").toCompletableFuture().get(10, TimeUnit.SECONDS));
+            assertThat(failed).as("a retry with other content (%s, %s, %s)", new String(((SseMessage) other[0]).encode(),
+                    java.nio.charset.StandardCharsets.UTF_8), otherTopics, other[2])
+                    .isInstanceOf(java.util.concurrent.ExecutionException.class)
+                    .hasCauseInstanceOf(dev.ssekit.spi.IdempotencyKeyConflictException.class);
+            dev.ssekit.spi.IdempotencyKeyConflictException conflict = (dev.ssekit.spi.IdempotencyKeyConflictException) failed.getCause();
+            assertThat(conflict.idempotencyKey()).isEqualTo("k");
+            assertThat(conflict.storedId()).isEqualTo(stored.id());
+            assertThat(conflict.getMessage()).contains("\"k\"", stored.id());
+        }
+        assertThat(redis.command("XLEN", "{ssekit}:events")).as("stored once").isEqualTo(":1");
+        // identical: topics in another order, and the key as the message's id (the hub's retry of a keyless publish)
+        java.util.Set<String> reordered = new java.util.LinkedHashSet<>(List.of("t0", "t1"));
+        for (SseMessage same : List.of(first, first.withId("k"))) {
+            dev.ssekit.spi.StoredEvent again = log.append(same, reordered, false, "k").toCompletableFuture().get(10, TimeUnit.SECONDS);
+            assertThat(again.sequence()).isEqualTo(stored.sequence());
+            assertThat(again.id()).isEqualTo(stored.id());
+            assertThat(again.topics()).isEqualTo(stored.topics());
+            assertThat(again.restricted()).isFalse();
+            assertThat(new String(again.frame(), java.nio.charset.StandardCharsets.UTF_8))
+                    .isEqualTo(new String(stored.frame(), java.nio.charset.StandardCharsets.UTF_8));
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> read.size() == 1);
+        dev.ssekit.spi.StoredEvent back = read.getFirst();
+        assertThat(back.id()).isEqualTo(stored.id());
+        assertThat(back.sequence()).isEqualTo(stored.sequence());
+        assertThat(back.topics()).isEqualTo(stored.topics());
+        assertThat(new String(back.frame(), java.nio.charset.StandardCharsets.UTF_8))
+                .isEqualTo(new String(stored.frame(), java.nio.charset.StandardCharsets.UTF_8));
+        assertThat(redis.command("XLEN", "{ssekit}:events")).as("stored once").isEqualTo(":1");
+    }
+
     @Test
     void settingsAreValidated() {
         org.assertj.core.api.Assertions.assertThatIllegalArgumentException()
@@ -333,7 +393,17 @@ class RedisFaultsTest {
                 .withMessage("timeout must be at least 100 ms (the reader blocks for half of it): PT0.05S");
         org.assertj.core.api.Assertions.assertThatIllegalArgumentException()
                 .isThrownBy(() -> RedisEventLog.builder(redis.uri()).idempotencyTtl(Duration.ofMillis(10)).build())
-                .withMessage("idempotencyTtl must be at least 1 s: PT0.01S");
+                .withMessage("idempotencyTtl must be at least 2 × timeout + 10 s = PT20S (timeout PT5S), got PT0.01S: "
+                        + "a publisher told after the timeout that the outcome is unknown must be able to retry, "
+                        + "and its retry take up to the timeout, while Redis still holds the key");
+        // issue #29 review: the TTL is checked against the timeout, not only against 1 s
+        org.assertj.core.api.Assertions.assertThatIllegalArgumentException()
+                .isThrownBy(() -> RedisEventLog.builder(redis.uri()).timeout(Duration.ofSeconds(30))
+                        .idempotencyTtl(Duration.ofSeconds(60)).build())
+                .withMessageStartingWith("idempotencyTtl must be at least 2 × timeout + 10 s = PT1M10S (timeout PT30S), got PT1M: ");
+        RedisEventLog atTheBound = RedisEventLog.builder(redis.uri()).timeout(Duration.ofSeconds(1))
+                .idempotencyTtl(Duration.ofSeconds(12)).build();
+        closeables.add(atTheBound);
     }
 
     /** Issue #29 item 4: a timeout at or under the reader's blocking read must not make an idle node disconnected. */
