@@ -1,0 +1,275 @@
+package dev.ssekit.client;
+
+import static java.nio.charset.StandardCharsets.ISO_8859_1;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.ssekit.codec.SseEvent;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.Iterator;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Flow;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * An outside review of the issue #30 streaming APIs (branch r4), with a raw-socket server that
+ * holds its connections open: a reader blocked on {@code ofEvents()} woken by a close from another
+ * thread, an error body that never ends, and subscribers that throw (Reactive Streams 2.13).
+ */
+@Timeout(value = 25, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+class StreamingApiReviewTest {
+
+    /**
+     * Answers every connection with {@code head + first}, then writes {@code trickle} every 200 ms
+     * (if not null) and counts down {@link #closed} when the client closes its side.
+     */
+    static final class HoldingServer implements AutoCloseable {
+        private final ServerSocket socket;
+        private final String answer;
+        private final String trickle;
+        final CountDownLatch accepted = new CountDownLatch(1);
+        final CountDownLatch closed = new CountDownLatch(1);
+        private final List<Socket> sockets = new CopyOnWriteArrayList<>();
+
+        HoldingServer(String answer, String trickle) throws IOException {
+            this.answer = answer;
+            this.trickle = trickle;
+            socket = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+            Thread.ofVirtual().start(this::accept);
+        }
+
+        URI uri() {
+            return URI.create("http://127.0.0.1:" + socket.getLocalPort() + "/sse");
+        }
+
+        private void accept() {
+            while (!socket.isClosed()) {
+                try {
+                    Socket s = socket.accept();
+                    sockets.add(s);
+                    Thread.ofVirtual().start(() -> serve(s));
+                } catch (IOException e) {
+                    return;
+                }
+            }
+        }
+
+        private void serve(Socket s) {
+            try {
+                InputStream in = s.getInputStream();
+                int c;
+                int state = 0;
+                while (state < 4 && (c = in.read()) >= 0) { // the request head, to its blank line
+                    state = (c == '\r' && state % 2 == 0) || (c == '\n' && state % 2 == 1) ? state + 1 : 0;
+                }
+                accepted.countDown();
+                OutputStream out = s.getOutputStream();
+                out.write(answer.getBytes(ISO_8859_1));
+                out.flush();
+                if (trickle != null) {
+                    Thread.ofVirtual().start(() -> {
+                        try {
+                            for (int i = 0; i < 300; i++) { // at most 60 s
+                                Thread.sleep(200);
+                                out.write(trickle.getBytes(ISO_8859_1));
+                                out.flush();
+                            }
+                        } catch (IOException | InterruptedException e) {
+                            // the client went away, or the server closed
+                        }
+                    });
+                }
+                s.setSoTimeout(60_000);
+                while (in.read() >= 0) {
+                    // until the client closes its side
+                }
+            } catch (IOException e) {
+                // reset by the client: closed too
+            }
+            closed.countDown();
+        }
+
+        @Override
+        public void close() throws IOException {
+            socket.close();
+            for (Socket s : sockets) {
+                s.close();
+            }
+        }
+    }
+
+    static final String STREAM_HEAD = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n";
+
+    static String chunk(String s) {
+        return Integer.toHexString(s.getBytes(ISO_8859_1).length) + "\r\n" + s + "\r\n";
+    }
+
+    private HttpClient client;
+    private HoldingServer server;
+
+    @BeforeEach
+    void setUp() {
+        client = HttpClient.newHttpClient();
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        if (server != null) {
+            server.close();
+        }
+        client.shutdownNow();
+    }
+
+    private HttpRequest get() {
+        return HttpRequest.newBuilder(server.uri()).build();
+    }
+
+    /**
+     * A reader blocked in the stream's first pull (the server sent the head and then nothing) is
+     * woken when another thread closes the stream, the usual way to abort a blocking read; the
+     * connection is closed.
+     */
+    @Test
+    void closingTheStreamFromAnotherThreadEndsABlockedRead() throws Exception {
+        server = new HoldingServer(STREAM_HEAD, null);
+        HttpResponse<Stream<SseEvent>> response = client.send(get(), SseBodyHandlers.ofEvents());
+        Stream<SseEvent> events = response.body();
+        Iterator<SseEvent> it = events.iterator();
+        CompletableFuture<Boolean> read = CompletableFuture.supplyAsync(it::hasNext,
+                r -> Thread.ofVirtual().name("reader").start(r));
+        Thread.sleep(300);
+        assertThat(read).as("blocked: the server sent no event").isNotDone();
+        events.close();
+        assertThat(read.get(5, TimeUnit.SECONDS)).as("the blocked pull ends: no more events").isFalse();
+        assertThat(server.closed.await(5, TimeUnit.SECONDS)).as("connection closed").isTrue();
+    }
+
+    /**
+     * A 401 whose body never ends (a chunk every 200 ms) fails the first pull within the error
+     * body's time bound (5 s), with the text that arrived, instead of hanging the caller for ever.
+     */
+    @Test
+    void anErrorBodyThatNeverEndsFailsWithinItsBound() throws Exception {
+        server = new HoldingServer("HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\n"
+                + "Transfer-Encoding: chunked\r\n\r\n" + chunk("{\"error\":\"bad key\""), chunk(" "));
+        HttpResponse<Stream<SseEvent>> response = client.send(get(), SseBodyHandlers.ofEvents());
+        assertThat(response.statusCode()).isEqualTo(401);
+        Iterator<SseEvent> it = response.body().iterator();
+        CompletableFuture<Boolean> read = CompletableFuture.supplyAsync(it::hasNext,
+                r -> Thread.ofVirtual().name("reader").start(r));
+        assertThatThrownBy(() -> read.get(20, TimeUnit.SECONDS))
+                .hasCauseInstanceOf(UncheckedIOException.class)
+                .cause().cause().isInstanceOfSatisfying(StreamHttpException.class, e -> {
+                    assertThat(e.status()).isEqualTo(401);
+                    assertThat(e.body()).hasValueSatisfying(b -> assertThat(b).startsWith("{\"error\":\"bad key\""));
+                });
+        assertThat(server.closed.await(5, TimeUnit.SECONDS)).as("the rest of the body cancelled").isTrue();
+    }
+
+    /** Demands everything at subscription; throws from onSubscribe or from the first onNext. */
+    static final class Thrower implements Flow.Subscriber<SseEvent> {
+        final boolean inOnSubscribe;
+        final List<Object> signals = new CopyOnWriteArrayList<>();
+
+        Thrower(boolean inOnSubscribe) {
+            this.inOnSubscribe = inOnSubscribe;
+        }
+
+        @Override
+        public void onSubscribe(Flow.Subscription s) {
+            s.request(Long.MAX_VALUE);
+            if (inOnSubscribe) {
+                throw new IllegalStateException("subscriber bug in onSubscribe");
+            }
+        }
+
+        @Override
+        public void onNext(SseEvent item) {
+            signals.add(item.data());
+            throw new IllegalStateException("subscriber bug in onNext");
+        }
+
+        @Override
+        public void onError(Throwable t) {
+            signals.add(t);
+        }
+
+        @Override
+        public void onComplete() {
+            signals.add("complete");
+        }
+    }
+
+    /**
+     * Reactive Streams 2.13: a subscriber that throws from onNext has its subscription cancelled:
+     * the connection is closed and nothing more is signalled (before, the work-in-progress counter
+     * stayed taken and the connection stayed open for as long as the server kept it).
+     */
+    @Test
+    void aSubscriberThrowingFromOnNextCancelsTheResponse() throws Exception {
+        server = new HoldingServer(STREAM_HEAD + chunk("data: a\n\ndata: b\n\n"), chunk(": ping\n\n"));
+        HttpResponse<Flow.Publisher<SseEvent>> response = client.send(get(), SseBodyHandlers.ofPublisher());
+        Thrower t = new Thrower(false);
+        try {
+            response.body().subscribe(t);
+        } catch (RuntimeException thrown) {
+            // where it surfaces is the publisher's choice; what must hold is below
+        }
+        assertThat(server.closed.await(5, TimeUnit.SECONDS)).as("connection closed").isTrue();
+        Thread.sleep(200);
+        assertThat(t.signals).containsExactly("a");
+    }
+
+    /** Reactive Streams 2.13 for onSubscribe: the request made before the throw is cancelled. */
+    @Test
+    void aSubscriberThrowingFromOnSubscribeCancelsTheResponse() throws Exception {
+        server = new HoldingServer(STREAM_HEAD + chunk("data: a\n\n"), chunk(": ping\n\n"));
+        HttpResponse<Flow.Publisher<SseEvent>> response = client.send(get(), SseBodyHandlers.ofPublisher());
+        Thrower t = new Thrower(true);
+        try {
+            response.body().subscribe(t);
+        } catch (RuntimeException thrown) {
+            // as above
+        }
+        assertThat(server.closed.await(5, TimeUnit.SECONDS)).as("connection closed").isTrue();
+        Thread.sleep(200);
+        assertThat(t.signals).isEmpty();
+    }
+
+    /**
+     * Reactive Streams 2.13 for {@link EventSource#publisher()}: a subscriber that throws from
+     * onNext gets nothing more, and the source is closed (before, the source's serial callbacks
+     * logged the exception and went on delivering the next events to it).
+     */
+    @Test
+    void aSourceSubscriberThrowingFromOnNextClosesTheSource() throws Exception {
+        server = new HoldingServer(STREAM_HEAD + chunk("data: a\n\ndata: b\n\ndata: c\n\n"), chunk(": ping\n\n"));
+        EventSource source = EventSource.builder(server.uri()).readTimeout(Duration.ZERO).build();
+        Thrower t = new Thrower(false);
+        source.publisher().subscribe(t);
+        assertThat(server.closed.await(5, TimeUnit.SECONDS)).as("connection closed").isTrue();
+        assertThat(source.state()).isEqualTo(EventSource.State.CLOSED);
+        Thread.sleep(200);
+        assertThat(t.signals).containsExactly("a");
+        source.close();
+    }
+}
