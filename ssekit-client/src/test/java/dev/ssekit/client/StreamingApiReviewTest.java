@@ -4,11 +4,13 @@ import static java.nio.charset.StandardCharsets.ISO_8859_1;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.sun.management.HotSpotDiagnosticMXBean;
 import dev.ssekit.codec.SseEvent;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
@@ -16,19 +18,25 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Flow;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * An outside review of the issue #30 streaming APIs (branch r4), with a raw-socket server that
@@ -270,6 +278,116 @@ class StreamingApiReviewTest {
         assertThat(source.state()).isEqualTo(EventSource.State.CLOSED);
         Thread.sleep(200);
         assertThat(t.signals).containsExactly("a");
+        source.close();
+    }
+
+    /** The live threads, platform and virtual, from a JSON thread dump. */
+    private static int liveThreads(Path dir, String name) throws IOException {
+        Path file = dir.resolve(name + ".json");
+        ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class).dumpThreads(file.toString(),
+                HotSpotDiagnosticMXBean.ThreadDumpFormat.JSON);
+        Matcher m = Pattern.compile("\"tid\": *\"?\\d+").matcher(Files.readString(file));
+        int n = 0;
+        while (m.find()) {
+            n++;
+        }
+        return n;
+    }
+
+    /**
+     * 2,000 open/close cycles, half with a listener closed from outside, half with {@link
+     * EventSource#publisher()} cancelled from inside onNext: no thread is left behind by the
+     * callback executors or the publisher's demand wait.
+     */
+    @Test
+    @Timeout(value = 90, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+    void twoThousandOpenCloseCyclesLeaveNoThread(@TempDir Path dir) throws Exception {
+        server = new HoldingServer(STREAM_HEAD + chunk("data: a\n\n"), null);
+        int before = liveThreads(dir, "before");
+        for (int i = 0; i < 2000; i++) {
+            EventSource source = EventSource.builder(server.uri()).readTimeout(Duration.ZERO).build();
+            CountDownLatch closed = new CountDownLatch(1);
+            if (i % 2 == 0) {
+                CountDownLatch event = new CountDownLatch(1);
+                source.start(new EventSourceListener() {
+                    @Override
+                    public void onEvent(SseEvent e) {
+                        event.countDown();
+                    }
+
+                    @Override
+                    public void onClosed(Optional<StreamException> failure) {
+                        closed.countDown();
+                    }
+                });
+                assertThat(event.await(10, TimeUnit.SECONDS)).as("cycle %d: event", i).isTrue();
+                source.close();
+            } else {
+                source.publisher().subscribe(new Flow.Subscriber<SseEvent>() {
+                    private Flow.Subscription sub;
+
+                    @Override
+                    public void onSubscribe(Flow.Subscription s) {
+                        sub = s;
+                        s.request(1);
+                    }
+
+                    @Override
+                    public void onNext(SseEvent item) {
+                        sub.cancel();
+                        closed.countDown();
+                    }
+
+                    @Override
+                    public void onError(Throwable t) {
+                        closed.countDown();
+                    }
+
+                    @Override
+                    public void onComplete() {
+                        closed.countDown();
+                    }
+                });
+            }
+            assertThat(closed.await(10, TimeUnit.SECONDS)).as("cycle %d: closed", i).isTrue();
+            assertThat(source.state()).isEqualTo(EventSource.State.CLOSED);
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        int after = liveThreads(dir, "after");
+        while (after - before > 10 && System.nanoTime() < deadline) { // virtual threads finishing their close
+            Thread.sleep(200);
+            after = liveThreads(dir, "after");
+        }
+        assertThat(after - before).as("threads left after 2,000 cycles (%d before)", before).isLessThanOrEqualTo(10);
+    }
+
+    /**
+     * Media types are case-insensitive and take parameters: {@code Text/Event-Stream;
+     * charset=UTF-8} is an event stream for both APIs; {@code ofEvents()} takes any 2xx (here 206),
+     * while {@link EventSource} follows WHATWG (only 200 opens a stream; a 206 fails it for good).
+     */
+    @Test
+    void contentTypeCaseAndParametersAnd2xxOtherThan200() throws Exception {
+        String body = "data: a\n\n";
+        server = new HoldingServer("HTTP/1.1 206 Partial Content\r\nContent-Type: Text/Event-Stream; charset=UTF-8\r\n"
+                + "Content-Length: " + body.length() + "\r\n\r\n" + body, null);
+        try (Stream<SseEvent> events = client.send(get(), SseBodyHandlers.ofEvents()).body()) {
+            assertThat(events.map(SseEvent::data).toList()).containsExactly("a");
+        }
+        EventSource source = EventSource.builder(server.uri()).readTimeout(Duration.ZERO).build();
+        CompletableFuture<Optional<StreamException>> closed = new CompletableFuture<>();
+        source.start(new EventSourceListener() {
+            @Override
+            public void onEvent(SseEvent e) {
+            }
+
+            @Override
+            public void onClosed(Optional<StreamException> failure) {
+                closed.complete(failure);
+            }
+        });
+        assertThat(closed.get(10, TimeUnit.SECONDS)).hasValueSatisfying(f -> assertThat(f)
+                .isInstanceOfSatisfying(StreamHttpException.class, e -> assertThat(e.status()).isEqualTo(206)));
         source.close();
     }
 }
