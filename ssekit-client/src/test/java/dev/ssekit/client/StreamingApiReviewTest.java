@@ -55,6 +55,7 @@ class StreamingApiReviewTest {
         private final String answer;
         private final String trickle;
         final CountDownLatch accepted = new CountDownLatch(1);
+        final java.util.concurrent.atomic.AtomicInteger connections = new java.util.concurrent.atomic.AtomicInteger();
         final CountDownLatch closed = new CountDownLatch(1);
         private final List<Socket> sockets = new CopyOnWriteArrayList<>();
 
@@ -74,6 +75,7 @@ class StreamingApiReviewTest {
                 try {
                     Socket s = socket.accept();
                     sockets.add(s);
+                    connections.incrementAndGet();
                     Thread.ofVirtual().start(() -> serve(s));
                 } catch (IOException e) {
                     return;
@@ -389,5 +391,51 @@ class StreamingApiReviewTest {
         assertThat(closed.get(10, TimeUnit.SECONDS)).hasValueSatisfying(f -> assertThat(f)
                 .isInstanceOfSatisfying(StreamHttpException.class, e -> assertThat(e.status()).isEqualTo(206)));
         source.close();
+    }
+
+    /**
+     * {@link EventSource#publisher()} with zero demand for three read timeouts while the server
+     * sends heartbeats: the time the subscriber takes is not server silence, so no stall and no
+     * reconnection; the held event arrives when demand returns.
+     */
+    @Test
+    void zeroDemandLongerThanTheReadTimeoutIsNotAStall() throws Exception {
+        server = new HoldingServer(STREAM_HEAD + chunk("id: 1\ndata: a\n\nid: 2\ndata: b\n\n"), chunk(": ping\n\n"));
+        EventSource source = EventSource.builder(server.uri()).readTimeout(Duration.ofSeconds(1)).build();
+        List<Object> signals = new CopyOnWriteArrayList<>();
+        CompletableFuture<Flow.Subscription> subscription = new CompletableFuture<>();
+        source.publisher().subscribe(new Flow.Subscriber<SseEvent>() {
+            @Override
+            public void onSubscribe(Flow.Subscription s) {
+                subscription.complete(s);
+                s.request(1);
+            }
+
+            @Override
+            public void onNext(SseEvent item) {
+                signals.add(item.data());
+            }
+
+            @Override
+            public void onError(Throwable t) {
+                signals.add(t);
+            }
+
+            @Override
+            public void onComplete() {
+                signals.add("complete");
+            }
+        });
+        Thread.sleep(3_000);
+        assertThat(signals).containsExactly("a");
+        subscription.get().request(1);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (signals.size() < 2 && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        assertThat(signals).containsExactly("a", "b");
+        assertThat(server.connections.get()).as("connections: no reconnection").isEqualTo(1);
+        subscription.get().cancel();
+        assertThat(server.closed.await(5, TimeUnit.SECONDS)).as("cancel closes the connection").isTrue();
     }
 }
