@@ -438,4 +438,37 @@ class StreamingApiReviewTest {
         subscription.get().cancel();
         assertThat(server.closed.await(5, TimeUnit.SECONDS)).as("cancel closes the connection").isTrue();
     }
+
+    /**
+     * An {@link EventSource} with stall detection off ({@code readTimeout(Duration.ZERO)}, as for a
+     * stream that may be silent for hours) given a 401 whose body trickles for ever: the failure
+     * still surfaces, within the error body's bound (before, the error body had no bound but the
+     * read timeout, so the source waited as long as the server trickled).
+     */
+    @Test
+    void anEventSourceWithoutReadTimeoutStillBoundsAnErrorBody() throws Exception {
+        server = new HoldingServer("HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\n"
+                + "Transfer-Encoding: chunked\r\n\r\n" + chunk("{\"error\":\"bad key\""), chunk(" "));
+        EventSource source = EventSource.builder(server.uri()).readTimeout(Duration.ZERO).build();
+        CompletableFuture<Optional<StreamException>> closed = new CompletableFuture<>();
+        source.start(new EventSourceListener() {
+            @Override
+            public void onEvent(SseEvent e) {
+            }
+
+            @Override
+            public void onClosed(Optional<StreamException> failure) {
+                closed.complete(failure);
+            }
+        });
+        try {
+            assertThat(closed.get(15, TimeUnit.SECONDS)).hasValueSatisfying(f -> assertThat(f)
+                    .isInstanceOfSatisfying(StreamHttpException.class, e -> {
+                        assertThat(e.status()).isEqualTo(401);
+                        assertThat(e.body()).hasValueSatisfying(b -> assertThat(b).startsWith("{\"error\":\"bad key\""));
+                    }));
+        } finally {
+            source.close();
+        }
+    }
 }
