@@ -640,7 +640,9 @@ public final class EventSource implements AutoCloseable {
         /**
          * How long the stream may be silent (no event, comment or byte) before it counts as
          * stalled and is reconnected; also the limit on waiting for the response head. Default 5
-         * minutes; {@link Duration#ZERO} turns stall detection off.
+         * minutes; {@link Duration#ZERO} turns stall detection off. The body of an error response
+         * (kept for {@link StreamHttpException#body()}) is read for at most this long; with stall
+         * detection off, for at most 5 s.
          *
          * @param readTimeout zero or positive
          * @return this builder

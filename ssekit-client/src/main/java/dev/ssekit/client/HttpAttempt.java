@@ -106,7 +106,8 @@ final class HttpAttempt {
     }
 
     /**
-     * Reads the body of a response that is not a stream (up to 64 KiB, within the read timeout),
+     * Reads the body of a response that is not a stream (up to 64 KiB, within the read timeout;
+     * with stall detection off within {@link SseBodyHandlers#ERROR_BODY_TIMEOUT}, in real time),
      * then sets the failure made from it.
      */
     private HttpResponse.BodySubscriber<Void> errorBody(
@@ -114,6 +115,12 @@ final class HttpAttempt {
         ErrorBody body = new ErrorBody();
         if (!source.readTimeout.isZero()) {
             watchdog = source.scheduler.schedule(body::finishNow, source.readTimeout);
+        } else {
+            // no read timeout (a stream silent for hours) must not mean an error body read for
+            // ever: a 401 trickling its body would hold the failure back as long as it trickles
+            java.util.concurrent.CompletableFuture.delayedExecutor(SseBodyHandlers.ERROR_BODY_TIMEOUT.toNanos(),
+                    java.util.concurrent.TimeUnit.NANOSECONDS,
+                    task -> Thread.ofVirtual().name("ssekit-error-body-timeout").start(task)).execute(body::finishNow);
         }
         return HttpResponse.BodySubscribers.mapping(body, text -> {
             failure = failureWithBody.apply(text);

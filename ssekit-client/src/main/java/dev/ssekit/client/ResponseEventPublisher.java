@@ -12,6 +12,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Flow;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -39,6 +40,8 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class ResponseEventPublisher implements HttpResponse.BodySubscriber<Flow.Publisher<SseEvent>>,
         Flow.Publisher<SseEvent>, Flow.Subscription {
+
+    private static final System.Logger LOG = System.getLogger(SseBodyHandlers.class.getName());
 
     private final int maxEventSize;
     private final SseParser parser;
@@ -86,6 +89,12 @@ final class ResponseEventPublisher implements HttpResponse.BodySubscriber<Flow.P
             errorBody.getBody().thenAccept(body -> fail(new StreamContentTypeException(status, info.headers(), type, body)));
         } else {
             errorBody = null;
+        }
+        if (errorBody != null) {
+            // the error body is read within a time bound: a body that trickles for ever must not
+            // keep the failure (and the caller's first pull) waiting for ever
+            CompletableFuture.delayedExecutor(SseBodyHandlers.ERROR_BODY_TIMEOUT.toNanos(), TimeUnit.NANOSECONDS,
+                    task -> Thread.ofVirtual().name("ssekit-error-body-timeout").start(task)).execute(errorBody::finishNow);
         }
     }
 
@@ -173,7 +182,12 @@ final class ResponseEventPublisher implements HttpResponse.BodySubscriber<Flow.P
             s.onError(new IllegalStateException("the events of one response can be read by one subscriber only"));
             return;
         }
-        s.onSubscribe(this);
+        try {
+            s.onSubscribe(this);
+        } catch (RuntimeException | Error e) {
+            subscriberThrew(e, "onSubscribe");
+            return;
+        }
         subscriber = s; // only now: no signal may overtake onSubscribe
         drain();
     }
@@ -198,6 +212,16 @@ final class ResponseEventPublisher implements HttpResponse.BodySubscriber<Flow.P
         }
         cancelUpstream();
         drain();
+    }
+
+    /**
+     * Reactive Streams 2.13: a subscriber that throws has its subscription cancelled (the
+     * connection closed); the throw is logged, since no signal may reach that subscriber any more.
+     */
+    private void subscriberThrew(Throwable e, String signal) {
+        cancel();
+        LOG.log(System.Logger.Level.WARNING, "Flow.Subscriber threw from " + signal
+                + " (Reactive Streams 2.13); its subscription is cancelled and the response closed", e);
     }
 
     private void cancelUpstream() {
@@ -240,7 +264,13 @@ final class ResponseEventPublisher implements HttpResponse.BodySubscriber<Flow.P
                     SseEvent next;
                     while (demand.get() > 0 && !cancelled && (next = poll()) != null) {
                         demand.decrementAndGet();
-                        s.onNext(next);
+                        try {
+                            s.onNext(next);
+                        } catch (RuntimeException | Error e) {
+                            terminated = true;
+                            subscriberThrew(e, "onNext");
+                            break;
+                        }
                     }
                     boolean empty = isEmpty();
                     Throwable f = failure;

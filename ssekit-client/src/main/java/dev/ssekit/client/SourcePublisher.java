@@ -24,6 +24,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * after {@code cancel()}. Thread-safe.
  */
 final class SourcePublisher implements Flow.Publisher<SseEvent>, Flow.Subscription, EventSourceListener {
+    private static final System.Logger LOG = System.getLogger(EventSource.class.getName());
     private final EventSource source;
     private final AtomicBoolean subscribed = new AtomicBoolean();
     private final ReentrantLock lock = new ReentrantLock();
@@ -57,7 +58,12 @@ final class SourcePublisher implements Flow.Publisher<SseEvent>, Flow.Subscripti
             return;
         }
         subscriber = s;
-        s.onSubscribe(this);
+        try {
+            s.onSubscribe(this);
+        } catch (RuntimeException | Error e) {
+            subscriberThrew(e, "onSubscribe");
+            return;
+        }
         try {
             source.start(this); // after onSubscribe: every other signal comes from the callbacks
         } catch (IllegalStateException started) {
@@ -117,8 +123,22 @@ final class SourcePublisher implements Flow.Publisher<SseEvent>, Flow.Subscripti
         }
         Flow.Subscriber<? super SseEvent> s = subscriber;
         if (!cancelled && s != null) {
-            s.onNext(event);
+            try {
+                s.onNext(event);
+            } catch (RuntimeException | Error e) {
+                subscriberThrew(e, "onNext");
+            }
         }
+    }
+
+    /**
+     * Reactive Streams 2.13: a subscriber that throws has its subscription cancelled (the source
+     * closed); the throw is logged, since no signal may reach that subscriber any more.
+     */
+    private void subscriberThrew(Throwable e, String signal) {
+        cancel();
+        LOG.log(System.Logger.Level.WARNING, "Flow.Subscriber threw from " + signal
+                + " (Reactive Streams 2.13); its subscription is cancelled and the source closed", e);
     }
 
     @Override

@@ -4,6 +4,7 @@ import dev.ssekit.codec.SseEvent;
 import java.io.UncheckedIOException;
 import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
+import java.time.Duration;
 import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
@@ -36,7 +37,7 @@ import java.util.stream.StreamSupport;
  * Content-Type} is not {@code text/event-stream} with {@link StreamContentTypeException} (a 204 No
  * Content is a stream without events); both carry
  * the status, the headers and the body text ({@code body()}, up to 64 KiB of UTF-8, read until the
- * body ends). The response itself is returned as usual: the failure comes on the first pull of
+ * body ends but for at most 5 s after the response head: what arrived by then, the rest cancelled). The response itself is returned as usual: the failure comes on the first pull of
  * the stream (as an {@link UncheckedIOException} wrapping the exception) or as the publisher's
  * {@code onError}. A line or event larger than {@code maxEventSize} fails with {@link
  * StreamTooLargeException}, a broken connection with {@link StreamIoException}. A last event
@@ -45,6 +46,13 @@ import java.util.stream.StreamSupport;
  * <p>Thread-safe: the handlers are stateless; each response gets its own body subscriber.
  */
 public final class SseBodyHandlers {
+
+    /**
+     * How long the body of a failed response (an error status, or not an event stream) is read for
+     * {@code body()}, from the response head on: what arrived by then is the body, the rest is
+     * cancelled, so a body that trickles for ever does not hold back the failure.
+     */
+    static final Duration ERROR_BODY_TIMEOUT = Duration.ofSeconds(5);
 
     private SseBodyHandlers() {
     }
@@ -55,7 +63,10 @@ public final class SseBodyHandlers {
      * while the stream is not pulled). The stream ends at the end of the body. Closing the stream
      * (or an exception in its pipeline closing it) cancels the request: {@code java.net.http}
      * closes the connection (HTTP/1.1) or resets the stream (HTTP/2). Close it, for example with
-     * try-with-resources, when not reading to the end. Events up to 8 MiB.
+     * try-with-resources, when not reading to the end: a stream neither read to its end nor closed
+     * keeps its connection open for as long as the server keeps it. Closing it from another thread
+     * ends a pull blocked on the reading thread (its {@code hasNext()} is then false). Events up to
+     * 8 MiB.
      *
      * @return a handler; its stream is for one consumer thread and throws {@link
      *     UncheckedIOException} wrapping a {@link StreamException} when the response fails
@@ -160,7 +171,7 @@ public final class SseBodyHandlers {
         private volatile Flow.Subscription subscription;
         private Object next;
         private boolean requested;
-        private boolean ended;
+        private volatile boolean ended;
 
         @Override
         public void onSubscribe(Flow.Subscription s) {
@@ -182,12 +193,17 @@ public final class SseBodyHandlers {
             signals.add(END);
         }
 
+        /**
+         * Closes the stream; from any thread. A pull blocked on another thread is woken (it ends
+         * the stream): the publisher sends nothing after {@code cancel()}, so the end is queued here.
+         */
         void cancel() {
             ended = true;
             Flow.Subscription s = subscription;
             if (s != null) {
                 s.cancel();
             }
+            signals.add(END);
         }
 
         @Override
