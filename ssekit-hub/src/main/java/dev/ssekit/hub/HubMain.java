@@ -101,8 +101,14 @@ public final class HubMain {
             }
         }
         Broadcaster broadcaster = Broadcaster.builder().heartbeat(options.heartbeat()).log(history).build();
-        MercureHub hub = MercureHub.start(config, broadcaster, Scheduler.system(), Clock.systemUTC());
-        Runtime.getRuntime().addShutdownHook(new Thread(hub::close, "ssekit-hub-shutdown"));
+        MercureHub hub = MercureHub.start(config, options.lifetime(), broadcaster, Scheduler.system(), Clock.systemUTC());
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            // SIGTERM: drain, close, then exit 0 (a stop that went as planned; not the JVM's 143 for a signal)
+            hub.close();
+            System.out.flush();
+            System.err.flush();
+            Runtime.getRuntime().halt(0);
+        }, "ssekit-hub-shutdown"));
         String base = hub.scheme() + "://" + hub.address().getHostString() + ":" + hub.address().getPort();
         String url = base + HubHandler.PATH;
         System.out.println("ssekit hub on " + url + " (history in "
