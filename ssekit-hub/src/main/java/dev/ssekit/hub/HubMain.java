@@ -84,6 +84,7 @@ public final class HubMain {
             // history lives in Redis; each node keeps the newest --history-events in memory
             try {
                 history = dev.ssekit.redis.RedisEventLog.builder(options.redis().get()).maxLength(options.historyEvents())
+                        .replicas(options.redisReplicas())
                         .history(options.historyEvents(), (long) options.historyMegabytes() << 20, options.historyAge()).build();
             } catch (IllegalArgumentException | IllegalStateException e) {
                 System.err.println("error: --redis: " + e.getMessage());

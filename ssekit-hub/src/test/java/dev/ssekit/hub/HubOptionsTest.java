@@ -131,10 +131,10 @@ class HubOptionsTest {
                 "--metrics-listen", "SSEKIT_METRICS_LISTEN", "--metrics-token", "SSEKIT_METRICS_TOKEN", "--idle-timeout",
                 "SSEKIT_IDLE_TIMEOUT", "--body-timeout", "SSEKIT_BODY_TIMEOUT", "--body-min-rate", "SSEKIT_BODY_MIN_RATE",
                 "--max-pending-body-mb", "SSEKIT_MAX_PENDING_BODY_MB", "--drain", "SSEKIT_DRAIN", "--max-connection-age",
-                "SSEKIT_MAX_CONNECTION_AGE")) {
+                "SSEKIT_MAX_CONNECTION_AGE", "--redis-replicas", "SSEKIT_REDIS_REPLICAS")) {
             assertThat(HubOptions.USAGE).as(name).containsOnlyOnce(name + " ");
         }
-        assertThat(HubOptions.USAGE.lines().filter(l -> l.startsWith("  --"))).hasSize(34);
+        assertThat(HubOptions.USAGE.lines().filter(l -> l.startsWith("  --"))).hasSize(35);
     }
 
     @Test
@@ -180,5 +180,9 @@ class HubOptionsTest {
                 .hasMessageContaining("--drain must be an integer of at least 0, got \"-1\"");
         assertThatThrownBy(() -> HubOptions.parse(new String[0], Map.of("SSEKIT_MAX_CONNECTION_AGE", "0")))
                 .hasMessageContaining("SSEKIT_MAX_CONNECTION_AGE must be a positive integer");
+        assertThat(HubOptions.parse(new String[0], Map.of()).redisReplicas()).isZero();
+        assertThat(HubOptions.parse(new String[0], Map.of("SSEKIT_REDIS_REPLICAS", "1")).redisReplicas()).isEqualTo(1);
+        assertThatThrownBy(() -> HubOptions.parse(new String[] {"--redis-replicas", "-1"}, Map.of()))
+                .hasMessageContaining("--redis-replicas must be an integer of at least 0, got \"-1\"");
     }
 }
