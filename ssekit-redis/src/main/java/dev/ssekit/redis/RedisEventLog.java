@@ -323,7 +323,7 @@ public final class RedisEventLog implements EventLog {
         } catch (RedisException e) {
             return CompletableFuture.failedFuture(e);
         }
-        return sent.handle((reply, error) -> {
+        CompletionStage<StoredEvent> stored = sent.handle((reply, error) -> {
             if (error != null) {
                 throw classify(unwrap(error), key);
             }
@@ -335,7 +335,8 @@ public final class RedisEventLog implements EventLog {
             }
             SseMessage withId = message.id().filter(id::equals).isPresent() ? message : message.withId(id);
             return new StoredEvent(seq + offset, id, topicSet, withId.encode(), ticker.read(), restricted);
-        }).thenCompose(this::replicated);
+        });
+        return replicas == 0 ? stored : stored.thenCompose(this::replicated);
     }
 
     /**
@@ -344,9 +345,6 @@ public final class RedisEventLog implements EventLog {
      * NotReplicatedException} (not acknowledged: it may be lost in a failover, or may yet be delivered).
      */
     private CompletionStage<StoredEvent> replicated(StoredEvent stored) {
-        if (replicas == 0) {
-            return CompletableFuture.completedFuture(stored);
-        }
         CompletionStage<Long> confirmed;
         try {
             confirmed = commands.async().waitForReplication(replicas, waitMillis);
