@@ -25,7 +25,7 @@ import java.util.concurrent.TimeUnit;
  * anonymous subscribers, each with TEMPLATES distinct URI templates of 10 {@code {+x}} expressions,
  * open at once and later leave at once; meanwhile {@code /healthz} and a publish (a token of {@link
  * HubBench#KEY} for topic {@code bench}) are timed every 100 ms. Prints the latencies (median, max)
- * while opening, while open, while closing, and the hub's RSS from {@code /proc}.
+ * before (the hub warming up), while opening, while open, while closing, and the hub's RSS from {@code /proc}.
  *
  * <p>Usage: {@code HubSubscriptionLoad HOST:PORT PID [CONNECTIONS=100] [TEMPLATES=48]}
  */
@@ -49,6 +49,7 @@ public final class HubSubscriptionLoad {
         String token = HubBench.hs256("{\"mercure\":{\"publish\":[\"bench\"]}}");
         try (HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
                 ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+            probe("idle (warm-up)", http, hub, token, 20, () -> false);
             List<Socket> open = Collections.synchronizedList(new ArrayList<>());
             List<Future<?>> opening = new ArrayList<>();
             for (int c = 0; c < connections; c++) {
