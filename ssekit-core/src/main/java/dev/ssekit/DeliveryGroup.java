@@ -10,6 +10,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BooleanSupplier;
 
 /**
  * The subscribers that share one delivery thread (a Netty event loop, or one of the broadcaster's
@@ -22,7 +23,11 @@ import java.util.concurrent.locks.ReentrantLock;
  * maxBytes} of frames (a quarter of a subscriber's bound, so that what waits here and what a
  * publisher can see in subscribers' queues stay within a subscriber's bound): a publisher that
  * outruns the group waits in {@link #offer} until the group has taken some (on the group's own
- * thread it runs the group instead, since waiting there would wait for itself). One run handles at
+ * thread it runs the group instead, since waiting there would wait for itself; on a shared I/O
+ * thread not yet known (see {@link #learnThread}), and on the thread of another group, which must
+ * never wait, it takes the event over the bound). The wait is not cut short by an interrupt: the event
+ * is in the log already, and the caller may be storing other publishers' events too; the interrupt
+ * is kept for the caller. One run handles at
  * most {@code maxEventsPerRun} events or {@code maxBytesPerRun} bytes before it yields the thread,
  * so the subscribers' writes, queued on the same thread, go out in between and a healthy
  * subscriber's queue never takes a whole inbox at once. Events stay in sequence order; control
@@ -53,9 +58,24 @@ final class DeliveryGroup implements Runnable {
     private boolean closed;
     /** The thread of the last run: a publisher on it must not wait for the group. */
     private volatile Thread runner;
+    /**
+     * Whether the executor is a thread that runs other code too (a Netty event loop), so that a
+     * publisher may be on it before the group's first run; a lane's runs have threads of their own.
+     */
+    private final boolean sharedThread;
+    /** Whether the calling thread runs some group of the broadcaster: such a thread never waits. */
+    private final BooleanSupplier onDeliveryThread;
 
-    DeliveryGroup(Executor executor, int capacity, long maxBytes, int maxEventsPerRun, long maxBytesPerRun) {
+    /**
+     * @param sharedThread whether {@code executor} runs other code than the group's (an I/O thread)
+     * @param onDeliveryThread whether the calling thread runs a delivery group (asked only when a
+     *     publisher would wait)
+     */
+    DeliveryGroup(Executor executor, boolean sharedThread, BooleanSupplier onDeliveryThread, int capacity, long maxBytes,
+            int maxEventsPerRun, long maxBytesPerRun) {
         this.executor = executor;
+        this.sharedThread = sharedThread;
+        this.onDeliveryThread = onDeliveryThread;
         this.capacity = capacity;
         this.maxBytes = maxBytes;
         this.maxEventsPerRun = maxEventsPerRun;
@@ -63,36 +83,48 @@ final class DeliveryGroup implements Runnable {
     }
 
     /**
-     * Queues an event for this group's subscribers; waits while the inbox is full. After {@link
-     * #close} the event is dropped (its subscribers are getting their last frame).
-     *
-     * @throws InterruptedException if interrupted while waiting (the event is then not queued)
+     * Queues an event for this group's subscribers; waits while the inbox is full, never on the
+     * group's own thread (see the class description). After {@link #close} the event is dropped
+     * (its subscribers are getting their last frame), and a waiting publisher stops waiting. An
+     * interrupt does not end the wait: it is kept, set again when this returns.
      */
-    void offer(StoredEvent event) throws InterruptedException {
-        boolean schedule;
+    void offer(StoredEvent event) {
+        boolean schedule = false;
+        boolean interrupted = false;
         lock.lock();
         try {
             while (isFull() && !closed) {
-                if (Thread.currentThread() == runner) {
+                Thread runs = runner;
+                if (Thread.currentThread() == runs) {
                     lock.unlock();
                     try {
                         runSome(); // on our own thread: deliver some instead of waiting for ourselves
                     } finally {
                         lock.lock();
                     }
+                } else if ((runs == null && sharedThread) || onDeliveryThread.getAsBoolean()) {
+                    // not run yet (this may be its thread: waiting would wait for ourselves), or this
+                    // thread delivers for another group (an event loop must never wait): over the bound
+                    break;
                 } else {
-                    notFull.await(100, TimeUnit.MILLISECONDS); // timed: the runner may become known
+                    try {
+                        notFull.await(100, TimeUnit.MILLISECONDS);
+                    } catch (InterruptedException e) {
+                        interrupted = true; // (the flag is clear now: the next await waits)
+                    }
                 }
             }
-            if (closed) {
-                return;
+            if (!closed) {
+                inbox.addLast(event);
+                events++;
+                bytes += event.frame().length;
+                schedule = claimRun();
             }
-            inbox.addLast(event);
-            events++;
-            bytes += event.frame().length;
-            schedule = claimRun();
         } finally {
             lock.unlock();
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
         if (schedule) {
             schedule();
@@ -189,6 +221,29 @@ final class DeliveryGroup implements Runnable {
                 lock.unlock();
             }
         }
+    }
+
+    /**
+     * On a shared I/O thread: asks the thread to make itself known (one task, at once), so that a
+     * publisher on it never waits for the group and publishers elsewhere wait for it, even before
+     * the group's first run. Until the thread runs that task, events go over the bound rather than
+     * risk waiting for ourselves.
+     */
+    void learnThread() {
+        try {
+            executor.execute(() -> {
+                if (runner == null) {
+                    runner = Thread.currentThread();
+                }
+            });
+        } catch (RejectedExecutionException stopped) {
+            // the I/O thread has shut down: nothing will run here
+        }
+    }
+
+    /** Whether {@code t} ran this group last (an event loop's thread, once the group has run on it). */
+    boolean runsOn(Thread t) {
+        return runner == t;
     }
 
     @Override
