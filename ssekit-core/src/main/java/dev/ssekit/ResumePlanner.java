@@ -140,7 +140,10 @@ final class ResumePlanner {
         }
     }
 
-    /** A {@code reset} event telling the client that history after {@code lastId} is not what it gets next. */
+    /**
+     * A {@code reset} event telling the client that history after {@code lastId} is not what it gets next:
+     * {@code {"lastEventId":"…","reason":"…"}}.
+     */
     static byte[] reset(String lastId, String reason) {
         String json = "{\"lastEventId\":\"" + jsonEscape(lastId) + "\",\"reason\":\"" + reason + "\"}";
         return SseMessage.builder().event("reset").data(json).build().encode();

@@ -84,6 +84,7 @@ public final class HubMain {
             // history lives in Redis; each node keeps the newest --history-events in memory
             try {
                 history = dev.ssekit.redis.RedisEventLog.builder(options.redis().get()).maxLength(options.historyEvents())
+                        .replicas(options.redisReplicas())
                         .history(options.historyEvents(), (long) options.historyMegabytes() << 20, options.historyAge()).build();
             } catch (IllegalArgumentException | IllegalStateException e) {
                 System.err.println("error: --redis: " + e.getMessage());
@@ -101,8 +102,14 @@ public final class HubMain {
             }
         }
         Broadcaster broadcaster = Broadcaster.builder().heartbeat(options.heartbeat()).log(history).build();
-        MercureHub hub = MercureHub.start(config, broadcaster, Scheduler.system(), Clock.systemUTC());
-        Runtime.getRuntime().addShutdownHook(new Thread(hub::close, "ssekit-hub-shutdown"));
+        MercureHub hub = MercureHub.start(config, options.lifetime(), broadcaster, Scheduler.system(), Clock.systemUTC());
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            // SIGTERM: drain, close, then exit 0 (a stop that went as planned; not the JVM's 143 for a signal)
+            hub.close();
+            System.out.flush();
+            System.err.flush();
+            Runtime.getRuntime().halt(0);
+        }, "ssekit-hub-shutdown"));
         String base = hub.scheme() + "://" + hub.address().getHostString() + ":" + hub.address().getPort();
         String url = base + HubHandler.PATH;
         System.out.println("ssekit hub on " + url + " (history in "

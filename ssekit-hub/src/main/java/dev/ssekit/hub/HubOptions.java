@@ -57,13 +57,17 @@ import java.util.Set;
  * @param limits {@code --publish-origins}, {@code --metrics-listen}, {@code --metrics-token}, {@code
  *     --body-timeout}, {@code --body-min-rate}, {@code --idle-timeout}, {@code --max-pending-body-mb} (and their
  *     {@code SSEKIT_} variables): see {@link HubConfig.Limits}
+ * @param lifetime {@code --drain SECONDS} / {@code SSEKIT_DRAIN} and {@code --max-connection-age SECONDS} / {@code
+ *     SSEKIT_MAX_CONNECTION_AGE}: see {@link ConnectionLifetime}
+ * @param redisReplicas {@code --redis-replicas N} / {@code SSEKIT_REDIS_REPLICAS}: a publish is acknowledged once
+ *     {@code WAIT N} confirms N Redis replicas hold it (0: once the primary has it)
  */
 record HubOptions(InetSocketAddress listen, Optional<String> publisherKey, Optional<String> subscriberKey, Optional<String> algorithm,
         Optional<URI> publisherJwks, Optional<URI> subscriberJwks,
         boolean anonymous, Set<String> corsOrigins, int maxConnections, int maxBodyBytes, int maxTopics, Duration heartbeat, Duration headerTimeout,
         java.nio.file.Path data, boolean fsync, int historyEvents, int historyMegabytes, Duration historyAge, boolean demo, boolean subscriptions, String logFormat,
         Optional<String> redis, Optional<java.nio.file.Path> tlsCert, Optional<java.nio.file.Path> tlsKey, boolean selfSigned,
-        HubConfig.Limits limits) {
+        HubConfig.Limits limits, ConnectionLifetime.Settings lifetime, int redisReplicas) {
 
     /**
      * One option: its flag, what its value is, the environment variables that supply it too (the
@@ -124,11 +128,22 @@ record HubOptions(InetSocketAddress listen, Optional<String> publisherKey, Optio
             new Option("--subscriptions", "true|false", List.of("SSEKIT_SUBSCRIPTIONS"), null,
                     "default as --demo (active subscriptions API and events, status page at /status)"),
             new Option("--log-format", "text|json", List.of("SSEKIT_LOG_FORMAT"), "text", "one line per record, access log included"),
-            new Option("--redis", "redis://HOST:PORT", List.of("SSEKIT_REDIS"), "none", "one node; set: every hub on it shares events"),
+            new Option("--redis", "redis://HOST:PORT", List.of("SSEKIT_REDIS"), "none",
+                    "one node; set: every hub on it shares events (Sentinel: redis-sentinel://H:P[,H:P...]/MASTER_NAME)"),
+            new Option("--redis-replicas", "N", List.of("SSEKIT_REDIS_REPLICAS"), "0",
+                    "acknowledge a publish once WAIT N confirms N replicas hold it (else 503); 0: once the primary has it"),
             new Option("--tls-cert", "FILE", List.of("SSEKIT_TLS_CERT"), "none", "PEM chain: HTTPS with HTTP/2; reloaded when changed"),
             new Option("--tls-key", "FILE", List.of("SSEKIT_TLS_KEY"), "none", "its PEM PKCS#8 key; both or neither"),
             new Option("--tls", "off|self-signed", List.of("SSEKIT_TLS"), "off",
-                    "self-signed: a localhost certificate kept in --data, fingerprint printed (demo)"));
+                    "self-signed: a localhost certificate kept in --data, fingerprint printed (demo)"),
+            // issue #26: 20 s spreads 15,000 streams (--max-connections) at 750 reconnects/s over the other nodes, and
+            // with a 10 s margin fits Kubernetes' default 30 s grace period; systemd's TimeoutStopSec is 35
+            new Option("--drain", "SECONDS", List.of("SSEKIT_DRAIN"),
+                    Integer.toString(ConnectionLifetime.Settings.DEFAULT_DRAIN_SECONDS),
+                    "on SIGTERM /readyz turns 503, then streams close spread over this window (0: all at once); "
+                    + "20 s: 15,000 streams reconnect elsewhere at 750/s, and it fits a 30 s stop timeout"),
+            new Option("--max-connection-age", "SECONDS", List.of("SSEKIT_MAX_CONNECTION_AGE"), "none",
+                    "close each stream at this age, +-10 %, with a retry hint (clients resume with Last-Event-ID)"));
 
     private static final Map<String, Option> BY_FLAG = OPTIONS.stream()
             .collect(java.util.stream.Collectors.toUnmodifiableMap(Option::flag, o -> o));
@@ -264,7 +279,36 @@ record HubOptions(InetSocketAddress listen, Optional<String> publisherKey, Optio
                 positive(setting("--history-mb", flags, env)),
                 Duration.ofHours(positive(setting("--history-hours", flags, env))),
                 demo, subscriptions, logFormat, setting("--redis", flags, env).value().filter(v -> !v.equals("none")),
-                cert.map(java.nio.file.Path::of), key.map(java.nio.file.Path::of), selfSigned, limits);
+                cert.map(java.nio.file.Path::of), key.map(java.nio.file.Path::of), selfSigned, limits,
+                lifetime(setting("--drain", flags, env), setting("--max-connection-age", flags, env)),
+                atLeastZero(setting("--redis-replicas", flags, env)));
+    }
+
+    private static int atLeastZero(Setting s) {
+        try {
+            int n = Integer.parseInt(s.value().orElseThrow().trim());
+            if (n < 0) {
+                throw new NumberFormatException();
+            }
+            return n;
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(s.name() + " must be an integer of at least 0, got \"" + s.value().get() + "\"");
+        }
+    }
+
+    /** The drain window (0 or more seconds) and the maximum connection age (none, or 1 or more seconds). */
+    private static ConnectionLifetime.Settings lifetime(Setting drain, Setting age) {
+        int seconds;
+        try {
+            seconds = Integer.parseInt(drain.value().orElseThrow().trim());
+            if (seconds < 0) {
+                throw new NumberFormatException();
+            }
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(drain.name() + " must be an integer of at least 0, got \"" + drain.value().get() + "\"");
+        }
+        Optional<Duration> maxAge = age.value().filter(v -> !v.equals("none")).map(v -> Duration.ofSeconds(positive(age)));
+        return new ConnectionLifetime.Settings(Duration.ofSeconds(seconds), maxAge);
     }
 
     /** Refuses a static key and a JWK set for the same role. */

@@ -26,6 +26,7 @@ final class MercureHub implements AutoCloseable {
 
     /** How long close() lets streams take their shutdown event before the server stops. */
     private static final Duration DRAIN = Duration.ofSeconds(5);
+    private static final System.Logger LOG = System.getLogger(MercureHub.class.getName());
     /** How many compiled topic selectors the hub keeps; the least used go first. */
     static final int SELECTOR_CACHE = 10_000;
 
@@ -38,6 +39,8 @@ final class MercureHub implements AutoCloseable {
     private final List<JwtVerifier> keys;
     /** The {@code --metrics-listen} listener, or null. */
     private final NettySseServer metrics;
+    /** Drain and maximum connection age (issue #26). */
+    private ConnectionLifetime lifetime;
 
     private MercureHub(NettySseServer server, MercureProtocol protocol, Broadcaster hub, Subscriptions subscriptions,
             java.util.concurrent.atomic.AtomicInteger openStreams, java.util.Optional<CertificateFiles> tls, List<JwtVerifier> keys,
@@ -59,11 +62,23 @@ final class MercureHub implements AutoCloseable {
      * @throws IllegalStateException if the address cannot be bound
      */
     static MercureHub start(HubConfig config, Broadcaster hub, Scheduler scheduler, Clock clock) {
+        return start(config, ConnectionLifetime.Settings.NONE, hub, scheduler, clock);
+    }
+
+    /**
+     * As {@link #start(HubConfig, Broadcaster, Scheduler, Clock)}, with a drain window and maximum
+     * connection age (issue #26): {@link #close()} drains first, timed by {@code scheduler}.
+     *
+     * @throws IllegalStateException if the address cannot be bound
+     */
+    static MercureHub start(HubConfig config, ConnectionLifetime.Settings lifetimes, Broadcaster hub, Scheduler scheduler,
+            Clock clock) {
+        ConnectionLifetime lifetime = new ConnectionLifetime(lifetimes, scheduler);
         Subscriptions subscriptions = new Subscriptions(hub, config.subscriptionEvents());
         java.util.concurrent.atomic.AtomicInteger openStreams = new java.util.concurrent.atomic.AtomicInteger();
         java.util.concurrent.atomic.AtomicLong pendingBodies = new java.util.concurrent.atomic.AtomicLong(); // issue #28
         MercureProtocol protocol = new MercureProtocol(config, hub, subscriptions,
-                new TopicSelectorStore(SELECTOR_CACHE), scheduler, clock);
+                new TopicSelectorStore(SELECTOR_CACHE), scheduler, clock, lifetime);
         NettySseServer.Builder builder = NettySseServer.builder()
                 .address(config.listen())
                 .requestHeadTimeout(config.headerTimeout())
@@ -91,8 +106,20 @@ final class MercureHub implements AutoCloseable {
                 throw e;
             }
         }
-        return new MercureHub(server, protocol, hub, subscriptions, openStreams, config.tls(),
+        MercureHub started = new MercureHub(server, protocol, hub, subscriptions, openStreams, config.tls(),
                 List.of(config.publisherKey(), config.subscriberKey()), metrics);
+        started.lifetime = lifetime;
+        return started;
+    }
+
+    /**
+     * Starts the drain (see {@link ConnectionLifetime#drain()}) without waiting for it: {@code /readyz}
+     * answers 503 and new subscriptions are refused at once, publishes are still accepted. Idempotent.
+     *
+     * @return completes when the last stream closed or the drain window is over
+     */
+    CompletionStage<Void> drain() {
+        return lifetime.drain();
     }
 
     /**
@@ -145,12 +172,25 @@ final class MercureHub implements AutoCloseable {
     }
 
     /**
-     * Sends every subscriber and status page viewer the shutdown event and waits (up to 5 s) until
+     * Drains first (issue #26: {@code /readyz} 503, new subscriptions refused, streams closed spread over
+     * the drain window with jittered retry hints; at most the window plus 5 s), then sends every
+     * remaining subscriber and status page viewer the shutdown event and waits (up to 5 s) until
      * their streams have ended, then stops accepting and stops the event loops, and stops watching the TLS files.
      * Blocks.
      */
     @Override
     public void close() {
+        // issue #26: first the drain (unready, streams closed spread over the window), bounded in real
+        // time too: window plus a margin, should the scheduler not run
+        Duration window = lifetime.settings().drain();
+        try {
+            drain().toCompletableFuture().get(window.toMillis() + DRAIN.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            LOG.log(System.Logger.Level.WARNING, "the drain did not end within {0} s; closing what is left", window.plus(DRAIN)
+                    .toSeconds());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         hub.close();
         subscriptions.close(); // the subscription updates' own broadcaster
         protocol.close(); // the status streams

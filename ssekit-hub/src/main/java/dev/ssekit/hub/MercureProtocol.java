@@ -100,9 +100,17 @@ final class MercureProtocol {
     private final Scheduler scheduler;
     private final Clock clock;
     private final StatusFeed status;
+    /** Drain and maximum connection age (issue #26). */
+    private final ConnectionLifetime lifetime;
 
     MercureProtocol(HubConfig config, Broadcaster hub, Subscriptions subscriptions,
             TopicSelectorStore selectors, Scheduler scheduler, Clock clock) {
+        this(config, hub, subscriptions, selectors, scheduler, clock, new ConnectionLifetime(ConnectionLifetime.Settings.NONE, scheduler));
+    }
+
+    MercureProtocol(HubConfig config, Broadcaster hub, Subscriptions subscriptions,
+            TopicSelectorStore selectors, Scheduler scheduler, Clock clock, ConnectionLifetime lifetime) {
+        this.lifetime = lifetime;
         this.config = config;
         this.hub = hub;
         this.subscriptions = subscriptions;
@@ -157,6 +165,9 @@ final class MercureProtocol {
             throw new Rejection(405, "use GET to subscribe or POST to publish");
         } else if (path.equals("/healthz") && method.equals("GET")) {
             return reply(text(req, 200, "ok\n"));
+        } else if (path.equals("/readyz") && method.equals("GET")) { // issue #26: see ConnectionLifetime
+            return lifetime.ready(hub.log()).thenApply(ready -> new Reply(ready ? text(req, 200, "ready\n")
+                    : text(req, 503, lifetime.draining() ? "draining\n" : "catching up\n")));
         } else if (path.equals("/metrics") && method.equals("GET") && Metrics.authorized(config.limits().metricsToken(),
                 req.header("Authorization"))) {
             // off the public port unless a metrics token is set and sent (issue #28): see --metrics-listen
@@ -287,6 +298,9 @@ final class MercureProtocol {
     }
 
     private CompletionStage<Decision> subscribe(HubRequest req, Map<String, List<String>> query) throws Rejection {
+        if (lifetime.draining()) { // issue #26: the load balancer sends the retry to another node
+            throw new Rejection(503, "this node is shutting down; retry", 1);
+        }
         List<String> topics = topics(query);
         List<TopicSelector> wanted = selectors.selectors(topics); // 400 for one over the size limit
         // the Last-Event-ID header wins over the lastEventID query parameter (draft 07, Reconnection)
@@ -338,7 +352,7 @@ final class MercureProtocol {
             Broadcaster.SubscribeRequest s = hub.subscription(conn).topics(wanted).authorizedFor(authorized);
             s.resumeFrom(from);
             try {
-                s.start();
+                lifetime.opened(conn, s.start());
                 subscriptions.watch(conn, topics, wanted, authorized);
             } catch (IllegalStateException closed) {
                 conn.close(); // the hub is shutting down

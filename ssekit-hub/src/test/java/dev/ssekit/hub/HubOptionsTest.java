@@ -130,10 +130,11 @@ class HubOptionsTest {
                 "--tls-key", "SSEKIT_TLS_KEY", "--redis", "SSEKIT_REDIS", "--jwt-alg", "--publish-origins", "SSEKIT_PUBLISH_ORIGINS",
                 "--metrics-listen", "SSEKIT_METRICS_LISTEN", "--metrics-token", "SSEKIT_METRICS_TOKEN", "--idle-timeout",
                 "SSEKIT_IDLE_TIMEOUT", "--body-timeout", "SSEKIT_BODY_TIMEOUT", "--body-min-rate", "SSEKIT_BODY_MIN_RATE",
-                "--max-pending-body-mb", "SSEKIT_MAX_PENDING_BODY_MB")) {
+                "--max-pending-body-mb", "SSEKIT_MAX_PENDING_BODY_MB", "--drain", "SSEKIT_DRAIN", "--max-connection-age",
+                "SSEKIT_MAX_CONNECTION_AGE", "--redis-replicas", "SSEKIT_REDIS_REPLICAS")) {
             assertThat(HubOptions.USAGE).as(name).containsOnlyOnce(name + " ");
         }
-        assertThat(HubOptions.USAGE.lines().filter(l -> l.startsWith("  --"))).hasSize(32);
+        assertThat(HubOptions.USAGE.lines().filter(l -> l.startsWith("  --"))).hasSize(35);
     }
 
     @Test
@@ -164,5 +165,24 @@ class HubOptionsTest {
                 .hasMessageContaining("SSEKIT_IDLE_TIMEOUT must be a positive integer");
         assertThatThrownBy(() -> HubOptions.parse(new String[] {"--metrics-listen", "nowhere"}, Map.of()))
                 .hasMessageContaining("--metrics-listen must be HOST:PORT");
+    }
+
+    @Test
+    void theLifetimeSettingsOfIssue26HaveDefaultsFlagsAndVariables() throws Exception {
+        ConnectionLifetime.Settings d = HubOptions.parse(new String[0], Map.of()).lifetime();
+        assertThat(d.drain()).isEqualTo(Duration.ofSeconds(20));
+        assertThat(d.maxConnectionAge()).isEmpty();
+        ConnectionLifetime.Settings set = HubOptions.parse(new String[] {"--drain", "0"},
+                Map.of("SSEKIT_MAX_CONNECTION_AGE", "3600", "SSEKIT_DRAIN", "5")).lifetime();
+        assertThat(set.drain()).as("the flag wins").isZero();
+        assertThat(set.maxConnectionAge()).contains(Duration.ofHours(1));
+        assertThatThrownBy(() -> HubOptions.parse(new String[] {"--drain", "-1"}, Map.of()))
+                .hasMessageContaining("--drain must be an integer of at least 0, got \"-1\"");
+        assertThatThrownBy(() -> HubOptions.parse(new String[0], Map.of("SSEKIT_MAX_CONNECTION_AGE", "0")))
+                .hasMessageContaining("SSEKIT_MAX_CONNECTION_AGE must be a positive integer");
+        assertThat(HubOptions.parse(new String[0], Map.of()).redisReplicas()).isZero();
+        assertThat(HubOptions.parse(new String[0], Map.of("SSEKIT_REDIS_REPLICAS", "1")).redisReplicas()).isEqualTo(1);
+        assertThatThrownBy(() -> HubOptions.parse(new String[] {"--redis-replicas", "-1"}, Map.of()))
+                .hasMessageContaining("--redis-replicas must be an integer of at least 0, got \"-1\"");
     }
 }

@@ -33,6 +33,16 @@ record HubProcess(Process process, URI url, String publisher, String subscriber,
 
     /** As {@link #start(Path, String, String...)}, with these JVM options (e.g. {@code -Xmx256m}). */
     static HubProcess start(List<String> jvm, Path data, String key, String... more) throws Exception {
+        return start(jvm, data, key, Map.of(), more);
+    }
+
+    /** As {@link #start(Path, String, String...)}, with these environment variables (e.g. {@code SSEKIT_DRAIN}). */
+    static HubProcess start(Path data, String key, Map<String, String> env, String... more) throws Exception {
+        return start(List.of(), data, key, env, more);
+    }
+
+    private static HubProcess start(List<String> jvm, Path data, String key, Map<String, String> env, String... more)
+            throws Exception {
         Path log = Files.createTempFile("hub", ".log");
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
         cmd.addAll(jvm);
@@ -44,6 +54,7 @@ record HubProcess(Process process, URI url, String publisher, String subscriber,
         cmd.addAll(List.of(more));
         ProcessBuilder pb = new ProcessBuilder(cmd);
         pb.environment().keySet().removeIf(k -> k.startsWith("MERCURE_") || k.startsWith("SSEKIT_"));
+        pb.environment().putAll(env);
         Process p = pb.redirectErrorStream(true).redirectOutput(log.toFile()).start();
         Map<String, String> printed = new HashMap<>();
         // without any publisher key the hub runs in demo mode and prints its tokens too

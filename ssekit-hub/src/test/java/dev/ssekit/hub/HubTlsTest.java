@@ -231,8 +231,10 @@ class HubTlsTest {
         String printed;
         try (HubProcess process = HubProcess.start(data, null, "--tls", "self-signed")) {
             assertThat(process.url().getScheme()).isEqualTo("https");
-            printed = Files.readAllLines(process.log(), UTF_8).stream().filter(l -> l.startsWith("TLS certificate:"))
-                    .findFirst().orElseThrow();
+            // printed after the tokens HubProcess waits for: a loaded machine may not have written it yet
+            printed = org.awaitility.Awaitility.await("the TLS certificate line").atMost(java.time.Duration.ofSeconds(10))
+                    .until(() -> Files.readAllLines(process.log(), UTF_8).stream().filter(l -> l.startsWith("TLS certificate:"))
+                            .findFirst(), java.util.Optional::isPresent).orElseThrow();
             String served = SelfSignedCertificate.fingerprint(peerCertificate(process.url().getPort()));
             assertThat(printed).contains("SHA-256 fingerprint " + served);
         }

@@ -110,6 +110,10 @@ public final class RedisEventLog implements EventLog {
     private final String idempotencyPrefix;
     private final long maxLength;
     private final String idempotencyTtlMillis;
+    /** {@code WAIT} this many replicas after each append (0: none). */
+    private final int replicas;
+    /** {@code WAIT}'s timeout. */
+    private final long waitMillis;
     /** How long one XREAD waits for new entries: under the command timeout (half of it, at most 1 s). */
     private final Duration block;
     private final String appendSha;
@@ -148,6 +152,8 @@ public final class RedisEventLog implements EventLog {
 
     private RedisEventLog(Builder b) {
         this.settings = b;
+        this.replicas = b.replicas;
+        this.waitMillis = Math.max(1, b.timeout.toMillis() / 2); // under the command timeout, which also bounds WAIT
         this.ticker = b.ticker;
         this.maxLength = b.maxLength;
         this.keys = new String[] {"{" + b.prefix + "}:events", "{" + b.prefix + "}:seq", "{" + b.prefix + "}:epoch",
@@ -183,6 +189,26 @@ public final class RedisEventLog implements EventLog {
         this.readerThread = Thread.ofPlatform().daemon().name("ssekit-redis-reader").start(this::follow);
     }
 
+    /**
+     * Lettuce's Sentinel form of {@code uri}: {@code redis-sentinel://hosts/NAME} (a master name where Lettuce reads a
+     * database number) becomes {@code redis-sentinel://hosts#NAME}; any other URI is returned as it is.
+     */
+    static String sentinelForm(String uri) {
+        if (!uri.startsWith("redis-sentinel://") || uri.indexOf('#') >= 0) {
+            return uri;
+        }
+        int slash = uri.indexOf('/', "redis-sentinel://".length());
+        if (slash < 0) {
+            return uri;
+        }
+        int query = uri.indexOf('?', slash);
+        String path = query < 0 ? uri.substring(slash + 1) : uri.substring(slash + 1, query);
+        if (path.isEmpty() || path.chars().allMatch(Character::isDigit) || path.contains("/")) {
+            return uri; // a database number (or nothing): Lettuce's own reading
+        }
+        return uri.substring(0, slash) + (query < 0 ? "" : uri.substring(query)) + "#" + path;
+    }
+
     /** The longest XREAD wait. */
     private static final Duration MAX_BLOCK = Duration.ofSeconds(1);
 
@@ -202,14 +228,16 @@ public final class RedisEventLog implements EventLog {
     /**
      * A builder for a node attached to the Redis at {@code uri}.
      *
-     * @param uri {@code redis://host:port} (with optional {@code /database} and credentials)
+     * @param uri {@code redis://host:port} (with optional {@code /database} and credentials), or Redis Sentinel's
+     *     {@code redis-sentinel://host:port[,host:port…]#MASTER_NAME} (Lettuce's form; {@code …/MASTER_NAME} is read
+     *     the same): the node asks the sentinels for the primary at every (re)connection, so it follows a failover
      * @return a new builder; not thread-safe
      * @throws IllegalArgumentException if the URI is not a Redis URI
      */
     public static Builder builder(String uri) {
         Objects.requireNonNull(uri, "uri");
         try {
-            return new Builder(RedisURI.create(uri), uri);
+            return new Builder(RedisURI.create(sentinelForm(uri)), uri);
         } catch (RuntimeException e) {
             throw new IllegalArgumentException("uri must be a Redis URI like redis://127.0.0.1:6379, got \"" + uri + "\"", e);
         }
@@ -307,7 +335,7 @@ public final class RedisEventLog implements EventLog {
         } catch (RedisException e) {
             return CompletableFuture.failedFuture(e);
         }
-        return sent.handle((reply, error) -> {
+        CompletionStage<StoredEvent> stored = sent.handle((reply, error) -> {
             if (error != null) {
                 throw classify(unwrap(error), key);
             }
@@ -323,6 +351,44 @@ public final class RedisEventLog implements EventLog {
             SseMessage withId = message.id().filter(id::equals).isPresent() ? message : message.withId(id);
             return new StoredEvent(seq + offset, id, topicSet, withId.encode(), ticker.read(), restricted);
         });
+        return replicas == 0 ? stored : stored.thenCompose(this::replicated);
+    }
+
+    /**
+     * With {@link Builder#replicas} N above 0: completes with the event once {@code WAIT N} confirms that N replicas
+     * hold every write of this connection so far (this append's included); else fails with {@link
+     * NotReplicatedException} (not acknowledged: it may be lost in a failover, or may yet be delivered).
+     */
+    private CompletionStage<StoredEvent> replicated(StoredEvent stored) {
+        CompletionStage<Long> confirmed;
+        try {
+            confirmed = commands.async().waitForReplication(replicas, waitMillis);
+        } catch (RedisException e) {
+            return CompletableFuture.failedFuture(new NotReplicatedException("WAIT " + replicas + " could not be sent: " + e, e));
+        }
+        return confirmed.handle((count, error) -> {
+            if (error != null) {
+                throw new CompletionException(new NotReplicatedException("WAIT " + replicas + " failed: " + unwrap(error), error));
+            }
+            if (count < replicas) {
+                throw new CompletionException(new NotReplicatedException("stored on the primary but confirmed by " + count
+                        + " of " + replicas + " replicas within " + waitMillis + " ms: not acknowledged", null));
+            }
+            return stored;
+        });
+    }
+
+    /**
+     * An append Redis stored on its primary that {@link Builder#replicas} replicas did not confirm in time: it is not
+     * acknowledged (a failover may lose it; or it may be delivered). Publishers should retry with the same idempotency
+     * key.
+     */
+    public static final class NotReplicatedException extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        NotReplicatedException(String message, Throwable cause) {
+            super(message, cause);
+        }
     }
 
     private static Throwable unwrap(Throwable e) {
@@ -738,6 +804,7 @@ public final class RedisEventLog implements EventLog {
         private Duration idempotencyTtl = Duration.ofMinutes(2);
         /** What {@link #idempotencyTtl} must exceed twice the timeout by: a publisher's reaction time. */
         private static final Duration TTL_MARGIN = Duration.ofSeconds(10);
+        private int replicas;
 
         private Builder(RedisURI uri, String text) {
             this.uri = uri;
@@ -829,6 +896,20 @@ public final class RedisEventLog implements EventLog {
         }
 
         /**
+         * How many replicas must hold an append before it is acknowledged: after the append script, {@code WAIT
+         * replicas timeout/2}; fewer confirmations fail the append with {@link NotReplicatedException} (never a
+         * silent loss in a failover). Default 0: acknowledged when the primary has it (asynchronous replication: a
+         * failover may lose the last writes acknowledged before it, about a second's worth).
+         *
+         * @param replicas at least 0
+         * @return this builder
+         */
+        public Builder replicas(int replicas) {
+            this.replicas = replicas;
+            return this;
+        }
+
+        /**
          * Validates, connects, loads history and starts following the stream.
          *
          * @return the running log
@@ -853,6 +934,9 @@ public final class RedisEventLog implements EventLog {
             }
             if (timeout.compareTo(Duration.ofMillis(100)) < 0) {
                 throw new IllegalArgumentException("timeout must be at least 100 ms (the reader blocks for half of it): " + timeout);
+            }
+            if (replicas < 0) {
+                throw new IllegalArgumentException("replicas must be at least 0: " + replicas);
             }
             Duration minTtl = timeout.multipliedBy(2).plus(TTL_MARGIN);
             if (idempotencyTtl.compareTo(minTtl) < 0) {
