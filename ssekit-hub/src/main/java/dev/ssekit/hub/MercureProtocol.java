@@ -7,6 +7,7 @@ import dev.ssekit.Scheduler;
 import dev.ssekit.SseConnection;
 import dev.ssekit.SseMessage;
 import dev.ssekit.TopicSelector;
+import dev.ssekit.spi.EventTooLargeException;
 import dev.ssekit.spi.LastEventIds;
 import java.lang.System.Logger.Level;
 import java.time.Clock;
@@ -237,6 +238,10 @@ final class MercureProtocol {
             }
             // the history could not store it (disk full, read-only, Redis away): refused, never half-published
             Throwable cause = Rejection.cause(error);
+            if (cause instanceof EventTooLargeException tooLarge) {
+                // larger than the history can store and read back: the publisher's to shrink, not to retry
+                throw new CompletionException(new Rejection(413, tooLarge.getMessage()));
+            }
             LOG.log(Level.ERROR, "publish refused: {0}", cause.toString());
             throw new CompletionException(new Rejection(503, "the hub cannot store updates right now"));
         });
