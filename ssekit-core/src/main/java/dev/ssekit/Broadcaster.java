@@ -43,7 +43,11 @@ import java.util.concurrent.atomic.LongAdder;
  *
  * <p><b>Resume.</b> {@link #subscribe} reads the connection's {@code Last-Event-ID}: the subscriber
  * is registered first, then history after that id is replayed, then live events follow; an event
- * both replayed and received live is written once. If the id is not in history the subscriber
+ * both replayed and received live is written once. The replay is paced by the subscriber's writes
+ * (a chunk of half {@code maxQueuedBytes} at a time, read from the log as the socket drains), so a
+ * resume of any length within history completes, whatever the {@link SlowConsumerPolicy}; if
+ * history drops events before a slow replay gets to them, a {@code reset} notice (reason {@code
+ * expired}) says so where they are missing. If the id is not in history the subscriber
  * first gets a {@code reset} event whose data is {@code {"lastEventId":"…","reason":"expired"}}
  * (the id was ours but history no longer holds it; all retained history follows) or
  * {@code "reason":"unknown"} (not an id of this history; live events follow), so a gap is never
@@ -89,6 +93,13 @@ public final class Broadcaster implements AutoCloseable {
     private final Duration shutdownRetry;
     /** Every subscriber, by its connection (the one registry of all of them: no second set). */
     private final Map<StreamConnection, Subscriber> byConnection = new ConcurrentHashMap<>();
+    /**
+     * The connections this broadcaster has a close listener on: one listener per connection for
+     * all its subscriptions (a connection cannot remove a listener, and one per subscription would
+     * pile up, each holding its subscriber, on a connection cancelled and subscribed again). The
+     * listener removes the connection from here and unsubscribes whatever subscription it has then.
+     */
+    private final Set<StreamConnection> watched = ConcurrentHashMap.newKeySet();
     /** The groups of connections with an I/O executor (Netty event loops), by that executor. */
     private final Map<Executor, DeliveryGroup> byExecutor = new ConcurrentHashMap<>();
     /** The broadcaster's own lanes, for connections without one (JDK, Servlet). */
@@ -109,13 +120,13 @@ public final class Broadcaster implements AutoCloseable {
         this.scheduler = b.scheduler;
         this.writeTimeoutNanos = b.writeTimeout.toNanos();
         this.resume = new ResumePlanner(log);
-        this.delivery = new DeliveryContext(b.maxQueuedBytes, b.policy, b.ticker, this::leave);
+        this.delivery = new DeliveryContext(b.maxQueuedBytes, b.policy, b.ticker, log, this::leave);
         this.liveness = new LivenessSweep(scheduler, ticker, b.heartbeat, b.writeTimeout, byConnection::values, delivery);
         this.shutdownRetry = b.shutdownRetry;
         this.groupCapacity = b.deliveryBacklog;
         this.lanes = new DeliveryGroup[b.lanes];
         for (int i = 0; i < lanes.length; i++) {
-            lanes[i] = newGroup(task -> Thread.ofVirtual().name("ssekit-lane").start(task));
+            lanes[i] = newGroup(task -> Thread.ofVirtual().name("ssekit-lane").start(task), false);
         }
         evictions.put(CloseReason.SLOW_CONSUMER, new LongAdder());
         evictions.put(CloseReason.WRITE_TIMEOUT, new LongAdder());
@@ -273,15 +284,27 @@ public final class Broadcaster implements AutoCloseable {
         }
         Subscriber s = new Subscriber(delivery, groupFor(conn), conn, List.copyOf(new LinkedHashSet<>(r.selectors)),
                 r.authorized, ticker.read());
+        // 1. register: from here on live events reach s (buffered until the replay is done); in the
+        // index first, so that whatever finds s through byConnection (a close, a cancel) finds it indexed
+        s.group.index.add(s);
         if (byConnection.putIfAbsent(conn, s) != null) {
+            remove(s);
             throw new IllegalStateException("this connection is subscribed already");
         }
-        // 1. register: from here on live events reach s (buffered until the replay is done)
-        s.group.index.add(s);
-        conn.onClose(reason -> remove(s));
+        if (watched.add(conn)) {
+            // (a close racing this: if its listener left watched before our add, ours is new and
+            // fires at once; if after, the listener's lookup below comes after our putIfAbsent)
+            conn.onClose(reason -> {
+                watched.remove(conn);
+                Subscriber current = byConnection.get(conn);
+                if (current != null) {
+                    remove(current);
+                }
+            });
+        }
         // 2. replay what history has after the resume point; 3. merge with the buffered live events
         ResumePlanner.Plan plan = resume.plan(r.resumeFrom != null ? r.resumeFrom : r.connection.lastEventId().orElse(""));
-        s.finishReplay(plan.notice(), plan.replay(), plan.after());
+        s.finishReplay(plan.notice(), plan.replay(), plan.after(), plan.afterId());
         return s;
     }
 
@@ -397,22 +420,19 @@ public final class Broadcaster implements AutoCloseable {
      * Hands a stored event to each delivery group that has subscribers, once per group, in
      * sequence order (on the log's follower, one event at a time): each group matches it against
      * its own subscribers on its own thread. Waits while a group's inbox is full (backpressure: the
-     * log's append, and so the publisher, waits with it).
+     * log's append, and so the publisher, waits with it), uninterruptibly: the event is stored, so
+     * every live subscriber gets it, or the publish would report success with a hole. Never waits
+     * on a group's own thread, and not after {@link #close()}.
      */
     private void fanOut(StoredEvent event) {
         for (DeliveryGroup g : groups) {
             // a group without subscribers skips the event: one registering now starts after it
-            // (start() reads lastSequence after registering) or replays it from history
+            // (start() reads lastSequence after registering) or replays it from history. The count is
+            // exact for every add that returned (SubscriberIndex), never an estimate
             if (g.index.isEmpty()) {
                 continue;
             }
-            try {
-                g.offer(event);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted while waiting for a delivery group; event "
-                        + event.id() + " is in history but not delivered live to every group", e);
-            }
+            g.offer(event); // an interrupt does not cut the wait short: it would leave a hole (it is kept)
         }
     }
 
@@ -424,15 +444,15 @@ public final class Broadcaster implements AutoCloseable {
         }
         DeliveryGroup g = byExecutor.get(executor);
         if (g == null) {
-            g = byExecutor.computeIfAbsent(executor, this::newGroup);
+            g = byExecutor.computeIfAbsent(executor, e -> newGroup(e, true));
         }
         return g;
     }
 
-    private DeliveryGroup newGroup(Executor executor) {
+    private DeliveryGroup newGroup(Executor executor, boolean sharedThread) {
         // one run yields after half a subscriber's bound: a healthy subscriber's write goes out
         // before its group queues more
-        DeliveryGroup g = new DeliveryGroup(executor, groupCapacity, Math.max(1, delivery.maxQueuedBytes / 4),
+        DeliveryGroup g = new DeliveryGroup(executor, sharedThread, groupCapacity, Math.max(1, delivery.maxQueuedBytes / 4),
                 MAX_EVENTS_PER_RUN, Math.max(1, delivery.maxQueuedBytes / 2));
         groups.add(g);
         return g;
@@ -482,20 +502,18 @@ public final class Broadcaster implements AutoCloseable {
      */
     @Override
     public void close() {
-        // the follower may be waiting for a held-up group: closing the groups releases it
         synchronized (closing) {
             if (closed) {
                 return;
             }
             closed = true;
         }
-        if (ownsLog) {
-            log.close(); // after the lock: the log's appender may be waiting for it in followed()
-        }
         liveness.stop();
         byte[] last = SseMessage.builder().event("shutdown").data("").retry(shutdownRetry).build().encode();
         // through each group, behind the events it still has: the notice follows every earlier event,
-        // and the group takes no later one (a publish racing with close is in history, not delivered live)
+        // and the group takes no later one (a publish racing with close is in history, not delivered live).
+        // Closing a group never waits, and releases a publisher waiting for its room (maybe holding the
+        // log's append lock): so the groups close first, the log after them
         for (DeliveryGroup g : groups) {
             g.close(() -> {
                 for (Subscriber s : byConnection.values()) {
@@ -504,6 +522,9 @@ public final class Broadcaster implements AutoCloseable {
                     }
                 }
             });
+        }
+        if (ownsLog) {
+            log.close(); // waits only for the batch in progress, which no longer waits for any group
         }
         scheduler.schedule(() -> {
             for (Subscriber s : List.copyOf(byConnection.values())) {
@@ -704,7 +725,8 @@ public final class Broadcaster implements AutoCloseable {
         }
 
         /**
-         * The bound on each subscriber's unwritten bytes.
+         * The bound on each subscriber's unwritten bytes. A resume's replay is not held to it: it is
+         * handed to the subscriber half the bound at a time, as its writes complete.
          *
          * @param maxQueuedBytes at least 1 (default 1 MiB)
          * @return this builder

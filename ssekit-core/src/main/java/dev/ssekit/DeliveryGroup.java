@@ -22,7 +22,11 @@ import java.util.concurrent.locks.ReentrantLock;
  * maxBytes} of frames (a quarter of a subscriber's bound, so that what waits here and what a
  * publisher can see in subscribers' queues stay within a subscriber's bound): a publisher that
  * outruns the group waits in {@link #offer} until the group has taken some (on the group's own
- * thread it runs the group instead, since waiting there would wait for itself). One run handles at
+ * thread it runs the group instead, since waiting there would wait for itself; before the group's
+ * first run on a shared I/O thread, when its thread is not known yet, it takes the event over the
+ * bound rather than risk waiting for itself). The wait is not cut short by an interrupt: the event
+ * is in the log already, and the caller may be storing other publishers' events too; the interrupt
+ * is kept for the caller. One run handles at
  * most {@code maxEventsPerRun} events or {@code maxBytesPerRun} bytes before it yields the thread,
  * so the subscribers' writes, queued on the same thread, go out in between and a healthy
  * subscriber's queue never takes a whole inbox at once. Events stay in sequence order; control
@@ -53,9 +57,19 @@ final class DeliveryGroup implements Runnable {
     private boolean closed;
     /** The thread of the last run: a publisher on it must not wait for the group. */
     private volatile Thread runner;
+    /**
+     * Whether the executor is a thread that runs other code too (a Netty event loop), so that a
+     * publisher may be on it before the group's first run; a lane's runs have threads of their own.
+     */
+    private final boolean sharedThread;
 
-    DeliveryGroup(Executor executor, int capacity, long maxBytes, int maxEventsPerRun, long maxBytesPerRun) {
+    /**
+     * @param sharedThread whether {@code executor} runs other code than the group's (an I/O thread)
+     */
+    DeliveryGroup(Executor executor, boolean sharedThread, int capacity, long maxBytes, int maxEventsPerRun,
+            long maxBytesPerRun) {
         this.executor = executor;
+        this.sharedThread = sharedThread;
         this.capacity = capacity;
         this.maxBytes = maxBytes;
         this.maxEventsPerRun = maxEventsPerRun;
@@ -63,36 +77,46 @@ final class DeliveryGroup implements Runnable {
     }
 
     /**
-     * Queues an event for this group's subscribers; waits while the inbox is full. After {@link
-     * #close} the event is dropped (its subscribers are getting their last frame).
-     *
-     * @throws InterruptedException if interrupted while waiting (the event is then not queued)
+     * Queues an event for this group's subscribers; waits while the inbox is full, never on the
+     * group's own thread (see the class description). After {@link #close} the event is dropped
+     * (its subscribers are getting their last frame), and a waiting publisher stops waiting. An
+     * interrupt does not end the wait: it is kept, set again when this returns.
      */
-    void offer(StoredEvent event) throws InterruptedException {
-        boolean schedule;
+    void offer(StoredEvent event) {
+        boolean schedule = false;
+        boolean interrupted = false;
         lock.lock();
         try {
             while (isFull() && !closed) {
-                if (Thread.currentThread() == runner) {
+                Thread runs = runner;
+                if (Thread.currentThread() == runs) {
                     lock.unlock();
                     try {
                         runSome(); // on our own thread: deliver some instead of waiting for ourselves
                     } finally {
                         lock.lock();
                     }
+                } else if (runs == null && sharedThread) {
+                    break; // not run yet: this may be its thread, and waiting would wait for ourselves
                 } else {
-                    notFull.await(100, TimeUnit.MILLISECONDS); // timed: the runner may become known
+                    try {
+                        notFull.await(100, TimeUnit.MILLISECONDS);
+                    } catch (InterruptedException e) {
+                        interrupted = true; // (the flag is clear now: the next await waits)
+                    }
                 }
             }
-            if (closed) {
-                return;
+            if (!closed) {
+                inbox.addLast(event);
+                events++;
+                bytes += event.frame().length;
+                schedule = claimRun();
             }
-            inbox.addLast(event);
-            events++;
-            bytes += event.frame().length;
-            schedule = claimRun();
         } finally {
             lock.unlock();
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
         if (schedule) {
             schedule();

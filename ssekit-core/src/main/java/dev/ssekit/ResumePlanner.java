@@ -11,7 +11,9 @@ import java.util.OptionalLong;
  * Where a subscriber's stream starts, from its {@code Last-Event-ID} (or an explicit resume
  * point) and the {@link EventLog}'s history: the events to replay, a {@code reset} notice when the
  * id is not in history, and the sequence after which live events are the subscriber's. Reads the
- * log only (never its append path); thread-safe.
+ * log only (never its append path); thread-safe. Relies on the log's history going oldest first
+ * (every {@link EventLog} of ssekit's does): a resume point still held after a read was held, with
+ * all its successors, during it.
  */
 final class ResumePlanner {
 
@@ -21,8 +23,10 @@ final class ResumePlanner {
      * @param notice a {@code reset} event to send first, or null
      * @param replay the history to send, oldest first (events at or before {@code after} are skipped)
      * @param after the sequence the stream continues after: no event up to it is sent live
+     * @param afterId the id of the event at {@code after} (the resume point), or null when the plan
+     *     starts after no event the client named
      */
-    record Plan(byte[] notice, List<StoredEvent> replay, long after) {
+    record Plan(byte[] notice, List<StoredEvent> replay, long after, String afterId) {
     }
 
     private final EventLog log;
@@ -40,19 +44,26 @@ final class ResumePlanner {
     Plan plan(String lastId) {
         long newest = log.lastSequence();
         if (lastId.isEmpty()) {
-            return new Plan(null, List.of(), newest);
+            return new Plan(null, List.of(), newest, null);
         }
         if (lastId.equals(Broadcaster.EARLIEST)) {
-            return new Plan(null, log.after(0), 0);
+            return new Plan(null, log.after(0), 0, null);
         }
         OptionalLong seq = log.sequenceOf(lastId);
         if (seq.isPresent()) {
-            return new Plan(null, log.after(seq.getAsLong()), seq.getAsLong());
+            List<StoredEvent> replay = log.after(seq.getAsLong());
+            // one atomic read against appends: history goes oldest first, so if the resume point is
+            // still held after the read, so were all its successors during it (no gap in the replay);
+            // if appends pushed it out between the two reads, its successors may be gone: say so
+            if (log.sequenceOf(lastId).equals(seq)) {
+                return new Plan(null, replay, seq.getAsLong(), lastId);
+            }
+            return new Plan(reset(lastId, "expired"), log.after(0), 0, null);
         }
         if (isExpiredId(lastId)) {
-            return new Plan(reset(lastId, "expired"), log.after(0), 0);
+            return new Plan(reset(lastId, "expired"), log.after(0), 0, null);
         }
-        return new Plan(reset(lastId, "unknown"), List.of(), newest);
+        return new Plan(reset(lastId, "unknown"), List.of(), newest, null);
     }
 
     /** See {@link Broadcaster#resumePoint(String)}. */
@@ -111,7 +122,8 @@ final class ResumePlanner {
         }
     }
 
-    private static byte[] reset(String lastId, String reason) {
+    /** A {@code reset} event telling the client that history after {@code lastId} is not what it gets next. */
+    static byte[] reset(String lastId, String reason) {
         String json = "{\"lastEventId\":\"" + jsonEscape(lastId) + "\",\"reason\":\"" + reason + "\"}";
         return SseMessage.builder().event("reset").data(json).build().encode();
     }

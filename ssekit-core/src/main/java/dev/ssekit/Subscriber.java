@@ -6,6 +6,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalLong;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -15,6 +16,14 @@ import java.util.concurrent.locks.ReentrantLock;
  * thread (an asynchronous transport, one write in flight) or from a virtual thread that exists only
  * while there is something to write (DESIGN.md §4). It knows its broadcaster only through the
  * shared {@link DeliveryContext}.
+ *
+ * <p><b>Replay.</b> A resume is paced by the writer, not pushed into the queue's bound: the history
+ * to replay (the plan's, then what the log appended meanwhile, read again from the log) is handed to
+ * the queue a chunk at a time (at most half the bound), each when the queue has gone out, so a
+ * replay of any length within history completes and the policy never drops or evicts for it. Live
+ * events offered meanwhile are ignored: the log holds them, and the replay reads them from it; the
+ * replay turns into live delivery, under the lock, once the log has nothing after it. If history
+ * dropped events before the replay got to them, a {@code reset} notice says so first.
  */
 final class Subscriber implements Subscription {
 
@@ -31,8 +40,16 @@ final class Subscriber implements Subscription {
     private final ArrayDeque<byte[]> queue = new ArrayDeque<>(1); // grows with a burst; idle, 2 slots (not 17)
     private long queuedBytes;
     private boolean draining;
+    /** Until the replay has been handed to the queue whole: live offers are ignored meanwhile. */
     private boolean replaying = true;
-    private final List<StoredEvent> pendingLive = new ArrayList<>();
+    /** Whether {@link #finishReplay} has given the replay its start. */
+    private boolean planned;
+    /** The history being replayed, from {@link #replayAt} on. */
+    private List<StoredEvent> replay = List.of();
+    private int replayAt;
+    /** The sequence and id (null: unknown) of the last event the replay has passed. */
+    private long cursor;
+    private String cursorId;
     private long lastSequence;
     private boolean closeAfterDrain;
     private boolean removed;
@@ -102,13 +119,16 @@ final class Subscriber implements Subscription {
 
     /**
      * Live events from its group (one thread, in sequence order), taken under one lock: those at or
-     * before the last one taken are skipped, and nothing more once the subscriber is removed (an
-     * eviction on the way removes it).
+     * before the last one taken are skipped, none while the replay runs (it reads them from the
+     * log), and nothing more once the subscriber is removed (an eviction on the way removes it).
      */
     void offer(List<StoredEvent> events) {
         boolean start = false;
         lock.lock();
         try {
+            if (replaying) {
+                return; // in the log: the replay gets them from there, in order
+            }
             for (StoredEvent e : events) {
                 if (removed) {
                     break; // gone (maybe evicted by this very offer): what it had queued went with it
@@ -117,11 +137,7 @@ final class Subscriber implements Subscription {
                     continue; // already had it (a subscriber matching two topics; the replay seam)
                 }
                 lastSequence = e.sequence();
-                if (replaying) {
-                    pendingLive.add(e);
-                } else {
-                    start |= enqueue(e.frame());
-                }
+                start |= enqueue(e.frame());
             }
         } finally {
             lock.unlock();
@@ -130,47 +146,99 @@ final class Subscriber implements Subscription {
     }
 
     /**
-     * Ends the replay: {@code first} (a reset notice, or null), then the replayed events, then the
-     * live events that arrived meanwhile, without duplicates, in sequence order, and nothing at or
-     * before {@code after}: an event whose fan-out was still under way when this subscriber
-     * registered may be offered live although the client resumed from it.
+     * Starts the replay: {@code first} (a reset notice, or null), then the replayed events, then what
+     * the log appended meanwhile, paced by the writes (see the class description), without
+     * duplicates, in sequence order, and nothing at or before {@code after}; then live events.
      *
+     * @param replay the history the plan read (events at or before {@code after} are skipped)
      * @param after the sequence the replay starts after (the resume point's), or 0
+     * @param afterId the id of the event at {@code after}, or null when unknown
      */
-    void finishReplay(byte[] first, List<StoredEvent> replay, long after) {
-        boolean start = false;
+    void finishReplay(byte[] first, List<StoredEvent> replay, long after, String afterId) {
+        boolean start;
         lock.lock();
         try {
-            if (removed) {
-                return;
+            if (removed || closeAfterDrain) {
+                return; // gone, or shut down before its replay began: the shutdown notice is its last frame
             }
             if (first != null) {
-                start |= enqueue(first);
+                queue.addLast(first);
+                queuedBytes += first.length;
             }
-            long upTo = after;
-            for (StoredEvent e : replay) {
-                if (e.sequence() > upTo && accepts(e)) {
-                    start |= enqueue(e.frame());
-                    upTo = e.sequence();
-                }
+            this.replay = replay;
+            this.replayAt = 0;
+            this.cursor = after;
+            this.cursorId = afterId;
+            this.planned = true;
+            if (queue.isEmpty()) {
+                refill(); // the first chunk now; often the whole replay, and live from here on
             }
-            for (StoredEvent e : pendingLive) {
-                if (e.sequence() > upTo) {
-                    start |= enqueue(e.frame());
-                    upTo = e.sequence();
-                }
-            }
-            pendingLive.clear();
-            lastSequence = Math.max(lastSequence, upTo);
-            replaying = false;
-            if (!queue.isEmpty() && !draining) {
+            start = !queue.isEmpty() && !draining;
+            if (start) {
                 draining = true;
-                start = true;
             }
         } finally {
             lock.unlock();
         }
         afterEnqueue(start);
+    }
+
+    /**
+     * Under the lock, with the queue empty and the replay running: hands the queue the next chunk
+     * of the replay, at least one event and at most half the bound (the bound's other half is the
+     * live events' once the replay is over), reading the log again when the plan's history is out;
+     * ends the replay when the log has nothing after it. Never applies the bound: the replay is
+     * paced by the writes instead.
+     */
+    private void refill() {
+        long budget = Math.max(1, owner.maxQueuedBytes / 2);
+        long taken = 0;
+        while (taken < budget) {
+            if (replayAt < replay.size()) {
+                StoredEvent e = replay.get(replayAt++);
+                if (e.sequence() <= cursor) {
+                    continue;
+                }
+                cursor = e.sequence();
+                cursorId = e.id();
+                if (accepts(e)) {
+                    queue.addLast(e.frame());
+                    queuedBytes += e.frame().length;
+                    taken += e.frame().length;
+                }
+                continue;
+            }
+            // what the log appended since the replay was planned (live offers were ignored meanwhile)
+            List<StoredEvent> more = owner.log.after(cursor);
+            if (more.isEmpty()) {
+                // under the lock: a live offer of an event the read missed comes after this
+                replay = List.of();
+                replaying = false;
+                lastSequence = Math.max(lastSequence, cursor);
+                return;
+            }
+            if (more.getFirst().sequence() > cursor + 1 && cursorId != null
+                    && !owner.log.sequenceOf(cursorId).equals(OptionalLong.of(cursor))) {
+                // history dropped the events after the cursor before the replay got to them: say so
+                byte[] notice = ResumePlanner.reset(cursorId, "expired");
+                queue.addLast(notice);
+                queuedBytes += notice.length;
+                taken += notice.length;
+            }
+            replay = more;
+            replayAt = 0;
+        }
+    }
+
+    /**
+     * Under the lock: whether there is something to write, refilling from the replay when the
+     * queue has gone out; otherwise ends the drain (see {@link #stoppedEmpty}).
+     */
+    private boolean hasMore() {
+        if (replaying && planned && queue.isEmpty() && !removed && !closeAfterDrain) {
+            refill();
+        }
+        return !stoppedEmpty();
     }
 
     /** A frame outside the event sequence (heartbeat, shutdown notice). */
@@ -182,7 +250,9 @@ final class Subscriber implements Subscription {
                 return;
             }
             if (thenClose) {
-                closeAfterDrain = true;
+                closeAfterDrain = true; // the last frame: what the replay has not handed out yet is not sent
+                replay = List.of();
+                replaying = false;
             }
             start = enqueue(frame);
         } finally {
@@ -221,7 +291,7 @@ final class Subscriber implements Subscription {
         }
         queue.addLast(frame);
         queuedBytes += frame.length;
-        if (draining || replaying) {
+        if (draining) {
             return false;
         }
         draining = true;
@@ -243,7 +313,7 @@ final class Subscriber implements Subscription {
     private List<byte[]> takeBatch() {
         lock.lock();
         try {
-            if (stoppedEmpty()) {
+            if (!hasMore()) {
                 return null;
             }
             List<byte[]> batch = queue.size() == 1 ? List.of(queue.pollFirst()) : new ArrayList<>(queue);
@@ -296,7 +366,7 @@ final class Subscriber implements Subscription {
                 boolean more;
                 lock.lock();
                 try {
-                    more = !stoppedEmpty(); // nothing new: no empty write round, the next offer starts one
+                    more = hasMore(); // nothing new: no empty write round, the next offer starts one
                 } finally {
                     lock.unlock();
                 }
@@ -354,7 +424,7 @@ final class Subscriber implements Subscription {
             removed = true;
             queuedBytes = 0;
             queue.clear();
-            pendingLive.clear();
+            replay = List.of();
             return true;
         } finally {
             lock.unlock();

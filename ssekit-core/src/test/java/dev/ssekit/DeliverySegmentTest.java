@@ -2,19 +2,8 @@ package dev.ssekit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.ssekit.spi.SseTransport;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.Executor;
-import java.util.function.Consumer;
-import java.util.function.Supplier;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -26,71 +15,6 @@ import org.junit.jupiter.api.Timeout;
  */
 @Timeout(30)
 class DeliverySegmentTest {
-
-    /** Writes asynchronously on the loop, as Netty's transport: the frames are pulled when the loop gets to it. */
-    private static final class LoopTransport implements SseTransport {
-        private final ByteArrayOutputStream out = new ByteArrayOutputStream();
-        private final StepLoop loop;
-        /** Its writes take their frames and never complete (a peer that stopped reading). */
-        private volatile boolean stalled;
-
-        LoopTransport(StepLoop loop) {
-            this.loop = loop;
-        }
-
-        @Override
-        public synchronized void write(byte[] bytes) {
-            out.writeBytes(bytes);
-        }
-
-        @Override
-        public boolean supportsAsyncWrite() {
-            return true;
-        }
-
-        @Override
-        public void writeAsync(Supplier<List<byte[]>> source, Consumer<IOException> done) {
-            loop.execute(() -> {
-                List<byte[]> frames = source.get();
-                if (frames != null) {
-                    synchronized (this) {
-                        frames.forEach(out::writeBytes);
-                    }
-                    if (!stalled) {
-                        done.accept(null);
-                    }
-                }
-            });
-        }
-
-        @Override
-        public Executor deliveryExecutor() {
-            return loop;
-        }
-
-        @Override
-        public void close() {
-        }
-
-        @Override
-        public Optional<String> lastEventId() {
-            return Optional.empty();
-        }
-
-        void stall() {
-            stalled = true;
-        }
-
-        /** The ids of the events written, in order. */
-        synchronized List<String> ids() {
-            List<String> ids = new ArrayList<>();
-            Matcher m = Pattern.compile("(?m)^id: (\\S+)$").matcher(out.toString(StandardCharsets.UTF_8));
-            while (m.find()) {
-                ids.add(m.group(1));
-            }
-            return ids;
-        }
-    }
 
     private static void publish(Broadcaster b, String id, boolean restricted, String... topics) {
         b.publish(SseMessage.builder().id(id).data(id).build(), List.of(topics), restricted);

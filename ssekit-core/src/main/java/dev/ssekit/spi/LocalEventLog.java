@@ -87,29 +87,39 @@ abstract sealed class LocalEventLog implements EventLog permits MemoryEventLog, 
         if (appendLock.isHeldByCurrentThread()) {
             return; // an append from the follower: the batch in progress ends first, then this leader takes it
         }
-        do {
-            if (!appendLock.tryLock()) {
-                return;
+        // a leader stores other publishers' events too: an interrupt of its thread (which a file's
+        // channel would answer by closing itself, and a follower's wait has kept) waits until it is done
+        boolean interrupted = false;
+        try {
+            do {
+                if (!appendLock.tryLock()) {
+                    return;
+                }
+                List<Request> batch = new ArrayList<>();
+                try {
+                    for (Request r; (r = queue.poll()) != null;) {
+                        batch.add(r);
+                    }
+                    if (!batch.isEmpty()) {
+                        interrupted |= Thread.interrupted();
+                        commit(batch);
+                    }
+                } catch (RuntimeException | Error unexpected) {
+                    // no stage is left pending (completing a completed one does nothing)
+                    batch.forEach(r -> r.done().completeExceptionally(unexpected));
+                    if (unexpected instanceof Error e) {
+                        throw e;
+                    }
+                    LOG.log(System.Logger.Level.ERROR, "the event log failed to append", unexpected);
+                } finally {
+                    appendLock.unlock();
+                }
+            } while (!queue.isEmpty());
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
             }
-            List<Request> batch = new ArrayList<>();
-            try {
-                for (Request r; (r = queue.poll()) != null;) {
-                    batch.add(r);
-                }
-                if (!batch.isEmpty()) {
-                    commit(batch);
-                }
-            } catch (RuntimeException | Error unexpected) {
-                // no stage is left pending (completing a completed one does nothing)
-                batch.forEach(r -> r.done().completeExceptionally(unexpected));
-                if (unexpected instanceof Error e) {
-                    throw e;
-                }
-                LOG.log(System.Logger.Level.ERROR, "the event log failed to append", unexpected);
-            } finally {
-                appendLock.unlock();
-            }
-        } while (!queue.isEmpty());
+        }
     }
 
     private void commit(List<Request> batch) {
