@@ -46,8 +46,9 @@ import java.util.concurrent.atomic.LongAdder;
  * both replayed and received live is written once. The replay is paced by the subscriber's writes
  * (a chunk of half {@code maxQueuedBytes} at a time, read from the log as the socket drains), so a
  * resume of any length within history completes, whatever the {@link SlowConsumerPolicy}; if
- * history drops events before a slow replay gets to them, a {@code reset} notice (reason {@code
- * expired}) says so where they are missing. If the id is not in history the subscriber
+ * history drops events before a slow replay gets to them (the client reads slower than events
+ * come), it is evicted as a slow consumer, or, with {@link SlowConsumerPolicy#DROP_OLDEST}, gets a
+ * {@code reset} notice (reason {@code expired}) where they are missing. If the id is not in history the subscriber
  * first gets a {@code reset} event whose data is {@code {"lastEventId":"…","reason":"expired"}}
  * (the id was ours but history no longer holds it; all retained history follows) or
  * {@code "reason":"unknown"} (not an id of this history; live events follow), so a gap is never
@@ -284,8 +285,8 @@ public final class Broadcaster implements AutoCloseable {
         }
         Subscriber s = new Subscriber(delivery, groupFor(conn), conn, List.copyOf(new LinkedHashSet<>(r.selectors)),
                 r.authorized, ticker.read());
-        // 1. register: from here on live events reach s (buffered until the replay is done); in the
-        // index first, so that whatever finds s through byConnection (a close, a cancel) finds it indexed
+        // 1. register: from here on live events reach s (while it replays, it reads them from the log);
+        // in the index first, so that whatever finds s through byConnection (a close, a cancel) finds it indexed
         s.group.index.add(s);
         if (byConnection.putIfAbsent(conn, s) != null) {
             remove(s);
@@ -302,7 +303,7 @@ public final class Broadcaster implements AutoCloseable {
                 }
             });
         }
-        // 2. replay what history has after the resume point; 3. merge with the buffered live events
+        // 2. replay what history has after the resume point, paced by the writes; 3. live events
         ResumePlanner.Plan plan = resume.plan(r.resumeFrom != null ? r.resumeFrom : r.connection.lastEventId().orElse(""));
         s.finishReplay(plan.notice(), plan.replay(), plan.after(), plan.afterId());
         return s;
@@ -422,7 +423,8 @@ public final class Broadcaster implements AutoCloseable {
      * its own subscribers on its own thread. Waits while a group's inbox is full (backpressure: the
      * log's append, and so the publisher, waits with it), uninterruptibly: the event is stored, so
      * every live subscriber gets it, or the publish would report success with a hole. Never waits
-     * on a group's own thread, and not after {@link #close()}.
+     * on a delivery thread (a group's own, or another's: the event goes over the bound instead),
+     * and not after {@link #close()}.
      */
     private void fanOut(StoredEvent event) {
         for (DeliveryGroup g : groups) {
@@ -452,10 +454,24 @@ public final class Broadcaster implements AutoCloseable {
     private DeliveryGroup newGroup(Executor executor, boolean sharedThread) {
         // one run yields after half a subscriber's bound: a healthy subscriber's write goes out
         // before its group queues more
-        DeliveryGroup g = new DeliveryGroup(executor, sharedThread, groupCapacity, Math.max(1, delivery.maxQueuedBytes / 4),
-                MAX_EVENTS_PER_RUN, Math.max(1, delivery.maxQueuedBytes / 2));
+        DeliveryGroup g = new DeliveryGroup(executor, sharedThread, this::onDeliveryThread, groupCapacity,
+                Math.max(1, delivery.maxQueuedBytes / 4), MAX_EVENTS_PER_RUN, Math.max(1, delivery.maxQueuedBytes / 2));
+        if (sharedThread) {
+            g.learnThread();
+        }
         groups.add(g);
         return g;
+    }
+
+    /** Whether the calling thread runs one of the delivery groups (an event loop): it must never wait for one. */
+    private boolean onDeliveryThread() {
+        Thread t = Thread.currentThread();
+        for (DeliveryGroup g : groups) {
+            if (g.runsOn(t)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**
@@ -498,7 +514,10 @@ public final class Broadcaster implements AutoCloseable {
      * Shuts down: no more publishes or subscriptions; every subscriber gets a final {@code
      * shutdown} event carrying a {@code retry} hint (so clients come back after it), then its
      * connection closes with {@link CloseReason#SHUTDOWN}. Subscribers that cannot take the final
-     * event within the write timeout are closed without it. Idempotent; returns at once.
+     * event within the write timeout are closed without it. Idempotent; returns at once: it never
+     * waits for a delivery group (a publisher waiting for a full group's room stops waiting; its
+     * event is in history, not delivered live), so it may be called on a delivery thread (a Netty
+     * event loop) too.
      */
     @Override
     public void close() {

@@ -10,6 +10,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BooleanSupplier;
 
 /**
  * The subscribers that share one delivery thread (a Netty event loop, or one of the broadcaster's
@@ -22,9 +23,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * maxBytes} of frames (a quarter of a subscriber's bound, so that what waits here and what a
  * publisher can see in subscribers' queues stay within a subscriber's bound): a publisher that
  * outruns the group waits in {@link #offer} until the group has taken some (on the group's own
- * thread it runs the group instead, since waiting there would wait for itself; before the group's
- * first run on a shared I/O thread, when its thread is not known yet, it takes the event over the
- * bound rather than risk waiting for itself). The wait is not cut short by an interrupt: the event
+ * thread it runs the group instead, since waiting there would wait for itself; on a shared I/O
+ * thread not yet known (see {@link #learnThread}), and on the thread of another group, which must
+ * never wait, it takes the event over the bound). The wait is not cut short by an interrupt: the event
  * is in the log already, and the caller may be storing other publishers' events too; the interrupt
  * is kept for the caller. One run handles at
  * most {@code maxEventsPerRun} events or {@code maxBytesPerRun} bytes before it yields the thread,
@@ -62,14 +63,19 @@ final class DeliveryGroup implements Runnable {
      * publisher may be on it before the group's first run; a lane's runs have threads of their own.
      */
     private final boolean sharedThread;
+    /** Whether the calling thread runs some group of the broadcaster: such a thread never waits. */
+    private final BooleanSupplier onDeliveryThread;
 
     /**
      * @param sharedThread whether {@code executor} runs other code than the group's (an I/O thread)
+     * @param onDeliveryThread whether the calling thread runs a delivery group (asked only when a
+     *     publisher would wait)
      */
-    DeliveryGroup(Executor executor, boolean sharedThread, int capacity, long maxBytes, int maxEventsPerRun,
-            long maxBytesPerRun) {
+    DeliveryGroup(Executor executor, boolean sharedThread, BooleanSupplier onDeliveryThread, int capacity, long maxBytes,
+            int maxEventsPerRun, long maxBytesPerRun) {
         this.executor = executor;
         this.sharedThread = sharedThread;
+        this.onDeliveryThread = onDeliveryThread;
         this.capacity = capacity;
         this.maxBytes = maxBytes;
         this.maxEventsPerRun = maxEventsPerRun;
@@ -96,8 +102,10 @@ final class DeliveryGroup implements Runnable {
                     } finally {
                         lock.lock();
                     }
-                } else if (runs == null && sharedThread) {
-                    break; // not run yet: this may be its thread, and waiting would wait for ourselves
+                } else if ((runs == null && sharedThread) || onDeliveryThread.getAsBoolean()) {
+                    // not run yet (this may be its thread: waiting would wait for ourselves), or this
+                    // thread delivers for another group (an event loop must never wait): over the bound
+                    break;
                 } else {
                     try {
                         notFull.await(100, TimeUnit.MILLISECONDS);
@@ -192,6 +200,29 @@ final class DeliveryGroup implements Runnable {
                 lock.unlock();
             }
         }
+    }
+
+    /**
+     * On a shared I/O thread: asks the thread to make itself known (one task, at once), so that a
+     * publisher on it never waits for the group and publishers elsewhere wait for it, even before
+     * the group's first run. Until the thread runs that task, events go over the bound rather than
+     * risk waiting for ourselves.
+     */
+    void learnThread() {
+        try {
+            executor.execute(() -> {
+                if (runner == null) {
+                    runner = Thread.currentThread();
+                }
+            });
+        } catch (RejectedExecutionException stopped) {
+            // the I/O thread has shut down: nothing will run here
+        }
+    }
+
+    /** Whether {@code t} ran this group last (an event loop's thread, once the group has run on it). */
+    boolean runsOn(Thread t) {
+        return runner == t;
     }
 
     @Override

@@ -23,7 +23,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * replay of any length within history completes and the policy never drops or evicts for it. Live
  * events offered meanwhile are ignored: the log holds them, and the replay reads them from it; the
  * replay turns into live delivery, under the lock, once the log has nothing after it. If history
- * dropped events before the replay got to them, a {@code reset} notice says so first.
+ * dropped events before the replay got to them (the client reads slower than events come), the
+ * policy decides: {@link SlowConsumerPolicy#DISCONNECT} evicts it, {@link
+ * SlowConsumerPolicy#DROP_OLDEST} sends a {@code reset} notice where they are missing.
  */
 final class Subscriber implements Subscription {
 
@@ -219,7 +221,12 @@ final class Subscriber implements Subscription {
             }
             if (more.getFirst().sequence() > cursor + 1 && cursorId != null
                     && !owner.log.sequenceOf(cursorId).equals(OptionalLong.of(cursor))) {
-                // history dropped the events after the cursor before the replay got to them: say so
+                // history dropped the events after the cursor before the replay got to them: the
+                // client reads slower than events come. Evicted as slow, or told of the gap
+                if (owner.policy == SlowConsumerPolicy.DISCONNECT) {
+                    owner.evict(this, CloseReason.SLOW_CONSUMER); // removes it (and its queue) now
+                    return;
+                }
                 byte[] notice = ResumePlanner.reset(cursorId, "expired");
                 queue.addLast(notice);
                 queuedBytes += notice.length;

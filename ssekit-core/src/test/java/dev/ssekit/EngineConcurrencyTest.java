@@ -160,22 +160,49 @@ class EngineConcurrencyTest {
         }
     }
 
+    /** History of 100 events; a chunk of the replay is 4 KiB (half the bound): about 4 events. */
+    private Broadcaster overtaken(SlowConsumerPolicy policy, List<String> ids, LoopTransport t) {
+        Broadcaster b = builder().history(100, 64L << 20, Duration.ofHours(1)).maxQueuedBytes(8 * 1024)
+                .slowConsumerPolicy(policy).build();
+        for (int i = 0; i < 100; i++) {
+            ids.add(b.publish(SseMessage.of(KB), "x"));
+        }
+        b.subscription(Sse.open(t)).topics(TopicSelector.exact("x")).resumeFrom(ids.getFirst()).start();
+        for (int i = 0; i < 300; i++) { // before its first write: history now holds the last 100 of them only
+            ids.add(b.publish(SseMessage.of(KB), "x"));
+        }
+        return b;
+    }
+
     @Test
-    void historyDroppingWhatAReplayHasNotReachedYetIsToldNotSkipped() {
-        // history of 100 events; a chunk of the replay is 4 KiB (half the bound): about 4 events
-        try (Broadcaster b = builder().history(100, 64L << 20, Duration.ofHours(1)).maxQueuedBytes(8 * 1024).build()) {
-            List<String> ids = new ArrayList<>();
-            for (int i = 0; i < 100; i++) {
-                ids.add(b.publish(SseMessage.of(KB), "x"));
+    void aReplayOvertakenByHistoryIsASlowConsumer() throws InterruptedException {
+        StepLoop loop = new StepLoop();
+        LoopTransport t = new LoopTransport(loop);
+        List<String> ids = new ArrayList<>();
+        try (Broadcaster b = overtaken(SlowConsumerPolicy.DISCONNECT, ids, t)) {
+            loop.runPending();
+            assertThat(b.stats().evictions().get(CloseReason.SLOW_CONSUMER)).isEqualTo(1);
+            for (int i = 0; i < 1000 && !t.closed(); i++) {
+                Thread.sleep(10); // the eviction closes the connection on a thread of its own
             }
-            StepLoop loop = new StepLoop();
-            LoopTransport t = new LoopTransport(loop, ids.getFirst());
-            b.subscribe(Sse.open(t), "x"); // its first chunk waits for the loop
-            for (int i = 0; i < 300; i++) { // history now holds the last 100 of them only
-                ids.add(b.publish(SseMessage.of(KB), "x"));
-            }
+            assertThat(t.closed()).as("evicted").isTrue();
+            // what it got has no gap: the plan's history from its start (what was queued at the
+            // eviction went with it), nothing after it
+            List<String> got = t.ids();
+            assertThat(got).isNotEmpty().hasSizeLessThanOrEqualTo(99);
+            assertThat(got).containsExactlyElementsOf(ids.subList(1, 1 + got.size()));
+        }
+    }
+
+    @Test
+    void aReplayOvertakenByHistoryIsToldUnderDropOldest() {
+        StepLoop loop = new StepLoop();
+        LoopTransport t = new LoopTransport(loop);
+        List<String> ids = new ArrayList<>();
+        try (Broadcaster b = overtaken(SlowConsumerPolicy.DROP_OLDEST, ids, t)) {
             loop.runPending();
             assertThat(t.closed()).as("evicted").isFalse();
+            assertThat(b.stats().evictions().get(CloseReason.SLOW_CONSUMER)).isZero();
             // the plan's history whole, then the notice of what history lost meanwhile, then what it holds
             List<String> expected = new ArrayList<>(ids.subList(1, 100));
             expected.addAll(ids.subList(300, 400));
@@ -373,6 +400,29 @@ class EngineConcurrencyTest {
             assertTimeoutPreemptively(Duration.ofSeconds(20), loop::runPending, "the loop waited for itself");
             assertThat(stored).hasSize(3).allMatch(s -> s.toCompletableFuture().isDone());
             assertThat(t.ids()).containsExactly("big0", "big1", "big2");
+        }
+    }
+
+    @Test
+    void publishingOnOneGroupsThreadNeverWaitsForAnotherGroup() throws Exception {
+        try (Broadcaster b = builder().deliveryBacklog(1).build()) {
+            StepLoop loopA = new StepLoop();
+            StepLoop loopB = new StepLoop();
+            LoopTransport onA = subscriber(b, loopA, "x");
+            LoopTransport onB = subscriber(b, loopB, "x");
+            publish(b, "e0", "x");
+            Thread threadA = Thread.ofPlatform().name("loop-a").start(loopA::runPending); // A's thread is known
+            threadA.join();
+            loopB.runPending(); // B's thread (this one) too
+            publish(b, "e1", "x"); // both inboxes are full
+            loopA.execute(() -> publish(b, "e2", "x")); // a handler on loop A publishes; B is behind
+            threadA = Thread.ofPlatform().name("loop-a").start(loopA::runPending);
+            threadA.join(20_000);
+            assertThat(threadA.isAlive()).as("loop A waits for group B").isFalse();
+            loopA.runPending();
+            loopB.runPending();
+            assertThat(onA.ids()).containsExactly("e0", "e1", "e2");
+            assertThat(onB.ids()).containsExactly("e0", "e1", "e2");
         }
     }
 
