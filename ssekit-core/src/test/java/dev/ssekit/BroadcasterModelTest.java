@@ -54,13 +54,6 @@ class BroadcasterModelTest {
     static final int CI_SEEDS = 40;
     private static final long SETTLE_MILLIS = 3000;
     private static final String[] TOPICS = {"a", "b", "c"};
-    /**
-     * Whether a delivery thread publishes when the broadcaster has more than one group: its publish
-     * then waits for another group's full inbox (MODEL-FINDINGS.md, finding 1: a delivery thread
-     * blocked by another loop; two loops publishing to each other's full groups wait for each other).
-     * Off by default until that is fixed: {@code -Dssekit.model.crossLoop=true} finds it.
-     */
-    private static final boolean CROSS_LOOP = Boolean.getBoolean("ssekit.model.crossLoop");
 
     @Test
     void randomInterleavingsKeepEverySubscribersStreamExact() {
@@ -620,9 +613,6 @@ class BroadcasterModelTest {
                 }
                 topics.add(ts);
                 messages.add(SseMessage.of("p" + p + " " + ts + " " + "x".repeat(rnd.nextInt(3) == 0 ? rnd.nextInt(700) : 20)));
-            }
-            if (fromLoop && loops.size() > 1 && !CROSS_LOOP) {
-                fromLoop = false; // see CROSS_LOOP
             }
             if (fromLoop) {
                 ModelLoop l = pick(loops);
