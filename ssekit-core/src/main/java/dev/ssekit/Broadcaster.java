@@ -307,8 +307,9 @@ public final class Broadcaster implements AutoCloseable {
             });
         }
         // 2. replay what history has after the resume point, paced by the writes; 3. live events
-        ResumePlanner.Plan plan = resume.plan(r.resumeFrom != null ? r.resumeFrom : r.connection.lastEventId().orElse(""));
-        s.finishReplay(plan.notice(), plan.replay(), plan.after(), plan.afterId());
+        String lastId = r.resumeFrom != null ? r.resumeFrom : r.connection.lastEventId().orElse("");
+        ResumePlanner.Plan plan = resume.plan(lastId);
+        s.finishReplay(plan.notice(), plan.replay(), plan.after(), lastId.equals(EARLIEST) ? "" : lastId);
         return s;
     }
 

@@ -23,10 +23,8 @@ final class ResumePlanner {
      * @param notice a {@code reset} event to send first, or null
      * @param replay the history to send, oldest first (events at or before {@code after} are skipped)
      * @param after the sequence the stream continues after: no event up to it is sent live
-     * @param afterId the id of the event at {@code after} (the resume point), or null when the plan
-     *     starts after no event the client named
      */
-    record Plan(byte[] notice, List<StoredEvent> replay, long after, String afterId) {
+    record Plan(byte[] notice, List<StoredEvent> replay, long after) {
     }
 
     private final EventLog log;
@@ -44,10 +42,10 @@ final class ResumePlanner {
     Plan plan(String lastId) {
         long newest = log.lastSequence();
         if (lastId.isEmpty()) {
-            return new Plan(null, List.of(), newest, null);
+            return new Plan(null, List.of(), newest);
         }
         if (lastId.equals(Broadcaster.EARLIEST)) {
-            return new Plan(null, log.after(0), 0, null);
+            return fromOldest(null, newest);
         }
         OptionalLong seq = log.sequenceOf(lastId);
         if (seq.isPresent()) {
@@ -57,15 +55,25 @@ final class ResumePlanner {
             // still held after the read, so were all its successors during it (no gap in the replay);
             // if appends pushed it out between the two reads, its successors may be gone: say so
             if (!log.sequenceOf(lastId).equals(seq)) {
-                return new Plan(reset(lastId, "expired"), log.after(0), 0, null);
+                return fromOldest(reset(lastId, "expired"), newest);
             }
             // a shared log may hold a hole (entries its node never read): a resume across it is told
-            return new Plan(hole(from, replay, newest) ? reset(lastId, "expired") : null, replay, from, lastId);
+            return new Plan(hole(from, replay, newest) ? reset(lastId, "expired") : null, replay, from);
         }
         if (isExpiredId(lastId)) {
-            return new Plan(reset(lastId, "expired"), log.after(0), 0, null);
+            return fromOldest(reset(lastId, "expired"), newest);
         }
-        return new Plan(reset(lastId, "unknown"), List.of(), newest, null);
+        return new Plan(reset(lastId, "unknown"), List.of(), newest);
+    }
+
+    /**
+     * All of history; when it holds nothing, the stream continues after {@code newest} (read
+     * before): what history had already dropped then is not the subscriber's, while an event
+     * appended since and dropped before the replay reads it is a gap the replay tells of.
+     */
+    private Plan fromOldest(byte[] notice, long newest) {
+        List<StoredEvent> all = log.after(0);
+        return new Plan(notice, all, all.isEmpty() ? newest : 0);
     }
 
     /**

@@ -6,7 +6,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.OptionalLong;
+import java.util.Optional;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -23,9 +23,12 @@ import java.util.concurrent.locks.ReentrantLock;
  * replay of any length within history completes and the policy never drops or evicts for it. Live
  * events offered meanwhile are ignored: the log holds them, and the replay reads them from it; the
  * replay turns into live delivery, under the lock, once the log has nothing after it. If history
- * dropped events before the replay got to them (the client reads slower than events come), the
- * policy decides: {@link SlowConsumerPolicy#DISCONNECT} evicts it, {@link
- * SlowConsumerPolicy#DROP_OLDEST} sends a {@code reset} notice where they are missing.
+ * dropped events before the replay got to them (the client reads slower than events come, or
+ * history's age limit passed while it read), the policy decides: {@link SlowConsumerPolicy#DISCONNECT}
+ * evicts it, {@link SlowConsumerPolicy#DROP_OLDEST} sends a {@code reset} notice where they are
+ * missing. What history dropped is judged against the log's numbering (oldest first, one sequence
+ * after the other) and the newest live event the replay ignored, not against the resume point's id:
+ * a replay that started live, after an unknown id or from {@code earliest} is told too.
  */
 final class Subscriber implements Subscription {
 
@@ -49,9 +52,12 @@ final class Subscriber implements Subscription {
     /** The history being replayed, from {@link #replayAt} on. */
     private List<StoredEvent> replay = List.of();
     private int replayAt;
-    /** The sequence and id (null: unknown) of the last event the replay has passed. */
+    /** The sequence of the last event the replay has passed. */
     private long cursor;
-    private String cursorId;
+    /** The sequence of the newest live event for it offered (and ignored) while it replays; 0: none. */
+    private long ignoredLive;
+    /** The id of the last event the client has (sent, or its resume point); "" when none. */
+    private String clientLastId = "";
     private long lastSequence;
     private boolean closeAfterDrain;
     private boolean removed;
@@ -129,7 +135,13 @@ final class Subscriber implements Subscription {
         lock.lock();
         try {
             if (replaying) {
-                return; // in the log: the replay gets them from there, in order
+                // in the log: the replay gets them from there, in order; if history drops them
+                // before it does, the replay knows they existed (and says so)
+                StoredEvent last = events.getLast();
+                if (last.sequence() > ignoredLive && accepts(last)) {
+                    ignoredLive = last.sequence();
+                }
+                return;
             }
             for (StoredEvent e : events) {
                 if (removed) {
@@ -154,9 +166,10 @@ final class Subscriber implements Subscription {
      *
      * @param replay the history the plan read (events at or before {@code after} are skipped)
      * @param after the sequence the replay starts after (the resume point's), or 0
-     * @param afterId the id of the event at {@code after}, or null when unknown
+     * @param clientLastId the id the client resumes from ({@code ""}: none, or {@code earliest}):
+     *     the {@code lastEventId} of a {@code reset} notice sent before any event
      */
-    void finishReplay(byte[] first, List<StoredEvent> replay, long after, String afterId) {
+    void finishReplay(byte[] first, List<StoredEvent> replay, long after, String clientLastId) {
         boolean start;
         lock.lock();
         try {
@@ -170,7 +183,7 @@ final class Subscriber implements Subscription {
             this.replay = replay;
             this.replayAt = 0;
             this.cursor = after;
-            this.cursorId = afterId;
+            this.clientLastId = clientLastId;
             this.planned = true;
             if (queue.isEmpty()) {
                 refill(); // the first chunk now; often the whole replay, and live from here on
@@ -202,8 +215,8 @@ final class Subscriber implements Subscription {
                     continue;
                 }
                 cursor = e.sequence();
-                cursorId = e.id();
                 if (accepts(e)) {
+                    clientLastId = e.id();
                     queue.addLast(e.frame());
                     queuedBytes += e.frame().length;
                     taken += e.frame().length;
@@ -212,29 +225,49 @@ final class Subscriber implements Subscription {
             }
             // what the log appended since the replay was planned (live offers were ignored meanwhile)
             List<StoredEvent> more = owner.log.after(cursor);
-            if (more.isEmpty()) {
-                // under the lock: a live offer of an event the read missed comes after this
-                replay = List.of();
-                replaying = false;
-                lastSequence = Math.max(lastSequence, cursor);
-                return;
-            }
-            if (more.getFirst().sequence() > cursor + 1 && cursorId != null
-                    && !owner.log.sequenceOf(cursorId).equals(OptionalLong.of(cursor))) {
-                // history dropped the events after the cursor before the replay got to them: the
-                // client reads slower than events come. Evicted as slow, or told of the gap
+            if (droppedUnread(more)) {
+                // history dropped events after the cursor before the replay got to them: the
+                // client reads slower than events come (or than history keeps them). Evicted as
+                // slow, or told of the gap
                 if (owner.policy == SlowConsumerPolicy.DISCONNECT) {
                     owner.evict(this, CloseReason.SLOW_CONSUMER); // removes it (and its queue) now
                     return;
                 }
-                byte[] notice = ResumePlanner.reset(cursorId, "expired");
+                byte[] notice = ResumePlanner.reset(clientLastId, "expired");
                 queue.addLast(notice);
                 queuedBytes += notice.length;
                 taken += notice.length;
             }
+            if (more.isEmpty()) {
+                // under the lock: a live offer of an event the read missed comes after this
+                replay = List.of();
+                replaying = false;
+                lastSequence = Math.max(lastSequence, Math.max(cursor, ignoredLive));
+                return;
+            }
             replay = more;
             replayAt = 0;
         }
+    }
+
+    /**
+     * Under the lock: whether history dropped events after {@link #cursor} that the replay has not
+     * read, given {@code more}, the log's events after it now. None left: whether a live event for
+     * it came (and was ignored) after the cursor; those still on their way come live once the
+     * replay ends. Some: whether the next is not the cursor's successor because history dropped
+     * the successor (it goes oldest first, so it holds nothing that old any more); a shared log's
+     * hole (a successor it never held, while it still holds older events) is not, its loss
+     * listener tells of it.
+     */
+    private boolean droppedUnread(List<StoredEvent> more) {
+        if (more.isEmpty()) {
+            return ignoredLive > cursor;
+        }
+        if (more.getFirst().sequence() <= cursor + 1) {
+            return false;
+        }
+        Optional<StoredEvent> oldest = owner.log.oldest();
+        return oldest.isEmpty() || oldest.get().sequence() > cursor + 1;
     }
 
     /**

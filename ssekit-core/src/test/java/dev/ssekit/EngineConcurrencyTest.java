@@ -215,6 +215,90 @@ class EngineConcurrencyTest {
         }
     }
 
+    // finding 2 of the model check (MODEL-FINDINGS.md): history expiring, by age, events a paced
+    // replay has not read yet, including live events offered (and ignored) while it replays
+
+    /**
+     * History of 10 s; a subscriber resumes from e0 and its replay (e1) is being written when e2 is
+     * published and offered to it; then history expires everything before the write completes. A
+     * chunk of the replay is 10 bytes (half the bound): one event.
+     */
+    private Broadcaster expiredUnderAReplay(SlowConsumerPolicy policy, StepLoop loop, LoopTransport t) {
+        Broadcaster b = builder().history(100, 64L << 20, Duration.ofSeconds(10)).maxQueuedBytes(20)
+                .slowConsumerPolicy(policy).build();
+        publish(b, "e0", "x");
+        publish(b, "e1", "x");
+        t.hold();
+        b.subscription(Sse.open(t)).topics(TopicSelector.exact("x")).resumeFrom("e0").start();
+        loop.runPending(); // e1 written, not yet acknowledged: the replay goes on
+        publish(b, "e2", "x");
+        loop.runPending(); // e2 offered live, ignored: the replay reads it from the log
+        clock.advance(Duration.ofSeconds(11)); // history expires e0, e1, e2
+        t.release();
+        loop.runPending();
+        return b;
+    }
+
+    @Test
+    void liveEventsExpiredUnderAReplayAreToldUnderDropOldest() {
+        StepLoop loop = new StepLoop();
+        LoopTransport t = new LoopTransport(loop);
+        try (Broadcaster b = expiredUnderAReplay(SlowConsumerPolicy.DROP_OLDEST, loop, t)) {
+            publish(b, "e3", "x");
+            loop.runPending();
+            assertThat(t.ids()).containsExactly("e1", "e3");
+            assertThat(t.events()).as("the loss of e2 is told").containsExactly("reset");
+            assertThat(t.text()).contains("{\"lastEventId\":\"e1\",\"reason\":\"expired\"}");
+            String text = t.text();
+            assertThat(text.indexOf("event: reset")).isBetween(text.indexOf("id: e1\n"), text.indexOf("id: e3\n"));
+            assertThat(t.closed()).isFalse();
+        }
+    }
+
+    @Test
+    void liveEventsExpiredUnderAReplayAreASlowConsumer() throws InterruptedException {
+        StepLoop loop = new StepLoop();
+        LoopTransport t = new LoopTransport(loop);
+        try (Broadcaster b = expiredUnderAReplay(SlowConsumerPolicy.DISCONNECT, loop, t)) {
+            assertThat(b.stats().evictions().get(CloseReason.SLOW_CONSUMER)).isEqualTo(1);
+            for (int i = 0; i < 1000 && !t.closed(); i++) {
+                Thread.sleep(10); // the eviction closes the connection on a thread of its own
+            }
+            assertThat(t.closed()).as("evicted").isTrue();
+            assertThat(t.ids()).containsExactly("e1");
+        }
+    }
+
+    @Test
+    void aGapAfterAnUnknownIdsResetIsTold() {
+        // an unknown id: a reset notice first, no resume point (no cursor id); e2 and e3 are offered
+        // while the notice is being written, and history expires e2 (not e3) before it completes
+        try (Broadcaster b = builder().history(100, 64L << 20, Duration.ofSeconds(10))
+                .slowConsumerPolicy(SlowConsumerPolicy.DROP_OLDEST).build()) {
+            publish(b, "e1", "x");
+            StepLoop loop = new StepLoop();
+            LoopTransport t = new LoopTransport(loop, "elsewhere-7");
+            t.hold();
+            b.subscribe(Sse.open(t), "x");
+            loop.runPending(); // the reset notice written, not yet acknowledged
+            publish(b, "e2", "x");
+            clock.advance(Duration.ofSeconds(6));
+            publish(b, "e3", "x");
+            loop.runPending(); // e2, e3 offered live, ignored: the replay reads them from the log
+            clock.advance(Duration.ofSeconds(5)); // e2 expires
+            t.release();
+            loop.runPending();
+            publish(b, "e4", "x");
+            loop.runPending();
+            assertThat(t.ids()).containsExactly("e3", "e4");
+            assertThat(t.events()).containsExactly("reset", "reset");
+            assertThat(t.text()).contains("{\"lastEventId\":\"elsewhere-7\",\"reason\":\"unknown\"}")
+                    .contains("{\"lastEventId\":\"elsewhere-7\",\"reason\":\"expired\"}");
+            String text = t.text();
+            assertThat(text.indexOf("\"expired\"")).isLessThan(text.indexOf("id: e3\n"));
+        }
+    }
+
     // 3. close() and a stalled group
 
     @Test

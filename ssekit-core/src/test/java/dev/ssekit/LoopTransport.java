@@ -26,6 +26,9 @@ final class LoopTransport implements SseTransport {
     /** Its writes take their frames and never complete (a peer that stopped reading). */
     private volatile boolean stalled;
     private volatile boolean closed;
+    /** While held, completed writes wait for {@link #release()} (a peer that reads later). */
+    private boolean held;
+    private final List<Runnable> completions = new ArrayList<>();
 
     LoopTransport(StepLoop loop) {
         this(loop, null);
@@ -56,6 +59,12 @@ final class LoopTransport implements SseTransport {
                     frames.forEach(out::writeBytes);
                 }
                 if (!stalled) {
+                    synchronized (this) {
+                        if (held) {
+                            completions.add(() -> done.accept(null));
+                            return;
+                        }
+                    }
                     done.accept(null);
                 }
             }
@@ -79,6 +88,22 @@ final class LoopTransport implements SseTransport {
 
     void stall() {
         stalled = true;
+    }
+
+    /** From now on, writes complete only at {@link #release()}. */
+    synchronized void hold() {
+        held = true;
+    }
+
+    /** Completes, on the loop, the writes held since {@link #hold()}; later writes complete at once. */
+    void release() {
+        List<Runnable> done;
+        synchronized (this) {
+            held = false;
+            done = new ArrayList<>(completions);
+            completions.clear();
+        }
+        done.forEach(loop::execute);
     }
 
     /** Whether the connection was closed (evicted, shut down). */

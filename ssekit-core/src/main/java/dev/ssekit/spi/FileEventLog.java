@@ -24,13 +24,24 @@ import java.util.zip.CRC32C;
  * {@code length:int32, crc32c:int32, body} where the body holds the sequence, the wall-clock
  * time, the restricted flag, the id, the topics and the frame. A batch of appends (group commit,
  * {@link LocalEventLog}) is one gathering write and, with fsync, one force.
+ *
+ * <p>A record's body is at most {@link #MAX_RECORD} bytes, the most replay reads back: a larger
+ * append is refused ({@link EventTooLargeException}), never stored and lost at the next open. The
+ * {@code sequence} file holds the high-water mark written before each compaction, so that a log
+ * compacted to nothing (every event aged out) still continues its epoch's sequence after a
+ * restart: an id never names two events. A write that fails leaves the log where its intact
+ * prefix ends: the torn bytes are cut off, and while they cannot be, appends fail rather than be
+ * written behind them (replay would stop at the torn record and lose them).
  */
 final class FileEventLog extends LocalEventLog {
 
     private static final String LOG = "events.log";
     private static final boolean WINDOWS = System.getProperty("os.name", "").startsWith("Windows");
     private static final String EPOCH = "epoch";
-    private static final int MAX_RECORD = 64 << 20;
+    /** The high-water mark of the sequence, written before a compaction (see the class comment). */
+    private static final String SEQUENCE = "sequence";
+    /** The largest record body replay reads back; a larger append is refused. */
+    static final int MAX_RECORD = 64 << 20;
 
     private final Path directory;
     private final boolean fsync;
@@ -39,6 +50,8 @@ final class FileEventLog extends LocalEventLog {
     // guarded by appendLock
     private FileChannel log;
     private long logBytes;
+    /** Bytes past {@code logBytes} may be in the file (a failed write whose cut-off failed too). */
+    private boolean torn;
 
     private FileEventLog(Path directory, Retention index, FileChannel log, long logBytes, Ticker ticker, boolean fsync) {
         super(index, ticker);
@@ -72,6 +85,7 @@ final class FileEventLog extends LocalEventLog {
             FileChannel log = FileChannel.open(directory.resolve(LOG), StandardOpenOption.CREATE, StandardOpenOption.READ,
                     StandardOpenOption.WRITE);
             long valid = replay(log, index, ticker);
+            index.continueAfter(readSequence(directory)); // a log compacted to nothing still goes on after it
             if (valid < log.size()) {
                 log.truncate(valid); // a record torn by a crash: cut off
                 log.force(true);
@@ -90,6 +104,37 @@ final class FileEventLog extends LocalEventLog {
             return store;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot open the event log in " + directory + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The high-water mark a compaction left, or 0. */
+    private static long readSequence(Path directory) throws IOException {
+        Path file = directory.resolve(SEQUENCE);
+        if (!Files.exists(file)) {
+            return 0;
+        }
+        String text = Files.readString(file, UTF_8).trim();
+        try {
+            return Long.parseLong(text);
+        } catch (NumberFormatException e) {
+            throw new IOException("the sequence file " + file + " is not a number: " + text, e);
+        }
+    }
+
+    /** Writes the high-water mark durably (temporary file, force, atomic rename) before a compaction. */
+    private void writeSequence(long sequence) throws IOException {
+        Path tmp = directory.resolve(SEQUENCE + ".tmp");
+        try (FileChannel out = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
+                StandardOpenOption.WRITE)) {
+            ByteBuffer b = ByteBuffer.wrap(Long.toString(sequence).getBytes(UTF_8));
+            while (b.hasRemaining()) {
+                out.write(b);
+            }
+            out.force(true);
+        }
+        Files.move(tmp, directory.resolve(SEQUENCE), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        if (fsync) {
+            syncDirectory(directory); // its name is durable before the compacted log's is
         }
     }
 
@@ -136,6 +181,21 @@ final class FileEventLog extends LocalEventLog {
                 throw new IOException("unexpected end of the event log");
             }
         }
+    }
+
+    /** The body length {@link #encode} makes, without making it. */
+    private static long encodedLength(StoredEvent e) {
+        long size = 8 + 8 + 1 + 4 + (long) e.id().getBytes(UTF_8).length + 4 + 4 + e.frame().length;
+        for (String t : e.topics()) {
+            size += 4 + (long) t.getBytes(UTF_8).length;
+        }
+        return size;
+    }
+
+    @Override
+    RuntimeException refuse(StoredEvent event) {
+        long length = encodedLength(event);
+        return length > MAX_RECORD ? new EventTooLargeException(length, MAX_RECORD) : null;
     }
 
     private static byte[] encode(StoredEvent e, long wallMillis) {
@@ -198,6 +258,18 @@ final class FileEventLog extends LocalEventLog {
             records[i] = record(encode(e, nowMillis - (nowNanos - e.nanoTime()) / 1_000_000L));
             total += records[i].limit();
         }
+        if (torn) {
+            // a failed write left bytes past the intact prefix that could not be cut off: a record written
+            // behind them would be acknowledged and then lost (replay stops at the torn one)
+            try {
+                log.truncate(logBytes);
+                log.position(logBytes);
+                torn = false;
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot append to the event log in " + directory
+                        + ": the torn end of a failed write cannot be cut off: " + e.getMessage(), e);
+            }
+        }
         try {
             for (long done = 0; done < total;) {
                 done += log.write(records);
@@ -212,8 +284,9 @@ final class FileEventLog extends LocalEventLog {
             try {
                 log.truncate(logBytes);
                 log.position(logBytes);
-            } catch (IOException ignored) {
-                // the next open cuts the torn record off
+            } catch (IOException cut) {
+                torn = true; // the next write cuts it off first, or fails; the next open cuts it off too
+                e.addSuppressed(cut);
             }
             throw new UncheckedIOException("cannot append to the event log in " + directory + ": " + e.getMessage(), e);
         }
@@ -242,6 +315,15 @@ final class FileEventLog extends LocalEventLog {
             return;
         }
         Path tmp = directory.resolve(LOG + ".compact");
+        try {
+            // first: once the new log is in place, its events may not name the last sequence any more
+            writeSequence(retention.lastSequence());
+        } catch (IOException e) {
+            System.getLogger(FileEventLog.class.getName()).log(System.Logger.Level.WARNING,
+                    "cannot compact the event log in {0} (its high-water mark cannot be written): {1}", directory,
+                    e.toString());
+            return;
+        }
         try (FileChannel out = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
                 StandardOpenOption.WRITE)) {
             long written = 0;
@@ -260,6 +342,7 @@ final class FileEventLog extends LocalEventLog {
             log = FileChannel.open(directory.resolve(LOG), StandardOpenOption.READ, StandardOpenOption.WRITE);
             log.position(written);
             logBytes = written;
+            torn = false;
             if (fsync) {
                 // appends forced into the new log are durable only once its name is: else a power loss
                 // brings the old log back without them

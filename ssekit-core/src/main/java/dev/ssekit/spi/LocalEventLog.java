@@ -49,6 +49,15 @@ abstract sealed class LocalEventLog implements EventLog permits MemoryEventLog, 
      */
     abstract void write(List<StoredEvent> events) throws Exception;
 
+    /**
+     * Whether the log can store this event (under the append lock, before it is numbered for good):
+     * the refusal to complete its append with, or null. A refused event takes no sequence number
+     * and the rest of its batch is stored as usual.
+     */
+    RuntimeException refuse(StoredEvent event) {
+        return null;
+    }
+
     /** After a batch is in the retention (under the append lock): housekeeping such as compaction. */
     void written() {
     }
@@ -119,16 +128,29 @@ abstract sealed class LocalEventLog implements EventLog permits MemoryEventLog, 
             return;
         }
         List<StoredEvent> events = new ArrayList<>(batch.size());
+        List<Request> accepted = new ArrayList<>(batch.size());
         String epoch = retention.epoch();
         long seq = retention.lastSequence();
         long now = ticker.read();
         for (Request r : batch) {
-            seq++;
+            long next = seq + 1;
             SseMessage m = r.message();
-            String id = m.id().orElse(epoch + "-" + seq);
+            String id = m.id().orElse(epoch + "-" + next);
             byte[] frame = m.id().isPresent() ? m.encode() : m.withId(id).encode();
-            events.add(new StoredEvent(seq, id, r.topics(), frame, now, r.restricted()));
+            StoredEvent e = new StoredEvent(next, id, r.topics(), frame, now, r.restricted());
+            RuntimeException refused = refuse(e);
+            if (refused != null) {
+                r.done().completeExceptionally(refused); // it takes no number: the ones after it stay gapless
+                continue;
+            }
+            seq = next;
+            events.add(e);
+            accepted.add(r);
         }
+        if (events.isEmpty()) {
+            return;
+        }
+        batch = accepted;
         try {
             write(events);
         } catch (Exception | Error e) {

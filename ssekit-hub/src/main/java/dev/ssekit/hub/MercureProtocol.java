@@ -7,6 +7,7 @@ import dev.ssekit.Scheduler;
 import dev.ssekit.SseConnection;
 import dev.ssekit.SseMessage;
 import dev.ssekit.TopicSelector;
+import dev.ssekit.spi.EventTooLargeException;
 import dev.ssekit.spi.LastEventIds;
 import java.lang.System.Logger.Level;
 import java.time.Clock;
@@ -278,6 +279,10 @@ final class MercureProtocol {
                 return new Reply(text(req, 200, eventId));
             }
             Throwable cause = Rejection.cause(error);
+            if (cause instanceof EventTooLargeException tooLarge) {
+                // larger than the history can store and read back: the publisher's to shrink, not to retry
+                throw new CompletionException(new Rejection(413, tooLarge.getMessage()));
+            }
             if (cause instanceof dev.ssekit.spi.AppendOutcomeUnknownException) {
                 // sent to Redis, no answer: it may be stored (and then delivered); only a retry with
                 // the same id can tell without publishing it twice
