@@ -676,8 +676,10 @@ public final class FanOutLoad {
     }
 
     static String get(InetSocketAddress server, String path) throws IOException {
+        String authorization = HubBench.metricsAuthorization(); // a hub's /metrics is off its public port without it
         try (Socket s = new Socket(server.getAddress(), server.getPort())) {
-            s.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            s.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                    + (authorization == null ? "" : "Authorization: " + authorization + "\r\n") + "\r\n")
                     .getBytes(StandardCharsets.US_ASCII));
             InputStream in = s.getInputStream();
             String all = new String(in.readAllBytes(), StandardCharsets.UTF_8);

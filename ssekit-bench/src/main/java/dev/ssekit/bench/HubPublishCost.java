@@ -221,7 +221,12 @@ public final class HubPublishCost {
     }
 
     private static String get(HttpClient http, URI uri) throws IOException, InterruptedException {
-        return http.send(HttpRequest.newBuilder(uri).build(), HttpResponse.BodyHandlers.ofString()).body();
+        HttpRequest.Builder r = HttpRequest.newBuilder(uri);
+        String authorization = HubBench.metricsAuthorization();
+        if (authorization != null) {
+            r.header("Authorization", authorization);
+        }
+        return http.send(r.build(), HttpResponse.BodyHandlers.ofString()).body();
     }
 
     private static long sum(List<FanOutLoad.Worker> workers, java.util.function.ToLongFunction<FanOutLoad.Tally> f) {

@@ -46,7 +46,8 @@ class HubHttpsBrowserTest {
         ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-cp", System.getProperty("java.class.path"), "dev.ssekit.hub.HubMain",
                 "--listen", "127.0.0.1:0", "--data", dir.resolve("data").toString(),
-                "--tls-cert", certificate.certificate().toString(), "--tls-key", certificate.key().toString());
+                "--tls-cert", certificate.certificate().toString(), "--tls-key", certificate.key().toString(),
+                "--metrics-token", "metrics-token"); // /metrics is off the public port without it
         pb.environment().keySet().removeIf(k -> k.startsWith("MERCURE_") || k.startsWith("SSEKIT_"));
         Process hub = pb.redirectErrorStream(true).redirectOutput(log.toFile()).start();
         try (HttpClient http = HttpClient.newBuilder().sslContext(certificate.clientContext())
@@ -128,7 +129,8 @@ class HubHttpsBrowserTest {
         java.util.concurrent.atomic.AtomicReference<String> metrics = new java.util.concurrent.atomic.AtomicReference<>("");
         try {
             await("the hub counts every stream").atMost(Duration.ofSeconds(60)).until(() -> {
-                metrics.set(http.send(HttpRequest.newBuilder(URI.create(base + "/metrics")).timeout(Duration.ofSeconds(10)).build(),
+                metrics.set(http.send(HttpRequest.newBuilder(URI.create(base + "/metrics")).timeout(Duration.ofSeconds(10))
+                        .header("Authorization", "Bearer metrics-token").build(),
                         HttpResponse.BodyHandlers.ofString()).body());
                 return metrics.get().contains("\nssekit_connections " + STREAMS + "\n") || browser.isDone();
             });

@@ -28,6 +28,7 @@ final class Authorizer {
     private final JwtVerifier subscriberKeys;
     private final boolean anonymous;
     private final Predicate<String> allowedOrigin;
+    private final Predicate<String> publishOrigin;
     private final Clock clock;
 
     /**
@@ -39,21 +40,33 @@ final class Authorizer {
      */
     Authorizer(JwtVerifier publisherKeys, JwtVerifier subscriberKeys, boolean anonymous, Predicate<String> allowedOrigin,
             Clock clock) {
+        this(publisherKeys, subscriberKeys, anonymous, allowedOrigin, allowedOrigin, clock);
+    }
+
+    /**
+     * As the other constructor, with an allowlist of its own for publishing with the cookie.
+     *
+     * @param allowedOrigin whether an origin may subscribe with the cookie
+     * @param publishOrigin whether an origin may publish with the cookie (Mercure's {@code publish_origins})
+     */
+    Authorizer(JwtVerifier publisherKeys, JwtVerifier subscriberKeys, boolean anonymous, Predicate<String> allowedOrigin,
+            Predicate<String> publishOrigin, Clock clock) {
         this.publisherKeys = publisherKeys;
         this.subscriberKeys = subscriberKeys;
         this.anonymous = anonymous;
         this.allowedOrigin = allowedOrigin;
+        this.publishOrigin = publishOrigin;
         this.clock = clock;
     }
 
     /** A publisher's claims; refused (401) without a valid token. */
     CompletionStage<Claims> publisher(HubRequest req, Map<String, List<String>> query) {
-        return required(publisherKeys, req, query, "a publisher token is required");
+        return required(publisherKeys, req, query, "a publisher token is required", publishOrigin);
     }
 
     /** A subscriber's claims; refused (401) without a valid token (the subscriptions API). */
     CompletionStage<Claims> subscriber(HubRequest req, Map<String, List<String>> query) {
-        return required(subscriberKeys, req, query, "a subscriber token is required");
+        return required(subscriberKeys, req, query, "a subscriber token is required", allowedOrigin);
     }
 
     /**
@@ -63,7 +76,7 @@ final class Authorizer {
     CompletionStage<Optional<Claims>> subscriberOrAnonymous(HubRequest req, Map<String, List<String>> query) {
         Optional<String> token;
         try {
-            token = token(req, query);
+            token = token(req, query, allowedOrigin);
         } catch (Rejection r) {
             return CompletableFuture.failedFuture(r);
         }
@@ -74,9 +87,10 @@ final class Authorizer {
         return verify(subscriberKeys, token.get()).thenApply(Optional::of);
     }
 
-    private CompletionStage<Claims> required(JwtVerifier keys, HubRequest req, Map<String, List<String>> query, String missing) {
+    private CompletionStage<Claims> required(JwtVerifier keys, HubRequest req, Map<String, List<String>> query, String missing,
+            Predicate<String> origins) {
         try {
-            Optional<String> token = token(req, query);
+            Optional<String> token = token(req, query, origins);
             if (token.isEmpty()) {
                 return CompletableFuture.failedFuture(new Rejection(401, missing));
             }
@@ -107,6 +121,15 @@ final class Authorizer {
      *     without Origin/Referer, 403 for a cookie from an origin not allowed
      */
     Optional<String> token(HubRequest req, Map<String, List<String>> query) throws Rejection {
+        return token(req, query, allowedOrigin);
+    }
+
+    /**
+     * The request's token as {@link #token(HubRequest, Map)}, a cookie checked against {@code origins}.
+     *
+     * @throws Rejection as {@link #token(HubRequest, Map)}
+     */
+    Optional<String> token(HubRequest req, Map<String, List<String>> query, Predicate<String> origins) throws Rejection {
         String header = req.header("Authorization");
         if (header != null) {
             if (!header.regionMatches(true, 0, "Bearer ", 0, 7)) {
@@ -120,13 +143,13 @@ final class Authorizer {
         }
         Optional<String> cookie = cookie(req.header("Cookie"), COOKIE);
         if (cookie.isPresent()) {
-            checkCookieOrigin(req);
+            checkCookieOrigin(req, origins);
         }
         return cookie;
     }
 
     /** Cookie authorization needs CSRF protection: an Origin or Referer from an allowed origin. */
-    private void checkCookieOrigin(HubRequest req) throws Rejection {
+    private static void checkCookieOrigin(HubRequest req, Predicate<String> allowedOrigin) throws Rejection {
         String origin = req.header("Origin");
         if (origin == null) {
             String referer = req.header("Referer");

@@ -22,12 +22,113 @@ import java.util.Set;
  * @param headerTimeout how long a new connection may take to send its first request head
  * @param tls the certificate and key to serve HTTPS with (HTTP/2 by ALPN), reloaded when their files
  *     change; empty: cleartext HTTP (and h2c). The hub stops watching the files when it closes
+ * @param limits what guards the hub against clients that spend its resources: timeouts of every phase of a
+ *     connection, the memory incomplete requests may hold, the cookie publishers' origins, where {@code /metrics} is served
  */
 record HubConfig(InetSocketAddress listen, JwtVerifier publisherKey, JwtVerifier subscriberKey, boolean anonymous,
         Set<String> corsOrigins, int maxBodyBytes, int maxTopics, int maxConnections, boolean subscriptionEvents,
-        boolean demo, String demoToken, java.time.Duration headerTimeout, java.util.Optional<CertificateFiles> tls) {
+        boolean demo, String demoToken, java.time.Duration headerTimeout, java.util.Optional<CertificateFiles> tls,
+        Limits limits) {
+
+    /**
+     * The settings with {@link Limits#DEFAULT} limits.
+     *
+     * @throws IllegalArgumentException as the canonical constructor
+     */
+    HubConfig(InetSocketAddress listen, JwtVerifier publisherKey, JwtVerifier subscriberKey, boolean anonymous,
+            Set<String> corsOrigins, int maxBodyBytes, int maxTopics, int maxConnections, boolean subscriptionEvents,
+            boolean demo, String demoToken, java.time.Duration headerTimeout, java.util.Optional<CertificateFiles> tls) {
+        this(listen, publisherKey, subscriberKey, anonymous, corsOrigins, maxBodyBytes, maxTopics, maxConnections, subscriptionEvents,
+                demo, demoToken, headerTimeout, tls, Limits.DEFAULT);
+    }
+
+    /** These settings with other limits. */
+    HubConfig withLimits(Limits other) {
+        return new HubConfig(listen, publisherKey, subscriberKey, anonymous, corsOrigins, maxBodyBytes, maxTopics, maxConnections,
+                subscriptionEvents, demo, demoToken, headerTimeout, tls, other);
+    }
+
+    /**
+     * What guards the hub against clients that spend its resources (issue #28).
+     *
+     * @param publishOrigins the origins whose pages may publish with the {@code mercureAuthorization} cookie (the
+     *     CSRF check; Mercure's {@code publish_origins}); never {@code *}
+     * @param metricsListen where {@code /metrics} is served on a listener of its own; empty: not on one
+     * @param metricsToken a bearer token that lets {@code /metrics} be read on the public port; empty: it is not
+     *     served there
+     * @param bodyTimeout the longest a request body may take, from its head to its end
+     * @param bodyMinRate the fewest body bytes per second a request must send, measured over each {@link #RATE_WINDOW}
+     * @param idleTimeout how long an HTTP/1.1 connection may wait between a response and the next complete request head
+     * @param maxPendingBytes the most bytes of request bodies still arriving that the hub holds at once, over
+     *     every connection (past it: 503 and the connection closes)
+     * @param maxUnverifiedBytes the most body bytes a publish request may send before its token is verified
+     */
+    record Limits(Set<String> publishOrigins, java.util.Optional<InetSocketAddress> metricsListen,
+            java.util.Optional<String> metricsToken, java.time.Duration bodyTimeout, int bodyMinRate,
+            java.time.Duration idleTimeout, long maxPendingBytes, int maxUnverifiedBytes) {
+
+        /** The window over which {@link #bodyMinRate} is measured. */
+        static final java.time.Duration RATE_WINDOW = java.time.Duration.ofSeconds(5);
+
+        /**
+         * No cookie publishers, {@code /metrics} nowhere, bodies within 30 s at 1 KiB/s at least, idle connections
+         * for 30 s, 64 MiB of incomplete bodies, 64 KiB before a publisher's token is verified.
+         */
+        static final Limits DEFAULT = new Limits(Set.of(), java.util.Optional.empty(), java.util.Optional.empty(),
+                java.time.Duration.ofSeconds(30), 1024, java.time.Duration.ofSeconds(30), 64L << 20, 64 << 10);
+
+        /**
+         * @throws IllegalArgumentException naming the setting and its value when one is out of range
+         */
+        Limits {
+            publishOrigins = Set.copyOf(publishOrigins);
+            Objects.requireNonNull(metricsListen, "metricsListen");
+            Objects.requireNonNull(metricsToken, "metricsToken");
+            if (publishOrigins.contains("*")) {
+                throw new IllegalArgumentException("publishOrigins must list origins, not *: " + publishOrigins);
+            }
+            if (bodyTimeout.isNegative() || bodyTimeout.isZero()) {
+                throw new IllegalArgumentException("bodyTimeout must be positive: " + bodyTimeout);
+            }
+            if (idleTimeout.isNegative() || idleTimeout.isZero()) {
+                throw new IllegalArgumentException("idleTimeout must be positive: " + idleTimeout);
+            }
+            if (bodyMinRate < 0) {
+                throw new IllegalArgumentException("bodyMinRate must be at least 0: " + bodyMinRate);
+            }
+            if (maxPendingBytes < 1) {
+                throw new IllegalArgumentException("maxPendingBytes must be at least 1: " + maxPendingBytes);
+            }
+            if (maxUnverifiedBytes < 0) {
+                throw new IllegalArgumentException("maxUnverifiedBytes must be at least 0: " + maxUnverifiedBytes);
+            }
+        }
+
+        /** These limits with other cookie publishers' origins. */
+        Limits withPublishOrigins(Set<String> origins) {
+            return new Limits(origins, metricsListen, metricsToken, bodyTimeout, bodyMinRate, idleTimeout, maxPendingBytes,
+                    maxUnverifiedBytes);
+        }
+
+        /** These limits with other body and idle timeouts. */
+        Limits withTimeouts(java.time.Duration body, int minRate, java.time.Duration idle) {
+            return new Limits(publishOrigins, metricsListen, metricsToken, body, minRate, idle, maxPendingBytes, maxUnverifiedBytes);
+        }
+
+        /** These limits with another cap on the bytes of incomplete bodies. */
+        Limits withMaxPendingBytes(long bytes) {
+            return new Limits(publishOrigins, metricsListen, metricsToken, bodyTimeout, bodyMinRate, idleTimeout, bytes,
+                    maxUnverifiedBytes);
+        }
+
+        /** These limits with {@code /metrics} on a listener of its own, or behind a token on the public port. */
+        Limits withMetrics(java.util.Optional<InetSocketAddress> listen, java.util.Optional<String> token) {
+            return new Limits(publishOrigins, listen, token, bodyTimeout, bodyMinRate, idleTimeout, maxPendingBytes, maxUnverifiedBytes);
+        }
+    }
 
     HubConfig {
+        Objects.requireNonNull(limits, "limits");
         Objects.requireNonNull(listen, "listen");
         Objects.requireNonNull(demoToken, "demoToken");
         Objects.requireNonNull(headerTimeout, "headerTimeout");
@@ -46,7 +147,21 @@ record HubConfig(InetSocketAddress listen, JwtVerifier publisherKey, JwtVerifier
         }
     }
 
+    /** Whether CORS lets pages of {@code origin} read the hub's answers (with {@code *}: any, without credentials). */
     boolean allowsOrigin(String origin) {
         return corsOrigins.contains("*") || corsOrigins.contains(origin);
+    }
+
+    /**
+     * Whether pages of {@code origin} may send credentials (the cookie) and read the answers: listed by
+     * name in the CORS origins or the publish origins, never by {@code *} (Mercure 1.0 section 1, rows 11 and 36).
+     */
+    boolean allowsCredentialsFrom(String origin) {
+        return !origin.equals("*") && (corsOrigins.contains(origin) || limits.publishOrigins().contains(origin));
+    }
+
+    /** Whether pages of {@code origin} may publish with the cookie: listed in the publish origins. */
+    boolean allowsCookiePublishFrom(String origin) {
+        return limits.publishOrigins().contains(origin);
     }
 }

@@ -123,9 +123,11 @@ final class HubHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         try {
             request = translate(req);
         } catch (IllegalArgumentException e) {
-            // Netty's decoder refuses malformed percent-encoding in the path
-            LOG.log(Level.INFO, "{0} rejected: 400 {1}", req.method(), e.getMessage());
-            send(ctx, req, HubResponse.text(400, "malformed request: " + e.getMessage() + "\n"));
+            // Netty's decoder refuses malformed percent-encoding in the path; its message quotes the whole
+            // URI, which may hold a token: neither logged nor echoed (issue #28)
+            LOG.log(Level.INFO, "{0} {1} rejected: 400 malformed percent-encoding in the path", req.method(),
+                    AccessLog.redact(req.uri()));
+            send(ctx, req, HubResponse.text(400, "malformed request: malformed percent-encoding in the path\n"));
             return;
         }
         CompletableFuture<MercureProtocol.Decision> decision = protocol.handle(request).toCompletableFuture();
@@ -202,15 +204,29 @@ final class HubHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         }
     }
 
+    /**
+     * A request's head as a {@link HubRequest} without a body (a publish is decided on it before its
+     * body is read).
+     *
+     * @throws IllegalArgumentException for malformed percent-encoding in the path
+     */
+    static HubRequest head(HttpRequest req) {
+        return translate(req, new byte[0]);
+    }
+
     private static HubRequest translate(FullHttpRequest req) {
+        byte[] body = new byte[req.content().readableBytes()];
+        req.content().getBytes(req.content().readerIndex(), body);
+        return translate(req, body);
+    }
+
+    private static HubRequest translate(HttpRequest req, byte[] body) {
         QueryStringDecoder uri = new QueryStringDecoder(req.uri());
         Map<String, String> headers = new HashMap<>();
         for (Map.Entry<String, String> h : req.headers()) {
             String name = h.getKey().toLowerCase(Locale.ROOT);
             headers.merge(name, h.getValue(), (a, b) -> a + (name.equals("cookie") ? "; " : ", ") + b);
         }
-        byte[] body = new byte[req.content().readableBytes()];
-        req.content().getBytes(req.content().readerIndex(), body);
         return new HubRequest(req.method().name(), uri.path(), uri.rawPath(), uri.rawQuery(), headers, body);
     }
 

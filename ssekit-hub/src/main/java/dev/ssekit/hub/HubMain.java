@@ -78,7 +78,7 @@ public final class HubMain {
         }
         HubConfig config = new HubConfig(options.listen(), publishers, subscribers, options.anonymous(), options.corsOrigins(),
                 options.maxBodyBytes(), options.maxTopics(), options.maxConnections(), options.subscriptions(),
-                options.demo(), publisherToken, options.headerTimeout(), tls);
+                options.demo(), publisherToken, options.headerTimeout(), tls, options.limits());
         dev.ssekit.spi.EventLog history;
         if (options.redis().isPresent()) {
             // history lives in Redis; each node keeps the newest --history-events in memory
@@ -120,6 +120,8 @@ public final class HubMain {
             // the token in the fragment stays in the browser: the page reads it, the server never sees it
             System.out.println("status page:      " + base + StatusFeed.PAGE + (subscriberToken.isEmpty() ? "" : "#token=" + subscriberToken));
         }
+        hub.metricsAddress().ifPresent(m -> System.out.println("metrics:          http://" + m.getHostString() + ":" + m.getPort()
+                + "/metrics"));
         if (options.selfSigned()) {
             System.out.println("TLS certificate:  self-signed for localhost, SHA-256 fingerprint "
                     + SelfSignedCertificate.fingerprint(tls.orElseThrow().certificate()) + " (browsers warn: check this)");

@@ -54,12 +54,16 @@ import java.util.Set;
  * @param tlsKey {@code --tls-key FILE} / {@code SSEKIT_TLS_KEY}: its PEM private key (PKCS#8)
  * @param selfSigned {@code --tls self-signed} / {@code SSEKIT_TLS}: HTTPS with a certificate made for
  *     localhost (instead of {@code --tls-cert}/{@code --tls-key})
+ * @param limits {@code --publish-origins}, {@code --metrics-listen}, {@code --metrics-token}, {@code
+ *     --body-timeout}, {@code --body-min-rate}, {@code --idle-timeout}, {@code --max-pending-body-mb} (and their
+ *     {@code SSEKIT_} variables): see {@link HubConfig.Limits}
  */
 record HubOptions(InetSocketAddress listen, Optional<String> publisherKey, Optional<String> subscriberKey, Optional<String> algorithm,
         Optional<URI> publisherJwks, Optional<URI> subscriberJwks,
         boolean anonymous, Set<String> corsOrigins, int maxConnections, int maxBodyBytes, int maxTopics, Duration heartbeat, Duration headerTimeout,
         java.nio.file.Path data, boolean fsync, int historyEvents, int historyMegabytes, Duration historyAge, boolean demo, boolean subscriptions, String logFormat,
-        Optional<String> redis, Optional<java.nio.file.Path> tlsCert, Optional<java.nio.file.Path> tlsKey, boolean selfSigned) {
+        Optional<String> redis, Optional<java.nio.file.Path> tlsCert, Optional<java.nio.file.Path> tlsKey, boolean selfSigned,
+        HubConfig.Limits limits) {
 
     /**
      * One option: its flag, what its value is, the environment variables that supply it too (the
@@ -91,12 +95,26 @@ record HubOptions(InetSocketAddress listen, Optional<String> publisherKey, Optio
             new Option("--subscriber-jwks-url", "URL", List.of("SSEKIT_SUBSCRIBER_JWKS_URL"), null,
                     "subscribers' keys from a JWK set (instead of --subscriber-jwt-key)"),
             new Option("--anonymous", "true|false", List.of("SSEKIT_ANONYMOUS"), "true", "subscribers without a token get public updates"),
-            new Option("--cors-origins", "A,B", List.of("SSEKIT_CORS_ORIGINS"), "none", "* for any"),
+            new Option("--cors-origins", "A,B", List.of("SSEKIT_CORS_ORIGINS"), "none", "* for any (never with credentials)"),
+            new Option("--publish-origins", "A,B", List.of("SSEKIT_PUBLISH_ORIGINS"), "none",
+                    "origins whose pages may publish with the mercureAuthorization cookie (never *)"),
             new Option("--max-connections", "N", List.of("SSEKIT_MAX_CONNECTIONS"), "15000", "then 503"),
             new Option("--max-body-bytes", "N", List.of("SSEKIT_MAX_BODY_BYTES"), "1048576", "then 413"),
             new Option("--max-topics", "N", List.of("SSEKIT_MAX_TOPICS"), "1000", "per publish or subscribe"),
             new Option("--heartbeat", "SECONDS", List.of("SSEKIT_HEARTBEAT"), "15", ""),
-            new Option("--header-timeout", "SECONDS", List.of("SSEKIT_HEADER_TIMEOUT"), "10", "slow request heads are cut off"),
+            new Option("--header-timeout", "SECONDS", List.of("SSEKIT_HEADER_TIMEOUT"), "10",
+                    "a new connection's TLS handshake and first request head; then cut off"),
+            new Option("--idle-timeout", "SECONDS", List.of("SSEKIT_IDLE_TIMEOUT"), "30",
+                    "from a response to the next complete request head on a kept-alive connection"),
+            new Option("--body-timeout", "SECONDS", List.of("SSEKIT_BODY_TIMEOUT"), "30", "a whole request body, from its head"),
+            new Option("--body-min-rate", "BYTES", List.of("SSEKIT_BODY_MIN_RATE"), "1024",
+                    "per second, over each 5 s: slower bodies are cut off (0: no floor)"),
+            new Option("--max-pending-body-mb", "N", List.of("SSEKIT_MAX_PENDING_BODY_MB"), "64",
+                    "MiB held by request bodies still arriving, all connections; then 503"),
+            new Option("--metrics-listen", "HOST:PORT", List.of("SSEKIT_METRICS_LISTEN"), "none",
+                    "serve /metrics there (the public port does not)"),
+            new Option("--metrics-token", "TOKEN", List.of("SSEKIT_METRICS_TOKEN"), "none",
+                    "serve /metrics on the public port to Authorization: Bearer TOKEN"),
             new Option("--data", "DIR", List.of("SSEKIT_DATA"), "ssekit-data", "durable history"),
             new Option("--fsync", "true|false", List.of("SSEKIT_FSYNC"), "false", "true: force each publish to the device before answering"),
             new Option("--history-events", "N", List.of("SSEKIT_HISTORY_EVENTS"), "100000", "the oldest go first"),
@@ -200,6 +218,32 @@ record HubOptions(InetSocketAddress listen, Optional<String> publisherKey, Optio
             throw new IllegalArgumentException(tls.name() + " self-signed and " + tlsCert.name() + " exclude each other: give one");
         }
         Setting listen = setting("--listen", flags, env);
+        Set<String> publishOrigins = new LinkedHashSet<>();
+        Setting publish = setting("--publish-origins", flags, env);
+        publish.value().filter(v -> !v.equals("none")).ifPresent(v -> Arrays.stream(v.split(","))
+                .map(String::trim).filter(o -> !o.isEmpty()).forEach(publishOrigins::add));
+        if (publishOrigins.contains("*")) {
+            throw new IllegalArgumentException(publish.name() + " must list origins: * would let any page publish with a"
+                    + " user's cookie, got \"" + publish.value().orElseThrow() + "\"");
+        }
+        Setting metricsListen = setting("--metrics-listen", flags, env);
+        Optional<InetSocketAddress> metricsAddress = metricsListen.value().filter(v -> !v.equals("none"))
+                .map(v -> address(metricsListen.name(), v));
+        Optional<String> metricsToken = setting("--metrics-token", flags, env).value().filter(v -> !v.equals("none"));
+        Setting minRate = setting("--body-min-rate", flags, env);
+        int bodyMinRate;
+        try {
+            bodyMinRate = Integer.parseInt(minRate.value().orElseThrow().trim());
+            if (bodyMinRate < 0) {
+                throw new NumberFormatException();
+            }
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(minRate.name() + " must be an integer of at least 0, got \"" + minRate.value().get() + "\"");
+        }
+        HubConfig.Limits limits = new HubConfig.Limits(publishOrigins, metricsAddress, metricsToken,
+                Duration.ofSeconds(positive(setting("--body-timeout", flags, env))), bodyMinRate,
+                Duration.ofSeconds(positive(setting("--idle-timeout", flags, env))),
+                (long) positive(setting("--max-pending-body-mb", flags, env)) << 20, HubConfig.Limits.DEFAULT.maxUnverifiedBytes());
         return new HubOptions(
                 address(listen.name(), listen.value().orElseThrow()),
                 publisherKey, subscriberKey, algorithm, publisherJwks, subscriberJwks,
@@ -215,7 +259,7 @@ record HubOptions(InetSocketAddress listen, Optional<String> publisherKey, Optio
                 positive(setting("--history-mb", flags, env)),
                 Duration.ofHours(positive(setting("--history-hours", flags, env))),
                 demo, subscriptions, logFormat, setting("--redis", flags, env).value().filter(v -> !v.equals("none")),
-                cert.map(java.nio.file.Path::of), key.map(java.nio.file.Path::of), selfSigned);
+                cert.map(java.nio.file.Path::of), key.map(java.nio.file.Path::of), selfSigned, limits);
     }
 
     /** Refuses a static key and a JWK set for the same role. */

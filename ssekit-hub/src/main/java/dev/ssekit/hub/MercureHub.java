@@ -36,9 +36,13 @@ final class MercureHub implements AutoCloseable {
     private final java.util.concurrent.atomic.AtomicInteger openStreams;
     private final java.util.Optional<CertificateFiles> tls;
     private final List<JwtVerifier> keys;
+    /** The {@code --metrics-listen} listener, or null. */
+    private final NettySseServer metrics;
 
     private MercureHub(NettySseServer server, MercureProtocol protocol, Broadcaster hub, Subscriptions subscriptions,
-            java.util.concurrent.atomic.AtomicInteger openStreams, java.util.Optional<CertificateFiles> tls, List<JwtVerifier> keys) {
+            java.util.concurrent.atomic.AtomicInteger openStreams, java.util.Optional<CertificateFiles> tls, List<JwtVerifier> keys,
+            NettySseServer metrics) {
+        this.metrics = metrics;
         this.openStreams = openStreams;
         this.server = server;
         this.protocol = protocol;
@@ -57,13 +61,14 @@ final class MercureHub implements AutoCloseable {
     static MercureHub start(HubConfig config, Broadcaster hub, Scheduler scheduler, Clock clock) {
         Subscriptions subscriptions = new Subscriptions(hub, config.subscriptionEvents());
         java.util.concurrent.atomic.AtomicInteger openStreams = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicLong pendingBodies = new java.util.concurrent.atomic.AtomicLong(); // issue #28
         MercureProtocol protocol = new MercureProtocol(config, hub, subscriptions,
                 new TopicSelectorStore(SELECTOR_CACHE), scheduler, clock);
         NettySseServer.Builder builder = NettySseServer.builder()
                 .address(config.listen())
                 .requestHeadTimeout(config.headerTimeout())
-                .fallback(() -> List.<ChannelHandler>of(HubHandler.aggregator(config.maxBodyBytes()),
-                        new HubHandler(protocol, openStreams)));
+                .fallback(() -> List.<ChannelHandler>of(new ConnectionGuard(protocol, config.limits(), pendingBodies),
+                        HubHandler.aggregator(config.maxBodyBytes()), new HubHandler(protocol, openStreams)));
         config.tls().ifPresent(builder::tls); // each new connection takes the newest certificate
         NettySseServer server;
         try {
@@ -74,8 +79,20 @@ final class MercureHub implements AutoCloseable {
             config.subscriberKey().close();
             throw e;
         }
+        NettySseServer metrics = null;
+        if (config.limits().metricsListen().isPresent()) {
+            try {
+                metrics = MetricsListener.start(config.limits().metricsListen().get(), protocol::metrics);
+            } catch (RuntimeException e) {
+                server.close();
+                config.tls().ifPresent(CertificateFiles::close);
+                config.publisherKey().close();
+                config.subscriberKey().close();
+                throw e;
+            }
+        }
         return new MercureHub(server, protocol, hub, subscriptions, openStreams, config.tls(),
-                List.of(config.publisherKey(), config.subscriberKey()));
+                List.of(config.publisherKey(), config.subscriberKey()), metrics);
     }
 
     /**
@@ -107,6 +124,11 @@ final class MercureHub implements AutoCloseable {
         return server.address();
     }
 
+    /** Where {@code /metrics} is served on a listener of its own ({@code --metrics-listen}), if it is. */
+    java.util.Optional<InetSocketAddress> metricsAddress() {
+        return java.util.Optional.ofNullable(metrics).map(NettySseServer::address);
+    }
+
     /** {@code https} when the hub serves TLS, {@code http} otherwise. */
     String scheme() {
         return tls.isPresent() ? "https" : "http";
@@ -120,6 +142,7 @@ final class MercureHub implements AutoCloseable {
     @Override
     public void close() {
         hub.close();
+        subscriptions.close(); // the subscription updates' own broadcaster
         protocol.close(); // the status streams
         long deadline = System.nanoTime() + DRAIN.toNanos();
         try {
@@ -133,6 +156,9 @@ final class MercureHub implements AutoCloseable {
         }
         try {
             server.close();
+            if (metrics != null) {
+                metrics.close();
+            }
             hub.log().close();
         } finally {
             tls.ifPresent(CertificateFiles::close);

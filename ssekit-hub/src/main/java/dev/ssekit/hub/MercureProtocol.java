@@ -27,7 +27,7 @@ import java.util.concurrent.TimeUnit;
  * Reply} or a {@link Stream} to open. {@code POST /.well-known/mercure} publishes, {@code GET
  * /.well-known/mercure} subscribes, {@code OPTIONS} answers CORS preflights for allowed origins,
  * {@code GET /.well-known/mercure/subscriptions…} lists active subscriptions (when enabled); plus
- * {@code GET /healthz}, {@code GET /metrics}, in demo mode the demo page at {@code /}, and with the
+ * {@code GET /healthz}, {@code GET /metrics} (with the metrics token only), in demo mode the demo page at {@code /}, and with the
  * subscriptions API the status page at {@code /status} whose figures stream from {@code
  * /status/events} (a {@link StatusFeed}; authorized as the subscriptions API).
  *
@@ -109,7 +109,8 @@ final class MercureProtocol {
         this.selectors = selectors;
         this.scheduler = scheduler;
         this.clock = clock;
-        this.authorizer = new Authorizer(config.publisherKey(), config.subscriberKey(), config.anonymous(), config::allowsOrigin, clock);
+        this.authorizer = new Authorizer(config.publisherKey(), config.subscriberKey(), config.anonymous(),
+                config::allowsCredentialsFrom, config::allowsCookiePublishFrom, clock);
         this.status = new StatusFeed(hub, subscriptions, scheduler, dev.ssekit.Ticker.system(),
                 task -> Thread.ofVirtual().name("ssekit-hub-status").start(task));
     }
@@ -156,8 +157,10 @@ final class MercureProtocol {
             throw new Rejection(405, "use GET to subscribe or POST to publish");
         } else if (path.equals("/healthz") && method.equals("GET")) {
             return reply(text(req, 200, "ok\n"));
-        } else if (path.equals("/metrics") && method.equals("GET")) {
-            return reply(text(req, 200, Metrics.prometheus(hub.stats()) + Metrics.tls(config.tls()) + MercureHub.logMetrics(hub.log())));
+        } else if (path.equals("/metrics") && method.equals("GET") && Metrics.authorized(config.limits().metricsToken(),
+                req.header("Authorization"))) {
+            // off the public port unless a metrics token is set and sent (issue #28): see --metrics-listen
+            return reply(text(req, 200, metrics()));
         } else if (path.equals("/") && method.equals("GET") && config.demo()) {
             return reply(text(req, 200, DemoPage.render(config.demoToken())).as("text/html; charset=utf-8"));
         } else if (path.equals(StatusFeed.PAGE) && method.equals("GET") && subscriptions.enabled()) {
@@ -167,6 +170,31 @@ final class MercureProtocol {
             return statusStream(req, query);
         }
         throw new Rejection(404, "not found");
+    }
+
+    /**
+     * Decides a publish on its head, before its body is read (issue #28): empty when its body may be
+     * read (not a publish, or a publisher token that verifies), else the refusal to answer at once
+     * (400 for a query that does not decode, 401/403 as {@link Authorizer#publisher}). The stage always
+     * completes normally, at once unless a JWK set must be fetched.
+     */
+    CompletionStage<Optional<HubResponse>> admitPublish(HubRequest head) {
+        if (!head.path().equals(PATH) || !head.method().equals("POST")) {
+            return CompletableFuture.completedFuture(Optional.empty());
+        }
+        CompletionStage<Claims> claims;
+        try {
+            claims = authorizer.publisher(head, Forms.decode(head.rawQuery().getBytes(ISO_8859_1), config.maxTopics() + 16));
+        } catch (RuntimeException e) {
+            claims = CompletableFuture.failedFuture(e);
+        }
+        return claims.<Optional<HubResponse>>thenApply(c -> Optional.empty())
+                .exceptionally(error -> Optional.of(((Reply) failure(head, error)).response()));
+    }
+
+    /** The {@code /metrics} text: the broadcaster's figures, and the log's with Redis. */
+    String metrics() {
+        return Metrics.prometheus(hub.stats()) + Metrics.tls(config.tls()) + MercureHub.logMetrics(hub.log());
     }
 
     private Decision failure(HubRequest req, Throwable error) {
@@ -270,7 +298,8 @@ final class MercureProtocol {
     private Stream stream(HubRequest req, List<String> topics, List<TopicSelector> wanted, Optional<Claims> claims,
             Optional<String> lastId) throws Rejection {
         List<TopicSelector> authorized = claims.map(c -> selectors.usable(c.subscribe())).orElse(List.of());
-        Subscriptions.Subscriber subscriber = subscriptions.reserve(config.maxConnections(), topics, claims.flatMap(Claims::payload))
+        Subscriptions.Subscriber subscriber = subscriptions.reserve(config.maxConnections(), topics, claims.flatMap(Claims::payload),
+                claims.isEmpty())
                 .orElseThrow(() -> new Rejection(503, "too many subscribers; retry later"));
         Map<String, String> headers = streamHeaders(req);
         Optional<String> point = lastId.map(hub::resumePoint);
@@ -294,6 +323,7 @@ final class MercureProtocol {
             s.resumeFrom(from);
             try {
                 s.start();
+                subscriptions.watch(conn, topics, wanted, authorized);
             } catch (IllegalStateException closed) {
                 conn.close(); // the hub is shutting down
                 return;
@@ -442,13 +472,18 @@ final class MercureProtocol {
         return r;
     }
 
-    /** Adds the CORS response headers when the request comes from an allowed origin. */
+    /**
+     * Adds the CORS response headers when the request comes from an allowed origin: an origin listed by
+     * name is reflected with credentials; {@code *} is answered as {@code *}, never with credentials.
+     */
     private void cors(HubRequest req, Map<String, String> headers) {
         String origin = req.header("Origin");
-        if (origin != null && config.allowsOrigin(origin)) {
+        if (origin != null && config.allowsCredentialsFrom(origin)) {
             headers.put("Access-Control-Allow-Origin", origin);
             headers.put("Access-Control-Allow-Credentials", "true");
             headers.put("Vary", "Origin");
+        } else if (origin != null && config.allowsOrigin(origin)) {
+            headers.put("Access-Control-Allow-Origin", "*");
         }
     }
 

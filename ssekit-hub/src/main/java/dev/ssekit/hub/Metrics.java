@@ -11,6 +11,18 @@ final class Metrics {
     private Metrics() {
     }
 
+    /**
+     * Whether a request with this {@code Authorization} header may read {@code /metrics} on the public
+     * port: only with {@code Bearer TOKEN} when a token is set (compared in constant time); never without one.
+     */
+    static boolean authorized(java.util.Optional<String> token, String authorization) {
+        if (token.isEmpty() || authorization == null || !authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            return false;
+        }
+        return java.security.MessageDigest.isEqual(token.get().getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                authorization.substring(7).trim().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+
     static String prometheus(BroadcasterStats s) {
         StringBuilder b = new StringBuilder(1024);
         metric(b, "ssekit_connections", "gauge", "Subscribers connected now.", s.connections());

@@ -27,6 +27,14 @@ import java.util.concurrent.atomic.AtomicInteger;
  * like RFC 6570 simple expansion). With {@code events} on, a subscription's start and end are
  * published as private JSON-LD updates on that id as topic.
  *
+ * <p>What a subscriber's own request costs is bounded and linear in its size (issue #28): the updates
+ * go to a broadcaster of their own ({@link #announcements()}, a small in-memory history), never to the
+ * hub's history, so they never evict a published update; only {@link #watch watchers} (subscribers with a
+ * token, one of whose selectors is {@code *} or names {@link #PATH}) are matched against them, never the
+ * hub's other subscribers; an anonymous subscriber's first {@link #ANONYMOUS_BUDGET} selectors are
+ * announced, the rest only listed. Each update carries as id the hub's newest event id when it was made:
+ * a watcher that reconnects with it resumes the hub's updates where it was. The API lists the live state.
+ *
  * <p>Thread-safety: {@link #activate} and {@link #end} of one subscriber must run on one thread in
  * order (the hub runs both on the subscriber's event loop), so its "active: true" update always
  * precedes its "active: false"; different subscribers and the read methods may run on any thread.
@@ -37,14 +45,24 @@ final class Subscriptions {
     static final String CONTEXT = "https://mercure.rocks/";
     private static final System.Logger LOG = System.getLogger(Subscriptions.class.getName());
 
-    /** One subscriber: its IRI, its topic selectors (in request order), its token's payload claim. */
-    record Subscriber(String id, List<String> selectors, Optional<Object> payload) {
+    /** How many of an anonymous subscriber's selectors are announced (all are listed). */
+    static final int ANONYMOUS_BUDGET = 32;
+    /** How many subscription updates the announcements' history keeps, for watchers that start meanwhile. */
+    static final int ANNOUNCED_HISTORY = 1000;
+
+    /**
+     * One subscriber: its IRI, its topic selectors (in request order), its token's payload claim, and
+     * whether it came without a token.
+     */
+    record Subscriber(String id, List<String> selectors, Optional<Object> payload, boolean anonymous) {
         Subscriber {
             selectors = List.copyOf(selectors);
         }
     }
 
     private final Broadcaster hub;
+    /** Where the subscription updates go; null when {@link #events} is off. */
+    private final Broadcaster announcements;
     private final boolean events;
     /** By id: sorted, so the first rows are read without sorting them all (the status feed, each second). */
     private final java.util.concurrent.ConcurrentNavigableMap<String, Subscriber> active = new java.util.concurrent.ConcurrentSkipListMap<>();
@@ -56,9 +74,58 @@ final class Subscriptions {
     /** Each announcing subscriber's newest update, stored or not yet: the next one waits for it. */
     private final Map<String, CompletionStage<Void>> announced = new ConcurrentHashMap<>();
 
+    /**
+     * @param hub the hub's broadcaster: its newest event id becomes each update's id
+     * @param events whether subscription updates are published (on a broadcaster of their own, which
+     *     {@link #close()} closes)
+     */
     Subscriptions(Broadcaster hub, boolean events) {
         this.hub = hub;
         this.events = events;
+        this.announcements = events
+                ? Broadcaster.builder().history(ANNOUNCED_HISTORY, 8L << 20, java.time.Duration.ofHours(1)).build() : null;
+    }
+
+    /** The broadcaster of the subscription updates (events on), or null. */
+    Broadcaster announcements() {
+        return announcements;
+    }
+
+    /**
+     * Delivers the subscription updates to a subscriber's stream when it watches them: it has a token
+     * and one of its {@code selectors} is {@code *} or names {@link #PATH}; a private update reaches it
+     * when {@code authorized} matches its topic. Call once the stream has started on the hub.
+     *
+     * @param connection the stream
+     * @param topics the subscriber's selectors, as sent
+     * @param selectors the same, compiled, in the same order
+     * @param authorized its token's subscribe selectors, compiled
+     * @throws IllegalStateException if the announcements are closed (the hub is closing)
+     */
+    void watch(dev.ssekit.SseConnection connection, List<String> topics, List<dev.ssekit.TopicSelector> selectors,
+            List<dev.ssekit.TopicSelector> authorized) {
+        if (!events || authorized.isEmpty()) {
+            return;
+        }
+        List<dev.ssekit.TopicSelector> watched = new ArrayList<>();
+        for (int i = 0; i < topics.size(); i++) {
+            if (topics.get(i).equals("*") || topics.get(i).contains(PATH)) {
+                watched.add(selectors.get(i));
+            }
+        }
+        if (watched.isEmpty()) {
+            return;
+        }
+        // from now on: the updates before it describe subscriptions the API lists
+        announcements.subscription(connection).topics(watched).authorizedFor(authorized)
+                .resumeFrom(announcements.lastEventId().orElse(Broadcaster.EARLIEST)).start();
+    }
+
+    /** Closes the announcements (their watchers' streams end). Idempotent. */
+    void close() {
+        if (announcements != null) {
+            announcements.close();
+        }
     }
 
     /** Whether subscription updates are published (and the subscriptions API is served). */
@@ -72,11 +139,20 @@ final class Subscriptions {
      * @return the new subscriber, or empty when all slots are taken
      */
     Optional<Subscriber> reserve(int max, List<String> selectors, Optional<Object> payload) {
+        return reserve(max, selectors, payload, false);
+    }
+
+    /**
+     * Takes one of {@code max} subscriber slots for a subscriber with or without a token.
+     *
+     * @return the new subscriber, or empty when all slots are taken
+     */
+    Optional<Subscriber> reserve(int max, List<String> selectors, Optional<Object> payload, boolean anonymous) {
         if (connections.incrementAndGet() > max) {
             connections.decrementAndGet();
             return Optional.empty();
         }
-        return Optional.of(new Subscriber("urn:uuid:" + UUID.randomUUID(), selectors, payload));
+        return Optional.of(new Subscriber("urn:uuid:" + UUID.randomUUID(), selectors, payload, anonymous));
     }
 
     /** The subscriber is receiving: listed, and its subscriptions announced as active. */
@@ -118,9 +194,12 @@ final class Subscriptions {
         if (chain == null) {
             chain = CompletableFuture.completedFuture(null);
         }
-        for (String selector : s.selectors()) {
+        List<String> selectors = s.anonymous() && s.selectors().size() > ANONYMOUS_BUDGET
+                ? s.selectors().subList(0, ANONYMOUS_BUDGET) : s.selectors();
+        for (String selector : selectors) {
             Map<String, Object> body = json(s, selector, isActive, true);
-            chain = chain.thenCompose(v -> MercureHub.publish(hub, SseMessage.builder().data(write(body)).build(),
+            chain = chain.thenCompose(v -> MercureHub.publish(announcements, SseMessage.builder().data(write(body))
+                    .id(hub.lastEventId().orElse(Broadcaster.EARLIEST)).build(),
                     List.of((String) body.get("id")), true).<Void>handle((id, e) -> {
                         if (e != null) {
                             // the hub is closing, or history cannot store: the subscription itself is unaffected

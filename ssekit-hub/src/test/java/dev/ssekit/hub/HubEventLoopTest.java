@@ -119,7 +119,8 @@ class HubEventLoopTest {
         JwtVerifier key = JwtVerifier.secret(KEY);
         broadcaster = Broadcaster.builder().log(store).build();
         hub = MercureHub.start(new HubConfig(new InetSocketAddress("127.0.0.1", 0), key, key, true, Set.of(), 64 * 1024, 100, 100,
-                true, true, "", Duration.ofSeconds(10), java.util.Optional.empty()), broadcaster, Scheduler.system(), Clock.systemUTC());
+                true, true, "", Duration.ofSeconds(10), java.util.Optional.empty())
+                .withLimits(HubConfig.Limits.DEFAULT.withMetrics(java.util.Optional.empty(), java.util.Optional.of("metrics-token"))), broadcaster, Scheduler.system(), Clock.systemUTC());
         http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     }
 
@@ -147,7 +148,7 @@ class HubEventLoopTest {
                 "HTTP/1.1")) {
             assertThat(subscriber.statusLine).isEqualTo("HTTP/1.1 200 OK");
             assertThat(http.send(request("/healthz").build(), HttpResponse.BodyHandlers.ofString()).body()).isEqualTo("ok\n");
-            HttpResponse<String> metrics = http.send(request("/metrics").build(), HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> metrics = http.send(request("/metrics").header("Authorization", "Bearer metrics-token").build(), HttpResponse.BodyHandlers.ofString());
             assertThat(metrics.statusCode()).isEqualTo(200);
             assertThat(metrics.body()).contains("ssekit_connections ");
             HttpResponse<String> list = http.send(request(Subscriptions.PATH)

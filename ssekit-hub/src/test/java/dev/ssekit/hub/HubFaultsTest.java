@@ -97,7 +97,8 @@ class HubFaultsTest {
 
     @Test
     void tenThousandAbruptDisconnectsLeaveGaugesHeapThreadsAndFileDescriptorsAtTheirBaseline() throws Exception {
-        HubProcess hub = HubProcess.start(dir.resolve("data"), new String(KEY, UTF_8), "--max-connections", "20000");
+        HubProcess hub = HubProcess.start(dir.resolve("data"), new String(KEY, UTF_8), "--max-connections", "20000",
+                "--metrics-token", "metrics-token");
         try {
             InetSocketAddress address = hub.address();
             // warm up (class loading, pools) with a first round, then take the baseline
@@ -156,7 +157,8 @@ class HubFaultsTest {
         }
         String m;
         try (var http = java.net.http.HttpClient.newHttpClient()) {
-            m = http.send(java.net.http.HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + hub.getPort() + "/metrics")).build(),
+            m = http.send(java.net.http.HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + hub.getPort() + "/metrics"))
+                    .header("Authorization", "Bearer metrics-token").build(),
                     java.net.http.HttpResponse.BodyHandlers.ofString()).body();
         }
         return new Gauges(value(m, "ssekit_connections"), value(m, "jvm_memory_heap_used_bytes"), value(m, "jvm_threads_live"),

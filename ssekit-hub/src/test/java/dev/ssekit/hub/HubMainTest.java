@@ -146,7 +146,7 @@ class HubMainTest {
         // the log is /dev/full: every write fails with "No space left on device"
         Files.createSymbolicLink(data.resolve("events.log"), Path.of("/dev/full"));
         String key = "a-fixed-development-key-of-at-least-32-bytes";
-        try (HubProcess hub = start(key); HttpClient http = HttpClient.newHttpClient();
+        try (HubProcess hub = start(key, "--metrics-token", "metrics-token"); HttpClient http = HttpClient.newHttpClient();
                 RawHttp sub = RawHttp.get(hub.address(), hub.url().getPath() + "?topic=orders", "HTTP/1.1")) {
             assertThat(sub.statusLine).isEqualTo("HTTP/1.1 200 OK");
             HttpResponse<String> refused = publish(http, hub, "topic=orders&data=lost%3F");
@@ -155,7 +155,8 @@ class HubMainTest {
             assertThat(refused.headers().firstValue("retry-after")).contains("5");
             assertThat(http.send(HttpRequest.newBuilder(hub.url().resolve("/healthz")).build(), HttpResponse.BodyHandlers.ofString())
                     .statusCode()).isEqualTo(200);
-            String metrics = http.send(HttpRequest.newBuilder(hub.url().resolve("/metrics")).build(),
+            String metrics = http.send(HttpRequest.newBuilder(hub.url().resolve("/metrics"))
+                    .header("Authorization", "Bearer metrics-token").build(),
                     HttpResponse.BodyHandlers.ofString()).body();
             assertThat(metrics).contains("ssekit_published_total 0\n").contains("ssekit_history_events 0\n");
             await().atMost(Duration.ofSeconds(10)).untilAsserted(

@@ -127,9 +127,42 @@ class HubOptionsTest {
     void theUsageTextListsEveryOptionAndVariable() {
         for (String name : List.of("--listen", "--publisher-jwt-key", "MERCURE_PUBLISHER_JWT_KEY", "--publisher-jwks-url",
                 "SSEKIT_PUBLISHER_JWKS_URL", "--subscriber-jwks-url", "SSEKIT_SUBSCRIBER_JWKS_URL", "--tls-cert", "SSEKIT_TLS_CERT",
-                "--tls-key", "SSEKIT_TLS_KEY", "--redis", "SSEKIT_REDIS", "--jwt-alg")) {
+                "--tls-key", "SSEKIT_TLS_KEY", "--redis", "SSEKIT_REDIS", "--jwt-alg", "--publish-origins", "SSEKIT_PUBLISH_ORIGINS",
+                "--metrics-listen", "SSEKIT_METRICS_LISTEN", "--metrics-token", "SSEKIT_METRICS_TOKEN", "--idle-timeout",
+                "SSEKIT_IDLE_TIMEOUT", "--body-timeout", "SSEKIT_BODY_TIMEOUT", "--body-min-rate", "SSEKIT_BODY_MIN_RATE",
+                "--max-pending-body-mb", "SSEKIT_MAX_PENDING_BODY_MB")) {
             assertThat(HubOptions.USAGE).as(name).containsOnlyOnce(name + " ");
         }
-        assertThat(HubOptions.USAGE.lines().filter(l -> l.startsWith("  --"))).hasSize(25);
+        assertThat(HubOptions.USAGE.lines().filter(l -> l.startsWith("  --"))).hasSize(32);
+    }
+
+    @Test
+    void theLimitsOfIssue28HaveDefaultsFlagsAndVariables() throws Exception {
+        HubConfig.Limits d = HubOptions.parse(new String[0], Map.of()).limits();
+        assertThat(d.publishOrigins()).isEmpty();
+        assertThat(d.metricsListen()).isEmpty();
+        assertThat(d.metricsToken()).isEmpty();
+        assertThat(d.idleTimeout()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(d.bodyTimeout()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(d.bodyMinRate()).isEqualTo(1024);
+        assertThat(d.maxPendingBytes()).isEqualTo(64L << 20);
+        HubConfig.Limits set = HubOptions.parse(new String[] {"--publish-origins", "https://a.example, https://b.example",
+                "--metrics-listen", "127.0.0.1:9100", "--idle-timeout", "5", "--body-min-rate", "0"},
+                Map.of("SSEKIT_METRICS_TOKEN", "t", "SSEKIT_BODY_TIMEOUT", "7", "SSEKIT_MAX_PENDING_BODY_MB", "16")).limits();
+        assertThat(set.publishOrigins()).containsExactlyInAnyOrder("https://a.example", "https://b.example");
+        assertThat(set.metricsListen()).hasValueSatisfying(a -> assertThat(a.getPort()).isEqualTo(9100));
+        assertThat(set.metricsToken()).contains("t");
+        assertThat(set.idleTimeout()).isEqualTo(Duration.ofSeconds(5));
+        assertThat(set.bodyTimeout()).isEqualTo(Duration.ofSeconds(7));
+        assertThat(set.bodyMinRate()).isZero();
+        assertThat(set.maxPendingBytes()).isEqualTo(16L << 20);
+        assertThatThrownBy(() -> HubOptions.parse(new String[] {"--publish-origins", "*"}, Map.of()))
+                .hasMessageContaining("--publish-origins must list origins");
+        assertThatThrownBy(() -> HubOptions.parse(new String[] {"--body-min-rate", "-1"}, Map.of()))
+                .hasMessageContaining("--body-min-rate must be an integer of at least 0, got \"-1\"");
+        assertThatThrownBy(() -> HubOptions.parse(new String[0], Map.of("SSEKIT_IDLE_TIMEOUT", "0")))
+                .hasMessageContaining("SSEKIT_IDLE_TIMEOUT must be a positive integer");
+        assertThatThrownBy(() -> HubOptions.parse(new String[] {"--metrics-listen", "nowhere"}, Map.of()))
+                .hasMessageContaining("--metrics-listen must be HOST:PORT");
     }
 }

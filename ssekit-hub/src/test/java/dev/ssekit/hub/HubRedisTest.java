@@ -68,7 +68,8 @@ class HubRedisTest {
         RedisEventLog log = RedisEventLog.builder(redis.uri()).history(10_000, 64L << 20, Duration.ofHours(1)).build();
         Broadcaster b = Broadcaster.builder().log(log).build();
         MercureHub hub = MercureHub.start(new HubConfig(new InetSocketAddress("127.0.0.1", 0), key, key, true, Set.of(),
-                64 * 1024, 100, 1000, false, false, "", Duration.ofSeconds(10), java.util.Optional.empty()), b, Scheduler.system(), Clock.systemUTC());
+                64 * 1024, 100, 1000, false, false, "", Duration.ofSeconds(10), java.util.Optional.empty())
+                .withLimits(HubConfig.Limits.DEFAULT.withMetrics(java.util.Optional.empty(), java.util.Optional.of("metrics-token"))), b, Scheduler.system(), Clock.systemUTC());
         closeables.add(hub);
         return hub;
     }
@@ -108,7 +109,8 @@ class HubRedisTest {
         List<SseEvent> gotB = onB.events(50);
         assertThat(gotB).extracting(SseEvent::id).isEqualTo(ids);
         assertThat(gotB.get(49).data()).isEqualTo("order 49");
-        String metrics = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + a.address().getPort() + "/metrics")).build(),
+        String metrics = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + a.address().getPort() + "/metrics"))
+                .header("Authorization", "Bearer metrics-token").build(),
                 HttpResponse.BodyHandlers.ofString()).body();
         assertThat(metrics).contains("ssekit_redis_connected 1\n").contains("ssekit_redis_applied_sequence 50\n")
                 .contains("ssekit_redis_gaps_total 0\n");

@@ -92,7 +92,8 @@ class MercureHubTest {
         JwtVerifier key = JwtVerifier.secret(KEY);
         broadcaster = b;
         hub = MercureHub.start(new HubConfig(new InetSocketAddress("127.0.0.1", 0), key, key, true,
-                Set.of("https://app.example.com"), 64 * 1024, 100, 50, true, true, "the-demo-token", Duration.ofSeconds(10), tlsFiles()),
+                Set.of("https://app.example.com"), 64 * 1024, 100, 50, true, true, "the-demo-token", Duration.ofSeconds(10), tlsFiles())
+                .withLimits(HubConfig.Limits.DEFAULT.withMetrics(java.util.Optional.empty(), java.util.Optional.of("metrics-token"))),
                 broadcaster, Scheduler.system(), Clock.systemUTC());
     }
 
@@ -321,12 +322,12 @@ class MercureHubTest {
         awaitSubscribers(1);
         publish(token(PUBLISHER), "topic", "x", "data", "m");
         assertThat(s.events(1).getFirst().data()).isEqualTo("m");
-        String metrics = http.send(HttpRequest.newBuilder(uri("/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
+        String metrics = http.send(HttpRequest.newBuilder(uri("/metrics")).header("Authorization", "Bearer metrics-token").build(), HttpResponse.BodyHandlers.ofString()).body();
         assertThat(metrics).contains("# TYPE ssekit_connections gauge\nssekit_connections 1\n")
-                // the subscription's own "active" update (subscription events are on here) and "m"
-                .contains("ssekit_published_total 2\n")
+                // "m" only: the subscription's own "active" update goes to the subscriptions' broadcaster (issue #28)
+                .contains("ssekit_published_total 1\n")
                 .contains("ssekit_evictions_total{reason=\"slow_consumer\"} 0\n")
-                .contains("ssekit_history_events 2\n");
+                .contains("ssekit_history_events 1\n");
     }
 
     @Test
@@ -337,7 +338,8 @@ class MercureHubTest {
         JwtVerifier key = JwtVerifier.secret(KEY);
         Broadcaster b = Broadcaster.create();
         try (MercureHub timed = MercureHub.start(new HubConfig(new InetSocketAddress("127.0.0.1", 0), key, key, true, Set.of(),
-                1024, 10, 10, false, false, "", Duration.ofSeconds(10), tlsFiles()), b, timers, Clock.fixed(now, java.time.ZoneOffset.UTC))) {
+                1024, 10, 10, false, false, "", Duration.ofSeconds(10), tlsFiles())
+                .withLimits(HubConfig.Limits.DEFAULT.withMetrics(java.util.Optional.empty(), java.util.Optional.of("metrics-token"))), b, timers, Clock.fixed(now, java.time.ZoneOffset.UTC))) {
             String expiring = "Authorization: Bearer " + token("{\"exp\":" + (now.getEpochSecond() + 60)
                     + ",\"mercure\":{\"subscribe\":[\"*\"]}}");
             try (RawHttp s = raw(timed.address(), HubHandler.PATH + "?topic=x", expiring)) {

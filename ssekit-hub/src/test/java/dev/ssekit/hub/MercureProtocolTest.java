@@ -91,7 +91,8 @@ class MercureProtocolTest {
     private MercureProtocol protocol(Settings s, Broadcaster b) {
         JwtVerifier key = JwtVerifier.secret(KEY);
         HubConfig config = new HubConfig(new InetSocketAddress("127.0.0.1", 0), key, key, s.anonymous(), Set.of(APP), 64 * 1024,
-                s.maxTopics(), s.maxConnections(), s.subscriptions(), s.demo(), "the-demo-token", Duration.ofSeconds(10), Optional.empty());
+                s.maxTopics(), s.maxConnections(), s.subscriptions(), s.demo(), "the-demo-token", Duration.ofSeconds(10), Optional.empty())
+                .withLimits(HubConfig.Limits.DEFAULT.withMetrics(java.util.Optional.empty(), java.util.Optional.of("metrics-token")));
         return new MercureProtocol(config, b, new Subscriptions(b, s.subscriptions()), new TopicSelectorStore(1_000),
                 Scheduler.system(), Clock.fixed(NOW, ZoneOffset.UTC));
     }
@@ -581,7 +582,8 @@ class MercureProtocolTest {
         MercureProtocol quiet = protocol(Settings.defaults().subscriptions(false)); // no subscription updates published
         assertStatus(reply(later(quiet.handle(publish(PUBLISH_ALL, form("topic", BOOK, "data", "x"))))), 200);
         open(stream(now(quiet.handle(get(subscribeTarget(BOOK))))));
-        HubResponse r = answer(quiet, get("/metrics"));
+        assertStatus(answer(quiet, get("/metrics")), 404); // off the public port without the metrics token (issue #28)
+        HubResponse r = answer(quiet, get("/metrics", "Authorization", "Bearer metrics-token"));
         assertStatus(r, 200);
         assertThat(r.headers().get("Content-Type")).startsWith("text/plain");
         assertThat(r.bodyText()).contains("# TYPE ssekit_published_total counter\n").contains("\nssekit_published_total 1\n")

@@ -26,10 +26,12 @@ class SubscriptionsTest {
 
     @Test
     void aSubscribersUpdatesAreStoredInRequestOrderActiveThenEnded() throws Exception {
-        EventLog store = EventLog.inMemory(10_000, 64 << 20, Duration.ofHours(1), Ticker.system());
-        try (Broadcaster broadcaster = Broadcaster.builder().log(store).build()) {
+        EventLog history = EventLog.inMemory(10_000, 64 << 20, Duration.ofHours(1), Ticker.system());
+        try (Broadcaster broadcaster = Broadcaster.builder().log(history).build()) {
             Subscriptions subscriptions = new Subscriptions(broadcaster, true);
-            int n = 300;
+            // the updates go to the subscriptions' own broadcaster, never to the hub's history (issue #28)
+            EventLog store = subscriptions.announcements().log();
+            int n = Subscriptions.ANNOUNCED_HISTORY / 4;
             for (int i = 0; i < n; i++) {
                 Subscriptions.Subscriber s = subscriptions.reserve(n, List.of("https://example.com/t/" + i, "*"), Optional.empty())
                         .orElseThrow();
@@ -53,6 +55,8 @@ class SubscriptionsTest {
                 assertThat(topic).startsWith("https://example.com/t/");
                 assertThat(updates).as(subscriber).containsExactly(topic + " true", "* true", topic + " false", "* false");
             });
+            assertThat(history.size()).as("the hub's history").isZero();
+            subscriptions.close();
         }
     }
 }

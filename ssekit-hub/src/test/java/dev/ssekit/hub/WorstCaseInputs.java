@@ -79,6 +79,7 @@ final class WorstCaseInputs {
         @Override
         public void close() {
             broadcaster.close();
+            subscriptions.close();
         }
     }
 

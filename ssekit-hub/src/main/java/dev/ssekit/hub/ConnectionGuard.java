@@ -1,0 +1,249 @@
+package dev.ssekit.hub;
+
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPromise;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCountUtil;
+import java.lang.System.Logger.Level;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Bounds what a connection costs between and inside requests (issue #28), in front of the body
+ * aggregator: the request-head deadline of a new connection is {@code NettySseServer}'s; after it,
+ * <ul>
+ * <li>a kept-alive HTTP/1.1 connection must send its next complete request head within {@link
+ * HubConfig.Limits#idleTimeout()} of its last response (an idle connection, or a head trickled a
+ * byte at a time, is closed);</li>
+ * <li>a request body must arrive within {@link HubConfig.Limits#bodyTimeout()} of its head, and at
+ * {@link HubConfig.Limits#bodyMinRate()} bytes a second at least over each {@link
+ * HubConfig.Limits#RATE_WINDOW} (else the connection is closed);</li>
+ * <li>the body bytes of requests still arriving, over every connection, are at most {@link
+ * HubConfig.Limits#maxPendingBytes()}: the request that would pass it is answered 503 and its
+ * connection closed;</li>
+ * <li>a publish is decided on its head first: without a credential, or with one that does not
+ * verify, it is refused at once, before its body is read; while its token is being verified (a
+ * JWK set being fetched), reading stops.</li>
+ * </ul>
+ * One instance per connection (or HTTP/2 stream); event loop only.
+ */
+final class ConnectionGuard extends ChannelDuplexHandler {
+
+    private static final System.Logger LOG = System.getLogger(ConnectionGuard.class.getName());
+
+    private final MercureProtocol protocol;
+    private final HubConfig.Limits limits;
+    /** Body bytes of requests still arriving, over every connection. */
+    private final AtomicLong pending;
+
+    /** Requests whose head arrived, and responses completed: equal when the connection is idle. */
+    private long requests;
+    private long responses;
+    /** Body bytes of the request arriving now, counted in {@link #pending}. */
+    private long held;
+    /** Body bytes in the current rate window. */
+    private long windowBytes;
+    private boolean inBody;
+    /** A refusal has been written: what the client still sends is dropped. */
+    private boolean refused;
+    private ScheduledFuture<?> idle;
+    private ScheduledFuture<?> bodyTotal;
+    private ScheduledFuture<?> rate;
+
+    ConnectionGuard(MercureProtocol protocol, HubConfig.Limits limits, AtomicLong pending) {
+        this.protocol = protocol;
+        this.limits = limits;
+        this.pending = pending;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+        if (refused) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        if (msg instanceof HttpRequest head) {
+            requests++;
+            cancel(idle);
+            idle = null;
+            if (!(msg instanceof LastHttpContent) && (HttpUtil.getContentLength(head, 0L) > 0
+                    || HttpUtil.isTransferEncodingChunked(head) || !(ctx.channel().parent() instanceof io.netty.channel.ServerChannel))) {
+                startBody(ctx); // an HTTP/1.1 request without a body has no timers to set
+            }
+            if (!admit(ctx, head)) {
+                ReferenceCountUtil.release(msg);
+                return;
+            }
+        }
+        if (msg instanceof HttpContent content && !(msg instanceof HttpRequest)) {
+            int n = content.content().readableBytes();
+            held += n;
+            windowBytes += n;
+            if (pending.addAndGet(n) > limits.maxPendingBytes()) {
+                ReferenceCountUtil.release(msg);
+                LOG.log(Level.WARNING, "{0}: refused a request body: {1} bytes of incomplete request bodies would pass"
+                        + " --max-pending-body-mb", AccessLog.remote(ctx.channel()), pending.get());
+                refuse(ctx, HubResponse.text(503, "the hub holds too many incomplete requests; retry shortly\n"), 5);
+                return;
+            }
+            if (msg instanceof LastHttpContent) {
+                endBody();
+            }
+        }
+        ctx.fireChannelRead(msg);
+    }
+
+    /**
+     * Decides a publish on its head: lets it through (true), stops reading until its token is
+     * verified, or answers its refusal and closes (false).
+     */
+    private boolean admit(ChannelHandlerContext ctx, HttpRequest head) {
+        if (!head.method().equals(HttpMethod.POST)) {
+            return true;
+        }
+        HubRequest request;
+        try {
+            request = HubHandler.head(head);
+        } catch (IllegalArgumentException malformed) {
+            return true; // a path that does not decode: HubHandler answers it 400
+        }
+        CompletableFuture<Optional<HubResponse>> verdict = protocol.admitPublish(request).toCompletableFuture();
+        if (verdict.isDone()) {
+            Optional<HubResponse> refusal = verdict.join();
+            refusal.ifPresent(r -> refuse(ctx, head, r));
+            return refusal.isEmpty();
+        }
+        // a JWK set is being fetched: nothing more is read (so buffered) until the token is verified
+        ctx.channel().config().setAutoRead(false);
+        verdict.whenComplete((refusal, e) -> ctx.executor().execute(() -> {
+            if (refusal != null && refusal.isPresent()) {
+                refuse(ctx, head, refusal.get());
+            } else {
+                ctx.channel().config().setAutoRead(true);
+                ctx.read();
+            }
+        }));
+        return true;
+    }
+
+    private void startBody(ChannelHandlerContext ctx) {
+        inBody = true;
+        windowBytes = 0;
+        bodyTotal = ctx.executor().schedule(() -> tooSlow(ctx, "its body did not arrive within " + limits.bodyTimeout().toSeconds() + " s"),
+                limits.bodyTimeout().toNanos(), TimeUnit.NANOSECONDS);
+        if (limits.bodyMinRate() > 0) {
+            long window = HubConfig.Limits.RATE_WINDOW.toNanos();
+            rate = ctx.executor().scheduleAtFixedRate(() -> {
+                if (inBody && windowBytes < limits.bodyMinRate() * HubConfig.Limits.RATE_WINDOW.toSeconds()) {
+                    tooSlow(ctx, "its body came at " + windowBytes / HubConfig.Limits.RATE_WINDOW.toSeconds()
+                            + " bytes/s, under --body-min-rate " + limits.bodyMinRate());
+                }
+                windowBytes = 0;
+            }, window, window, TimeUnit.NANOSECONDS);
+        }
+    }
+
+    private void endBody() {
+        inBody = false;
+        release();
+        cancel(bodyTotal);
+        cancel(rate);
+        bodyTotal = null;
+        rate = null;
+    }
+
+    private void tooSlow(ChannelHandlerContext ctx, String why) {
+        if (!inBody || !ctx.channel().isActive()) {
+            return;
+        }
+        LOG.log(Level.INFO, "{0}: closing a connection whose request is too slow: {1}", AccessLog.remote(ctx.channel()), why);
+        endBody();
+        ctx.close();
+    }
+
+    @Override
+    public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) throws Exception {
+        if (msg instanceof LastHttpContent) {
+            responses++;
+            if (responses >= requests && ctx.channel().parent() instanceof io.netty.channel.ServerChannel && !refused) {
+                cancel(idle);
+                idle = ctx.executor().schedule(() -> {
+                    LOG.log(Level.DEBUG, "{0}: closing a connection idle for {1} s", AccessLog.remote(ctx.channel()),
+                            limits.idleTimeout().toSeconds());
+                    ctx.close();
+                }, limits.idleTimeout().toNanos(), TimeUnit.NANOSECONDS);
+            }
+        }
+        ctx.write(msg, promise);
+    }
+
+    /** Answers a refused publish (its head already decided) and closes once it is written. */
+    private void refuse(ChannelHandlerContext ctx, HttpRequest head, HubResponse response) {
+        AccessLog.response(AccessLog.remote(ctx.channel()), head, response.status(), response.body().length, System.nanoTime());
+        refuse(ctx, response, 0);
+    }
+
+    private void refuse(ChannelHandlerContext ctx, HubResponse response, int retryAfter) {
+        refused = true;
+        endBody();
+        FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(response.status()),
+                Unpooled.wrappedBuffer(response.body()));
+        response.headers().forEach(r.headers()::set);
+        r.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, response.body().length);
+        if (retryAfter > 0) {
+            r.headers().set(HttpHeaderNames.RETRY_AFTER, retryAfter);
+        }
+        HttpUtil.setKeepAlive(r, false);
+        r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        ctx.channel().config().setAutoRead(true); // read (and drop) until the close: a client blocked on its write sees it
+        ctx.writeAndFlush(r).addListener(ChannelFutureListener.CLOSE);
+    }
+
+    private void release() {
+        if (held > 0) {
+            pending.addAndGet(-held);
+            held = 0;
+        }
+    }
+
+    private static void cancel(ScheduledFuture<?> f) {
+        if (f != null) {
+            f.cancel(false);
+        }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+        stop();
+        super.channelInactive(ctx);
+    }
+
+    /** Leaves the pipeline when the connection becomes an event stream: nothing is timed any more. */
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) throws Exception {
+        stop();
+        super.handlerRemoved(ctx);
+    }
+
+    private void stop() {
+        endBody();
+        cancel(idle);
+        idle = null;
+    }
+}
