@@ -49,7 +49,7 @@ class HubConformanceBrowserTest {
                     .until(() -> Files.readAllLines(log, UTF_8).stream().filter(l -> l.startsWith("ssekit hub on "))
                             .map(l -> URI.create(l.substring("ssekit hub on ".length()).replaceAll(" .*", ""))).findFirst(),
                             found -> found.isPresent() || !hub.isAlive())
-                    .orElseThrow(() -> new AssertionError("the hub did not start: " + Files.readString(log)));
+                    .orElseThrow(() -> new AssertionError("the hub did not start: " + output(log)));
             String base = url.getScheme() + "://" + url.getAuthority();
             String out = BrowserScripts.run("mercure-conformance.mjs", base, SUITE_TOKEN);
             List<String> lines = out.lines().filter(l -> l.startsWith("{\"kind\":\"conformance\"")).toList();
@@ -70,6 +70,14 @@ class HubConformanceBrowserTest {
             if (!hub.waitFor(10, TimeUnit.SECONDS)) {
                 hub.destroyForcibly();
             }
+        }
+    }
+
+    private static String output(Path log) {
+        try {
+            return Files.readString(log);
+        } catch (java.io.IOException e) {
+            return "(unreadable: " + e + ")";
         }
     }
 }
