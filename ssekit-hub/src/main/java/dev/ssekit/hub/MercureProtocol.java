@@ -495,8 +495,27 @@ final class MercureProtocol {
                 body.put("type", "Subscriptions");
                 body.put("subscriptions", subscriptions.list(topic, Optional.empty(), false));
             }
-            body.put("lastEventID", lastEventId);
-            return new Reply(text(req, 200, Subscriptions.write(body)).as("application/ld+json"));
+            // the cursor (1.0 L1123-1158) in a Link header, with an ETag that answers If-None-Match with 304
+            String cursor = LastEventIds.toHeader(lastEventId);
+            String etag = "\"" + java.net.URLEncoder.encode(lastEventId, java.nio.charset.StandardCharsets.UTF_8) + "\"";
+            String link = "<" + PATH + ">; rel=\"mercure\"; last-event-id=\"" + cursor.replace("\\", "\\\\").replace("\"", "\\\"")
+                    + "\"; type=\"mercure\"; content-type=\"application/json\"";
+            String ifNoneMatch = req.header("If-None-Match");
+            if (ifNoneMatch != null && java.util.Arrays.stream(ifNoneMatch.split(",")).map(String::strip)
+                    .anyMatch(t -> t.equals(etag) || t.equals("W/" + etag) || t.equals("*"))) {
+                HubResponse notModified = new HubResponse(304, new LinkedHashMap<>(), new byte[0]);
+                notModified.headers().put("ETag", etag);
+                notModified.headers().put("Link", link);
+                cors(req, notModified.headers());
+                return new Reply(notModified);
+            }
+            if (compat) {
+                body.put("lastEventID", lastEventId);
+            }
+            HubResponse r = text(req, 200, Subscriptions.write(body)).as(compat ? "application/ld+json" : "application/json");
+            r.headers().put("Link", link);
+            r.headers().put("ETag", etag);
+            return new Reply(r);
         });
     }
 
@@ -620,9 +639,11 @@ final class MercureProtocol {
         if (origin != null && config.allowsCredentialsFrom(origin)) {
             headers.put("Access-Control-Allow-Origin", origin);
             headers.put("Access-Control-Allow-Credentials", "true");
+            headers.put("Access-Control-Expose-Headers", "Link, ETag, Mercure-Last-Event-ID");
             headers.put("Vary", "Origin");
         } else if (origin != null && config.allowsOrigin(origin)) {
             headers.put("Access-Control-Allow-Origin", "*");
+            headers.put("Access-Control-Expose-Headers", "Link, ETag, Mercure-Last-Event-ID");
         }
     }
 

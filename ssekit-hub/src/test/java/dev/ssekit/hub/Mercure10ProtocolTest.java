@@ -360,6 +360,29 @@ class Mercure10ProtocolTest {
         other.abandon();
     }
 
+    @Test
+    void theSubscriptionsApiCursorIsALinkWithAnETagAndIfNoneMatchIs304() throws Exception {
+        broadcaster.publish(SseMessage.builder().id("cursor-1").data("x").build(), "a");
+        HubResponse list = answer(modern, request("GET", Subscriptions.PATH, "", "Authorization", "Bearer " + SUITE_TOKEN));
+        assertStatus(list, 200);
+        assertThat(list.headers()).containsEntry("Content-Type", "application/json")
+                .containsEntry("Link", "</.well-known/mercure>; rel=\"mercure\"; last-event-id=\"cursor-1\"; type=\"mercure\"; "
+                        + "content-type=\"application/json\"")
+                .containsEntry("ETag", "\"cursor-1\"");
+        assertThat(list.bodyText()).doesNotContain("lastEventID");
+        HubResponse same = answer(modern, request("GET", Subscriptions.PATH, "", "Authorization", "Bearer " + SUITE_TOKEN,
+                "If-None-Match", "\"cursor-1\""));
+        assertStatus(same, 304);
+        assertThat(same.body()).isEmpty();
+        broadcaster.publish(SseMessage.builder().id("cursor-2").data("x").build(), "a");
+        assertStatus(answer(modern, request("GET", Subscriptions.PATH, "", "Authorization", "Bearer " + SUITE_TOKEN,
+                "If-None-Match", "\"cursor-1\"")), 200);
+        // no token: 401 with the challenge; a token without the grant: 403
+        assertStatus(answer(modern, request("GET", Subscriptions.PATH, "")), 401);
+        assertStatus(answer(modern, request("GET", Subscriptions.PATH, "", "Authorization", "Bearer "
+                + token("[" + grant("subscribe", "/books/:id", "urlpattern") + "]"))), 403);
+    }
+
     // ---- compatibility mode 8
 
     @Test
