@@ -105,6 +105,9 @@ final class MercureProtocol {
     private final ReservedTopics reserved;
     private final boolean compat;
     private final ClientLimits clients;
+    /** Refusals by RFC 6750 error ("none" for a bare challenge), and by status for the others (429, 421...). */
+    private final java.util.concurrent.ConcurrentHashMap<String, java.util.concurrent.atomic.LongAdder> refusals =
+            new java.util.concurrent.ConcurrentHashMap<>();
     private final TopicSelectorStore selectors;
     private final Scheduler scheduler;
     private final Clock clock;
@@ -220,7 +223,18 @@ final class MercureProtocol {
 
     /** The {@code /metrics} text: the broadcaster's figures, and the log's with Redis. */
     String metrics() {
-        return Metrics.prometheus(hub.stats()) + Metrics.tls(config.tls()) + MercureHub.logMetrics(hub.log());
+        return Metrics.prometheus(hub.stats()) + Metrics.tls(config.tls()) + MercureHub.logMetrics(hub.log()) + refusalMetrics();
+    }
+
+    /** {@code ssekit_hub_auth_refusals_total{error=...}}: the requests refused with an RFC 6750 challenge, by error. */
+    private String refusalMetrics() {
+        StringBuilder b = new StringBuilder("# HELP ssekit_hub_auth_refusals_total Requests refused with a WWW-Authenticate challenge,"
+                + " by RFC 6750 error (none: no token was sent).\n# TYPE ssekit_hub_auth_refusals_total counter\n");
+        for (String error : List.of("invalid_request", "invalid_token", "insufficient_scope", "none")) {
+            java.util.concurrent.atomic.LongAdder n = refusals.get(error);
+            b.append("ssekit_hub_auth_refusals_total{error=\"").append(error).append("\"} ").append(n == null ? 0 : n.sum()).append('\n');
+        }
+        return b.toString();
     }
 
     private Decision failure(HubRequest req, Throwable error) {
@@ -234,6 +248,8 @@ final class MercureProtocol {
             String challenge = r.challenge(metadataUrl(req));
             if (challenge != null) {
                 response.headers().put("WWW-Authenticate", challenge);
+                refusals.computeIfAbsent(r.bearerError.isEmpty() ? "none" : r.bearerError,
+                        k -> new java.util.concurrent.atomic.LongAdder()).increment();
             }
             return new Reply(response);
         }

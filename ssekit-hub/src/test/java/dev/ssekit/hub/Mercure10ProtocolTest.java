@@ -187,6 +187,11 @@ class Mercure10ProtocolTest {
         assertThat(query.headers().get("WWW-Authenticate")).startsWith("Bearer error=\"invalid_request\"");
         HubResponse basic = answer(modern, request("POST", MercureProtocol.PATH, form("topic", "a"), "Authorization", "Basic eDp5"));
         assertStatus(basic, 400);
+        // counted by error on /metrics
+        assertThat(modern.metrics()).contains("ssekit_hub_auth_refusals_total{error=\"none\"} 1\n")
+                .contains("ssekit_hub_auth_refusals_total{error=\"invalid_token\"} 1\n")
+                .contains("ssekit_hub_auth_refusals_total{error=\"insufficient_scope\"} 1\n")
+                .contains("ssekit_hub_auth_refusals_total{error=\"invalid_request\"} 2\n");
         // the 0.x cookie is not read in 1.0: no token at all
         assertStatus(answer(modern, request("POST", MercureProtocol.PATH, form("topic", "a"), "Cookie",
                 "mercureAuthorization=" + SUITE_TOKEN, "Origin", "https://app.example")), 401);
