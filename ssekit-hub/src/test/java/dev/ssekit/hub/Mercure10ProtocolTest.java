@@ -388,6 +388,27 @@ class Mercure10ProtocolTest {
                 + token("[" + grant("subscribe", "/books/:id", "urlpattern") + "]"))), 403);
     }
 
+    @Test
+    void aRepeatedIdResumesFromItsEarliestUpdateAndReplayIsAuthorizedByTheCurrentToken() throws Exception {
+        String subscriber = token("[" + grant("subscribe", "https://example.com/:x", "urlpattern") + "]");
+        assertStatus(answer(modern, publish(SUITE_TOKEN, form("topic", "https://example.com/a", "id", "dup", "data", "first"))), 200);
+        assertStatus(answer(modern, publish(SUITE_TOKEN, form("topic", "https://example.com/a", "id", "mid", "data", "middle"))), 200);
+        assertStatus(answer(modern, publish(SUITE_TOKEN, form("topic", "https://example.com/a", "id", "dup", "data", "again"))), 200);
+        assertStatus(answer(modern, publish(SUITE_TOKEN, form("topic", "https://example.com/a", "id", "p", "data", "secret",
+                "private", "on"))), 200);
+        assertStatus(answer(modern, publish(SUITE_TOKEN, form("topic", "https://example.com/a", "id", "end", "data", "last"))), 200);
+        // everything after the earliest "dup", the later "dup" included (L949-952)
+        MercureProtocol.Stream s = stream(decided(modern.handle(subscribe("match_urlpattern=" + enc("https://example.com/:x")
+                + "&last_event_id=dup", "Authorization", "Bearer " + subscriber))));
+        assertThat(s.headers()).containsEntry("Mercure-Last-Event-ID", "dup");
+        String replay = open(s).await("id: end");
+        assertThat(replay).contains("data: middle").contains("data: again").contains("data: secret").doesNotContain("data: first");
+        // the same replay for an anonymous subscriber: the private update is left out
+        String anonymous = open(stream(decided(modern.handle(subscribe("match_urlpattern=" + enc("https://example.com/:x")
+                + "&last_event_id=dup"))))).await("id: end");
+        assertThat(anonymous).contains("data: again").doesNotContain("secret");
+    }
+
     // ---- compatibility mode 8
 
     @Test
