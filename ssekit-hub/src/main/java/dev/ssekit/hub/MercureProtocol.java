@@ -158,8 +158,13 @@ final class MercureProtocol {
         return decision.exceptionally(error -> failure(req, error));
     }
 
+    /** The most fields a query or form may have: every topic or matcher allowed, and 16 others. */
+    private int maxFields() {
+        return Math.max(config.maxTopics(), SubscribeMatchers.MAX_MATCHERS) + 16;
+    }
+
     private CompletionStage<Decision> route(HubRequest req) throws Rejection {
-        Map<String, List<String>> query = Forms.decode(req.rawQuery().getBytes(ISO_8859_1), config.maxTopics() + 16);
+        Map<String, List<String>> query = Forms.decode(req.rawQuery().getBytes(ISO_8859_1), maxFields());
         String path = req.path();
         String method = req.method();
         if (!config.protocol().publicUrls().isEmpty() && !path.equals("/healthz") && !path.equals("/metrics")
@@ -572,7 +577,7 @@ final class MercureProtocol {
         if (body.length == 0) {
             return query;
         }
-        Map<String, List<String>> form = Forms.decode(body, config.maxTopics() + 16);
+        Map<String, List<String>> form = Forms.decode(body, maxFields());
         Map<String, List<String>> all = new LinkedHashMap<>();
         query.forEach((k, v) -> all.put(k, new java.util.ArrayList<>(v)));
         form.forEach((k, v) -> all.computeIfAbsent(k, x -> new java.util.ArrayList<>()).addAll(v));
