@@ -89,8 +89,10 @@ class HubMetricsTest {
     void theHubProcessPrintsWhereItServesThem() throws Exception {
         java.nio.file.Path data = java.nio.file.Files.createTempDirectory("metrics");
         try (HubProcess p = HubProcess.start(data, "0123456789abcdef0123456789abcdef", "--metrics-listen", "127.0.0.1:0")) {
-            String line = java.nio.file.Files.readAllLines(p.log()).stream().filter(l -> l.startsWith("metrics:")).findFirst()
-                    .orElseThrow();
+            // printed just after the line HubProcess waits for
+            String line = org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(
+                    () -> java.nio.file.Files.readAllLines(p.log()).stream().filter(l -> l.startsWith("metrics:")).findFirst(),
+                    Optional::isPresent).orElseThrow();
             URI uri = URI.create(line.substring("metrics:".length()).trim());
             assertThat(http.send(HttpRequest.newBuilder(uri).build(), HttpResponse.BodyHandlers.ofString()).body())
                     .contains("ssekit_connections 0\n");

@@ -29,9 +29,15 @@ record HubProcess(Process process, URI url, String publisher, String subscriber,
      * @param key the publisher key, or null for demo mode
      */
     static HubProcess start(Path data, String key, String... more) throws Exception {
+        return start(List.of(), data, key, more);
+    }
+
+    /** As {@link #start(Path, String, String...)}, with these JVM options (e.g. {@code -Xmx256m}). */
+    static HubProcess start(List<String> jvm, Path data, String key, String... more) throws Exception {
         Path log = Files.createTempFile("hub", ".log");
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), "dev.ssekit.hub.HubMain",
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        cmd.addAll(jvm);
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.ssekit.hub.HubMain",
                 "--listen", "127.0.0.1:0", "--data", data.toString()));
         if (key != null) {
             cmd.addAll(List.of("--publisher-jwt-key", key));
