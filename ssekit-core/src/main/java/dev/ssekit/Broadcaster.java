@@ -47,7 +47,10 @@ import java.util.concurrent.atomic.LongAdder;
  * first gets a {@code reset} event whose data is {@code {"lastEventId":"…","reason":"expired"}}
  * (the id was ours but history no longer holds it; all retained history follows) or
  * {@code "reason":"unknown"} (not an id of this history; live events follow), so a gap is never
- * silent.
+ * silent. A resume across a hole in a shared log's history gets the {@code expired} notice first,
+ * and when a shared log loses events mid-stream (see {@link EventLog#follow(java.util.function.Consumer,
+ * java.util.function.Consumer)}) every subscriber gets it in the loss's place, naming the last id
+ * before it.
  *
  * <p><b>Delivery.</b> The {@link EventLog} encodes each event once; the broadcaster hands the stored
  * event to each delivery group once, never to each subscriber. Subscribers are grouped by their
@@ -377,6 +380,26 @@ public final class Broadcaster implements AutoCloseable {
      * @throws NullPointerException if an argument is null
      */
     public CompletionStage<String> publishAsync(SseMessage message, Collection<String> topics, boolean restricted) {
+        return publishAsync(message, topics, restricted, null);
+    }
+
+    /**
+     * As {@link #publishAsync(SseMessage, Collection, boolean)}, with an idempotency key for the
+     * log (see {@link EventLog#append(SseMessage, Set, boolean, String)}): a retry with the same
+     * key after {@link dev.ssekit.spi.AppendOutcomeUnknownException} completes with the first
+     * publish's id instead of publishing twice, on a log that honours keys (the Redis log).
+     *
+     * @param message the event; its id, if any, is kept as the wire id
+     * @param topics one or more topics
+     * @param restricted whether it is restricted
+     * @param idempotencyKey a key naming this publish, or null for none
+     * @return completes with the event's wire id once stored; exceptionally as the log's append
+     * @throws IllegalArgumentException if no topic is given or a topic is empty
+     * @throws IllegalStateException if the broadcaster is closed
+     * @throws NullPointerException if the message or topics are null
+     */
+    public CompletionStage<String> publishAsync(SseMessage message, Collection<String> topics, boolean restricted,
+            String idempotencyKey) {
         Objects.requireNonNull(message, "message");
         Set<String> topicSet = Set.copyOf(topics);
         if (topicSet.isEmpty()) {
@@ -390,7 +413,32 @@ public final class Broadcaster implements AutoCloseable {
         if (closed) {
             throw new IllegalStateException("the broadcaster is closed");
         }
-        return log.append(message, topicSet, restricted).thenApply(StoredEvent::id);
+        return (idempotencyKey == null ? log.append(message, topicSet, restricted)
+                : log.append(message, topicSet, restricted, idempotencyKey)).thenApply(StoredEvent::id);
+    }
+
+    /**
+     * The log's loss listener: events this node will never get (trimmed before it read them, or
+     * its store's data lost). Every subscriber is told in its place in the event order: through
+     * each group, behind the events already queued there, a {@code reset} notice with reason
+     * {@code expired} and the id of the last event before the loss.
+     */
+    private void lost(String lastIdBeforeLoss) {
+        if (closed) {
+            return;
+        }
+        byte[] notice = ResumePlanner.reset(lastIdBeforeLoss, "expired");
+        LOG.log(Level.WARNING, "events after {0} were lost to this node; telling its subscribers",
+                lastIdBeforeLoss.isEmpty() ? "the start" : lastIdBeforeLoss);
+        for (DeliveryGroup g : groups) {
+            g.control(() -> {
+                for (Subscriber s : byConnection.values()) {
+                    if (s.group == g) {
+                        s.offerControl(notice, false);
+                    }
+                }
+            });
+        }
     }
 
     /**
@@ -815,7 +863,7 @@ public final class Broadcaster implements AutoCloseable {
             EventLog l = own ? EventLog.inMemory(historyEvents, historyBytes, historyAge, ticker) : log;
             Broadcaster b = new Broadcaster(this, l, own);
             try {
-                l.follow(b::followed);
+                l.follow(b::followed, b::lost);
             } catch (RuntimeException e) {
                 b.close();
                 throw e;

@@ -126,6 +126,27 @@ final class DeliveryGroup implements Runnable {
         }
     }
 
+    /**
+     * Queues a control action behind the events queued so far (it ignores the bound); after
+     * {@link #close} it is dropped. Never waits.
+     */
+    void control(Runnable action) {
+        boolean schedule;
+        lock.lock();
+        try {
+            if (closed) {
+                return;
+            }
+            inbox.addLast(action);
+            schedule = claimRun();
+        } finally {
+            lock.unlock();
+        }
+        if (schedule) {
+            schedule();
+        }
+    }
+
     /** Whether a publisher would wait now. */
     boolean full() {
         lock.lock();

@@ -47,12 +47,31 @@ final class ResumePlanner {
         }
         OptionalLong seq = log.sequenceOf(lastId);
         if (seq.isPresent()) {
-            return new Plan(null, log.after(seq.getAsLong()), seq.getAsLong());
+            long from = seq.getAsLong();
+            List<StoredEvent> replay = log.after(from);
+            // a shared log may hold a hole (entries its node never read): a resume across it is told
+            return new Plan(hole(from, replay, newest) ? reset(lastId, "expired") : null, replay, from);
         }
         if (isExpiredId(lastId)) {
             return new Plan(reset(lastId, "expired"), log.after(0), 0);
         }
         return new Plan(reset(lastId, "unknown"), List.of(), newest);
+    }
+
+    /**
+     * Whether the events after {@code from} skip a sequence: the replay is not {@code from + 1,
+     * from + 2…}, or ends before {@code newest} (read before the replay, so what the replay lacks
+     * up to it was skipped, not still on its way).
+     */
+    private static boolean hole(long from, List<StoredEvent> replay, long newest) {
+        long expected = from + 1;
+        for (StoredEvent e : replay) {
+            if (e.sequence() != expected) {
+                return true;
+            }
+            expected++;
+        }
+        return expected - 1 < newest;
     }
 
     /** See {@link Broadcaster#resumePoint(String)}. */
@@ -111,7 +130,8 @@ final class ResumePlanner {
         }
     }
 
-    private static byte[] reset(String lastId, String reason) {
+    /** A {@code reset} notice: {@code {"lastEventId":"…","reason":"…"}}. */
+    static byte[] reset(String lastId, String reason) {
         String json = "{\"lastEventId\":\"" + jsonEscape(lastId) + "\",\"reason\":\"" + reason + "\"}";
         return SseMessage.builder().event("reset").data(json).build().encode();
     }

@@ -98,6 +98,27 @@ public interface EventLog extends AutoCloseable {
     CompletionStage<StoredEvent> append(SseMessage message, Set<String> topics, boolean restricted);
 
     /**
+     * Stores an event as {@link #append(SseMessage, Set, boolean)}, with an idempotency key: a log
+     * that honours keys (the Redis log) remembers the key with the append's outcome for a while,
+     * and an append with a key it remembers completes with the first outcome's stored event (its
+     * sequence and id) instead of storing another. What a publisher retries with after {@link
+     * AppendOutcomeUnknownException}. The default ignores the key (a log in this process always
+     * knows its outcome).
+     *
+     * @param message the event
+     * @param topics the topics it is published to (the caller validates them)
+     * @param restricted whether only subscribers authorized for one of its topics may receive it
+     * @param idempotencyKey a non-empty key naming this publish (the event's id when it has one)
+     * @return as {@link #append(SseMessage, Set, boolean)}; completes exceptionally with {@link
+     *     AppendOutcomeUnknownException} when the event may or may not have been stored
+     * @throws NullPointerException if an argument is null
+     */
+    default CompletionStage<StoredEvent> append(SseMessage message, Set<String> topics, boolean restricted, String idempotencyKey) {
+        java.util.Objects.requireNonNull(idempotencyKey, "idempotencyKey");
+        return append(message, topics, restricted);
+    }
+
+    /**
      * Registers the one follower: from now on it is called with every event stored, exactly once,
      * in sequence order and never concurrently, including events stored by other nodes of a shared
      * log. It runs on the thread that stored the event (an appender, or a shared log's reader) and
@@ -109,6 +130,23 @@ public interface EventLog extends AutoCloseable {
      * @throws IllegalStateException if a follower is registered already
      */
     void follow(Consumer<StoredEvent> follower);
+
+    /**
+     * Registers the one follower, as {@link #follow(Consumer)}, and a listener for the events this
+     * node will never hand it: a shared log that finds entries trimmed before it read them, or its
+     * store's data lost or rolled back (a new epoch), calls {@code lost} on the follower's thread,
+     * in order: after the last event it handed over before the loss, before the first one after
+     * it. The listener gets the id of that last event (empty when there was none) and must not
+     * block. The default registers the follower only (a log in this process loses nothing).
+     *
+     * @param follower the consumer of stored events
+     * @param lost told of each loss; exceptions it throws are logged and ignored
+     * @throws IllegalStateException if a follower is registered already
+     */
+    default void follow(Consumer<StoredEvent> follower, Consumer<String> lost) {
+        java.util.Objects.requireNonNull(lost, "lost");
+        follow(follower);
+    }
 
     /**
      * Completes once every event stored anywhere before this call has reached this node's reads

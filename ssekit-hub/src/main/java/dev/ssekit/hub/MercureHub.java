@@ -100,8 +100,18 @@ final class MercureHub implements AutoCloseable {
      * may lead a batch of appends (file I/O, fsync) and its fan-out to every subscriber.
      */
     static CompletionStage<String> publish(Broadcaster hub, SseMessage message, List<String> topics, boolean restricted) {
+        return publish(hub, message, topics, restricted, null);
+    }
+
+    /**
+     * As {@link #publish(Broadcaster, SseMessage, List, boolean)}, with an idempotency key (null:
+     * none): a log that honours keys answers a retry with the same key with the first outcome; an
+     * outcome it cannot tell fails the stage with {@link dev.ssekit.spi.AppendOutcomeUnknownException}.
+     */
+    static CompletionStage<String> publish(Broadcaster hub, SseMessage message, List<String> topics, boolean restricted,
+            String idempotencyKey) {
         // failures (IllegalStateException when closed, what the log fails with) complete the stage
-        return CompletableFuture.supplyAsync(() -> hub.publishAsync(message, topics, restricted),
+        return CompletableFuture.supplyAsync(() -> hub.publishAsync(message, topics, restricted, idempotencyKey),
                 task -> Thread.ofVirtual().name("ssekit-hub-publish").start(task)).thenCompose(stored -> stored);
     }
 

@@ -247,7 +247,7 @@ final class MercureProtocol {
         if (e instanceof Rejection r) {
             LOG.log(Level.INFO, "{0} {1} rejected: {2} {3}", req.method(), req.path(), r.status, r.getMessage());
             HubResponse response = text(req, r.status, r.getMessage() + "\n");
-            if (r.status == 503 || r.status == 429) {
+            if (r.status == 503 || r.status == 504 || r.status == 429) {
                 response.headers().put("Retry-After", Integer.toString(r.retryAfterSeconds));
             }
             String challenge = r.challenge(metadataUrl(req));
@@ -325,12 +325,22 @@ final class MercureProtocol {
             }
             message.retry(Duration.ofMillis(Long.parseLong(r)));
         }
-        return MercureHub.publish(hub, message.build(), topics, form.containsKey("private")).handle((eventId, error) -> {
+        // the idempotency key (issue #29): the publisher's id, else one per request; a retry with
+        // id=<key> after an unknown outcome is answered with the first outcome, not stored twice
+        String key = id.orElseGet(() -> "urn:uuid:" + java.util.UUID.randomUUID());
+        return MercureHub.publish(hub, message.build(), topics, form.containsKey("private"), key).handle((eventId, error) -> {
             if (error == null) {
                 return new Reply(text(req, 200, eventId));
             }
-            // the history could not store it (disk full, read-only, Redis away): refused, never half-published
             Throwable cause = Rejection.cause(error);
+            if (cause instanceof dev.ssekit.spi.AppendOutcomeUnknownException) {
+                // sent to Redis, no answer: it may be stored (and then delivered); only a retry with
+                // the same id can tell without publishing it twice
+                LOG.log(Level.ERROR, "publish outcome unknown: {0}", cause.toString());
+                throw new CompletionException(new Rejection(504, "outcome unknown: the update may or may not have been "
+                        + "stored; retry with id=" + key + " to publish it once", 1));
+            }
+            // the history could not store it (disk full, read-only, Redis away): refused, never half-published
             LOG.log(Level.ERROR, "publish refused: {0}", cause.toString());
             throw new CompletionException(new Rejection(503, "the hub cannot store updates right now"));
         });

@@ -7,9 +7,9 @@ package dev.ssekit.hub;
 final class Rejection extends Exception {
     private static final long serialVersionUID = 1L;
 
-    /** The HTTP status, 4xx or 503. */
+    /** The HTTP status, 4xx, 503 (not done: retry later) or 504 (outcome unknown: retry with the same id). */
     final int status;
-    /** For a 503 or 429: the Retry-After the client gets, in seconds. */
+    /** For a 503, 504 or 429: the Retry-After the client gets, in seconds. */
     final int retryAfterSeconds;
     /**
      * The RFC 6750 error code of a refusal answered with a {@code WWW-Authenticate: Bearer} challenge

@@ -64,8 +64,13 @@ class HubRedisTest {
     }
 
     private MercureHub node() {
+        return node(RedisEventLog.builder(redis.uri()).history(10_000, 64L << 20, Duration.ofHours(1)));
+    }
+
+    private MercureHub node(RedisEventLog.Builder builder) {
         JwtVerifier key = JwtVerifier.secret(KEY);
-        RedisEventLog log = RedisEventLog.builder(redis.uri()).history(10_000, 64L << 20, Duration.ofHours(1)).build();
+        RedisEventLog log = builder.build();
+        closeables.add(log);
         Broadcaster b = Broadcaster.builder().log(log).build();
         MercureHub hub = MercureHub.start(new HubConfig(new InetSocketAddress("127.0.0.1", 0), key, key, true, Set.of(),
                 64 * 1024, 100, 1000, false, false, "", Duration.ofSeconds(10), java.util.Optional.empty())
@@ -75,10 +80,35 @@ class HubRedisTest {
     }
 
     private HttpResponse<String> publish(InetSocketAddress node, String data) throws Exception {
+        return post(node, "topic=orders&data=" + data);
+    }
+
+    private HttpResponse<String> post(InetSocketAddress node, String form) throws Exception {
         return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.getPort() + HubHandler.PATH))
                 .header("Authorization", "Bearer " + token(PUBLISHER))
                 .header("Content-Type", "application/x-www-form-urlencoded")
-                .POST(HttpRequest.BodyPublishers.ofString("topic=orders&data=" + data)).build(), HttpResponse.BodyHandlers.ofString());
+                .timeout(Duration.ofSeconds(30))
+                .POST(HttpRequest.BodyPublishers.ofString(form)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** Sends a signal (STOP, CONT) to a process. */
+    private static void signal(long pid, String signal) throws Exception {
+        Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).inheritIO().start();
+        assertThat(kill.waitFor(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(kill.exitValue()).as("kill -%s %s", signal, pid).isZero();
+    }
+
+    /** The pid of the test's redis-server (a child of this JVM, listening on its port). */
+    private long redisPid() {
+        return ProcessHandle.current().children()
+                .filter(p -> {
+                    try { // redis-server shows its address in its command line: "redis-server 127.0.0.1:PORT"
+                        return Files.readString(Path.of("/proc", Long.toString(p.pid()), "cmdline")).contains(":" + redis.port());
+                    } catch (IOException gone) {
+                        return false;
+                    }
+                })
+                .findFirst().orElseThrow().pid();
     }
 
     private String published(InetSocketAddress node, String data) throws Exception {
@@ -164,6 +194,88 @@ class HubRedisTest {
                 });
         // the subscriber stayed connected to node A throughout and misses nothing acknowledged
         assertThat(onA.events(20)).extracting(SseEvent::id).isEqualTo(acknowledged);
+    }
+
+    /**
+     * Issue #29: Redis stalls after the append was sent (here: {@code kill -STOP} of redis-server),
+     * so the node cannot tell whether the update was stored. The publisher is told so (504, with
+     * the id to retry with), not "not stored" (503), and a retry with that id after Redis is back
+     * is answered with the first outcome: one event, delivered once.
+     */
+    @Test
+    void aPublishWhoseOutcomeIsUnknownIsRetriedSafelyWithTheSameId() throws Exception {
+        MercureHub a = node(RedisEventLog.builder(redis.uri()).timeout(Duration.ofSeconds(1)));
+        RawHttp onA = subscribe(a.address());
+        long pid = redisPid();
+        closeables.add(() -> signal(pid, "CONT"));
+        // with the publisher's id
+        signal(pid, "STOP");
+        HttpResponse<String> unknown = post(a.address(), "topic=orders&data=first&id=order-1");
+        signal(pid, "CONT");
+        assertThat(unknown.statusCode()).as("outcome unknown: %s", unknown.body()).isEqualTo(504);
+        assertThat(unknown.body()).contains("retry with id=order-1");
+        assertThat(unknown.headers().firstValue("retry-after")).isPresent();
+        HttpResponse<String> retried = post(a.address(), "topic=orders&data=first&id=order-1");
+        assertThat(retried.statusCode()).isEqualTo(200);
+        assertThat(retried.body()).isEqualTo("order-1");
+        // without one: the hub names the id to retry with, and the retry gets the first event's id
+        signal(pid, "STOP");
+        HttpResponse<String> unknown2 = post(a.address(), "topic=orders&data=second");
+        signal(pid, "CONT");
+        assertThat(unknown2.statusCode()).as("outcome unknown: %s", unknown2.body()).isEqualTo(504);
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("retry with id=(urn:uuid:[0-9a-f-]+) ").matcher(unknown2.body());
+        assertThat(m.find()).as(unknown2.body()).isTrue();
+        HttpResponse<String> retried2 = post(a.address(), "topic=orders&data=second&id=" + m.group(1));
+        assertThat(retried2.statusCode()).isEqualTo(200);
+        String last = published(a.address(), "third");
+        assertThat(redis.command("XLEN", "{ssekit}:events")).as("stored once each").isEqualTo(":3");
+        List<SseEvent> got = onA.events(3);
+        assertThat(got).extracting(SseEvent::data).containsExactly("first", "second", "third");
+        assertThat(got).extracting(SseEvent::id).containsExactly("order-1", retried2.body(), last);
+    }
+
+    /**
+     * Issue #29, as found: two hubs with {@code --history-events 10}, a subscriber on A, A stopped
+     * with {@code kill -STOP} while 399 updates are published on B (the stream trimmed past A),
+     * then {@code kill -CONT}: the subscriber is told of the hole (a {@code reset}) before the
+     * updates after it, and a resume across the hole says so too.
+     */
+    @Test
+    void aNodeStoppedWhileTheStreamIsTrimmedPastItTellsItsSubscribers() throws Exception {
+        HubProcess a = HubProcess.start(dir.resolve("a"), new String(KEY, UTF_8), "--redis", redis.uri(), "--history-events", "10");
+        closeables.add(() -> a.process().destroyForcibly());
+        closeables.add(() -> signal(a.process().pid(), "CONT"));
+        MercureHub b = node(RedisEventLog.builder(redis.uri()).maxLength(10).history(10, 1 << 20, Duration.ofHours(1)));
+        RawHttp onA = subscribe(a.address());
+        onA.socket.setSoTimeout(20_000);
+        List<String> first = new ArrayList<>();
+        for (int i = 1; i <= 2; i++) {
+            first.add(published(b.address(), "e" + i));
+        }
+        assertThat(onA.events(2)).extracting(SseEvent::id).isEqualTo(first);
+        signal(a.process().pid(), "STOP");
+        for (int i = 3; i <= 401; i++) {
+            published(b.address(), "e" + i);
+        }
+        signal(a.process().pid(), "CONT");
+        String epoch = first.getLast().substring(0, first.getLast().lastIndexOf('-'));
+        String lastSeen = first.getLast();
+        long expected = 3;
+        while (true) {
+            SseEvent next = onA.events(1).getFirst();
+            if (next.type().equals("reset")) {
+                assertThat(next.data()).isEqualTo("{\"lastEventId\":\"" + lastSeen + "\",\"reason\":\"expired\"}");
+                break;
+            }
+            assertThat(next.id()).as("no jump without a notice").isEqualTo(epoch + "-" + expected);
+            lastSeen = next.id();
+            expected++;
+        }
+        SseEvent afterHole = onA.events(1).getFirst();
+        assertThat(Long.parseLong(afterHole.id().substring(epoch.length() + 1))).isGreaterThan(expected);
+        String metrics = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + a.address().getPort() + "/metrics")).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
+        assertThat(metrics).doesNotContain("ssekit_redis_gaps_total 0\n");
     }
 
     @Test

@@ -8,7 +8,10 @@ import dev.ssekit.spi.StoredEvent;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.Limit;
 import io.lettuce.core.Range;
+import dev.ssekit.spi.AppendOutcomeUnknownException;
 import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisCommandExecutionException;
+import io.lettuce.core.RedisConnectionException;
 import io.lettuce.core.RedisException;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.ScriptOutputType;
@@ -33,6 +36,7 @@ import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
@@ -50,70 +54,99 @@ import java.util.function.Consumer;
  * and hands each entry, in stream order, to its follower (the node's broadcaster): subscribers on
  * every node see every event, in the same order, with the same id. Stream entry ids are {@code
  * 0-<sequence>} with a sequence that grows by exactly one per event, so a node sees any gap
- * (entries trimmed before it read them) and counts it ({@link #gaps()}). Event ids are {@code
+ * (entries trimmed before it read them), counts it ({@link #gaps()}) and tells its follower's loss
+ * listener ({@link #follow(Consumer, Consumer)}: the broadcaster sends its subscribers a {@code
+ * reset} notice in that place). Event ids are {@code
  * <epoch>-<sequence>} with the epoch of the Redis data set (every node reports it as {@link
  * #epoch()}, so an id older than a node's history is recognised as expired) unless the publisher
  * gave one; either kind is a valid {@code Last-Event-ID} on any node, because every node holds the
  * same history.
  *
- * <p>On {@link Builder#build()} the node loads the newest {@code history} entries, then follows the
- * stream. When Redis goes away, appends fail at once (a {@link RedisException} completes the stage
- * exceptionally: a hub answers 503), the reader retries with backoff, and both resume when Redis
- * is back; with Redis persistence ({@code appendfsync always}), no acknowledged event is lost.
+ * <p><b>Lost or rolled-back data.</b> The epoch is a random token in Redis ({@code {prefix}:epoch})
+ * with the sequence it started after ({@code {prefix}:base}). When the data set's epoch can no
+ * longer be trusted (the key is missing: {@code FLUSHALL}, a restart without persistence; or the
+ * counter is below a sequence the node has seen in that epoch, or the epoch is one the node has
+ * left: a restart from an older snapshot), the append script or the reader's check script starts
+ * a new epoch with a fresh random token, so no id is ever given to two events. Each reader runs
+ * the check after every outage, after a read that found nothing and about once a second, and
+ * when an entry carries another epoch: it then drops its window, follows the new epoch from its
+ * base and tells its loss listener (subscribers get a {@code reset}); ids of the old epoch are
+ * unknown from then on. A node started after such a rollback, that never saw the lost
+ * sequences, cannot tell by itself: until a node that saw them checks (at once on reconnecting),
+ * its appends may reuse those ids.
+ *
+ * <p><b>Failures and retries.</b> On {@link Builder#build()} the node loads the newest {@code
+ * history} entries, then follows the stream. While Redis refuses connections, appends fail at once
+ * with a {@link RedisException} (not stored: a hub answers 503). When Redis stalls, or the
+ * connection drops after the script was sent, an append fails after the {@link Builder#timeout}
+ * with {@link AppendOutcomeUnknownException}: it may be stored. An append with an idempotency key
+ * ({@link #append(SseMessage, Set, boolean, String)}) stores the key with its result for {@link
+ * Builder#idempotencyTtl}; a retry with the key is answered with the first result, nothing stored
+ * twice. The reader retries with backoff; both resume when Redis is back; with Redis persistence
+ * ({@code appendfsync always}), no acknowledged event is lost.
  *
  * <p>Thread-safe. Reads never wait for Redis.
  */
 public final class RedisEventLog implements EventLog {
 
     private static final System.Logger LOG = System.getLogger(RedisEventLog.class.getName());
-
-    /**
-     * KEYS: stream, sequence, epoch. ARGV: max length, epoch candidate, id or "", then the entry's
-     * field/value pairs. Returns the sequence, the event id and the epoch; the entry carries the
-     * epoch too ({@code x}), so readers follow a data set that got a new one.
-     */
-    private static final String APPEND = """
-            local seq = redis.call('INCR', KEYS[2])
-            local epoch = redis.call('SET', KEYS[3], ARGV[2], 'NX', 'GET')
-            if not epoch then epoch = ARGV[2] end
-            local id = ARGV[3]
-            if id == '' then id = epoch .. '-' .. seq end
-            local fields = {'i', id, 'x', epoch}
-            for k = 4, #ARGV do fields[#fields + 1] = ARGV[k] end
-            redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '0-' .. seq, unpack(fields))
-            return {seq, id, epoch}
-            """;
+    private static final SecureRandom RANDOM = new SecureRandom();
+    /** How many epochs a node remembers having left (an older snapshot may bring one back). */
+    private static final int LEFT_EPOCHS = 16;
 
     private final ClientResources resources;
     private final RedisClient client;
     private final StatefulRedisConnection<String, String> commands;
     private final StatefulRedisConnection<String, String> reader;
-    private final Retention retention;
+    private final Builder settings;
     private final Ticker ticker;
     private final String[] keys;
+    private final String idempotencyPrefix;
     private final long maxLength;
-    private final String epochCandidate;
+    private final String idempotencyTtlMillis;
+    /** How long one XREAD waits for new entries: under the command timeout (half of it, at most 1 s). */
+    private final Duration block;
     private final String appendSha;
+    private final String checkSha;
     private final AtomicLong applied = new AtomicLong();
+    /** The highest sequence this node has seen in its epoch: read, or acknowledged to its appends. */
+    private final AtomicLong seen = new AtomicLong();
     private final AtomicLong gaps = new AtomicLong();
+    private final AtomicLong resets = new AtomicLong();
     private final ConcurrentLinkedQueue<Waiter> waiters = new ConcurrentLinkedQueue<>();
     private final Thread readerThread;
     private volatile boolean closed;
     private volatile boolean connected = true;
     private volatile String epoch;
+    /** The epochs this node has left, newest last, comma-separated (for the scripts). */
+    private volatile String leftEpochs = "";
+    /** What the reads serve: the current epoch's window (a new one when the epoch changes). */
+    private volatile Retention retention;
     private volatile Consumer<StoredEvent> follower;
+    private volatile Consumer<String> lost;
+    /**
+     * What this node adds to a stream sequence to number its events: 0 until an epoch change whose
+     * base lies below what it has numbered; then so much that its numbers keep growing (its
+     * subscribers take only events numbered above the last they had).
+     */
+    private volatile long offset;
+    // reader thread only
     private String lastEntry = "0-0";
+    private String lastHandedId = "";
+    private long lastCheck;
 
     private record Waiter(long sequence, CompletableFuture<Void> done) {
     }
 
     private RedisEventLog(Builder b) {
+        this.settings = b;
         this.ticker = b.ticker;
         this.maxLength = b.maxLength;
-        this.keys = new String[] {"{" + b.prefix + "}:events", "{" + b.prefix + "}:seq", "{" + b.prefix + "}:epoch"};
-        byte[] random = new byte[4];
-        new SecureRandom().nextBytes(random);
-        this.epochCandidate = HexFormat.of().formatHex(random);
+        this.keys = new String[] {"{" + b.prefix + "}:events", "{" + b.prefix + "}:seq", "{" + b.prefix + "}:epoch",
+            "{" + b.prefix + "}:base"};
+        this.idempotencyPrefix = "{" + b.prefix + "}:idem:";
+        this.idempotencyTtlMillis = Long.toString(Math.max(1, b.idempotencyTtl.toMillis()));
+        this.block = b.timeout.dividedBy(2).compareTo(MAX_BLOCK) < 0 ? b.timeout.dividedBy(2) : MAX_BLOCK;
         // reconnect attempts every 100 ms at first, then at most every 2 s (Lettuce's default grows to 30 s)
         this.resources = DefaultClientResources.builder()
                 .reconnectDelay(Delay.exponential(Duration.ofMillis(100), Duration.ofSeconds(2), 2, TimeUnit.MILLISECONDS))
@@ -127,12 +160,12 @@ public final class RedisEventLog implements EventLog {
         try {
             this.commands = client.connect();
             this.reader = client.connect();
-            reader.setTimeout(b.timeout.plus(BLOCK));
-            this.appendSha = commands.sync().scriptLoad(APPEND);
-            // the data set's epoch: this node's candidate if it is the first to ask
-            String existing = commands.sync().setGet(keys[2], epochCandidate, io.lettuce.core.SetArgs.Builder.nx());
-            this.epoch = existing != null ? existing : epochCandidate;
-            this.retention = new Retention(b.history, b.historyBytes, b.historyAge, b.ticker, "redis");
+            this.appendSha = commands.sync().scriptLoad(Scripts.APPEND);
+            this.checkSha = commands.sync().scriptLoad(Scripts.CHECK);
+            // the data set's epoch: a new one if it has none (this node's fresh candidate, if first)
+            List<Object> state = check(commands.sync(), "", 0);
+            this.epoch = (String) state.get(0);
+            this.retention = newRetention((Long) state.get(1));
             loadHistory(b.history);
         } catch (RedisException e) {
             client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
@@ -142,8 +175,21 @@ public final class RedisEventLog implements EventLog {
         this.readerThread = Thread.ofPlatform().daemon().name("ssekit-redis-reader").start(this::follow);
     }
 
-    /** How long one XREAD waits for new entries. */
-    private static final Duration BLOCK = Duration.ofSeconds(1);
+    /** The longest XREAD wait. */
+    private static final Duration MAX_BLOCK = Duration.ofSeconds(1);
+
+    private Retention newRetention(long base) {
+        Retention r = new Retention(settings.history, settings.historyBytes, settings.historyAge, ticker, "redis");
+        r.continueAfter(base);
+        return r;
+    }
+
+    /** A new epoch candidate: 48 random bits, so no node ever proposes one used before. */
+    private static String candidate() {
+        byte[] random = new byte[6];
+        RANDOM.nextBytes(random);
+        return HexFormat.of().formatHex(random);
+    }
 
     /**
      * A builder for a node attached to the Redis at {@code uri}.
@@ -163,27 +209,62 @@ public final class RedisEventLog implements EventLog {
 
     /**
      * Appends an event to the stream; every node's follower then gets it, this node's included
-     * (from the reader thread, in stream order).
+     * (from the reader thread, in stream order). Without an idempotency key: see {@link
+     * #append(SseMessage, Set, boolean, String)}.
      *
      * @param message the event; its id, if set, is kept, else {@code <epoch>-<sequence>} is given
      * @param topics one or more non-empty topics (the broadcaster validates them)
      * @param restricted whether only subscribers authorized for one of its topics may receive it
-     * @return completes with the stored event (its frame encoded here, as every node encodes it)
-     *     once Redis has stored it, which may be before this node's reader has read it back;
-     *     completes exceptionally with a {@link RedisException} when Redis is unreachable or
-     *     refuses, with an {@link IllegalStateException} when this log is closed
+     * @return as {@link #append(SseMessage, Set, boolean, String)}
      */
     @Override
     public CompletionStage<StoredEvent> append(SseMessage message, Set<String> topics, boolean restricted) {
+        return append(message, topics, restricted, "", false);
+    }
+
+    /**
+     * Appends an event to the stream with an idempotency key: the script stores the key with the
+     * result for {@link Builder#idempotencyTtl} and answers an append with a key it holds with the
+     * first result, storing nothing. The script also starts a new epoch when the data set's can
+     * no longer be trusted (lost or rolled back, see the class description).
+     *
+     * @param message the event; its id, if set, is kept, else {@code <epoch>-<sequence>} is given
+     * @param topics one or more non-empty topics (the broadcaster validates them)
+     * @param restricted whether only subscribers authorized for one of its topics may receive it
+     * @param idempotencyKey a non-empty key naming this publish
+     * @return completes with the stored event (its frame encoded here, as every node encodes it)
+     *     once Redis has stored it, which may be before this node's reader has read it back;
+     *     completes exceptionally with {@link AppendOutcomeUnknownException} when the script was
+     *     (or may have been) sent but no answer came (a timeout, a connection dropped): the event
+     *     may be stored; with a {@link RedisException} when it was not stored (Redis unreachable
+     *     or refusing); with an {@link IllegalStateException} when this log is closed
+     * @throws IllegalArgumentException if the key is empty
+     */
+    @Override
+    public CompletionStage<StoredEvent> append(SseMessage message, Set<String> topics, boolean restricted, String idempotencyKey) {
+        Objects.requireNonNull(idempotencyKey, "idempotencyKey");
+        if (idempotencyKey.isEmpty()) {
+            throw new IllegalArgumentException("idempotencyKey must not be empty");
+        }
+        return append(message, topics, restricted, idempotencyKey, true);
+    }
+
+    private CompletionStage<StoredEvent> append(SseMessage message, Set<String> topics, boolean restricted, String key,
+            boolean keyed) {
         Objects.requireNonNull(message, "message");
         Objects.requireNonNull(topics, "topics");
         if (closed) {
             return CompletableFuture.failedFuture(new IllegalStateException("the Redis event log is closed"));
         }
-        List<String> args = new ArrayList<>(12);
+        String at = epoch;
+        List<String> args = new ArrayList<>(16);
+        args.add(at);
+        args.add(Long.toString(seen.get()));
+        args.add(candidate());
+        args.add(leftEpochs);
         args.add(Long.toString(maxLength));
-        args.add(epochCandidate);
         args.add(message.id().orElse(""));
+        args.add(keyed ? idempotencyTtlMillis : "");
         args.add("t");
         args.add(Topics.encode(topics));
         args.add("p");
@@ -199,25 +280,52 @@ public final class RedisEventLog implements EventLog {
             args.add(Long.toString(r.toMillis()));
         });
         String[] argv = args.toArray(String[]::new);
+        String[] appendKeys = {keys[0], keys[1], keys[2], keys[3], idempotencyPrefix + key};
         Set<String> topicSet = Set.copyOf(topics);
+        CompletionStage<List<Object>> sent;
         try {
-            return commands.async().<List<Object>>evalsha(appendSha, ScriptOutputType.MULTI, keys, argv)
+            sent = commands.async().<List<Object>>evalsha(appendSha, ScriptOutputType.MULTI, appendKeys, argv)
                     .exceptionallyCompose(e -> {
                         // a restarted Redis has an empty script cache: send the script itself (which caches it again)
-                        Throwable cause = e instanceof java.util.concurrent.CompletionException ? e.getCause() : e;
-                        return cause != null && String.valueOf(cause.getMessage()).startsWith("NOSCRIPT")
-                                ? commands.async().<List<Object>>eval(APPEND, ScriptOutputType.MULTI, keys, argv)
-                                : CompletableFuture.failedFuture(e);
-                    })
-                    .thenApply(reply -> {
-                        long seq = (Long) reply.get(0);
-                        String id = (String) reply.get(1);
-                        SseMessage withId = message.id().isPresent() ? message : message.withId(id);
-                        return new StoredEvent(seq, id, topicSet, withId.encode(), ticker.read(), restricted);
+                        Throwable cause = unwrap(e);
+                        return String.valueOf(cause.getMessage()).startsWith("NOSCRIPT")
+                                ? commands.async().<List<Object>>eval(Scripts.APPEND, ScriptOutputType.MULTI, appendKeys, argv)
+                                : CompletableFuture.failedFuture(cause);
                     });
         } catch (RedisException e) {
             return CompletableFuture.failedFuture(e);
         }
+        return sent.handle((reply, error) -> {
+            if (error != null) {
+                throw classify(unwrap(error), key);
+            }
+            long seq = (Long) reply.get(0);
+            String id = (String) reply.get(1);
+            String replyEpoch = (String) reply.get(2);
+            if (replyEpoch.equals(epoch)) {
+                seen.accumulateAndGet(seq, Math::max);
+            }
+            SseMessage withId = message.id().filter(id::equals).isPresent() ? message : message.withId(id);
+            return new StoredEvent(seq + offset, id, topicSet, withId.encode(), ticker.read(), restricted);
+        });
+    }
+
+    private static Throwable unwrap(Throwable e) {
+        return e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+    }
+
+    /**
+     * What an append's failure means: not stored (Redis answered with an error, or the command was
+     * refused before it was sent: not connected), or unknown (sent, or maybe sent, and no answer).
+     */
+    private static RuntimeException classify(Throwable cause, String key) {
+        boolean notSent = cause instanceof RedisCommandExecutionException || cause instanceof RedisConnectionException
+                || String.valueOf(cause.getMessage()).startsWith("Currently not connected");
+        if (notSent) {
+            return cause instanceof RuntimeException r ? new CompletionException(r) : new CompletionException(cause);
+        }
+        return new CompletionException(new AppendOutcomeUnknownException(
+                "Redis did not confirm the append (" + cause + "); it may have been stored", key, cause));
     }
 
     /**
@@ -226,25 +334,41 @@ public final class RedisEventLog implements EventLog {
      */
     @Override
     public void follow(Consumer<StoredEvent> follower) {
+        follow(follower, id -> { });
+    }
+
+    /**
+     * {@inheritDoc} Called on this node's reader thread: when entries were trimmed from the stream
+     * before this node read them, and when the data set's epoch changes (its data was lost or
+     * rolled back).
+     */
+    @Override
+    public void follow(Consumer<StoredEvent> follower, Consumer<String> lost) {
         Objects.requireNonNull(follower, "follower");
+        Objects.requireNonNull(lost, "lost");
         synchronized (this) {
             if (this.follower != null) {
                 throw new IllegalStateException("the event log has a follower already");
             }
+            this.lost = lost;
             this.follower = follower;
         }
     }
 
     /**
-     * {@inheritDoc} The data set's epoch (set by the first node or append that found none), as in
-     * the ids Redis gives; it follows the entries this node reads.
+     * {@inheritDoc} The data set's epoch (set by the first node or append that found none, and
+     * anew when its data is found lost or rolled back), as in the ids Redis gives.
      */
     @Override
     public String epoch() {
         return epoch;
     }
 
-    /** {@inheritDoc} The sequence of the last entry this node has read (as {@link #appliedSequence()}). */
+    /**
+     * {@inheritDoc} The number of the last entry this node has read: its stream sequence (as
+     * {@link #appliedSequence()}) until the data set's epoch changes to one based below it; from
+     * then on this node's own numbering continues above it (ids keep the stream's sequence).
+     */
     @Override
     public long lastSequence() {
         return retention.lastSequence();
@@ -280,8 +404,8 @@ public final class RedisEventLog implements EventLog {
      * this was called: after it, a {@code Last-Event-ID} issued by any node is known here (or has
      * left history). For a client that moves to this node and may be ahead of it.
      *
-     * @return completes normally when caught up; exceptionally when Redis cannot be asked or this
-     *     log closes first
+     * @return completes normally when caught up (or when the epoch changed meanwhile: what it
+     *     waited for is gone); exceptionally when Redis cannot be asked or this log closes first
      */
     @Override
     public CompletionStage<Void> caughtUp() {
@@ -316,6 +440,16 @@ public final class RedisEventLog implements EventLog {
     }
 
     /**
+     * How many times this node found the data set's epoch changed (its data lost or rolled back)
+     * and followed the new one.
+     *
+     * @return the count since start
+     */
+    public long epochChanges() {
+        return resets.get();
+    }
+
+    /**
      * Whether the reader's last attempt to read the stream succeeded.
      *
      * @return {@code false} while Redis is unreachable
@@ -337,7 +471,7 @@ public final class RedisEventLog implements EventLog {
         follower = null;
         readerThread.interrupt();
         try {
-            readerThread.join(BLOCK.plusSeconds(1).toMillis());
+            readerThread.join(block.plusSeconds(1).toMillis());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
@@ -346,12 +480,26 @@ public final class RedisEventLog implements EventLog {
         waiters.forEach(w -> w.done().completeExceptionally(new IllegalStateException("the Redis event log is closed")));
     }
 
+    /** Runs the check script: the epoch (a new one if the data set's can no longer be trusted), its base, the counter. */
+    private List<Object> check(RedisCommands<String, String> sync, String at, long seenInIt) {
+        String[] argv = {at, Long.toString(seenInIt), candidate(), leftEpochs};
+        try {
+            return sync.evalsha(checkSha, ScriptOutputType.MULTI, keys, argv);
+        } catch (RedisCommandExecutionException e) {
+            if (!String.valueOf(e.getMessage()).startsWith("NOSCRIPT")) {
+                throw e;
+            }
+            return sync.eval(Scripts.CHECK, ScriptOutputType.MULTI, keys, argv);
+        }
+    }
+
     private void loadHistory(int history) {
         RedisCommands<String, String> sync = reader.sync();
         List<StreamMessage<String, String>> newest = sync.xrevrange(keys[0], Range.create("-", "+"), Limit.from(history));
         for (int i = newest.size() - 1; i >= 0; i--) {
             apply(newest.get(i));
         }
+        seen.set(applied.get());
         if (!newest.isEmpty()) {
             LOG.log(Level.INFO, "loaded {0} events from Redis; following from sequence {1}", newest.size(), applied.get());
         }
@@ -361,16 +509,34 @@ public final class RedisEventLog implements EventLog {
     private void follow() {
         RedisCommands<String, String> sync = reader.sync();
         long backoff = 50;
+        boolean recheck = false;
         while (!closed) {
             try {
-                List<StreamMessage<String, String>> batch = sync.xread(XReadArgs.Builder.block(BLOCK).count(1000),
+                if (recheck || System.nanoTime() - lastCheck >= MAX_BLOCK.toNanos()) {
+                    // after an outage (Redis may be back from an older snapshot, or empty), and about
+                    // once a second: is the data set still the one this node follows?
+                    resync(sync);
+                    recheck = false;
+                }
+                List<StreamMessage<String, String>> batch = sync.xread(XReadArgs.Builder.block(block).count(1000),
                         XReadArgs.StreamOffset.from(keys[0], lastEntry));
                 if (!connected) {
                     LOG.log(Level.INFO, "Redis is back; following from sequence {0}", applied.get());
                     connected = true;
                 }
                 backoff = 50;
+                if (batch.isEmpty()) {
+                    recheck = true; // nothing new: maybe because the data went back below this node's position
+                }
+                boolean checked = false;
                 for (StreamMessage<String, String> m : batch) {
+                    String entryEpoch = m.getBody().get("x");
+                    if (!checked && entryEpoch != null && !entryEpoch.equals(epoch)) {
+                        checked = true;
+                        if (resync(sync)) {
+                            break; // a new epoch: read again from its base
+                        }
+                    }
                     apply(m);
                 }
                 release();
@@ -378,6 +544,7 @@ public final class RedisEventLog implements EventLog {
                 if (closed) {
                     return;
                 }
+                recheck = true;
                 if (connected) {
                     LOG.log(Level.WARNING, "cannot read the Redis stream, retrying: {0}", e.getMessage());
                     connected = false;
@@ -388,6 +555,54 @@ public final class RedisEventLog implements EventLog {
                     return;
                 }
                 backoff = Math.min(2000, backoff * 2);
+            }
+        }
+    }
+
+    /**
+     * Checks the data set's epoch (starting a new one if it was lost or rolled back below what this
+     * node has seen) and follows it if it changed. Reader thread only. Returns whether it changed.
+     */
+    private boolean resync(RedisCommands<String, String> sync) {
+        lastCheck = System.nanoTime();
+        List<Object> state = check(sync, epoch, Math.max(seen.get(), applied.get()));
+        String now = (String) state.get(0);
+        if (now.equals(epoch)) {
+            return false;
+        }
+        long base = (Long) state.get(1);
+        LOG.log(Level.WARNING, "the Redis data set''s epoch changed from {0} to {1} (its data was lost or rolled back): "
+                + "following the new epoch from sequence {2}; subscribers are told", epoch, now, base);
+        String left = leftEpochs.isEmpty() ? epoch : leftEpochs + "," + epoch;
+        String[] all = left.split(",");
+        leftEpochs = all.length <= LEFT_EPOCHS ? left
+                : String.join(",", java.util.Arrays.copyOfRange(all, all.length - LEFT_EPOCHS, all.length));
+        long numbered = retention.lastSequence();
+        offset = Math.max(0, numbered - base);
+        retention = newRetention(base + offset);
+        // seen before the epoch: an append pairing the new epoch with the old epoch's sequence
+        // would find the counter below it and start yet another epoch
+        seen.set(base);
+        applied.set(base);
+        epoch = now;
+        lastEntry = "0-" + base;
+        resets.incrementAndGet();
+        tellLost();
+        // what they waited for is gone with the old data
+        for (Waiter w; (w = waiters.poll()) != null;) {
+            w.done().complete(null);
+        }
+        return true;
+    }
+
+    /** Tells the follower's listener that events were lost to this node, after the last it handed over. */
+    private void tellLost() {
+        Consumer<String> to = follower != null ? lost : null;
+        if (to != null) {
+            try {
+                to.accept(lastHandedId);
+            } catch (RuntimeException failed) {
+                LOG.log(Level.WARNING, "the Redis event log's loss listener failed", failed);
             }
         }
     }
@@ -403,6 +618,7 @@ public final class RedisEventLog implements EventLog {
             gaps.addAndGet(seq - previous - 1);
             LOG.log(Level.WARNING, "events {0} to {1} were trimmed from the Redis stream before this node read them",
                     previous + 1, seq - 1);
+            tellLost();
         }
         Map<String, String> f = m.getBody();
         StoredEvent event = null;
@@ -414,17 +630,15 @@ public final class RedisEventLog implements EventLog {
             if (f.containsKey("r")) {
                 msg.retry(Duration.ofMillis(Long.parseLong(f.get("r"))));
             }
-            event = new StoredEvent(seq, f.get("i"), Set.copyOf(Topics.decode(f.get("t"))), msg.build().encode(), ticker.read(),
+            event = new StoredEvent(seq + offset, f.get("i"), Set.copyOf(Topics.decode(f.get("t"))), msg.build().encode(), ticker.read(),
                     "1".equals(f.get("p")));
         } catch (RuntimeException malformed) {
             LOG.log(Level.WARNING, "skipping malformed stream entry {0}: {1}", m.getId(), malformed.toString());
         }
-        String entryEpoch = f.get("x");
-        if (entryEpoch != null && !entryEpoch.equals(epoch)) {
-            epoch = entryEpoch; // the data set was started afresh: ids carry its new epoch
-        }
+        Retention r = retention;
         if (event != null) {
-            retention.add(event);
+            r.add(event);
+            lastHandedId = event.id();
             Consumer<StoredEvent> to = follower;
             if (to != null) {
                 try {
@@ -434,9 +648,10 @@ public final class RedisEventLog implements EventLog {
                 }
             }
         } else {
-            retention.continueAfter(seq);
+            r.continueAfter(seq + offset);
         }
         applied.set(seq);
+        seen.accumulateAndGet(seq, Math::max);
         lastEntry = m.getId();
     }
 
@@ -462,6 +677,7 @@ public final class RedisEventLog implements EventLog {
         private Duration historyAge = Duration.ofHours(1);
         private Ticker ticker = Ticker.system();
         private Duration timeout = Duration.ofSeconds(5);
+        private Duration idempotencyTtl = Duration.ofMinutes(2);
 
         private Builder(RedisURI uri, String text) {
             this.uri = uri;
@@ -520,13 +736,28 @@ public final class RedisEventLog implements EventLog {
         }
 
         /**
-         * How long a command may take before it fails. Default 5 s.
+         * How long a command may take before it fails. Default 5 s. The reader's blocking read
+         * waits half of it, at most 1 s, so that an idle node's read never outlasts its timeout.
+         * An append that times out completes with {@link AppendOutcomeUnknownException}.
          *
-         * @param timeout positive
+         * @param timeout at least 100 ms
          * @return this builder
          */
         public Builder timeout(Duration timeout) {
             this.timeout = Objects.requireNonNull(timeout, "timeout");
+            return this;
+        }
+
+        /**
+         * How long Redis remembers an append's idempotency key (with its result), so that a retry
+         * with the same key in that time is answered with the first result. Default 2 minutes.
+         * Each keyed append costs a Redis key of about 60 bytes plus the key for this long.
+         *
+         * @param ttl at least 1 s
+         * @return this builder
+         */
+        public Builder idempotencyTtl(Duration ttl) {
+            this.idempotencyTtl = Objects.requireNonNull(ttl, "ttl");
             return this;
         }
 
@@ -553,8 +784,11 @@ public final class RedisEventLog implements EventLog {
             if (historyAge.isNegative() || historyAge.isZero()) {
                 throw new IllegalArgumentException("history maxAge must be positive: " + historyAge);
             }
-            if (timeout.isNegative() || timeout.isZero()) {
-                throw new IllegalArgumentException("timeout must be positive: " + timeout);
+            if (timeout.compareTo(Duration.ofMillis(100)) < 0) {
+                throw new IllegalArgumentException("timeout must be at least 100 ms (the reader blocks for half of it): " + timeout);
+            }
+            if (idempotencyTtl.compareTo(Duration.ofSeconds(1)) < 0) {
+                throw new IllegalArgumentException("idempotencyTtl must be at least 1 s: " + idempotencyTtl);
             }
             return new RedisEventLog(this);
         }
@@ -592,6 +826,7 @@ public final class RedisEventLog implements EventLog {
     @Override
     public String toString() {
         return "RedisEventLog[" + keys[0] + ", epoch " + epoch + ", applied " + applied.get() + ", gaps " + gaps.get()
+                + ", epoch changes " + resets.get()
                 + (connected ? "" : ", disconnected") + "]";
     }
 }
