@@ -42,6 +42,21 @@ class UrlPatternTest {
     }
 
     @Test
+    void theReadmeSample() {
+        UrlPattern books = UrlPattern.compile("https://example.com/books/:id");
+        assertThat(books.test("https://example.com/books/42")).isTrue();
+        assertThat(books.test("https://example.com/books/42/reviews")).isFalse();
+        assertThat(books.exec("https://example.com/books/42").map(r -> r.pathname().groups().get("id")))
+                .contains("42");
+        UrlPattern items = UrlPattern.compile("/items/:n(\\d+)", "https://example.com");
+        assertThat(items.test("https://example.com/items/7")).isTrue();
+        UrlPattern init = UrlPattern.compile(new UrlPatternInit(null, null, null, "*.example.com", null,
+                "/books/*", null, null, null));
+        assertThat(init.test("http://api.example.com:8080/books/1/2?x#y")).isTrue();
+        assertThat(init.test("https://example.org/books/1")).isFalse();
+    }
+
+    @Test
     void regexpGroupsRunOnRe2j() {
         UrlPattern p = UrlPattern.compile("/items/:n(\\d+)", "https://example.com");
         assertThat(p.hasRegExpGroups()).isTrue();
