@@ -13,7 +13,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * when the peer is one of the trusted proxies, the address its {@code Forwarded} ({@code for=}) or
  * else {@code X-Forwarded-For} header names: the rightmost one that is not itself a trusted proxy
  * (the leftmost entries are whatever the client wrote). A request without a peer address (the
- * socket-free tests) is not counted. Thread-safe; each slot is released once.
+ * socket-free tests), or from a loopback peer that is not a trusted proxy, is not counted. Thread-safe; each slot is released once.
  */
 final class ClientLimits {
 
@@ -30,11 +30,18 @@ final class ClientLimits {
         this.trustedProxies = Set.copyOf(trustedProxies);
     }
 
-    /** The client a request counts for; "" when unknown. */
+    /**
+     * The client a request counts for; "" when unknown or not limited: a loopback peer that is not a
+     * trusted proxy is not limited (a reverse proxy on the same host that does not say who its clients
+     * are would otherwise put every user under one client's limit).
+     */
     String client(HubRequest req) {
         String peer = req.remote();
-        if (peer.isEmpty() || !trustedProxies.contains(peer)) {
+        if (peer.isEmpty()) {
             return peer;
+        }
+        if (!trustedProxies.contains(peer)) {
+            return loopback(peer) ? "" : peer;
         }
         List<String> hops = forwarded(req);
         for (int i = hops.size() - 1; i >= 0; i--) {
@@ -44,6 +51,11 @@ final class ClientLimits {
             }
         }
         return peer;
+    }
+
+    /** Whether an IP address literal is a loopback address (127.0.0.0/8, ::1), without a lookup. */
+    static boolean loopback(String ip) {
+        return ip.startsWith("127.") || ip.equals("::1") || ip.equals("0:0:0:0:0:0:0:1");
     }
 
     /** The addresses a Forwarded (else X-Forwarded-For) header lists, in order. */

@@ -130,7 +130,7 @@ record HubOptions(InetSocketAddress listen, Optional<String> publisherKey, Optio
             new Option("--protocol-version-compatibility", "8", List.of("SSEKIT_PROTOCOL_VERSION_COMPATIBILITY"), "none",
                     "8: also serve Mercure 0.x clients (topic=, mercure claim, ?authorization=, mercureAuthorization cookie, lastEventID)"),
             new Option("--max-connections-per-client", "N", List.of("SSEKIT_MAX_CONNECTIONS_PER_CLIENT"),
-                    Integer.toString(HubConfig.Protocol.DEFAULT_PER_CLIENT), "streams per client address; then 429 with Retry-After"),
+                    Integer.toString(HubConfig.Protocol.DEFAULT_PER_CLIENT), "streams per client address (loopback peers not limited unless trusted proxies); then 429 with Retry-After"),
             new Option("--trusted-proxies", "A,B", List.of("SSEKIT_TRUSTED_PROXIES"), "none",
                     "proxy IP addresses whose Forwarded / X-Forwarded-For name the client"),
             new Option("--anonymous", "true|false", List.of("SSEKIT_ANONYMOUS"), "true", "subscribers without a token get public updates"),

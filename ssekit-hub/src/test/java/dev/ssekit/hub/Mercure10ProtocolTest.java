@@ -346,6 +346,12 @@ class Mercure10ProtocolTest {
         // an untrusted peer's header counts for nothing: the peer is the client
         MercureProtocol.Stream untrusted = stream(decided(p.handle(subscribe("match=a", "X-Forwarded-For", "192.0.2.1").from("10.0.0.2"))));
         MercureProtocol.Stream other = stream(decided(p.handle(subscribe("match=a").from("192.0.2.2"))));
+        // a loopback peer that is no trusted proxy (a local reverse proxy that names no client) is not limited
+        List<MercureProtocol.Stream> local = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            local.add(stream(decided(p.handle(subscribe("match=a").from("127.0.0.1")))));
+        }
+        local.forEach(MercureProtocol.Stream::abandon);
         // a stream that never started frees its client's slot; so does one that ends
         a.abandon();
         SseConnection conn = Sse.open(new BufferTransport());
