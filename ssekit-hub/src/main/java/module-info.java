@@ -9,6 +9,7 @@ module dev.ssekit.hub {
     requires dev.ssekit;
     requires dev.ssekit.netty;
     requires dev.ssekit.redis;
+    requires dev.ssekit.urlpattern;
     requires io.netty.codec.http;
     requires io.netty.codec; // PrematureChannelClosureException
     requires io.netty.transport;

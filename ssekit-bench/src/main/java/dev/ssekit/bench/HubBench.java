@@ -41,7 +41,8 @@ final class HubBench {
             ports.add(p);
             List<String> args = new java.util.ArrayList<>(List.of("--listen", "127.0.0.1:" + p, "--publisher-jwt-key", KEY,
                     "--data", data.resolve("node" + n).toString(), "--history-events", "1000", "--max-connections", "100000",
-                    "--heartbeat", "600", "--anonymous", "true", "--metrics-token", METRICS_TOKEN));
+                    "--heartbeat", "600", "--anonymous", "true", "--metrics-token", METRICS_TOKEN,
+                    "--protocol-version-compatibility", "8")); // its tokens and topic= are Mercure 0.x (issue #24)
             if (redis != null) {
                 args.addAll(List.of("--redis", redis));
             }

@@ -30,7 +30,10 @@ public final class Retention {
     private final Ticker ticker;
     private final String epoch;
     private final ReentrantLock lock = new ReentrantLock();
+    /** Each retained id's earliest sequence (Mercure 1.0 L949-952: a repeated id resolves to its earliest update). */
     private final Map<String, Long> sequenceById = new HashMap<>();
+    /** How many retained events share an id, for the ids that more than one has; the others are absent. */
+    private final Map<String, Integer> repeats = new HashMap<>();
 
     private StoredEvent[] ring = new StoredEvent[16];
     private int head;
@@ -155,7 +158,9 @@ public final class Retention {
             count++;
             bytes += event.frame().length;
             last = event.sequence();
-            sequenceById.put(event.id(), event.sequence());
+            if (sequenceById.putIfAbsent(event.id(), event.sequence()) != null) {
+                repeats.merge(event.id(), 2, (n, two) -> n + 1);
+            }
             while (count > maxEvents || (bytes > maxBytes && count > 1)) {
                 removeOldest();
             }
@@ -180,7 +185,25 @@ public final class Retention {
         head = (head + 1) % ring.length;
         count--;
         bytes -= e.frame().length;
-        sequenceById.remove(e.id(), e.sequence());
+        Integer n = repeats.get(e.id());
+        if (n == null) {
+            sequenceById.remove(e.id(), e.sequence());
+            return;
+        }
+        // the oldest of several events with this id went: the next one (scanned for, only for repeated ids) is the earliest now
+        if (n <= 2) {
+            repeats.remove(e.id());
+        } else {
+            repeats.put(e.id(), n - 1);
+        }
+        for (int i = 0; i < count; i++) {
+            StoredEvent next = at(i);
+            if (next.id().equals(e.id())) {
+                sequenceById.put(e.id(), next.sequence());
+                return;
+            }
+        }
+        sequenceById.remove(e.id()); // cannot happen: the count said one more is retained
     }
 
     private void evictOld() {

@@ -49,6 +49,27 @@ class MemoryEventLogTest {
         log.close();
     }
 
+    /**
+     * A repeated id resolves to its earliest retained event (Mercure 1.0 L949-952), also once the earliest ones are
+     * evicted. Before issue #24 it resolved to the latest: a subscriber resuming from it missed what came between.
+     */
+    @Test
+    void aRepeatedIdIsItsEarliestRetainedEvent() throws Exception {
+        EventLog log = EventLog.inMemory(3, 1 << 20, Duration.ofHours(1), time);
+        for (String id : List.of("dup", "mid", "dup", "other", "dup")) {
+            log.append(SseMessage.builder().id(id).data(id).build(), Set.of("a"), false).toCompletableFuture().get();
+        }
+        // retained: 3 dup, 4 other, 5 dup
+        assertThat(log.sequenceOf("dup")).hasValue(3);
+        log.append(SseMessage.builder().id("x").data("x").build(), Set.of("a"), false).toCompletableFuture().get();
+        assertThat(log.sequenceOf("dup")).as("the earliest evicted: the next one").hasValue(5);
+        log.append(SseMessage.builder().id("y").data("y").build(), Set.of("a"), false).toCompletableFuture().get();
+        log.append(SseMessage.builder().id("z").data("z").build(), Set.of("a"), false).toCompletableFuture().get();
+        assertThat(log.sequenceOf("dup")).as("all evicted").isEmpty();
+        assertThat(log.sequenceOf("z")).hasValue(8);
+        log.close();
+    }
+
     /** Reads answer while an append holds the append path (its follower is stuck). */
     @Test
     void readsNeverWaitForTheAppendPath() throws Exception {

@@ -10,7 +10,9 @@ import java.util.concurrent.CompletionStage;
 import java.util.function.Predicate;
 
 /**
- * Who may publish and subscribe (draft-dunglas-mercure-07, "Authorization"): finds the token in
+ * Mercure 0.x authorization, kept for compatibility mode ({@link LegacyAccess} reads tokens with
+ * {@link #token(HubRequest, Map, Predicate, String)}): who may publish and subscribe
+ * (draft-dunglas-mercure-07, "Authorization"): finds the token in
  * the {@code Authorization: Bearer} header, else the {@code authorization} query parameter, else
  * the {@code mercureAuthorization} cookie; a cookie counts only with an {@code Origin} or {@code
  * Referer} from an allowed origin (CSRF); the token is verified by the publisher's or the
@@ -82,7 +84,7 @@ final class Authorizer {
         }
         if (token.isEmpty()) {
             return anonymous ? CompletableFuture.completedFuture(Optional.empty())
-                    : CompletableFuture.failedFuture(new Rejection(401, "a subscriber token is required"));
+                    : CompletableFuture.failedFuture(Rejection.noToken("a subscriber token is required"));
         }
         return verify(subscriberKeys, token.get()).thenApply(Optional::of);
     }
@@ -92,7 +94,7 @@ final class Authorizer {
         try {
             Optional<String> token = token(req, query, origins);
             if (token.isEmpty()) {
-                return CompletableFuture.failedFuture(new Rejection(401, missing));
+                return CompletableFuture.failedFuture(Rejection.noToken(missing));
             }
             return verify(keys, token.get());
         } catch (Rejection r) {
@@ -107,7 +109,7 @@ final class Authorizer {
             }
             Throwable cause = Rejection.cause(error);
             if (cause instanceof JwtException) {
-                throw new CompletionException(new Rejection(401, cause.getMessage()));
+                throw new CompletionException(Rejection.invalidToken(cause.getMessage()));
             }
             throw error instanceof CompletionException c ? c : new CompletionException(error);
         });
@@ -130,10 +132,21 @@ final class Authorizer {
      * @throws Rejection as {@link #token(HubRequest, Map)}
      */
     Optional<String> token(HubRequest req, Map<String, List<String>> query, Predicate<String> origins) throws Rejection {
+        return token(req, query, origins, COOKIE);
+    }
+
+    /**
+     * The 0.x token of a request: the Authorization header, else the {@code authorization} query
+     * parameter, else the cookie of that name (CSRF-checked against {@code origins}).
+     *
+     * @throws Rejection as {@link #token(HubRequest, Map)}
+     */
+    static Optional<String> token(HubRequest req, Map<String, List<String>> query, Predicate<String> origins, String cookieName)
+            throws Rejection {
         String header = req.header("Authorization");
         if (header != null) {
             if (!header.regionMatches(true, 0, "Bearer ", 0, 7)) {
-                throw new Rejection(401, "the Authorization header must be a Bearer token");
+                throw Rejection.invalidToken("the Authorization header must be a Bearer token");
             }
             return Optional.of(header.substring(7).trim());
         }
@@ -141,7 +154,7 @@ final class Authorizer {
         if (param != null && !param.isEmpty()) {
             return Optional.of(param.getFirst());
         }
-        Optional<String> cookie = cookie(req.header("Cookie"), COOKIE);
+        Optional<String> cookie = cookie(req.header("Cookie"), cookieName);
         if (cookie.isPresent()) {
             checkCookieOrigin(req, origins);
         }
@@ -163,7 +176,7 @@ final class Authorizer {
             }
         }
         if (origin == null) {
-            throw new Rejection(401, "cookie authorization needs an Origin or Referer header");
+            throw Rejection.invalidToken("cookie authorization needs an Origin or Referer header");
         }
         if (!allowedOrigin.test(origin)) {
             throw new Rejection(403, "origin not allowed for cookie authorization");

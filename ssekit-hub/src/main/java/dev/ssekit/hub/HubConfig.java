@@ -24,11 +24,95 @@ import java.util.Set;
  *     change; empty: cleartext HTTP (and h2c). The hub stops watching the files when it closes
  * @param limits what guards the hub against clients that spend its resources: timeouts of every phase of a
  *     connection, the memory incomplete requests may hold, the cookie publishers' origins, where {@code /metrics} is served
+ * @param protocol the Mercure version(s) spoken, the token issuers and their keys, the audience
  */
 record HubConfig(InetSocketAddress listen, JwtVerifier publisherKey, JwtVerifier subscriberKey, boolean anonymous,
         Set<String> corsOrigins, int maxBodyBytes, int maxTopics, int maxConnections, boolean subscriptionEvents,
         boolean demo, String demoToken, java.time.Duration headerTimeout, java.util.Optional<CertificateFiles> tls,
-        Limits limits) {
+        Limits limits, Protocol protocol) {
+
+    /**
+     * The settings with these limits and {@link Protocol#compatible} protocol settings: Mercure 0.x
+     * beside 1.0, {@code publisherKey} and {@code subscriberKey} the keys of one issuer. The hub's
+     * tests of 0.x behaviour use this constructor.
+     *
+     * @throws IllegalArgumentException as the canonical constructor
+     */
+    HubConfig(InetSocketAddress listen, JwtVerifier publisherKey, JwtVerifier subscriberKey, boolean anonymous,
+            Set<String> corsOrigins, int maxBodyBytes, int maxTopics, int maxConnections, boolean subscriptionEvents,
+            boolean demo, String demoToken, java.time.Duration headerTimeout, java.util.Optional<CertificateFiles> tls,
+            Limits limits) {
+        this(listen, publisherKey, subscriberKey, anonymous, corsOrigins, maxBodyBytes, maxTopics, maxConnections, subscriptionEvents,
+                demo, demoToken, headerTimeout, tls, limits, Protocol.compatible(publisherKey, subscriberKey));
+    }
+
+    /**
+     * The Mercure protocol settings (issue #24).
+     *
+     * @param compatibility 0: Mercure 1.0 only; 8: also what the reference hub's compatibility mode 8
+     *     accepts from 0.x clients ({@code --protocol-version-compatibility 8})
+     * @param issuers the trusted token issuers, each with its own keys (never empty)
+     * @param resourceId the audience tokens must name; empty: derived from each request (scheme,
+     *     {@code Host}, hub path)
+     * @param publicUrls the origins ({@code scheme://host[:port]}) the hub answers for; others get 421.
+     *     Empty: any
+     * @param maxConnectionsPerClient the most streams one client address may hold (then 429)
+     * @param trustedProxies the addresses whose {@code Forwarded}/{@code X-Forwarded-For} name the client
+     */
+    record Protocol(int compatibility, java.util.List<AccessTokens.Issuer> issuers, java.util.Optional<String> resourceId,
+            Set<String> publicUrls, int maxConnectionsPerClient, Set<String> trustedProxies) {
+
+        /** The issuer id of keys given without an issuer in compatibility mode (0.x tokens need not name one). */
+        static final String UNNAMED_ISSUER = "urn:ssekit:unnamed-issuer";
+        /** The default of {@link #maxConnectionsPerClient}. */
+        static final int DEFAULT_PER_CLIENT = 256;
+
+        /**
+         * @throws IllegalArgumentException naming the setting and its value when one is out of range
+         */
+        Protocol {
+            if (compatibility != 0 && compatibility != 8) {
+                throw new IllegalArgumentException("compatibility must be 0 (none) or 8, got " + compatibility);
+            }
+            issuers = java.util.List.copyOf(issuers);
+            if (issuers.isEmpty()) {
+                throw new IllegalArgumentException("issuers must not be empty");
+            }
+            Objects.requireNonNull(resourceId, "resourceId");
+            publicUrls = Set.copyOf(publicUrls);
+            trustedProxies = Set.copyOf(trustedProxies);
+            if (maxConnectionsPerClient < 1) {
+                throw new IllegalArgumentException("maxConnectionsPerClient must be at least 1: " + maxConnectionsPerClient);
+            }
+        }
+
+        /** Compatibility mode 8 with these keys as one unnamed issuer's, the audience derived, no other limit. */
+        static Protocol compatible(JwtVerifier publisherKey, JwtVerifier subscriberKey) {
+            return new Protocol(8, java.util.List.of(new AccessTokens.Issuer(UNNAMED_ISSUER, java.util.Optional.of(publisherKey),
+                    java.util.Optional.of(subscriberKey))), java.util.Optional.empty(), Set.of(), DEFAULT_PER_CLIENT, Set.of());
+        }
+
+        /** Mercure 1.0 only, with one issuer of these keys and a fixed resource identifier. */
+        static Protocol modern(String issuer, JwtVerifier publisherKey, JwtVerifier subscriberKey, String resourceId) {
+            return new Protocol(0, java.util.List.of(new AccessTokens.Issuer(issuer, java.util.Optional.of(publisherKey),
+                    java.util.Optional.of(subscriberKey))), java.util.Optional.of(resourceId), Set.of(), DEFAULT_PER_CLIENT, Set.of());
+        }
+
+        /** Whether 0.x clients are served too. */
+        boolean compat() {
+            return compatibility != 0;
+        }
+
+        /** These settings with another per-client limit and trusted proxies. */
+        Protocol withClientLimit(int perClient, Set<String> proxies) {
+            return new Protocol(compatibility, issuers, resourceId, publicUrls, perClient, proxies);
+        }
+
+        /** These settings with other public URLs. */
+        Protocol withPublicUrls(Set<String> urls) {
+            return new Protocol(compatibility, issuers, resourceId, urls, maxConnectionsPerClient, trustedProxies);
+        }
+    }
 
     /**
      * The settings with {@link Limits#DEFAULT} limits.
@@ -45,7 +129,25 @@ record HubConfig(InetSocketAddress listen, JwtVerifier publisherKey, JwtVerifier
     /** These settings with other limits. */
     HubConfig withLimits(Limits other) {
         return new HubConfig(listen, publisherKey, subscriberKey, anonymous, corsOrigins, maxBodyBytes, maxTopics, maxConnections,
-                subscriptionEvents, demo, demoToken, headerTimeout, tls, other);
+                subscriptionEvents, demo, demoToken, headerTimeout, tls, other, protocol);
+    }
+
+    /** Every key verifier the hub holds (the issuers' and the legacy pair), each once: the hub closes them. */
+    java.util.List<JwtVerifier> verifiers() {
+        java.util.Set<JwtVerifier> all = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        all.add(publisherKey);
+        all.add(subscriberKey);
+        for (AccessTokens.Issuer i : protocol.issuers()) {
+            i.publisher().ifPresent(all::add);
+            i.subscriber().ifPresent(all::add);
+        }
+        return java.util.List.copyOf(all);
+    }
+
+    /** These settings with other protocol settings. */
+    HubConfig withProtocol(Protocol other) {
+        return new HubConfig(listen, publisherKey, subscriberKey, anonymous, corsOrigins, maxBodyBytes, maxTopics, maxConnections,
+                subscriptionEvents, demo, demoToken, headerTimeout, tls, limits, other);
     }
 
     /**
@@ -133,6 +235,7 @@ record HubConfig(InetSocketAddress listen, JwtVerifier publisherKey, JwtVerifier
 
     HubConfig {
         Objects.requireNonNull(limits, "limits");
+        Objects.requireNonNull(protocol, "protocol");
         Objects.requireNonNull(listen, "listen");
         Objects.requireNonNull(demoToken, "demoToken");
         Objects.requireNonNull(headerTimeout, "headerTimeout");

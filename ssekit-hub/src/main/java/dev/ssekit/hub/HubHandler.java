@@ -121,7 +121,7 @@ final class HubHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         started = System.nanoTime();
         HubRequest request;
         try {
-            request = translate(req);
+            request = translate(req).from(clientAddress(ctx.channel()));
         } catch (IllegalArgumentException e) {
             // Netty's decoder refuses malformed percent-encoding in the path; its message quotes the whole
             // URI, which may hold a token: neither logged nor echoed (issue #28)
@@ -212,6 +212,12 @@ final class HubHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
      */
     static HubRequest head(HttpRequest req) {
         return translate(req, new byte[0]);
+    }
+
+    /** The peer's IP address (an HTTP/2 stream's is its connection's), or "" when it has none. */
+    static String clientAddress(io.netty.channel.Channel channel) {
+        io.netty.channel.Channel c = channel.parent() != null && channel.remoteAddress() == null ? channel.parent() : channel;
+        return c.remoteAddress() instanceof java.net.InetSocketAddress i && i.getAddress() != null ? i.getAddress().getHostAddress() : "";
     }
 
     private static HubRequest translate(FullHttpRequest req) {

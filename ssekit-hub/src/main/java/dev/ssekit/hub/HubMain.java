@@ -52,11 +52,18 @@ public final class HubMain {
                 : Tokens.hs256("{\"mercure\":{\"publish\":[\"*\"]}}", demoKey.getBytes(UTF_8));
         JwtVerifier publishers;
         JwtVerifier subscribers;
+        HubConfig.Protocol protocol;
         try {
             java.util.function.Supplier<java.net.http.HttpClient> http = () -> java.net.http.HttpClient.newBuilder()
                     .connectTimeout(JwtVerifier.FETCH_TIMEOUT).followRedirects(java.net.http.HttpClient.Redirect.NEVER).build();
             publishers = options.publisherVerifier(java.util.Optional.ofNullable(demoKey), http);
             subscribers = options.subscriberVerifier(publishers, http);
+            protocol = options.protocol(publishers, subscribers, HubConfig.Protocol.UNNAMED_ISSUER, http);
+            if (demoKey != null && !protocol.compat()) {
+                // the demo page and the printed tokens are still Mercure 0.x: demo mode serves both (issue #24, item 6 open)
+                protocol = new HubConfig.Protocol(8, protocol.issuers(), protocol.resourceId(), protocol.publicUrls(),
+                        protocol.maxConnectionsPerClient(), protocol.trustedProxies());
+            }
         } catch (IllegalArgumentException e) {
             System.err.println("error: " + e.getMessage());
             System.exit(2);
@@ -78,7 +85,7 @@ public final class HubMain {
         }
         HubConfig config = new HubConfig(options.listen(), publishers, subscribers, options.anonymous(), options.corsOrigins(),
                 options.maxBodyBytes(), options.maxTopics(), options.maxConnections(), options.subscriptions(),
-                options.demo(), publisherToken, options.headerTimeout(), tls, options.limits());
+                options.demo(), publisherToken, options.headerTimeout(), tls, options.limits(), protocol);
         dev.ssekit.spi.EventLog history;
         if (options.redis().isPresent()) {
             // history lives in Redis; each node keeps the newest --history-events in memory

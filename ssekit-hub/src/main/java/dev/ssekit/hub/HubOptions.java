@@ -61,13 +61,39 @@ import java.util.Set;
  *     SSEKIT_MAX_CONNECTION_AGE}: see {@link ConnectionLifetime}
  * @param redisReplicas {@code --redis-replicas N} / {@code SSEKIT_REDIS_REPLICAS}: a publish is acknowledged once
  *     {@code WAIT N} confirms N Redis replicas hold it (0: once the primary has it)
+ * @param issuers {@code --issuer} / {@code SSEKIT_ISSUER}: the trusted issuers, each with its keys (the table's note
+ *     spells the syntax)
+ * @param resourceId {@code --resource-id} / {@code SSEKIT_RESOURCE_ID}: the audience; empty: derived per request
+ * @param publicUrls {@code --public-urls} / {@code SSEKIT_PUBLIC_URLS}: the origins served (others: 421); empty: any
+ * @param compatibility {@code --protocol-version-compatibility} / {@code SSEKIT_PROTOCOL_VERSION_COMPATIBILITY}: 0 or 8
+ * @param maxConnectionsPerClient {@code --max-connections-per-client} / {@code SSEKIT_MAX_CONNECTIONS_PER_CLIENT}
+ * @param trustedProxies {@code --trusted-proxies} / {@code SSEKIT_TRUSTED_PROXIES}
  */
 record HubOptions(InetSocketAddress listen, Optional<String> publisherKey, Optional<String> subscriberKey, Optional<String> algorithm,
         Optional<URI> publisherJwks, Optional<URI> subscriberJwks,
         boolean anonymous, Set<String> corsOrigins, int maxConnections, int maxBodyBytes, int maxTopics, Duration heartbeat, Duration headerTimeout,
         java.nio.file.Path data, boolean fsync, int historyEvents, int historyMegabytes, Duration historyAge, boolean demo, boolean subscriptions, String logFormat,
         Optional<String> redis, Optional<java.nio.file.Path> tlsCert, Optional<java.nio.file.Path> tlsKey, boolean selfSigned,
-        HubConfig.Limits limits, ConnectionLifetime.Settings lifetime, int redisReplicas) {
+        HubConfig.Limits limits, ConnectionLifetime.Settings lifetime, int redisReplicas,
+        List<IssuerSpec> issuers, Optional<String> resourceId, Set<String> publicUrls, int compatibility,
+        int maxConnectionsPerClient, Set<String> trustedProxies) {
+
+    /**
+     * One {@code --issuer} entry.
+     *
+     * @param id the exact {@code iss} its tokens carry
+     * @param keys its own key settings by name ({@code publisher-jwt-key}, {@code subscriber-jwt-key},
+     *     {@code publisher-jwks-url}, {@code subscriber-jwks-url}, {@code jwt-alg}); empty: the top-level key options
+     */
+    record IssuerSpec(String id, Map<String, String> keys) {
+        IssuerSpec {
+            keys = Map.copyOf(keys);
+        }
+    }
+
+    /** The key settings an {@code --issuer} entry may give, as {@code NAME=VALUE}. */
+    static final List<String> ISSUER_KEYS = List.of("publisher-jwt-key", "subscriber-jwt-key", "publisher-jwks-url",
+            "subscriber-jwks-url", "jwt-alg");
 
     /**
      * One option: its flag, what its value is, the environment variables that supply it too (the
@@ -98,6 +124,20 @@ record HubOptions(InetSocketAddress listen, Optional<String> publisherKey, Optio
                     "publishers' keys from a JWK set, by kid (instead of --publisher-jwt-key)"),
             new Option("--subscriber-jwks-url", "URL", List.of("SSEKIT_SUBSCRIBER_JWKS_URL"), null,
                     "subscribers' keys from a JWK set (instead of --subscriber-jwt-key)"),
+            new Option("--issuer", "ID[ K=V..][;ID K=V..]", List.of("SSEKIT_ISSUER"), null,
+                    "the trusted token issuers (iss), ';'-separated. An ID alone takes the key options above; an ID followed by"
+                    + " its own publisher-jwt-key=, subscriber-jwt-key=, publisher-jwks-url=, subscriber-jwks-url=, jwt-alg="
+                    + " (a value @FILE is read from FILE) uses only those: a key never verifies another issuer's token."
+                    + " Needed with keys unless --protocol-version-compatibility 8"),
+            new Option("--resource-id", "URL", List.of("SSEKIT_RESOURCE_ID"), null,
+                    "the aud tokens must name; default: each request's scheme://Host/.well-known/mercure"),
+            new Option("--public-urls", "A,B", List.of("SSEKIT_PUBLIC_URLS"), "any", "origins served (scheme://host[:port]); others get 421"),
+            new Option("--protocol-version-compatibility", "8", List.of("SSEKIT_PROTOCOL_VERSION_COMPATIBILITY"), "none",
+                    "8: also serve Mercure 0.x clients (topic=, mercure claim, ?authorization=, mercureAuthorization cookie, lastEventID)"),
+            new Option("--max-connections-per-client", "N", List.of("SSEKIT_MAX_CONNECTIONS_PER_CLIENT"),
+                    Integer.toString(HubConfig.Protocol.DEFAULT_PER_CLIENT), "streams per client address (loopback peers not limited unless trusted proxies); then 429 with Retry-After"),
+            new Option("--trusted-proxies", "A,B", List.of("SSEKIT_TRUSTED_PROXIES"), "none",
+                    "proxy IP addresses whose Forwarded / X-Forwarded-For name the client"),
             new Option("--anonymous", "true|false", List.of("SSEKIT_ANONYMOUS"), "true", "subscribers without a token get public updates"),
             new Option("--cors-origins", "A,B", List.of("SSEKIT_CORS_ORIGINS"), "none", "* for any (never with credentials)"),
             new Option("--publish-origins", "A,B", List.of("SSEKIT_PUBLISH_ORIGINS"), "none",
@@ -211,6 +251,35 @@ record HubOptions(InetSocketAddress listen, Optional<String> publisherKey, Optio
         }
         exclusive(setting("--subscriber-jwt-key", flags, env), setting("--subscriber-jwks-url", flags, env));
         boolean demo = bool(setting("--demo", flags, env), publisherKey.isEmpty() && publisherJwks.isEmpty());
+        Setting compatSetting = setting("--protocol-version-compatibility", flags, env);
+        int compatibility = switch (compatSetting.value().orElseThrow()) {
+            case "none", "0" -> 0;
+            case "8" -> 8;
+            default -> throw new IllegalArgumentException(compatSetting.name() + " must be 8 (or none), got \""
+                    + compatSetting.value().get() + "\"");
+        };
+        Setting issuerSetting = setting("--issuer", flags, env);
+        List<IssuerSpec> issuers = issuerSetting.value().map(v -> issuers(issuerSetting.name(), v)).orElse(List.of());
+        boolean topLevelKeys = publisherKey.isPresent() || publisherJwks.isPresent() || subscriberKey.isPresent()
+                || subscriberJwks.isPresent();
+        if (topLevelKeys && compatibility == 0 && issuers.stream().noneMatch(i -> i.keys().isEmpty())) {
+            throw new IllegalArgumentException("the key options need --issuer ID (SSEKIT_ISSUER): Mercure 1.0 binds each key to the"
+                    + " issuer (iss) whose tokens it verifies; or add --protocol-version-compatibility 8"
+                    + " (SSEKIT_PROTOCOL_VERSION_COMPATIBILITY) to accept 0.x tokens that name no issuer");
+        }
+        if (!topLevelKeys && issuers.stream().anyMatch(i -> i.keys().isEmpty()) && !demo) {
+            throw new IllegalArgumentException(issuerSetting.name() + " names an issuer without keys of its own, and no key"
+                    + " option is set: give --publisher-jwt-key or --publisher-jwks-url, or the issuer's own publisher-jwt-key=");
+        }
+        Setting resource = setting("--resource-id", flags, env);
+        Optional<String> resourceId = resource.value().filter(v -> !v.isBlank()).map(String::strip);
+        Set<String> publicUrls = new LinkedHashSet<>();
+        Setting pub = setting("--public-urls", flags, env);
+        pub.value().filter(v -> !v.equals("any")).ifPresent(v -> Arrays.stream(v.split(",")).map(String::trim).filter(o -> !o.isEmpty())
+                .forEach(o -> publicUrls.add(origin(pub.name(), o))));
+        Set<String> proxies = new LinkedHashSet<>();
+        setting("--trusted-proxies", flags, env).value().filter(v -> !v.equals("none")).ifPresent(v -> Arrays.stream(v.split(","))
+                .map(String::trim).filter(o -> !o.isEmpty()).forEach(proxies::add));
         boolean subscriptions = bool(setting("--subscriptions", flags, env), demo);
         Set<String> origins = new LinkedHashSet<>();
         setting("--cors-origins", flags, env).value().filter(v -> !v.equals("none")).ifPresent(v -> Arrays.stream(v.split(","))
@@ -281,7 +350,8 @@ record HubOptions(InetSocketAddress listen, Optional<String> publisherKey, Optio
                 demo, subscriptions, logFormat, setting("--redis", flags, env).value().filter(v -> !v.equals("none")),
                 cert.map(java.nio.file.Path::of), key.map(java.nio.file.Path::of), selfSigned, limits,
                 lifetime(setting("--drain", flags, env), setting("--max-connection-age", flags, env)),
-                atLeastZero(setting("--redis-replicas", flags, env)));
+                atLeastZero(setting("--redis-replicas", flags, env)),
+                issuers, resourceId, publicUrls, compatibility, positive(setting("--max-connections-per-client", flags, env)), proxies);
     }
 
     private static int atLeastZero(Setting s) {
@@ -309,6 +379,107 @@ record HubOptions(InetSocketAddress listen, Optional<String> publisherKey, Optio
         }
         Optional<Duration> maxAge = age.value().filter(v -> !v.equals("none")).map(v -> Duration.ofSeconds(positive(age)));
         return new ConnectionLifetime.Settings(Duration.ofSeconds(seconds), maxAge);
+    }
+
+    /** Parses {@code --issuer}: {@code ;}-separated entries, each an id and its own {@code NAME=VALUE} key settings. */
+    static List<IssuerSpec> issuers(String setting, String value) {
+        List<IssuerSpec> out = new java.util.ArrayList<>();
+        Set<String> ids = new java.util.HashSet<>();
+        for (String entry : value.split(";")) {
+            String[] words = entry.strip().split("\\s+");
+            if (words.length == 0 || words[0].isEmpty()) {
+                continue;
+            }
+            String id = words[0];
+            if (!ids.add(id)) {
+                throw new IllegalArgumentException(setting + " names issuer " + id + " twice");
+            }
+            Map<String, String> keys = new java.util.LinkedHashMap<>();
+            for (int i = 1; i < words.length; i++) {
+                int eq = words[i].indexOf('=');
+                String name = eq < 0 ? words[i] : words[i].substring(0, eq);
+                if (eq < 0 || !ISSUER_KEYS.contains(name)) {
+                    throw new IllegalArgumentException(setting + ": issuer " + id + " has \"" + name + "\"; its keys are given as "
+                            + String.join("=, ", ISSUER_KEYS) + "=");
+                }
+                String v = words[i].substring(eq + 1);
+                if (v.startsWith("@")) {
+                    try {
+                        v = java.nio.file.Files.readString(java.nio.file.Path.of(v.substring(1))).strip();
+                    } catch (java.io.IOException | RuntimeException e) {
+                        throw new IllegalArgumentException(setting + ": issuer " + id + ": cannot read " + v.substring(1) + ": " + e.getMessage());
+                    }
+                }
+                keys.put(name, v);
+            }
+            if (keys.containsKey("publisher-jwt-key") && keys.containsKey("publisher-jwks-url")
+                    || keys.containsKey("subscriber-jwt-key") && keys.containsKey("subscriber-jwks-url")) {
+                throw new IllegalArgumentException(setting + ": issuer " + id + " gives a key and a JWK set for the same role: give one");
+            }
+            out.add(new IssuerSpec(id, keys));
+        }
+        if (out.stream().filter(i -> i.keys().isEmpty()).count() > 1) {
+            throw new IllegalArgumentException(setting + " names several issuers without keys of their own; the key options"
+                    + " belong to one issuer only (a key never verifies another issuer's token)");
+        }
+        if (out.isEmpty()) {
+            throw new IllegalArgumentException(setting + " must name an issuer, got \"" + value + "\"");
+        }
+        return List.copyOf(out);
+    }
+
+    /** An origin {@code scheme://host[:port]}, lower-cased; refused with a message naming the setting otherwise. */
+    private static String origin(String setting, String value) {
+        try {
+            URI u = new URI(value);
+            if (u.getScheme() == null || u.getHost() == null || (u.getRawPath() != null && !u.getRawPath().isEmpty()
+                    && !u.getRawPath().equals("/"))) {
+                throw new URISyntaxException(value, "not an origin");
+            }
+            return (u.getScheme() + "://" + u.getRawAuthority()).toLowerCase(java.util.Locale.ROOT);
+        } catch (URISyntaxException e) {
+            throw new IllegalArgumentException(setting + " must list origins such as https://hub.example, got \"" + value + "\"");
+        }
+    }
+
+    /**
+     * The protocol settings: the issuers with their verifiers (an issuer without keys of its own takes
+     * {@code publishers}/{@code subscribers}), the resource id, the public URLs, the client limits.
+     *
+     * @param publishers the top-level (or demo) publisher keys
+     * @param subscribers the top-level subscriber keys
+     * @param defaultIssuer the issuer of the top-level keys when no {@code --issuer} is given (demo mode, or
+     *     compatibility mode with 0.x tokens)
+     * @throws IllegalArgumentException for an issuer's key that cannot be used, naming it
+     */
+    HubConfig.Protocol protocol(JwtVerifier publishers, JwtVerifier subscribers, String defaultIssuer,
+            java.util.function.Supplier<java.net.http.HttpClient> http) {
+        List<AccessTokens.Issuer> list = new java.util.ArrayList<>();
+        List<IssuerSpec> specs = issuers.isEmpty() ? List.of(new IssuerSpec(defaultIssuer, Map.of())) : issuers;
+        for (IssuerSpec spec : specs) {
+            if (spec.keys().isEmpty()) {
+                list.add(new AccessTokens.Issuer(spec.id(), Optional.of(publishers), Optional.of(subscribers)));
+                continue;
+            }
+            Optional<String> alg = Optional.ofNullable(spec.keys().get("jwt-alg"))
+                    .map(a -> a.toUpperCase(java.util.Locale.ROOT).replace("EDDSA", "EdDSA"));
+            String where = "--issuer " + spec.id() + " ";
+            Optional<JwtVerifier> pub = verifier(where + "publisher", spec.keys().get("publisher-jwt-key"),
+                    spec.keys().get("publisher-jwks-url"), alg, http);
+            Optional<JwtVerifier> sub = verifier(where + "subscriber", spec.keys().get("subscriber-jwt-key"),
+                    spec.keys().get("subscriber-jwks-url"), alg, http).or(() -> pub);
+            list.add(new AccessTokens.Issuer(spec.id(), pub, sub));
+        }
+        return new HubConfig.Protocol(compatibility, list, resourceId, publicUrls, maxConnectionsPerClient, trustedProxies);
+    }
+
+    private static Optional<JwtVerifier> verifier(String what, String key, String jwks, Optional<String> alg,
+            java.util.function.Supplier<java.net.http.HttpClient> http) {
+        if (jwks != null) {
+            URI u = url(new Setting(what + "-jwks-url", Optional.of(jwks))).orElseThrow();
+            return Optional.of(JwtVerifier.jwks(u, http.get(), JwtVerifier.DEFAULT_REFRESH, JwtVerifier.DEFAULT_MIN_REFETCH));
+        }
+        return key == null ? Optional.empty() : Optional.of(JwtVerifier.fromSetting(what + "-jwt-key", key, alg));
     }
 
     /** Refuses a static key and a JWK set for the same role. */

@@ -417,13 +417,12 @@ final class JwtVerifier implements AutoCloseable {
         if (nbf instanceof Number n && nowSeconds < n.longValue()) {
             throw new JwtException("token not valid yet");
         }
-        JWTClaimsSet claims;
         try {
-            claims = JWTClaimsSet.parse(payload);
+            JWTClaimsSet.parse(payload); // the registered claims' types
         } catch (ParseException e) {
             throw new JwtException("malformed token: a registered claim has the wrong type");
         }
-        return Claims.from(claims.getClaims());
+        return Claims.from(payload, Optional.ofNullable(token.header().getType()).map(Object::toString));
     }
 
     /** A base64url part decoded as a JSON object (Maps and Lists inside); JwtException otherwise. */

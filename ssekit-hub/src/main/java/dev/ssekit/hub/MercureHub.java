@@ -90,8 +90,7 @@ final class MercureHub implements AutoCloseable {
             server = builder.start();
         } catch (RuntimeException e) { // the address is taken, say: what the hub was given stops too
             config.tls().ifPresent(CertificateFiles::close);
-            config.publisherKey().close();
-            config.subscriberKey().close();
+            config.verifiers().forEach(JwtVerifier::close);
             throw e;
         }
         NettySseServer metrics = null;
@@ -101,13 +100,12 @@ final class MercureHub implements AutoCloseable {
             } catch (RuntimeException e) {
                 server.close();
                 config.tls().ifPresent(CertificateFiles::close);
-                config.publisherKey().close();
-                config.subscriberKey().close();
+                config.verifiers().forEach(JwtVerifier::close);
                 throw e;
             }
         }
         MercureHub started = new MercureHub(server, protocol, hub, subscriptions, openStreams, config.tls(),
-                List.of(config.publisherKey(), config.subscriberKey()), metrics);
+                config.verifiers(), metrics);
         started.lifetime = lifetime;
         return started;
     }

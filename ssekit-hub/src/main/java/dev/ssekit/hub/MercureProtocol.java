@@ -93,10 +93,22 @@ final class MercureProtocol {
         void open(SseConnection connection, Executor serial);
     }
 
+    /** Where the RFC 9728 protected resource metadata of the hub is served (L1346-1393). */
+    static final String METADATA_PATH = "/.well-known/oauth-protected-resource" + PATH;
+    /** The most compiled 1.0 matchers kept (as {@link MercureHub}'s selector cache). */
+    static final int MATCHER_CACHE = 10_000;
+
     private final HubConfig config;
     private final Broadcaster hub;
     private final Subscriptions subscriptions;
-    private final Authorizer authorizer;
+    private final Access access;
+    private final MatcherStore matchers;
+    private final ReservedTopics reserved;
+    private final boolean compat;
+    private final ClientLimits clients;
+    /** Refusals by RFC 6750 error ("none" for a bare challenge), and by status for the others (429, 421...). */
+    private final java.util.concurrent.ConcurrentHashMap<String, java.util.concurrent.atomic.LongAdder> refusals =
+            new java.util.concurrent.ConcurrentHashMap<>();
     private final TopicSelectorStore selectors;
     private final Scheduler scheduler;
     private final Clock clock;
@@ -118,8 +130,19 @@ final class MercureProtocol {
         this.selectors = selectors;
         this.scheduler = scheduler;
         this.clock = clock;
-        this.authorizer = new Authorizer(config.publisherKey(), config.subscriberKey(), config.anonymous(),
-                config::allowsCredentialsFrom, config::allowsCookiePublishFrom, clock);
+        HubConfig.Protocol p = config.protocol();
+        this.compat = p.compat();
+        this.clients = new ClientLimits(p.maxConnectionsPerClient(), p.trustedProxies());
+        String hubUrl = p.resourceId().filter(r -> r.contains("://"))
+                .or(() -> p.publicUrls().stream().sorted().findFirst().map(u -> u + PATH))
+                .orElse(MatcherStore.SYNTHETIC_HUB_URL);
+        this.matchers = new MatcherStore(hubUrl, MATCHER_CACHE);
+        this.reserved = new ReservedTopics(hubUrl);
+        this.access = compat
+                ? new LegacyAccess(p.issuers(), matchers, selectors, config.anonymous(), config::allowsCredentialsFrom,
+                        config::allowsCookiePublishFrom, clock)
+                : new ModernAccess(new AccessTokens(p.issuers(), matchers, clock), matchers, config.anonymous(),
+                        config::allowsCredentialsFrom, config::allowsCookiePublishFrom, this::audience);
         this.status = new StatusFeed(hub, subscriptions, scheduler, dev.ssekit.Ticker.system(),
                 task -> Thread.ofVirtual().name("ssekit-hub-status").start(task));
     }
@@ -144,26 +167,37 @@ final class MercureProtocol {
         return decision.exceptionally(error -> failure(req, error));
     }
 
+    /** The most fields a query or form may have: every topic or matcher allowed, and 16 others. */
+    private int maxFields() {
+        return Math.max(config.maxTopics(), SubscribeMatchers.MAX_MATCHERS) + 16;
+    }
+
     private CompletionStage<Decision> route(HubRequest req) throws Rejection {
-        Map<String, List<String>> query = Forms.decode(req.rawQuery().getBytes(ISO_8859_1), config.maxTopics() + 16);
+        Map<String, List<String>> query = Forms.decode(req.rawQuery().getBytes(ISO_8859_1), maxFields());
         String path = req.path();
         String method = req.method();
+        if (!config.protocol().publicUrls().isEmpty() && !path.equals("/healthz") && !path.equals("/metrics")
+                && !config.protocol().publicUrls().contains(origin(req))) {
+            throw new Rejection(421, "this hub does not serve " + origin(req));
+        }
         if (req.rawPath().startsWith(Subscriptions.PATH) && subscriptions.enabled()) {
             return subscriptionsApi(req, query);
         } else if (path.equals(PATH) && method.equals("OPTIONS")) {
-            return reply(preflight(req, "GET, POST"));
+            return reply(preflight(req, "GET, POST, QUERY"));
         } else if (path.equals(PATH) && method.equals("POST")) {
-            return authorizer.publisher(req, query).thenCompose(claims -> {
+            return access.publisher(req, query).thenCompose(grants -> {
                 try {
-                    return publish(req, claims);
+                    return publish(req, grants);
                 } catch (Rejection r) {
                     throw new CompletionException(r);
                 }
             });
-        } else if (path.equals(PATH) && method.equals("GET")) {
-            return subscribe(req, query);
+        } else if (path.equals(PATH) && (method.equals("GET") || method.equals("QUERY"))) {
+            return subscribe(req, method.equals("QUERY") ? union(query, req.body()) : query);
         } else if (path.equals(PATH)) {
-            throw new Rejection(405, "use GET to subscribe or POST to publish");
+            throw new Rejection(405, "use GET or QUERY to subscribe, POST to publish");
+        } else if (path.equals(METADATA_PATH) && method.equals("GET")) {
+            return reply(text(req, 200, resourceMetadata(req)).as("application/json"));
         } else if (path.equals("/healthz") && method.equals("GET")) {
             return reply(text(req, 200, "ok\n"));
         } else if (path.equals("/readyz") && method.equals("GET")) { // issue #26: see ConnectionLifetime
@@ -194,9 +228,9 @@ final class MercureProtocol {
         if (!head.path().equals(PATH) || !head.method().equals("POST")) {
             return CompletableFuture.completedFuture(Optional.empty());
         }
-        CompletionStage<Claims> claims;
+        CompletionStage<Grants> claims;
         try {
-            claims = authorizer.publisher(head, Forms.decode(head.rawQuery().getBytes(ISO_8859_1), config.maxTopics() + 16));
+            claims = access.publisher(head, Forms.decode(head.rawQuery().getBytes(ISO_8859_1), config.maxTopics() + 16));
         } catch (RuntimeException e) {
             claims = CompletableFuture.failedFuture(e);
         }
@@ -206,7 +240,18 @@ final class MercureProtocol {
 
     /** The {@code /metrics} text: the broadcaster's figures, and the log's with Redis. */
     String metrics() {
-        return Metrics.prometheus(hub.stats()) + Metrics.tls(config.tls()) + MercureHub.logMetrics(hub.log());
+        return Metrics.prometheus(hub.stats()) + Metrics.tls(config.tls()) + MercureHub.logMetrics(hub.log()) + refusalMetrics();
+    }
+
+    /** {@code ssekit_hub_auth_refusals_total{error=...}}: the requests refused with an RFC 6750 challenge, by error. */
+    private String refusalMetrics() {
+        StringBuilder b = new StringBuilder("# HELP ssekit_hub_auth_refusals_total Requests refused with a WWW-Authenticate challenge,"
+                + " by RFC 6750 error (none: no token was sent).\n# TYPE ssekit_hub_auth_refusals_total counter\n");
+        for (String error : List.of("invalid_request", "invalid_token", "insufficient_scope", "none")) {
+            java.util.concurrent.atomic.LongAdder n = refusals.get(error);
+            b.append("ssekit_hub_auth_refusals_total{error=\"").append(error).append("\"} ").append(n == null ? 0 : n.sum()).append('\n');
+        }
+        return b.toString();
     }
 
     private Decision failure(HubRequest req, Throwable error) {
@@ -214,8 +259,14 @@ final class MercureProtocol {
         if (e instanceof Rejection r) {
             LOG.log(Level.INFO, "{0} {1} rejected: {2} {3}", req.method(), req.path(), r.status, r.getMessage());
             HubResponse response = text(req, r.status, r.getMessage() + "\n");
-            if (r.status == 503 || r.status == 504) {
+            if (r.status == 503 || r.status == 504 || r.status == 429) {
                 response.headers().put("Retry-After", Integer.toString(r.retryAfterSeconds));
+            }
+            String challenge = r.challenge(metadataUrl(req));
+            if (challenge != null) {
+                response.headers().put("WWW-Authenticate", challenge);
+                refusals.computeIfAbsent(r.bearerError.isEmpty() ? "none" : r.bearerError,
+                        k -> new java.util.concurrent.atomic.LongAdder()).increment();
             }
             return new Reply(response);
         }
@@ -228,7 +279,7 @@ final class MercureProtocol {
         return new Reply(text(req, 500, "internal error\n"));
     }
 
-    private CompletionStage<Decision> publish(HubRequest req, Claims claims) throws Rejection {
+    private CompletionStage<Decision> publish(HubRequest req, Grants grants) throws Rejection {
         if (hub.isBacklogged()) {
             // delivery to subscribers is a full backlog behind: publishing now would hold this request
             // (and its memory) until it catches up; the publisher retries instead (issue #15)
@@ -236,20 +287,31 @@ final class MercureProtocol {
         }
         Map<String, List<String>> form = Forms.decode(req.body(), config.maxTopics() + 16);
         List<String> topics = topics(form);
+        // the reserved namespace and * are 400 whatever the token (L365-383; the reference hub checks the
+        // grant first and answers 403 when the token does not grant the topic: we follow the spec)
         for (String topic : topics) {
-            if (topic.startsWith(PATH + "/") || topic.contains(PATH + "/subscriptions")) {
-                throw new Rejection(403, "topics under " + PATH + " are reserved for the hub");
+            if (topic.equals("*")) {
+                throw new Rejection(400, "* is not a topic: it matches every topic");
             }
-            if (!selectors.anyMatches(claims.publish(), topic)) {
-                throw new Rejection(403, "the token may not publish to this topic");
+            if (reserved.reserved(topic) || (compat && (topic.startsWith(PATH + "/") || topic.contains(PATH + "/subscriptions")))) {
+                throw new Rejection(400, "topics under " + PATH + " are reserved for the hub");
+            }
+        }
+        for (String topic : topics) {
+            if (!grants.mayPublish(topic)) {
+                throw Rejection.insufficientScope("the token may not publish to this topic");
             }
         }
         SseMessage.Builder message = SseMessage.builder().data(first(form, "data").orElse(""));
         Optional<String> id = first(form, "id").filter(i -> !i.isEmpty()); // empty: the hub assigns one, as the reference hub
         if (id.isPresent()) {
             noControl("id", id.get());
+            text("id", id.get());
             if (id.get().startsWith("#")) {
                 throw new Rejection(400, "id must not start with #");
+            }
+            if (id.get().equals(Broadcaster.EARLIEST)) {
+                throw new Rejection(400, "id must not be " + Broadcaster.EARLIEST + ": subscribers ask for all history with it");
             }
             if (utf8Length(id.get()) > MAX_ID_BYTES) {
                 // subscribers send it back as Last-Event-ID, UTF-8 encoded: it must fit the 8 KiB request
@@ -261,6 +323,10 @@ final class MercureProtocol {
         Optional<String> type = first(form, "type");
         if (type.isPresent()) {
             noControl("type", type.get());
+            text("type", type.get());
+            if (type.get().equals("mercure")) {
+                throw new Rejection(400, "type mercure is reserved for the hub's own events");
+            }
             message.event(type.get());
         }
         Optional<String> retry = first(form, "retry");
@@ -306,12 +372,23 @@ final class MercureProtocol {
         if (lifetime.draining()) { // issue #26: the load balancer sends the retry to another node
             throw new Rejection(503, "this node is shutting down; retry", 1);
         }
-        List<String> topics = topics(query);
-        List<TopicSelector> wanted = selectors.selectors(topics); // 400 for one over the size limit
-        // the Last-Event-ID header wins over the lastEventID query parameter (draft 07, Reconnection)
-        Optional<String> lastId = LastEventIds.fromHeader(req.header("Last-Event-ID"))
-                .or(() -> Optional.ofNullable(query.get("lastEventID")).map(List::getFirst));
-        return authorizer.subscriberOrAnonymous(req, query).thenCompose(claims -> {
+        // 0.x topic= only in compatibility mode (SubscribeMatchers refuses it otherwise)
+        List<String> topics = compat ? query.getOrDefault("topic", List.of()) : List.of();
+        if (!topics.isEmpty()) {
+            topics = topics(query);
+        }
+        List<Matcher> wantedMatchers = SubscribeMatchers.parse(query, matchers, compat ? topics.size() : -1);
+        List<TopicSelector> wanted = new java.util.ArrayList<>(matchers.selectors(wantedMatchers));
+        wanted.addAll(selectors.selectors(topics)); // 400 for one over the size limit
+        List<String> described = new java.util.ArrayList<>(wantedMatchers.stream().map(Matcher::value).toList());
+        described.addAll(topics);
+        // the Last-Event-ID header wins over last_event_id (L922-931); 0.x's lastEventID in compatibility mode
+        String header = req.header("Last-Event-ID");
+        boolean cursor = header != null || query.containsKey("last_event_id") || (compat && query.containsKey("lastEventID"));
+        Optional<String> lastId = LastEventIds.fromHeader(header)
+                .or(() -> Optional.ofNullable(query.get("last_event_id")).map(List::getFirst).filter(v -> !v.isEmpty()))
+                .or(() -> compat ? Optional.ofNullable(query.get("lastEventID")).map(List::getFirst) : Optional.empty());
+        return access.subscriberOrAnonymous(req, query).thenCompose(claims -> {
             if (lastId.isEmpty() || lastId.get().equals(Broadcaster.EARLIEST)
                     || !hub.resumePoint(lastId.get()).equals(Broadcaster.EARLIEST)) {
                 return CompletableFuture.completedFuture(claims);
@@ -322,7 +399,7 @@ final class MercureProtocol {
                     .handle((v, e) -> claims);
         }).thenApply(claims -> {
             try {
-                return stream(req, topics, wanted, claims, lastId);
+                return stream(req, described, wanted, claims, lastId, cursor);
             } catch (Rejection r) {
                 throw new CompletionException(r);
             }
@@ -330,21 +407,36 @@ final class MercureProtocol {
     }
 
     /** Reserves a subscriber slot and plans the stream: its headers and what opening it registers. */
-    private Stream stream(HubRequest req, List<String> topics, List<TopicSelector> wanted, Optional<Claims> claims,
-            Optional<String> lastId) throws Rejection {
-        List<TopicSelector> authorized = claims.map(c -> selectors.usable(c.subscribe())).orElse(List.of());
-        Subscriptions.Subscriber subscriber = subscriptions.reserve(config.maxConnections(), topics, claims.flatMap(Claims::payload),
-                claims.isEmpty())
-                .orElseThrow(() -> new Rejection(503, "too many subscribers; retry later"));
+    private Stream stream(HubRequest req, List<String> topics, List<TopicSelector> wanted, Optional<Grants> claims,
+            Optional<String> lastId, boolean cursor) throws Rejection {
+        List<TopicSelector> authorized = claims.map(Grants::subscribeSelectors).orElse(List.of());
+        Optional<Object> payload = claims.flatMap(c -> topics.isEmpty() ? Optional.empty() : c.payloadFor(topics.getFirst()));
+        // per client first (L188-191): one client cannot take every --max-connections slot
+        Runnable clientSlot = clients.acquire(clients.client(req))
+                .orElseThrow(() -> new Rejection(429, "too many streams from this client; close one or retry later", 10));
+        Optional<Subscriptions.Subscriber> reserved = subscriptions.reserve(config.maxConnections(), topics, payload, claims.isEmpty());
+        if (reserved.isEmpty()) {
+            clientSlot.run();
+            throw new Rejection(503, "too many subscribers; retry later");
+        }
+        Subscriptions.Subscriber subscriber = reserved.get();
         Map<String, String> headers = streamHeaders(req);
         Optional<String> point = lastId.map(hub::resumePoint);
-        point.ifPresent(p -> headers.put("Last-Event-ID", LastEventIds.toHeader(p)));
+        if (cursor) {
+            // sent whenever the request carried a cursor (L953-964); 0.x clients read Last-Event-ID
+            String answer = LastEventIds.toHeader(point.orElseGet(() -> hub.lastEventId().orElse(Broadcaster.EARLIEST)));
+            headers.put("Mercure-Last-Event-ID", answer);
+            if (compat) {
+                headers.put("Last-Event-ID", answer);
+            }
+        }
         // The head goes out before the subscription is registered; a client may publish the moment
         // it has the head. So a new subscriber starts from the newest event as of now: whatever is
         // published in between is replayed from history, never missed. (lastEventId() takes no lock
         // a publish holds.)
         String from = point.orElseGet(() -> hub.lastEventId().orElse(Broadcaster.EARLIEST));
         Opener opener = (conn, serial) -> {
+            conn.onClose(reason -> clientSlot.run());
             conn.onClose(reason -> {
                 // after the task that activates it: its "active: false" never precedes its "active: true"
                 try {
@@ -353,7 +445,7 @@ final class MercureProtocol {
                     subscriptions.end(subscriber);
                 }
             });
-            claims.ifPresent(c -> closeAtExpiry(conn, c));
+            claims.ifPresent(c -> closeAtExpiry(conn, c.expiresAt()));
             Broadcaster.SubscribeRequest s = hub.subscription(conn).topics(wanted).authorizedFor(authorized);
             s.resumeFrom(from);
             try {
@@ -365,7 +457,10 @@ final class MercureProtocol {
             }
             subscriptions.activate(subscriber);
         };
-        return new Stream(headers, opener, () -> subscriptions.release(subscriber));
+        return new Stream(headers, opener, () -> {
+            subscriptions.release(subscriber);
+            clientSlot.run();
+        });
     }
 
     /** The headers of an event stream besides the event-stream ones: no caching, discovery, CORS. */
@@ -383,8 +478,8 @@ final class MercureProtocol {
      * The token's {@code exp} ends the stream; close() writes, so not on the shared timer thread.
      * The timer is cancelled when the stream ends first: it would hold the connection until exp.
      */
-    private void closeAtExpiry(SseConnection conn, Claims claims) {
-        claims.expiresAt().ifPresent(exp -> {
+    private void closeAtExpiry(SseConnection conn, Optional<Long> expiresAt) {
+        expiresAt.ifPresent(exp -> {
             var expiry = scheduler.schedule(() -> Thread.ofVirtual().name("ssekit-hub-expired").start(conn::close),
                     Duration.ofSeconds(Math.max(0, exp - clock.instant().getEpochSecond())));
             conn.onClose(reason -> expiry.cancel(false));
@@ -399,15 +494,16 @@ final class MercureProtocol {
      * but is no subscription: it is not listed, and not counted in the figures.
      */
     private CompletionStage<Decision> statusStream(HubRequest req, Map<String, List<String>> query) {
-        return authorizer.subscriber(req, query).thenApply(claims -> {
-            if (!selectors.anyMatches(claims.subscribe(), Subscriptions.PATH)) {
-                throw new CompletionException(new Rejection(403, "the token's mercure.subscribe does not cover " + Subscriptions.PATH));
+        return access.subscriber(req, query).thenApply(claims -> {
+            if (!claims.maySubscribe(Subscriptions.PATH)) {
+                throw new CompletionException(Rejection.insufficientScope("the token's subscribe grants do not cover "
+                        + Subscriptions.PATH));
             }
             Subscriptions.Subscriber slot = subscriptions.reserve(config.maxConnections(), List.of(), Optional.empty())
                     .orElseThrow(() -> new CompletionException(new Rejection(503, "too many subscribers; retry later")));
             Opener opener = (conn, serial) -> {
                 conn.onClose(reason -> subscriptions.end(slot)); // never activated: only its slot is freed
-                closeAtExpiry(conn, claims);
+                closeAtExpiry(conn, claims.expiresAt());
                 status.open(conn);
             };
             return new Stream(streamHeaders(req), opener, () -> subscriptions.release(slot));
@@ -438,9 +534,9 @@ final class MercureProtocol {
         Optional<String> topic = segments.length > 0 ? Optional.of(Forms.pathSegment(segments[0])) : Optional.empty();
         Optional<String> subscriber = segments.length > 1 ? Optional.of(Forms.pathSegment(segments[1])) : Optional.empty();
         topic.ifPresent(TopicSelectorStore::check);
-        return authorizer.subscriber(req, query).thenApply(claims -> {
-            if (!selectors.anyMatches(claims.subscribe(), raw)) {
-                throw new CompletionException(new Rejection(403, "the token's mercure.subscribe does not cover " + raw));
+        return access.subscriber(req, query).thenApply(claims -> {
+            if (!claims.maySubscribe(raw)) {
+                throw new CompletionException(Rejection.insufficientScope("the token's subscribe grants do not cover " + raw));
             }
             String lastEventId = hub.lastEventId().orElse(Broadcaster.EARLIEST);
             Map<String, Object> body;
@@ -455,8 +551,27 @@ final class MercureProtocol {
                 body.put("type", "Subscriptions");
                 body.put("subscriptions", subscriptions.list(topic, Optional.empty(), false));
             }
-            body.put("lastEventID", lastEventId);
-            return new Reply(text(req, 200, Subscriptions.write(body)).as("application/ld+json"));
+            // the cursor (1.0 L1123-1158) in a Link header, with an ETag that answers If-None-Match with 304
+            String cursor = LastEventIds.toHeader(lastEventId);
+            String etag = "\"" + java.net.URLEncoder.encode(lastEventId, java.nio.charset.StandardCharsets.UTF_8) + "\"";
+            String link = "<" + PATH + ">; rel=\"mercure\"; last-event-id=\"" + cursor.replace("\\", "\\\\").replace("\"", "\\\"")
+                    + "\"; type=\"mercure\"; content-type=\"application/json\"";
+            String ifNoneMatch = req.header("If-None-Match");
+            if (ifNoneMatch != null && java.util.Arrays.stream(ifNoneMatch.split(",")).map(String::strip)
+                    .anyMatch(t -> t.equals(etag) || t.equals("W/" + etag) || t.equals("*"))) {
+                HubResponse notModified = new HubResponse(304, new LinkedHashMap<>(), new byte[0]);
+                notModified.headers().put("ETag", etag);
+                notModified.headers().put("Link", link);
+                cors(req, notModified.headers());
+                return new Reply(notModified);
+            }
+            if (compat) {
+                body.put("lastEventID", lastEventId);
+            }
+            HubResponse r = text(req, 200, Subscriptions.write(body)).as(compat ? "application/ld+json" : "application/json");
+            r.headers().put("Link", link);
+            r.headers().put("ETag", etag);
+            return new Reply(r);
         });
     }
 
@@ -474,6 +589,7 @@ final class MercureProtocol {
         }
         for (String topic : topics) {
             noControl("topic", topic);
+            text("topic", topic);
             try {
                 TopicSelectorStore.check(topic);
             } catch (IllegalArgumentException e) {
@@ -481,6 +597,69 @@ final class MercureProtocol {
             }
         }
         return topics;
+    }
+
+    /** Mercure 1.0's character rule (L65-74): no C0, DEL, C1 or format character. */
+    private static void text(String field, String value) throws Rejection {
+        String bad = MercureText.firstForbidden(value);
+        if (bad != null) {
+            throw new Rejection(400, field + " must not contain control or format characters, got " + bad);
+        }
+    }
+
+    /** A QUERY request's form body unioned with its query: the query's values first (L114-132). */
+    private Map<String, List<String>> union(Map<String, List<String>> query, byte[] body) {
+        if (body.length == 0) {
+            return query;
+        }
+        Map<String, List<String>> form = Forms.decode(body, maxFields());
+        Map<String, List<String>> all = new LinkedHashMap<>();
+        query.forEach((k, v) -> all.put(k, new java.util.ArrayList<>(v)));
+        form.forEach((k, v) -> all.computeIfAbsent(k, x -> new java.util.ArrayList<>()).addAll(v));
+        return all;
+    }
+
+    /** The request's origin as the client named it: the hub's scheme and the Host header. */
+    private String origin(HubRequest req) {
+        String host = req.header("Host");
+        return (config.tls().isPresent() ? "https" : "http") + "://" + (host == null ? "" : host.strip().toLowerCase(java.util.Locale.ROOT));
+    }
+
+    /** The audience a token must name: the configured resource identifier, else this request's hub URL (as the reference hub). */
+    private String audience(HubRequest req) {
+        return config.protocol().resourceId().orElseGet(() -> origin(req) + PATH);
+    }
+
+    /** The URL of the RFC 9728 metadata document, on the resource identifier's origin (else the request's). */
+    private String metadataUrl(HubRequest req) {
+        String base = config.protocol().resourceId().map(MercureProtocol::originOf).orElseGet(() -> origin(req));
+        return base + METADATA_PATH;
+    }
+
+    private static String originOf(String url) {
+        try {
+            java.net.URI u = java.net.URI.create(url);
+            if (u.getScheme() != null && u.getRawAuthority() != null) {
+                return u.getScheme() + "://" + u.getRawAuthority();
+            }
+        } catch (IllegalArgumentException e) {
+            // not a URL: fall through
+        }
+        return "";
+    }
+
+    /** The RFC 9728 protected resource metadata (L1346-1393), as JSON. */
+    private String resourceMetadata(HubRequest req) {
+        Map<String, Object> doc = new LinkedHashMap<>();
+        doc.put("resource", audience(req));
+        doc.put("bearer_methods_supported", List.of("header"));
+        doc.put("authorization_details_types_supported", List.of(AuthorizationDetails.TYPE));
+        doc.put("mercure_cookie", AccessTokens.COOKIE);
+        doc.put("mercure_matcher_types_supported", List.of(Matcher.EXACT, Matcher.URLPATTERN));
+        if (subscriptions.enabled()) {
+            doc.put("mercure_subscriptions", true);
+        }
+        return Subscriptions.write(doc);
     }
 
     private static void noControl(String field, String value) throws Rejection {
@@ -516,9 +695,11 @@ final class MercureProtocol {
         if (origin != null && config.allowsCredentialsFrom(origin)) {
             headers.put("Access-Control-Allow-Origin", origin);
             headers.put("Access-Control-Allow-Credentials", "true");
+            headers.put("Access-Control-Expose-Headers", "Link, ETag, Mercure-Last-Event-ID");
             headers.put("Vary", "Origin");
         } else if (origin != null && config.allowsOrigin(origin)) {
             headers.put("Access-Control-Allow-Origin", "*");
+            headers.put("Access-Control-Expose-Headers", "Link, ETag, Mercure-Last-Event-ID");
         }
     }
 
@@ -527,7 +708,7 @@ final class MercureProtocol {
         HubResponse r = HubResponse.text(status, body);
         r.headers().put("Link", DISCOVERY);
         if (status == 405) {
-            r.headers().put("Allow", req.rawPath().startsWith(Subscriptions.PATH) ? "GET, OPTIONS" : "GET, POST, OPTIONS");
+            r.headers().put("Allow", req.rawPath().startsWith(Subscriptions.PATH) ? "GET, OPTIONS" : "GET, QUERY, POST, OPTIONS");
         }
         cors(req, r.headers());
         return r;

@@ -22,7 +22,8 @@ import java.util.concurrent.TimeUnit;
 record HubProcess(Process process, URI url, String publisher, String subscriber, Path log) implements AutoCloseable {
 
     /**
-     * Starts {@code HubMain --listen 127.0.0.1:0 --data DATA [--publisher-jwt-key KEY] MORE…} and
+     * Starts {@code HubMain --listen 127.0.0.1:0 --data DATA [--publisher-jwt-key KEY]
+     * [--protocol-version-compatibility 8, unless MORE gives it or --issuer] MORE…} and
      * waits until it has printed where it listens (and, without a key, its tokens).
      *
      * @param key the publisher key, or null for demo mode
@@ -50,6 +51,10 @@ record HubProcess(Process process, URI url, String publisher, String subscriber,
                 "--listen", "127.0.0.1:0", "--data", data.toString()));
         if (key != null) {
             cmd.addAll(List.of("--publisher-jwt-key", key));
+        }
+        if (!List.of(more).contains("--issuer") && !List.of(more).contains("--protocol-version-compatibility")) {
+            // the hub's process tests speak Mercure 0.x: compatibility mode (issue #24)
+            cmd.addAll(List.of("--protocol-version-compatibility", "8"));
         }
         cmd.addAll(List.of(more));
         ProcessBuilder pb = new ProcessBuilder(cmd);

@@ -103,10 +103,12 @@ class InputBoundsTest {
         for (int i = 0; i < 400; i++) {
             String body = soup(i % 4 == 0 ? hostile : clean, i % 100 == 0 ? MAX_BODY : budget(64 * 1024));
             int status = status(hub.protocol().handle(publish(PUBLISH_ALL, body.getBytes(UTF_8))));
-            assertThat(status).as("%s", body.length() > 200 ? body.substring(0, 200) + "…" : body).isIn(200, 400, 403);
+            assertThat(status).as("%s", body.length() > 200 ? body.substring(0, 200) + "…" : body).isIn(200, 400);
             seen.add(status);
         }
-        assertThat(seen).containsExactly(200, 400, 403);
+        // a reserved topic was 403 before issue #24; Mercure 1.0 answers it 400 whatever the token (L365-383), and the
+        // token here may publish anywhere else: 403 is no longer an outcome
+        assertThat(seen).containsExactly(200, 400);
     }
 
     @Test

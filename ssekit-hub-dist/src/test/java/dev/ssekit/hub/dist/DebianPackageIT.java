@@ -142,6 +142,7 @@ class DebianPackageIT {
         env.put("SSEKIT_DATA", data.toString());
         env.put("SSEKIT_LISTEN", "127.0.0.1:0");
         env.put("SSEKIT_PUBLISHER_JWT_KEY", Launched.KEY);
+        env.put("SSEKIT_PROTOCOL_VERSION_COMPATIBILITY", "8"); // 0.x tokens (issue #24)
         env.put("PATH", "/usr/bin:/bin");
         try (Launched hub = Launched.start(List.of(root.resolve("usr/bin/ssekit-hub").toString()), env)) {
             assertThat(hub.process().info().command()).as("the process runs the packaged java")

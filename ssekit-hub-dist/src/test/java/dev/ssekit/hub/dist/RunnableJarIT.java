@@ -27,6 +27,7 @@ class RunnableJarIT {
         env.keySet().removeIf(k -> k.startsWith("SSEKIT_") || k.startsWith("MERCURE_") || k.startsWith("JAVA_TOOL_OPTIONS")
                 || k.startsWith("JDK_JAVA_OPTIONS"));
         env.put("SSEKIT_PUBLISHER_JWT_KEY", Launched.KEY);
+        env.put("SSEKIT_PROTOCOL_VERSION_COMPATIBILITY", "8"); // 0.x tokens (issue #24)
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         // from another directory: the manifest's Class-Path is relative to the jar, not to the working directory
         try (Launched hub = Launched.start(List.of(java, "-jar", jar.toAbsolutePath().toString(), "--listen", "127.0.0.1:0",

@@ -66,7 +66,7 @@ class TarballIT {
         }
 
         Path data = dir.resolve("data");
-        Map<String, String> env = Map.of("PATH", tools.toString(), "SSEKIT_PUBLISHER_JWT_KEY", Launched.KEY,
+        Map<String, String> env = Map.of("PATH", tools.toString(), "SSEKIT_PUBLISHER_JWT_KEY", Launched.KEY, "SSEKIT_PROTOCOL_VERSION_COMPATIBILITY", "8",
                 "JAVA_OPTS", "-Xmx256m -Dssekit.packaged=yes");
         try (Launched hub = Launched.start(List.of(home.resolve("bin/ssekit-hub").toString(), "--listen", "127.0.0.1:0",
                 "--data", data.toString(), "--tls", "self-signed"), env)) {
@@ -84,7 +84,7 @@ class TarballIT {
     void theUnpackedTarballRunsTheHubOnRedis() throws Exception {
         try (RedisServer redis = RedisServer.start(Files.createDirectories(dir.resolve("redis")));
                 Launched hub = Launched.start(List.of(home.resolve("bin/ssekit-hub").toString(), "--listen", "127.0.0.1:0",
-                        "--redis", redis.uri()), Map.of("PATH", tools.toString(), "SSEKIT_PUBLISHER_JWT_KEY", Launched.KEY))) {
+                        "--redis", redis.uri()), Map.of("PATH", tools.toString(), "SSEKIT_PUBLISHER_JWT_KEY", Launched.KEY, "SSEKIT_PROTOCOL_VERSION_COMPATIBILITY", "8"))) {
             assertThat(hub.output()).contains("(history in Redis at ");
             hub.subscribeAndPublish(null);
             assertThat(redis.calls("evalsha")).as("the event was appended to the Redis stream").isPositive();

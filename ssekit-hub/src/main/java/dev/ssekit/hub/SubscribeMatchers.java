@@ -1,0 +1,82 @@
+package dev.ssekit.hub;
+
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * A Mercure 1.0 subscription's matchers, read from its query (and a QUERY request's form body,
+ * already unioned): {@code match=} and {@code match_exact=} (exact), {@code match_urlpattern=}
+ * (URL Pattern), repeatable and mixed (draft-dunglas-mercure-08 L137-186). Names are
+ * case-sensitive; any other name equal to {@code match} or starting with it, compared ASCII
+ * case-insensitively ({@code Match}, {@code match_regex}, {@code matches}), is refused with 400, as
+ * is a request without a matcher, more than {@link #MAX_MATCHERS} matchers, a value over {@link
+ * MatcherStore#MAX_BYTES}, a value with a control or format character, and a pattern its type
+ * refuses. Identical matchers count once. Stateless.
+ */
+final class SubscribeMatchers {
+
+    /** The most matchers one subscription may give (the reference hub's cap). */
+    static final int MAX_MATCHERS = 100;
+
+    private SubscribeMatchers() {
+    }
+
+    /**
+     * The matchers of a subscription.
+     *
+     * @param params the decoded query (and body) fields
+     * @param matchers compiles and checks each matcher
+     * @param legacyTopics the number of 0.x {@code topic=} values the caller accepts beside them
+     *     (compatibility mode), or -1 when {@code topic=} is refused (400, as any 0.x input)
+     * @return the matchers, in order of first appearance, without duplicates; empty only when
+     *     legacy topics were given
+     * @throws Rejection 400 naming the parameter and the reason
+     */
+    static List<Matcher> parse(Map<String, List<String>> params, MatcherStore matchers, int legacyTopics) throws Rejection {
+        Set<Matcher> out = new LinkedHashSet<>();
+        int count = Math.max(0, legacyTopics);
+        for (Map.Entry<String, List<String>> field : params.entrySet()) {
+            String name = field.getKey();
+            String type = switch (name) {
+                case "match", "match_exact" -> Matcher.EXACT;
+                case "match_urlpattern" -> Matcher.URLPATTERN;
+                default -> null;
+            };
+            if (type == null) {
+                if (name.length() >= 5 && name.substring(0, 5).toLowerCase(Locale.ROOT).equals("match")) {
+                    throw new Rejection(400, "unsupported matcher parameter: " + printable(name));
+                }
+                if (name.equals("topic") && legacyTopics < 0) {
+                    throw new Rejection(400, "topic= is Mercure 0.x: subscribe with match= or match_urlpattern= "
+                            + "(or start the hub with --protocol-version-compatibility 8)");
+                }
+                continue;
+            }
+            for (String value : field.getValue()) {
+                count++;
+                if (count > MAX_MATCHERS) {
+                    throw new Rejection(400, "more than " + MAX_MATCHERS + " matchers");
+                }
+                Matcher m = new Matcher(type, value);
+                try {
+                    matchers.check(m);
+                } catch (IllegalArgumentException e) {
+                    throw new Rejection(400, name + ": " + e.getMessage());
+                }
+                out.add(m);
+            }
+        }
+        if (out.isEmpty() && legacyTopics <= 0) {
+            throw new Rejection(400, "a subscription needs at least one match= or match_urlpattern= parameter");
+        }
+        return List.copyOf(out);
+    }
+
+    private static String printable(String name) {
+        String s = name.length() > 64 ? name.substring(0, 64) + "…" : name;
+        return MercureText.firstForbidden(s) == null ? s : "(a name with control characters)";
+    }
+}
