@@ -351,9 +351,10 @@ final class MercureProtocol {
         boolean byHeader = header.isPresent() || !compat;
         String given = header.orElseGet(() -> compat ? id.orElse(null) : null);
         String shown = given != null ? given : "urn:uuid:" + java.util.UUID.randomUUID();
-        // header keys in a namespace of their own: an id cannot contain U+001F, so a 0.x id never
-        // names a 1.0 publisher's key (nodes of both modes may share one Redis)
-        String key = header.isPresent() ? HEADER_KEY_PREFIX + shown : shown;
+        // keys told as a header (the publisher's, and the one assigned in 1.0 mode, which the 504
+        // tells it to send as the header) in a namespace of their own: an id cannot contain U+001F,
+        // so a 0.x id never names a header key (nodes of both modes may share one Redis)
+        String key = byHeader ? HEADER_KEY_PREFIX + shown : shown;
         String retryWith = byHeader ? "the header Idempotency-Key: " + shown : "id=" + shown;
         String named = byHeader ? "Idempotency-Key: " + shown : "id=" + shown;
         return MercureHub.publish(hub, message.build(), topics, form.containsKey("private"), key).handle((eventId, error) -> {

@@ -348,6 +348,67 @@ class HubRedisTest {
     }
 
     /**
+     * Mercure 1.0 on Redis, outcome unknown (redis-server stopped with {@code kill -STOP}): the 504
+     * names the Idempotency-Key to retry with (the publisher's, else the one the hub assigned),
+     * never the id; the retry with that header is answered with the first outcome, stored once.
+     */
+    @Test
+    void mercure10AnUnknownOutcomeIsRetriedWithTheIdempotencyKeyHeader() throws Exception {
+        MercureHub a = modernNode(RedisEventLog.builder(redis.uri()).timeout(Duration.ofSeconds(1)));
+        RawHttp onA = subscribe10(a.address());
+        long pid = redisPid();
+        closeables.add(() -> signal(pid, "CONT"));
+        signal(pid, "STOP");
+        HttpResponse<String> unknown = post10(a.address(), "topic=orders&data=first&id=order-1", "Idempotency-Key", "k-1");
+        signal(pid, "CONT");
+        assertThat(unknown.statusCode()).as("outcome unknown: %s", unknown.body()).isEqualTo(504);
+        assertThat(unknown.body()).contains("retry with the header Idempotency-Key: k-1 ").doesNotContain("id=");
+        HttpResponse<String> retried = post10(a.address(), "topic=orders&data=first&id=order-1", "Idempotency-Key", "k-1");
+        assertThat(retried.statusCode()).as(retried.body()).isEqualTo(200);
+        assertThat(retried.body()).isEqualTo("order-1");
+        // without the header: the hub names the key it assigned
+        signal(pid, "STOP");
+        HttpResponse<String> unknown2 = post10(a.address(), "topic=orders&data=second&id=order-1");
+        signal(pid, "CONT");
+        assertThat(unknown2.statusCode()).as("outcome unknown: %s", unknown2.body()).isEqualTo(504);
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("Idempotency-Key: (urn:uuid:[0-9a-f-]+) ").matcher(unknown2.body());
+        assertThat(m.find()).as(unknown2.body()).isTrue();
+        HttpResponse<String> retried2 = post10(a.address(), "topic=orders&data=second&id=order-1", "Idempotency-Key", m.group(1));
+        assertThat(retried2.statusCode()).as(retried2.body()).isEqualTo(200);
+        assertThat(redis.command("XLEN", "{ssekit}:events")).as("stored once each").isEqualTo(":2");
+        List<SseEvent> got = onA.events(2);
+        assertThat(got).extracting(SseEvent::data).containsExactly("first", "second");
+        assertThat(got).extracting(SseEvent::id).containsExactly("order-1", "order-1");
+    }
+
+    /**
+     * Compatibility mode 8 honours the Idempotency-Key header too (it wins over the id): two
+     * publishes with the same id and other keys are two updates; a retry with the key is one.
+     */
+    @Test
+    void compatibilityModeHonoursTheIdempotencyKeyHeader() throws Exception {
+        MercureHub a = node();
+        RawHttp onA = subscribe(a.address());
+        String[] key = {"Idempotency-Key", "c-1"};
+        HttpResponse<String> first = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + a.address().getPort() + HubHandler.PATH))
+                .header("Authorization", "Bearer " + token(PUBLISHER)).header("Content-Type", "application/x-www-form-urlencoded")
+                .header(key[0], key[1]).timeout(Duration.ofSeconds(30))
+                .POST(HttpRequest.BodyPublishers.ofString("topic=orders&data=first&id=order-7")).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(first.statusCode()).as(first.body()).isEqualTo(200);
+        HttpResponse<String> conflict = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + a.address().getPort() + HubHandler.PATH))
+                .header("Authorization", "Bearer " + token(PUBLISHER)).header("Content-Type", "application/x-www-form-urlencoded")
+                .header(key[0], key[1]).timeout(Duration.ofSeconds(30))
+                .POST(HttpRequest.BodyPublishers.ofString("topic=orders&data=other&id=order-8")).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(conflict.statusCode()).as(conflict.body()).isEqualTo(409);
+        assertThat(conflict.body()).contains("Idempotency-Key: c-1");
+        // without the header: today's 0.x behaviour, the id is the key (a retry of order-7)
+        HttpResponse<String> byId = post(a.address(), "topic=orders&data=first&id=order-7");
+        assertThat(byId.statusCode()).as(byId.body()).isEqualTo(200);
+        assertThat(redis.command("XLEN", "{ssekit}:events")).as("header key and id are separate keys").isEqualTo(":2");
+        assertThat(onA.events(2)).extracting(SseEvent::id).containsExactly("order-7", "order-7");
+    }
+
+    /**
      * Issue #29, as found: two hubs with {@code --history-events 10}, a subscriber on A, A stopped
      * with {@code kill -STOP} while 399 updates are published on B (the stream trimmed past A),
      * then {@code kill -CONT}: the subscriber is told of the hole (a {@code reset}) before the
