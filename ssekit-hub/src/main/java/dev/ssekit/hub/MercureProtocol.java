@@ -722,7 +722,7 @@ final class MercureProtocol {
         }
         HubResponse r = text(req, 204, "");
         r.headers().put("Access-Control-Allow-Methods", methods);
-        r.headers().put("Access-Control-Allow-Headers", "authorization, cache-control, last-event-id, content-type");
+        r.headers().put("Access-Control-Allow-Headers", "authorization, cache-control, last-event-id, content-type, idempotency-key");
         r.headers().put("Access-Control-Max-Age", "600");
         return r;
     }
