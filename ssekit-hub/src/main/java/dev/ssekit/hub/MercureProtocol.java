@@ -47,6 +47,10 @@ final class MercureProtocol {
 
     /** The longest published id, in bytes of UTF-8: what a subscriber sends back as Last-Event-ID. */
     static final int MAX_ID_BYTES = 2048;
+    /** The longest {@code Idempotency-Key} header value accepted, in bytes (printable ASCII: one byte a character). */
+    static final int MAX_IDEMPOTENCY_KEY_BYTES = 256;
+    /** Prefixes a key given in the Idempotency-Key header: no id contains U+001F, so no id names it. */
+    private static final String HEADER_KEY_PREFIX = "\u001fIdempotency-Key:";
 
     /** What to answer. */
     sealed interface Decision permits Reply, Stream {
@@ -337,9 +341,22 @@ final class MercureProtocol {
             }
             message.retry(Duration.ofMillis(Long.parseLong(r)));
         }
-        // the idempotency key (issue #29): the publisher's id, else one per request; a retry with
-        // id=<key> after an unknown outcome is answered with the first outcome, not stored twice
-        String key = id.orElseGet(() -> "urn:uuid:" + java.util.UUID.randomUUID());
+        // the idempotency key (issue #29). Mercure 1.0 ids are not unique (a hub accepts a reused id
+        // and delivers every update), so in 1.0 mode the key is the Idempotency-Key header
+        // (draft-ietf-httpapi-idempotency-key-header), else one per request, never the id. In
+        // compatibility mode: the header if sent, else the publisher's id, else one per request (0.x
+        // publishers retry with id=<key>). A retry with the key after an unknown outcome is answered
+        // with the first outcome, not stored twice.
+        Optional<String> header = idempotencyKey(req);
+        boolean byHeader = header.isPresent() || !compat;
+        String given = header.orElseGet(() -> compat ? id.orElse(null) : null);
+        String shown = given != null ? given : "urn:uuid:" + java.util.UUID.randomUUID();
+        // keys told as a header (the publisher's, and the one assigned in 1.0 mode, which the 504
+        // tells it to send as the header) in a namespace of their own: an id cannot contain U+001F,
+        // so a 0.x id never names a header key (nodes of both modes may share one Redis)
+        String key = byHeader ? HEADER_KEY_PREFIX + shown : shown;
+        String retryWith = byHeader ? "the header Idempotency-Key: " + shown : "id=" + shown;
+        String named = byHeader ? "Idempotency-Key: " + shown : "id=" + shown;
         return MercureHub.publish(hub, message.build(), topics, form.containsKey("private"), key).handle((eventId, error) -> {
             if (error == null) {
                 return new Reply(text(req, 200, eventId));
@@ -351,16 +368,16 @@ final class MercureProtocol {
             }
             if (cause instanceof dev.ssekit.spi.AppendOutcomeUnknownException) {
                 // sent to Redis, no answer: it may be stored (and then delivered); only a retry with
-                // the same id can tell without publishing it twice
+                // the same key can tell without publishing it twice
                 LOG.log(Level.ERROR, "publish outcome unknown: {0}", cause.toString());
                 throw new CompletionException(new Rejection(504, "outcome unknown: the update may or may not have been "
-                        + "stored; retry with id=" + key + " to publish it once", 1));
+                        + "stored; retry with " + retryWith + " to publish it once", 1));
             }
             if (cause instanceof dev.ssekit.spi.IdempotencyKeyConflictException conflict) {
-                // the id names an earlier update with other content: not a retry of it; nothing stored
-                throw new CompletionException(new Rejection(409, "id=" + key + " already names another update (stored as "
+                // the key names an earlier update with other content: not a retry of it; nothing stored
+                throw new CompletionException(new Rejection(409, named + " already names another update (stored as "
                         + conflict.storedId() + ", with other data, type, retry, topics or private flag); nothing published: "
-                        + "publish this update with another id"));
+                        + "publish this update with another " + (byHeader ? "Idempotency-Key" : "id")));
             }
             // the history could not store it (disk full, read-only, Redis away): refused, never half-published
             LOG.log(Level.ERROR, "publish refused: {0}", cause.toString());
@@ -662,6 +679,30 @@ final class MercureProtocol {
         return Subscriptions.write(doc);
     }
 
+    /**
+     * The request's {@code Idempotency-Key} header, if sent: printable ASCII (U+0020 to U+007E),
+     * not empty, at most {@value #MAX_IDEMPOTENCY_KEY_BYTES} bytes; 400 naming the header otherwise.
+     */
+    private static Optional<String> idempotencyKey(HubRequest req) throws Rejection {
+        String value = req.header("Idempotency-Key");
+        if (value == null) {
+            return Optional.empty();
+        }
+        if (value.isEmpty()) {
+            throw new Rejection(400, "the Idempotency-Key header must not be empty");
+        }
+        if (value.length() > MAX_IDEMPOTENCY_KEY_BYTES) {
+            throw new Rejection(400, "the Idempotency-Key header must be at most " + MAX_IDEMPOTENCY_KEY_BYTES + " bytes");
+        }
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            if (c < 0x20 || c > 0x7E) {
+                throw new Rejection(400, String.format("the Idempotency-Key header must be printable ASCII, got U+%04X", (int) c));
+            }
+        }
+        return Optional.of(value);
+    }
+
     private static void noControl(String field, String value) throws Rejection {
         if (value.indexOf('\r') >= 0 || value.indexOf('\n') >= 0 || value.indexOf('\0') >= 0) {
             throw new Rejection(400, field + " must not contain CR, LF or NUL");
@@ -681,7 +722,7 @@ final class MercureProtocol {
         }
         HubResponse r = text(req, 204, "");
         r.headers().put("Access-Control-Allow-Methods", methods);
-        r.headers().put("Access-Control-Allow-Headers", "authorization, cache-control, last-event-id, content-type");
+        r.headers().put("Access-Control-Allow-Headers", "authorization, cache-control, last-event-id, content-type, idempotency-key");
         r.headers().put("Access-Control-Max-Age", "600");
         return r;
     }

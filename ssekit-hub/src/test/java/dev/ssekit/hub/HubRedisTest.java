@@ -261,6 +261,153 @@ class HubRedisTest {
         assertThat(got).extracting(SseEvent::id).containsExactly("order-9", last);
     }
 
+    /** A Mercure 1.0 node (no compatibility mode) on the test's redis-server. */
+    private MercureHub modernNode(RedisEventLog.Builder builder) {
+        JwtVerifier key = JwtVerifier.secret(KEY);
+        RedisEventLog log = builder.build();
+        closeables.add(log);
+        Broadcaster b = Broadcaster.builder().log(log).build();
+        MercureHub hub = MercureHub.start(new HubConfig(new InetSocketAddress("127.0.0.1", 0), key, key, true, Set.of(),
+                64 * 1024, 100, 1000, false, false, "", Duration.ofSeconds(10), java.util.Optional.empty())
+                .withProtocol(HubConfig.Protocol.modern(Mercure10ProtocolTest.ISSUER, key, key, Mercure10ProtocolTest.HUB)),
+                b, Scheduler.system(), Clock.systemUTC());
+        closeables.add(hub);
+        return hub;
+    }
+
+    /** A 1.0 publish ({@code at+jwt} token with authorization_details), with extra header pairs. */
+    private HttpResponse<String> post10(InetSocketAddress node, String form, String... headers) throws Exception {
+        HttpRequest.Builder r = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.getPort() + HubHandler.PATH))
+                .header("Authorization", "Bearer " + Mercure10ProtocolTest.token("[" + Mercure10ProtocolTest.grant("publish", "orders", "exact") + "]"))
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .timeout(Duration.ofSeconds(30))
+                .POST(HttpRequest.BodyPublishers.ofString(form));
+        for (int i = 0; i < headers.length; i += 2) {
+            r.header(headers[i], headers[i + 1]);
+        }
+        return http.send(r.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private RawHttp subscribe10(InetSocketAddress node) throws Exception {
+        RawHttp c = RawHttp.get(node, HubHandler.PATH + "?match=orders", "HTTP/1.1");
+        closeables.add(c);
+        assertThat(c.statusLine).isEqualTo("HTTP/1.1 200 OK");
+        return c;
+    }
+
+    /**
+     * Mercure 1.0 (MERCURE-1.0.md row 41): ids are not unique; the hub accepts a reused id and
+     * delivers every update. On Redis the publisher's id is therefore not the idempotency key in
+     * 1.0 mode: the same id twice with other data, and twice with the same data, are four updates.
+     */
+    @Test
+    void mercure10AReusedIdIsANewUpdateNotARetry() throws Exception {
+        MercureHub a = modernNode(RedisEventLog.builder(redis.uri()).history(10_000, 64L << 20, Duration.ofHours(1)));
+        RawHttp onA = subscribe10(a.address());
+        List<String> answers = new ArrayList<>();
+        for (String form : List.of("topic=orders&data=first&id=order-1", "topic=orders&data=second&id=order-1",
+                "topic=orders&data=same&id=order-2", "topic=orders&data=same&id=order-2")) {
+            HttpResponse<String> r = post10(a.address(), form);
+            assertThat(r.statusCode()).as("%s: %s", form, r.body()).isEqualTo(200);
+            answers.add(r.body());
+        }
+        assertThat(redis.command("XLEN", "{ssekit}:events")).as("each stored").isEqualTo(":4");
+        List<SseEvent> got = onA.events(4);
+        assertThat(got).extracting(SseEvent::data).containsExactly("first", "second", "same", "same");
+        assertThat(got).extracting(SseEvent::id).containsExactly("order-1", "order-1", "order-2", "order-2");
+    }
+
+    /**
+     * Mercure 1.0 on Redis: the idempotency key is the {@code Idempotency-Key} header
+     * (draft-ietf-httpapi-idempotency-key-header). A retry with the same header and content is
+     * answered with the first outcome (one event); the same key with other content is 409 naming
+     * the key; a malformed key is 400 naming the header.
+     */
+    @Test
+    void mercure10IdempotencyKeyHeaderMakesARetrySafe() throws Exception {
+        MercureHub a = modernNode(RedisEventLog.builder(redis.uri()).history(10_000, 64L << 20, Duration.ofHours(1)));
+        RawHttp onA = subscribe10(a.address());
+        HttpResponse<String> first = post10(a.address(), "topic=orders&data=first", "Idempotency-Key", "k");
+        assertThat(first.statusCode()).as(first.body()).isEqualTo(200);
+        HttpResponse<String> retried = post10(a.address(), "topic=orders&data=first", "Idempotency-Key", "k");
+        assertThat(retried.statusCode()).as(retried.body()).isEqualTo(200);
+        assertThat(retried.body()).isEqualTo(first.body());
+        HttpResponse<String> conflict = post10(a.address(), "topic=orders&data=other", "Idempotency-Key", "k");
+        assertThat(conflict.statusCode()).as(conflict.body()).isEqualTo(409);
+        assertThat(conflict.body()).contains("Idempotency-Key: k").doesNotContain("id=");
+        for (String bad : List.of("k".repeat(257), "tab\there")) {
+            HttpResponse<String> refused = post10(a.address(), "topic=orders&data=bad", "Idempotency-Key", bad);
+            assertThat(refused.statusCode()).as("%s: %s", bad, refused.body()).isEqualTo(400);
+            assertThat(refused.body()).contains("Idempotency-Key");
+        }
+        String last = post10(a.address(), "topic=orders&data=third").body();
+        assertThat(redis.command("XLEN", "{ssekit}:events")).as("stored once").isEqualTo(":2");
+        List<SseEvent> got = onA.events(2);
+        assertThat(got).extracting(SseEvent::data).containsExactly("first", "third");
+        assertThat(got).extracting(SseEvent::id).containsExactly(first.body(), last);
+    }
+
+    /**
+     * Mercure 1.0 on Redis, outcome unknown (redis-server stopped with {@code kill -STOP}): the 504
+     * names the Idempotency-Key to retry with (the publisher's, else the one the hub assigned),
+     * never the id; the retry with that header is answered with the first outcome, stored once.
+     */
+    @Test
+    void mercure10AnUnknownOutcomeIsRetriedWithTheIdempotencyKeyHeader() throws Exception {
+        MercureHub a = modernNode(RedisEventLog.builder(redis.uri()).timeout(Duration.ofSeconds(1)));
+        RawHttp onA = subscribe10(a.address());
+        long pid = redisPid();
+        closeables.add(() -> signal(pid, "CONT"));
+        signal(pid, "STOP");
+        HttpResponse<String> unknown = post10(a.address(), "topic=orders&data=first&id=order-1", "Idempotency-Key", "k-1");
+        signal(pid, "CONT");
+        assertThat(unknown.statusCode()).as("outcome unknown: %s", unknown.body()).isEqualTo(504);
+        assertThat(unknown.body()).contains("retry with the header Idempotency-Key: k-1 ").doesNotContain("id=");
+        HttpResponse<String> retried = post10(a.address(), "topic=orders&data=first&id=order-1", "Idempotency-Key", "k-1");
+        assertThat(retried.statusCode()).as(retried.body()).isEqualTo(200);
+        assertThat(retried.body()).isEqualTo("order-1");
+        // without the header: the hub names the key it assigned
+        signal(pid, "STOP");
+        HttpResponse<String> unknown2 = post10(a.address(), "topic=orders&data=second&id=order-1");
+        signal(pid, "CONT");
+        assertThat(unknown2.statusCode()).as("outcome unknown: %s", unknown2.body()).isEqualTo(504);
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("Idempotency-Key: (urn:uuid:[0-9a-f-]+) ").matcher(unknown2.body());
+        assertThat(m.find()).as(unknown2.body()).isTrue();
+        HttpResponse<String> retried2 = post10(a.address(), "topic=orders&data=second&id=order-1", "Idempotency-Key", m.group(1));
+        assertThat(retried2.statusCode()).as(retried2.body()).isEqualTo(200);
+        assertThat(redis.command("XLEN", "{ssekit}:events")).as("stored once each").isEqualTo(":2");
+        List<SseEvent> got = onA.events(2);
+        assertThat(got).extracting(SseEvent::data).containsExactly("first", "second");
+        assertThat(got).extracting(SseEvent::id).containsExactly("order-1", "order-1");
+    }
+
+    /**
+     * Compatibility mode 8 honours the Idempotency-Key header too (it wins over the id): two
+     * publishes with the same id and other keys are two updates; a retry with the key is one.
+     */
+    @Test
+    void compatibilityModeHonoursTheIdempotencyKeyHeader() throws Exception {
+        MercureHub a = node();
+        RawHttp onA = subscribe(a.address());
+        String[] key = {"Idempotency-Key", "c-1"};
+        HttpResponse<String> first = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + a.address().getPort() + HubHandler.PATH))
+                .header("Authorization", "Bearer " + token(PUBLISHER)).header("Content-Type", "application/x-www-form-urlencoded")
+                .header(key[0], key[1]).timeout(Duration.ofSeconds(30))
+                .POST(HttpRequest.BodyPublishers.ofString("topic=orders&data=first&id=order-7")).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(first.statusCode()).as(first.body()).isEqualTo(200);
+        HttpResponse<String> conflict = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + a.address().getPort() + HubHandler.PATH))
+                .header("Authorization", "Bearer " + token(PUBLISHER)).header("Content-Type", "application/x-www-form-urlencoded")
+                .header(key[0], key[1]).timeout(Duration.ofSeconds(30))
+                .POST(HttpRequest.BodyPublishers.ofString("topic=orders&data=other&id=order-8")).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(conflict.statusCode()).as(conflict.body()).isEqualTo(409);
+        assertThat(conflict.body()).contains("Idempotency-Key: c-1");
+        // without the header: today's 0.x behaviour, the id is the key (a retry of order-7)
+        HttpResponse<String> byId = post(a.address(), "topic=orders&data=first&id=order-7");
+        assertThat(byId.statusCode()).as(byId.body()).isEqualTo(200);
+        assertThat(redis.command("XLEN", "{ssekit}:events")).as("header key and id are separate keys").isEqualTo(":2");
+        assertThat(onA.events(2)).extracting(SseEvent::id).containsExactly("order-7", "order-7");
+    }
+
     /**
      * Issue #29, as found: two hubs with {@code --history-events 10}, a subscriber on A, A stopped
      * with {@code kill -STOP} while 399 updates are published on B (the stream trimmed past A),

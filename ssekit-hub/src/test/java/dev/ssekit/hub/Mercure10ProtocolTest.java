@@ -415,6 +415,31 @@ class Mercure10ProtocolTest {
         assertThat(anonymous).contains("data: again").doesNotContain("secret");
     }
 
+    /**
+     * The Idempotency-Key header (draft-ietf-httpapi-idempotency-key-header) is validated in both
+     * modes: printable ASCII, not empty, at most 256 bytes; otherwise 400 naming the header.
+     */
+    @Test
+    void anIdempotencyKeyHeaderIsPrintableAsciiOfAtMost256Bytes() throws Exception {
+        MercureProtocol compat = protocol(config(HubConfig.Protocol.compatible(JwtVerifier.secret(KEY), JwtVerifier.secret(KEY)), true));
+        String modernToken = token("[" + grant("publish", "*", "exact") + "]");
+        String zeroX = tokenUnchecked("{\"mercure\":{\"publish\":[\"*\"]}}");
+        for (String bad : List.of("", "caf\u00e9", "a\u0001b", "a\u007fb", "k".repeat(MercureProtocol.MAX_IDEMPOTENCY_KEY_BYTES + 1))) {
+            for (HubResponse r : List.of(
+                    answer(modern, request("POST", MercureProtocol.PATH, form("topic", "a"), "Authorization", "Bearer " + modernToken,
+                            "Idempotency-Key", bad)),
+                    answer(compat, request("POST", MercureProtocol.PATH, form("topic", "a"), "Authorization", "Bearer " + zeroX,
+                            "Idempotency-Key", bad)))) {
+                assertStatus(r, 400);
+                assertThat(r.bodyText()).contains("Idempotency-Key");
+            }
+        }
+        HubResponse longest = answer(modern, request("POST", MercureProtocol.PATH, form("topic", "a", "id", "x"),
+                "Authorization", "Bearer " + modernToken, "Idempotency-Key", "k".repeat(MercureProtocol.MAX_IDEMPOTENCY_KEY_BYTES)));
+        assertStatus(longest, 200);
+        assertThat(longest.bodyText()).isEqualTo("x");
+    }
+
     // ---- compatibility mode 8
 
     @Test

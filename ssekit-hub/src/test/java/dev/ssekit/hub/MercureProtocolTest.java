@@ -556,7 +556,8 @@ class MercureProtocolTest {
         assertThat(ok.body()).isEmpty();
         assertThat(ok.headers()).containsEntry("Access-Control-Allow-Origin", APP).containsEntry("Access-Control-Allow-Methods", "GET, POST, QUERY")
                 .containsKey("Access-Control-Allow-Headers").containsEntry("Access-Control-Max-Age", "600").doesNotContainKey("Content-Type");
-        assertThat(ok.headers().get("Access-Control-Allow-Headers")).contains("authorization").contains("last-event-id");
+        assertThat(ok.headers().get("Access-Control-Allow-Headers")).contains("authorization").contains("last-event-id")
+                .as("a browser publisher may send Idempotency-Key").contains("idempotency-key");
 
         HubResponse evil = answer(request("OPTIONS", MercureProtocol.PATH, "", "Origin", "https://evil.example"));
         assertStatus(evil, 403);
