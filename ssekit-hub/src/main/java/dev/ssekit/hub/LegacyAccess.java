@@ -69,21 +69,7 @@ final class LegacyAccess extends TokenAccess {
         } catch (Rejection r) {
             return CompletableFuture.failedFuture(r);
         }
-        Optional<JwtVerifier> keys = issuer.keys(role);
-        if (keys.isEmpty()) {
-            return CompletableFuture.failedFuture(Rejection.invalidToken("the token's issuer has no "
-                    + (role == Role.PUBLISHER ? "publisher" : "subscriber") + " keys on this hub"));
-        }
-        return keys.get().verify(token, clock.instant()).handle((claims, error) -> {
-            if (error != null) {
-                Throwable cause = Rejection.cause(error);
-                if (cause instanceof JwtException) {
-                    throw new CompletionException(Rejection.invalidToken(cause.getMessage()));
-                }
-                throw error instanceof CompletionException c ? c : new CompletionException(error);
-            }
-            return grants(claims);
-        });
+        return AccessTokens.verify(issuer, role, token, clock.instant()).thenApply(this::grants);
     }
 
     private Grants grants(Claims claims) {
