@@ -166,20 +166,29 @@ final class ResponseEventPublisher implements HttpResponse.BodySubscriber<Flow.P
 
     // --- the publisher side ---
 
+    /**
+     * Refuses a subscriber beyond the one a publisher takes (Reactive Streams 1.9, 2.13): an inert
+     * subscription, then {@code onError(IllegalStateException)} with this message. Shared with {@link
+     * SourcePublisher}.
+     */
+    static void refuse(Flow.Subscriber<?> s, String message) {
+        s.onSubscribe(new Flow.Subscription() {
+            @Override
+            public void request(long n) {
+            }
+
+            @Override
+            public void cancel() {
+            }
+        });
+        s.onError(new IllegalStateException(message));
+    }
+
     @Override
     public void subscribe(Flow.Subscriber<? super SseEvent> s) {
         Objects.requireNonNull(s, "subscriber");
         if (!subscribed.compareAndSet(false, true)) {
-            s.onSubscribe(new Flow.Subscription() {
-                @Override
-                public void request(long n) {
-                }
-
-                @Override
-                public void cancel() {
-                }
-            });
-            s.onError(new IllegalStateException("the events of one response can be read by one subscriber only"));
+            refuse(s, "the events of one response can be read by one subscriber only");
             return;
         }
         try {

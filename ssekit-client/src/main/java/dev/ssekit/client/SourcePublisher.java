@@ -45,16 +45,7 @@ final class SourcePublisher implements Flow.Publisher<SseEvent>, Flow.Subscripti
     public void subscribe(Flow.Subscriber<? super SseEvent> s) {
         Objects.requireNonNull(s, "subscriber");
         if (!subscribed.compareAndSet(false, true)) {
-            s.onSubscribe(new Flow.Subscription() {
-                @Override
-                public void request(long n) {
-                }
-
-                @Override
-                public void cancel() {
-                }
-            });
-            s.onError(new IllegalStateException("an EventSource publisher takes one subscriber only"));
+            ResponseEventPublisher.refuse(s, "an EventSource publisher takes one subscriber only");
             return;
         }
         subscriber = s;

@@ -4,6 +4,7 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 
 import com.nimbusds.jose.util.JSONObjectUtils;
 import java.time.Clock;
+import java.time.Instant;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -170,12 +171,34 @@ final class AccessTokens {
         } catch (Rejection r) {
             return CompletableFuture.failedFuture(r);
         }
+        return verify(issuer, role, token, clock.instant()).thenApply(claims -> {
+            try {
+                return check(claims, issuer.id(), audience);
+            } catch (Rejection r) {
+                throw new CompletionException(r);
+            }
+        });
+    }
+
+    /**
+     * Verifies a token's signature, {@code exp} and {@code nbf} with one issuer's keys for a role;
+     * shared with the compatibility mode's {@link LegacyAccess}.
+     *
+     * @param issuer whose keys verify it
+     * @param role which of the issuer's keys
+     * @param token the compact JWS
+     * @param now what {@code exp} and {@code nbf} are checked against
+     * @return the token's claims, or a stage failed with a {@link Rejection} 401 {@code invalid_token}
+     *     when the issuer has no keys for the role or the token does not verify (other failures, e.g.
+     *     a JWK set that cannot be fetched, pass through)
+     */
+    static CompletionStage<Claims> verify(Issuer issuer, Role role, String token, Instant now) {
         Optional<JwtVerifier> keys = issuer.keys(role);
         if (keys.isEmpty()) {
             return CompletableFuture.failedFuture(Rejection.invalidToken("the token's issuer has no "
                     + (role == Role.PUBLISHER ? "publisher" : "subscriber") + " keys on this hub"));
         }
-        return keys.get().verify(token, clock.instant()).handle((claims, error) -> {
+        return keys.get().verify(token, now).handle((claims, error) -> {
             if (error != null) {
                 Throwable cause = Rejection.cause(error);
                 if (cause instanceof JwtException) {
@@ -183,11 +206,7 @@ final class AccessTokens {
                 }
                 throw error instanceof CompletionException c ? c : new CompletionException(error);
             }
-            try {
-                return check(claims, issuer.id(), audience);
-            } catch (Rejection r) {
-                throw new CompletionException(r);
-            }
+            return claims;
         });
     }
 

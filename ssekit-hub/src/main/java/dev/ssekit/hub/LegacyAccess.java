@@ -22,14 +22,11 @@ import java.util.function.Predicate;
  * has any entry, else its 0.x {@code mercure} claim ({@link LegacyGrants}). Dropping 0.x deletes
  * this class. Thread-safe.
  */
-final class LegacyAccess implements Access {
+final class LegacyAccess extends TokenAccess {
 
     private final Map<String, Issuer> issuers;
     private final MatcherStore matchers;
     private final TopicSelectorStore selectors;
-    private final boolean anonymous;
-    private final Predicate<String> subscribeOrigins;
-    private final Predicate<String> publishOrigins;
     private final Clock clock;
 
     /**
@@ -43,58 +40,18 @@ final class LegacyAccess implements Access {
      */
     LegacyAccess(List<Issuer> issuers, MatcherStore matchers, TopicSelectorStore selectors, boolean anonymous,
             Predicate<String> subscribeOrigins, Predicate<String> publishOrigins, Clock clock) {
+        super(anonymous, subscribeOrigins, publishOrigins);
         Map<String, Issuer> byId = new LinkedHashMap<>();
         issuers.forEach(i -> byId.put(i.id(), i));
         this.issuers = byId;
         this.matchers = matchers;
         this.selectors = selectors;
-        this.anonymous = anonymous;
-        this.subscribeOrigins = subscribeOrigins;
-        this.publishOrigins = publishOrigins;
         this.clock = clock;
     }
 
-    @Override
-    public CompletionStage<Grants> publisher(HubRequest req, Map<String, List<String>> query) {
-        return required(req, query, Role.PUBLISHER, publishOrigins, "a publisher token is required");
-    }
-
-    @Override
-    public CompletionStage<Grants> subscriber(HubRequest req, Map<String, List<String>> query) {
-        return required(req, query, Role.SUBSCRIBER, subscribeOrigins, "a subscriber token is required");
-    }
-
-    @Override
-    public CompletionStage<Optional<Grants>> subscriberOrAnonymous(HubRequest req, Map<String, List<String>> query) {
-        Optional<String> token;
-        try {
-            token = token(req, query, subscribeOrigins);
-        } catch (Rejection r) {
-            return CompletableFuture.failedFuture(r);
-        }
-        if (token.isEmpty()) {
-            return anonymous ? CompletableFuture.completedFuture(Optional.empty())
-                    : CompletableFuture.failedFuture(Rejection.noToken("a subscriber token is required"));
-        }
-        return validate(token.get(), Role.SUBSCRIBER).thenApply(Optional::of);
-    }
-
-    private CompletionStage<Grants> required(HubRequest req, Map<String, List<String>> query, Role role, Predicate<String> origins,
-            String missing) {
-        try {
-            Optional<String> token = token(req, query, origins);
-            if (token.isEmpty()) {
-                return CompletableFuture.failedFuture(Rejection.noToken(missing));
-            }
-            return validate(token.get(), role);
-        } catch (Rejection r) {
-            return CompletableFuture.failedFuture(r);
-        }
-    }
-
     /** Header, then the query parameter, then the 1.0 cookie, then the 0.x cookie (each cookie CSRF-checked). */
-    private static Optional<String> token(HubRequest req, Map<String, List<String>> query, Predicate<String> origins)
-            throws Rejection {
+    @Override
+    Optional<String> token(HubRequest req, Map<String, List<String>> query, Predicate<String> origins) throws Rejection {
         if (req.header("Authorization") == null && (query.get("authorization") == null || query.get("authorization").isEmpty())) {
             Optional<String> modern = Authorizer.cookie(req.header("Cookie"), AccessTokens.COOKIE);
             if (modern.isPresent()) {
@@ -104,28 +61,15 @@ final class LegacyAccess implements Access {
         return Authorizer.token(req, query, origins, Authorizer.COOKIE);
     }
 
-    private CompletionStage<Grants> validate(String token, Role role) {
+    @Override
+    CompletionStage<Grants> validate(String token, Role role, HubRequest req) {
         Issuer issuer;
         try {
             issuer = issuer(token);
         } catch (Rejection r) {
             return CompletableFuture.failedFuture(r);
         }
-        Optional<JwtVerifier> keys = issuer.keys(role);
-        if (keys.isEmpty()) {
-            return CompletableFuture.failedFuture(Rejection.invalidToken("the token's issuer has no "
-                    + (role == Role.PUBLISHER ? "publisher" : "subscriber") + " keys on this hub"));
-        }
-        return keys.get().verify(token, clock.instant()).handle((claims, error) -> {
-            if (error != null) {
-                Throwable cause = Rejection.cause(error);
-                if (cause instanceof JwtException) {
-                    throw new CompletionException(Rejection.invalidToken(cause.getMessage()));
-                }
-                throw error instanceof CompletionException c ? c : new CompletionException(error);
-            }
-            return grants(claims);
-        });
+        return AccessTokens.verify(issuer, role, token, clock.instant()).thenApply(this::grants);
     }
 
     private Grants grants(Claims claims) {

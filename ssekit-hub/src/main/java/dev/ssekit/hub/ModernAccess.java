@@ -4,7 +4,6 @@ import dev.ssekit.hub.AccessTokens.Role;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
 import java.util.function.Predicate;
@@ -14,13 +13,10 @@ import java.util.function.Predicate;
  * ({@link AccessTokens#presented}), validated as an RFC 9068 access token for the request's
  * audience, granting its {@code authorization_details}. Thread-safe.
  */
-final class ModernAccess implements Access {
+final class ModernAccess extends TokenAccess {
 
     private final AccessTokens tokens;
     private final MatcherStore matchers;
-    private final boolean anonymous;
-    private final Predicate<String> subscribeOrigins;
-    private final Predicate<String> publishOrigins;
     private final Function<HubRequest, String> audience;
 
     /**
@@ -33,53 +29,19 @@ final class ModernAccess implements Access {
      */
     ModernAccess(AccessTokens tokens, MatcherStore matchers, boolean anonymous, Predicate<String> subscribeOrigins,
             Predicate<String> publishOrigins, Function<HubRequest, String> audience) {
+        super(anonymous, subscribeOrigins, publishOrigins);
         this.tokens = tokens;
         this.matchers = matchers;
-        this.anonymous = anonymous;
-        this.subscribeOrigins = subscribeOrigins;
-        this.publishOrigins = publishOrigins;
         this.audience = audience;
     }
 
     @Override
-    public CompletionStage<Grants> publisher(HubRequest req, Map<String, List<String>> query) {
-        return required(req, query, Role.PUBLISHER, publishOrigins, "a publisher token is required");
+    Optional<String> token(HubRequest req, Map<String, List<String>> query, Predicate<String> origins) throws Rejection {
+        return AccessTokens.presented(req, query, origins);
     }
 
     @Override
-    public CompletionStage<Grants> subscriber(HubRequest req, Map<String, List<String>> query) {
-        return required(req, query, Role.SUBSCRIBER, subscribeOrigins, "a subscriber token is required");
-    }
-
-    @Override
-    public CompletionStage<Optional<Grants>> subscriberOrAnonymous(HubRequest req, Map<String, List<String>> query) {
-        Optional<String> token;
-        try {
-            token = AccessTokens.presented(req, query, subscribeOrigins);
-        } catch (Rejection r) {
-            return CompletableFuture.failedFuture(r);
-        }
-        if (token.isEmpty()) {
-            return anonymous ? CompletableFuture.completedFuture(Optional.empty())
-                    : CompletableFuture.failedFuture(Rejection.noToken("a subscriber token is required"));
-        }
-        return validate(token.get(), Role.SUBSCRIBER, req).thenApply(Optional::of);
-    }
-
-    private CompletionStage<Grants> required(HubRequest req, Map<String, List<String>> query, Role role, Predicate<String> origins,
-            String missing) {
-        try {
-            Optional<String> token = AccessTokens.presented(req, query, origins);
-            if (token.isEmpty()) {
-                return CompletableFuture.failedFuture(Rejection.noToken(missing));
-            }
-            return validate(token.get(), role, req);
-        } catch (Rejection r) {
-            return CompletableFuture.failedFuture(r);
-        }
-    }
-
-    private CompletionStage<Grants> validate(String token, Role role, HubRequest req) {
+    CompletionStage<Grants> validate(String token, Role role, HubRequest req) {
         return tokens.validate(token, role, audience.apply(req)).thenApply(t -> Grants.of(t.grants(), matchers, t.expiresAt()));
     }
 }

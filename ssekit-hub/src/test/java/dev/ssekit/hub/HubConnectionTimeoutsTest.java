@@ -1,16 +1,17 @@
 package dev.ssekit.hub;
 
+import static dev.ssekit.hub.HubSockets.CLOSED_WITHIN_MS;
+import static dev.ssekit.hub.HubSockets.closed;
+import static dev.ssekit.hub.HubSockets.response;
+import static dev.ssekit.hub.HubSockets.send;
 import static dev.ssekit.hub.JwtVerifierTest.KEY;
 import static dev.ssekit.hub.JwtVerifierTest.token;
-import static java.nio.charset.StandardCharsets.ISO_8859_1;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ssekit.Broadcaster;
 import dev.ssekit.Scheduler;
 import dev.ssekit.testkit.TestCertificate;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.file.Path;
@@ -34,9 +35,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class HubConnectionTimeoutsTest {
-
-    /** How long a test waits for the hub to close a connection: every timeout here is 1 to 3 s. */
-    private static final int CLOSED_WITHIN_MS = 6000;
 
     @TempDir
     Path dir;
@@ -73,45 +71,6 @@ class HubConnectionTimeoutsTest {
         return s;
     }
 
-    private static void send(Socket s, String text) throws IOException {
-        OutputStream out = s.getOutputStream();
-        out.write(text.getBytes(ISO_8859_1));
-        out.flush();
-    }
-
-    /** Reads one response (head and Content-Length body) and returns its head. */
-    private static String response(Socket s) throws IOException {
-        InputStream in = s.getInputStream();
-        StringBuilder head = new StringBuilder();
-        while (!head.toString().endsWith("\r\n\r\n")) {
-            int b = in.read();
-            if (b < 0) {
-                throw new IOException("closed in the head: " + head);
-            }
-            head.append((char) b);
-        }
-        String lower = head.toString().toLowerCase(java.util.Locale.ROOT);
-        int at = lower.indexOf("content-length: ");
-        int length = at < 0 ? 0 : Integer.parseInt(lower.substring(at + 16, lower.indexOf("\r\n", at)).trim());
-        in.readNBytes(length);
-        return head.toString();
-    }
-
-    /** Waits until the hub closes {@code s}: the read sees the end (or a reset); fails after CLOSED_WITHIN_MS. */
-    private static long closedAfterMillis(Socket s) throws IOException {
-        long t0 = System.nanoTime();
-        try {
-            while (s.getInputStream().read() >= 0) {
-                // what the hub still sends (none expected)
-            }
-        } catch (java.net.SocketTimeoutException open) {
-            throw new AssertionError("the hub kept the connection open for " + CLOSED_WITHIN_MS + " ms");
-        } catch (java.net.SocketException reset) {
-            // closed with a reset: closed too
-        }
-        return (System.nanoTime() - t0) / 1_000_000;
-    }
-
     private static String publisher() throws Exception {
         return token("{\"mercure\":{\"publish\":[\"*\"]}}");
     }
@@ -122,7 +81,7 @@ class HubConnectionTimeoutsTest {
         Socket s = connect();
         send(s, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
         assertThat(response(s)).startsWith("HTTP/1.1 200");
-        closedAfterMillis(s);
+        closed(s);
     }
 
     @Test
@@ -141,7 +100,7 @@ class HubConnectionTimeoutsTest {
         } catch (IOException closed) {
             return; // the hub closed it while it trickled
         }
-        closedAfterMillis(s);
+        closed(s);
     }
 
     @Test
@@ -150,7 +109,7 @@ class HubConnectionTimeoutsTest {
         Socket s = connect();
         send(s, "POST " + HubHandler.PATH + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + publisher()
                 + "\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 1048576\r\n\r\ntopic=x&data=" + "a".repeat(100_000));
-        closedAfterMillis(s);
+        closed(s);
     }
 
     @Test
@@ -164,7 +123,7 @@ class HubConnectionTimeoutsTest {
         send(forged, "POST " + HubHandler.PATH + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer not.a.token\r\n"
                 + "Content-Length: 1048576\r\n\r\n");
         assertThat(response(forged)).startsWith("HTTP/1.1 401");
-        closedAfterMillis(forged);
+        closed(forged);
     }
 
     @Test
@@ -198,7 +157,7 @@ class HubConnectionTimeoutsTest {
         Socket silent = connect(); // not a byte
         Socket partial = connect();
         send(partial, "\u0016\u0003\u0001\u0002\u0000\u0001"); // a ClientHello record's header, then nothing
-        closedAfterMillis(silent);
-        closedAfterMillis(partial);
+        closed(silent);
+        closed(partial);
     }
 }

@@ -1,5 +1,9 @@
 package dev.ssekit.hub;
 
+import static dev.ssekit.hub.HubSockets.CLOSED_WITHIN_MS;
+import static dev.ssekit.hub.HubSockets.closed;
+import static dev.ssekit.hub.HubSockets.response;
+import static dev.ssekit.hub.HubSockets.send;
 import static dev.ssekit.hub.JwtVerifierTest.KEY;
 import static dev.ssekit.hub.JwtVerifierTest.token;
 import static java.nio.charset.StandardCharsets.ISO_8859_1;
@@ -12,7 +16,6 @@ import dev.ssekit.testkit.TestCertificate;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -44,9 +47,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class HubSlowClientsReviewTest {
-
-    /** How long a test waits for the hub to close a connection: every timeout here is 1 to 3 s. */
-    private static final int CLOSED_WITHIN_MS = 6000;
 
     @TempDir
     Path dir;
@@ -81,43 +81,6 @@ class HubSlowClientsReviewTest {
         s.connect(hub.address(), 5000);
         s.setSoTimeout(CLOSED_WITHIN_MS);
         return s;
-    }
-
-    private static void send(Socket s, String text) throws IOException {
-        OutputStream out = s.getOutputStream();
-        out.write(text.getBytes(ISO_8859_1));
-        out.flush();
-    }
-
-    /** Reads one response (head and Content-Length body) and returns its head. */
-    private static String response(Socket s) throws IOException {
-        InputStream in = s.getInputStream();
-        StringBuilder head = new StringBuilder();
-        while (!head.toString().endsWith("\r\n\r\n")) {
-            int b = in.read();
-            if (b < 0) {
-                throw new IOException("closed in the head: " + head);
-            }
-            head.append((char) b);
-        }
-        String lower = head.toString().toLowerCase(java.util.Locale.ROOT);
-        int at = lower.indexOf("content-length: ");
-        int length = at < 0 ? 0 : Integer.parseInt(lower.substring(at + 16, lower.indexOf("\r\n", at)).trim());
-        in.readNBytes(length);
-        return head.toString();
-    }
-
-    /** Waits until the hub closes {@code s}: the read sees the end (or a reset); fails after CLOSED_WITHIN_MS. */
-    private static void closed(Socket s) throws IOException {
-        try {
-            while (s.getInputStream().read() >= 0) {
-                // what the hub still sends (an HTTP/2 GOAWAY, say)
-            }
-        } catch (java.net.SocketTimeoutException open) {
-            throw new AssertionError("the hub kept the connection open for " + CLOSED_WITHIN_MS + " ms");
-        } catch (java.net.SocketException reset) {
-            // closed with a reset: closed too
-        }
     }
 
     // ---- HTTP/2 by hand: a preface, frames, HPACK literals without Huffman coding ----

@@ -5,23 +5,17 @@ import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-import com.sun.net.httpserver.HttpServer;
-import dev.ssekit.Broadcaster;
-import dev.ssekit.Sse;
 import dev.ssekit.SseMessage;
 import dev.ssekit.codec.SseEvent;
+import dev.ssekit.redis.RedisNodes.Node;
 import dev.ssekit.testkit.RawHttp;
 import dev.ssekit.testkit.RedisServer;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -43,13 +37,6 @@ class RedisEventLogTest {
     private RedisServer redis;
     private final List<AutoCloseable> closeables = new ArrayList<>();
 
-    /** One node: a broadcaster, its log, and {@code GET /events} subscribing to topic "t". */
-    private record Node(Broadcaster broadcaster, RedisEventLog log, HttpServer http) {
-        InetSocketAddress address() {
-            return http.getAddress();
-        }
-    }
-
     @BeforeEach
     void startRedis() throws IOException {
         redis = RedisServer.start(dir);
@@ -57,9 +44,7 @@ class RedisEventLogTest {
 
     @AfterEach
     void stop() throws Exception {
-        for (int i = closeables.size() - 1; i >= 0; i--) {
-            closeables.get(i).close();
-        }
+        RedisNodes.closeAll(closeables);
         redis.close();
     }
 
@@ -72,35 +57,16 @@ class RedisEventLogTest {
     }
 
     private Node node(String uri, int history, int localHistory) throws IOException {
-        RedisEventLog log = RedisEventLog.builder(uri).history(Math.min(history, localHistory), 64L << 20, Duration.ofHours(1))
-                .build();
-        closeables.add(log);
-        Broadcaster b = Broadcaster.builder().log(log).build();
-        HttpServer http = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-        ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
-        http.setExecutor(executor);
-        http.createContext("/events", ex -> b.subscribe(Sse.start(ex), "t"));
-        http.start();
-        closeables.add(() -> {
-            http.stop(0);
-            executor.shutdownNow();
-        });
-        closeables.add(b);
-        return new Node(b, log, http);
+        return RedisNodes.node(RedisEventLog.builder(uri).history(Math.min(history, localHistory), 64L << 20, Duration.ofHours(1)),
+                closeables);
     }
 
     private RawHttp subscribe(Node n, String... headers) throws Exception {
-        long before = n.broadcaster().stats().connections();
-        RawHttp c = RawHttp.get(n.address(), "/events", "HTTP/1.1", headers);
-        closeables.add(c);
-        assertThat(c.statusLine).isEqualTo("HTTP/1.1 200 OK");
-        await().atMost(java.time.Duration.ofSeconds(10)).untilAsserted(
-                () -> assertThat(n.broadcaster().stats().connections()).as("subscribed").isEqualTo(before + 1));
-        return c;
+        return RedisNodes.subscribe(n, closeables, headers);
     }
 
     private static String publish(Node n, String data) {
-        return n.broadcaster().publishAsync(SseMessage.of(data), List.of("t"), false).toCompletableFuture().join();
+        return RedisNodes.publish(n, data);
     }
 
     @Test

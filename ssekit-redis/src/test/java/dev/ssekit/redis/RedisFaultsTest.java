@@ -3,16 +3,12 @@ package dev.ssekit.redis;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import com.sun.net.httpserver.HttpServer;
-import dev.ssekit.Broadcaster;
-import dev.ssekit.Sse;
 import dev.ssekit.SseMessage;
 import dev.ssekit.codec.SseEvent;
+import dev.ssekit.redis.RedisNodes.Node;
 import dev.ssekit.testkit.RawHttp;
 import dev.ssekit.testkit.RedisServer;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -21,8 +17,6 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
@@ -47,12 +41,6 @@ class RedisFaultsTest {
     private RedisServer redis;
     private final List<AutoCloseable> closeables = new ArrayList<>();
 
-    private record Node(Broadcaster broadcaster, RedisEventLog log, HttpServer http) {
-        InetSocketAddress address() {
-            return http.getAddress();
-        }
-    }
-
     @BeforeEach
     void startRedis() throws IOException {
         redis = RedisServer.start(dir);
@@ -60,9 +48,7 @@ class RedisFaultsTest {
 
     @AfterEach
     void stop() throws Exception {
-        for (int i = closeables.size() - 1; i >= 0; i--) {
-            closeables.get(i).close();
-        }
+        RedisNodes.closeAll(closeables);
         redis.close();
     }
 
@@ -71,35 +57,17 @@ class RedisFaultsTest {
     }
 
     private Node node(RedisEventLog.Builder builder) throws IOException {
-        RedisEventLog log = builder.build();
-        closeables.add(log);
-        Broadcaster b = Broadcaster.builder().log(log).build();
-        HttpServer http = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-        ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
-        http.setExecutor(executor);
-        http.createContext("/events", ex -> b.subscribe(Sse.start(ex), "t"));
-        http.start();
-        closeables.add(() -> {
-            http.stop(0);
-            executor.shutdownNow();
-        });
-        closeables.add(b);
-        return new Node(b, log, http);
+        return RedisNodes.node(builder, closeables);
     }
 
     private RawHttp subscribe(Node n, String... headers) throws Exception {
-        long before = n.broadcaster().stats().connections();
-        RawHttp c = RawHttp.get(n.address(), "/events", "HTTP/1.1", headers);
+        RawHttp c = RedisNodes.subscribe(n, closeables, headers);
         c.socket.setSoTimeout(15_000);
-        closeables.add(c);
-        assertThat(c.statusLine).isEqualTo("HTTP/1.1 200 OK");
-        await().atMost(Duration.ofSeconds(10)).untilAsserted(
-                () -> assertThat(n.broadcaster().stats().connections()).as("subscribed").isEqualTo(before + 1));
         return c;
     }
 
     private static String publish(Node n, String data) {
-        return n.broadcaster().publishAsync(SseMessage.of(data), List.of("t"), false).toCompletableFuture().join();
+        return RedisNodes.publish(n, data);
     }
 
     /** Publishes once Redis takes appends again (a restarted Redis: the node reconnects first). */

@@ -3,21 +3,14 @@ package dev.ssekit.redis;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import com.sun.net.httpserver.HttpServer;
-import dev.ssekit.Broadcaster;
-import dev.ssekit.Sse;
-import dev.ssekit.SseMessage;
 import dev.ssekit.codec.SseEvent;
+import dev.ssekit.redis.RedisNodes.Node;
 import dev.ssekit.testkit.RawHttp;
 import dev.ssekit.testkit.RedisServer;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -57,34 +50,16 @@ class RedisRollbackReviewTest {
 
     @AfterEach
     void stop() throws Exception {
-        for (int i = closeables.size() - 1; i >= 0; i--) {
-            closeables.get(i).close();
-        }
+        RedisNodes.closeAll(closeables);
         redis.close();
     }
 
-    private record Node(Broadcaster broadcaster, RedisEventLog log, HttpServer http) {
-    }
-
     private Node node(String uri) throws Exception {
-        RedisEventLog log = RedisEventLog.builder(uri).build();
-        closeables.add(log);
-        Broadcaster b = Broadcaster.builder().log(log).build();
-        HttpServer http = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-        ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
-        http.setExecutor(executor);
-        http.createContext("/events", ex -> b.subscribe(Sse.start(ex), "t"));
-        http.start();
-        closeables.add(() -> {
-            http.stop(0);
-            executor.shutdownNow();
-        });
-        closeables.add(b);
-        return new Node(b, log, http);
+        return RedisNodes.node(RedisEventLog.builder(uri), closeables);
     }
 
     private static String publish(Node n, String data) {
-        return n.broadcaster().publishAsync(SseMessage.of(data), List.of("t"), false).toCompletableFuture().join();
+        return RedisNodes.publish(n, data);
     }
 
     @Test
