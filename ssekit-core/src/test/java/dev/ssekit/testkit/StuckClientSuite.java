@@ -164,6 +164,15 @@ public abstract class StuckClientSuite {
         fail("the TCP connection is still open 20 s after the abort (" + read + " bytes drained)");
     }
 
+    /** {@code t} and its causes, for the test's output. */
+    private static String causes(Throwable t) {
+        StringBuilder b = new StringBuilder(String.valueOf(t));
+        for (Throwable c = t == null ? null : t.getCause(); c != null; c = c.getCause()) {
+            b.append(" <- ").append(c);
+        }
+        return b.toString();
+    }
+
     /** A send on another thread: its outcome, or a failure when it does not end within 2 s. */
     private static Throwable sendOnce(SseConnection conn) throws Exception {
         CompletableFuture<Throwable> f = new CompletableFuture<>();
@@ -211,7 +220,7 @@ public abstract class StuckClientSuite {
             return;
         }
         System.out.printf("%s: blocked sender released %d ms after close() began: %s%n", getClass().getSimpleName(),
-                (System.nanoTime() - t0) / 1_000_000, senderEnd);
+                (System.nanoTime() - t0) / 1_000_000, causes(senderEnd));
         assertInstanceOf(IOException.class, senderEnd, "the blocked sender's exception");
         assertInstanceOf(IOException.class, sendOnce(conn), "send() after close()");
         assertClientSeesEnd();
@@ -230,7 +239,7 @@ public abstract class StuckClientSuite {
         try {
             senderEnd = sender.ended.get(20, TimeUnit.SECONDS);
             System.out.printf("%s: with writeTimeout 1 s the sender ended %d ms after it started (%d events sent): %s%n",
-                    getClass().getSimpleName(), (System.nanoTime() - t0) / 1_000_000, sender.sent.get(), senderEnd);
+                    getClass().getSimpleName(), (System.nanoTime() - t0) / 1_000_000, sender.sent.get(), causes(senderEnd));
         } catch (java.util.concurrent.TimeoutException e) {
             fail("a send blocked on a client that does not read did not end within 20 s (write timeout 1 s; "
                     + sender.sent.get() + " events sent)");

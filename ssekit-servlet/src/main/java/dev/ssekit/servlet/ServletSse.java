@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -40,11 +41,14 @@ import java.util.concurrent.locks.ReentrantLock;
  * cause.
  *
  * <p>Bounds ({@link dev.ssekit.SseOptions}): the Servlet API cannot abort a connection, so an abort
- * (a close past its grace, a write past its timeout) interrupts the threads blocked in a write and
- * completes the async context. Jetty 12 then drops the connection and releases the writer at once;
- * Tomcat 11 closes the connection at its {@code connectionTimeout} (default 60 s) at the latest, and
- * its blocking write, which swallows interrupts while it waits, may hold the writer until then. {@code close()} returns within
- * its bound on both, and the blocked writer gets an {@link IOException} when it is released.
+ * (a close past its grace, a write past its timeout) makes the container fail the write: it
+ * interrupts the threads blocked in a write until the container gives them up (Tomcat 11: its
+ * socket write fails on an interrupted thread, and Tomcat then drops the connection at once) and
+ * completes the async context (Jetty 12 then drops the connection and releases the writer). On both,
+ * {@code close()} returns within its bound, the blocked writer gets an {@link IOException} and the
+ * TCP connection is closed within milliseconds of the abort, long before the container's own
+ * timeouts. The abort interrupts only threads inside a write of this connection, and clears the
+ * interrupt before the write returns; a caller's own interrupt is never cleared.
  */
 public final class ServletSse {
 
@@ -129,17 +133,48 @@ public final class ServletSse {
         }
     }
 
-    /** The transport: blocking writes on the servlet stream; the async listener reports the end. */
+    /**
+     * The transport: blocking writes on the servlet stream; the async listener reports the end.
+     *
+     * <p>The abort. The Servlet API has none, so the transport makes the container abort through its
+     * own write-failure path: a write that fails with an {@link IOException} makes Tomcat 11 drop the
+     * connection at once ({@code ErrorState.CLOSE_CONNECTION_NOW}), and Tomcat's socket write fails
+     * with one when the writing thread's interrupt status is set ({@code NioChannel} checks it before
+     * every write). Its blocking write, though, waits for the socket in {@code Object.wait}, swallows
+     * an interrupt that lands there, and waits again. So {@link #abort()} starts a platform thread
+     * that interrupts the threads blocked in a write over and over until one interrupt lands outside
+     * that wait and the write fails (2.5-28 ms in {@code TomcatStuckClientTest}), then completes the
+     * async context. With no write under way it ends the output on a thread of its own whose
+     * interrupt status is set (on Tomcat: a socket write that fails at once), then completes.
+     * Containers whose blocked write ends only when the response completes (Jetty 12: "Completed
+     * whilst write blocked") get the completion after {@link #COMPLETE_AFTER_NANOS} at the latest. A
+     * graceful {@link #close()} ends the output on the calling thread, as a write the abort can
+     * release, before it completes the async context: the container never blocks one of its own
+     * threads on the last chunk to a stuck client.
+     */
     private static final class ServletTransport implements SseTransport, AsyncListener {
+        /** How long the abort interrupts blocked writers before it completes the response anyway (Jetty). */
+        private static final long COMPLETE_AFTER_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+        /** How long the abort keeps interrupting a writer the container does not let go (then it logs and stops). */
+        private static final long RELEASE_LIMIT_NANOS = TimeUnit.SECONDS.toNanos(10);
+        /** How long the abort interrupts without a pause before it pauses 1 ms between bursts. */
+        private static final long SPIN_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
+        /** Interrupts per burst: a burst takes well under a millisecond. */
+        private static final int BURST = 256;
+
         private final AsyncContext async;
         private final ServletOutputStream out;
         private final Optional<String> lastEventId;
+        /** Set by the first end (close, abort, the container's events): no write starts after it. */
         private final AtomicBoolean completed = new AtomicBoolean();
+        private final AtomicBoolean asyncCompleted = new AtomicBoolean();
         /** Guards {@link #writers}, {@link #interrupted} and {@link #aborted}; never held across I/O. */
         private final ReentrantLock ioLock = new ReentrantLock();
         private final List<Thread> writers = new ArrayList<>(2);
         private final List<Thread> interrupted = new ArrayList<>(2);
         private boolean aborted;
+        /** Whether a write failed in the container (the container then ends the connection itself). */
+        private volatile boolean writeFailed;
         private volatile Runnable peerClosed;
 
         ServletTransport(AsyncContext async, ServletOutputStream out, Optional<String> lastEventId) {
@@ -150,19 +185,10 @@ public final class ServletSse {
 
         @Override
         public void write(byte[] bytes) throws IOException {
-            if (completed.get()) { // onError/onTimeout completed the response: never write to it (or its recycled successor)
+            if (completed.get()) { // the response was ended: never write to it (or its recycled successor)
                 throw new IOException("SSE response already completed");
             }
-            Thread me = Thread.currentThread();
-            ioLock.lock();
-            try {
-                if (aborted) {
-                    throw new IOException("SSE connection aborted");
-                }
-                writers.add(me);
-            } finally {
-                ioLock.unlock();
-            }
+            enter();
             try {
                 if (BUFFER_WRITE) {
                     out.write(ByteBuffer.wrap(bytes));
@@ -170,20 +196,43 @@ public final class ServletSse {
                     out.write(bytes);
                 }
                 out.flush();
+            } catch (IOException e) {
+                writeFailed = true; // the container knows: Tomcat drops the connection on a failed write
+                throw e;
             } catch (RuntimeException e) {
+                writeFailed = true;
                 // e.g. Jetty's CancellationException "Completed whilst write blocked" once the response was
                 // completed or aborted under a blocked write: an I/O failure to the caller, cause kept
                 throw new IOException("SSE write failed: " + e, e);
             } finally {
-                ioLock.lock();
-                try {
-                    writers.remove(me);
-                    if (interrupted.remove(me)) {
-                        Thread.interrupted(); // the abort's interrupt, never the caller's own
-                    }
-                } finally {
-                    ioLock.unlock();
+                leave();
+            }
+        }
+
+        /** Registers the calling thread as a writer the abort may interrupt; fails once aborted. */
+        private void enter() throws IOException {
+            ioLock.lock();
+            try {
+                if (aborted) {
+                    throw new IOException("SSE connection aborted");
                 }
+                writers.add(Thread.currentThread());
+            } finally {
+                ioLock.unlock();
+            }
+        }
+
+        /** Unregisters the calling thread and clears the abort's interrupt (never the caller's own). */
+        private void leave() {
+            Thread me = Thread.currentThread();
+            ioLock.lock();
+            try {
+                writers.remove(me);
+                if (interrupted.remove(me)) {
+                    Thread.interrupted();
+                }
+            } finally {
+                ioLock.unlock();
             }
         }
 
@@ -194,22 +243,130 @@ public final class ServletSse {
 
         @Override
         public void abort() {
+            completed.set(true);
+            boolean writing;
             ioLock.lock();
             try {
-                aborted = true;
-                for (Thread t : writers) {
-                    interrupted.add(t);
-                    t.interrupt(); // wakes a write blocked in the container (Tomcat's waits for the socket)
+                if (aborted) {
+                    return;
                 }
+                aborted = true;
+                writing = !writers.isEmpty();
             } finally {
                 ioLock.unlock();
             }
-            close();
+            if (writing) {
+                // a platform thread: the interrupts must land while the writer runs, in parallel with it
+                Thread.ofPlatform().daemon().name("ssekit-servlet-abort").start(this::releaseWriters);
+            } else {
+                Thread.ofVirtual().name("ssekit-servlet-abort").start(this::dropIdle);
+            }
+        }
+
+        /** On the abort's thread: interrupts the blocked writers until they are out, then completes. */
+        private void releaseWriters() {
+            long start = System.nanoTime();
+            long bursts = 0;
+            while (interruptWriters()) {
+                bursts++;
+                long elapsed = System.nanoTime() - start;
+                if (elapsed > COMPLETE_AFTER_NANOS) {
+                    completeAsync(); // a container that lets a blocked write go only when the response ends
+                }
+                if (elapsed > RELEASE_LIMIT_NANOS) {
+                    LOG.log(Level.WARNING, "SSE abort: a write blocked in the servlet container did not give up"
+                            + " within {0} s; the container ends it at its own timeout", RELEASE_LIMIT_NANOS / 1_000_000_000L);
+                    return;
+                }
+                if (elapsed > SPIN_NANOS) {
+                    try {
+                        Thread.sleep(1);
+                    } catch (InterruptedException e) {
+                        break; // nothing of ours interrupts this thread: a shutdown; complete below
+                    }
+                }
+            }
+            LOG.log(Level.DEBUG, "SSE abort: writers released after {0} burst(s), {1} µs, failed: {2}",
+                    bursts, (System.nanoTime() - start) / 1_000, writeFailed);
+            if (writeFailed) {
+                // failed in the container (Tomcat: CLOSE_CONNECTION_NOW, the connection is being dropped on a
+                // container thread, which may recycle the stream): the stream is the container's now
+                completeAsync();
+            } else {
+                // the write returned (Tomcat lets one return when the interrupt lands in some of its waits):
+                // nothing failed, so nothing drops the connection yet
+                dropIdle();
+            }
+        }
+
+        /**
+         * On the abort's thread, when no write was under way: ends the output with this thread's
+         * interrupt status set (on Tomcat its socket write fails at once, which drops the connection; the
+         * other containers end the response as on complete()), then completes.
+         */
+        private void dropIdle() {
+            if (!asyncCompleted.get() && !writeFailed) {
+                Thread.currentThread().interrupt();
+                try {
+                    out.close();
+                } catch (IOException | RuntimeException e) {
+                    LOG.log(Level.DEBUG, "SSE abort: output ended with {0}", e.toString());
+                } finally {
+                    Thread.interrupted();
+                }
+            }
+            completeAsync();
+        }
+
+        /**
+         * Interrupts every thread blocked in a write, {@link #BURST} times in a row (an interrupt that
+         * lands in a container's wait for the socket may be swallowed; one that lands between two of
+         * its socket writes fails the write); returns whether any writer was left.
+         */
+        private boolean interruptWriters() {
+            for (int i = 0; i < BURST; i++) {
+                ioLock.lock();
+                try {
+                    if (writers.isEmpty()) {
+                        return false;
+                    }
+                    for (Thread t : writers) {
+                        if (!interrupted.contains(t)) {
+                            interrupted.add(t);
+                        }
+                        t.interrupt();
+                    }
+                } finally {
+                    ioLock.unlock();
+                }
+                Thread.onSpinWait();
+            }
+            return true;
         }
 
         @Override
         public void close() {
-            if (completed.compareAndSet(false, true)) {
+            if (!completed.compareAndSet(false, true)) {
+                return;
+            }
+            // the last chunk on this thread, as a write the abort can release, not on a container thread
+            try {
+                enter();
+            } catch (IOException e) {
+                return; // aborted already: the abort ends the response
+            }
+            try {
+                out.close();
+            } catch (IOException | RuntimeException e) {
+                LOG.log(Level.DEBUG, "SSE response not ended cleanly: {0}", e.toString());
+            } finally {
+                leave();
+            }
+            completeAsync();
+        }
+
+        private void completeAsync() {
+            if (asyncCompleted.compareAndSet(false, true)) {
                 try {
                     async.complete();
                 } catch (IllegalStateException e) {
@@ -234,18 +391,21 @@ public final class ServletSse {
         @Override
         public void onComplete(AsyncEvent event) {
             completed.set(true);
+            asyncCompleted.set(true);
             ended();
         }
 
         @Override
         public void onTimeout(AsyncEvent event) {
-            close(); // marks the response completed first: a send from now on fails at once
+            completed.set(true); // first: a send from now on fails at once
+            completeAsync();
             ended();
         }
 
         @Override
         public void onError(AsyncEvent event) {
-            close(); // marks the response completed first: a send from now on fails at once
+            completed.set(true); // first: a send from now on fails at once
+            completeAsync();
             ended();
         }
 
