@@ -2,7 +2,10 @@ package dev.ssekit;
 
 /** Why a {@link SseConnection} became CLOSED. */
 public enum CloseReason {
-    /** The application called {@link SseConnection#close()}. */
+    /**
+     * The application called {@link SseConnection#close()}, or interrupted a thread blocked in
+     * {@link SseConnection#send} (the connection is then aborted).
+     */
     CLOSED,
     /**
      * A write failed: the client disconnected (or the network failed). This is the ordinary end of

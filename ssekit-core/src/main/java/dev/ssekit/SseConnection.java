@@ -27,7 +27,13 @@ public interface SseConnection extends AutoCloseable {
      * @throws IOException at once if the connection is closed or closing; if the write failed (a
      *     failed write closes the connection with {@link CloseReason#CLIENT_GONE}, and a container's
      *     own exception is the cause); or if the socket did not take the bytes within the write
-     *     timeout (the connection is then aborted: {@link CloseReason#WRITE_TIMEOUT})
+     *     timeout (the connection is then aborted: {@link CloseReason#WRITE_TIMEOUT}). An {@link
+     *     java.io.InterruptedIOException} if the calling thread is interrupted: at once, without
+     *     writing, when its interrupt status is set on entry (the connection stays open); or when
+     *     the thread is interrupted while blocked in the write and the server gives it up (the
+     *     connection is then aborted: {@link CloseReason#CLOSED}). The interrupt status is set when
+     *     either is thrown. (Tomcat's write swallows such an interrupt or reports a plain failure:
+     *     there it counts as {@link CloseReason#CLIENT_GONE}.)
      * @throws NullPointerException if {@code message} is null
      */
     void send(SseMessage message) throws IOException;

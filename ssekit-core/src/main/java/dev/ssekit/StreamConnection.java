@@ -3,6 +3,8 @@ package dev.ssekit;
 import dev.ssekit.codec.SseEncoder;
 import dev.ssekit.spi.SseTransport;
 import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.nio.channels.ClosedByInterruptException;
 import java.lang.System.Logger.Level;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -114,6 +116,12 @@ final class StreamConnection implements SseConnection {
         if (reason != null || closing) {
             throw closedException();
         }
+        if (timed && Thread.currentThread().isInterrupted()) {
+            // the application's interrupt, not a failure of the connection: writing now would only let the
+            // server's socket channel close itself (an interruptible channel) or make the container drop it
+            throw new InterruptedIOException("SSE send not started: the calling thread is interrupted"
+                    + " (its interrupt status is kept; the connection stays open)");
+        }
         writeLock.lock();
         try {
             if (reason != null || closing) {
@@ -137,6 +145,18 @@ final class StreamConnection implements SseConnection {
                 if (closing) { // close() aborted this write when its grace ran out; it sets the reason
                     throw new IOException("SSE connection closed while this write was blocked; the connection was aborted", e);
                 }
+                if (timed && end != END_ABORTED && interruptedWrite(e)) {
+                    // the application interrupted this thread while it was blocked in the send: the connection
+                    // ends (the event may be cut) by the application's doing, not the client's
+                    if (finish(CloseReason.CLOSED, false)) {
+                        LOG.log(Level.DEBUG, "SSE send interrupted by the application: connection aborted ({0})", e.toString());
+                    }
+                    Thread.currentThread().interrupt();
+                    InterruptedIOException interrupted =
+                            new InterruptedIOException("SSE send interrupted; the connection was aborted");
+                    interrupted.initCause(e);
+                    throw interrupted;
+                }
                 if (closeWith(CloseReason.CLIENT_GONE)) {
                     LOG.log(Level.DEBUG, "SSE client gone: {0}", e.toString());
                 }
@@ -149,6 +169,25 @@ final class StreamConnection implements SseConnection {
         } finally {
             writeLock.unlock();
         }
+    }
+
+    /**
+     * Whether a failed write failed because its thread was interrupted: the status is still set (the
+     * JDK's interruptible channels keep it) or the server said so ({@link ClosedByInterruptException},
+     * Jetty's {@link InterruptedIOException} around an {@link InterruptedException}). A socket timeout
+     * is an {@link InterruptedIOException} too, and is not one.
+     */
+    private static boolean interruptedWrite(IOException e) {
+        if (Thread.currentThread().isInterrupted() || e instanceof ClosedByInterruptException) {
+            return true;
+        }
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof InterruptedException
+                    || (t instanceof InterruptedIOException && !(t instanceof java.net.SocketTimeoutException))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** On the watchdog thread: a timed write ran out of time. Aborts now, tells the listeners on a virtual thread. */

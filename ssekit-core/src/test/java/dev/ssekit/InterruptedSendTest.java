@@ -1,0 +1,173 @@
+package dev.ssekit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import com.sun.net.httpserver.HttpServer;
+import dev.ssekit.testkit.RawHttp;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Issue #31's nit: a {@code send()} on a thread the application interrupted, to a healthy client, is
+ * not a client that went away ({@link CloseReason#CLIENT_GONE}). On the JDK server, whose socket
+ * channel closes itself when an interrupted thread writes to it.
+ */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class InterruptedSendTest {
+
+    private static final byte[] FILL = "x".repeat(8 * 1024).getBytes(StandardCharsets.US_ASCII);
+
+    private final List<AutoCloseable> closeables = new ArrayList<>();
+
+    @AfterEach
+    void tearDown() throws Exception {
+        for (int i = closeables.size() - 1; i >= 0; i--) {
+            closeables.get(i).close();
+        }
+    }
+
+    private BlockingQueue<SseConnection> jdkServer(InetSocketAddress[] address) throws IOException {
+        BlockingQueue<SseConnection> streams = new ArrayBlockingQueue<>(4);
+        HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
+        server.setExecutor(executor);
+        server.createContext("/s", exchange -> streams.add(Sse.start(exchange)));
+        server.start();
+        closeables.add(() -> {
+            server.stop(0);
+            executor.shutdownNow();
+        });
+        address[0] = new InetSocketAddress(InetAddress.getLoopbackAddress(), server.getAddress().getPort());
+        return streams;
+    }
+
+    /**
+     * The thread is interrupted before it sends (a cancelled task, a shutdown): the send throws
+     * {@link InterruptedIOException} without writing and keeps the interrupt status; the stream and
+     * the client are untouched, so a later send from a thread that cleared its status is delivered.
+     */
+    @Test
+    void aSendOnAnInterruptedThreadThrowsAndLeavesTheStreamOpen() throws Exception {
+        InetSocketAddress[] address = new InetSocketAddress[1];
+        BlockingQueue<SseConnection> streams = jdkServer(address);
+        try (RawHttp client = RawHttp.get(address[0], "/s", "HTTP/1.1")) {
+            client.socket.setSoTimeout(10_000);
+            SseConnection conn = streams.poll(10, TimeUnit.SECONDS);
+            assertNotNull(conn, "no stream started");
+            CompletableFuture<CloseReason> reason = new CompletableFuture<>();
+            conn.onClose(reason::complete);
+            CompletableFuture<Throwable> interruptedSend = new CompletableFuture<>();
+            CompletableFuture<Boolean> stillInterrupted = new CompletableFuture<>();
+            Thread.ofPlatform().name("interrupted-sender").start(() -> {
+                try {
+                    conn.send(SseMessage.of("before"));
+                    Thread.currentThread().interrupt();
+                    try {
+                        conn.send(SseMessage.of("dropped"));
+                        interruptedSend.complete(null);
+                    } catch (Throwable t) {
+                        interruptedSend.complete(t);
+                    }
+                    stillInterrupted.complete(Thread.interrupted());
+                    conn.send(SseMessage.of("after"));
+                    conn.close();
+                } catch (Throwable t) {
+                    stillInterrupted.completeExceptionally(t);
+                    reason.completeExceptionally(t);
+                }
+            });
+            assertInstanceOf(InterruptedIOException.class, interruptedSend.get(10, TimeUnit.SECONDS),
+                    "the send on an interrupted thread");
+            assertTrue(stillInterrupted.get(10, TimeUnit.SECONDS), "the send cleared the caller's interrupt status");
+            assertEquals(CloseReason.CLOSED, reason.get(10, TimeUnit.SECONDS),
+                    "the stream was ended by the interrupted send, not by close()");
+            String body = client.readToEnd();
+            assertTrue(body.contains("data: before"), body);
+            assertFalse(body.contains("data: dropped"), body);
+            assertTrue(body.contains("data: after"), () -> "the send after the interrupt was not delivered: " + body);
+            assertTrue(body.contains("event: close"), () -> "no close event in " + body);
+        }
+    }
+
+    /**
+     * The application interrupts a thread blocked in a send to a client that does not read: the
+     * send ends with an {@link IOException} and the thread's interrupt status set; the connection
+     * ends (the write may have been cut), but as the application's doing ({@link
+     * CloseReason#CLOSED}), not as a client that went away.
+     */
+    @Test
+    void anInterruptedBlockedSendEndsTheStreamAsClosedNotClientGone() throws Exception {
+        InetSocketAddress[] address = new InetSocketAddress[1];
+        BlockingQueue<SseConnection> streams = jdkServer(address);
+        Socket client = new Socket();
+        closeables.add(client);
+        client.setReceiveBufferSize(4096);
+        client.connect(address[0], 5000);
+        client.getOutputStream().write("GET /s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+        SseConnection conn = streams.poll(10, TimeUnit.SECONDS);
+        assertNotNull(conn, "no stream started");
+        CompletableFuture<CloseReason> reason = new CompletableFuture<>();
+        conn.onClose(reason::complete);
+        java.util.concurrent.atomic.AtomicLong sent = new java.util.concurrent.atomic.AtomicLong();
+        CompletableFuture<Throwable> ended = new CompletableFuture<>();
+        CompletableFuture<Boolean> interruptedAfter = new CompletableFuture<>();
+        Thread sender = Thread.ofPlatform().name("blocked-sender").start(() -> {
+            try {
+                for (int i = 0; i < 100_000; i++) {
+                    conn.send(SseMessage.of(new String(FILL, StandardCharsets.US_ASCII)));
+                    sent.incrementAndGet();
+                }
+                ended.complete(null);
+            } catch (Throwable t) {
+                ended.complete(t);
+            }
+            interruptedAfter.complete(Thread.currentThread().isInterrupted());
+        });
+        long last = -1;
+        long stillSince = System.nanoTime();
+        while (true) { // until no event went out for 1 s: the send is blocked (bounded by the class timeout)
+            assertFalse(ended.isDone(), () -> "the sender ended before it blocked: " + ended.getNow(null));
+            long n = sent.get();
+            if (n != last) {
+                last = n;
+                stillSince = System.nanoTime();
+            } else if (n > 0 && System.nanoTime() - stillSince > TimeUnit.SECONDS.toNanos(1)) {
+                break;
+            }
+            Thread.sleep(50);
+        }
+        sender.interrupt();
+        Throwable t;
+        try {
+            t = ended.get(10, TimeUnit.SECONDS);
+        } catch (TimeoutException e) {
+            fail("the interrupted blocked send did not end within 10 s");
+            return;
+        }
+        assertInstanceOf(IOException.class, t, "the interrupted send's exception");
+        assertTrue(interruptedAfter.get(5, TimeUnit.SECONDS), "the sender's interrupt status was cleared");
+        assertEquals(CloseReason.CLOSED, reason.get(5, TimeUnit.SECONDS), "the close reason of an interrupted send");
+        assertFalse(conn.isOpen());
+    }
+}
