@@ -360,6 +360,7 @@ public final class ServletSse {
             try {
                 out.close();
             } catch (IOException | RuntimeException e) {
+                writeFailed = true; // as in write(): the container ends the connection, the stream is its own now
                 LOG.log(Level.DEBUG, "SSE response not ended cleanly: {0}", e.toString());
             } finally {
                 leave();
