@@ -148,19 +148,27 @@ public final class ServletSse {
      * with a print), then completes the async context. With no write under way, or when the
      * released write returned without failing, it ends the output on a thread of its own whose
      * interrupt status is set (on Tomcat: a socket write that fails at once), then completes.
-     * Containers whose blocked write ends only when the response completes (Jetty 12: "Completed
-     * whilst write blocked") get the completion after {@link #COMPLETE_AFTER_NANOS} at the latest. A
+     * Containers whose blocked write ends only when the response completes (Jetty 12 gave its write
+     * up on the interrupt in every run, with {@code InterruptedIOException}) get the completion
+     * after {@link #COMPLETE_AFTER_NANOS} at the latest. A
      * graceful {@link #close()} ends the output on the calling thread, as a write the abort can
      * release, before it completes the async context: the container never blocks one of its own
      * threads on the last chunk to a stuck client.
      */
     private static final class ServletTransport implements SseTransport, AsyncListener {
-        /** How long the abort interrupts blocked writers before it completes the response anyway (Jetty). */
-        private static final long COMPLETE_AFTER_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+        /**
+         * How long the abort interrupts blocked writers before it completes the response anyway, for a
+         * container whose blocked write ignores interrupts and ends only when the response completes.
+         * Not sooner: on Tomcat a completion under a blocked write lets the write return as if it had
+         * succeeded and leaves the last chunk to a container thread that blocks until {@code
+         * connectionTimeout} (seen when this was 100 ms, on 2 cores with a load average above 20).
+         * Jetty 12 and Tomcat 11 give the write up on the interrupts.
+         */
+        private static final long COMPLETE_AFTER_NANOS = TimeUnit.SECONDS.toNanos(2);
         /** How long the abort keeps interrupting a writer the container does not let go (then it logs and stops). */
         private static final long RELEASE_LIMIT_NANOS = TimeUnit.SECONDS.toNanos(10);
         /** How long the abort interrupts without a pause before it pauses 1 ms between bursts. */
-        private static final long SPIN_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
+        private static final long SPIN_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
         /** Interrupts per burst: a burst takes well under a millisecond. */
         private static final int BURST = 256;
 
