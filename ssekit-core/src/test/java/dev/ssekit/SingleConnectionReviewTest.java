@@ -208,13 +208,14 @@ class SingleConnectionReviewTest {
                 }));
             }
             // close before, around and after the writes block, each phase on its own signal: at once;
-            // once a send went through; once a (virtual) sender is parked in a socket write. If the
-            // write timeout ended every sender first, the close comes after that
+            // once a send went through; once a sender is held in a socket write (a virtual one parks
+            // there, a platform one blocks in the native call). If the write timeout ended every
+            // sender first, the close comes after that
             if (round % 4 != 0) {
                 boolean blocked = round % 4 >= 2;
                 await("round " + round + (blocked ? ": a sender blocked in a socket write" : ": a send through"))
                         .atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(1))
-                        .until(() -> (blocked ? threads.stream().anyMatch(SingleConnectionReviewTest::parkedInSocketWrite)
+                        .until(() -> (blocked ? threads.stream().anyMatch(SingleConnectionReviewTest::blockedInSocketWrite)
                                 : sentOne.getCount() == 0) || senders.stream().allMatch(CompletableFuture::isDone));
             }
             CompletableFuture<Void> closed = CompletableFuture.runAsync(conn::close, r -> Thread.ofPlatform().start(r));
@@ -227,10 +228,16 @@ class SingleConnectionReviewTest {
         }
     }
 
-    /** Whether {@code t} is parked inside the JDK's socket I/O (a write the peer's full window holds). */
-    private static boolean parkedInSocketWrite(Thread t) {
+    /**
+     * Whether {@code t} is held inside the JDK's socket write (the peer's full window holds it): a
+     * virtual thread parks there, a platform thread blocks in the native call.
+     */
+    private static boolean blockedInSocketWrite(Thread t) {
         Thread.State s = t.getState();
-        return (s == Thread.State.WAITING || s == Thread.State.TIMED_WAITING) && Arrays.stream(t.getStackTrace())
+        StackTraceElement[] stack = t.getStackTrace();
+        boolean held = s == Thread.State.WAITING || s == Thread.State.TIMED_WAITING
+                || (s == Thread.State.RUNNABLE && stack.length > 0 && stack[0].isNativeMethod());
+        return held && Arrays.stream(stack)
                 .anyMatch(f -> f.getClassName().startsWith("sun.nio.ch.") && f.getMethodName().contains("write"));
     }
 
