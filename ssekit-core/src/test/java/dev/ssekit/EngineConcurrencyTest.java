@@ -1,11 +1,14 @@
 package dev.ssekit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import dev.ssekit.spi.EventLog;
 import dev.ssekit.spi.StoredEvent;
 import dev.ssekit.testkit.ManualScheduler;
+import java.lang.ref.Reference;
+import java.lang.ref.ReferenceQueue;
 import java.lang.ref.WeakReference;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -47,17 +50,23 @@ class EngineConcurrencyTest {
         return t;
     }
 
-    /** Waits until {@code t} waits for room in a delivery group's inbox. */
-    private static void awaitWaitingForRoom(Thread t) throws InterruptedException {
-        for (int i = 0; i < 10_000; i++) {
-            Thread.State s = t.getState();
-            if ((s == Thread.State.WAITING || s == Thread.State.TIMED_WAITING) && Arrays.stream(t.getStackTrace())
-                    .anyMatch(f -> f.getClassName().equals(DeliveryGroup.class.getName()) && f.getMethodName().equals("offer"))) {
-                return;
-            }
-            Thread.sleep(1);
-        }
-        throw new AssertionError("the publisher never waited for the full group: " + t.getState());
+    /** Waits (10 s at most) until {@code t} waits for room in a delivery group's inbox: parked in its offer. */
+    private static void awaitWaitingForRoom(Thread t) {
+        await("the publisher waiting for the full group").atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(1))
+                .until(() -> {
+                    Thread.State s = t.getState();
+                    return (s == Thread.State.WAITING || s == Thread.State.TIMED_WAITING) && Arrays.stream(t.getStackTrace())
+                            .anyMatch(f -> f.getClassName().equals(DeliveryGroup.class.getName())
+                                    && f.getMethodName().equals("offer"));
+                });
+    }
+
+    /**
+     * Waits (10 s at most) until the eviction, which closes the connection on a thread of its own,
+     * closed {@code t}. (LoopTransport has no close signal to wait on; its flag is polled.)
+     */
+    private static void awaitEvicted(LoopTransport t) {
+        await("evicted").atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(5)).until(t::closed);
     }
 
     // 1. the topic index
@@ -182,10 +191,7 @@ class EngineConcurrencyTest {
         try (Broadcaster b = overtaken(SlowConsumerPolicy.DISCONNECT, ids, t)) {
             loop.runPending();
             assertThat(b.stats().evictions().get(CloseReason.SLOW_CONSUMER)).isEqualTo(1);
-            for (int i = 0; i < 1000 && !t.closed(); i++) {
-                Thread.sleep(10); // the eviction closes the connection on a thread of its own
-            }
-            assertThat(t.closed()).as("evicted").isTrue();
+            awaitEvicted(t);
             // what it got has no gap: the plan's history from its start (what was queued at the
             // eviction went with it), nothing after it
             List<String> got = t.ids();
@@ -261,10 +267,7 @@ class EngineConcurrencyTest {
         LoopTransport t = new LoopTransport(loop);
         try (Broadcaster b = expiredUnderAReplay(SlowConsumerPolicy.DISCONNECT, loop, t)) {
             assertThat(b.stats().evictions().get(CloseReason.SLOW_CONSUMER)).isEqualTo(1);
-            for (int i = 0; i < 1000 && !t.closed(); i++) {
-                Thread.sleep(10); // the eviction closes the connection on a thread of its own
-            }
-            assertThat(t.closed()).as("evicted").isTrue();
+            awaitEvicted(t);
             assertThat(t.ids()).containsExactly("e1");
         }
     }
@@ -519,7 +522,8 @@ class EngineConcurrencyTest {
             LoopTransport t = new LoopTransport(loop);
             SseConnection c = Sse.open(t);
             Subscription first = b.subscribe(c, "x");
-            WeakReference<Subscription> cancelled = new WeakReference<>(first);
+            ReferenceQueue<Subscription> collected = new ReferenceQueue<>();
+            WeakReference<Subscription> cancelled = new WeakReference<>(first, collected);
             first.cancel();
             first = null;
             assertTimeoutPreemptively(Duration.ofSeconds(20), () -> {
@@ -527,11 +531,13 @@ class EngineConcurrencyTest {
                     b.subscribe(c, "x").cancel();
                 }
             }, "200,000 cancel/resubscribe cycles");
-            for (int i = 0; i < 50 && cancelled.get() != null; i++) {
+            // the collector enqueues the reference once it cleared it: the signal, 50 collections at most
+            Reference<?> cleared = null;
+            for (int i = 0; i < 50 && cleared == null; i++) {
                 System.gc();
-                Thread.sleep(10);
+                cleared = collected.remove(10);
             }
-            assertThat(cancelled.get()).as("a cancelled subscription is still reachable").isNull();
+            assertThat(cleared).as("a cancelled subscription is still reachable").isSameAs(cancelled);
             // the connection still works, and its close still unsubscribes it
             b.subscribe(c, "x");
             publish(b, "e1", "x");

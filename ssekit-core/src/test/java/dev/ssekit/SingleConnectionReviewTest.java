@@ -1,5 +1,6 @@
 package dev.ssekit;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -18,11 +19,13 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -184,14 +187,17 @@ class SingleConnectionReviewTest {
                 conn.close(); // from the listener: must return at once
             });
             List<CompletableFuture<String>> senders = new ArrayList<>();
+            List<Thread> threads = new ArrayList<>();
+            CountDownLatch sentOne = new CountDownLatch(1);
             for (int t = 0; t < 4; t++) {
                 CompletableFuture<String> f = new CompletableFuture<>();
                 senders.add(f);
                 Thread.Builder builder = t % 2 == 0 ? Thread.ofPlatform() : Thread.ofVirtual();
-                builder.name("racing-sender-" + t).start(() -> {
+                threads.add(builder.name("racing-sender-" + t).start(() -> {
                     try {
                         for (int i = 0; i < 10_000; i++) {
                             conn.send(SseMessage.of(new String(FILL, StandardCharsets.US_ASCII)));
+                            sentOne.countDown();
                         }
                         f.complete("never blocked");
                     } catch (IOException expected) {
@@ -199,9 +205,19 @@ class SingleConnectionReviewTest {
                     } catch (Throwable other) {
                         f.complete("threw " + other);
                     }
-                });
+                }));
             }
-            Thread.sleep(round % 4 * 100L); // close before, around and after the writes block
+            // close before, around and after the writes block, each phase on its own signal: at once;
+            // once a send went through; once a sender is held in a socket write (a virtual one parks
+            // there, a platform one blocks in the native call). If the write timeout ended every
+            // sender first, the close comes after that
+            if (round % 4 != 0) {
+                boolean blocked = round % 4 >= 2;
+                await("round " + round + (blocked ? ": a sender blocked in a socket write" : ": a send through"))
+                        .atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(1))
+                        .until(() -> (blocked ? threads.stream().anyMatch(SingleConnectionReviewTest::blockedInSocketWrite)
+                                : sentOne.getCount() == 0) || senders.stream().allMatch(CompletableFuture::isDone));
+            }
             CompletableFuture<Void> closed = CompletableFuture.runAsync(conn::close, r -> Thread.ofPlatform().start(r));
             closed.get(5, TimeUnit.SECONDS);
             for (CompletableFuture<String> f : senders) {
@@ -210,6 +226,19 @@ class SingleConnectionReviewTest {
             assertEquals(1, fired.get(), "close listener runs once");
             client.close();
         }
+    }
+
+    /**
+     * Whether {@code t} is held inside the JDK's socket write (the peer's full window holds it): a
+     * virtual thread parks there, a platform thread blocks in the native call.
+     */
+    private static boolean blockedInSocketWrite(Thread t) {
+        Thread.State s = t.getState();
+        StackTraceElement[] stack = t.getStackTrace();
+        boolean held = s == Thread.State.WAITING || s == Thread.State.TIMED_WAITING
+                || (s == Thread.State.RUNNABLE && stack.length > 0 && stack[0].isNativeMethod());
+        return held && Arrays.stream(stack)
+                .anyMatch(f -> f.getClassName().startsWith("sun.nio.ch.") && f.getMethodName().contains("write"));
     }
 
     /**

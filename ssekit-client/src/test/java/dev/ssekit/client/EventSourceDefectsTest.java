@@ -1,6 +1,7 @@
 package dev.ssekit.client;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import dev.ssekit.codec.SseEvent;
@@ -12,11 +13,12 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ForkJoinWorkerThread;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
@@ -99,10 +101,15 @@ class EventSourceDefectsTest {
         }
         EventSource real = track(EventSource.builder(server.uri("/sse")).readTimeout(Duration.ZERO).build());
         real.start(new RecordingListener());
-        Thread.sleep(2000);
+        // 100 ms floor, window 100, 200, 400 ms...: at most 2000 / 100 + 1 requests even at the floor.
+        // Each request is taken as it arrives, for 2 s at most: a 22nd fails at once
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+        int requests = 0;
+        while (requests <= 21 && server.requests.poll(until - System.nanoTime(), TimeUnit.NANOSECONDS) != null) {
+            requests++;
+        }
         real.close();
-        // 100 ms floor, window 100, 200, 400 ms...: at most 2000 / 100 + 1 requests even at the floor
-        assertThat(server.requests.size()).as("requests in 2 s after retry: 0, then 503s").isBetween(2, 21);
+        assertThat(requests).as("requests in 2 s after retry: 0, then 503s").isBetween(2, 21);
     }
 
     /**
@@ -159,9 +166,7 @@ class EventSourceDefectsTest {
         server.stream(ScriptedServer.Response.events("data: a\n\n"));
         CountDownLatch release = latch();
         CountDownLatch inOnEvent = new CountDownLatch(1);
-        AtomicInteger closed = new AtomicInteger();
-        AtomicReference<Thread> onClosedThread = new AtomicReference<>();
-        CountDownLatch closedLatch = new CountDownLatch(1);
+        BlockingQueue<Thread> onClosedThreads = new LinkedBlockingQueue<>();
         AtomicReference<Boolean> eventReturnedBeforeClosed = new AtomicReference<>();
         AtomicReference<Boolean> inEvent = new AtomicReference<>(false);
         EventSource s = track(manual().build());
@@ -181,9 +186,7 @@ class EventSourceDefectsTest {
             @Override
             public void onClosed(Optional<StreamException> failure) {
                 eventReturnedBeforeClosed.set(!inEvent.get());
-                onClosedThread.set(Thread.currentThread());
-                closed.incrementAndGet();
-                closedLatch.countDown();
+                onClosedThreads.add(Thread.currentThread());
             }
         });
         assertThat(inOnEvent.await(10, TimeUnit.SECONDS)).isTrue();
@@ -192,11 +195,12 @@ class EventSourceDefectsTest {
         assertTimeoutPreemptively(Duration.ofSeconds(2), () -> s.close(), "a second close() too");
         assertThat(s.state()).isEqualTo(EventSource.State.CLOSED);
         release.countDown();
-        assertThat(closedLatch.await(10, TimeUnit.SECONDS)).as("onClosed ran").isTrue();
-        Thread.sleep(100);
-        assertThat(closed.get()).as("onClosed runs once").isEqualTo(1);
+        Thread onClosedThread = onClosedThreads.poll(10, TimeUnit.SECONDS);
+        assertThat(onClosedThread).as("onClosed ran").isNotNull();
         assertThat(eventReturnedBeforeClosed.get()).as("onClosed ran after onEvent returned").isTrue();
-        assertThat(onClosedThread.get()).as("not inline on the closing thread").isNotSameAs(closer);
+        assertThat(onClosedThread).as("not inline on the closing thread").isNotSameAs(closer);
+        // "once" is a negative: a second call would follow at once, so 300 ms of nothing suffice
+        assertThat(onClosedThreads.poll(300, TimeUnit.MILLISECONDS)).as("onClosed runs once").isNull();
     }
 
     /**
@@ -208,10 +212,12 @@ class EventSourceDefectsTest {
         ScriptedServer.Stream stream = server.stream(ScriptedServer.Response.events("data: 1\n\ndata: 2\n\ndata: 3\n\n"));
         java.util.concurrent.ArrayBlockingQueue<String> queue = new java.util.concurrent.ArrayBlockingQueue<>(1);
         CountDownLatch closed = new CountDownLatch(1);
+        AtomicReference<Thread> listener = new AtomicReference<>();
         EventSource s = track(manual().build());
         s.start(new EventSourceListener() {
             @Override
             public void onEvent(SseEvent event) {
+                listener.set(Thread.currentThread());
                 try {
                     queue.put(event.data());
                 } catch (InterruptedException e) {
@@ -227,7 +233,8 @@ class EventSourceDefectsTest {
         stream.awaitOpen();
         assertTimeoutPreemptively(Duration.ofSeconds(5), () -> {
             assertThat(queue.take()).isEqualTo("1");
-            Thread.sleep(200); // the listener is now blocked in put("3") or put("2")
+            // the listener is then blocked in put("3") or put("2"): its thread parks in the queue
+            EventSourceTest.awaitParkedIn(listener::get, java.util.concurrent.ArrayBlockingQueue.class);
             s.close();
         });
         queue.clear(); // lets the blocked put() return
@@ -332,7 +339,9 @@ class EventSourceDefectsTest {
             try (Stream<SseEvent> events = s.events()) {
                 Iterator<SseEvent> it = events.iterator();
                 assertThat(it.next().data()).isEqualTo("0");
-                Thread.sleep(500); // the queue fills (256) and the listener waits
+                // the queue fills (256) and the listener waits: the source holds its stream
+                await("the source holding its stream for the listener").atMost(Duration.ofSeconds(10))
+                        .until(() -> !s.reading());
                 Thread advance = Thread.ofVirtual().start(() -> {
                     for (int i = 0; i < 5; i++) {
                         time.advance(Duration.ofSeconds(1)); // 5 s: longer than the read timeout
@@ -375,12 +384,12 @@ class EventSourceDefectsTest {
             }
         });
         assertThat(closed.await(10, TimeUnit.SECONDS)).isTrue();
-        long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(500);
-        while (System.nanoTime() < until) {
-            assertThat(s.state()).isEqualTo(EventSource.State.CLOSED);
-            Thread.sleep(10);
-        }
-        assertThat(time.pending()).as("no reconnect is pending").isEmpty();
+        // the reconnect path asks for its delay after it sets the state: once asked, the state is final
+        assertThat(time.nextDelay()).as("the reconnect path ran").isPositive();
+        assertThat(s.state()).isEqualTo(EventSource.State.CLOSED);
+        // and the reconnect it scheduled is cancelled (by close(), or by the path itself right after)
+        await("no reconnect pending").atMost(Duration.ofSeconds(5)).until(() -> time.pending().isEmpty());
+        assertThat(s.state()).isEqualTo(EventSource.State.CLOSED);
     }
 
     /**

@@ -2,6 +2,7 @@ package dev.ssekit.client;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import dev.ssekit.codec.SseEvent;
 import dev.ssekit.testkit.ManualScheduler;
@@ -16,10 +17,12 @@ import java.net.ServerSocket;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 import java.util.random.RandomGenerator;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
@@ -305,14 +308,24 @@ class EventSourceTest {
     }
 
     /** Waits (10 s at most) until the source reads its socket again after its listener handled a batch. */
-    static void awaitReading(EventSource s) throws InterruptedException {
-        long deadline = System.nanoTime() + 10_000_000_000L;
-        while (!s.reading()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("the source did not read its socket again within 10 s");
-            }
-            Thread.sleep(5);
-        }
+    static void awaitReading(EventSource s) {
+        await("the source reading its socket again").atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(5))
+                .until(s::reading);
+    }
+
+    /**
+     * Waits (10 s at most) until the thread {@code thread} gives is parked inside {@code type}'s
+     * code: blocked there, not on its way to it.
+     */
+    static void awaitParkedIn(Supplier<Thread> thread, Class<?> type) {
+        await("a thread parked in " + type.getSimpleName()).atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(5))
+                .until(() -> parkedIn(thread.get(), type));
+    }
+
+    /** Whether {@code t} is parked inside {@code type}'s code. */
+    static boolean parkedIn(Thread t, Class<?> type) {
+        return t != null && t.getState() == Thread.State.WAITING && Arrays.stream(t.getStackTrace())
+                .anyMatch(f -> f.getClassName().startsWith(type.getName()));
     }
 
     @Test

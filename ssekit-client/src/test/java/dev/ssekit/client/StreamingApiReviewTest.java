@@ -3,9 +3,11 @@ package dev.ssekit.client;
 import static java.nio.charset.StandardCharsets.ISO_8859_1;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import com.sun.management.HotSpotDiagnosticMXBean;
 import dev.ssekit.codec.SseEvent;
+import dev.ssekit.testkit.ManualScheduler;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -24,11 +26,18 @@ import java.time.Duration;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
 import java.util.concurrent.Flow;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -48,14 +57,17 @@ class StreamingApiReviewTest {
 
     /**
      * Answers every connection with {@code head + first}, then writes {@code trickle} every 200 ms
-     * (if not null) and counts down {@link #closed} when the client closes its side.
+     * (if not null; the pace of a server's heartbeats, not a wait of the test's) and counts down
+     * {@link #closed} when the client closes its side. {@link #close()} ends every trickle.
      */
     static final class HoldingServer implements AutoCloseable {
         private final ServerSocket socket;
         private final String answer;
         private final String trickle;
+        private final ScheduledExecutorService trickler =
+                Executors.newSingleThreadScheduledExecutor(Thread.ofVirtual().name("trickle").factory());
         final CountDownLatch accepted = new CountDownLatch(1);
-        final java.util.concurrent.atomic.AtomicInteger connections = new java.util.concurrent.atomic.AtomicInteger();
+        final AtomicInteger connections = new AtomicInteger();
         final CountDownLatch closed = new CountDownLatch(1);
         private final List<Socket> sockets = new CopyOnWriteArrayList<>();
 
@@ -96,17 +108,15 @@ class StreamingApiReviewTest {
                 out.write(answer.getBytes(ISO_8859_1));
                 out.flush();
                 if (trickle != null) {
-                    Thread.ofVirtual().start(() -> {
+                    trickler.scheduleAtFixedRate(() -> {
                         try {
-                            for (int i = 0; i < 300; i++) { // at most 60 s
-                                Thread.sleep(200);
-                                out.write(trickle.getBytes(ISO_8859_1));
-                                out.flush();
-                            }
-                        } catch (IOException | InterruptedException e) {
-                            // the client went away, or the server closed
+                            out.write(trickle.getBytes(ISO_8859_1));
+                            out.flush();
+                        } catch (IOException e) {
+                            // the client went away, or the server closed: no more runs
+                            throw new UncheckedIOException(e);
                         }
-                    });
+                    }, 200, 200, TimeUnit.MILLISECONDS);
                 }
                 s.setSoTimeout(60_000);
                 while (in.read() >= 0) {
@@ -120,6 +130,7 @@ class StreamingApiReviewTest {
 
         @Override
         public void close() throws IOException {
+            trickler.shutdownNow();
             socket.close();
             for (Socket s : sockets) {
                 s.close();
@@ -128,6 +139,10 @@ class StreamingApiReviewTest {
     }
 
     static final String STREAM_HEAD = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n";
+
+    /** A 401 whose JSON body starts and, with {@code chunk(" ")} as the trickle, never ends. */
+    static final String UNAUTHORIZED_WITHOUT_END = "HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\n"
+            + "Transfer-Encoding: chunked\r\n\r\n" + chunk("{\"error\":\"bad key\"");
 
     static String chunk(String s) {
         return Integer.toHexString(s.getBytes(ISO_8859_1).length) + "\r\n" + s + "\r\n";
@@ -153,6 +168,35 @@ class StreamingApiReviewTest {
         return HttpRequest.newBuilder(server.uri()).build();
     }
 
+    /** Runs {@code task} on a new virtual thread named {@code reader}, which it hands to {@code thread}. */
+    private static <T> CompletableFuture<T> onReader(Supplier<T> task, AtomicReference<Thread> thread) {
+        return CompletableFuture.supplyAsync(task, r -> thread.set(Thread.ofVirtual().name("reader").start(r)));
+    }
+
+    /** Starts {@code source} with a listener that only waits for its end; the end's failure, if any. */
+    private static CompletableFuture<Optional<StreamException>> startForItsEnd(EventSource source) {
+        CompletableFuture<Optional<StreamException>> closed = new CompletableFuture<>();
+        source.start(new EventSourceListener() {
+            @Override
+            public void onEvent(SseEvent e) {
+            }
+
+            @Override
+            public void onClosed(Optional<StreamException> failure) {
+                closed.complete(failure);
+            }
+        });
+        return closed;
+    }
+
+    /** The 401 of {@link #UNAUTHORIZED_WITHOUT_END}, with the start of its body kept. */
+    private static void assertUnauthorizedWithBodyStart(Throwable f) {
+        assertThat(f).isInstanceOfSatisfying(StreamHttpException.class, e -> {
+            assertThat(e.status()).isEqualTo(401);
+            assertThat(e.body()).hasValueSatisfying(b -> assertThat(b).startsWith("{\"error\":\"bad key\""));
+        });
+    }
+
     /**
      * A reader blocked in the stream's first pull (the server sent the head and then nothing) is
      * woken when another thread closes the stream, the usual way to abort a blocking read; the
@@ -164,9 +208,11 @@ class StreamingApiReviewTest {
         HttpResponse<Stream<SseEvent>> response = client.send(get(), SseBodyHandlers.ofEvents());
         Stream<SseEvent> events = response.body();
         Iterator<SseEvent> it = events.iterator();
-        CompletableFuture<Boolean> read = CompletableFuture.supplyAsync(it::hasNext,
-                r -> Thread.ofVirtual().name("reader").start(r));
-        Thread.sleep(300);
+        AtomicReference<Thread> reader = new AtomicReference<>();
+        CompletableFuture<Boolean> read = onReader(it::hasNext, reader);
+        // the signal that the reader is blocked in the pull (not on its way to it): its thread
+        // parked in the stream's code
+        EventSourceTest.awaitParkedIn(reader::get, SseBodyHandlers.class);
         assertThat(read).as("blocked: the server sent no event").isNotDone();
         events.close();
         assertThat(read.get(5, TimeUnit.SECONDS)).as("the blocked pull ends: no more events").isFalse();
@@ -179,26 +225,21 @@ class StreamingApiReviewTest {
      */
     @Test
     void anErrorBodyThatNeverEndsFailsWithinItsBound() throws Exception {
-        server = new HoldingServer("HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\n"
-                + "Transfer-Encoding: chunked\r\n\r\n" + chunk("{\"error\":\"bad key\""), chunk(" "));
+        server = new HoldingServer(UNAUTHORIZED_WITHOUT_END, chunk(" "));
         HttpResponse<Stream<SseEvent>> response = client.send(get(), SseBodyHandlers.ofEvents());
         assertThat(response.statusCode()).isEqualTo(401);
         Iterator<SseEvent> it = response.body().iterator();
-        CompletableFuture<Boolean> read = CompletableFuture.supplyAsync(it::hasNext,
-                r -> Thread.ofVirtual().name("reader").start(r));
+        CompletableFuture<Boolean> read = onReader(it::hasNext, new AtomicReference<>());
         assertThatThrownBy(() -> read.get(20, TimeUnit.SECONDS))
                 .hasCauseInstanceOf(UncheckedIOException.class)
-                .cause().cause().isInstanceOfSatisfying(StreamHttpException.class, e -> {
-                    assertThat(e.status()).isEqualTo(401);
-                    assertThat(e.body()).hasValueSatisfying(b -> assertThat(b).startsWith("{\"error\":\"bad key\""));
-                });
+                .cause().cause().satisfies(StreamingApiReviewTest::assertUnauthorizedWithBodyStart);
         assertThat(server.closed.await(5, TimeUnit.SECONDS)).as("the rest of the body cancelled").isTrue();
     }
 
     /** Demands everything at subscription; throws from onSubscribe or from the first onNext. */
     static final class Thrower implements Flow.Subscriber<SseEvent> {
         final boolean inOnSubscribe;
-        final List<Object> signals = new CopyOnWriteArrayList<>();
+        final BlockingQueue<Object> signals = new LinkedBlockingQueue<>();
 
         Thrower(boolean inOnSubscribe) {
             this.inOnSubscribe = inOnSubscribe;
@@ -227,6 +268,33 @@ class StreamingApiReviewTest {
         public void onComplete() {
             signals.add("complete");
         }
+
+        /**
+         * Asserts the signals were {@code expected}, then that nothing more arrives within 300 ms
+         * (a bounded poll: "nothing more" has no event of its own to wait for).
+         */
+        void assertSignalledOnly(Object... expected) throws InterruptedException {
+            for (Object e : expected) {
+                assertThat(signals.poll(5, TimeUnit.SECONDS)).isEqualTo(e);
+            }
+            assertThat(signals.poll(300, TimeUnit.MILLISECONDS)).as("signalled after the throw").isNull();
+        }
+    }
+
+    /**
+     * Subscribes a {@link Thrower} to an {@code ofPublisher()} response of the server's and waits
+     * until the server saw the connection closed.
+     */
+    private Thrower throwerOnAResponse(boolean inOnSubscribe) throws Exception {
+        HttpResponse<Flow.Publisher<SseEvent>> response = client.send(get(), SseBodyHandlers.ofPublisher());
+        Thrower t = new Thrower(inOnSubscribe);
+        try {
+            response.body().subscribe(t);
+        } catch (RuntimeException thrown) {
+            // where it surfaces is the publisher's choice; what must hold is what the caller checks
+        }
+        assertThat(server.closed.await(5, TimeUnit.SECONDS)).as("connection closed").isTrue();
+        return t;
     }
 
     /**
@@ -237,32 +305,14 @@ class StreamingApiReviewTest {
     @Test
     void aSubscriberThrowingFromOnNextCancelsTheResponse() throws Exception {
         server = new HoldingServer(STREAM_HEAD + chunk("data: a\n\ndata: b\n\n"), chunk(": ping\n\n"));
-        HttpResponse<Flow.Publisher<SseEvent>> response = client.send(get(), SseBodyHandlers.ofPublisher());
-        Thrower t = new Thrower(false);
-        try {
-            response.body().subscribe(t);
-        } catch (RuntimeException thrown) {
-            // where it surfaces is the publisher's choice; what must hold is below
-        }
-        assertThat(server.closed.await(5, TimeUnit.SECONDS)).as("connection closed").isTrue();
-        Thread.sleep(200);
-        assertThat(t.signals).containsExactly("a");
+        throwerOnAResponse(false).assertSignalledOnly("a");
     }
 
     /** Reactive Streams 2.13 for onSubscribe: the request made before the throw is cancelled. */
     @Test
     void aSubscriberThrowingFromOnSubscribeCancelsTheResponse() throws Exception {
         server = new HoldingServer(STREAM_HEAD + chunk("data: a\n\n"), chunk(": ping\n\n"));
-        HttpResponse<Flow.Publisher<SseEvent>> response = client.send(get(), SseBodyHandlers.ofPublisher());
-        Thrower t = new Thrower(true);
-        try {
-            response.body().subscribe(t);
-        } catch (RuntimeException thrown) {
-            // as above
-        }
-        assertThat(server.closed.await(5, TimeUnit.SECONDS)).as("connection closed").isTrue();
-        Thread.sleep(200);
-        assertThat(t.signals).isEmpty();
+        throwerOnAResponse(true).assertSignalledOnly();
     }
 
     /**
@@ -278,14 +328,14 @@ class StreamingApiReviewTest {
         source.publisher().subscribe(t);
         assertThat(server.closed.await(5, TimeUnit.SECONDS)).as("connection closed").isTrue();
         assertThat(source.state()).isEqualTo(EventSource.State.CLOSED);
-        Thread.sleep(200);
-        assertThat(t.signals).containsExactly("a");
+        t.assertSignalledOnly("a");
         source.close();
     }
 
     /** The live threads, platform and virtual, from a JSON thread dump. */
     private static int liveThreads(Path dir, String name) throws IOException {
         Path file = dir.resolve(name + ".json");
+        Files.deleteIfExists(file); // dumpThreads does not overwrite
         ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class).dumpThreads(file.toString(),
                 HotSpotDiagnosticMXBean.ThreadDumpFormat.JSON);
         Matcher m = Pattern.compile("\"tid\": *\"?\\d+").matcher(Files.readString(file));
@@ -354,13 +404,11 @@ class StreamingApiReviewTest {
             assertThat(closed.await(10, TimeUnit.SECONDS)).as("cycle %d: closed", i).isTrue();
             assertThat(source.state()).isEqualTo(EventSource.State.CLOSED);
         }
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        int after = liveThreads(dir, "after");
-        while (after - before > 10 && System.nanoTime() < deadline) { // virtual threads finishing their close
-            Thread.sleep(200);
-            after = liveThreads(dir, "after");
-        }
-        assertThat(after - before).as("threads left after 2,000 cycles (%d before)", before).isLessThanOrEqualTo(10);
+        // virtual threads finishing their close have no signal of their own: count again until
+        // they are gone, 10 s at most
+        await("threads left after 2,000 cycles").atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(200))
+                .untilAsserted(() -> assertThat(liveThreads(dir, "after") - before)
+                        .as("threads left after 2,000 cycles (%d before)", before).isLessThanOrEqualTo(10));
     }
 
     /**
@@ -377,18 +425,7 @@ class StreamingApiReviewTest {
             assertThat(events.map(SseEvent::data).toList()).containsExactly("a");
         }
         EventSource source = EventSource.builder(server.uri()).readTimeout(Duration.ZERO).build();
-        CompletableFuture<Optional<StreamException>> closed = new CompletableFuture<>();
-        source.start(new EventSourceListener() {
-            @Override
-            public void onEvent(SseEvent e) {
-            }
-
-            @Override
-            public void onClosed(Optional<StreamException> failure) {
-                closed.complete(failure);
-            }
-        });
-        assertThat(closed.get(10, TimeUnit.SECONDS)).hasValueSatisfying(f -> assertThat(f)
+        assertThat(startForItsEnd(source).get(10, TimeUnit.SECONDS)).hasValueSatisfying(f -> assertThat(f)
                 .isInstanceOfSatisfying(StreamHttpException.class, e -> assertThat(e.status()).isEqualTo(206)));
         source.close();
     }
@@ -396,13 +433,20 @@ class StreamingApiReviewTest {
     /**
      * {@link EventSource#publisher()} with zero demand for three read timeouts while the server
      * sends heartbeats: the time the subscriber takes is not server silence, so no stall and no
-     * reconnection; the held event arrives when demand returns.
+     * reconnection; the held event arrives when demand returns. The read timeout runs on a manual
+     * clock, moved three read timeouts on once the subscriber holds the stream.
      */
     @Test
     void zeroDemandLongerThanTheReadTimeoutIsNotAStall() throws Exception {
         server = new HoldingServer(STREAM_HEAD + chunk("id: 1\ndata: a\n\nid: 2\ndata: b\n\n"), chunk(": ping\n\n"));
-        EventSource source = EventSource.builder(server.uri()).readTimeout(Duration.ofSeconds(1)).build();
-        List<Object> signals = new CopyOnWriteArrayList<>();
+        ManualScheduler time = new ManualScheduler();
+        Duration readTimeout = Duration.ofSeconds(1);
+        // a reconnection would wait 10 s or more: no delay of it can pass for the watchdog's 1 s
+        EventSource source = EventSource.builder(server.uri()).readTimeout(readTimeout).scheduler(time).ticker(time)
+                .retryPolicy(RetryPolicy.builder().minDelay(Duration.ofSeconds(10)).initialDelay(Duration.ofSeconds(10))
+                        .maxDelay(Duration.ofSeconds(20)).build())
+                .build();
+        BlockingQueue<Object> signals = new LinkedBlockingQueue<>();
         CompletableFuture<Flow.Subscription> subscription = new CompletableFuture<>();
         source.publisher().subscribe(new Flow.Subscriber<SseEvent>() {
             @Override
@@ -426,17 +470,24 @@ class StreamingApiReviewTest {
                 signals.add("complete");
             }
         });
-        Thread.sleep(3_000);
-        assertThat(signals).containsExactly("a");
-        subscription.get().request(1);
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        while (signals.size() < 2 && System.nanoTime() < deadline) {
-            Thread.sleep(50);
+        assertThat(signals.poll(10, TimeUnit.SECONDS)).isEqualTo("a");
+        // "b" waits for demand in the subscriber's hands: the source does not read its socket
+        await("the source holding the stream for its subscriber").atMost(Duration.ofSeconds(10))
+                .until(() -> !source.reading());
+        for (int i = 0; i < 3; i++) {
+            time.advance(readTimeout); // each runs the stall check, on this thread
         }
-        assertThat(signals).containsExactly("a", "b");
+        assertThat(time.pending()).as("only the stall check, armed again; no reconnection waiting")
+                .containsExactly(readTimeout);
+        assertThat(source.state()).isEqualTo(EventSource.State.OPEN);
+        assertThat(signals).as("nothing more without demand").isEmpty();
+        subscription.get().request(1);
+        assertThat(signals.poll(5, TimeUnit.SECONDS)).isEqualTo("b");
         assertThat(server.connections.get()).as("connections: no reconnection").isEqualTo(1);
+        assertThat(server.closed.getCount()).as("the first connection still open").isEqualTo(1);
         subscription.get().cancel();
         assertThat(server.closed.await(5, TimeUnit.SECONDS)).as("cancel closes the connection").isTrue();
+        assertThat(signals).as("nothing signalled after cancel").isEmpty();
     }
 
     /**
@@ -447,26 +498,11 @@ class StreamingApiReviewTest {
      */
     @Test
     void anEventSourceWithoutReadTimeoutStillBoundsAnErrorBody() throws Exception {
-        server = new HoldingServer("HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\n"
-                + "Transfer-Encoding: chunked\r\n\r\n" + chunk("{\"error\":\"bad key\""), chunk(" "));
+        server = new HoldingServer(UNAUTHORIZED_WITHOUT_END, chunk(" "));
         EventSource source = EventSource.builder(server.uri()).readTimeout(Duration.ZERO).build();
-        CompletableFuture<Optional<StreamException>> closed = new CompletableFuture<>();
-        source.start(new EventSourceListener() {
-            @Override
-            public void onEvent(SseEvent e) {
-            }
-
-            @Override
-            public void onClosed(Optional<StreamException> failure) {
-                closed.complete(failure);
-            }
-        });
         try {
-            assertThat(closed.get(15, TimeUnit.SECONDS)).hasValueSatisfying(f -> assertThat(f)
-                    .isInstanceOfSatisfying(StreamHttpException.class, e -> {
-                        assertThat(e.status()).isEqualTo(401);
-                        assertThat(e.body()).hasValueSatisfying(b -> assertThat(b).startsWith("{\"error\":\"bad key\""));
-                    }));
+            assertThat(startForItsEnd(source).get(15, TimeUnit.SECONDS))
+                    .hasValueSatisfying(StreamingApiReviewTest::assertUnauthorizedWithBodyStart);
         } finally {
             source.close();
         }

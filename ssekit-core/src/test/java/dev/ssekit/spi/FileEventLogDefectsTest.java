@@ -2,6 +2,7 @@ package dev.ssekit.spi;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import dev.ssekit.SseMessage;
 import dev.ssekit.testkit.ManualScheduler;
@@ -97,7 +98,12 @@ class FileEventLogDefectsTest {
             last = append(first, pad);
         }
         first.close();
-        Thread.sleep(20); // the wall clock moves past the 1 ms maxAge: every event has aged out at the next open
+        // the log keeps ages across restarts in wall-clock time (System.currentTimeMillis, which
+        // no manual ticker moves): the wait is for the wall clock itself to pass the 1 ms maxAge,
+        // after which every event has aged out at the next open
+        long closedAt = System.currentTimeMillis();
+        await("the wall clock past the 1 ms maxAge").atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(1))
+                .until(() -> System.currentTimeMillis() > closedAt + 2);
         EventLog second = open(64L << 20, Duration.ofMillis(1));
         assertThat(second.size()).isZero();
         assertThat(Files.size(dir.resolve("events.log"))).as("compacted to nothing").isZero();

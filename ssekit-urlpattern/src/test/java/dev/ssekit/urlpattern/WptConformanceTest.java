@@ -14,6 +14,9 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.function.BiFunction;
+import java.util.function.Function;
+import java.util.function.Supplier;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.DynamicTest;
@@ -235,7 +238,7 @@ class WptConformanceTest {
      */
     static UrlPattern construct(List<Object> args) {
         if (args.isEmpty()) {
-            return UrlPattern.compile(new UrlPatternInit(null, null, null, null, null, null, null, null, null));
+            return UrlPattern.compile(EMPTY_INIT);
         }
         Object a0 = args.get(0);
         if (a0 instanceof String s) {
@@ -253,68 +256,59 @@ class WptConformanceTest {
         return args.size() > 1 ? UrlPattern.compile(init(a0), options(args.get(1))) : UrlPattern.compile(init(a0));
     }
 
-    static boolean test(UrlPattern p, List<Object> inputs) {
+    /** An init with no component set: what {@code new URLPattern()} and {@code test()} without input take. */
+    static final UrlPatternInit EMPTY_INIT = new UrlPatternInit(null, null, null, null, null, null, null, null, null);
+
+    /**
+     * A test or exec call's inputs mapped onto the Java overloads: none (the empty init), a URL
+     * string with or without a base URL, or an init; an init with a base URL has no overload.
+     */
+    static <R> R withInputs(List<Object> inputs, Function<UrlPatternInit, R> onInit, Function<String, R> onUrl,
+            BiFunction<String, String, R> onUrlAndBase) {
         if (inputs.isEmpty()) {
-            return p.test(new UrlPatternInit(null, null, null, null, null, null, null, null, null));
+            return onInit.apply(EMPTY_INIT);
         }
         if (inputs.get(0) instanceof String s) {
-            return inputs.size() > 1 ? p.test(s, (String) inputs.get(1)) : p.test(s);
+            return inputs.size() > 1 ? onUrlAndBase.apply(s, (String) inputs.get(1)) : onUrl.apply(s);
         }
         if (inputs.size() > 1) {
             throw new IllegalArgumentException("an init with a base URL argument (no such overload)");
         }
-        return p.test(init(inputs.get(0)));
+        return onInit.apply(init(inputs.get(0)));
+    }
+
+    static boolean test(UrlPattern p, List<Object> inputs) {
+        return withInputs(inputs, p::test, p::test, p::test);
     }
 
     static Optional<UrlPatternResult> exec(UrlPattern p, List<Object> inputs) {
-        if (inputs.isEmpty()) {
-            return p.exec(new UrlPatternInit(null, null, null, null, null, null, null, null, null));
-        }
-        if (inputs.get(0) instanceof String s) {
-            return inputs.size() > 1 ? p.exec(s, (String) inputs.get(1)) : p.exec(s);
-        }
-        if (inputs.size() > 1) {
-            throw new IllegalArgumentException("an init with a base URL argument (no such overload)");
-        }
-        return p.exec(init(inputs.get(0)));
+        return withInputs(inputs, p::exec, p::exec, p::exec);
+    }
+
+    /** The one of the eight components named {@code c} (anything else: the hash), from its getter. */
+    private static <T> T byName(String c, Supplier<T> protocol, Supplier<T> username, Supplier<T> password,
+            Supplier<T> hostname, Supplier<T> port, Supplier<T> pathname, Supplier<T> search, Supplier<T> hash) {
+        return switch (c) {
+            case "protocol" -> protocol.get();
+            case "username" -> username.get();
+            case "password" -> password.get();
+            case "hostname" -> hostname.get();
+            case "port" -> port.get();
+            case "pathname" -> pathname.get();
+            case "search" -> search.get();
+            default -> hash.get();
+        };
     }
 
     static String component(UrlPattern p, String c) {
-        return switch (c) {
-            case "protocol" -> p.protocol();
-            case "username" -> p.username();
-            case "password" -> p.password();
-            case "hostname" -> p.hostname();
-            case "port" -> p.port();
-            case "pathname" -> p.pathname();
-            case "search" -> p.search();
-            default -> p.hash();
-        };
+        return byName(c, p::protocol, p::username, p::password, p::hostname, p::port, p::pathname, p::search, p::hash);
     }
 
     static String initComponent(UrlPatternInit p, String c) {
-        return switch (c) {
-            case "protocol" -> p.protocol();
-            case "username" -> p.username();
-            case "password" -> p.password();
-            case "hostname" -> p.hostname();
-            case "port" -> p.port();
-            case "pathname" -> p.pathname();
-            case "search" -> p.search();
-            default -> p.hash();
-        };
+        return byName(c, p::protocol, p::username, p::password, p::hostname, p::port, p::pathname, p::search, p::hash);
     }
 
     static UrlPatternComponentResult componentResult(UrlPatternResult r, String c) {
-        return switch (c) {
-            case "protocol" -> r.protocol();
-            case "username" -> r.username();
-            case "password" -> r.password();
-            case "hostname" -> r.hostname();
-            case "port" -> r.port();
-            case "pathname" -> r.pathname();
-            case "search" -> r.search();
-            default -> r.hash();
-        };
+        return byName(c, r::protocol, r::username, r::password, r::hostname, r::port, r::pathname, r::search, r::hash);
     }
 }
