@@ -92,6 +92,16 @@ public final class Subscription implements AutoCloseable {
         source.close();
     }
 
+    /**
+     * Whether {@code event} is the notice ssekit servers (ssekit-hub among them) write before they
+     * end a stream ({@code event: close}, {@code data: Closing the connection}, no id of its own):
+     * not an update, so not delivered. An update always has an id of its own (the hub gives one),
+     * so an event that only repeats the last id and carries exactly this notice is the server's.
+     */
+    static boolean isEndNotice(SseEvent event, String lastId) {
+        return event.type().equals("close") && event.data().equals("Closing the connection") && event.id().equals(lastId);
+    }
+
     /** Turns a client failure into what the listener gets: a hub's error status becomes a {@link MercureException}. */
     static IOException translate(StreamException e) {
         if (e instanceof StreamHttpException http) {
@@ -236,7 +246,11 @@ public final class Subscription implements AutoCloseable {
             EventSource source = b.build();
             Subscription s = new Subscription(source, uri, client::forget);
             client.track(s);
+            String resumeId = lastEventId;
             source.start(new EventSourceListener() {
+                /** The id of the last event delivered; touched on the callback thread only (one at a time). */
+                private String lastId = resumeId;
+
                 @Override
                 public void onOpen(HttpResponse.ResponseInfo response) {
                     Optional<String> from = response.headers().firstValue("Mercure-Last-Event-ID");
@@ -246,6 +260,10 @@ public final class Subscription implements AutoCloseable {
 
                 @Override
                 public void onEvent(SseEvent event) {
+                    if (isEndNotice(event, lastId)) {
+                        return;
+                    }
+                    lastId = event.id();
                     listener.onUpdate(new ReceivedUpdate(event.id(), event.type(), event.data()));
                 }
 
