@@ -10,7 +10,11 @@ import java.util.Optional;
  * reconnection; and finally exactly one {@link #onClosed}. While a callback runs the stream is not
  * read (a slow listener slows the hub down instead of piling updates up). A callback may call
  * {@link Subscription#close()}; an exception it throws is logged and ignored.
+ *
+ * <p>Only {@link #onUpdate} must be written, so a lambda will do: {@code start(update ->
+ * System.out.println(update.data()))}; by default {@link #onClosed} logs a failure as a warning.
  */
+@FunctionalInterface
 public interface SubscriptionListener {
 
     /**
@@ -47,7 +51,11 @@ public interface SubscriptionListener {
      *
      * @param failure empty after {@link Subscription#close()} or a 204 answer; otherwise what ended
      *     it, e.g. a {@link MercureException} whose {@link MercureException#error()} is {@code
-     *     invalid_token}
+     *     invalid_token}. By default a failure is logged (System.Logger, WARNING), never dropped
+     *     silently
      */
-    void onClosed(Optional<IOException> failure);
+    default void onClosed(Optional<IOException> failure) {
+        failure.ifPresent(e -> System.getLogger(Subscription.class.getName()).log(System.Logger.Level.WARNING,
+                "a Mercure subscription ended: " + e.getMessage(), e));
+    }
 }
