@@ -47,7 +47,7 @@ class MercureSampleTest {
                     .until(() -> Files.readAllLines(log, UTF_8).stream().filter(l -> l.startsWith("ssekit hub on "))
                             .map(l -> URI.create(l.substring("ssekit hub on ".length()).replaceAll(" .*", ""))).findFirst(),
                             found -> found.isPresent() || !hub.isAlive())
-                    .orElseThrow(() -> new AssertionError("the hub did not start: " + Files.readString(log)));
+                    .orElseThrow(() -> new AssertionError("the hub did not start: " + output(log)));
             try (MercureClient client = MercureClient.builder(url).issuer(ISSUER).key(KEY).build()) {
                 LinkedBlockingQueue<ReceivedUpdate> got = new LinkedBlockingQueue<>();
                 LinkedBlockingQueue<Boolean> open = new LinkedBlockingQueue<>();
@@ -103,6 +103,14 @@ class MercureSampleTest {
             if (!hub.waitFor(10, TimeUnit.SECONDS)) {
                 hub.destroyForcibly();
             }
+        }
+    }
+
+    private static String output(Path log) {
+        try {
+            return Files.readString(log);
+        } catch (java.io.IOException e) {
+            return "(unreadable: " + e + ")";
         }
     }
 }
