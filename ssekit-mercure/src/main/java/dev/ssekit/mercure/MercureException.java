@@ -13,9 +13,12 @@ public final class MercureException extends IOException {
 
     private static final long serialVersionUID = 1L;
 
+    /** The HTTP status. */
     private final int status;
+    /** The {@code WWW-Authenticate} value, or null. */
     private final String challenge;
     private final transient BearerChallenge parsed;
+    /** The response body; empty if none. */
     private final String body;
 
     /**
