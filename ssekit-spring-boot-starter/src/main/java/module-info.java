@@ -1,7 +1,8 @@
 /**
  * ssekit for Spring Boot 4: auto-configuration of a {@link dev.ssekit.Broadcaster} from {@code
  * ssekit.*} properties ({@link dev.ssekit.spring.SsekitProperties}), its Micrometer meters, an
- * Actuator health indicator, and its shutdown before the web server stops.
+ * Actuator health indicator, and its shutdown before the web server stops; a Mercure client ({@link
+ * dev.ssekit.mercure.MercureClient}) from {@code ssekit.mercure.*} ({@link dev.ssekit.spring.SsekitMercureProperties}).
  *
  * <p>Spring creates the configuration classes reflectively, so the package is open to Spring.
  */
@@ -9,6 +10,7 @@
 module dev.ssekit.spring {
     requires transitive dev.ssekit;
     requires transitive dev.ssekit.micrometer;
+    requires transitive dev.ssekit.mercure;
     requires transitive spring.boot;
     requires transitive spring.core;
     requires transitive spring.boot.autoconfigure;

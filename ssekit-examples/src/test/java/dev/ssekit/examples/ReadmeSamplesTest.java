@@ -17,7 +17,8 @@ class ReadmeSamplesTest {
         return Stream.of(Arguments.of("server", "QuickstartServer.java"), Arguments.of("client", "QuickstartClient.java"),
                 Arguments.of("broadcaster", "BroadcasterSample.java"), Arguments.of("servlet", "ServletSample.java"),
                 Arguments.of("netty", "NettySample.java"), Arguments.of("redis", "RedisSample.java"),
-                Arguments.of("streaming", "StreamingApiSample.java"),
+                Arguments.of("streaming", "StreamingApiSample.java"), Arguments.of("mercure", "MercureSample.java"),
+                Arguments.of("mercure-subscribe", "MercureSubscribeSample.java"),
                 // Reactor is a test dependency only: this sample lives (and is compiled) with the tests
                 Arguments.of("reactor", "../../../../../test/java/dev/ssekit/examples/ReactorSample.java"));
     }

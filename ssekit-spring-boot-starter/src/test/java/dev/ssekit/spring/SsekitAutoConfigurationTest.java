@@ -200,7 +200,10 @@ class SsekitAutoConfigurationTest {
         }
         assertThat(names).containsExactlyInAnyOrder("ssekit.heartbeat", "ssekit.write-timeout",
                 "ssekit.max-queued-bytes", "ssekit.slow-consumer-policy", "ssekit.shutdown-retry",
-                "ssekit.delivery-backlog", "ssekit.history.max-events", "ssekit.history.max-bytes", "ssekit.history.max-age", "ssekit.metrics.tags");
+                "ssekit.delivery-backlog", "ssekit.history.max-events", "ssekit.history.max-bytes", "ssekit.history.max-age", "ssekit.metrics.tags",
+                "ssekit.mercure.hub-url", "ssekit.mercure.issuer", "ssekit.mercure.key", "ssekit.mercure.audience",
+                "ssekit.mercure.algorithm", "ssekit.mercure.key-id", "ssekit.mercure.client-id", "ssekit.mercure.subject",
+                "ssekit.mercure.token-ttl", "ssekit.mercure.request-timeout");
         assertThat(defaults).containsEntry("ssekit.heartbeat", "15s").containsEntry("ssekit.write-timeout", "30s")
                 .containsEntry("ssekit.max-queued-bytes", "1MB").containsEntry("ssekit.slow-consumer-policy", "disconnect")
                 .containsEntry("ssekit.shutdown-retry", "1s").containsEntry("ssekit.history.max-events", "10000")

@@ -1,0 +1,116 @@
+package dev.ssekit.examples;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.ssekit.mercure.MercureClient;
+import dev.ssekit.mercure.ReceivedUpdate;
+import dev.ssekit.mercure.Subscription;
+import dev.ssekit.mercure.Update;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The README's Mercure samples against the real hub (its own JVM, Mercure 1.0 mode: {@code --issuer}, an HMAC key):
+ * MercureSample publishes in three lines and a subscriber gets the update; MercureSubscribeSample prints what it gets.
+ */
+@Timeout(90)
+class MercureSampleTest {
+
+    private static final String ISSUER = "https://example.com";
+    private static final String KEY = "!ChangeThisMercureHubJWTSecretKey!";
+
+    @TempDir
+    Path data;
+
+    @Test
+    void theSamplesPublishAndSubscribeAtTheHub() throws Exception {
+        Path log = Files.createTempFile("hub", ".log");
+        ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), "dev.ssekit.hub.HubMain",
+                "--listen", "127.0.0.1:0", "--data", data.toString(), "--issuer", ISSUER, "--publisher-jwt-key", KEY);
+        pb.environment().keySet().removeIf(k -> k.startsWith("MERCURE_") || k.startsWith("SSEKIT_"));
+        Process hub = pb.redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        PrintStream out = System.out;
+        try {
+            URI url = await("the hub's address").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50))
+                    .until(() -> Files.readAllLines(log, UTF_8).stream().filter(l -> l.startsWith("ssekit hub on "))
+                            .map(l -> URI.create(l.substring("ssekit hub on ".length()).replaceAll(" .*", ""))).findFirst(),
+                            found -> found.isPresent() || !hub.isAlive())
+                    .orElseThrow(() -> new AssertionError("the hub did not start: " + output(log)));
+            try (MercureClient client = MercureClient.builder(url).issuer(ISSUER).key(KEY).build()) {
+                LinkedBlockingQueue<ReceivedUpdate> got = new LinkedBlockingQueue<>();
+                LinkedBlockingQueue<Boolean> open = new LinkedBlockingQueue<>();
+                try (Subscription s = client.subscription().match("https://example.com/books/1").start(new dev.ssekit.mercure.SubscriptionListener() {
+                    @Override
+                    public void onOpen(java.util.Optional<String> resumedFrom) {
+                        open.add(true);
+                    }
+
+                    @Override
+                    public void onUpdate(ReceivedUpdate update) {
+                        got.add(update);
+                    }
+                })) {
+                    assertThat(open.poll(15, TimeUnit.SECONDS)).as("subscribed").isTrue();
+                    ByteArrayOutputStream printed = new ByteArrayOutputStream();
+                    System.setOut(new PrintStream(printed, true, UTF_8));
+                    MercureSample.main(new String[] {url.toString(), ISSUER, KEY});
+                    System.setOut(out);
+                    ReceivedUpdate u = got.poll(10, TimeUnit.SECONDS);
+                    assertThat(u).isNotNull();
+                    assertThat(u.data()).isEqualTo("{\"title\":\"Dune\"}");
+                    assertThat(printed.toString(UTF_8)).isEqualTo("published " + u.id() + System.lineSeparator());
+                    assertThat(s.lastEventId()).isEqualTo(u.id());
+                }
+
+                // the subscribe sample, for 4 s, while a private update is published to a topic its pattern matches
+                ByteArrayOutputStream printed = new ByteArrayOutputStream();
+                System.setOut(new PrintStream(printed, true, UTF_8));
+                Thread sample = Thread.ofVirtual().start(() -> {
+                    try {
+                        MercureSubscribeSample.main(new String[] {url.toString(), ISSUER, KEY, "4"});
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                    }
+                });
+                String id = null;
+                long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
+                // the sample subscribes asynchronously: publish until it printed one, within its 4 s
+                while (System.nanoTime() < end && !printed.toString(UTF_8).contains("{\"title\":\"Dune\"}")) {
+                    id = client.publish(Update.builder("https://example.com/books/2").data("{\"title\":\"Dune\"}")
+                            .privateUpdate(true).build());
+                    Thread.sleep(200);
+                }
+                assertThat(sample.join(Duration.ofSeconds(20))).as("the sample ended after its 4 s").isTrue();
+                System.setOut(out);
+                assertThat(printed.toString(UTF_8)).contains(" {\"title\":\"Dune\"}" + System.lineSeparator())
+                        .contains("resume later with lastEventId(\"" + id + "\")");
+            }
+        } finally {
+            System.setOut(out);
+            hub.destroy();
+            if (!hub.waitFor(10, TimeUnit.SECONDS)) {
+                hub.destroyForcibly();
+            }
+        }
+    }
+
+    private static String output(Path log) {
+        try {
+            return Files.readString(log);
+        } catch (java.io.IOException e) {
+            return "(unreadable: " + e + ")";
+        }
+    }
+}
