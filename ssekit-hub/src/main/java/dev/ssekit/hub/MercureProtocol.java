@@ -480,7 +480,7 @@ final class MercureProtocol {
             s.resumeFrom(from);
             try {
                 lifetime.opened(conn, s.start());
-                subscriptions.watch(conn, described, wanted, authorized);
+                subscriptions.watch(conn, described, wanted, authorized, lastId);
             } catch (IllegalStateException closed) {
                 conn.close(); // the hub is shutting down
                 return;
@@ -563,7 +563,7 @@ final class MercureProtocol {
             if (!claims.maySubscribe(raw)) {
                 throw new CompletionException(Rejection.insufficientScope("the token's subscribe grants do not cover " + raw));
             }
-            String lastEventId = hub.lastEventId().orElse(Broadcaster.EARLIEST);
+            String lastEventId = subscriptions.cursor(); // before the listing: what changes after is replayed with it
             // the cursor (L1123-1158) in a Link header, with an ETag that answers If-None-Match with 304
             String etag = "\"" + etagValue(LastEventIds.toHeader(lastEventId)) + "\"";
             String link = "<" + PATH + ">; rel=\"mercure\"; last-event-id=\"" + LastEventIds.toHeader(lastEventId)

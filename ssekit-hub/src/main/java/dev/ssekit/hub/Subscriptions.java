@@ -123,6 +123,19 @@ final class Subscriptions {
     private final AtomicInteger connections = new AtomicInteger();
     /** Subscribers looked at by {@link #list} and {@link #first}: the status feed's work, counted for its test. */
     private final java.util.concurrent.atomic.LongAdder examined = new java.util.concurrent.atomic.LongAdder();
+    /**
+     * For a hub event id, the announcements' newest id when that id was first handed out as a cursor
+     * (by the API's {@code Link}, or as the id of an update): a watcher resuming with it replays every
+     * update made since (L1143-1147). The oldest entries go first: at most {@link #ANNOUNCED_HISTORY}.
+     */
+    private final Map<String, String> cursors = new java.util.LinkedHashMap<>(16, 0.75f, false) {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, String> eldest) {
+            return size() > ANNOUNCED_HISTORY;
+        }
+    };
     /** Each announcing subscriber's newest update, stored or not yet: the next one waits for it. */
     private final Map<String, CompletionStage<Void>> announced = new ConcurrentHashMap<>();
 
@@ -154,10 +167,13 @@ final class Subscriptions {
      * @param subscriptions the subscriber's subscriptions
      * @param selectors their matchers, compiled, in the same order
      * @param authorized its token's subscribe selectors, compiled
+     * @param cursor the subscriber's {@code last_event_id} (or {@code Last-Event-ID}), if any: when it
+     *     is a cursor this hub handed out ({@link #cursor}, or an update's id), the updates made since are
+     *     replayed first; otherwise it gets those made from now on
      * @throws IllegalStateException if the announcements are closed (the hub is closing)
      */
     void watch(dev.ssekit.SseConnection connection, List<? extends Subscription> subscriptions,
-            List<dev.ssekit.TopicSelector> selectors, List<dev.ssekit.TopicSelector> authorized) {
+            List<dev.ssekit.TopicSelector> selectors, List<dev.ssekit.TopicSelector> authorized, Optional<String> cursor) {
         if (!events || authorized.isEmpty()) {
             return;
         }
@@ -171,9 +187,29 @@ final class Subscriptions {
         if (watched.isEmpty()) {
             return;
         }
-        // from now on: the updates before it describe subscriptions the API lists
+        // from the cursor's position, or from now on: the updates before it describe subscriptions the API listed
+        String since;
+        synchronized (cursors) {
+            since = cursor.map(cursors::get).orElse(null);
+        }
         announcements.subscription(connection).topics(watched).authorizedFor(authorized)
-                .resumeFrom(announcements.lastEventId().orElse(Broadcaster.EARLIEST)).start();
+                .resumeFrom(since != null ? since : announcements.lastEventId().orElse(Broadcaster.EARLIEST)).start();
+    }
+
+    /**
+     * The hub's cursor for the subscriptions API's {@code Link} (the hub's newest event id), remembering
+     * where the announcements were when it was first handed out. Call before reading the subscriptions
+     * listed with it: whatever changes after is in an update a watcher resuming with the cursor replays.
+     */
+    String cursor() {
+        String position = announcements == null ? Broadcaster.EARLIEST : announcements.lastEventId().orElse(Broadcaster.EARLIEST);
+        String cursor = hub.lastEventId().orElse(Broadcaster.EARLIEST);
+        if (events) {
+            synchronized (cursors) {
+                cursors.putIfAbsent(cursor, position);
+            }
+        }
+        return cursor;
     }
 
     /** Closes the announcements (their watchers' streams end). Idempotent. */
@@ -259,8 +295,9 @@ final class Subscriptions {
         for (Subscription subscription : shown) {
             Map<String, Object> body = json(s, subscription, isActive);
             // private (L1063), with the reserved event type so that listeners tell them from updates (L1063-1072)
+            // each update's id is the hub's newest event id (cursor() records where the first with that id goes)
             chain = chain.thenCompose(v -> MercureHub.publish(announcements, SseMessage.builder().event(EVENT_TYPE).data(write(body))
-                    .id(hub.lastEventId().orElse(Broadcaster.EARLIEST)).build(),
+                    .id(cursor()).build(),
                     List.of((String) body.get("id")), true).<Void>handle((id, e) -> {
                         if (e != null) {
                             // the hub is closing, or history cannot store: the subscription itself is unaffected

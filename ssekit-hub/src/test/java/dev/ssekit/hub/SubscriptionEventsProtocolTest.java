@@ -307,6 +307,30 @@ class SubscriptionEventsProtocolTest {
         await404(modern, (String) books.get("id"));
     }
 
+    /**
+     * Row 51: the cursor of the API's {@code Link}, passed back as {@code last_event_id} when
+     * subscribing to the events (L1143-1147), loses no subscription event made between the listing
+     * and the subscription.
+     */
+    @Test
+    void theApisCursorResumesTheSubscriptionEventsMadeSinceTheListing() throws Exception {
+        broadcaster.publish(SseMessage.builder().id("c1").data("x").build(), "a");
+        HubResponse list = get(modern, Subscriptions.PATH, WATCHER);
+        assertThat(list.headers().get("Link")).contains("last-event-id=\"c1\"");
+        assertThat(rows(json(list.bodyText()).get("subscriptions"))).isEmpty();
+        // a subscription starts (and is announced) after the listing, before the watcher subscribes
+        open(modern, subscribe("match=between"));
+        dev.ssekit.spi.EventLog announced = subscriptions.getFirst().announcements().log();
+        for (int i = 0; i < 500 && announced.size() < 1; i++) {
+            Thread.sleep(10);
+        }
+        assertThat(announced.size()).as("announced").isEqualTo(1);
+        Open watcher = open(modern, subscribe("match_urlpattern=" + enc(WATCH) + "&last_event_id=c1", "Authorization", "Bearer " + WATCHER));
+        // its own subscription's event is live: whatever is replayed comes before it
+        String text = watcher.transport().await("\"match\":\"" + WATCH + "\"");
+        assertThat(text).as("the event of the subscription made since the listing").contains("\"match\":\"between\"");
+    }
+
     private static void await404(MercureProtocol p, String path) throws Exception {
         for (int i = 0; i < 200 && get(p, path, WATCHER).status() != 404; i++) {
             Thread.sleep(20);
