@@ -563,9 +563,13 @@ final class MercureProtocol {
             if (!claims.maySubscribe(raw)) {
                 throw new CompletionException(Rejection.insufficientScope("the token's subscribe grants do not cover " + raw));
             }
-            String lastEventId = subscriptions.cursor(); // before the listing: what changes after is replayed with it
-            // the cursor (L1123-1158) in a Link header, with an ETag that answers If-None-Match with 304
-            String etag = "\"" + etagValue(LastEventIds.toHeader(lastEventId)) + "\"";
+            // both before the listing: what changes after is replayed with the cursor, and changes the ETag
+            long changes = subscriptions.changes();
+            String lastEventId = subscriptions.cursor();
+            // the cursor (L1123-1158) in a Link header, with an ETag that answers If-None-Match with 304: the
+            // reference hub's (the cursor, escaped) and the count of subscription changes, which the hub's
+            // event ids do not follow here (subscription events have a history of their own)
+            String etag = "\"" + etagValue(LastEventIds.toHeader(lastEventId)) + "/" + changes + "\"";
             String link = "<" + PATH + ">; rel=\"mercure\"; last-event-id=\"" + LastEventIds.toHeader(lastEventId)
                     .replace("\\", "\\\\").replace("\"", "\\\"") + "\"; type=\"" + Subscriptions.EVENT_TYPE
                     + "\"; content-type=\"application/json\"";

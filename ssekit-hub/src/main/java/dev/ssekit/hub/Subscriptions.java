@@ -121,6 +121,8 @@ final class Subscriptions {
     /** The active subscriptions: the sum of the active subscribers' subscriptions. */
     private final AtomicInteger rows = new AtomicInteger();
     private final AtomicInteger connections = new AtomicInteger();
+    /** How many times a subscriber was listed or unlisted: the subscriptions API's ETag changes with it. */
+    private final java.util.concurrent.atomic.AtomicLong changes = new java.util.concurrent.atomic.AtomicLong();
     /** Subscribers looked at by {@link #list} and {@link #first}: the status feed's work, counted for its test. */
     private final java.util.concurrent.atomic.LongAdder examined = new java.util.concurrent.atomic.LongAdder();
     /**
@@ -255,6 +257,7 @@ final class Subscriptions {
     void activate(Subscriber s) {
         if (active.put(s.id(), s) == null) {
             rows.addAndGet(s.subscriptions().size());
+            changes.incrementAndGet();
         }
         announce(s, true);
     }
@@ -264,6 +267,7 @@ final class Subscriptions {
         connections.decrementAndGet();
         if (active.remove(s.id()) != null) {
             rows.addAndGet(-s.subscriptions().size());
+            changes.incrementAndGet();
             announce(s, false);
         }
     }
@@ -271,6 +275,14 @@ final class Subscriptions {
     /** A reserved subscriber that never started (its client left first): only its slot is freed. */
     void release(Subscriber s) {
         connections.decrementAndGet();
+    }
+
+    /**
+     * How many times a subscriber was listed or unlisted so far: read before a listing, it tells
+     * whether the listing may have changed since (the subscriptions API's ETag). Thread-safe.
+     */
+    long changes() {
+        return changes.get();
     }
 
     /** Subscribers holding a slot (receiving, or about to). */

@@ -331,6 +331,31 @@ class SubscriptionEventsProtocolTest {
         assertThat(text).as("the event of the subscription made since the listing").contains("\"match\":\"between\"");
     }
 
+    /**
+     * Row 51: the ETag changes when the subscriptions do, not only when an update is published (the
+     * subscription events have a history of their own: the hub's newest event id stays the same).
+     */
+    @Test
+    void theEtagChangesWhenASubscriptionStartsOrEndsWithoutAPublish() throws Exception {
+        broadcaster.publish(SseMessage.builder().id("e1").data("x").build(), "a");
+        HubResponse before = get(modern, Subscriptions.PATH, WATCHER);
+        String etag = before.headers().get("ETag");
+        assertThat(get(modern, Subscriptions.PATH, WATCHER, "If-None-Match", etag).status()).isEqualTo(304);
+        Open s = open(modern, subscribe("match=new"));
+        HubResponse after = get(modern, Subscriptions.PATH, WATCHER, "If-None-Match", etag);
+        assertThat(after.status()).as("a subscription started: the cached listing is stale").isEqualTo(200);
+        assertThat(rows(json(after.bodyText()).get("subscriptions"))).hasSize(1);
+        assertThat(after.headers().get("ETag")).isNotEqualTo(etag);
+        assertThat(get(modern, Subscriptions.PATH, WATCHER, "If-None-Match", after.headers().get("ETag")).status()).isEqualTo(304);
+        s.connection().close();
+        int status = 304;
+        for (int i = 0; i < 200 && status == 304; i++) { // the end may be run on another thread
+            status = get(modern, Subscriptions.PATH, WATCHER, "If-None-Match", after.headers().get("ETag")).status();
+            Thread.sleep(status == 304 ? 10 : 0);
+        }
+        assertThat(status).as("the subscription ended").isEqualTo(200);
+    }
+
     private static void await404(MercureProtocol p, String path) throws Exception {
         for (int i = 0; i < 200 && get(p, path, WATCHER).status() != 404; i++) {
             Thread.sleep(20);
