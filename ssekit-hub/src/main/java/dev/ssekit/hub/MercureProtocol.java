@@ -397,14 +397,13 @@ final class MercureProtocol {
         List<Matcher> wantedMatchers = SubscribeMatchers.parse(query, matchers, compat ? topics.size() : -1);
         List<TopicSelector> wanted = new java.util.ArrayList<>(matchers.selectors(wantedMatchers));
         wanted.addAll(selectors.selectors(topics)); // 400 for one over the size limit
-        List<String> described = new java.util.ArrayList<>(wantedMatchers.stream().map(Matcher::value).toList());
-        described.addAll(topics);
         // the Last-Event-ID header wins over last_event_id (L922-931); 0.x's lastEventID in compatibility mode
         String header = req.header("Last-Event-ID");
         boolean cursor = header != null || query.containsKey("last_event_id") || (compat && query.containsKey("lastEventID"));
         Optional<String> lastId = LastEventIds.fromHeader(header)
                 .or(() -> Optional.ofNullable(query.get("last_event_id")).map(List::getFirst).filter(v -> !v.isEmpty()))
                 .or(() -> compat ? Optional.ofNullable(query.get("lastEventID")).map(List::getFirst) : Optional.empty());
+        List<String> legacyTopics = topics;
         return access.subscriberOrAnonymous(req, query).thenCompose(claims -> {
             if (lastId.isEmpty() || lastId.get().equals(Broadcaster.EARLIEST)
                     || !hub.resumePoint(lastId.get()).equals(Broadcaster.EARLIEST)) {
@@ -416,22 +415,36 @@ final class MercureProtocol {
                     .handle((v, e) -> claims);
         }).thenApply(claims -> {
             try {
-                return stream(req, described, wanted, claims, lastId, cursor);
+                return stream(req, describe(wantedMatchers, legacyTopics, claims), wanted, claims, lastId, cursor);
             } catch (Rejection r) {
                 throw new CompletionException(r);
             }
         });
     }
 
+    /**
+     * A request's subscriptions, in the order of its selectors (1.0 matchers, then 0.x topics in
+     * compatibility mode), each with the payload its token gives its own matcher (row 52).
+     */
+    private static List<Subscriptions.Subscription> describe(List<Matcher> matchers, List<String> legacyTopics, Optional<Grants> claims) {
+        List<Subscriptions.Subscription> out = new java.util.ArrayList<>(matchers.size() + legacyTopics.size());
+        for (Matcher m : matchers) {
+            out.add(new Subscriptions.Match(m, claims.flatMap(c -> c.payloadFor(m.value()))));
+        }
+        for (String topic : legacyTopics) {
+            out.add(new LegacySubscriptions.Topic(topic, claims.flatMap(c -> c.payloadFor(topic))));
+        }
+        return out;
+    }
+
     /** Reserves a subscriber slot and plans the stream: its headers and what opening it registers. */
-    private Stream stream(HubRequest req, List<String> topics, List<TopicSelector> wanted, Optional<Grants> claims,
+    private Stream stream(HubRequest req, List<Subscriptions.Subscription> described, List<TopicSelector> wanted, Optional<Grants> claims,
             Optional<String> lastId, boolean cursor) throws Rejection {
         List<TopicSelector> authorized = claims.map(Grants::subscribeSelectors).orElse(List.of());
-        Optional<Object> payload = claims.flatMap(c -> topics.isEmpty() ? Optional.empty() : c.payloadFor(topics.getFirst()));
         // per client first (L188-191): one client cannot take every --max-connections slot
         Runnable clientSlot = clients.acquire(clients.client(req))
                 .orElseThrow(() -> new Rejection(429, "too many streams from this client; close one or retry later", 10));
-        Optional<Subscriptions.Subscriber> reserved = subscriptions.reserve(config.maxConnections(), topics, payload, claims.isEmpty());
+        Optional<Subscriptions.Subscriber> reserved = subscriptions.reserve(config.maxConnections(), described, claims.isEmpty());
         if (reserved.isEmpty()) {
             clientSlot.run();
             throw new Rejection(503, "too many subscribers; retry later");
@@ -467,7 +480,7 @@ final class MercureProtocol {
             s.resumeFrom(from);
             try {
                 lifetime.opened(conn, s.start());
-                subscriptions.watch(conn, topics, wanted, authorized);
+                subscriptions.watch(conn, described, wanted, authorized, lastId);
             } catch (IllegalStateException closed) {
                 conn.close(); // the hub is shutting down
                 return;
@@ -528,51 +541,38 @@ final class MercureProtocol {
     }
 
     /**
-     * {@code GET /.well-known/mercure/subscriptions[/{topic}[/{subscriber}]]}: the active
-     * subscriptions as JSON-LD, for a subscriber token whose {@code mercure.subscribe} matches the
-     * requested path.
+     * The subscriptions API (L1096-1158): {@code GET /.well-known/mercure/subscriptions}, {@code
+     * …/{match_type}/{match}}, {@code …/{match_type}/{match}/{subscriber}} (and the v8 paths in
+     * compatibility mode, {@link Subscriptions#target}), as {@code application/json}, for a subscriber
+     * token with a {@code subscribe} grant on the requested path (the query is not part of it). In
+     * order: a malformed path or an unknown match type is 400; then 401/403; then {@code
+     * If-None-Match} with the current ETag is 304; then an unknown subscription is 404. Every answer
+     * carries the cursor in {@code Link: <hub>; rel="mercure"; last-event-id="…"}.
      */
     private CompletionStage<Decision> subscriptionsApi(HubRequest req, Map<String, List<String>> query) throws Rejection {
         String raw = req.rawPath();
-        String rest = raw.substring(Subscriptions.PATH.length());
-        if (!rest.isEmpty() && !rest.startsWith("/")) {
-            throw new Rejection(404, "not found");
-        }
-        String[] segments = rest.isEmpty() ? new String[0] : rest.substring(1).split("/", -1);
-        if (segments.length > 2 || java.util.Arrays.stream(segments).anyMatch(String::isEmpty)) {
-            throw new Rejection(404, "not found");
-        }
+        Subscriptions.Target target = Subscriptions.target(raw.substring(Subscriptions.PATH.length()), compat)
+                .orElseThrow(() -> new Rejection(404, "not found"));
         if (req.method().equals("OPTIONS")) {
             return reply(preflight(req, "GET")); // a page on another origin sends Authorization: it preflights
         }
         if (!req.method().equals("GET")) {
             throw new Rejection(405, "use GET for the subscriptions API");
         }
-        Optional<String> topic = segments.length > 0 ? Optional.of(Forms.pathSegment(segments[0])) : Optional.empty();
-        Optional<String> subscriber = segments.length > 1 ? Optional.of(Forms.pathSegment(segments[1])) : Optional.empty();
-        topic.ifPresent(TopicSelectorStore::check);
         return access.subscriber(req, query).thenApply(claims -> {
             if (!claims.maySubscribe(raw)) {
                 throw new CompletionException(Rejection.insufficientScope("the token's subscribe grants do not cover " + raw));
             }
-            String lastEventId = hub.lastEventId().orElse(Broadcaster.EARLIEST);
-            Map<String, Object> body;
-            if (subscriber.isPresent()) {
-                body = subscriptions.list(Optional.empty(), subscriber, true).stream()
-                        .filter(m -> m.get("topic").equals(topic.get())).findFirst()
-                        .orElseThrow(() -> new CompletionException(new Rejection(404, "no such subscription")));
-            } else {
-                body = new LinkedHashMap<>();
-                body.put("@context", Subscriptions.CONTEXT);
-                body.put("id", topic.map(t -> Subscriptions.PATH + "/" + Subscriptions.encode(t)).orElse(Subscriptions.PATH));
-                body.put("type", "Subscriptions");
-                body.put("subscriptions", subscriptions.list(topic, Optional.empty(), false));
-            }
-            // the cursor (1.0 L1123-1158) in a Link header, with an ETag that answers If-None-Match with 304
-            String cursor = LastEventIds.toHeader(lastEventId);
-            String etag = "\"" + java.net.URLEncoder.encode(lastEventId, java.nio.charset.StandardCharsets.UTF_8) + "\"";
-            String link = "<" + PATH + ">; rel=\"mercure\"; last-event-id=\"" + cursor.replace("\\", "\\\\").replace("\"", "\\\"")
-                    + "\"; type=\"mercure\"; content-type=\"application/json\"";
+            // both before the listing: what changes after is replayed with the cursor, and changes the ETag
+            long changes = subscriptions.changes();
+            String lastEventId = subscriptions.cursor();
+            // the cursor (L1123-1158) in a Link header, with an ETag that answers If-None-Match with 304: the
+            // reference hub's (the cursor, escaped) and the count of subscription changes, which the hub's
+            // event ids do not follow here (subscription events have a history of their own)
+            String etag = "\"" + etagValue(LastEventIds.toHeader(lastEventId)) + "/" + changes + "\"";
+            String link = "<" + PATH + ">; rel=\"mercure\"; last-event-id=\"" + LastEventIds.toHeader(lastEventId)
+                    .replace("\\", "\\\\").replace("\"", "\\\"") + "\"; type=\"" + Subscriptions.EVENT_TYPE
+                    + "\"; content-type=\"application/json\"";
             String ifNoneMatch = req.header("If-None-Match");
             if (ifNoneMatch != null && java.util.Arrays.stream(ifNoneMatch.split(",")).map(String::strip)
                     .anyMatch(t -> t.equals(etag) || t.equals("W/" + etag) || t.equals("*"))) {
@@ -582,14 +582,45 @@ final class MercureProtocol {
                 cors(req, notModified.headers());
                 return new Reply(notModified);
             }
-            if (compat) {
-                body.put("lastEventID", lastEventId);
+            List<Map<String, Object>> found = subscriptions.list(target.path(), target.subscriber());
+            Map<String, Object> body;
+            if (target.subscriber().isPresent()) {
+                if (found.isEmpty()) {
+                    throw new CompletionException(new Rejection(404, "no such subscription"));
+                }
+                body = found.getFirst(); // the event's document as is
+            } else {
+                body = new LinkedHashMap<>();
+                body.put("id", raw);
+                body.put("type", "subscriptions");
+                body.put("subscriptions", found);
+                if (compat) {
+                    body.put("lastEventID", lastEventId); // 0.x clients read the cursor here; 1.0 ones in Link
+                }
             }
-            HubResponse r = text(req, 200, Subscriptions.write(body)).as(compat ? "application/ld+json" : "application/json");
+            HubResponse r = text(req, 200, Subscriptions.write(body)).as("application/json");
             r.headers().put("Link", link);
             r.headers().put("ETag", etag);
             return new Reply(r);
         });
+    }
+
+    /**
+     * An id as the content of an entity-tag (RFC 9110 8.8.3), as the reference hub: bytes below
+     * {@code !}, {@code "}, {@code %} and DEL percent-encoded (so the mapping stays injective), the rest as is.
+     */
+    static String etagValue(String headerBytes) {
+        StringBuilder b = new StringBuilder(headerBytes.length());
+        for (int i = 0; i < headerBytes.length(); i++) {
+            char c = headerBytes.charAt(i);
+            if (c < 0x21 || c == '"' || c == '%' || c == 0x7f) {
+                b.append('%').append(Character.toUpperCase(Character.forDigit(c >> 4, 16)))
+                        .append(Character.toUpperCase(Character.forDigit(c & 15, 16)));
+            } else {
+                b.append(c);
+            }
+        }
+        return b.toString();
     }
 
     /**

@@ -9,7 +9,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.System.Logger.Level;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -21,19 +20,23 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The hub's subscribers and Mercure's active subscriptions (draft 07, "Active Subscriptions"): each
- * subscriber gets an IRI ({@code urn:uuid:…}); each of its topic selectors is a subscription with
- * the id {@code /.well-known/mercure/subscriptions/{selector}/{subscriber}} (both percent-encoded
- * like RFC 6570 simple expansion). With {@code events} on, a subscription's start and end are
- * published as private JSON-LD updates on that id as topic.
+ * The hub's subscribers and Mercure 1.0's active subscriptions (draft-dunglas-mercure-08, "Active
+ * Subscriptions", L995-1158): each subscriber gets an IRI ({@code urn:uuid:…}, random per connection);
+ * each of its matchers is a {@link Subscription} with the id {@code
+ * /.well-known/mercure/subscriptions/{match_type}/{match}/{subscriber}}, each variable
+ * percent-encoded exactly once (RFC 6570 simple expansion, {@link #encode}). With {@code events} on,
+ * a subscription's start and end are published as private JSON updates on that id as topic, with the
+ * SSE event type {@code mercure}. In compatibility mode 8, a 0.x {@code topic=} subscription keeps its
+ * v8 id and document ({@link LegacySubscriptions}).
  *
  * <p>What a subscriber's own request costs is bounded and linear in its size (issue #28): the updates
  * go to a broadcaster of their own ({@link #announcements()}, a small in-memory history), never to the
  * hub's history, so they never evict a published update; only {@link #watch watchers} (subscribers with a
- * token, one of whose selectors is {@code *} or names {@link #PATH}) are matched against them, never the
- * hub's other subscribers; an anonymous subscriber's first {@link #ANONYMOUS_BUDGET} selectors are
- * announced, the rest only listed. Each update carries as id the hub's newest event id when it was made:
- * a watcher that reconnects with it resumes the hub's updates where it was. The API lists the live state.
+ * token, one of whose matchers is {@code *} or names the hub path {@code /.well-known/mercure}) are
+ * matched against them, never the hub's other subscribers; an anonymous subscriber's first {@link
+ * #ANONYMOUS_BUDGET} subscriptions are announced, the rest only listed. Each update carries as id the
+ * hub's newest event id when it was made: a watcher that reconnects with it resumes the hub's updates
+ * where it was. The API lists the live state.
  *
  * <p>Thread-safety: {@link #activate} and {@link #end} of one subscriber must run on one thread in
  * order (the hub runs both on the subscriber's event loop), so its "active: true" update always
@@ -42,21 +45,70 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class Subscriptions {
 
     static final String PATH = MercureProtocol.PATH + "/subscriptions";
-    static final String CONTEXT = "https://mercure.rocks/";
+    /** The SSE event type of every update the hub makes itself (L1063-1072); publishers may not use it. */
+    static final String EVENT_TYPE = "mercure";
     private static final System.Logger LOG = System.getLogger(Subscriptions.class.getName());
 
-    /** How many of an anonymous subscriber's selectors are announced (all are listed). */
+    /** How many of an anonymous subscriber's subscriptions are announced (all are listed). */
     static final int ANONYMOUS_BUDGET = 32;
     /** How many subscription updates the announcements' history keeps, for watchers that start meanwhile. */
     static final int ANNOUNCED_HISTORY = 1000;
 
     /**
-     * One subscriber: its IRI, its topic selectors (in request order), its token's payload claim, and
-     * whether it came without a token.
+     * One subscription of a subscriber: what its id and its document say of the matcher it was made
+     * with, and the payload its token gives it. Implementations are immutable.
      */
-    record Subscriber(String id, List<String> selectors, Optional<Object> payload, boolean anonymous) {
+    interface Subscription {
+
+        /** The matcher string, as the subscriber sent it. */
+        String value();
+
+        /**
+         * The part of its id between {@code PATH/} and {@code /{subscriber}}: the matcher's variables,
+         * each percent-encoded once. Two subscriptions of one subscriber have the same path exactly
+         * when they have the same matcher.
+         */
+        String path();
+
+        /** Puts the members naming the matcher into the document, in order. */
+        void describe(Map<String, Object> document);
+
+        /** The payload shown in its events and in the API (L848-870), if any. */
+        Optional<Object> payload();
+    }
+
+    /**
+     * A Mercure 1.0 subscription: {@code match_type}, {@code match}.
+     *
+     * @param matcher the subscription's matcher
+     * @param payload the payload of the first {@code subscribe} detail of the token whose topics match
+     *     the matcher's value taken as a topic (row 52)
+     */
+    record Match(Matcher matcher, Optional<Object> payload) implements Subscription {
+
+        @Override
+        public String value() {
+            return matcher.value();
+        }
+
+        @Override
+        public String path() {
+            return encode(matcher.type()) + "/" + encode(matcher.value());
+        }
+
+        @Override
+        public void describe(Map<String, Object> document) {
+            document.put("match_type", matcher.type());
+            document.put("match", matcher.value());
+        }
+    }
+
+    /**
+     * One subscriber: its IRI, its subscriptions (in request order), and whether it came without a token.
+     */
+    record Subscriber(String id, List<Subscription> subscriptions, boolean anonymous) {
         Subscriber {
-            selectors = List.copyOf(selectors);
+            subscriptions = List.copyOf(subscriptions);
         }
     }
 
@@ -66,11 +118,26 @@ final class Subscriptions {
     private final boolean events;
     /** By id: sorted, so the first rows are read without sorting them all (the status feed, each second). */
     private final java.util.concurrent.ConcurrentNavigableMap<String, Subscriber> active = new java.util.concurrent.ConcurrentSkipListMap<>();
-    /** The active subscriptions (one per subscriber and selector): the sum of the active subscribers' selectors. */
+    /** The active subscriptions: the sum of the active subscribers' subscriptions. */
     private final AtomicInteger rows = new AtomicInteger();
     private final AtomicInteger connections = new AtomicInteger();
+    /** How many times a subscriber was listed or unlisted: the subscriptions API's ETag changes with it. */
+    private final java.util.concurrent.atomic.AtomicLong changes = new java.util.concurrent.atomic.AtomicLong();
     /** Subscribers looked at by {@link #list} and {@link #first}: the status feed's work, counted for its test. */
     private final java.util.concurrent.atomic.LongAdder examined = new java.util.concurrent.atomic.LongAdder();
+    /**
+     * For a hub event id, the announcements' newest id when that id was first handed out as a cursor
+     * (by the API's {@code Link}, or as the id of an update): a watcher resuming with it replays every
+     * update made since (L1143-1147). The oldest entries go first: at most {@link #ANNOUNCED_HISTORY}.
+     */
+    private final Map<String, String> cursors = new java.util.LinkedHashMap<>(16, 0.75f, false) {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, String> eldest) {
+            return size() > ANNOUNCED_HISTORY;
+        }
+    };
     /** Each announcing subscriber's newest update, stored or not yet: the next one waits for it. */
     private final Map<String, CompletionStage<Void>> announced = new ConcurrentHashMap<>();
 
@@ -93,32 +160,58 @@ final class Subscriptions {
 
     /**
      * Delivers the subscription updates to a subscriber's stream when it watches them: it has a token
-     * and one of its {@code selectors} is {@code *} or names {@link #PATH}; a private update reaches it
-     * when {@code authorized} matches its topic. Call once the stream has started on the hub.
+     * and one of its matchers is {@code *} or names the hub path {@code /.well-known/mercure} (as the
+     * spec's watcher {@code match_urlpattern=/.well-known/mercure/subscriptions/:match_type/:match/:subscriber}
+     * does); a private update reaches it when {@code authorized} matches its topic. Call once the
+     * stream has started on the hub.
      *
      * @param connection the stream
-     * @param topics the subscriber's selectors, as sent
-     * @param selectors the same, compiled, in the same order
+     * @param subscriptions the subscriber's subscriptions
+     * @param selectors their matchers, compiled, in the same order
      * @param authorized its token's subscribe selectors, compiled
+     * @param cursor the subscriber's {@code last_event_id} (or {@code Last-Event-ID}), if any: when it
+     *     is a cursor this hub handed out ({@link #cursor}, or an update's id), the updates made since are
+     *     replayed first; otherwise it gets those made from now on
      * @throws IllegalStateException if the announcements are closed (the hub is closing)
      */
-    void watch(dev.ssekit.SseConnection connection, List<String> topics, List<dev.ssekit.TopicSelector> selectors,
-            List<dev.ssekit.TopicSelector> authorized) {
+    void watch(dev.ssekit.SseConnection connection, List<? extends Subscription> subscriptions,
+            List<dev.ssekit.TopicSelector> selectors, List<dev.ssekit.TopicSelector> authorized, Optional<String> cursor) {
         if (!events || authorized.isEmpty()) {
             return;
         }
         List<dev.ssekit.TopicSelector> watched = new ArrayList<>();
-        for (int i = 0; i < topics.size(); i++) {
-            if (topics.get(i).equals("*") || topics.get(i).contains(PATH)) {
+        for (int i = 0; i < subscriptions.size(); i++) {
+            String matcher = subscriptions.get(i).value();
+            if (matcher.equals("*") || matcher.contains(MercureProtocol.PATH)) {
                 watched.add(selectors.get(i));
             }
         }
         if (watched.isEmpty()) {
             return;
         }
-        // from now on: the updates before it describe subscriptions the API lists
+        // from the cursor's position, or from now on: the updates before it describe subscriptions the API listed
+        String since;
+        synchronized (cursors) {
+            since = cursor.map(cursors::get).orElse(null);
+        }
         announcements.subscription(connection).topics(watched).authorizedFor(authorized)
-                .resumeFrom(announcements.lastEventId().orElse(Broadcaster.EARLIEST)).start();
+                .resumeFrom(since != null ? since : announcements.lastEventId().orElse(Broadcaster.EARLIEST)).start();
+    }
+
+    /**
+     * The hub's cursor for the subscriptions API's {@code Link} (the hub's newest event id), remembering
+     * where the announcements were when it was first handed out. Call before reading the subscriptions
+     * listed with it: whatever changes after is in an update a watcher resuming with the cursor replays.
+     */
+    String cursor() {
+        String position = announcements == null ? Broadcaster.EARLIEST : announcements.lastEventId().orElse(Broadcaster.EARLIEST);
+        String cursor = hub.lastEventId().orElse(Broadcaster.EARLIEST);
+        if (events) {
+            synchronized (cursors) {
+                cursors.putIfAbsent(cursor, position);
+            }
+        }
+        return cursor;
     }
 
     /** Closes the announcements (their watchers' streams end). Idempotent. */
@@ -134,31 +227,37 @@ final class Subscriptions {
     }
 
     /**
-     * Takes one of {@code max} subscriber slots.
+     * Takes one of {@code max} subscriber slots for a subscriber with a token whose subscriptions
+     * are {@code exact} matchers of these values, each with this payload (the status page's viewers,
+     * which hold no subscription, and tests).
      *
      * @return the new subscriber, or empty when all slots are taken
      */
-    Optional<Subscriber> reserve(int max, List<String> selectors, Optional<Object> payload) {
-        return reserve(max, selectors, payload, false);
+    Optional<Subscriber> reserve(int max, List<String> exact, Optional<Object> payload) {
+        return reserve(max, exact.stream().<Subscription>map(m -> new Match(Matcher.exact(m), payload)).toList(), false);
     }
 
     /**
      * Takes one of {@code max} subscriber slots for a subscriber with or without a token.
      *
-     * @return the new subscriber, or empty when all slots are taken
+     * @param max the most subscribers at once
+     * @param subscriptions its subscriptions, in request order
+     * @param anonymous whether it came without a token (then only {@link #ANONYMOUS_BUDGET} are announced)
+     * @return the new subscriber, with a new random id, or empty when all slots are taken
      */
-    Optional<Subscriber> reserve(int max, List<String> selectors, Optional<Object> payload, boolean anonymous) {
+    Optional<Subscriber> reserve(int max, List<? extends Subscription> subscriptions, boolean anonymous) {
         if (connections.incrementAndGet() > max) {
             connections.decrementAndGet();
             return Optional.empty();
         }
-        return Optional.of(new Subscriber("urn:uuid:" + UUID.randomUUID(), selectors, payload, anonymous));
+        return Optional.of(new Subscriber("urn:uuid:" + UUID.randomUUID(), List.copyOf(subscriptions), anonymous));
     }
 
     /** The subscriber is receiving: listed, and its subscriptions announced as active. */
     void activate(Subscriber s) {
         if (active.put(s.id(), s) == null) {
-            rows.addAndGet(s.selectors().size());
+            rows.addAndGet(s.subscriptions().size());
+            changes.incrementAndGet();
         }
         announce(s, true);
     }
@@ -167,7 +266,8 @@ final class Subscriptions {
     void end(Subscriber s) {
         connections.decrementAndGet();
         if (active.remove(s.id()) != null) {
-            rows.addAndGet(-s.selectors().size());
+            rows.addAndGet(-s.subscriptions().size());
+            changes.incrementAndGet();
             announce(s, false);
         }
     }
@@ -175,6 +275,14 @@ final class Subscriptions {
     /** A reserved subscriber that never started (its client left first): only its slot is freed. */
     void release(Subscriber s) {
         connections.decrementAndGet();
+    }
+
+    /**
+     * How many times a subscriber was listed or unlisted so far: read before a listing, it tells
+     * whether the listing may have changed since (the subscriptions API's ETag). Thread-safe.
+     */
+    long changes() {
+        return changes.get();
     }
 
     /** Subscribers holding a slot (receiving, or about to). */
@@ -194,12 +302,14 @@ final class Subscriptions {
         if (chain == null) {
             chain = CompletableFuture.completedFuture(null);
         }
-        List<String> selectors = s.anonymous() && s.selectors().size() > ANONYMOUS_BUDGET
-                ? s.selectors().subList(0, ANONYMOUS_BUDGET) : s.selectors();
-        for (String selector : selectors) {
-            Map<String, Object> body = json(s, selector, isActive, true);
-            chain = chain.thenCompose(v -> MercureHub.publish(announcements, SseMessage.builder().data(write(body))
-                    .id(hub.lastEventId().orElse(Broadcaster.EARLIEST)).build(),
+        List<Subscription> shown = s.anonymous() && s.subscriptions().size() > ANONYMOUS_BUDGET
+                ? s.subscriptions().subList(0, ANONYMOUS_BUDGET) : s.subscriptions();
+        for (Subscription subscription : shown) {
+            Map<String, Object> body = json(s, subscription, isActive);
+            // private (L1063), with the reserved event type so that listeners tell them from updates (L1063-1072)
+            // each update's id is the hub's newest event id (cursor() records where the first with that id goes)
+            chain = chain.thenCompose(v -> MercureHub.publish(announcements, SseMessage.builder().event(EVENT_TYPE).data(write(body))
+                    .id(cursor()).build(),
                     List.of((String) body.get("id")), true).<Void>handle((id, e) -> {
                         if (e != null) {
                             // the hub is closing, or history cannot store: the subscription itself is unaffected
@@ -216,43 +326,45 @@ final class Subscriptions {
         });
     }
 
-    /** The id (and update topic) of one subscription. */
-    static String id(String selector, String subscriber) {
-        return PATH + "/" + encode(selector) + "/" + encode(subscriber);
+    /** The id (and update topic) of one subscription: {@code PATH/{match_type}/{match}/{subscriber}} (L1009-1040). */
+    static String id(Subscription subscription, String subscriber) {
+        return PATH + "/" + subscription.path() + "/" + encode(subscriber);
     }
 
-    /** The JSON-LD subscription object, in the reference hub's key order. */
-    static Map<String, Object> json(Subscriber s, String selector, boolean isActive, boolean context) {
+    /**
+     * The subscription's document (L1042-1061), members in the spec's order: {@code id}, {@code type},
+     * the matcher's ({@code match_type}, {@code match}; a v8 subscription's {@code topic}), {@code
+     * subscriber}, {@code active}, and {@code payload} when the token gives one.
+     */
+    static Map<String, Object> json(Subscriber s, Subscription subscription, boolean isActive) {
         Map<String, Object> m = new LinkedHashMap<>();
-        if (context) {
-            m.put("@context", CONTEXT);
-        }
-        m.put("id", id(selector, s.id()));
-        m.put("type", "Subscription");
-        m.put("topic", selector);
+        m.put("id", id(subscription, s.id()));
+        m.put("type", "subscription");
+        subscription.describe(m);
         m.put("subscriber", s.id());
         m.put("active", isActive);
-        s.payload().ifPresent(p -> m.put("payload", p));
+        subscription.payload().ifPresent(p -> m.put("payload", p));
         return m;
     }
 
     /**
-     * The active subscriptions, ordered by subscriber then selector, for {@code GET
-     * /.well-known/mercure/subscriptions[/{topic}[/{subscriber}]]}: all of them, those whose selector
-     * the given {@code topic} selector matches, or that one subscriber's for that topic.
+     * The active subscriptions, ordered by subscriber then request order, for the subscriptions API:
+     * all of them, those with one matcher, or that one subscriber's with that matcher.
+     *
+     * @param path the matcher part of the requested path, as {@link Subscription#path()} spells it
+     *     (every variable decoded and re-encoded once); empty: every matcher
+     * @param subscriber the subscriber's id, decoded; empty: every subscriber
      */
-    List<Map<String, Object>> list(Optional<String> topic, Optional<String> subscriber, boolean context) {
-        Optional<TopicMatcher> filter = topic.map(TopicMatcher::of);
-        List<Subscriber> subscribers = new ArrayList<>(subscriber.isPresent()
+    List<Map<String, Object>> list(Optional<String> path, Optional<String> subscriber) {
+        List<Subscriber> subscribers = subscriber.isPresent()
                 ? Optional.ofNullable(active.get(subscriber.get())).stream().toList()
-                : active.values());
-        subscribers.sort(Comparator.comparing(Subscriber::id));
+                : new ArrayList<>(active.values()); // a sorted map: by id
         examined.add(subscribers.size());
         List<Map<String, Object>> out = new ArrayList<>();
         for (Subscriber s : subscribers) {
-            for (String selector : s.selectors()) {
-                if (filter.isEmpty() || filter.get().matches(selector)) {
-                    out.add(json(s, selector, true, context));
+            for (Subscription subscription : s.subscriptions()) {
+                if (path.isEmpty() || path.get().equals(subscription.path())) {
+                    out.add(json(s, subscription, true));
                 }
             }
         }
@@ -260,7 +372,7 @@ final class Subscriptions {
     }
 
     /**
-     * The first {@code max} active subscriptions in {@link #list}'s order (without context) and the
+     * The first {@code max} active subscriptions in {@link #list}'s order and the
      * count of all: looks at the first subscribers only, whatever their number (the status feed's
      * snapshot, every second). Weakly consistent with concurrent changes; thread-safe.
      */
@@ -272,13 +384,72 @@ final class Subscriptions {
                 break;
             }
             examined.increment();
-            for (String selector : s.selectors()) {
+            for (Subscription subscription : s.subscriptions()) {
                 if (out.size() < max) {
-                    out.add(json(s, selector, true, false));
+                    out.add(json(s, subscription, true));
                 }
             }
         }
         return new First(out, total);
+    }
+
+    /**
+     * What a subscriptions API request names: one matcher's subscriptions or all, one subscriber's or all.
+     *
+     * @param path the matcher part of the path, as {@link Subscription#path()} spells it; empty: all
+     * @param subscriber the subscriber's id; empty: all (a collection)
+     */
+    record Target(Optional<String> path, Optional<String> subscriber) {
+    }
+
+    /**
+     * Reads a subscriptions API path (L1096-1102): {@code PATH}, {@code PATH/{match_type}/{match}},
+     * {@code PATH/{match_type}/{match}/{subscriber}}; in compatibility mode also the v8 {@code
+     * PATH/{topic}} and {@code PATH/{topic}/{subscriber}}, where a two-segment path is 1.0's only when
+     * its first segment is a match type ({@link LegacySubscriptions#target}). Runs before the token is
+     * looked at: a malformed path is 400 whatever the token.
+     *
+     * @param rest the raw path after {@link #PATH}
+     * @param compat whether the v8 paths are served
+     * @return the target, or empty when no route has this shape (404)
+     * @throws Rejection 400 for a segment that is not percent-encoded UTF-8, or a match type this hub does not know
+     */
+    static Optional<Target> target(String rest, boolean compat) throws Rejection {
+        if (rest.isEmpty()) {
+            return Optional.of(new Target(Optional.empty(), Optional.empty()));
+        }
+        if (!rest.startsWith("/")) {
+            return Optional.empty();
+        }
+        String[] raw = rest.substring(1).split("/", -1);
+        if (raw.length > 3 || java.util.Arrays.stream(raw).anyMatch(String::isEmpty)) {
+            return Optional.empty();
+        }
+        List<String> segments = new ArrayList<>(raw.length);
+        for (String r : raw) {
+            try {
+                segments.add(Forms.pathSegment(r));
+            } catch (IllegalArgumentException e) {
+                throw new Rejection(400, "invalid segment in the subscriptions API path: " + e.getMessage());
+            }
+        }
+        String type = segments.getFirst();
+        boolean typed = type.equals(Matcher.EXACT) || type.equals(Matcher.URLPATTERN);
+        if (raw.length == 1 || raw.length == 2 && !typed) {
+            if (compat) {
+                return Optional.of(LegacySubscriptions.target(segments));
+            }
+            if (raw.length == 1) {
+                return Optional.empty();
+            }
+        }
+        if (!typed) {
+            String shown = type.length() > 64 ? type.substring(0, 64) + "…" : type;
+            throw new Rejection(400, "unsupported match type: " + (MercureText.firstForbidden(shown) == null ? shown : "(control characters)")
+                    + " (this hub supports " + Matcher.EXACT + " and " + Matcher.URLPATTERN + ")");
+        }
+        return Optional.of(new Target(Optional.of(encode(type) + "/" + encode(segments.get(1))),
+                segments.size() == 3 ? Optional.of(segments.get(2)) : Optional.empty()));
     }
 
     /** The first rows, and how many there are in all. */

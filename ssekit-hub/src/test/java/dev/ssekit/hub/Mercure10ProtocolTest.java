@@ -379,15 +379,15 @@ class Mercure10ProtocolTest {
         assertThat(list.headers()).containsEntry("Content-Type", "application/json")
                 .containsEntry("Link", "</.well-known/mercure>; rel=\"mercure\"; last-event-id=\"cursor-1\"; type=\"mercure\"; "
                         + "content-type=\"application/json\"")
-                .containsEntry("ETag", "\"cursor-1\"");
+                .containsEntry("ETag", "\"cursor-1/0\""); // the cursor and the count of subscription changes
         assertThat(list.bodyText()).doesNotContain("lastEventID");
         HubResponse same = answer(modern, request("GET", Subscriptions.PATH, "", "Authorization", "Bearer " + SUITE_TOKEN,
-                "If-None-Match", "\"cursor-1\""));
+                "If-None-Match", "\"cursor-1/0\""));
         assertStatus(same, 304);
         assertThat(same.body()).isEmpty();
         broadcaster.publish(SseMessage.builder().id("cursor-2").data("x").build(), "a");
         assertStatus(answer(modern, request("GET", Subscriptions.PATH, "", "Authorization", "Bearer " + SUITE_TOKEN,
-                "If-None-Match", "\"cursor-1\"")), 200);
+                "If-None-Match", "\"cursor-1/0\"")), 200);
         // no token: 401 with the challenge; a token without the grant: 403
         assertStatus(answer(modern, request("GET", Subscriptions.PATH, "")), 401);
         assertStatus(answer(modern, request("GET", Subscriptions.PATH, "", "Authorization", "Bearer "

@@ -397,7 +397,9 @@ class MercureHubTest {
     }
 
     @Test
-    void activeSubscriptionsAreAnnouncedAsPrivateUpdatesAndListedAsJsonLd() throws Exception {
+    void activeSubscriptionsAreAnnouncedAsPrivateUpdatesAndListedWithTheirVersion8Ids() throws Exception {
+        // compatibility mode 8 (this class's hub): topic= subscriptions keep their v8 ids and topic member in
+        // 1.0-shaped documents (MERCURE-1.0.md section 3); SubscriptionEventsHubTest covers 1.0 subscriptions
         String watcherToken = token("{\"mercure\":{\"subscribe\":[\"" + SUBSCRIPTIONS + "\"],\"payload\":{\"role\":\"admin\"}}}");
         RawHttp watcher = subscribe("topic=" + enc(SUBSCRIPTIONS), "Authorization: Bearer " + watcherToken);
         RawHttp anonymousWatcher = subscribe("topic=" + enc(SUBSCRIPTIONS) + "&topic=public");
@@ -411,8 +413,8 @@ class MercureHubTest {
         assertThat(subscriber).matches("urn:uuid:[0-9a-f-]{36}");
         String id = "/.well-known/mercure/subscriptions/https%3A%2F%2Fexample.com%2Fbooks%2F%7Bid%7D/"
                 + subscriber.replace(":", "%3A");
-        assertThat(started).containsExactly(java.util.Map.entry("@context", "https://mercure.rocks/"),
-                java.util.Map.entry("id", id), java.util.Map.entry("type", "Subscription"),
+        assertThat(started).containsExactly(
+                java.util.Map.entry("id", id), java.util.Map.entry("type", "subscription"),
                 java.util.Map.entry("topic", BOOKS), java.util.Map.entry("subscriber", subscriber),
                 java.util.Map.entry("active", true), java.util.Map.entry("payload", java.util.Map.of("user", "Ada")));
         assertThat(nextSubscriptionEvent(watcher, "news")).containsEntry("active", true);
@@ -422,22 +424,22 @@ class MercureHubTest {
         assertThat(anonymousWatcher.events(1).getFirst().data()).as("subscription updates are private").isEqualTo("after the subscriptions");
         HttpResponse<String> all = get(Subscriptions.PATH, watcherToken);
         assertThat(all.statusCode()).isEqualTo(200);
-        assertThat(all.headers().firstValue("content-type")).contains("application/ld+json");
+        assertThat(all.headers().firstValue("content-type")).contains("application/json");
+        assertThat(all.headers().firstValue("link")).hasValueSatisfying(l -> assertThat(l).contains("last-event-id=\"" + lastId + "\""));
         java.util.Map<String, Object> collection = com.fasterxml.jackson.jr.ob.JSON.std.mapFrom(all.body());
-        assertThat(collection).containsEntry("@context", "https://mercure.rocks/").containsEntry("id", Subscriptions.PATH)
-                .containsEntry("type", "Subscriptions").containsEntry("lastEventID", lastId);
+        assertThat(collection).containsEntry("id", Subscriptions.PATH)
+                .containsEntry("type", "subscriptions").containsEntry("lastEventID", lastId).doesNotContainKey("@context");
         assertThat((List<?>) collection.get("subscriptions")).hasSize(5); // watcher 1, anonymous watcher 2, reader 2
 
         String booksPath = Subscriptions.PATH + "/" + Subscriptions.encode(BOOKS);
         java.util.Map<String, Object> books = com.fasterxml.jackson.jr.ob.JSON.std.mapFrom(get(booksPath, watcherToken).body());
         assertThat(books).containsEntry("id", booksPath);
         assertThat((List<?>) books.get("subscriptions")).hasSize(1).first()
-                .isEqualTo(java.util.Map.of("id", id, "type", "Subscription", "topic", BOOKS, "subscriber", subscriber,
+                .isEqualTo(java.util.Map.of("id", id, "type", "subscription", "topic", BOOKS, "subscriber", subscriber,
                         "active", true, "payload", java.util.Map.of("user", "Ada")));
 
         java.util.Map<String, Object> single = com.fasterxml.jackson.jr.ob.JSON.std.mapFrom(get(id, watcherToken).body());
-        assertThat(single).containsEntry("@context", "https://mercure.rocks/").containsEntry("id", id)
-                .containsEntry("lastEventID", lastId).containsEntry("active", true);
+        assertThat(single).containsEntry("id", id).containsEntry("active", true).doesNotContainKey("@context");
         assertThat(get(booksPath + "/urn%3Auuid%3Anobody", watcherToken).statusCode()).isEqualTo(404);
         assertThat(get(Subscriptions.PATH, null).statusCode()).isEqualTo(401);
         assertThat(get(Subscriptions.PATH, token("{\"mercure\":{\"subscribe\":[\"news\"]}}")).statusCode()).isEqualTo(403);

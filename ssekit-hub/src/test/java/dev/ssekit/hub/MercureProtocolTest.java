@@ -463,11 +463,12 @@ class MercureProtocolTest {
 
         HubResponse empty = answer(get(Subscriptions.PATH, "Authorization", "Bearer " + SUBSCRIPTIONS_READER));
         assertStatus(empty, 200);
-        assertThat(empty.headers()).containsEntry("Content-Type", "application/ld+json");
+        // compatibility mode: the documents are 1.0's (MERCURE-1.0.md section 3), plus the 0.x cursor property
+        assertThat(empty.headers()).containsEntry("Content-Type", "application/json");
         Map<String, Object> emptyJson = com.fasterxml.jackson.jr.ob.JSON.std.mapFrom(empty.bodyText());
-        assertThat(emptyJson).containsEntry("@context", "https://mercure.rocks/").containsEntry("id", Subscriptions.PATH)
-                .containsEntry("type", "Subscriptions").containsEntry("subscriptions", List.of())
-                .containsEntry("lastEventID", "earliest");
+        assertThat(emptyJson).containsEntry("id", Subscriptions.PATH)
+                .containsEntry("type", "subscriptions").containsEntry("subscriptions", List.of())
+                .containsEntry("lastEventID", "earliest").doesNotContainKey("@context");
 
         String payloadToken = tokenUnchecked("{\"mercure\":{\"subscribe\":[\"*\"],\"payload\":{\"user\":\"u1\"}}}");
         BufferTransport t = open(stream(now(protocol.handle(get(subscribeTarget(BOOK), "Authorization", "Bearer " + payloadToken)))));
@@ -478,7 +479,7 @@ class MercureProtocolTest {
         assertStatus(all, 200);
         Map<String, Object> json = com.fasterxml.jackson.jr.ob.JSON.std.mapFrom(all.bodyText());
         // (the subscription's activation update is being stored meanwhile, on another thread)
-        assertThat(json).containsEntry("type", "Subscriptions").containsKey("lastEventID");
+        assertThat(json).containsEntry("type", "subscriptions").containsKey("lastEventID");
         assertThat(json.get("lastEventID")).isInstanceOf(String.class);
         List<?> subs = (List<?>) json.get("subscriptions");
         assertThat(subs).hasSize(1);
@@ -486,8 +487,8 @@ class MercureProtocolTest {
         Map<String, Object> sub = (Map<String, Object>) subs.getFirst();
         String subscriber = (String) sub.get("subscriber");
         assertThat(subscriber).startsWith("urn:uuid:");
-        assertThat(sub).containsEntry("type", "Subscription").containsEntry("topic", BOOK).containsEntry("active", true)
-                .containsEntry("id", Subscriptions.id(BOOK, subscriber)).containsEntry("payload", Map.of("user", "u1"))
+        assertThat(sub).containsEntry("type", "subscription").containsEntry("topic", BOOK).containsEntry("active", true)
+                .containsEntry("id", LegacySubscriptions.id(BOOK, subscriber)).containsEntry("payload", Map.of("user", "u1"))
                 .doesNotContainKey("@context");
 
         String byTopic = Subscriptions.PATH + "/" + Subscriptions.encode(BOOK);
@@ -499,13 +500,16 @@ class MercureProtocolTest {
                 + Subscriptions.encode("https://example.com/authors/1"), "Authorization", "Bearer " + SUBSCRIPTIONS_READER)).bodyText());
         assertThat((List<?>) otherTopic.get("subscriptions")).isEmpty();
 
-        HubResponse one = answer(get(Subscriptions.id(BOOK, subscriber), "Authorization", "Bearer " + SUBSCRIPTIONS_READER));
+        HubResponse one = answer(get(LegacySubscriptions.id(BOOK, subscriber), "Authorization", "Bearer " + SUBSCRIPTIONS_READER));
         assertStatus(one, 200);
         Map<String, Object> oneJson = com.fasterxml.jackson.jr.ob.JSON.std.mapFrom(one.bodyText());
-        assertThat(oneJson).containsEntry("@context", "https://mercure.rocks/").containsEntry("type", "Subscription")
-                .containsEntry("subscriber", subscriber).containsEntry("active", true).containsKey("lastEventID");
-        assertStatus(answer(get(Subscriptions.id(BOOK, "urn:uuid:nobody"), "Authorization", "Bearer " + SUBSCRIPTIONS_READER)), 404);
-        assertStatus(answer(get(Subscriptions.PATH + "/a/b/c", "Authorization", "Bearer " + SUBSCRIPTIONS_READER)), 404);
+        assertThat(oneJson).containsEntry("type", "subscription").containsEntry("topic", BOOK)
+                .containsEntry("subscriber", subscriber).containsEntry("active", true).doesNotContainKey("@context");
+        assertThat(one.headers()).containsKey("Link").containsKey("ETag");
+        assertStatus(answer(get(LegacySubscriptions.id(BOOK, "urn:uuid:nobody"), "Authorization", "Bearer " + SUBSCRIPTIONS_READER)), 404);
+        assertStatus(answer(get(Subscriptions.PATH + "/a/b/c/d", "Authorization", "Bearer " + SUBSCRIPTIONS_READER)), 404);
+        // three segments are 1.0's: an unknown match type is 400
+        assertStatus(answer(get(Subscriptions.PATH + "/a/b/c", "Authorization", "Bearer " + SUBSCRIPTIONS_READER)), 400);
         assertStatus(answer(get(Subscriptions.PATH + "x", "Authorization", "Bearer " + SUBSCRIPTIONS_READER)), 404);
         assertStatus(answer(request("POST", Subscriptions.PATH, "", "Authorization", "Bearer " + SUBSCRIPTIONS_READER)), 405);
     }
@@ -514,7 +518,7 @@ class MercureProtocolTest {
     void aWrongMethodOnTheSubscriptionsApiAllowsGetAndOptions() {
         // RFC 9110 15.5.6: Allow lists the target resource's methods; this one answers POST with 405 itself
         for (String method : List.of("POST", "PUT", "DELETE")) {
-            for (String target : List.of(Subscriptions.PATH, Subscriptions.id(BOOK, "urn:uuid:1"))) {
+            for (String target : List.of(Subscriptions.PATH, LegacySubscriptions.id(BOOK, "urn:uuid:1"))) {
                 HubResponse r = answer(request(method, target, "", "Authorization", "Bearer " + SUBSCRIPTIONS_READER));
                 assertStatus(r, 405);
                 assertThat(r.headers()).as(method + " " + target).containsEntry("Allow", "GET, OPTIONS");

@@ -113,8 +113,8 @@ class StatusFeedTest {
         assertThat(listed).hasSize(StatusFeed.SHOWN);
         List<String> subscribers = listed.stream().map(m -> (String) ((Map<?, ?>) m).get("subscriber")).toList();
         assertThat(subscribers).as("by subscriber, as the subscriptions API").isSorted();
-        assertThat(listed).allSatisfy(m -> assertThat(m).asInstanceOf(org.assertj.core.api.InstanceOfAssertFactories.MAP).containsEntry("type", "Subscription")
-                .containsEntry("active", true).containsKeys("id", "topic", "payload"));
+        assertThat(listed).allSatisfy(m -> assertThat(m).asInstanceOf(org.assertj.core.api.InstanceOfAssertFactories.MAP).containsEntry("type", "subscription")
+                .containsEntry("active", true).containsKeys("id", "match_type", "match", "payload"));
     }
 
     @Test

@@ -54,6 +54,68 @@ class SubscriptionEventsCostTest {
                 1000, true, false, "", Duration.ofSeconds(10), Optional.empty()), broadcaster, Scheduler.system(), Clock.systemUTC());
     }
 
+    /** A hub in its default mode, Mercure 1.0 only (the other tests run compatibility mode 8, with 0.x clients). */
+    private void startModern(Broadcaster b) {
+        JwtVerifier key = JwtVerifier.secret(KEY);
+        broadcaster = b;
+        hub = MercureHub.start(new HubConfig(new InetSocketAddress("127.0.0.1", 0), key, key, true, Set.of(), 1 << 20, 1000,
+                1000, true, false, "", Duration.ofSeconds(10), Optional.empty())
+                .withProtocol(HubConfig.Protocol.modern(SubscriptionEventsHubTest.ISSUER, key, key, SubscriptionEventsHubTest.HUB)),
+                broadcaster, Scheduler.system(), Clock.systemUTC());
+    }
+
+    private static String matches(int n, String prefix) {
+        return topics(n, prefix).replace("topic=", "match=");
+    }
+
+    private HttpResponse<String> publishModern(String topic, String data) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + hub.address().getPort() + HubHandler.PATH))
+                .header("Authorization", "Bearer " + SubscriptionEventsHubTest.token("[" + SubscriptionEventsHubTest.detail("publish", "*",
+                        "exact", null) + "]"))
+                .header("Content-Type", "application/x-www-form-urlencoded").timeout(Duration.ofSeconds(30))
+                .POST(HttpRequest.BodyPublishers.ofString("topic=" + URLEncoder.encode(topic, UTF_8) + "&data=" + data)).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** The two guarantees above for Mercure 1.0 subscriptions (match=) and a 1.0 watcher (match_urlpattern=). */
+    @Test
+    void oneZeroSubscriptionEventsNeverEvictUpdatesAndAnonymousOnesStayWithinTheBudget() throws Exception {
+        startModern(Broadcaster.builder().history(300, 64 << 20, Duration.ofHours(1)).build());
+        String kept = publishModern("https://example.com/real", "kept").body();
+        assertThat(kept).isNotEmpty();
+        String watch = SubscriptionEventsHubTest.WATCH;
+        RawHttp watcher = subscribe("match_urlpattern=" + URLEncoder.encode(watch, UTF_8), "Authorization: Bearer "
+                + SubscriptionEventsHubTest.token("[" + SubscriptionEventsHubTest.detail("subscribe", watch, "urlpattern", null) + "]"));
+        awaitSubscribers(1);
+        for (int round = 0; round < 3; round++) { // 3 x 100 matchers: more updates than the history holds
+            RawHttp anonymous = subscribe(matches(100, "r" + round + "-"));
+            assertThat(anonymous.statusLine).isEqualTo("HTTP/1.1 200 OK");
+            awaitSubscribers(2);
+            anonymous.close();
+            awaitSubscribers(1);
+        }
+        int budget = Subscriptions.ANONYMOUS_BUDGET;
+        List<SseEvent> events = watcher.events(1 + 3 * 2 * budget); // its own subscription's update comes first
+        Map<String, Integer> announced = new java.util.TreeMap<>();
+        for (SseEvent e : events) {
+            assertThat(e.type()).isEqualTo("mercure");
+            Map<String, Object> json = com.fasterxml.jackson.jr.ob.JSON.std.mapFrom(e.data());
+            assertThat(json).containsEntry("type", "subscription");
+            if (watch.equals(json.get("match"))) {
+                continue;
+            }
+            String round = ((String) json.get("match")).substring(0, 3);
+            announced.merge(round + " " + json.get("active"), 1, Integer::sum);
+        }
+        assertThat(announced).as("each anonymous subscriber's %d matchers: %d announced, then ended", 100, budget)
+                .isEqualTo(Map.of("r0- true", budget, "r0- false", budget, "r1- true", budget, "r1- false", budget,
+                        "r2- true", budget, "r2- false", budget));
+        RawHttp resume = subscribe("match=" + URLEncoder.encode("https://example.com/real", UTF_8) + "&last_event_id=earliest");
+        awaitSubscribers(2);
+        publishModern("https://example.com/real", "marker");
+        assertThat(resume.events(1).getFirst().data()).as("the published update is still in history").isEqualTo("kept");
+    }
+
     @AfterEach
     void stop() throws Exception {
         for (RawHttp c : clients) {

@@ -47,7 +47,7 @@ class SubscriptionsTest {
                 String frame = new String(e.frame(), UTF_8);
                 Map<String, Object> json = com.fasterxml.jackson.jr.ob.JSON.std.mapFrom(frame.substring(frame.indexOf("data: ") + 6).strip());
                 bySubscriber.computeIfAbsent((String) json.get("subscriber"), k -> new java.util.ArrayList<>())
-                        .add(json.get("topic") + " " + json.get("active"));
+                        .add(json.get("match") + " " + json.get("active"));
             }
             assertThat(bySubscriber).hasSize(n);
             bySubscriber.forEach((subscriber, updates) -> {
