@@ -26,7 +26,7 @@ try {
     window.opened = 0;
     window.received = new Array(count).fill(null);
     for (let i = 0; i < count; i++) {
-      const es = new EventSource(base + '/.well-known/mercure?topic=' + encodeURIComponent(prefix + i));
+      const es = new EventSource(base + '/.well-known/mercure?match=' + encodeURIComponent(prefix + i));
       es.onopen = () => { window.opened++; };
       es.onmessage = (m) => { window.received[i] = m.data; };
     }

@@ -1,7 +1,7 @@
 // Drives the hub's status page (/status) in Debian's headless Chromium. A page with a wrong token
 // must show the refusal; the page with STATUS_URL's token must go live. Then this script makes
-// traffic: SUBSCRIBERS streams on topics of their own and a stream of publishes (with
-// PUBLISHER_TOKEN) until the status page's figures have moved: connections, publishes/s,
+// traffic: SUBSCRIBERS streams (match=) on topics of their own and a stream of publishes (with
+// PUBLISHER_TOKEN, a Mercure 1.0 access token) until the status page's figures have moved: connections, publishes/s,
 // deliveries/s, history, and the subscribers listed. With SECONDS > 0 the traffic goes on (rising
 // and falling, subscribers joining and leaving) that long before the screenshot, for the README's
 // picture. Prints one JSON line with the figures read from the page's DOM before and after.
@@ -56,9 +56,9 @@ try {
 
   // the traffic comes from Node's fetch, not from the browser: Chromium opens at most six HTTP/1.1
   // connections to one host, and the status page holds one of them
-  const subscribe = async (selector) => {
+  const subscribe = async (selector, param = 'match') => {
     const abort = new AbortController();
-    const r = await fetch(base + '/.well-known/mercure?topic=' + encodeURIComponent(selector), { signal: abort.signal });
+    const r = await fetch(base + '/.well-known/mercure?' + param + '=' + encodeURIComponent(selector), { signal: abort.signal });
     if (!r.ok) throw new Error('subscribe ' + selector + ': ' + r.status);
     const reader = r.body.getReader();
     (async () => { while (!(await reader.read()).done); })().catch(() => {}); // read (and drop) until aborted
@@ -88,11 +88,11 @@ try {
   }, { n: subscribers, before, prefix: topic('') }, { timeout: 30000 });
   const after = await page.evaluate(read);
 
-  // for the README's picture: traffic that rises and falls, subscribers to every test topic (a URI
-  // template) joining and leaving
+  // for the README's picture: traffic that rises and falls, subscribers to every test topic (a URL
+  // pattern, match_urlpattern) joining and leaving
   for (let t = 0; t < seconds; t++) {
     burst = 1 + Math.round(4 * (1 + Math.sin(t / 4)));
-    if (t % 3 === 0 && t < 40) await subscribe(topic('{n}'));
+    if (t % 3 === 0 && t < 40) await subscribe(topic(':n'), 'match_urlpattern');
     if (t > 40 && t % 4 === 0 && streams.length > subscribers) streams.pop().abort();
     await page.waitForTimeout(1000);
   }

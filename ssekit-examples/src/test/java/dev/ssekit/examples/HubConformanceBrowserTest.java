@@ -14,13 +14,16 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The ten cases of Mercure's 1.0 conformance suite ({@code conformance-tests/mercure.spec.ts} at tag
+ * Mercure's conformance suites in Chromium. The ten cases of the 1.0 suite ({@code conformance-tests/mercure.spec.ts} at tag
  * {@code v1.0.0-alpha.3} of dunglas/mercure), written again as src/test/browser/mercure-conformance.mjs, in Chromium
  * against the hub started as the issue asks: {@code --issuer https://localhost --resource-id
  * https://localhost/.well-known/mercure --publisher-jwt-key '!ChangeThisMercureHubJWTSecretKey!' --anonymous true
  * --subscriptions true}, with the suite's own token. Before issue #24, 0 of 10 passed: every {@code match=} was 400.
+ * And the eleven cases of the 0.x suite (the same file at tag {@code v0.24.2}: {@code topic=} with URI templates, a 0.x
+ * token with the {@code mercure} claim), against the hub in {@code --protocol-version-compatibility 8} with the same
+ * key and no issuer, as a 0.x deployment upgrades: they pass as they did before 1.0 (issue #24, item 3).
  */
-@Timeout(150)
+@Timeout(200)
 class HubConformanceBrowserTest {
 
     /** The suite's token (mercure.spec.ts:171): HS256 at+jwt, iss https://localhost, publish and subscribe on *. */
@@ -31,17 +34,35 @@ class HubConformanceBrowserTest {
             + "aWJlIl0sInRvcGljcyI6W3sibWF0Y2giOiIqIn1dfV0sImV4cCI6NDEwMjQ0NDgwMH0."
             + "z_S8IP5WZsCK8h3pcq0PB5zvJE0OdTrGA70khAYJQy4";
 
+    /**
+     * The v0.24.2 suite's token (mercure.spec.ts there): {@code {"alg":"HS256"}}, {@code {"mercure":{"publish":["*"],
+     * "subscribe":["*"]}}}: no typ, iss, aud or exp.
+     */
+    static final String SUITE_0X_TOKEN = "eyJhbGciOiJIUzI1NiJ9.eyJtZXJjdXJlIjp7InB1Ymxpc2giOlsiKiJdLCJzdWJzY3JpYmUiOlsiKiJdfX0."
+            + "bVXdlWXwfw9ySx7-iV5OpUSHo34RkjUdVzDLBcc6l_g";
+
     @TempDir
     Path data;
 
     @Test
     void theTenCasesOfTheConformanceSuitePass() throws Exception {
-        Path log = Files.createTempFile("hub", ".log");
-        ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), "dev.ssekit.hub.HubMain",
-                "--listen", "127.0.0.1:0", "--data", data.toString(),
-                "--issuer", "https://localhost", "--resource-id", "https://localhost/.well-known/mercure",
+        run("1.0", SUITE_TOKEN, 10, "--issuer", "https://localhost", "--resource-id", "https://localhost/.well-known/mercure",
                 "--publisher-jwt-key", "!ChangeThisMercureHubJWTSecretKey!", "--anonymous", "true", "--subscriptions", "true");
+    }
+
+    @Test
+    void theElevenCasesOfTheV0242SuitePassInCompatibilityMode() throws Exception {
+        run("0.24.2", SUITE_0X_TOKEN, 11, "--protocol-version-compatibility", "8",
+                "--publisher-jwt-key", "!ChangeThisMercureHubJWTSecretKey!", "--anonymous", "true", "--subscriptions", "true");
+    }
+
+    private void run(String suite, String token, int cases, String... hubArgs) throws Exception {
+        Path log = Files.createTempFile("hub", ".log");
+        List<String> cmd = new java.util.ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), "dev.ssekit.hub.HubMain",
+                "--listen", "127.0.0.1:0", "--data", data.resolve(suite).toString()));
+        cmd.addAll(List.of(hubArgs));
+        ProcessBuilder pb = new ProcessBuilder(cmd);
         pb.environment().keySet().removeIf(k -> k.startsWith("MERCURE_") || k.startsWith("SSEKIT_"));
         Process hub = pb.redirectErrorStream(true).redirectOutput(log.toFile()).start();
         try {
@@ -51,9 +72,9 @@ class HubConformanceBrowserTest {
                             found -> found.isPresent() || !hub.isAlive())
                     .orElseThrow(() -> new AssertionError("the hub did not start: " + output(log)));
             String base = url.getScheme() + "://" + url.getAuthority();
-            String out = BrowserScripts.run("mercure-conformance.mjs", base, SUITE_TOKEN);
+            String out = BrowserScripts.run("mercure-conformance.mjs", base, token, suite);
             List<String> lines = out.lines().filter(l -> l.startsWith("{\"kind\":\"conformance\"")).toList();
-            assertThat(lines).as("one line per case; output: %s", out).hasSize(10);
+            assertThat(lines).as("one line per case; output: %s", out).hasSize(cases);
             for (String line : lines) {
                 assertThat(line).as("the subscription opened").contains("\"opened\":true");
                 assertThat(line).as("published: 200 text/plain with the id").contains("\"status\":200")

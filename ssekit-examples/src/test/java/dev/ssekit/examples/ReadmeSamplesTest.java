@@ -20,7 +20,10 @@ class ReadmeSamplesTest {
                 Arguments.of("streaming", "StreamingApiSample.java"), Arguments.of("mercure", "MercureSample.java"),
                 Arguments.of("mercure-subscribe", "MercureSubscribeSample.java"),
                 // Reactor is a test dependency only: this sample lives (and is compiled) with the tests
-                Arguments.of("reactor", "../../../../../test/java/dev/ssekit/examples/ReactorSample.java"));
+                Arguments.of("reactor", "../../../../../test/java/dev/ssekit/examples/ReactorSample.java"),
+                // nimbus-jose-jwt comes with ssekit-hub, a test dependency: these live with the tests too
+                Arguments.of("mercure-token", "../../../../../test/java/dev/ssekit/examples/MercureMigrationSample.java"),
+                Arguments.of("mercure-subscriber", "../../../../../test/java/dev/ssekit/examples/MercureMigrationSample.java"));
     }
 
     @ParameterizedTest(name = "{0}")

@@ -177,7 +177,8 @@ final class ConnectionGuard extends ChannelDuplexHandler {
         }
         HubRequest request;
         try {
-            request = HubHandler.head(head);
+            // with its peer: a trusted proxy's forwarded scheme decides the derived audience (issue #24)
+            request = HubHandler.head(head).from(HubHandler.clientAddress(ctx.channel()));
         } catch (IllegalArgumentException malformed) {
             return true; // a path that does not decode: HubHandler answers it 400
         }

@@ -15,7 +15,29 @@ import java.util.Base64;
  */
 public final class HubMain {
 
+    /** The issuer of the demo key's tokens when no {@code --issuer} is given. */
+    static final String DEMO_ISSUER = "urn:ssekit:demo";
+    /** How long the printed demo tokens hold. */
+    static final java.time.Duration DEMO_TOKEN_LIFETIME = java.time.Duration.ofDays(30);
+
     private HubMain() {
+    }
+
+    /** The hub URL a listen address serves, for the demo's resource identifier (a wildcard address as localhost). */
+    static String demoHubUrl(java.net.InetSocketAddress listen, boolean tls) {
+        java.net.InetAddress a = listen.getAddress();
+        String host = a == null ? listen.getHostString() : a.isAnyLocalAddress() ? "localhost"
+                : a instanceof java.net.Inet6Address ? "[" + a.getHostAddress() + "]" : a.getHostAddress();
+        return (tls ? "https" : "http") + "://" + host + ":" + listen.getPort() + HubHandler.PATH;
+    }
+
+    /** The listen address with a port the system has free now (demo mode with port 0: its URL is printed in its tokens). */
+    private static java.net.InetSocketAddress freePort(java.net.InetSocketAddress listen) {
+        try (java.net.ServerSocket probe = new java.net.ServerSocket(0, 1, listen.getAddress())) {
+            return new java.net.InetSocketAddress(listen.getAddress(), probe.getLocalPort());
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot find a free port on " + listen.getHostString(), e);
+        }
     }
 
     /**
@@ -38,6 +60,7 @@ public final class HubMain {
         }
         LogFormat.install(options.logFormat());
         String demoKey = null;
+        String[] demo = null; // issuer, audience
         if (!options.hasPublisherKeys()) {
             if (options.algorithm().filter(a -> !a.startsWith("HS")).isPresent()) {
                 System.err.println("error: --jwt-alg " + options.algorithm().get()
@@ -48,23 +71,36 @@ public final class HubMain {
             new SecureRandom().nextBytes(random);
             demoKey = Base64.getUrlEncoder().withoutPadding().encodeToString(random);
         }
-        String publisherToken = demoKey == null ? ""
-                : Tokens.hs256("{\"mercure\":{\"publish\":[\"*\"]}}", demoKey.getBytes(UTF_8));
         JwtVerifier publishers;
         JwtVerifier subscribers;
         HubConfig.Protocol protocol;
+        java.net.InetSocketAddress listen = options.listen();
+        String publisherToken = "";
+        String subscriberToken = "";
         try {
             java.util.function.Supplier<java.net.http.HttpClient> http = () -> java.net.http.HttpClient.newBuilder()
                     .connectTimeout(JwtVerifier.FETCH_TIMEOUT).followRedirects(java.net.http.HttpClient.Redirect.NEVER).build();
             publishers = options.publisherVerifier(java.util.Optional.ofNullable(demoKey), http);
             subscribers = options.subscriberVerifier(publishers, http);
-            protocol = options.protocol(publishers, subscribers, HubConfig.Protocol.UNNAMED_ISSUER, http);
-            if (demoKey != null && !protocol.compat()) {
-                // the demo page and the printed tokens are still Mercure 0.x: demo mode serves both (issue #24, item 6 open)
-                protocol = new HubConfig.Protocol(8, protocol.issuers(), protocol.resourceId(), protocol.publicUrls(),
-                        protocol.maxConnectionsPerClient(), protocol.trustedProxies());
+            protocol = options.protocol(publishers, subscribers, demoKey == null ? HubConfig.Protocol.UNNAMED_ISSUER : DEMO_ISSUER, http);
+            if (demoKey != null) {
+                // Mercure 1.0 tokens for the demo key: they name its issuer and the hub's resource identifier, which
+                // demo mode pins (to --resource-id, else this hub's URL) so that they hold whatever Host a client uses
+                if (listen.getPort() == 0) {
+                    listen = freePort(listen); // the URL, hence the tokens' aud, must be known before the hub starts
+                }
+                String audience = protocol.resourceId().orElse(demoHubUrl(listen, options.selfSigned() || options.tlsCert().isPresent()));
+                protocol = new HubConfig.Protocol(protocol.compatibility(), protocol.issuers(), java.util.Optional.of(audience),
+                        protocol.publicUrls(), protocol.maxConnectionsPerClient(), protocol.trustedProxies());
+                JwtVerifier demoKeys = publishers;
+                String issuer = protocol.issuers().stream().filter(i -> i.publisher().filter(v -> v == demoKeys).isPresent())
+                        .findFirst().orElseThrow().id();
+                java.time.Instant now = java.time.Instant.now();
+                publisherToken = Tokens.accessToken(issuer, audience, "publish", now, DEMO_TOKEN_LIFETIME, demoKey.getBytes(UTF_8));
+                subscriberToken = Tokens.accessToken(issuer, audience, "subscribe", now, DEMO_TOKEN_LIFETIME, demoKey.getBytes(UTF_8));
+                demo = new String[] {issuer, audience};
             }
-        } catch (IllegalArgumentException e) {
+        } catch (IllegalArgumentException | java.io.UncheckedIOException e) {
             System.err.println("error: " + e.getMessage());
             System.exit(2);
             return;
@@ -83,7 +119,7 @@ public final class HubMain {
             System.exit(2);
             return;
         }
-        HubConfig config = new HubConfig(options.listen(), publishers, subscribers, options.anonymous(), options.corsOrigins(),
+        HubConfig config = new HubConfig(listen, publishers, subscribers, options.anonymous(), options.corsOrigins(),
                 options.maxBodyBytes(), options.maxTopics(), options.maxConnections(), options.subscriptions(),
                 options.demo(), publisherToken, options.headerTimeout(), tls, options.limits(), protocol);
         dev.ssekit.spi.EventLog history;
@@ -124,11 +160,14 @@ public final class HubMain {
         if (options.demo()) {
             System.out.println("demo page:        " + base + "/");
         }
-        String subscriberToken = demoKey == null ? "" : Tokens.hs256("{\"mercure\":{\"subscribe\":[\"*\"]}}", demoKey.getBytes(UTF_8));
         if (demoKey != null) {
             System.out.println("demo mode: development JWT key (HS256): " + demoKey);
+            System.out.println("issuer:           " + demo[0]);
+            System.out.println("audience:         " + demo[1]);
             System.out.println("publisher token:  " + publisherToken);
             System.out.println("subscriber token: " + subscriberToken);
+            System.out.println("(Mercure 1.0 access tokens, RFC 9068 at+jwt: authorization_details grant publish, resp. subscribe,"
+                    + " on every topic (*); they expire in " + DEMO_TOKEN_LIFETIME.toDays() + " days)");
         }
         if (options.subscriptions()) {
             // the token in the fragment stays in the browser: the page reads it, the server never sees it

@@ -667,10 +667,14 @@ final class MercureProtocol {
         return all;
     }
 
-    /** The request's origin as the client named it: the hub's scheme and the Host header. */
+    /**
+     * The request's origin as the client named it: the hub's scheme (or the one a trusted proxy
+     * forwarded, {@link ForwardedScheme}) and the Host header.
+     */
     private String origin(HubRequest req) {
         String host = req.header("Host");
-        return (config.tls().isPresent() ? "https" : "http") + "://" + (host == null ? "" : host.strip().toLowerCase(java.util.Locale.ROOT));
+        return ForwardedScheme.of(req, config.tls().isPresent(), config.protocol().trustedProxies()) + "://"
+                + (host == null ? "" : host.strip().toLowerCase(java.util.Locale.ROOT));
     }
 
     /** The audience a token must name: the configured resource identifier, else this request's hub URL (as the reference hub). */

@@ -67,6 +67,32 @@ class HubMainTest {
     }
 
     @Test
+    void demoModeSpeaksMercure10WithItsPrintedIssuerAudienceAndAccessTokens() throws Exception {
+        // without --protocol-version-compatibility: the printed tokens must be 1.0 access tokens (issue #24, item 6)
+        try (HubProcess hub = start(null, "--protocol-version-compatibility", "none"); HttpClient http = HttpClient.newHttpClient()) {
+            String printed = Files.readString(hub.log());
+            assertThat(printed).contains("issuer:           " + HubMain.DEMO_ISSUER + "\n")
+                    .contains("audience:         " + hub.url() + "\n");
+            for (String token : List.of(hub.publisher(), hub.subscriber())) {
+                String[] parts = token.split("\\.");
+                assertThat(new String(java.util.Base64.getUrlDecoder().decode(parts[0]), UTF_8)).contains("\"typ\":\"at+jwt\"");
+                assertThat(new String(java.util.Base64.getUrlDecoder().decode(parts[1]), UTF_8))
+                        .contains("\"iss\":\"" + HubMain.DEMO_ISSUER + "\"").contains("\"aud\":\"" + hub.url() + "\"")
+                        .contains("\"exp\":").contains("\"authorization_details\":[{").doesNotContain("\"mercure\"");
+            }
+            try (RawHttp sub = RawHttp.get(hub.address(), hub.url().getPath() + "?match=demo", "HTTP/1.1",
+                    "Authorization: Bearer " + hub.subscriber())) {
+                assertThat(sub.statusLine).isEqualTo("HTTP/1.1 200 OK");
+                assertThat(publish(http, hub, "topic=demo&data=hello&private=on").statusCode()).isEqualTo(200);
+                assertThat(sub.readEvent()).startsWith(":\n").endsWith("data: hello\n\n");
+            }
+            try (RawHttp old = RawHttp.get(hub.address(), hub.url().getPath() + "?topic=demo", "HTTP/1.1")) {
+                assertThat(old.statusLine).as("0.x topic= outside compatibility mode").startsWith("HTTP/1.1 400");
+            }
+        }
+    }
+
+    @Test
     void everyAcknowledgedPublishSurvivesKill9() throws Exception {
         String key = "a-fixed-development-key-of-at-least-32-bytes";
         List<String> ids = new ArrayList<>();

@@ -218,7 +218,9 @@ class StatusFeedTest {
             HubResponse page = ((MercureProtocol.Reply) decide(protocol(anonymous, true, 10), get(StatusFeed.PAGE))).response();
             assertThat(page.status()).isEqualTo(200);
             assertThat(page.headers()).containsEntry("Content-Type", "text/html; charset=utf-8");
-            assertThat(page.bodyText()).contains("new EventSource(").contains("'" + StatusFeed.EVENTS + "'")
+            // the 1.0 token goes in the Authorization header: the page reads the stream with fetch, never with ?authorization=
+            assertThat(page.bodyText()).contains("fetch('" + StatusFeed.EVENTS + "'").contains("Authorization: 'Bearer ' + token")
+                    .doesNotContain("authorization=")
                     .doesNotContain("http://").doesNotContain("https://"); // nothing from elsewhere: no CDN, no internet
         }
         MercureProtocol without = protocol(true, false, 10);
