@@ -83,6 +83,7 @@ class HubClusterDrillTest {
         } finally {
             subscribers.forEach(s -> s.source().close());
             http.shutdownNow();
+            nodes.forEach(n -> n.process().destroy()); // their drains at once
             nodes.forEach(HubProcess::close);
             ClusterDrill.kill(haproxy);
         }
@@ -158,6 +159,7 @@ class HubClusterDrillTest {
         } finally {
             subscribers.forEach(s -> s.source().close());
             http.shutdownNow();
+            nodes.forEach(n -> n.process().destroy()); // their drains at once
             nodes.forEach(HubProcess::close);
             ClusterDrill.kill(haproxy);
         }
