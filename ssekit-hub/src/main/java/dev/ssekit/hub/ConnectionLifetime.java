@@ -32,10 +32,12 @@ import java.util.concurrent.TimeUnit;
  * gets a {@code shutdown} event whose {@code retry:} hint is drawn at random from {@code [0, window]},
  * which spreads the reconnects once more (a client that reconnects at once lands on another node
  * anyway). The stage {@link #drain()} returns completes when the last stream closed or the window is
- * over, whichever comes first, but not before the node has been unready for {@link #NOTICE} (or the
- * whole window, when shorter): a load balancer that polls {@code /readyz} needs that long to stop
- * sending requests, and a node that stopped at once (no streams left, say) would refuse the publishes
- * still routed to it. Publishes are not affected by the drain. A window of zero closes nothing here: the
+ * over, whichever comes first; but when a load balancer checks the node ({@code /readyz} was asked
+ * within the last {@link #CHECKED_WITHIN}), not before the node has been unready for {@link #NOTICE}
+ * (or the whole window, when shorter): the load balancer needs that long to stop sending requests,
+ * and a node that stopped at once (no streams left, say) would refuse the publishes still routed to
+ * it. A node nobody checks (one node, a developer's Ctrl-C) stops as soon as its streams are closed.
+ * Publishes are not affected by the drain. A window of zero closes nothing here: the
  * broadcaster's shutdown then ends every stream at once (its {@code shutdown} event, retry 1 s).
  *
  * <p><b>Maximum age.</b> With {@link Settings#maxConnectionAge} set, each stream closes at its age
@@ -57,6 +59,8 @@ final class ConnectionLifetime {
      * HAProxy's defaults, 2 s and 3) stops routing to it within that, plus the request in flight.
      */
     static final Duration NOTICE = Duration.ofSeconds(5);
+    /** A node whose {@code /readyz} was asked within this is checked by a load balancer (see {@link #NOTICE}). */
+    static final Duration CHECKED_WITHIN = Duration.ofSeconds(60);
     /** How long {@code /readyz} waits for the log reader to catch up before it answers 503. */
     static final Duration READY_WAIT = Duration.ofSeconds(1);
 
@@ -100,6 +104,8 @@ final class ConnectionLifetime {
     /** Completed when the node drains and its last stream closed. */
     private final CompletableFuture<Void> streamsClosed = new CompletableFuture<>();
     private volatile boolean draining;
+    /** When {@code /readyz} was last asked (nanoTime), or {@link Long#MIN_VALUE}: never. */
+    private volatile long lastReadyCheck = Long.MIN_VALUE;
 
     /**
      * @param settings the drain window and maximum age
@@ -151,6 +157,7 @@ final class ConnectionLifetime {
      * #READY_WAIT}). The stage completes normally, with false for "not ready".
      */
     CompletionStage<Boolean> ready(EventLog log) {
+        lastReadyCheck = System.nanoTime();
         if (draining) {
             return CompletableFuture.completedFuture(false);
         }
@@ -187,7 +194,12 @@ final class ConnectionLifetime {
         }
         // the end: the last stream closed and the load balancer had time to notice, or the window is over
         CompletableFuture<Void> noticed = new CompletableFuture<>();
-        scheduler.schedule(() -> noticed.complete(null), settings.drain().compareTo(NOTICE) < 0 ? settings.drain() : NOTICE);
+        long checked = lastReadyCheck;
+        if (checked != Long.MIN_VALUE && System.nanoTime() - checked < CHECKED_WITHIN.toNanos()) {
+            scheduler.schedule(() -> noticed.complete(null), settings.drain().compareTo(NOTICE) < 0 ? settings.drain() : NOTICE);
+        } else {
+            noticed.complete(null); // no load balancer checks this node: nothing to wait for
+        }
         CompletableFuture.allOf(streamsClosed, noticed).thenRun(() -> drained.complete(null));
         if (n == 0 || open.isEmpty()) {
             streamsClosed.complete(null);
