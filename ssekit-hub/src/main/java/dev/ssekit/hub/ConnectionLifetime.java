@@ -32,7 +32,12 @@ import java.util.concurrent.TimeUnit;
  * gets a {@code shutdown} event whose {@code retry:} hint is drawn at random from {@code [0, window]},
  * which spreads the reconnects once more (a client that reconnects at once lands on another node
  * anyway). The stage {@link #drain()} returns completes when the last stream closed or the window is
- * over, whichever comes first; publishes are not affected. A window of zero closes nothing here: the
+ * over, whichever comes first; but when a load balancer checks the node ({@code /readyz} was asked
+ * within the last {@link #CHECKED_WITHIN}), not before the node has been unready for {@link #NOTICE}
+ * (or the whole window, when shorter): the load balancer needs that long to stop sending requests,
+ * and a node that stopped at once (no streams left, say) would refuse the publishes still routed to
+ * it. A node nobody checks (one node, a developer's Ctrl-C) stops as soon as its streams are closed.
+ * Publishes are not affected by the drain. A window of zero closes nothing here: the
  * broadcaster's shutdown then ends every stream at once (its {@code shutdown} event, retry 1 s).
  *
  * <p><b>Maximum age.</b> With {@link Settings#maxConnectionAge} set, each stream closes at its age
@@ -48,6 +53,14 @@ final class ConnectionLifetime {
     private static final System.Logger LOG = System.getLogger(ConnectionLifetime.class.getName());
     /** The largest retry hint a stream closed for its age gets. */
     static final Duration AGE_RETRY = Duration.ofSeconds(1);
+    /**
+     * How long a draining node stays unready before its drain may end, even with no stream left: a
+     * load balancer polling {@code /readyz} every second and taking a node out after 3 failures (or
+     * HAProxy's defaults, 2 s and 3) stops routing to it within that, plus the request in flight.
+     */
+    static final Duration NOTICE = Duration.ofSeconds(5);
+    /** A node whose {@code /readyz} was asked within this is checked by a load balancer (see {@link #NOTICE}). */
+    static final Duration CHECKED_WITHIN = Duration.ofSeconds(60);
     /** How long {@code /readyz} waits for the log reader to catch up before it answers 503. */
     static final Duration READY_WAIT = Duration.ofSeconds(1);
 
@@ -88,7 +101,11 @@ final class ConnectionLifetime {
     private final Scheduler scheduler;
     private final Set<Open> open = ConcurrentHashMap.newKeySet();
     private final CompletableFuture<Void> drained = new CompletableFuture<>();
+    /** Completed when the node drains and its last stream closed. */
+    private final CompletableFuture<Void> streamsClosed = new CompletableFuture<>();
     private volatile boolean draining;
+    /** When {@code /readyz} was last asked (nanoTime), or {@link Long#MIN_VALUE}: never. */
+    private volatile long lastReadyCheck = Long.MIN_VALUE;
 
     /**
      * @param settings the drain window and maximum age
@@ -115,7 +132,7 @@ final class ConnectionLifetime {
             open.remove(o);
             o.timer().thenAccept(t -> t.cancel(false));
             if (draining && open.isEmpty()) {
-                drained.complete(null);
+                streamsClosed.complete(null);
             }
         });
         if (draining) {
@@ -140,6 +157,7 @@ final class ConnectionLifetime {
      * #READY_WAIT}). The stage completes normally, with false for "not ready".
      */
     CompletionStage<Boolean> ready(EventLog log) {
+        lastReadyCheck = System.nanoTime();
         if (draining) {
             return CompletableFuture.completedFuture(false);
         }
@@ -170,9 +188,21 @@ final class ConnectionLifetime {
         int n = streams.size();
         long window = settings.drain().toNanos();
         LOG.log(Level.INFO, "draining {0} streams over {1} s", n, settings.drain().toMillis() / 1000.0);
-        if (n == 0 || window == 0) { // no window: the broadcaster's shutdown ends every stream at once, as before
+        if (window == 0) { // no window: the broadcaster's shutdown ends every stream at once, as before
             drained.complete(null);
             return drained;
+        }
+        // the end: the last stream closed and the load balancer had time to notice, or the window is over
+        CompletableFuture<Void> noticed = new CompletableFuture<>();
+        long checked = lastReadyCheck;
+        if (checked != Long.MIN_VALUE && System.nanoTime() - checked < CHECKED_WITHIN.toNanos()) {
+            scheduler.schedule(() -> noticed.complete(null), settings.drain().compareTo(NOTICE) < 0 ? settings.drain() : NOTICE);
+        } else {
+            noticed.complete(null); // no load balancer checks this node: nothing to wait for
+        }
+        CompletableFuture.allOf(streamsClosed, noticed).thenRun(() -> drained.complete(null));
+        if (n == 0 || open.isEmpty()) {
+            streamsClosed.complete(null);
         }
         for (int i = 0; i < n; i++) {
             Open o = streams.get(i);

@@ -65,8 +65,8 @@ record HubProcess(Process process, URI url, String publisher, String subscriber,
         // without any publisher key the hub runs in demo mode and prints its tokens too
         int wanted = key == null && !List.of(more).contains("--publisher-jwks-url") ? 3 : 1;
         try {
-            // until it printed all, or stopped (then its output says why)
-            await("the hub's address and tokens").atMost(java.time.Duration.ofSeconds(30)).pollInSameThread()
+            // until it printed all, or stopped (then its output says why); a JVM on a loaded machine may take long to start
+            await("the hub's address and tokens").atMost(java.time.Duration.ofSeconds(90)).pollInSameThread()
                     .pollInterval(java.time.Duration.ofMillis(50)).until(() -> {
                         for (String line : Files.readAllLines(log, UTF_8)) {
                             if (line.startsWith("ssekit hub on ")) {

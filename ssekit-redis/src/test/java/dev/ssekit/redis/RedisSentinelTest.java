@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.ssekit.SseMessage;
+import dev.ssekit.testkit.SentinelCluster;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;

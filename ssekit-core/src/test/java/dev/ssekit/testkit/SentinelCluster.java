@@ -1,4 +1,4 @@
-package dev.ssekit.redis;
+package dev.ssekit.testkit;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.awaitility.Awaitility.await;
@@ -18,13 +18,15 @@ import java.util.concurrent.TimeUnit;
 /**
  * A Redis primary, one replica and three {@code redis-sentinel} processes (Debian's packages) on free
  * loopback ports, each with its files in a directory of its own: the sentinels watch the primary as
- * {@link #MASTER}, agree with a quorum of 2, and call it down after 1 s. The primary and the replica
- * keep an append-only file forced on every write. {@link #close()} kills them all.
+ * {@link #MASTER}, agree with a quorum of 2, call it down after 1 s and give a failover 5 s. The
+ * primary and the replica keep an append-only file forced on every write. {@link #close()} kills them
+ * all. For the Redis tests ({@code RedisSentinelTest}) and the hub's Sentinel drill ({@code
+ * HubSentinelDrillTest}); {@code bin/test} installs both packages. Not thread-safe.
  */
-final class SentinelCluster implements AutoCloseable {
+public final class SentinelCluster implements AutoCloseable {
 
     /** The name the sentinels know the primary by. */
-    static final String MASTER = "ssekit-primary";
+    public static final String MASTER = "ssekit-primary";
 
     private final List<Process> processes = new ArrayList<>();
     private Process primary;
@@ -50,7 +52,7 @@ final class SentinelCluster implements AutoCloseable {
             Files.writeString(conf, "port " + port + "\nbind 127.0.0.1\ndir " + d + "\n"
                     + "sentinel monitor " + MASTER + " 127.0.0.1 " + primaryPort + " 2\n"
                     + "sentinel down-after-milliseconds " + MASTER + " 1000\n"
-                    + "sentinel failover-timeout " + MASTER + " 10000\n"
+                    + "sentinel failover-timeout " + MASTER + " 5000\n"
                     + "sentinel parallel-syncs " + MASTER + " 1\n", UTF_8);
             processes.add(new ProcessBuilder(List.of("redis-sentinel", conf.toString(), "--logfile", d.resolve("log").toString()))
                     .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start());
@@ -65,8 +67,14 @@ final class SentinelCluster implements AutoCloseable {
         }
     }
 
-    /** Starts the five processes and waits until a failover could happen. */
-    static SentinelCluster start(Path dir) throws IOException {
+    /**
+     * Starts the five processes and waits (up to 30 s a step) until a failover could happen.
+     *
+     * @param dir an empty directory for their files
+     * @return the running cluster
+     * @throws IOException if a process cannot be started
+     */
+    public static SentinelCluster start(Path dir) throws IOException {
         SentinelCluster c = new SentinelCluster();
         try {
             c.launch(dir);
@@ -77,8 +85,12 @@ final class SentinelCluster implements AutoCloseable {
         return c;
     }
 
-    /** The {@code redis-sentinel://} URI with every sentinel and the master's name, in the form the hub documents. */
-    String uri() {
+    /**
+     * The {@code redis-sentinel://} URI with every sentinel and the master's name, in the form the hub documents.
+     *
+     * @return {@code redis-sentinel://127.0.0.1:P1,127.0.0.1:P2,127.0.0.1:P3/ssekit-primary}
+     */
+    public String uri() {
         StringBuilder b = new StringBuilder("redis-sentinel://");
         for (int i = 0; i < sentinelPorts.size(); i++) {
             b.append(i == 0 ? "" : ",").append("127.0.0.1:").append(sentinelPorts.get(i));
@@ -86,16 +98,30 @@ final class SentinelCluster implements AutoCloseable {
         return b.append('/').append(MASTER).toString();
     }
 
-    int primaryPort() {
+    /**
+     * The first primary's port.
+     *
+     * @return the port
+     */
+    public int primaryPort() {
         return primaryPort;
     }
 
-    int replicaPort() {
+    /**
+     * The first replica's port.
+     *
+     * @return the port
+     */
+    public int replicaPort() {
         return replicaPort;
     }
 
-    /** SIGKILL of the primary. */
-    void killPrimary() throws InterruptedException {
+    /**
+     * SIGKILL of the primary, waiting up to 10 s for its end.
+     *
+     * @throws InterruptedException if interrupted
+     */
+    public void killPrimary() throws InterruptedException {
         primary.destroyForcibly();
         primary.waitFor(10, TimeUnit.SECONDS);
     }
@@ -103,19 +129,26 @@ final class SentinelCluster implements AutoCloseable {
     /**
      * Starts the killed primary again on its port with its files; the sentinels make it a replica of
      * the promoted one.
+     *
+     * @param dir the directory given to {@link #start}
+     * @throws IOException if it cannot be started
      */
-    void restartPrimary(Path dir) throws IOException {
+    public void restartPrimary(Path dir) throws IOException {
         primary = server(dir.resolve("primary"), primaryPort);
     }
 
-    /** SIGKILL of the replica. */
-    void killReplica() throws InterruptedException {
+    /**
+     * SIGKILL of the replica, waiting up to 10 s for its end.
+     *
+     * @throws InterruptedException if interrupted
+     */
+    public void killReplica() throws InterruptedException {
         replica.destroyForcibly();
         replica.waitFor(10, TimeUnit.SECONDS);
     }
 
-    /** Waits until the sentinels name the replica as the primary. */
-    void awaitPromotion() {
+    /** Waits (up to 30 s) until the sentinels have made the replica the primary. */
+    public void awaitPromotion() {
         waitFor("the replica promoted", () -> info(replicaPort, "replication").contains("role:master"));
     }
 
@@ -150,16 +183,30 @@ final class SentinelCluster implements AutoCloseable {
         });
     }
 
-    /** One command's first reply line. */
-    static String command(int port, String... args) throws IOException {
+    /**
+     * One command's first reply line.
+     *
+     * @param port the server's port
+     * @param args the command and its arguments
+     * @return the first line of the reply
+     * @throws IOException if the server cannot be reached
+     */
+    public static String command(int port, String... args) throws IOException {
         try (Socket s = connect(port)) {
             s.getOutputStream().write(resp(args));
             return line(s.getInputStream());
         }
     }
 
-    /** {@code INFO section}'s text. */
-    static String info(int port, String section) throws IOException {
+    /**
+     * {@code INFO section}'s text.
+     *
+     * @param port the server's port
+     * @param section the section, e.g. {@code replication}
+     * @return the text
+     * @throws IOException if the server cannot be reached
+     */
+    public static String info(int port, String section) throws IOException {
         try (Socket s = connect(port)) {
             s.getOutputStream().write(resp("INFO", section));
             InputStream in = s.getInputStream();
