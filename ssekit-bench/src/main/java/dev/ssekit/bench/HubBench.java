@@ -224,8 +224,13 @@ final class HubBench {
 
     /** An HS256 JWS for the benchmark's fixed key (the hub's own minting is internal to it). */
     static String hs256(String payload) {
+        return hs256("{\"alg\":\"HS256\",\"typ\":\"JWT\"}", payload);
+    }
+
+    /** An HS256 JWS of the given header and payload for the benchmark's fixed key. */
+    static String hs256(String header, String payload) {
         Base64.Encoder b64 = Base64.getUrlEncoder().withoutPadding();
-        String signed = b64.encodeToString("{\"alg\":\"HS256\",\"typ\":\"JWT\"}".getBytes(UTF_8)) + "."
+        String signed = b64.encodeToString(header.getBytes(UTF_8)) + "."
                 + b64.encodeToString(payload.getBytes(UTF_8));
         try {
             Mac mac = Mac.getInstance("HmacSHA256");

@@ -22,16 +22,45 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Issue #28's subscription-event load against a running hub (a measurement, not a test): CONNECTIONS
- * anonymous subscribers, each with TEMPLATES distinct URI templates of 10 {@code {+x}} expressions,
- * open at once and later leave at once; meanwhile {@code /healthz} and a publish (a token of {@link
- * HubBench#KEY} for topic {@code bench}) are timed every 100 ms. Prints the latencies (median, max)
- * before (the hub warming up), while opening, while open, while closing, and the hub's RSS from {@code /proc}.
+ * anonymous subscribers, each with TEMPLATES distinct selectors of 10 expressions, open at once and
+ * later leave at once; meanwhile {@code /healthz} and a publish (a token of {@link HubBench#KEY} for
+ * topic {@code bench}) are timed every 100 ms. Prints the latencies (median, max) before (the hub
+ * warming up), while opening, while open, while closing, and the hub's RSS from {@code /proc}.
+ * MODE {@code templates}: a hub in compatibility mode 8, 0.x {@code topic=} URI templates of 10
+ * {@code {+x}} expressions and a 0.x publisher token; MODE {@code urlpattern}: a Mercure 1.0 hub
+ * trusting issuer {@link #ISSUER} with audience {@link #AUDIENCE}, {@code match_urlpattern=} URL
+ * patterns of 10 named groups and a 1.0 access token.
  *
- * <p>Usage: {@code HubSubscriptionLoad HOST:PORT PID [CONNECTIONS=100] [TEMPLATES=48]}
+ * <p>Usage: {@code HubSubscriptionLoad HOST:PORT PID [CONNECTIONS=100] [TEMPLATES=48] [MODE=templates]}
  */
 public final class HubSubscriptionLoad {
 
+    /** The issuer a 1.0 hub of this load trusts ({@code --issuer}). */
+    public static final String ISSUER = "https://bench.invalid";
+    /** The audience a 1.0 hub of this load pins ({@code --resource-id}). */
+    public static final String AUDIENCE = ISSUER + "/.well-known/mercure";
+
     private HubSubscriptionLoad() {
+    }
+
+    /** One subscriber's query: TEMPLATES distinct selectors of 10 expressions each, in the mode's syntax. */
+    static String query(int conn, int templates, boolean urlPattern) {
+        StringBuilder q = new StringBuilder();
+        for (int t = 0; t < templates; t++) {
+            q.append(q.isEmpty() ? "" : "&");
+            if (urlPattern) {
+                q.append("match_urlpattern=https://example.com/c").append(conn).append('t').append(t);
+                for (int e = 0; e < 10; e++) {
+                    q.append("/:").append((char) ('a' + e));
+                }
+            } else {
+                q.append("topic={%2Bc").append(conn).append('t').append(t).append('}');
+                for (int e = 1; e < 10; e++) {
+                    q.append("{%2B").append((char) ('a' + e)).append('}');
+                }
+            }
+        }
+        return q.toString();
     }
 
     /**
@@ -46,7 +75,12 @@ public final class HubSubscriptionLoad {
         long pid = Long.parseLong(args[1]);
         int connections = args.length > 2 ? Integer.parseInt(args[2]) : 100;
         int templates = args.length > 3 ? Integer.parseInt(args[3]) : 48;
-        String token = HubBench.hs256("{\"mercure\":{\"publish\":[\"bench\"]}}");
+        boolean urlPattern = args.length > 4 && args[4].equals("urlpattern");
+        String token = urlPattern
+                ? HubBench.hs256("{\"alg\":\"HS256\",\"typ\":\"at+jwt\"}", "{\"iss\":\"" + ISSUER + "\",\"aud\":\"" + AUDIENCE
+                        + "\",\"exp\":" + (System.currentTimeMillis() / 1000 + 86_400) + ",\"authorization_details\":[{\"type\":"
+                        + "\"https://mercure.rocks/authorization-detail\",\"actions\":[\"publish\"],\"topics\":[{\"match\":\"bench\"}]}]}")
+                : HubBench.hs256("{\"mercure\":{\"publish\":[\"bench\"]}}");
         try (HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
                 ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
             probe("idle (warm-up)", http, hub, token, 20, () -> false);
@@ -55,13 +89,7 @@ public final class HubSubscriptionLoad {
             for (int c = 0; c < connections; c++) {
                 int conn = c;
                 opening.add(pool.submit(() -> {
-                    StringBuilder q = new StringBuilder();
-                    for (int t = 0; t < templates; t++) {
-                        q.append(q.isEmpty() ? "" : "&").append("topic={%2Bc").append(conn).append('t').append(t).append('}');
-                        for (int e = 1; e < 10; e++) {
-                            q.append("{%2B").append((char) ('a' + e)).append('}');
-                        }
-                    }
+                    String q = query(conn, templates, urlPattern);
                     Socket s = new Socket();
                     s.connect(hub, 10_000);
                     s.getOutputStream().write(("GET /.well-known/mercure?" + q + " HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -75,7 +103,8 @@ public final class HubSubscriptionLoad {
                 }));
             }
             System.out.println("hub " + hub + ", " + connections + " anonymous connections x " + templates
-                    + " distinct 10-expression templates");
+                    + (urlPattern ? " distinct 10-group URL patterns (Mercure 1.0, match_urlpattern)"
+                            : " distinct 10-expression URI templates (compatibility mode 8, topic=)"));
             probe("opening", http, hub, token, 20, () -> opening.stream().allMatch(Future::isDone));
             for (Future<?> f : opening) {
                 f.get(120, TimeUnit.SECONDS);

@@ -15,7 +15,8 @@ import java.util.Optional;
  * invalid), {@code topics}, a non-empty array of objects {@code {"match": s, "match_type"?: t}}
  * ({@code match_type} defaults to {@code exact}; a type the hub does not support, a bare string, an
  * empty or invalid match are invalid), and an optional {@code payload} object. One invalid entry,
- * or more than {@link #MAX_DETAILS} entries or {@link #MAX_TOPICS} topics in total, makes the whole
+ * or more than {@link #MAX_DETAILS} entries or {@link #MAX_TOPICS} topics in total, or URL patterns of more
+ * than {@link SubscribeMatchers#MAX_PATTERN_BYTES} bytes in total, makes the whole
  * token invalid: there is no partial acceptance (L724-733). Immutable, thread-safe.
  *
  * @param details the Mercure entries, in the token's order
@@ -71,6 +72,7 @@ record AuthorizationDetails(List<Detail> details) {
         }
         List<Detail> out = new ArrayList<>();
         int topicCount = 0;
+        long patternBytes = 0;
         for (int i = 0; i < entries.size(); i++) {
             if (!(entries.get(i) instanceof Map<?, ?> entry)) {
                 throw new IllegalArgumentException("authorization_details[" + i + "] is not an object");
@@ -102,7 +104,13 @@ record AuthorizationDetails(List<Detail> details) {
             }
             List<Matcher> matchers2 = new ArrayList<>(topics.size());
             for (int j = 0; j < topics.size(); j++) {
-                matchers2.add(topic(topics.get(j), "authorization_details[" + i + "].topics[" + j + "]", matchers));
+                String where = "authorization_details[" + i + "].topics[" + j + "]";
+                patternBytes += patternBytes(topics.get(j));
+                if (patternBytes > SubscribeMatchers.MAX_PATTERN_BYTES) { // before compiling it (issue #24)
+                    throw new IllegalArgumentException(where + ": the URL patterns of authorization_details total more than "
+                            + SubscribeMatchers.MAX_PATTERN_BYTES + " bytes");
+                }
+                matchers2.add(topic(topics.get(j), where, matchers));
             }
             Optional<Map<String, Object>> payload = Optional.empty();
             if (entry.containsKey("payload")) {
@@ -116,6 +124,12 @@ record AuthorizationDetails(List<Detail> details) {
             out.add(new Detail(publish, subscribe, matchers2, payload));
         }
         return new AuthorizationDetails(out);
+    }
+
+    /** The UTF-8 bytes of a topics entry's match when it is a URL pattern (what compiling costs), else 0. */
+    private static long patternBytes(Object o) {
+        return o instanceof Map<?, ?> t && Matcher.URLPATTERN.equals(t.get("match_type")) && t.get("match") instanceof String match
+                ? MercureProtocol.utf8Length(match) : 0;
     }
 
     private static Matcher topic(Object o, String where, MatcherStore matchers) {

@@ -38,8 +38,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * HubConfig.Limits#maxPendingBytes()}: the request that would pass it is answered 503 and its
  * connection closed;</li>
  * <li>a publish is decided on its head first: without a credential, or with one that does not
- * verify, it is refused at once, before its body is read; while its token is being verified (a
- * JWK set being fetched), reading stops.</li>
+ * verify, it is refused at once, before its body is read (and before {@code Expect: 100-continue} is
+ * answered); while its token is being verified (a JWK set being fetched), reading stops and the head,
+ * with what the same read brought after it, is held here: the aggregator behind sees nothing (so
+ * answers no 100), the body rate floor does not count the pause, and more than {@link
+ * HubConfig.Limits#maxUnverifiedBytes()} held is answered 413 and the connection closed.</li>
  * <li>an HTTP/1.1 request that arrives while the connection cannot take more answers (a client that
  * pipelines and does not read) waits, and reading stops, until the answers written drain;</li>
  * <li>an HTTP/2 connection none of whose streams is open is closed after {@link
@@ -73,6 +76,15 @@ final class ConnectionGuard extends ChannelDuplexHandler {
     private final java.util.ArrayDeque<Object> backlog = new java.util.ArrayDeque<>();
     /** Reading stopped until {@link #backlog} drains. */
     private boolean throttled;
+    /**
+     * A publish whose token is being verified: what arrived after its head (already processed), in
+     * order, not yet processed; null when none is.
+     */
+    private java.util.ArrayDeque<Object> unverified;
+    /** The head held while its token is verified. */
+    private HttpRequest unverifiedHead;
+    /** Body bytes in {@link #unverified}. */
+    private long unverifiedBytes;
 
     ConnectionGuard(MercureProtocol protocol, HubConfig.Limits limits, AtomicLong pending) {
         this.protocol = protocol;
@@ -136,6 +148,21 @@ final class ConnectionGuard extends ChannelDuplexHandler {
             ReferenceCountUtil.release(msg);
             return;
         }
+        if (unverified != null) { // what follows a publish whose token is being verified waits for the verdict
+            unverified.add(msg);
+            if (msg instanceof HttpContent c) {
+                unverifiedBytes += c.content().readableBytes();
+                if (unverifiedBytes > limits.maxUnverifiedBytes()) {
+                    LOG.log(Level.INFO, "{0}: refused a publish: {1} body bytes arrived before its token was verified, over {2}",
+                            AccessLog.remote(ctx.channel()), unverifiedBytes, limits.maxUnverifiedBytes());
+                    HttpRequest head = unverifiedHead;
+                    releaseUnverified();
+                    refuse(ctx, head, HubResponse.text(413, "more than " + limits.maxUnverifiedBytes() + " body bytes arrived before"
+                            + " the publisher's token was verified; send the body after Expect: 100-continue\n"));
+                }
+            }
+            return;
+        }
         if (msg instanceof HttpRequest head) {
             requests++;
             cancel(idle);
@@ -146,6 +173,16 @@ final class ConnectionGuard extends ChannelDuplexHandler {
             }
             if (!admit(ctx, head)) {
                 ReferenceCountUtil.release(msg);
+                return;
+            }
+            if (unverified != null) {
+                // its token is being verified: the head waits (so Expect: 100-continue is not answered yet),
+                // and with it what the same read brought
+                unverifiedHead = head;
+                if (msg instanceof HttpContent c) { // a head with its body (HTTP/2): counted, then held
+                    unverifiedBytes = c.content().readableBytes();
+                }
+                unverified.addFirst(msg);
                 return;
             }
         }
@@ -188,17 +225,46 @@ final class ConnectionGuard extends ChannelDuplexHandler {
             refusal.ifPresent(r -> refuse(ctx, head, r));
             return refusal.isEmpty();
         }
-        // a JWK set is being fetched: nothing more is read (so buffered) until the token is verified
+        // a JWK set is being fetched: nothing more is read (so buffered) until the token is verified, and the
+        // head and what came with it are held (process)
         ctx.channel().config().setAutoRead(false);
+        unverified = new java.util.ArrayDeque<>();
+        unverifiedBytes = 0;
+        java.util.ArrayDeque<Object> held = unverified;
         verdict.whenComplete((refusal, e) -> ctx.executor().execute(() -> {
+            if (unverified != held) {
+                return; // refused meanwhile (too much body), or the connection closed: all released
+            }
             if (refusal != null && refusal.isPresent()) {
+                releaseUnverified();
                 refuse(ctx, head, refusal.get());
-            } else {
+                return;
+            }
+            unverified = null;
+            unverifiedHead = null;
+            unverifiedBytes = 0;
+            ctx.fireChannelRead(held.poll()); // the head (processed already)
+            for (Object m; (m = held.poll()) != null;) {
+                process(ctx, m); // in order; a publish pipelined behind may be held again
+            }
+            if (unverified == null && !refused) {
                 ctx.channel().config().setAutoRead(true);
                 ctx.read();
             }
         }));
         return true;
+    }
+
+    private void releaseUnverified() {
+        java.util.ArrayDeque<Object> held = unverified;
+        unverified = null;
+        unverifiedHead = null;
+        unverifiedBytes = 0;
+        if (held != null) {
+            for (Object m; (m = held.poll()) != null;) {
+                ReferenceCountUtil.release(m);
+            }
+        }
     }
 
     private void startBody(ChannelHandlerContext ctx) {
@@ -209,7 +275,9 @@ final class ConnectionGuard extends ChannelDuplexHandler {
         if (limits.bodyMinRate() > 0) {
             long window = HubConfig.Limits.RATE_WINDOW.toNanos();
             rate = ctx.executor().scheduleAtFixedRate(() -> {
-                if (inBody && windowBytes < limits.bodyMinRate() * HubConfig.Limits.RATE_WINDOW.toSeconds()) {
+                if (unverified != null) {
+                    // the hub stopped reading to verify the token: the client is not the slow one
+                } else if (inBody && windowBytes < limits.bodyMinRate() * HubConfig.Limits.RATE_WINDOW.toSeconds()) {
                     tooSlow(ctx, "its body came at " + windowBytes / HubConfig.Limits.RATE_WINDOW.toSeconds()
                             + " bytes/s, under --body-min-rate " + limits.bodyMinRate());
                 }
@@ -360,6 +428,7 @@ final class ConnectionGuard extends ChannelDuplexHandler {
     }
 
     private void stop() {
+        releaseUnverified();
         releaseBacklog();
         endBody();
         cancel(idle);

@@ -163,7 +163,9 @@ record HubConfig(InetSocketAddress listen, JwtVerifier publisherKey, JwtVerifier
      * @param idleTimeout how long an HTTP/1.1 connection may wait between a response and the next complete request head
      * @param maxPendingBytes the most bytes of request bodies still arriving that the hub holds at once, over
      *     every connection (past it: 503 and the connection closes)
-     * @param maxUnverifiedBytes the most body bytes a publish request may send before its token is verified
+     * @param maxUnverifiedBytes the most body bytes of a publish the hub takes in while its token is being verified
+     *     (a JWK set being fetched): what one read brought with the head is held, nothing more is read; past it,
+     *     413 and the connection closes
      */
     record Limits(Set<String> publishOrigins, java.util.Optional<InetSocketAddress> metricsListen,
             java.util.Optional<String> metricsToken, java.time.Duration bodyTimeout, int bodyMinRate,
@@ -225,6 +227,11 @@ record HubConfig(InetSocketAddress listen, JwtVerifier publisherKey, JwtVerifier
         Limits withMaxPendingBytes(long bytes) {
             return new Limits(publishOrigins, metricsListen, metricsToken, bodyTimeout, bodyMinRate, idleTimeout, bytes,
                     maxUnverifiedBytes);
+        }
+
+        /** These limits with another bound on the body bytes taken in before a publisher's token is verified. */
+        Limits withMaxUnverifiedBytes(int bytes) {
+            return new Limits(publishOrigins, metricsListen, metricsToken, bodyTimeout, bodyMinRate, idleTimeout, maxPendingBytes, bytes);
         }
 
         /** These limits with {@code /metrics} on a listener of its own, or behind a token on the public port. */

@@ -57,8 +57,10 @@ final class LogFormat extends Formatter {
         }
         String time = time(r.getInstant());
         if (!json) {
-            return time + " " + r.getLevel().getName() + " " + r.getLoggerName() + " " + message
-                    + (error == null ? "" : "\n" + error) + "\n";
+            // a client's bytes reach messages (a decoded path, a refused value): no control character of
+            // theirs may start a forged line or reach a terminal (issue #28: log injection)
+            return time + " " + r.getLevel().getName() + " " + r.getLoggerName() + " " + escaped(message, false)
+                    + (error == null ? "" : "\n" + escaped(error, true)) + "\n";
         }
         StringBuilder b = new StringBuilder(128 + message.length());
         b.append("{\"time\":");
@@ -107,6 +109,43 @@ final class LogFormat extends Formatter {
         String f = Integer.toString(fraction);
         b.repeat('0', digits - f.length());
         return b.append(f).append('Z').toString();
+    }
+
+    /**
+     * {@code s} with each C0 control character, DEL, C1 control character and line or paragraph
+     * separator (U+2028, U+2029) written as {@code \\xHH} or {@code \\uHHHH}, and each backslash
+     * doubled, so that an escape in the text cannot be told from one the client sent; a stack trace
+     * ({@code trace}) keeps its line feeds and tabs.
+     */
+    static String escaped(String s, boolean trace) {
+        int i = 0;
+        while (i < s.length() && !special(s.charAt(i), trace)) {
+            i++;
+        }
+        if (i == s.length()) {
+            return s;
+        }
+        StringBuilder b = new StringBuilder(s.length() + 16).append(s, 0, i);
+        for (; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (!special(c, trace)) {
+                b.append(c);
+            } else if (c == '\\') {
+                b.append("\\\\");
+            } else if (c <= 0xff) {
+                b.append(String.format("\\x%02x", (int) c));
+            } else {
+                b.append(String.format("\\u%04x", (int) c));
+            }
+        }
+        return b.toString();
+    }
+
+    private static boolean special(char c, boolean trace) {
+        if (trace && (c == '\n' || c == '\t')) {
+            return false;
+        }
+        return c < 0x20 || c >= 0x7f && c <= 0x9f || c == '\u2028' || c == '\u2029' || c == '\\' && !trace;
     }
 
     private static void quote(StringBuilder b, String s) {

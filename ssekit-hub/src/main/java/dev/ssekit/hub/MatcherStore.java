@@ -19,7 +19,9 @@ import java.util.Objects;
  * the broadcaster's index and cost a publish nothing per subscriber. URL patterns are compiled by
  * {@code ssekit-urlpattern} on RE2/J, relative to the hub URL, with {@code ignoreCase} off, and
  * tested in time linear in the topic; a relative topic is resolved against the hub URL, and a topic
- * that is not a URL never matches (draft-dunglas-mercure-08 L299-330). Thread-safe.
+ * that is not a URL never matches (draft-dunglas-mercure-08 L299-330). Compiling costs CPU, about 23 ms a
+ * 4,096-byte pattern whatever its groups (MatcherWorstCaseTest): the hub compiles off its event loops, asking
+ * {@link #cached} first (issue #28). Thread-safe.
  */
 final class MatcherStore {
 
@@ -111,6 +113,14 @@ final class MatcherStore {
         } catch (IllegalArgumentException invalid) {
             return false;
         }
+    }
+
+    /**
+     * Whether the matcher's selector is ready without compiling: {@code *}, an exact matcher, or a
+     * URL pattern in the cache. Cheap: what a caller on an event loop asks before {@link #selector}.
+     */
+    boolean cached(Matcher m) {
+        return m.all() || m.type().equals(Matcher.EXACT) || cache.getIfPresent(m) != null;
     }
 
     /** How many compiled matchers are cached now (for tests and metrics). */

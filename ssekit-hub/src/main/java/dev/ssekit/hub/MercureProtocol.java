@@ -32,11 +32,13 @@ import java.util.concurrent.TimeUnit;
  * subscriptions API the status page at {@code /status} whose figures stream from {@code
  * /status/events} (a {@link StatusFeed}; authorized as the subscriptions API).
  *
- * <p>{@link #handle} never blocks: token checks, form parsing and selector compilation are
- * linear in the input's size, and whatever waits (a publish being stored, keys being fetched, a
- * Redis node catching up) completes the returned stage later. It takes no lock that a publish
- * holds, so a server may call it on an event loop. Thread-safe; one instance serves every
- * request.
+ * <p>{@link #handle} never blocks: token checks and form parsing are linear in the input's size,
+ * and whatever waits (a publish being stored, keys being fetched, a Redis node catching up) completes
+ * the returned stage later. Compiling a subscription's selectors (URI templates, URL patterns, a
+ * token's matchers) costs CPU in proportion to the request: unless every one is already compiled and
+ * no token is presented, the subscription is decided on a small pool of compiler threads of its own
+ * (issue #28), never on the caller's thread. It takes no lock that a publish holds, so a server may
+ * call it on an event loop. Thread-safe; one instance serves every request.
  */
 final class MercureProtocol {
 
@@ -119,6 +121,24 @@ final class MercureProtocol {
     private final StatusFeed status;
     /** Drain and maximum connection age (issue #26). */
     private final ConnectionLifetime lifetime;
+    /** Where subscriptions whose selectors need compiling are decided: off the event loops (issue #28). */
+    private final java.util.concurrent.ThreadPoolExecutor compiler = compiler();
+
+    /**
+     * Half the processors (at least one): compiling a burst of subscriptions leaves the other half to
+     * the event loops. Idle threads end after 30 s; the queue is bounded by the requests the server
+     * reads (one per connection at a time, HubHandler).
+     */
+    private static java.util.concurrent.ThreadPoolExecutor compiler() {
+        int threads = Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
+        java.util.concurrent.ThreadPoolExecutor e = new java.util.concurrent.ThreadPoolExecutor(threads, threads, 30, TimeUnit.SECONDS,
+                new java.util.concurrent.LinkedBlockingQueue<>(), Thread.ofPlatform().name(COMPILER_THREAD, 0).daemon().factory());
+        e.allowCoreThreadTimeOut(true);
+        return e;
+    }
+
+    /** The name prefix of the threads that compile subscriptions' selectors. */
+    static final String COMPILER_THREAD = "ssekit-hub-compile-";
 
     MercureProtocol(HubConfig config, Broadcaster hub, Subscriptions subscriptions,
             TopicSelectorStore selectors, Scheduler scheduler, Clock clock) {
@@ -154,6 +174,7 @@ final class MercureProtocol {
     /** Ends the status streams (each gets a shutdown event) and stops their timer. Idempotent. */
     void close() {
         status.close();
+        compiler.shutdown();
     }
 
     /**
@@ -389,6 +410,52 @@ final class MercureProtocol {
         if (lifetime.draining()) { // issue #26: the load balancer sends the retry to another node
             throw new Rejection(503, "this node is shutting down; retry", 1);
         }
+        if (compiled(req, query)) {
+            return decideSubscription(req, query); // nothing to compile: on the caller's thread
+        }
+        // selectors to compile, or a token whose matchers may need it: on the compiler's threads, so the
+        // event loop goes on answering (issue #28). Nothing is reserved before the decision: a client that
+        // leaves meanwhile gets its stream abandoned by the server, which frees what the decision reserved.
+        try {
+            return CompletableFuture.supplyAsync(() -> {
+                try {
+                    return decideSubscription(req, query);
+                } catch (Rejection r) {
+                    throw new CompletionException(r);
+                }
+            }, compiler).thenCompose(d -> d);
+        } catch (java.util.concurrent.RejectedExecutionException closing) {
+            throw new Rejection(503, "the hub is shutting down; retry", 1);
+        }
+    }
+
+    /**
+     * Whether a subscription can be decided without compiling anything: no token is presented (a
+     * token's matchers may need compiling) and each of its selectors is compiled already. Reads
+     * only the query's names and the caches: cheap on an event loop.
+     */
+    private boolean compiled(HubRequest req, Map<String, List<String>> query) {
+        if (req.header("Authorization") != null || req.header("Cookie") != null || query.containsKey("authorization")) {
+            return false;
+        }
+        for (Map.Entry<String, List<String>> field : query.entrySet()) {
+            String name = field.getKey();
+            for (String value : field.getValue()) {
+                boolean ready = switch (name) {
+                    case "match_urlpattern" -> matchers.cached(new Matcher(Matcher.URLPATTERN, value));
+                    case "topic" -> !compat || selectors.cached(value);
+                    default -> true;
+                };
+                if (!ready) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    /** Decides a subscription: parses and compiles its selectors, verifies its token, plans its stream. */
+    private CompletionStage<Decision> decideSubscription(HubRequest req, Map<String, List<String>> query) throws Rejection {
         // 0.x topic= only in compatibility mode (SubscribeMatchers refuses it otherwise)
         List<String> topics = compat ? query.getOrDefault("topic", List.of()) : List.of();
         if (!topics.isEmpty()) {

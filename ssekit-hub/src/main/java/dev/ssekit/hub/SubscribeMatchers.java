@@ -13,13 +13,23 @@ import java.util.Set;
  * case-sensitive; any other name equal to {@code match} or starting with it, compared ASCII
  * case-insensitively ({@code Match}, {@code match_regex}, {@code matches}), is refused with 400, as
  * is a request without a matcher, more than {@link #MAX_MATCHERS} matchers, a value over {@link
- * MatcherStore#MAX_BYTES}, a value with a control or format character, and a pattern its type
+ * MatcherStore#MAX_BYTES}, URL patterns of more than {@link #MAX_PATTERN_BYTES} in all, a value with a control or format character, and a pattern its type
  * refuses. Identical matchers count once. Stateless.
  */
 final class SubscribeMatchers {
 
     /** The most matchers one subscription may give (the reference hub's cap). */
     static final int MAX_MATCHERS = 100;
+
+    /**
+     * The most bytes (UTF-8) of URL patterns one subscription may give, over all its {@code
+     * match_urlpattern} values (issue #24). Compiling a URL pattern costs about 23 ms of CPU per 4,096
+     * bytes whatever its groups hold (MatcherWorstCaseTest: 64 groups and literal filler cost as much as
+     * 1,000 groups), so the work is bounded by bytes, not by groups: 100 patterns of 4,096 bytes (the
+     * reference hub's caps, which it compiles in the request's goroutine) cost 2.3 s; this budget, 8 such
+     * patterns or 100 of 327 bytes, about 0.2 s, on the hub's compiler threads. Real patterns are tens of bytes.
+     */
+    static final int MAX_PATTERN_BYTES = 32 << 10;
 
     private SubscribeMatchers() {
     }
@@ -36,6 +46,14 @@ final class SubscribeMatchers {
      * @throws Rejection 400 naming the parameter and the reason
      */
     static List<Matcher> parse(Map<String, List<String>> params, MatcherStore matchers, int legacyTopics) throws Rejection {
+        long patternBytes = 0; // refused before anything is compiled
+        for (String value : params.getOrDefault("match_urlpattern", List.of())) {
+            patternBytes += value.equals("*") ? 0 : MercureProtocol.utf8Length(value);
+        }
+        if (patternBytes > MAX_PATTERN_BYTES) {
+            throw new Rejection(400, "match_urlpattern values must total at most " + MAX_PATTERN_BYTES
+                    + " bytes in one subscription, got " + patternBytes);
+        }
         Set<Matcher> out = new LinkedHashSet<>();
         int count = Math.max(0, legacyTopics);
         for (Map.Entry<String, List<String>> field : params.entrySet()) {

@@ -92,6 +92,14 @@ final class TopicSelectorStore {
         return false;
     }
 
+    /**
+     * Whether the selector for this text is ready without compiling it (it is in the cache). Cheap:
+     * what a caller on an event loop asks before {@link #selector}.
+     */
+    boolean cached(String text) {
+        return cache.getIfPresent(text) != null;
+    }
+
     /** How many compiled selectors are cached now (for tests and metrics). */
     long size() {
         cache.cleanUp();

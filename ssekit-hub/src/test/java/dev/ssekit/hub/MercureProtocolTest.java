@@ -149,9 +149,17 @@ class MercureProtocolTest {
 
     // ---- decisions
 
-    /** The decision, which must be made before handle returned. */
+    /**
+     * The decision, made without waiting on anything outside the hub: before handle returned, or, for a
+     * subscription whose selectors are not compiled yet, on the hub's compiler threads (issue #28).
+     */
     private static MercureProtocol.Decision now(CompletionStage<MercureProtocol.Decision> stage) {
         CompletableFuture<MercureProtocol.Decision> f = stage.toCompletableFuture();
+        try {
+            f.get(10, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            // asserted below
+        }
         assertThat(f).as("decided without waiting").isDone();
         assertThat(f).as("the stage always completes normally").isNotCompletedExceptionally();
         return f.join();

@@ -196,9 +196,17 @@ class StatusFeedTest {
         return new HubRequest("GET", rawPath, rawPath, q < 0 ? "" : target.substring(q + 1), headers, new byte[0]);
     }
 
-    /** The decision, made before handle returned (a static key verifies at once). */
+    /**
+     * The decision, made without waiting on anything outside the hub (a static key verifies at once):
+     * before handle returned, or for a subscription that needs compiling on the hub's compiler threads.
+     */
     private static MercureProtocol.Decision decide(MercureProtocol p, HubRequest r) {
         CompletableFuture<MercureProtocol.Decision> f = p.handle(r).toCompletableFuture();
+        try {
+            f.get(10, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (Exception e) {
+            // asserted below
+        }
         assertThat(f).as("decided without waiting").isDone();
         return f.join();
     }

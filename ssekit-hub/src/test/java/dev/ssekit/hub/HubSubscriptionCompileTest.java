@@ -1,0 +1,125 @@
+package dev.ssekit.hub;
+
+import static dev.ssekit.hub.JwtVerifierTest.KEY;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ssekit.Broadcaster;
+import dev.ssekit.Scheduler;
+import java.lang.management.ManagementFactory;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Issue #28's load at a CI size, over sockets: anonymous subscribers whose selectors all need
+ * compiling (distinct URL patterns filling {@link SubscribeMatchers#MAX_PATTERN_BYTES}, in a QUERY
+ * body) connect at once to a Mercure 1.0 hub with subscription events on, several per event loop;
+ * meanwhile a {@code /healthz} on a new connection (the server hands connections to its event loops
+ * in turn) is answered while each event loop still has subscriptions it read before it unanswered:
+ * it did not wait behind their compiling. And the event loops spend a small part of the CPU the
+ * compiling takes (it runs on the hub's compiler threads). Every subscription still gets its stream.
+ * Asserts no wall-clock speed.
+ */
+@Timeout(value = 120, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+class HubSubscriptionCompileTest {
+
+    /** The server's event loops (NettySseServer's default: one per processor). */
+    private static final int LOOPS = Runtime.getRuntime().availableProcessors();
+    /** Six subscribers per event loop. */
+    private static final int SUBSCRIBERS = 6 * LOOPS;
+    private final List<Socket> sockets = new ArrayList<>();
+    private Broadcaster broadcaster;
+    private MercureHub hub;
+
+    @AfterEach
+    void stop() throws Exception {
+        for (Socket s : sockets) {
+            s.close();
+        }
+        if (hub != null) {
+            hub.close();
+        }
+        if (broadcaster != null) {
+            broadcaster.close();
+        }
+    }
+
+    private Socket connect() throws Exception {
+        Socket s = new Socket();
+        sockets.add(s);
+        s.connect(hub.address(), 5000);
+        s.setSoTimeout(60_000);
+        return s;
+    }
+
+    /** The CPU time so far of the live threads whose name starts with {@code prefix}. */
+    private static long cpu(String prefix) {
+        var threads = ManagementFactory.getThreadMXBean();
+        long sum = 0;
+        for (java.lang.management.ThreadInfo t : threads.getThreadInfo(threads.getAllThreadIds())) {
+            if (t != null && t.getThreadName().startsWith(prefix)) {
+                sum += Math.max(0, threads.getThreadCpuTime(t.getThreadId()));
+            }
+        }
+        return sum;
+    }
+
+    @Test
+    void aHealthCheckIsAnsweredWhileAnonymousSubscriptionsCompile() throws Exception {
+        JwtVerifier key = JwtVerifier.secret(KEY);
+        broadcaster = Broadcaster.create();
+        hub = MercureHub.start(new HubConfig(new InetSocketAddress("127.0.0.1", 0), key, key, true, Set.of(), 1 << 20, 10, 100,
+                true, false, "", Duration.ofSeconds(10), Optional.empty())
+                .withProtocol(HubConfig.Protocol.modern("https://localhost", key, key, "https://localhost/.well-known/mercure")),
+                broadcaster, Scheduler.system(), Clock.systemUTC());
+        String loops = "multiThreadIoEventLoopGroup-";
+        long loopsBefore = cpu(loops);
+        long compilersBefore = cpu(MercureProtocol.COMPILER_THREAD);
+        List<Socket> subscribers = new ArrayList<>();
+        for (int k = 0; k < SUBSCRIBERS; k++) {
+            int s = k;
+            String body = MatcherWorstCaseTest.body(SubscribeMatchers.MAX_PATTERN_BYTES / MatcherStore.MAX_BYTES,
+                    i -> MatcherWorstCaseTest.groups(s * 1000 + i, MatcherStore.MAX_BYTES));
+            Socket socket = connect();
+            HubSockets.send(socket, "QUERY " + MercureProtocol.PATH + " HTTP/1.1\r\nHost: localhost\r\n"
+                    + "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: " + body.length() + "\r\n\r\n" + body);
+            subscribers.add(socket);
+        }
+        Thread.sleep(500); // the event loops have read the subscriptions (a few hundred KiB) and are deciding them
+
+        Socket health = connect();
+        HubSockets.send(health, "GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n");
+        String answer = HubSockets.response(health);
+        // connections k, k + LOOPS, k + 2 LOOPS... share an event loop (Netty's round-robin): the health
+        // check's loop is one of these classes; it must have answered it before all of that class
+        java.util.Map<Integer, Integer> unanswered = new java.util.TreeMap<>();
+        for (int k = 0; k < SUBSCRIBERS; k++) {
+            unanswered.merge(k % LOOPS, subscribers.get(k).getInputStream().available() > 0 ? 0 : 1, Integer::sum);
+        }
+        assertThat(answer).startsWith("HTTP/1.1 200");
+        assertThat(unanswered.values()).as("subscriptions still unanswered, by event loop, when the health check sent after them"
+                + " was answered (none: it waited behind their compiling)").allMatch(n -> n > 0);
+
+        for (Socket s : subscribers) {
+            StringBuilder status = new StringBuilder();
+            for (int c; (c = s.getInputStream().read()) >= 0 && c != '\n';) {
+                status.append((char) c);
+            }
+            assertThat(status.toString().strip()).isEqualTo("HTTP/1.1 200 OK");
+        }
+        long loopsCpu = cpu(loops) - loopsBefore;
+        long compilersCpu = cpu(MercureProtocol.COMPILER_THREAD) - compilersBefore;
+        System.out.printf(java.util.Locale.ROOT, "%d subscriptions of 32 KiB of URL patterns: event loops %.1f ms CPU, compiler threads"
+                + " %.1f ms CPU%n", SUBSCRIBERS, loopsCpu / 1e6, compilersCpu / 1e6);
+        assertThat(loopsCpu).as("CPU of the event loops (ns) against the compiler threads' %d ns", compilersCpu)
+                .isLessThan(compilersCpu / 2);
+    }
+}
