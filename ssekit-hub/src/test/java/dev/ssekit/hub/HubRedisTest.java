@@ -318,6 +318,33 @@ class HubRedisTest {
     }
 
     /**
+     * Mercure 1.0 row 41 (draft L949-952) on Redis: when ids repeat, a cursor resolves to the
+     * earliest such update and everything after it is sent, later updates with the same id
+     * included. Checked on the node that published and on a node started afterwards, which
+     * knows the events only from Redis.
+     */
+    @Test
+    void mercure10ACursorOnAReusedIdResumesAfterItsEarliestUpdate() throws Exception {
+        MercureHub a = modernNode(RedisEventLog.builder(redis.uri()).history(10_000, 64L << 20, Duration.ofHours(1)));
+        RawHttp live = subscribe10(a.address());
+        for (String form : List.of("topic=orders&data=one&id=a", "topic=orders&data=two&id=x", "topic=orders&data=three&id=b",
+                "topic=orders&data=four&id=x", "topic=orders&data=five&id=c")) {
+            HttpResponse<String> r = post10(a.address(), form);
+            assertThat(r.statusCode()).as("%s: %s", form, r.body()).isEqualTo(200);
+        }
+        assertThat(live.events(5)).extracting(SseEvent::data).containsExactly("one", "two", "three", "four", "five");
+        MercureHub b = modernNode(RedisEventLog.builder(redis.uri()).history(10_000, 64L << 20, Duration.ofHours(1)));
+        for (MercureHub node : List.of(a, b)) {
+            RawHttp resumed = RawHttp.get(node.address(), HubHandler.PATH + "?match=orders", "HTTP/1.1", "Last-Event-ID: x");
+            closeables.add(resumed);
+            assertThat(resumed.statusLine).isEqualTo("HTTP/1.1 200 OK");
+            assertThat(resumed.headers.get("mercure-last-event-id")).as("the cursor found").isEqualTo("x");
+            assertThat(resumed.events(3)).as("after the earliest x, the later x included")
+                    .extracting(SseEvent::data).containsExactly("three", "four", "five");
+        }
+    }
+
+    /**
      * Mercure 1.0 on Redis: the idempotency key is the {@code Idempotency-Key} header
      * (draft-ietf-httpapi-idempotency-key-header). A retry with the same header and content is
      * answered with the first outcome (one event); the same key with other content is 409 naming
