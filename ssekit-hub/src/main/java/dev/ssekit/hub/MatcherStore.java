@@ -4,6 +4,7 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.ssekit.TopicSelector;
 import dev.ssekit.urlpattern.UrlPattern;
+import dev.ssekit.urlpattern.UrlPatternInput;
 import java.nio.charset.StandardCharsets;
 import java.util.Collection;
 import java.util.List;
@@ -21,7 +22,10 @@ import java.util.Objects;
  * tested in time linear in the topic; a relative topic is resolved against the hub URL, and a topic
  * that is not a URL never matches (draft-dunglas-mercure-08 L299-330). Compiling costs CPU, about 23 ms a
  * 4,096-byte pattern whatever its groups (MatcherWorstCaseTest): the hub compiles off its event loops, asking
- * {@link #cached} first (issue #28). Thread-safe.
+ * {@link #cached} first (issue #28). A topic is parsed once per publish, not once per pattern: the hub URL
+ * is parsed once here, and each thread keeps the last topic it parsed (the broadcaster decides one publish's
+ * selectors in sequence on one thread), so 10,000 distinct patterns cost one parse of the topic (issue #24).
+ * Thread-safe.
  */
 final class MatcherStore {
 
@@ -38,7 +42,14 @@ final class MatcherStore {
     private record Compiled(UrlPattern pattern, TopicSelector selector) {
     }
 
+    /** The last topic a thread parsed, and the result (null: not a URL, matches nothing). */
+    private record ParsedTopic(String topic, UrlPatternInput input) {
+    }
+
     private final String hubUrl;
+    private final UrlPatternInput hubBase;
+    /** One entry per thread, replaced by the next topic: bounded, never grows. */
+    private final ThreadLocal<ParsedTopic> lastTopic = new ThreadLocal<>();
     private final Cache<Matcher, Compiled> cache;
 
     /**
@@ -55,6 +66,8 @@ final class MatcherStore {
             throw new IllegalArgumentException("the hub URL must be absolute: " + hubUrl);
         }
         this.hubUrl = hubUrl;
+        this.hubBase = UrlPatternInput.parse(hubUrl).orElseThrow(
+                () -> new IllegalArgumentException("the hub URL is not a URL: " + hubUrl));
         this.cache = Caffeine.newBuilder().maximumSize(capacity).build();
     }
 
@@ -164,10 +177,27 @@ final class MatcherStore {
     }
 
     private boolean test(UrlPattern p, String topic) {
+        UrlPatternInput input = parsed(topic);
         try {
-            return p.test(topic, hubUrl);
+            return input != null && p.test(input); // a topic that is not a URL never matches (L325)
         } catch (RuntimeException e) {
-            return false; // a topic that is not a URL never matches (L325)
+            return false;
         }
+    }
+
+    /** The topic resolved against the hub URL, parsed once per thread while it stays the last one; null if not a URL. */
+    private UrlPatternInput parsed(String topic) {
+        ParsedTopic last = lastTopic.get();
+        if (last != null && last.topic.equals(topic)) {
+            return last.input;
+        }
+        UrlPatternInput input;
+        try {
+            input = hubBase.resolve(topic).orElse(null);
+        } catch (RuntimeException e) {
+            input = null; // a topic that is not a URL never matches (L325)
+        }
+        lastTopic.set(new ParsedTopic(topic, input));
+        return input;
     }
 }

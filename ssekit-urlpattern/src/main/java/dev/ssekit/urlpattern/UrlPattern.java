@@ -241,6 +241,37 @@ public final class UrlPattern {
         return Optional.ofNullable(matchInit(input, true));
     }
 
+    /**
+     * Whether a URL parsed beforehand matches: the same answer as {@link #test(String, String)} for
+     * the strings it was parsed from, without parsing them again.
+     *
+     * @param input the parsed URL
+     * @return true if it matches
+     * @throws NullPointerException if {@code input} is null
+     */
+    public boolean test(UrlPatternInput input) {
+        return match(input, false) != null;
+    }
+
+    /**
+     * Matches a URL parsed beforehand and returns what each component's groups captured: the same
+     * result as {@link #exec(String, String)} for the strings it was parsed from, without parsing
+     * them again.
+     *
+     * @param input the parsed URL
+     * @return the result, or empty if it does not match
+     * @throws NullPointerException if {@code input} is null
+     */
+    public Optional<UrlPatternResult> exec(UrlPatternInput input) {
+        return Optional.ofNullable(match(input, true));
+    }
+
+    private UrlPatternResult match(UrlPatternInput in, boolean exec) {
+        Objects.requireNonNull(in, "input");
+        return run(in.inputs(), in.protocol, in.username, in.password, in.hostname, in.port, in.pathname,
+                in.search, in.hash, exec);
+    }
+
     private UrlPatternResult match(String input, String baseUrl, boolean exec) {
         Objects.requireNonNull(input, "input");
         WhatwgUrl base = null;
