@@ -126,8 +126,8 @@ final class MercureProtocol {
 
     /**
      * Half the processors (at least one): compiling a burst of subscriptions leaves the other half to
-     * the event loops. Idle threads end after 30 s; the queue is bounded by the requests the server
-     * reads (one per connection at a time, HubHandler).
+     * the event loops. Idle threads end after 30 s; what the queue holds is bounded by {@link
+     * #MAX_PENDING_COMPILE_BYTES}.
      */
     private static java.util.concurrent.ThreadPoolExecutor compiler() {
         int threads = Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
@@ -139,6 +139,20 @@ final class MercureProtocol {
 
     /** The name prefix of the threads that compile subscriptions' selectors. */
     static final String COMPILER_THREAD = "ssekit-hub-compile-";
+
+    /**
+     * The selector bytes the compiler may hold at once, queued or compiling (each subscription
+     * counted at least {@link #MIN_COMPILE_COST}): 512 KiB, sixteen subscriptions that fill {@link
+     * SubscribeMatchers#MAX_PATTERN_BYTES}, about 3.4 s of compiling on one thread (a 4,096-byte URL
+     * pattern compiles in about 26 ms). Past it a subscription is refused at once with 503 and a
+     * {@code Retry-After}: the queue, and how long anyone waits in it, stay bounded whatever
+     * anonymous clients send (the adversarial review of issue #28). One subscription alone is always
+     * admitted.
+     */
+    static final long MAX_PENDING_COMPILE_BYTES = 512 * 1024;
+    /** What a subscription sent to the compiler counts at least (its token, its request). */
+    static final long MIN_COMPILE_COST = 1024;
+    private final java.util.concurrent.atomic.AtomicLong pendingCompileBytes = new java.util.concurrent.atomic.AtomicLong();
 
     MercureProtocol(HubConfig config, Broadcaster hub, Subscriptions subscriptions,
             TopicSelectorStore selectors, Scheduler scheduler, Clock clock) {
@@ -416,17 +430,44 @@ final class MercureProtocol {
         // selectors to compile, or a token whose matchers may need it: on the compiler's threads, so the
         // event loop goes on answering (issue #28). Nothing is reserved before the decision: a client that
         // leaves meanwhile gets its stream abandoned by the server, which frees what the decision reserved.
+        long cost = Math.max(MIN_COMPILE_COST, compileCost(query));
+        long before = pendingCompileBytes.getAndAdd(cost);
+        if (before > 0 && before + cost > MAX_PENDING_COMPILE_BYTES) {
+            pendingCompileBytes.addAndGet(-cost);
+            throw new Rejection(503, "too many subscriptions waiting to be compiled; retry", 1);
+        }
         try {
             return CompletableFuture.supplyAsync(() -> {
                 try {
                     return decideSubscription(req, query);
                 } catch (Rejection r) {
                     throw new CompletionException(r);
+                } finally {
+                    pendingCompileBytes.addAndGet(-cost); // compiled (or refused): the budget comes back
                 }
             }, compiler).thenCompose(d -> d);
         } catch (java.util.concurrent.RejectedExecutionException closing) {
+            pendingCompileBytes.addAndGet(-cost);
             throw new Rejection(503, "the hub is shutting down; retry", 1);
         }
+    }
+
+    /** The bytes of a subscription's selectors that are not compiled yet (what compiling it costs). */
+    private long compileCost(Map<String, List<String>> query) {
+        long bytes = 0;
+        for (String value : query.getOrDefault("match_urlpattern", List.of())) {
+            if (!matchers.cached(new Matcher(Matcher.URLPATTERN, value))) {
+                bytes += value.length();
+            }
+        }
+        if (compat) {
+            for (String value : query.getOrDefault("topic", List.of())) {
+                if (!selectors.cached(value)) {
+                    bytes += value.length();
+                }
+            }
+        }
+        return bytes;
     }
 
     /**

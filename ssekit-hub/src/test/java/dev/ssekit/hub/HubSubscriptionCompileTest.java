@@ -72,26 +72,74 @@ class HubSubscriptionCompileTest {
         return sum;
     }
 
-    @Test
-    void aHealthCheckIsAnsweredWhileAnonymousSubscriptionsCompile() throws Exception {
+    private void startHub() {
         JwtVerifier key = JwtVerifier.secret(KEY);
         broadcaster = Broadcaster.create();
         hub = MercureHub.start(new HubConfig(new InetSocketAddress("127.0.0.1", 0), key, key, true, Set.of(), 1 << 20, 10, 100,
                 true, false, "", Duration.ofSeconds(10), Optional.empty())
                 .withProtocol(HubConfig.Protocol.modern("https://localhost", key, key, "https://localhost/.well-known/mercure")),
                 broadcaster, Scheduler.system(), Clock.systemUTC());
+    }
+
+    /** Sends an anonymous QUERY whose body fills the pattern budget with distinct URL patterns (seed {@code s}). */
+    private Socket costlyQuery(int s) throws Exception {
+        String body = MatcherWorstCaseTest.body(SubscribeMatchers.MAX_PATTERN_BYTES / MatcherStore.MAX_BYTES,
+                i -> MatcherWorstCaseTest.groups(s * 1000 + i, MatcherStore.MAX_BYTES));
+        Socket socket = connect();
+        HubSockets.send(socket, "QUERY " + MercureProtocol.PATH + " HTTP/1.1\r\nHost: localhost\r\n"
+                + "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: " + body.length() + "\r\n\r\n" + body);
+        return socket;
+    }
+
+    /** The status line of a response, read byte by byte (the stream stays open after it). */
+    private static String statusLine(Socket s) throws Exception {
+        StringBuilder status = new StringBuilder();
+        for (int c; (c = s.getInputStream().read()) >= 0 && c != '\n';) {
+            status.append((char) c);
+        }
+        return status.toString().strip();
+    }
+
+    /**
+     * The adversarial review of issue #28's fix: the compile pool's queue was unbounded, so anonymous
+     * clients sending costly subscriptions faster than one compile thread decides them (about five
+     * 32 KiB subscriptions a second) grew it without end, and every later subscription, token-bearing
+     * ones included, waited behind them. The work waiting to be compiled is bounded
+     * ({@link MercureProtocol#MAX_PENDING_COMPILE_BYTES}): past it a subscription is refused at once
+     * with 503 and a {@code Retry-After}, and the budget comes back as the compiles end.
+     */
+    @Test
+    void costlySubscriptionsPastTheCompileBudgetAreRefusedAtOnce() throws Exception {
+        startHub();
+        int n = (int) (3 * MercureProtocol.MAX_PENDING_COMPILE_BYTES / SubscribeMatchers.MAX_PATTERN_BYTES);
+        List<Socket> flood = new ArrayList<>();
+        for (int k = 0; k < n; k++) {
+            flood.add(costlyQuery(k));
+        }
+        int refused = 0;
+        for (Socket s : flood) {
+            String status = statusLine(s);
+            assertThat(status).isIn("HTTP/1.1 200 OK", "HTTP/1.1 503 Service Unavailable");
+            if (status.endsWith("503 Service Unavailable")) {
+                refused++;
+                String rest = HubSockets.response(s);
+                assertThat(rest).containsIgnoringCase("Retry-After:");
+            }
+        }
+        assertThat(refused).as("of %d subscriptions of 32 KiB sent at once (three times the budget), refused at once", n)
+                .isGreaterThan(0);
+        assertThat(statusLine(costlyQuery(n))).as("the budget is back once the compiles ended").isEqualTo("HTTP/1.1 200 OK");
+    }
+
+    @Test
+    void aHealthCheckIsAnsweredWhileAnonymousSubscriptionsCompile() throws Exception {
+        startHub();
         String loops = "multiThreadIoEventLoopGroup-";
         long loopsBefore = cpu(loops);
         long compilersBefore = cpu(MercureProtocol.COMPILER_THREAD);
         List<Socket> subscribers = new ArrayList<>();
         for (int k = 0; k < SUBSCRIBERS; k++) {
-            int s = k;
-            String body = MatcherWorstCaseTest.body(SubscribeMatchers.MAX_PATTERN_BYTES / MatcherStore.MAX_BYTES,
-                    i -> MatcherWorstCaseTest.groups(s * 1000 + i, MatcherStore.MAX_BYTES));
-            Socket socket = connect();
-            HubSockets.send(socket, "QUERY " + MercureProtocol.PATH + " HTTP/1.1\r\nHost: localhost\r\n"
-                    + "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: " + body.length() + "\r\n\r\n" + body);
-            subscribers.add(socket);
+            subscribers.add(costlyQuery(k));
         }
         Thread.sleep(500); // the event loops have read the subscriptions (a few hundred KiB) and are deciding them
 
@@ -109,11 +157,7 @@ class HubSubscriptionCompileTest {
                 + " was answered (none: it waited behind their compiling)").allMatch(n -> n > 0);
 
         for (Socket s : subscribers) {
-            StringBuilder status = new StringBuilder();
-            for (int c; (c = s.getInputStream().read()) >= 0 && c != '\n';) {
-                status.append((char) c);
-            }
-            assertThat(status.toString().strip()).isEqualTo("HTTP/1.1 200 OK");
+            assertThat(statusLine(s)).isEqualTo("HTTP/1.1 200 OK");
         }
         long loopsCpu = cpu(loops) - loopsBefore;
         long compilersCpu = cpu(MercureProtocol.COMPILER_THREAD) - compilersBefore;
