@@ -424,13 +424,14 @@ final class MercureProtocol {
         if (lifetime.draining()) { // issue #26: the load balancer sends the retry to another node
             throw new Rejection(503, "this node is shutting down; retry", 1);
         }
-        if (compiled(req, query)) {
+        long uncompiled = compileCost(query);
+        if (uncompiled == 0 && !credentials(req, query)) {
             return decideSubscription(req, query); // nothing to compile: on the caller's thread
         }
         // selectors to compile, or a token whose matchers may need it: on the compiler's threads, so the
         // event loop goes on answering (issue #28). Nothing is reserved before the decision: a client that
         // leaves meanwhile gets its stream abandoned by the server, which frees what the decision reserved.
-        long cost = Math.max(MIN_COMPILE_COST, compileCost(query));
+        long cost = Math.max(MIN_COMPILE_COST, uncompiled);
         long before = pendingCompileBytes.getAndAdd(cost);
         if (before > 0 && before + cost > MAX_PENDING_COMPILE_BYTES) {
             pendingCompileBytes.addAndGet(-cost);
@@ -452,7 +453,10 @@ final class MercureProtocol {
         }
     }
 
-    /** The bytes of a subscription's selectors that are not compiled yet (what compiling it costs). */
+    /**
+     * The bytes of a subscription's selectors that are not compiled yet (what compiling it costs; 0
+     * when each is cached). Reads only the query and the caches: cheap on an event loop.
+     */
     private long compileCost(Map<String, List<String>> query) {
         long bytes = 0;
         for (String value : query.getOrDefault("match_urlpattern", List.of())) {
@@ -471,28 +475,11 @@ final class MercureProtocol {
     }
 
     /**
-     * Whether a subscription can be decided without compiling anything: no token is presented (a
-     * token's matchers may need compiling) and each of its selectors is compiled already. Reads
-     * only the query's names and the caches: cheap on an event loop.
+     * Whether the request presents credentials: a token (its matchers may need compiling) is read
+     * on the compiler's threads.
      */
-    private boolean compiled(HubRequest req, Map<String, List<String>> query) {
-        if (req.header("Authorization") != null || req.header("Cookie") != null || query.containsKey("authorization")) {
-            return false;
-        }
-        for (Map.Entry<String, List<String>> field : query.entrySet()) {
-            String name = field.getKey();
-            for (String value : field.getValue()) {
-                boolean ready = switch (name) {
-                    case "match_urlpattern" -> matchers.cached(new Matcher(Matcher.URLPATTERN, value));
-                    case "topic" -> !compat || selectors.cached(value);
-                    default -> true;
-                };
-                if (!ready) {
-                    return false;
-                }
-            }
-        }
-        return true;
+    private static boolean credentials(HubRequest req, Map<String, List<String>> query) {
+        return req.header("Authorization") != null || req.header("Cookie") != null || query.containsKey("authorization");
     }
 
     /** Decides a subscription: parses and compiles its selectors, verifies its token, plans its stream. */
