@@ -20,6 +20,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -48,8 +49,14 @@ import java.util.concurrent.locks.ReentrantLock;
  * {@code close()} returns within its bound, the blocked writer gets an {@link IOException} and the
  * TCP connection is closed (an HTTP/2 stream reset on Jetty) at the abort, long before the
  * container's own timeouts: on Tomcat, with a 1 s close grace, the client saw the end 1.10-1.25 s
- * after {@code close()} began (RELIABILITY.md). The abort interrupts only threads inside a write of this connection, and clears the
- * interrupt before the write returns; a caller's own interrupt is never cleared.
+ * after {@code close()} began (RELIABILITY.md). One thread per web application does the
+ * interrupting for every connection that aborts (started when needed, gone when none is left), so
+ * many clients timing out together cost one thread, not one each. The abort interrupts only threads
+ * inside a write of this connection, and clears the interrupt status of each thread it interrupted
+ * before its write returns (which fails with an {@link IOException}). An interrupt of the
+ * application's own that is pending on such a thread, or arrives while the abort interrupts it,
+ * cannot be told apart from the abort's and is cleared with it; a writer the abort did not
+ * interrupt keeps its interrupt status.
  */
 public final class ServletSse {
 
@@ -142,20 +149,27 @@ public final class ServletSse {
      * connection at once ({@code ErrorState.CLOSE_CONNECTION_NOW}), and Tomcat's socket write fails
      * with one when the writing thread's interrupt status is set ({@code NioChannel} checks it before
      * every write). Its blocking write, though, waits for the socket in {@code Object.wait}, swallows
-     * an interrupt that lands there, and waits again. So {@link #abort()} starts a platform thread
-     * that interrupts the threads blocked in a write over and over until one interrupt lands outside
-     * that wait and the write fails (2.5-28 ms in runs of {@code TomcatStuckClientTest} instrumented
-     * with a print), then completes the async context. With no write under way, or when the
-     * released write returned without failing, it ends the output on a thread of its own whose
-     * interrupt status is set (on Tomcat: a socket write that fails at once), then completes.
-     * Containers whose blocked write ends only when the response completes (Jetty 12 gave its write
-     * up on the interrupt in every run, with {@code InterruptedIOException}) get the completion
-     * after {@link #COMPLETE_AFTER_NANOS} at the latest. A
-     * graceful {@link #close()} ends the output on the calling thread, as a write the abort can
-     * release, before it completes the async context: the container never blocks one of its own
-     * threads on the last chunk to a stuck client.
+     * an interrupt that lands there, and waits again. So {@link #abort()} hands the transport to the
+     * one {@link AbortInterrupter} thread, which interrupts the threads blocked in a write of each
+     * aborted transport, again while such a thread runs after a swallowed interrupt, until one
+     * interrupt lands outside the wait and the write fails, then completes the async context. With no
+     * write under way, or when the released write returned without failing, the output is ended on a
+     * thread of its own whose interrupt status is set (on Tomcat: a socket write that fails at once),
+     * then the async context is completed. Containers whose blocked write ends only when the response
+     * completes (Jetty 12 gave its write up on the interrupt in every run, with {@code
+     * InterruptedIOException}) get the completion after {@link #COMPLETE_AFTER_NANOS} at the latest.
+     * If the interrupter thread cannot be started, the abort completes the async context at once and
+     * logs a warning: the blocked write then ends at the container's own timeout.
+     *
+     * <p>The graceful end, {@link #close()}, ends the output on the calling thread, as a write the
+     * abort can release, before it completes the async context: the container never blocks one of
+     * its own threads on the last chunk to a stuck client. Core does not serialize {@code close()}
+     * with a broadcaster's delivery, and a servlet output stream is not thread-safe: {@code close()}
+     * waits until a write under way has left the stream (core aborts the transport when that takes
+     * longer than the close grace, which releases the write and ends the wait), and no write enters
+     * once the end began.
      */
-    private static final class ServletTransport implements SseTransport, AsyncListener {
+    private static final class ServletTransport implements SseTransport, AsyncListener, AbortInterrupter.Target {
         /**
          * How long the abort interrupts blocked writers before it completes the response anyway, for a
          * container whose blocked write ignores interrupts and ends only when the response completes.
@@ -167,22 +181,23 @@ public final class ServletSse {
         private static final long COMPLETE_AFTER_NANOS = TimeUnit.SECONDS.toNanos(2);
         /** How long the abort keeps interrupting a writer the container does not let go (then it logs and stops). */
         private static final long RELEASE_LIMIT_NANOS = TimeUnit.SECONDS.toNanos(10);
-        /** How long the abort interrupts without a pause before it pauses 1 ms between bursts. */
-        private static final long SPIN_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
-        /** Interrupts per burst: a burst takes well under a millisecond. */
-        private static final int BURST = 256;
-
         private final AsyncContext async;
         private final ServletOutputStream out;
         private final Optional<String> lastEventId;
         /** Set by the first end (close, abort, the container's events): no write starts after it. */
         private final AtomicBoolean completed = new AtomicBoolean();
         private final AtomicBoolean asyncCompleted = new AtomicBoolean();
-        /** Guards {@link #writers}, {@link #interrupted} and {@link #aborted}; never held across I/O. */
+        /** Guards {@link #writers}, {@link #interrupted}, {@link #aborted} and {@link #ending}; never held across I/O. */
         private final ReentrantLock ioLock = new ReentrantLock();
+        /** Signalled when the last writer leaves and at the abort: {@link #close()} waits on it. */
+        private final Condition writerLeft = ioLock.newCondition();
         private final List<Thread> writers = new ArrayList<>(2);
         private final List<Thread> interrupted = new ArrayList<>(2);
         private boolean aborted;
+        /** Set when {@link #close()} took the stream for the end: no write enters after it. */
+        private boolean ending;
+        /** When the abort began ({@link System#nanoTime()}), for the interrupter's deadlines. */
+        private volatile long abortStarted;
         /** Whether a write failed in the container (the container then ends the connection itself). */
         private volatile boolean writeFailed;
         private volatile Runnable peerClosed;
@@ -219,12 +234,18 @@ public final class ServletSse {
             }
         }
 
-        /** Registers the calling thread as a writer the abort may interrupt; fails once aborted. */
+        /**
+         * Registers the calling thread as a writer the abort may interrupt; fails once aborted or once
+         * {@link #close()} took the stream.
+         */
         private void enter() throws IOException {
             ioLock.lock();
             try {
                 if (aborted) {
                     throw new IOException("SSE connection aborted");
+                }
+                if (ending) {
+                    throw new IOException("SSE response already completed");
                 }
                 writers.add(Thread.currentThread());
             } finally {
@@ -232,7 +253,10 @@ public final class ServletSse {
             }
         }
 
-        /** Unregisters the calling thread and clears the abort's interrupt (never the caller's own). */
+        /**
+         * Unregisters the calling thread and clears the interrupt status if the abort interrupted it
+         * (which also clears an interrupt of the application's own that was pending by then).
+         */
         private void leave() {
             Thread me = Thread.currentThread();
             ioLock.lock();
@@ -240,6 +264,9 @@ public final class ServletSse {
                 writers.remove(me);
                 if (interrupted.remove(me)) {
                     Thread.interrupted();
+                }
+                if (writers.isEmpty()) {
+                    writerLeft.signalAll();
                 }
             } finally {
                 ioLock.unlock();
@@ -262,57 +289,79 @@ public final class ServletSse {
                 }
                 aborted = true;
                 writing = !writers.isEmpty();
+                writerLeft.signalAll(); // a close() waiting for a writer gives the stream up to the abort
             } finally {
                 ioLock.unlock();
             }
             if (writing) {
-                // a platform thread: the interrupts must land while the writer runs, in parallel with it
-                Thread.ofPlatform().daemon().name("ssekit-servlet-abort").start(this::releaseWriters);
+                abortStarted = System.nanoTime();
+                Throwable failed = AbortInterrupter.SHARED.submit(this);
+                if (failed != null) {
+                    unreleased(failed);
+                }
             } else {
-                Thread.ofVirtual().name("ssekit-servlet-abort").start(this::dropIdle);
+                endOnAThreadOfItsOwn(this::dropIdle);
             }
         }
 
-        /** On the abort's thread: interrupts the blocked writers until they are out, then completes. */
-        private void releaseWriters() {
-            long start = System.nanoTime();
-            long bursts = 0;
-            while (interruptWriters()) {
-                bursts++;
-                long elapsed = System.nanoTime() - start;
+        @Override
+        public boolean poll(long now) {
+            long elapsed = now - abortStarted;
+            if (writersInside()) {
                 if (elapsed > COMPLETE_AFTER_NANOS) {
                     completeAsync(); // a container that lets a blocked write go only when the response ends
                 }
                 if (elapsed > RELEASE_LIMIT_NANOS) {
                     LOG.log(Level.WARNING, "SSE abort: a write blocked in the servlet container did not give up"
                             + " within {0} s; the container ends it at its own timeout", RELEASE_LIMIT_NANOS / 1_000_000_000L);
-                    return;
+                    return true;
                 }
-                if (elapsed > SPIN_NANOS) {
-                    try {
-                        Thread.sleep(1);
-                    } catch (InterruptedException e) {
-                        break; // nothing of ours interrupts this thread: a shutdown; complete below
-                    }
-                }
+                return false;
             }
-            LOG.log(Level.DEBUG, "SSE abort: writers released after {0} burst(s), {1} µs, failed: {2}",
-                    bursts, (System.nanoTime() - start) / 1_000, writeFailed);
+            LOG.log(Level.DEBUG, "SSE abort: writers released after {0} µs, failed: {1}", elapsed / 1_000, writeFailed);
             if (writeFailed) {
                 // failed in the container (Tomcat: CLOSE_CONNECTION_NOW, the connection is being dropped on a
                 // container thread, which may recycle the stream): the stream is the container's now
-                completeAsync();
+                endOnAThreadOfItsOwn(this::completeAsync);
             } else {
                 // the write returned (Tomcat lets one return when the interrupt lands in some of its waits):
                 // nothing failed, so nothing drops the connection yet
-                dropIdle();
+                endOnAThreadOfItsOwn(this::dropIdle);
+            }
+            return true;
+        }
+
+        private boolean writersInside() {
+            ioLock.lock();
+            try {
+                return !writers.isEmpty();
+            } finally {
+                ioLock.unlock();
+            }
+        }
+
+        @Override
+        public void unreleased(Throwable why) {
+            LOG.log(Level.WARNING, "SSE abort: the interrupter cannot run ({0}); the response is completed and a write"
+                    + " blocked in the servlet container ends at the container's own timeout", why.toString());
+            completeAsync();
+        }
+
+        /** Runs {@code end} (which may block on the container) on a virtual thread; on this one if none can start. */
+        private static void endOnAThreadOfItsOwn(Runnable end) {
+            try {
+                Thread.ofVirtual().name("ssekit-servlet-end").start(end);
+            } catch (OutOfMemoryError | RuntimeException e) {
+                LOG.log(Level.WARNING, "SSE abort: no thread for the end of the response ({0}); ending it here", e.toString());
+                end.run();
             }
         }
 
         /**
-         * On the abort's thread, when no write was under way: ends the output with this thread's
+         * When no write was under way or the writers returned: ends the output with this thread's
          * interrupt status set (on Tomcat its socket write fails at once, which drops the connection; the
-         * other containers end the response as on complete()), then completes.
+         * other containers end the response as on complete()), then completes. No writer is inside and
+         * none enters: the transport is aborted.
          */
         private void dropIdle() {
             if (!asyncCompleted.get() && !writeFailed) {
@@ -328,30 +377,21 @@ public final class ServletSse {
             completeAsync();
         }
 
-        /**
-         * Interrupts every thread blocked in a write, {@link #BURST} times in a row (an interrupt that
-         * lands in a container's wait for the socket may be swallowed; one that lands between two of
-         * its socket writes fails the write); returns whether any writer was left.
-         */
-        private boolean interruptWriters() {
-            for (int i = 0; i < BURST; i++) {
-                ioLock.lock();
-                try {
-                    if (writers.isEmpty()) {
-                        return false;
+        /** Interrupts each thread inside a write once (the interrupter's rounds); returns whether any is left. */
+        @Override
+        public boolean interruptWriters() {
+            ioLock.lock();
+            try {
+                for (Thread t : writers) { // under the lock: never a thread that has left this connection's write
+                    if (!interrupted.contains(t)) {
+                        interrupted.add(t);
                     }
-                    for (Thread t : writers) {
-                        if (!interrupted.contains(t)) {
-                            interrupted.add(t);
-                        }
-                        t.interrupt();
-                    }
-                } finally {
-                    ioLock.unlock();
+                    t.interrupt();
                 }
-                Thread.onSpinWait();
+                return !writers.isEmpty();
+            } finally {
+                ioLock.unlock();
             }
-            return true;
         }
 
         @Override
@@ -359,11 +399,20 @@ public final class ServletSse {
             if (!completed.compareAndSet(false, true)) {
                 return;
             }
-            // the last chunk on this thread, as a write the abort can release, not on a container thread
+            // the last chunk on this thread, as a write the abort can release, not on a container thread; and
+            // never inside the stream together with a write (a broadcaster's delivery is not serialized with it)
+            ioLock.lock();
             try {
-                enter();
-            } catch (IOException e) {
-                return; // aborted already: the abort ends the response
+                while (!aborted && !writers.isEmpty()) {
+                    writerLeft.awaitUninterruptibly(); // bounded: past the close grace core aborts, which signals
+                }
+                if (aborted) {
+                    return; // the abort ends the response
+                }
+                ending = true;
+                writers.add(Thread.currentThread());
+            } finally {
+                ioLock.unlock();
             }
             try {
                 out.close();
@@ -382,6 +431,8 @@ public final class ServletSse {
                     async.complete();
                 } catch (IllegalStateException e) {
                     LOG.log(Level.DEBUG, "async context already completed: {0}", e.toString());
+                } catch (RuntimeException e) {
+                    LOG.log(Level.WARNING, "SSE: completing the async context failed", e);
                 }
             }
         }
