@@ -7,21 +7,12 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import com.sun.net.httpserver.HttpServer;
 import dev.ssekit.testkit.RawHttp;
 import java.io.IOException;
 import java.io.InterruptedIOException;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.Socket;
-import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.AfterEach;
@@ -36,30 +27,11 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class InterruptedSendTest {
 
-    private static final byte[] FILL = "x".repeat(8 * 1024).getBytes(StandardCharsets.US_ASCII);
-
-    private final List<AutoCloseable> closeables = new ArrayList<>();
+    private final JdkStreamFixture fixture = new JdkStreamFixture();
 
     @AfterEach
     void tearDown() throws Exception {
-        for (int i = closeables.size() - 1; i >= 0; i--) {
-            closeables.get(i).close();
-        }
-    }
-
-    private BlockingQueue<SseConnection> jdkServer(InetSocketAddress[] address) throws IOException {
-        BlockingQueue<SseConnection> streams = new ArrayBlockingQueue<>(4);
-        HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-        ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
-        server.setExecutor(executor);
-        server.createContext("/s", exchange -> streams.add(Sse.start(exchange)));
-        server.start();
-        closeables.add(() -> {
-            server.stop(0);
-            executor.shutdownNow();
-        });
-        address[0] = new InetSocketAddress(InetAddress.getLoopbackAddress(), server.getAddress().getPort());
-        return streams;
+        fixture.close();
     }
 
     /**
@@ -70,7 +42,7 @@ class InterruptedSendTest {
     @Test
     void aSendOnAnInterruptedThreadThrowsAndLeavesTheStreamOpen() throws Exception {
         InetSocketAddress[] address = new InetSocketAddress[1];
-        BlockingQueue<SseConnection> streams = jdkServer(address);
+        BlockingQueue<SseConnection> streams = fixture.streams(SseOptions.defaults(), address);
         try (RawHttp client = RawHttp.get(address[0], "/s", "HTTP/1.1")) {
             client.socket.setSoTimeout(10_000);
             SseConnection conn = streams.poll(10, TimeUnit.SECONDS);
@@ -119,12 +91,8 @@ class InterruptedSendTest {
     @Test
     void anInterruptedBlockedSendEndsTheStreamAsClosedNotClientGone() throws Exception {
         InetSocketAddress[] address = new InetSocketAddress[1];
-        BlockingQueue<SseConnection> streams = jdkServer(address);
-        Socket client = new Socket();
-        closeables.add(client);
-        client.setReceiveBufferSize(4096);
-        client.connect(address[0], 5000);
-        client.getOutputStream().write("GET /s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+        BlockingQueue<SseConnection> streams = fixture.streams(SseOptions.defaults(), address);
+        fixture.nonReadingClient(address[0]);
         SseConnection conn = streams.poll(10, TimeUnit.SECONDS);
         assertNotNull(conn, "no stream started");
         CompletableFuture<CloseReason> reason = new CompletableFuture<>();
@@ -135,7 +103,7 @@ class InterruptedSendTest {
         Thread sender = Thread.ofPlatform().name("blocked-sender").start(() -> {
             try {
                 for (int i = 0; i < 100_000; i++) {
-                    conn.send(SseMessage.of(new String(FILL, StandardCharsets.US_ASCII)));
+                    conn.send(SseMessage.of(JdkStreamFixture.FILL));
                     sent.incrementAndGet();
                 }
                 ended.complete(null);

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import com.sun.net.httpserver.HttpServer;
 import dev.ssekit.spi.SseTransport;
 import dev.ssekit.testkit.RawHttp;
 import java.io.IOException;
@@ -22,12 +21,9 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.AfterEach;
@@ -41,30 +37,11 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class SingleConnectionReviewTest {
 
-    private static final byte[] FILL = "x".repeat(8 * 1024).getBytes(StandardCharsets.US_ASCII);
-
-    private final List<AutoCloseable> closeables = new ArrayList<>();
+    private final JdkStreamFixture fixture = new JdkStreamFixture();
 
     @AfterEach
     void tearDown() throws Exception {
-        for (int i = closeables.size() - 1; i >= 0; i--) {
-            closeables.get(i).close();
-        }
-    }
-
-    private BlockingQueue<SseConnection> jdkServer(SseOptions options, InetSocketAddress[] address) throws IOException {
-        BlockingQueue<SseConnection> streams = new ArrayBlockingQueue<>(4);
-        HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-        ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
-        server.setExecutor(executor);
-        server.createContext("/s", exchange -> streams.add(Sse.start(exchange, options)));
-        server.start();
-        closeables.add(() -> {
-            server.stop(0);
-            executor.shutdownNow();
-        });
-        address[0] = new InetSocketAddress(InetAddress.getLoopbackAddress(), server.getAddress().getPort());
-        return streams;
+        fixture.close();
     }
 
     /**
@@ -75,7 +52,7 @@ class SingleConnectionReviewTest {
     @Test
     void closeFromAnInterruptedThreadEndsTheStreamGracefullyAndKeepsTheInterrupt() throws Exception {
         InetSocketAddress[] address = new InetSocketAddress[1];
-        BlockingQueue<SseConnection> streams = jdkServer(SseOptions.defaults(), address);
+        BlockingQueue<SseConnection> streams = fixture.streams(SseOptions.defaults(), address);
         try (RawHttp client = RawHttp.get(address[0], "/s", "HTTP/1.1")) {
             client.socket.setSoTimeout(10_000);
             SseConnection conn = streams.poll(10, TimeUnit.SECONDS);
@@ -118,14 +95,14 @@ class SingleConnectionReviewTest {
 
         // connection 1: a custom transport over a plain socket to a client that never reads
         ServerSocket listener = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
-        closeables.add(listener);
+        fixture.closeAtEnd(listener);
         Socket stuckClient = new Socket();
         stuckClient.setReceiveBufferSize(4096);
         stuckClient.connect(listener.getLocalSocketAddress(), 5000);
-        closeables.add(stuckClient); // closing it at the end releases the blocked writes
+        fixture.closeAtEnd(stuckClient); // closing it at the end releases the blocked writes
         Socket served = listener.accept();
         served.setSendBufferSize(4096);
-        closeables.add(served);
+        fixture.closeAtEnd(served);
         SseConnection custom = Sse.open(new BlockingCloseTransport(served), oneSecond);
         CompletableFuture<Throwable> customSender = sendUntilItThrows(custom);
         try {
@@ -136,14 +113,8 @@ class SingleConnectionReviewTest {
 
         // connection 2: the JDK server, another client that never reads
         InetSocketAddress[] address = new InetSocketAddress[1];
-        BlockingQueue<SseConnection> streams = jdkServer(oneSecond, address);
-        Socket client = new Socket();
-        client.setReceiveBufferSize(4096);
-        client.connect(address[0], 5000);
-        closeables.add(client);
-        OutputStream out = client.getOutputStream();
-        out.write("GET /s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
-        out.flush();
+        BlockingQueue<SseConnection> streams = fixture.streams(oneSecond, address);
+        fixture.nonReadingClient(address[0]);
         SseConnection conn = streams.poll(10, TimeUnit.SECONDS);
         assertNotNull(conn, "no stream started");
         CompletableFuture<Throwable> sender = sendUntilItThrows(conn);
@@ -171,14 +142,9 @@ class SingleConnectionReviewTest {
         SseOptions shortBounds = SseOptions.builder().writeTimeout(Duration.ofMillis(300)).closeGrace(Duration.ofMillis(100))
                 .build();
         InetSocketAddress[] address = new InetSocketAddress[1];
-        BlockingQueue<SseConnection> streams = jdkServer(shortBounds, address);
+        BlockingQueue<SseConnection> streams = fixture.streams(shortBounds, address);
         for (int round = 0; round < 12; round++) {
-            Socket client = new Socket();
-            client.setReceiveBufferSize(4096);
-            client.connect(address[0], 5000);
-            OutputStream out = client.getOutputStream();
-            out.write("GET /s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
-            out.flush();
+            Socket client = fixture.nonReadingClient(address[0]);
             SseConnection conn = streams.poll(10, TimeUnit.SECONDS);
             assertNotNull(conn, "no stream started");
             java.util.concurrent.atomic.AtomicInteger fired = new java.util.concurrent.atomic.AtomicInteger();
@@ -196,7 +162,7 @@ class SingleConnectionReviewTest {
                 threads.add(builder.name("racing-sender-" + t).start(() -> {
                     try {
                         for (int i = 0; i < 10_000; i++) {
-                            conn.send(SseMessage.of(new String(FILL, StandardCharsets.US_ASCII)));
+                            conn.send(SseMessage.of(JdkStreamFixture.FILL));
                             sentOne.countDown();
                         }
                         f.complete("never blocked");
@@ -251,12 +217,8 @@ class SingleConnectionReviewTest {
     void theLongestDurationsTheBuilderAcceptsGiveAWorkingStream() throws Exception {
         SseOptions forever = SseOptions.builder().writeTimeout(Duration.ofSeconds(Long.MAX_VALUE))
                 .closeGrace(java.time.temporal.ChronoUnit.FOREVER.getDuration()).build();
-        InetSocketAddress[] address = new InetSocketAddress[1];
-        HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-        ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
-        server.setExecutor(executor);
         CompletableFuture<Throwable> handler = new CompletableFuture<>();
-        server.createContext("/s", exchange -> {
+        InetSocketAddress address = fixture.server(exchange -> {
             try {
                 SseConnection conn = Sse.start(exchange, forever);
                 conn.send(SseMessage.of("hello"));
@@ -267,13 +229,7 @@ class SingleConnectionReviewTest {
                 exchange.close();
             }
         });
-        server.start();
-        closeables.add(() -> {
-            server.stop(0);
-            executor.shutdownNow();
-        });
-        address[0] = new InetSocketAddress(InetAddress.getLoopbackAddress(), server.getAddress().getPort());
-        try (RawHttp client = RawHttp.get(address[0], "/s", "HTTP/1.1")) {
+        try (RawHttp client = RawHttp.get(address, "/s", "HTTP/1.1")) {
             client.socket.setSoTimeout(10_000);
             assertEquals(null, handler.get(10, TimeUnit.SECONDS), "the handler failed");
             String body = client.readToEnd();
@@ -286,7 +242,7 @@ class SingleConnectionReviewTest {
         Thread.ofVirtual().name("review-sender").start(() -> {
             try {
                 for (int i = 0; i < 100_000; i++) {
-                    conn.send(SseMessage.of(new String(FILL, StandardCharsets.US_ASCII)));
+                    conn.send(SseMessage.of(JdkStreamFixture.FILL));
                 }
                 ended.complete(null);
             } catch (Throwable t) {

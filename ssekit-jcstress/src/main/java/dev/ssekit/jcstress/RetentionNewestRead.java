@@ -3,7 +3,6 @@ package dev.ssekit.jcstress;
 import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE;
 import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 
-import dev.ssekit.spi.Retention;
 import dev.ssekit.spi.StoredEvent;
 import java.util.List;
 import org.openjdk.jcstress.annotations.Actor;
@@ -23,20 +22,11 @@ import org.openjdk.jcstress.infra.results.II_Result;
 @Outcome(id = "3, 1", expect = ACCEPTABLE, desc = "read after the append")
 @Outcome(expect = FORBIDDEN, desc = "a newest sequence history does not serve")
 @State
-public class RetentionNewestRead {
-
-    private static final byte[] FRAME = "data: x\n\n".getBytes(java.nio.charset.StandardCharsets.UTF_8);
-
-    private final Retention history = new Retention(2, 1 << 20, java.time.Duration.ofHours(1), () -> 0L, "e");
+public class RetentionNewestRead extends TwoEventHistory {
 
     /** A history holding events 1 and 2. */
     public RetentionNewestRead() {
-        history.add(event(1));
-        history.add(event(2));
-    }
-
-    private static StoredEvent event(long seq) {
-        return new StoredEvent(seq, "e-" + seq, java.util.Set.of("t"), FRAME, 0L, false);
+        super();
     }
 
     /** Appends event 3 (event 1 leaves). */

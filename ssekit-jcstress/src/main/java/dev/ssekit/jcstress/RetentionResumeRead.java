@@ -4,7 +4,6 @@ import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE;
 import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE_INTERESTING;
 import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 
-import dev.ssekit.spi.Retention;
 import dev.ssekit.spi.StoredEvent;
 import java.util.List;
 import java.util.OptionalLong;
@@ -33,20 +32,11 @@ import org.openjdk.jcstress.infra.results.III_Result;
 @Outcome(id = "1, 4, 1", expect = FORBIDDEN, desc = "a gap the re-check does not see")
 @Outcome(expect = FORBIDDEN, desc = "anything else")
 @State
-public class RetentionResumeRead {
-
-    private static final byte[] FRAME = "data: x\n\n".getBytes(java.nio.charset.StandardCharsets.UTF_8);
-
-    private final Retention history = new Retention(2, 1 << 20, java.time.Duration.ofHours(1), () -> 0L, "e");
+public class RetentionResumeRead extends TwoEventHistory {
 
     /** A history holding events 1 and 2. */
     public RetentionResumeRead() {
-        history.add(event(1));
-        history.add(event(2));
-    }
-
-    private static StoredEvent event(long seq) {
-        return new StoredEvent(seq, "e-" + seq, java.util.Set.of("t"), FRAME, 0L, false);
+        super();
     }
 
     /** Appends 3 and 4: 1 and then 2 leave the history of two. */
