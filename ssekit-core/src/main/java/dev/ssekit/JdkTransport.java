@@ -120,7 +120,11 @@ final class JdkTransport implements SseTransport {
         }
     }
 
-    /** Leaves I/O: clears the interrupt status when the abort set it (never a caller's own interrupt). */
+    /**
+     * Leaves I/O: clears the interrupt status when the abort interrupted this thread (an interrupt of
+     * the caller's own that was pending by then is cleared with it; a thread the abort did not
+     * interrupt keeps its status).
+     */
     private void leave() {
         Thread me = Thread.currentThread();
         boolean closeExchange;
