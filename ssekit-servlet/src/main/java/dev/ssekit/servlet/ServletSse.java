@@ -181,6 +181,7 @@ public final class ServletSse {
         private static final long COMPLETE_AFTER_NANOS = TimeUnit.SECONDS.toNanos(2);
         /** How long the abort keeps interrupting a writer the container does not let go (then it logs and stops). */
         private static final long RELEASE_LIMIT_NANOS = TimeUnit.SECONDS.toNanos(10);
+
         private final AsyncContext async;
         private final ServletOutputStream out;
         private final Optional<String> lastEventId;
