@@ -29,9 +29,17 @@ record HubUnderTest(Process process, URI url, Path log) implements AutoCloseable
 
     /** Starts a hub with the default issuer and key, and {@code more} options. */
     static HubUnderTest start(Path data, String... more) throws IOException {
+        return startWithKey(data, KEY, more);
+    }
+
+    /**
+     * Starts a hub with the default issuer, {@code key} as its {@code --publisher-jwt-key} (an HMAC
+     * secret or a PEM public key), and {@code more} options.
+     */
+    static HubUnderTest startWithKey(Path data, String key, String... more) throws IOException {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx256m", "-cp", System.getProperty("java.class.path"), "dev.ssekit.hub.HubMain",
-                "--listen", "127.0.0.1:0", "--data", data.toString(), "--issuer", ISSUER, "--publisher-jwt-key", KEY,
+                "--listen", "127.0.0.1:0", "--data", data.toString(), "--issuer", ISSUER, "--publisher-jwt-key", key,
                 "--anonymous", "true"));
         cmd.addAll(List.of(more));
         Path log = Files.createTempFile("hub", ".log");
