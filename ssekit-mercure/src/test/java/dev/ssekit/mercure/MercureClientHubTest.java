@@ -345,6 +345,28 @@ class MercureClientHubTest {
     }
 
     @Test
+    void streamsTheHubEndsAtTheirMaximumAgeAddNoUpdate(@TempDir Path own) throws Exception {
+        // the hub's retry hint at the end of an aged stream was "event: shutdown" with empty data: an update here
+        try (HubUnderTest aging = HubUnderTest.start(own, "--max-connection-age", "2");
+                MercureClient client = aging.client().build()) {
+            Recorder r = new Recorder();
+            try (Subscription s = client.subscription().match(base + "aging").start(r)) {
+                r.awaitOpen();
+                List<String> published = new ArrayList<>();
+                for (int i = 0; i < 25; i++) {
+                    published.add(client.publish(Update.of(base + "aging", "a" + i)));
+                    Thread.sleep(200);
+                }
+                client.publish(Update.of(base + "aging", "end"));
+                assertThat(r.until("end", WAIT)).extracting(ReceivedUpdate::id).as("every update once, nothing else; opens %s",
+                        r.opens).isEqualTo(published);
+                assertThat(r.opens.size()).as("streams ended at their age (2 s +-10 %%, 5 s of publishing)").isGreaterThanOrEqualTo(2);
+                assertThat(s.lastEventId()).isNotEmpty();
+            }
+        }
+    }
+
+    @Test
     void closingTheClientClosesItsSubscriptions() throws Exception {
         MercureClient client = hub.client().build();
         Recorder r = new Recorder();
