@@ -51,7 +51,9 @@ public interface SseConnection extends AutoCloseable {
 
     /**
      * Sends the final {@code close} event ({@code event: close}, {@code data: Closing the
-     * connection}) as V's {@code veb.sse} does, then ends the response. Idempotent; never throws.
+     * connection}) as V's {@code veb.sse} does, then ends the response; without the event when the
+     * connection's options turn it off ({@link SseOptions.Builder#closeEvent(boolean)}). Idempotent;
+     * never throws.
      * When the client is already gone the event is skipped and the reason stays what it was.
      * Bounded whatever the client does: if another thread's write holds on for longer than the
      * close grace ({@link SseOptions#closeGrace()}, 1 s by default), or the event is not written

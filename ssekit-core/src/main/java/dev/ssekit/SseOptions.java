@@ -19,6 +19,12 @@ import java.util.Objects;
  *       write in progress on another thread to finish first; after it the connection is aborted
  *       (the TCP connection is closed without a graceful end and any blocked writer gets {@link
  *       java.io.IOException}).
+ *   <li>{@code closeEvent} (default {@code true}): whether {@link SseConnection#close()} writes the
+ *       final {@code close} event ({@code event: close}, {@code data: Closing the connection}) before
+ *       it ends the response. Turn it off for a protocol whose clients must see no event the
+ *       application did not send (a Mercure hub: the reference hub ends its streams without one,
+ *       and an {@code EventSource} listener of {@code close} would get a stray event); {@code
+ *       close()} then ends the response right after the events already sent, with the same bounds.
  * </ul>
  *
  * <p>Either may be as long as a {@link Duration} goes: one past what a {@code long} of
@@ -31,14 +37,16 @@ public final class SseOptions {
 
     private final Duration writeTimeout;
     private final Duration closeGrace;
+    private final boolean closeEvent;
 
     private SseOptions(Builder b) {
         this.writeTimeout = b.writeTimeout;
         this.closeGrace = b.closeGrace;
+        this.closeEvent = b.closeEvent;
     }
 
     /**
-     * The defaults: write timeout 30 s, close grace 1 s.
+     * The defaults: write timeout 30 s, close grace 1 s, the close event on.
      *
      * @return the default options
      */
@@ -73,15 +81,25 @@ public final class SseOptions {
         return closeGrace;
     }
 
+    /**
+     * Whether {@code close()} writes the final {@code close} event before it ends the response.
+     *
+     * @return {@code true} (the default) when it does
+     */
+    public boolean closeEvent() {
+        return closeEvent;
+    }
+
     @Override
     public String toString() {
-        return "SseOptions[writeTimeout=" + writeTimeout + ", closeGrace=" + closeGrace + "]";
+        return "SseOptions[writeTimeout=" + writeTimeout + ", closeGrace=" + closeGrace + ", closeEvent=" + closeEvent + "]";
     }
 
     /** Builds {@link SseOptions}; validates at {@link #build()}. Not thread-safe. */
     public static final class Builder {
         private Duration writeTimeout = Duration.ofSeconds(30);
         private Duration closeGrace = Duration.ofSeconds(1);
+        private boolean closeEvent = true;
 
         private Builder() {
         }
@@ -108,6 +126,19 @@ public final class SseOptions {
          */
         public Builder closeGrace(Duration closeGrace) {
             this.closeGrace = Objects.requireNonNull(closeGrace, "closeGrace");
+            return this;
+        }
+
+        /**
+         * Sets whether {@code close()} writes the final {@code close} event ({@code event: close},
+         * {@code data: Closing the connection}) before it ends the response.
+         *
+         * @param closeEvent {@code false} to end the response after the events already sent
+         *     (default {@code true})
+         * @return this builder
+         */
+        public Builder closeEvent(boolean closeEvent) {
+            this.closeEvent = closeEvent;
             return this;
         }
 

@@ -273,7 +273,9 @@ final class StreamConnection implements SseConnection {
                 return;
             }
             try {
-                transport.write(CLOSE_EVENT);
+                if (options.closeEvent()) {
+                    transport.write(CLOSE_EVENT);
+                }
             } catch (IOException e) {
                 if (end == END_ABORTED) {
                     LOG.log(Level.DEBUG, "SSE close event not written within {0}: aborted", options.closeGrace());

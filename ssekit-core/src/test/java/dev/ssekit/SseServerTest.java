@@ -95,6 +95,24 @@ class SseServerTest {
     }
 
     @Test
+    void withTheCloseEventOffCloseEndsTheResponseRightAfterTheEventsSent() throws Exception {
+        // a protocol whose clients must see no event the application did not send (the Mercure hub)
+        SseOptions quiet = SseOptions.builder().closeEvent(false).build();
+        assertThat(SseOptions.defaults().closeEvent()).as("the default keeps V's close event").isTrue();
+        BlockingQueue<CloseReason> reasons = new ArrayBlockingQueue<>(1);
+        TestServer server = new TestServer("/sse", exchange -> {
+            SseConnection conn = Sse.start(exchange, quiet);
+            conn.onClose(reasons::add);
+            conn.send(SseMessage.of("ping"));
+            conn.close();
+        });
+        try (server; RawHttp client = RawHttp.get(server.address(), "/sse", "HTTP/1.1")) {
+            assertThat(client.readToEnd()).as("a graceful end (chunked trailer read), no close event").isEqualTo("data: ping\n\n");
+            assertThat(reasons.poll(10, TimeUnit.SECONDS)).isEqualTo(CloseReason.CLOSED);
+        }
+    }
+
+    @Test
     void dataCannotInjectFieldsOverTheWire() throws Exception {
         try (Harness h = new Harness(); RawHttp client = RawHttp.get(h.server.address(), "/sse", "HTTP/1.1")) {
             SseConnection conn = h.next();

@@ -2,16 +2,15 @@ package dev.ssekit.examples;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 import dev.ssekit.mercure.MercureClient;
 import dev.ssekit.mercure.ReceivedUpdate;
 import dev.ssekit.mercure.Subscription;
 import dev.ssekit.mercure.Update;
+import dev.ssekit.testkit.HubJvm;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.net.URI;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -21,8 +20,9 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The README's Mercure samples against the real hub (its own JVM, Mercure 1.0 mode: {@code --issuer}, an HMAC key):
- * MercureSample publishes in three lines and a subscriber gets the update; MercureSubscribeSample prints what it gets.
+ * The README's Mercure samples against the real hub ({@link HubJvm}, Mercure 1.0 mode: {@code --issuer}, an HMAC key):
+ * MercureSample publishes in three lines and a subscriber gets the update; MercureSubscribeSample prints what it gets;
+ * MercureStreamSample prints the updates of its blocking stream until "done".
  */
 @Timeout(90)
 class MercureSampleTest {
@@ -35,19 +35,9 @@ class MercureSampleTest {
 
     @Test
     void theSamplesPublishAndSubscribeAtTheHub() throws Exception {
-        Path log = Files.createTempFile("hub", ".log");
-        ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), "dev.ssekit.hub.HubMain",
-                "--listen", "127.0.0.1:0", "--data", data.toString(), "--issuer", ISSUER, "--publisher-jwt-key", KEY);
-        pb.environment().keySet().removeIf(k -> k.startsWith("MERCURE_") || k.startsWith("SSEKIT_"));
-        Process hub = pb.redirectErrorStream(true).redirectOutput(log.toFile()).start();
         PrintStream out = System.out;
-        try {
-            URI url = await("the hub's address").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50))
-                    .until(() -> Files.readAllLines(log, UTF_8).stream().filter(l -> l.startsWith("ssekit hub on "))
-                            .map(l -> URI.create(l.substring("ssekit hub on ".length()).replaceAll(" .*", ""))).findFirst(),
-                            found -> found.isPresent() || !hub.isAlive())
-                    .orElseThrow(() -> new AssertionError("the hub did not start: " + output(log)));
+        try (HubJvm hub = HubJvm.start("--data", data.toString(), "--issuer", ISSUER, "--publisher-jwt-key", KEY)) {
+            URI url = hub.url();
             try (MercureClient client = MercureClient.builder(url).issuer(ISSUER).key(KEY).build()) {
                 LinkedBlockingQueue<ReceivedUpdate> got = new LinkedBlockingQueue<>();
                 LinkedBlockingQueue<Boolean> open = new LinkedBlockingQueue<>();
@@ -96,21 +86,31 @@ class MercureSampleTest {
                 System.setOut(out);
                 assertThat(printed.toString(UTF_8)).contains(" {\"title\":\"Dune\"}" + System.lineSeparator())
                         .contains("resume later with lastEventId(\"" + id + "\")");
+
+                // the stream sample prints the updates until "done", then ends by itself
+                ByteArrayOutputStream streamed = new ByteArrayOutputStream();
+                System.setOut(new PrintStream(streamed, true, UTF_8));
+                Thread streaming = Thread.ofVirtual().start(() -> {
+                    try {
+                        MercureStreamSample.main(new String[] {url.toString(), ISSUER, KEY});
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                    }
+                });
+                String paid = null;
+                long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+                // it subscribes asynchronously: publish until it printed one
+                while (System.nanoTime() < until && !streamed.toString(UTF_8).contains(" paid")) {
+                    paid = client.publish(Update.of("https://example.com/orders/1", "paid"));
+                    Thread.sleep(200);
+                }
+                client.publish(Update.of("https://example.com/orders/1", "done"));
+                assertThat(streaming.join(Duration.ofSeconds(15))).as("the stream sample ended at \"done\"").isTrue();
+                System.setOut(out);
+                assertThat(streamed.toString(UTF_8)).endsWith(paid + " paid" + System.lineSeparator()).doesNotContain("done");
             }
         } finally {
             System.setOut(out);
-            hub.destroy();
-            if (!hub.waitFor(10, TimeUnit.SECONDS)) {
-                hub.destroyForcibly();
-            }
-        }
-    }
-
-    private static String output(Path log) {
-        try {
-            return Files.readString(log);
-        } catch (java.io.IOException e) {
-            return "(unreadable: " + e + ")";
         }
     }
 }

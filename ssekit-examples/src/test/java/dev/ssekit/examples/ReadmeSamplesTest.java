@@ -19,6 +19,7 @@ class ReadmeSamplesTest {
                 Arguments.of("netty", "NettySample.java"), Arguments.of("redis", "RedisSample.java"),
                 Arguments.of("streaming", "StreamingApiSample.java"), Arguments.of("mercure", "MercureSample.java"),
                 Arguments.of("mercure-subscribe", "MercureSubscribeSample.java"),
+                Arguments.of("mercure-stream", "MercureStreamSample.java"),
                 // Reactor is a test dependency only: this sample lives (and is compiled) with the tests
                 Arguments.of("reactor", "../../../../../test/java/dev/ssekit/examples/ReactorSample.java"),
                 // nimbus-jose-jwt comes with ssekit-hub, a test dependency: these live with the tests too

@@ -29,7 +29,9 @@ import java.util.concurrent.TimeUnit;
  * still come with 503), then closes the open streams spread evenly over the {@link Settings#drain
  * window}: stream {@code i} of {@code n} at {@code window * i / n}, so the first closes at once and
  * the reconnects reach the other nodes at {@code n / window} per second, not all at once. Each stream
- * gets a {@code shutdown} event whose {@code retry:} hint is drawn at random from {@code [0, window]},
+ * ends with a {@code retry:} hint alone ({@code retry: N}, a frame without data that no client
+ * dispatches as an event: a Mercure client must see no event the publisher did not send), drawn at
+ * random from {@code [0, window]},
  * which spreads the reconnects once more (a client that reconnects at once lands on another node
  * anyway). The stage {@link #drain()} returns completes when the last stream closed or the window is
  * over, whichever comes first; but when a load balancer checks the node ({@code /readyz} was asked
@@ -41,8 +43,8 @@ import java.util.concurrent.TimeUnit;
  * broadcaster's shutdown then ends every stream at once (its {@code shutdown} event, retry 1 s).
  *
  * <p><b>Maximum age.</b> With {@link Settings#maxConnectionAge} set, each stream closes at its age
- * jittered by ±10 % (so streams opened together do not all leave together), with the same
- * {@code shutdown} event and a {@code retry:} hint drawn from {@code [0, 1 s]}. A client resumes with
+ * jittered by ±10 % (so streams opened together do not all leave together), with the same kind
+ * of {@code retry:} hint, drawn from {@code [0, 1 s]}. A client resumes with
  * {@code Last-Event-ID}: what it missed is replayed from history.
  *
  * <p>Closing a stream first cancels its subscription (no event is written after the hint), then
@@ -229,7 +231,8 @@ final class ConnectionLifetime {
         o.subscription().cancel();
         Thread.ofVirtual().name("ssekit-hub-close").start(() -> {
             try {
-                o.connection().send(SseMessage.builder().event("shutdown").data("").retry(retry).build());
+                // the hint alone: an "event: shutdown" with empty data would reach Mercure clients as an update
+                o.connection().send(SseMessage.builder().retry(retry).build());
             } catch (IOException gone) {
                 LOG.log(Level.DEBUG, "stream gone before its retry hint: {0}", gone.toString());
             }

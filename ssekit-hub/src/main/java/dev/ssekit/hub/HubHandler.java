@@ -46,6 +46,12 @@ final class HubHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     /** The Mercure endpoint; see {@link MercureProtocol#PATH}. */
     static final String PATH = MercureProtocol.PATH;
     private static final byte[] OPENING_COMMENT = {':', '\n'};
+    /**
+     * The hub's streams end as the reference hub ends them, after the last event sent (at a token's
+     * {@code exp}, at the maximum connection age, on shutdown): without ssekit's {@code event: close}
+     * notice, which a Mercure client would see as a stray event. The other settings are the defaults.
+     */
+    static final dev.ssekit.SseOptions STREAM_OPTIONS = dev.ssekit.SseOptions.builder().closeEvent(false).build();
     private static final System.Logger LOG = System.getLogger(HubHandler.class.getName());
 
     private final MercureProtocol protocol;
@@ -262,7 +268,7 @@ final class HubHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     private void start(ChannelHandlerContext ctx, FullHttpRequest req, MercureProtocol.Stream s) {
         HttpHeaders extra = new DefaultHttpHeaders();
         s.headers().forEach(extra::set);
-        SseConnection conn = NettySse.start(ctx.channel(), req, extra);
+        SseConnection conn = NettySse.start(ctx.channel(), req, extra, STREAM_OPTIONS);
         java.util.concurrent.atomic.AtomicInteger streams = openStreams; // the listener must not hold this handler
         streams.incrementAndGet();
         ctx.channel().closeFuture().addListener(f -> streams.decrementAndGet());

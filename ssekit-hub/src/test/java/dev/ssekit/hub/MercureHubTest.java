@@ -353,7 +353,9 @@ class MercureHubTest {
                 String id = b.publish(SseMessage.of("still open"), "x");
                 assertThat(s.readEvent()).isEqualTo(":\nid: " + id + "\ndata: still open\n\n");
                 timers.advance(Duration.ofSeconds(1));
-                assertThat(s.readToEnd()).isEqualTo("event: close\ndata: Closing the connection\n\n");
+                // the stream ends as the reference hub ends it: no event after the last update (a Mercure
+                // client, an EventSource listener of "close", would see ssekit's "event: close" notice as a stray event)
+                assertThat(s.readToEnd()).as("what the hub wrote after the last update, at the token's exp").isEmpty();
             }
             RawHttp gone = raw(timed.address(), HubHandler.PATH + "?topic=x", expiring);
             assertThat(timers.nextDelay()).isEqualTo(Duration.ofSeconds(60));

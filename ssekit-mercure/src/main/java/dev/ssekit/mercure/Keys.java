@@ -6,7 +6,7 @@ import java.security.PrivateKey;
 import java.security.spec.PKCS8EncodedKeySpec;
 import java.util.Base64;
 
-/** Reads PEM private keys with the JDK alone (PKCS#8, RSA or EC). */
+/** Reads PEM private keys with the JDK alone (PKCS#8: RSA, EC or Ed25519). */
 final class Keys {
 
     private Keys() {
@@ -18,7 +18,8 @@ final class Keys {
      * @param setting the setting's name, for the message
      * @param pem the PEM text
      * @return the key
-     * @throws IllegalArgumentException naming the setting when the text is no PKCS#8 RSA or EC key
+     * @throws IllegalArgumentException naming the setting when the text is no PKCS#8 RSA, EC or
+     *     Ed25519 key
      */
     static PrivateKey privateKey(String setting, String pem) {
         String text = pem.strip();
@@ -34,13 +35,13 @@ final class Keys {
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(setting + " is not valid PEM: " + e.getMessage(), e);
         }
-        for (String alg : new String[] {"RSA", "EC"}) {
+        for (String alg : new String[] {"RSA", "EC", "Ed25519"}) {
             try {
                 return KeyFactory.getInstance(alg).generatePrivate(new PKCS8EncodedKeySpec(der));
             } catch (GeneralSecurityException e) {
                 // try the next type
             }
         }
-        throw new IllegalArgumentException(setting + " holds a PKCS#8 key that is neither RSA nor EC");
+        throw new IllegalArgumentException(setting + " holds a PKCS#8 key that is neither RSA, EC nor Ed25519");
     }
 }

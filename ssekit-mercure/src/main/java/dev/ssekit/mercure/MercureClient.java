@@ -97,14 +97,18 @@ public final class MercureClient implements AutoCloseable {
     }
 
     /**
-     * Publishes an update and waits for the hub's answer.
+     * Publishes an update and waits for the hub's answer. Not retried: a caller that retries after
+     * an {@link IOException} sets {@link Update.Builder#idempotencyKey} and publishes the same
+     * {@link Update} again, and a hub that keeps keys answers with the first id instead of
+     * publishing it twice.
      *
      * @param update the update
      * @return the update's id, as the hub answered it (the one asked for, or the hub's own)
      * @throws MercureException if the hub answered with an error status: 400 (an invalid update),
      *     401 (no token, or {@code invalid_token}: wrong key, issuer or audience, expired), 403
      *     ({@code insufficient_scope}: the token does not grant {@code publish} on every topic),
-     *     413, 429, 5xx
+     *     409 (the idempotency key already names another update: nothing published), 413, 429,
+     *     503, 504 (outcome unknown: retry with the same idempotency key), 5xx
      * @throws IOException if the request failed on the network or timed out (the update may or may
      *     not have been published)
      * @throws InterruptedException if the thread was interrupted while waiting
@@ -320,7 +324,7 @@ public final class MercureClient implements AutoCloseable {
         }
 
         /**
-         * The signing key: an HMAC secret, or a PKCS#8 PEM private key (RSA or EC); see {@link
+         * The signing key: an HMAC secret, or a PKCS#8 PEM private key (RSA, EC or Ed25519); see {@link
          * TokenMinter.Builder#key(String)}.
          *
          * @param key the secret or PEM text
@@ -333,7 +337,7 @@ public final class MercureClient implements AutoCloseable {
         }
 
         /**
-         * The signing key: an RSA or EC private key.
+         * The signing key: an RSA, EC or Ed25519 private key.
          *
          * @param key the key
          * @return this builder

@@ -8,18 +8,25 @@ import dev.ssekit.client.StreamException;
 import dev.ssekit.client.StreamHttpException;
 import dev.ssekit.codec.SseEvent;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.NoSuchElementException;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Spliterator;
+import java.util.Spliterators;
 import java.util.function.Consumer;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import java.util.stream.StreamSupport;
 
 /**
  * An open subscription to a Mercure hub: an ssekit-client {@link EventSource} on the hub URL with
@@ -27,7 +34,9 @@ import java.util.stream.Collectors;
  * reconnects by itself after network failures, sending {@code Last-Event-ID} with the id of the last
  * update received (the hub replays what came after it, L922-964) and, when the client has a key, a
  * freshly minted token (hubs close a stream no later than its token's {@code exp}). A refusal (400,
- * 401, 403) ends it with a {@link MercureException}.
+ * 401, 403) ends it with a {@link MercureException}. Updates go to a {@link SubscriptionListener}
+ * ({@link Builder#start}) or, for blocking code, into a {@link java.util.stream.Stream} ({@link
+ * Builder#stream}).
  *
  * <p>Thread-safe: {@link #close()} may be called from any thread, also from a listener callback.
  */
@@ -92,14 +101,9 @@ public final class Subscription implements AutoCloseable {
         source.close();
     }
 
-    /**
-     * Whether {@code event} is the notice ssekit servers (ssekit-hub among them) write before they
-     * end a stream ({@code event: close}, {@code data: Closing the connection}, no id of its own):
-     * not an update, so not delivered. An update always has an id of its own (the hub gives one),
-     * so an event that only repeats the last id and carries exactly this notice is the server's.
-     */
-    static boolean isEndNotice(SseEvent event, String lastId) {
-        return event.type().equals("close") && event.data().equals("Closing the connection") && event.id().equals(lastId);
+    /** An event as an update. */
+    static ReceivedUpdate update(SseEvent event) {
+        return new ReceivedUpdate(event.id(), event.type(), event.data());
     }
 
     /** Turns a client failure into what the listener gets: a hub's error status becomes a {@link MercureException}. */
@@ -225,6 +229,105 @@ public final class Subscription implements AutoCloseable {
          */
         public Subscription start(SubscriptionListener listener) {
             Objects.requireNonNull(listener, "listener");
+            Subscription s = open();
+            s.source.start(new EventSourceListener() {
+                @Override
+                public void onOpen(HttpResponse.ResponseInfo response) {
+                    Optional<String> from = response.headers().firstValue("Mercure-Last-Event-ID");
+                    s.resumedFrom = from;
+                    listener.onOpen(from);
+                }
+
+                @Override
+                public void onEvent(SseEvent event) {
+                    // every event is an update: ssekit-hub ends its streams without ssekit's "event: close"
+                    // notice (SseOptions.closeEvent off), as the reference hub does
+                    listener.onUpdate(update(event));
+                }
+
+                @Override
+                public void onError(StreamException error) {
+                    listener.onError(translate(error));
+                }
+
+                @Override
+                public void onClosed(Optional<StreamException> failure) {
+                    try {
+                        s.onEnd.accept(s);
+                    } finally {
+                        listener.onClosed(failure.map(Subscription::translate));
+                    }
+                }
+            });
+            return s;
+        }
+
+        /**
+         * Connects and returns the updates as a blocking, sequential stream, for code that runs on
+         * virtual threads. It is ssekit-client's {@link EventSource#events()} (the same parser,
+         * reconnection and back-pressure) with each event as a {@link ReceivedUpdate}:
+         * reconnections, with {@code Last-Event-ID} and a fresh token, are invisible to it; at most
+         * 256 updates are buffered, beyond that the connection is not read until the consumer
+         * catches up (the hub, not this JVM, holds what is not read yet).
+         *
+         * <pre>{@code
+         * try (Stream<ReceivedUpdate> updates = hub.subscription().match("https://example.com/books/1").stream()) {
+         *     updates.forEach(u -> System.out.println(u.data()));
+         * }
+         * }</pre>
+         *
+         * <p>The stream ends (its iterator's {@code hasNext()} returns {@code false}) when it is
+         * closed, from any thread, or the client is {@link MercureClient#close() closed}, or the hub
+         * answered 204. It throws {@link java.io.UncheckedIOException} once when the subscription
+         * fails for good: wrapping a {@link MercureException} when the hub refused it (400, 401,
+         * 403...), else the client's {@code dev.ssekit.client.StreamException}. A consumer thread
+         * interrupted while it waits closes the subscription and the stream ends. The {@code
+         * Mercure-Last-Event-ID} answers are not reported: use {@link #start} for them. The stream
+         * is for one consumer thread; closing it is thread-safe and idempotent.
+         *
+         * @return the updates; close it (try-with-resources) to end the subscription
+         * @throws IllegalArgumentException as {@link #start}
+         * @throws IllegalStateException if the client is closed
+         */
+        public Stream<ReceivedUpdate> stream() {
+            Subscription s = open();
+            Stream<SseEvent> events = s.source.events();
+            Iterator<SseEvent> it = events.iterator();
+            Iterator<ReceivedUpdate> updates = new Iterator<>() {
+                @Override
+                public boolean hasNext() {
+                    try {
+                        if (it.hasNext()) {
+                            return true;
+                        }
+                    } catch (UncheckedIOException e) {
+                        s.onEnd.accept(s);
+                        if (e.getCause() instanceof StreamException failure) {
+                            throw new UncheckedIOException(translate(failure));
+                        }
+                        throw e;
+                    }
+                    s.onEnd.accept(s);
+                    return false;
+                }
+
+                @Override
+                public ReceivedUpdate next() {
+                    if (!hasNext()) {
+                        throw new NoSuchElementException();
+                    }
+                    return update(it.next());
+                }
+            };
+            return StreamSupport.stream(Spliterators.spliteratorUnknownSize(updates, Spliterator.ORDERED | Spliterator.NONNULL),
+                    false).onClose(() -> {
+                        events.close();
+                        s.onEnd.accept(s);
+                    });
+        }
+
+        /** Validates, builds the source and registers the subscription with the client; does not start it. */
+        private Subscription open() {
             if (matchers.isEmpty()) {
                 throw new IllegalArgumentException("matchers: give at least one (match, matchUrlPattern)");
             }
@@ -243,44 +346,8 @@ public final class Subscription implements AutoCloseable {
                 // each attempt asks again: a reconnection after the hub closed the stream at exp gets a fresh token
                 b.headers(() -> Map.of("Authorization", "Bearer " + client.token(tokenGrants)));
             }
-            EventSource source = b.build();
-            Subscription s = new Subscription(source, uri, client::forget);
+            Subscription s = new Subscription(b.build(), uri, client::forget);
             client.track(s);
-            String resumeId = lastEventId;
-            source.start(new EventSourceListener() {
-                /** The id of the last event delivered; touched on the callback thread only (one at a time). */
-                private String lastId = resumeId;
-
-                @Override
-                public void onOpen(HttpResponse.ResponseInfo response) {
-                    Optional<String> from = response.headers().firstValue("Mercure-Last-Event-ID");
-                    s.resumedFrom = from;
-                    listener.onOpen(from);
-                }
-
-                @Override
-                public void onEvent(SseEvent event) {
-                    if (isEndNotice(event, lastId)) {
-                        return;
-                    }
-                    lastId = event.id();
-                    listener.onUpdate(new ReceivedUpdate(event.id(), event.type(), event.data()));
-                }
-
-                @Override
-                public void onError(StreamException error) {
-                    listener.onError(translate(error));
-                }
-
-                @Override
-                public void onClosed(Optional<StreamException> failure) {
-                    try {
-                        s.onEnd.accept(s);
-                    } finally {
-                        listener.onClosed(failure.map(Subscription::translate));
-                    }
-                }
-            });
             return s;
         }
 

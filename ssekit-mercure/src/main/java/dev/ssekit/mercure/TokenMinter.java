@@ -39,8 +39,9 @@ import java.util.UUID;
  * }</pre>
  *
  * <p>Keys: an HMAC secret (HS256, HS384 or HS512; at least as many bytes as the hash: 32, 48, 64),
- * an RSA private key (RS256/384/512, PS256/384/512) or an EC private key (ES256/384/512, by its
- * curve). Thread-safe: {@link #mint} may be called from any thread.
+ * an RSA private key (RS256/384/512, PS256/384/512), an EC private key (ES256/384/512, by its
+ * curve) or an Ed25519 private key (EdDSA, RFC 8037; signed with the JDK's own Ed25519, so Google
+ * Tink is not needed). Thread-safe: {@link #mint} may be called from any thread.
  */
 public final class TokenMinter {
 
@@ -231,11 +232,14 @@ public final class TokenMinter {
 
         /**
          * The signing key, as the hub's {@code --publisher-jwt-key} takes it: a PEM private key
-         * ({@code -----BEGIN PRIVATE KEY-----}, PKCS#8, RSA or EC) or, otherwise, an HMAC secret
+         * ({@code -----BEGIN PRIVATE KEY-----}, PKCS#8: RSA, EC or Ed25519, e.g. from {@code
+         * openssl genpkey -algorithm ed25519}) or, otherwise, an HMAC secret
          * (its UTF-8 bytes). Replaces any key set before.
          *
          * @param key the secret or PEM text
          * @return this builder
+         * @throws IllegalArgumentException if the text starts as PEM but is no PKCS#8 RSA, EC or
+         *     Ed25519 private key (the message names the setting)
          */
         public Builder key(String key) {
             Objects.requireNonNull(key, "key");
@@ -258,7 +262,7 @@ public final class TokenMinter {
         }
 
         /**
-         * An RSA or EC private key. Replaces any key set before.
+         * An RSA, EC or Ed25519 private key. Replaces any key set before.
          *
          * @param key the key
          * @return this builder
@@ -270,8 +274,9 @@ public final class TokenMinter {
         }
 
         /**
-         * The JWS algorithm, e.g. {@code HS256}, {@code RS256}, {@code ES256}. Default: HS256 for a
-         * secret, RS256 for an RSA key, the curve's ES algorithm for an EC key.
+         * The JWS algorithm, e.g. {@code HS256}, {@code RS256}, {@code ES256}, {@code EdDSA}
+         * (case-insensitive). Default: HS256 for a secret, RS256 for an RSA key, the curve's ES
+         * algorithm for an EC key, EdDSA for an Ed25519 key.
          *
          * @param algorithm the algorithm's name
          * @return this builder
@@ -328,8 +333,13 @@ public final class TokenMinter {
                     signer = new MACSigner(secret);
                 } else if (privateKey instanceof RSAPrivateKey rsa) {
                     signer = new RSASSASigner(rsa);
-                } else {
+                } else if (Ed25519Signer.isEd25519(privateKey)) {
+                    signer = new Ed25519Signer(privateKey);
+                } else if (privateKey instanceof ECPrivateKey) {
                     signer = new ECDSASigner((ECPrivateKey) privateKey);
+                } else {
+                    throw new IllegalArgumentException("key must be an HMAC secret, an RSA, EC or Ed25519 private key, got a "
+                            + privateKey.getAlgorithm() + " key");
                 }
                 if (!signer.supportedJWSAlgorithms().contains(alg)) {
                     throw new IllegalArgumentException("algorithm " + alg + " does not fit the key (" + keyKind() + "); it takes "
@@ -348,12 +358,12 @@ public final class TokenMinter {
         private JWSAlgorithm algorithm() {
             if (algorithm != null) {
                 String name = algorithm.strip().toUpperCase(Locale.ROOT);
-                JWSAlgorithm alg = JWSAlgorithm.parse(name);
+                JWSAlgorithm alg = name.equals("EDDSA") ? JWSAlgorithm.EdDSA : JWSAlgorithm.parse(name);
                 boolean known = JWSAlgorithm.Family.HMAC_SHA.contains(alg) || JWSAlgorithm.Family.RSA.contains(alg)
-                        || JWSAlgorithm.Family.EC.contains(alg);
+                        || JWSAlgorithm.Family.EC.contains(alg) || alg.equals(JWSAlgorithm.EdDSA);
                 if (!known) {
                     throw new IllegalArgumentException("algorithm must be one of HS256, HS384, HS512, RS256, RS384, RS512,"
-                            + " PS256, PS384, PS512, ES256, ES384, ES512: \"" + algorithm + "\"");
+                            + " PS256, PS384, PS512, ES256, ES384, ES512, EdDSA: \"" + algorithm + "\"");
                 }
                 if (secret != null && alg.getName().startsWith("HS")) {
                     int need = Integer.parseInt(alg.getName().substring(2)) / 8;
@@ -374,6 +384,9 @@ public final class TokenMinter {
             if (privateKey instanceof RSAPrivateKey) {
                 return JWSAlgorithm.RS256;
             }
+            if (Ed25519Signer.isEd25519(privateKey)) {
+                return JWSAlgorithm.EdDSA;
+            }
             if (privateKey instanceof ECPrivateKey ec) {
                 int bits = ec.getParams().getCurve().getField().getFieldSize();
                 return switch (bits) {
@@ -384,7 +397,7 @@ public final class TokenMinter {
                             + "-bit curve fits no JWS algorithm (P-256, P-384, P-521 do)");
                 };
             }
-            throw new IllegalArgumentException("key must be an HMAC secret, an RSA or an EC private key, got a "
+            throw new IllegalArgumentException("key must be an HMAC secret, an RSA, EC or Ed25519 private key, got a "
                     + privateKey.getAlgorithm() + " key");
         }
     }

@@ -114,8 +114,8 @@ public final class Update {
     }
 
     /**
-     * The {@code Idempotency-Key} header: a hub that keeps keys (ssekit-hub over Redis) publishes a
-     * retried request once and answers it with the first id.
+     * The {@code Idempotency-Key} header this update is published with; see {@link
+     * Builder#idempotencyKey} for what a hub does with it.
      *
      * @return the key, or empty for none
      */
@@ -214,9 +214,24 @@ public final class Update {
         }
 
         /**
-         * The {@code Idempotency-Key} header. Default: none.
+         * The {@code Idempotency-Key} request header (draft-ietf-httpapi-idempotency-key-header; not
+         * part of Mercure 1.0, whose ids may repeat): names this publish so that a caller may retry
+         * it when the outcome is unknown ({@link java.io.IOException} from {@link
+         * MercureClient#publish}, a timeout, a 504) without publishing it twice. Default: none.
          *
-         * @param key 1 to 255 printable ASCII characters
+         * <p>What a hub that keeps keys does (ssekit-hub with {@code --redis}; the key is kept with
+         * the outcome for the Redis log's {@code idempotencyTtl}, 2 minutes by default, across every
+         * node on that Redis): a publish with a key it holds and the same update (topics, data,
+         * type, retry, private; the id is not compared) is answered 200 with the <em>first</em>
+         * publish's id, and nothing is stored or delivered again; the same key with other content
+         * is refused with 409 (a {@link MercureException}, nothing published). A hub that keeps no
+         * keys (ssekit-hub on its file history, which never leaves an outcome unknown; the
+         * reference Mercure hub) ignores the header, and a retry is another update.
+         *
+         * <p>So: one key per logical update (e.g. {@code order-42-paid}, or a UUID kept with the
+         * pending update), reused on every retry of exactly that update, never one per attempt.
+         *
+         * @param key 1 to 255 printable ASCII characters (checked by {@link #build()})
          * @return this builder
          */
         public Builder idempotencyKey(String key) {

@@ -3,7 +3,6 @@ package dev.ssekit.mercure;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.ssekit.codec.SseEvent;
 import java.net.URI;
 import java.time.Duration;
 import java.util.List;
@@ -65,14 +64,6 @@ class ClientBuildersTest {
             assertThatThrownBy(() -> client.subscription().match("t").lastEventId("é").start(new Recorder()))
                     .hasMessage("lastEventId must be printable ASCII (sent as a header): \"é\"");
         }
-    }
-
-    @Test
-    void theServersEndNoticeIsNotAnUpdateButAnUpdateThatLooksLikeItIs() {
-        assertThat(Subscription.isEndNotice(new SseEvent("u1", "close", "Closing the connection"), "u1")).isTrue();
-        // a published update always carries an id of its own
-        assertThat(Subscription.isEndNotice(new SseEvent("u2", "close", "Closing the connection"), "u1")).isFalse();
-        assertThat(Subscription.isEndNotice(new SseEvent("u1", "close", "other"), "u1")).isFalse();
     }
 
     @Test

@@ -3,6 +3,7 @@ package dev.ssekit.mercure;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
+import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -11,6 +12,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.stream.Stream;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
@@ -70,6 +73,76 @@ class MercureClientHubTest {
                 assertThat(r.next(WAIT)).isEqualTo(new ReceivedUpdate(async, "message", "async"));
             }
             assertThat(r.closed.get(10, TimeUnit.SECONDS)).as("closed by close(): no failure").isEmpty();
+        }
+    }
+
+    @Test
+    void aBlockingStreamOfUpdatesEndsWhenClosedFromAnotherThreadAndFailsTypedOnARefusal() throws Exception {
+        try (MercureClient client = hub.client().build()) {
+            List<ReceivedUpdate> got = new java.util.concurrent.CopyOnWriteArrayList<>();
+            CompletableFuture<Optional<Throwable>> ended = new CompletableFuture<>();
+            Stream<ReceivedUpdate> updates = client.subscription().match(base + "stream").stream();
+            Thread consumer = Thread.ofVirtual().start(() -> {
+                try (updates) {
+                    updates.forEach(got::add);
+                    ended.complete(Optional.empty());
+                } catch (RuntimeException e) {
+                    ended.complete(Optional.of(e));
+                }
+            });
+            // no onOpen in this form: publish until the stream has seen one (the subscription is live)
+            String first = await().atMost(WAIT).until(() -> {
+                client.publish(Update.of(base + "stream", "ready?"));
+                Thread.sleep(100);
+                return got.isEmpty() ? null : got.get(0).id();
+            }, java.util.Objects::nonNull);
+            got.clear();
+            List<String> ids = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                ids.add(client.publish(Update.builder(base + "stream").data("u" + i).type("t").build()));
+            }
+            await().atMost(WAIT).until(() -> got.stream().filter(u -> u.data().startsWith("u")).count() == 3);
+            assertThat(got.stream().filter(u -> u.data().startsWith("u")).toList()).containsExactly(
+                    new ReceivedUpdate(ids.get(0), "t", "u0"), new ReceivedUpdate(ids.get(1), "t", "u1"),
+                    new ReceivedUpdate(ids.get(2), "t", "u2"));
+            assertThat(first).isNotBlank();
+            updates.close(); // from this thread, while the consumer waits in hasNext()
+            assertThat(ended.get(10, TimeUnit.SECONDS)).as("ended, no failure").isEmpty();
+            consumer.join(Duration.ofSeconds(10));
+            assertThat(consumer.isAlive()).isFalse();
+        }
+        // closing the client ends a stream too
+        MercureClient client = hub.client().build();
+        Stream<ReceivedUpdate> updates = client.subscription().match(base + "stream").stream();
+        CompletableFuture<Long> count = CompletableFuture.supplyAsync(updates::count);
+        client.close();
+        assertThat(count.get(10, TimeUnit.SECONDS)).isZero();
+        // a refusal: the stream throws UncheckedIOException wrapping the typed MercureException, once
+        try (MercureClient wrongKey = MercureClient.builder(hub.url()).issuer(HubUnderTest.ISSUER)
+                .key("another secret of at least 32 bytes!").build();
+                Stream<ReceivedUpdate> refused = wrongKey.subscription().match(base + "stream").stream()) {
+            assertThatThrownBy(refused::toList).isInstanceOf(java.io.UncheckedIOException.class).cause()
+                    .isInstanceOfSatisfying(MercureException.class, m -> {
+                        assertThat(m.status()).isEqualTo(401);
+                        assertThat(m.error()).contains("invalid_token");
+                    });
+        }
+    }
+
+    @Test
+    void everyEventIsAnUpdateEvenOneShapedLikeSsekitsOldCloseNotice() throws Exception {
+        // ids may repeat in Mercure 1.0, so an update of type "close" with this data and the last id is a publisher's:
+        // the client filtered such events while ssekit-hub ended streams with "event: close" (it no longer does)
+        try (MercureClient client = hub.client().build()) {
+            Recorder r = new Recorder();
+            try (Subscription s = client.subscription().match(base + "log").start(r)) {
+                r.awaitOpen();
+                String id = client.publish(Update.builder(base + "log").data("first").id("urn:example:" + UUID.randomUUID()).build());
+                client.publish(Update.builder(base + "log").data("Closing the connection").type("close").id(id).build());
+                assertThat(r.next(WAIT)).isEqualTo(new ReceivedUpdate(id, "message", "first"));
+                assertThat(r.next(WAIT)).isEqualTo(new ReceivedUpdate(id, "close", "Closing the connection"));
+                assertThat(s.lastEventId()).isEqualTo(id);
+            }
         }
     }
 
@@ -267,6 +340,28 @@ class MercureClientHubTest {
                 assertThat(r.opens.subList(1, r.opens.size())).as("each reconnection sent a cursor the hub knew")
                         .allSatisfy(o -> assertThat(o).isPresent().get().isNotEqualTo("earliest"));
                 assertThat(r.closed).isNotDone();
+            }
+        }
+    }
+
+    @Test
+    void streamsTheHubEndsAtTheirMaximumAgeAddNoUpdate(@TempDir Path own) throws Exception {
+        // the hub's retry hint at the end of an aged stream was "event: shutdown" with empty data: an update here
+        try (HubUnderTest aging = HubUnderTest.start(own, "--max-connection-age", "2");
+                MercureClient client = aging.client().build()) {
+            Recorder r = new Recorder();
+            try (Subscription s = client.subscription().match(base + "aging").start(r)) {
+                r.awaitOpen();
+                List<String> published = new ArrayList<>();
+                for (int i = 0; i < 25; i++) {
+                    published.add(client.publish(Update.of(base + "aging", "a" + i)));
+                    Thread.sleep(200);
+                }
+                client.publish(Update.of(base + "aging", "end"));
+                assertThat(r.until("end", WAIT)).extracting(ReceivedUpdate::id).as("every update once, nothing else; opens %s",
+                        r.opens).isEqualTo(published);
+                assertThat(r.opens.size()).as("streams ended at their age (2 s +-10 %%, 5 s of publishing)").isGreaterThanOrEqualTo(2);
+                assertThat(s.lastEventId()).isNotEmpty();
             }
         }
     }

@@ -91,6 +91,45 @@ class TokenMinterTest {
     }
 
     @Test
+    void signsEdDsaWithAnEd25519KeyGivenAsPemOrObjectWithoutTink() throws Exception {
+        KeyPair ed = KeyPairGenerator.getInstance("Ed25519").generateKeyPair();
+        SignedJWT fromPem = SignedJWT.parse(minter().key(pem(ed)).build().mint(Grant.publish(TopicMatcher.any())));
+        assertThat(fromPem.getHeader().getAlgorithm()).isEqualTo(JWSAlgorithm.EdDSA);
+        assertThat(fromPem.getHeader().getType()).isEqualTo(new JOSEObjectType("at+jwt"));
+        assertThat(ed25519Verifies(ed.getPublic(), fromPem)).as("the JDK's Ed25519 verifies the signature").isTrue();
+        assertThat(ed25519Verifies(KeyPairGenerator.getInstance("Ed25519").generateKeyPair().getPublic(), fromPem))
+                .as("another key does not").isFalse();
+        SignedJWT fromObject = SignedJWT.parse(minter().key(ed.getPrivate()).algorithm("eddsa").build().mint());
+        assertThat(fromObject.getHeader().getAlgorithm()).isEqualTo(JWSAlgorithm.EdDSA);
+        assertThat(ed25519Verifies(ed.getPublic(), fromObject)).isTrue();
+        // Ed448 is not EdDSA as JOSE hubs take it (RFC 8037 allows it; the hubs verify Ed25519); an EC key is not EdDSA
+        KeyPair ed448 = KeyPairGenerator.getInstance("Ed448").generateKeyPair();
+        assertThatThrownBy(() -> minter().key(ed448.getPrivate()).build())
+                .hasMessageStartingWith("key must be an HMAC secret, an RSA, EC or Ed25519 private key");
+        assertThatThrownBy(() -> minter().key(pem(ed448)))
+                .hasMessage("key holds a PKCS#8 key that is neither RSA, EC nor Ed25519");
+        KeyPairGenerator ecGen = KeyPairGenerator.getInstance("EC");
+        ecGen.initialize(new ECGenParameterSpec("secp256r1"));
+        assertThatThrownBy(() -> minter().key(ecGen.generateKeyPair().getPrivate()).algorithm("EdDSA").build())
+                .hasMessageStartingWith("algorithm EdDSA does not fit the key");
+        assertThatThrownBy(() -> minter().key(ed.getPrivate()).algorithm("ES256").build())
+                .hasMessageStartingWith("algorithm ES256 does not fit the key (");
+    }
+
+    /** The PKCS#8 PEM text of a key pair's private key, as {@code openssl genpkey} writes it. */
+    static String pem(KeyPair pair) {
+        return "-----BEGIN PRIVATE KEY-----\n" + Base64.getMimeEncoder(64, "\n".getBytes(UTF_8))
+                .encodeToString(pair.getPrivate().getEncoded()) + "\n-----END PRIVATE KEY-----\n";
+    }
+
+    private static boolean ed25519Verifies(java.security.PublicKey key, SignedJWT jwt) throws Exception {
+        java.security.Signature v = java.security.Signature.getInstance("Ed25519");
+        v.initVerify(key);
+        v.update(jwt.getSigningInput());
+        return v.verify(jwt.getSignature().decode());
+    }
+
+    @Test
     void theBuilderNamesTheSettingAndValueItRefuses() {
         assertThatThrownBy(() -> TokenMinter.builder().audience("a").key(SECRET).build())
                 .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("issuer is required");

@@ -24,13 +24,13 @@ public final class SsekitMercureProperties {
     /** The iss of minted tokens: an issuer the hub trusts (its --issuer). */
     private String issuer;
 
-    /** The signing key: an HMAC secret (at least 32 bytes for HS256) or a PKCS#8 PEM private key (RSA or EC). */
+    /** The signing key: an HMAC secret (at least 32 bytes for HS256) or a PKCS#8 PEM private key (RSA, EC or Ed25519). */
     private String key;
 
     /** The aud values of minted tokens; default: the hub URL. */
     private List<String> audience = new ArrayList<>();
 
-    /** The JWS algorithm; default: HS256 for a secret, RS256 for RSA, the curve's ES algorithm for EC. */
+    /** The JWS algorithm; default: HS256 for a secret, RS256 for RSA, the curve's ES algorithm for EC, EdDSA for Ed25519. */
     private String algorithm;
 
     /** The kid header of minted tokens; default none. */

@@ -1,9 +1,7 @@
 package dev.ssekit.spring;
 
-import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.awaitility.Awaitility.await;
 
 import dev.ssekit.mercure.MercureClient;
 import dev.ssekit.mercure.MercureException;
@@ -11,10 +9,9 @@ import dev.ssekit.mercure.ReceivedUpdate;
 import dev.ssekit.mercure.Subscription;
 import dev.ssekit.mercure.SubscriptionListener;
 import dev.ssekit.mercure.Update;
+import dev.ssekit.testkit.HubJvm;
 import java.net.URI;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -28,7 +25,7 @@ import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 /**
  * The MercureClient bean in real (non-web) application contexts: absent without {@code ssekit.mercure.hub-url},
  * refused with the builder's message when incomplete, and publishing to and subscribing at the real hub (its own JVM,
- * Mercure 1.0 mode) when configured.
+ * Mercure 1.0 mode, {@link HubJvm}) when configured.
  */
 @Timeout(90)
 class SsekitMercureAutoConfigurationTest {
@@ -67,18 +64,8 @@ class SsekitMercureAutoConfigurationTest {
 
     @Test
     void theBeanPublishesToAndSubscribesAtTheHubAndClosesWithTheContext() throws Exception {
-        Path log = Files.createTempFile("hub", ".log");
-        ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), "dev.ssekit.hub.HubMain",
-                "--listen", "127.0.0.1:0", "--data", data.toString(), "--issuer", ISSUER, "--publisher-jwt-key", KEY);
-        pb.environment().keySet().removeIf(k -> k.startsWith("MERCURE_") || k.startsWith("SSEKIT_"));
-        Process hub = pb.redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        try {
-            URI url = await("the hub's address").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50))
-                    .until(() -> Files.readAllLines(log, UTF_8).stream().filter(l -> l.startsWith("ssekit hub on "))
-                            .map(l -> URI.create(l.substring("ssekit hub on ".length()).replaceAll(" .*", ""))).findFirst(),
-                            found -> found.isPresent() || !hub.isAlive())
-                    .orElseThrow(() -> new AssertionError("the hub did not start: " + output(log)));
+        try (HubJvm hub = HubJvm.start("--data", data.toString(), "--issuer", ISSUER, "--publisher-jwt-key", KEY)) {
+            URI url = hub.url();
             AtomicReference<MercureClient> closedWithTheContext = new AtomicReference<>();
             runner.withPropertyValues("ssekit.mercure.hub-url=" + url, "ssekit.mercure.issuer=" + ISSUER,
                     "ssekit.mercure.key=" + KEY, "ssekit.mercure.client-id=books-service", "ssekit.mercure.token-ttl=10m")
@@ -120,19 +107,6 @@ class SsekitMercureAutoConfigurationTest {
                                 assertThat(e.status()).isEqualTo(401);
                                 assertThat(e.error()).contains("invalid_token");
                             }));
-        } finally {
-            hub.destroy();
-            if (!hub.waitFor(10, TimeUnit.SECONDS)) {
-                hub.destroyForcibly();
-            }
-        }
-    }
-
-    private static String output(Path log) {
-        try {
-            return Files.readString(log);
-        } catch (java.io.IOException e) {
-            return "(unreadable: " + e + ")";
         }
     }
 }
