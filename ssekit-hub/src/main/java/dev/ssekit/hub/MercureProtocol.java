@@ -153,6 +153,8 @@ final class MercureProtocol {
     /** What a subscription sent to the compiler counts at least (its token, its request). */
     static final long MIN_COMPILE_COST = 1024;
     private final java.util.concurrent.atomic.AtomicLong pendingCompileBytes = new java.util.concurrent.atomic.AtomicLong();
+    /** Queued subscriptions whose compile never started: their client left first. */
+    private final java.util.concurrent.atomic.LongAdder compilesCancelled = new java.util.concurrent.atomic.LongAdder();
 
     MercureProtocol(HubConfig config, Broadcaster hub, Subscriptions subscriptions,
             TopicSelectorStore selectors, Scheduler scheduler, Clock clock) {
@@ -279,7 +281,25 @@ final class MercureProtocol {
 
     /** The {@code /metrics} text: the broadcaster's figures, and the log's with Redis. */
     String metrics() {
-        return Metrics.prometheus(hub.stats()) + Metrics.tls(config.tls()) + MercureHub.logMetrics(hub.log()) + refusalMetrics();
+        return Metrics.prometheus(hub.stats()) + Metrics.tls(config.tls()) + MercureHub.logMetrics(hub.log()) + refusalMetrics()
+                + compileMetrics();
+    }
+
+    /**
+     * The subscription compiler's figures: URL patterns compiled, the selector bytes waiting for it
+     * (queued or compiling, against {@link #MAX_PENDING_COMPILE_BYTES}), and the queued subscriptions
+     * dropped unstarted because their client left.
+     */
+    private String compileMetrics() {
+        return "# HELP ssekit_hub_matcher_compiles_total URL patterns compiled (subscriptions' and tokens').\n"
+                + "# TYPE ssekit_hub_matcher_compiles_total counter\n"
+                + "ssekit_hub_matcher_compiles_total " + matchers.compiles() + "\n"
+                + "# HELP ssekit_hub_compile_pending_bytes Selector bytes of subscriptions queued or compiling.\n"
+                + "# TYPE ssekit_hub_compile_pending_bytes gauge\n"
+                + "ssekit_hub_compile_pending_bytes " + pendingCompileBytes.get() + "\n"
+                + "# HELP ssekit_hub_compiles_cancelled_total Queued subscription compiles dropped because the client left first.\n"
+                + "# TYPE ssekit_hub_compiles_cancelled_total counter\n"
+                + "ssekit_hub_compiles_cancelled_total " + compilesCancelled.sum() + "\n";
     }
 
     /** {@code ssekit_hub_auth_refusals_total{error=...}}: the requests refused with an RFC 6750 challenge, by error. */
