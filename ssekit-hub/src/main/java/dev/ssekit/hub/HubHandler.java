@@ -63,6 +63,11 @@ final class HubHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     /** Reading stopped because a request arrived while {@link #busy}. Event loop only. */
     private boolean paused;
     private long started;
+    /**
+     * What the protocol asked to run should the client leave before the pending decision is answered
+     * ({@link MercureProtocol.Departure}), or null. Event loop only.
+     */
+    private Runnable onLeave;
     /** The client's address as the access log writes it; the same for every request of this handler. */
     private String remote;
 
@@ -136,8 +141,11 @@ final class HubHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             send(ctx, req, HubResponse.text(400, "malformed request: malformed percent-encoding in the path\n"));
             return;
         }
-        CompletableFuture<MercureProtocol.Decision> decision = protocol.handle(request).toCompletableFuture();
+        onLeave = null;
+        CompletableFuture<MercureProtocol.Decision> decision = protocol.handle(request, action -> onLeave = action)
+                .toCompletableFuture();
         if (decision.isDone()) {
+            onLeave = null;
             act(ctx, req, decision.join());
             return;
         }
@@ -146,6 +154,7 @@ final class HubHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         decision.whenComplete((d, e) -> {
             try {
                 ctx.executor().execute(() -> {
+                    onLeave = null; // answered: a leave from now on is a closed stream or connection, nothing to drop
                     try {
                         if (e != null) { // handle() promises a decision; should it break that promise, answer 500
                             LOG.log(Level.ERROR, "no decision for " + req.method() + " " + AccessLog.redact(req.uri()), e);
@@ -190,6 +199,11 @@ final class HubHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     /** Frees requests that waited on a connection that closed (or carries an event stream for good). */
     @Override
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+        Runnable leave = onLeave;
+        onLeave = null;
+        if (leave != null) { // the client left while its request waited for a decision (a subscription's compile)
+            leave.run();
+        }
         releaseWaiting();
         super.channelInactive(ctx);
     }

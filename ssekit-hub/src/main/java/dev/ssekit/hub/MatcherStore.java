@@ -51,6 +51,8 @@ final class MatcherStore {
     /** One entry per thread, replaced by the next topic: bounded, never grows. */
     private final ThreadLocal<ParsedTopic> lastTopic = new ThreadLocal<>();
     private final Cache<Matcher, Compiled> cache;
+    /** URL patterns compiled (or tried) so far: {@code /metrics} shows it (issue #24's review). */
+    private final java.util.concurrent.atomic.LongAdder compiles = new java.util.concurrent.atomic.LongAdder();
 
     /**
      * @param hubUrl the absolute URL relative patterns and topics are resolved against
@@ -136,6 +138,11 @@ final class MatcherStore {
         return m.all() || m.type().equals(Matcher.EXACT) || cache.getIfPresent(m) != null;
     }
 
+    /** How many URL patterns were compiled so far (a pattern compiled again after eviction counts again). */
+    long compiles() {
+        return compiles.sum();
+    }
+
     /** How many compiled matchers are cached now (for tests and metrics). */
     long size() {
         cache.cleanUp();
@@ -168,6 +175,7 @@ final class MatcherStore {
             return new Compiled(null, TopicSelector.exact(m.value()));
         }
         UrlPattern p;
+        compiles.increment();
         try {
             p = UrlPattern.compile(m.value(), hubUrl); // ignoreCase stays off (L311)
         } catch (IllegalArgumentException e) {

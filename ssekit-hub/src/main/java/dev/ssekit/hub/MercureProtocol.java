@@ -89,6 +89,25 @@ final class MercureProtocol {
         }
     }
 
+    /**
+     * How a server tells the protocol that a request's client left (its connection closed) before
+     * the request was answered.
+     */
+    @FunctionalInterface
+    interface Departure {
+
+        /** For a server that cannot tell: the action never runs. */
+        Departure NEVER = action -> {
+        };
+
+        /**
+         * Asks that {@code action} run (once, on any thread) if the client leaves before the request's
+         * decision is answered; the server drops it when the decision is answered. Called at most once
+         * per request, during {@link MercureProtocol#handle}, on the thread that called it.
+         */
+        void onLeave(Runnable action);
+    }
+
     /** Registers a subscription on a started connection. */
     @FunctionalInterface
     interface Opener {
@@ -153,6 +172,8 @@ final class MercureProtocol {
     /** What a subscription sent to the compiler counts at least (its token, its request). */
     static final long MIN_COMPILE_COST = 1024;
     private final java.util.concurrent.atomic.AtomicLong pendingCompileBytes = new java.util.concurrent.atomic.AtomicLong();
+    /** Queued subscriptions whose compile never started: their client left first. */
+    private final java.util.concurrent.atomic.LongAdder compilesCancelled = new java.util.concurrent.atomic.LongAdder();
 
     MercureProtocol(HubConfig config, Broadcaster hub, Subscriptions subscriptions,
             TopicSelectorStore selectors, Scheduler scheduler, Clock clock) {
@@ -197,9 +218,18 @@ final class MercureProtocol {
      * goes to the log, never to the client.
      */
     CompletionStage<Decision> handle(HubRequest req) {
+        return handle(req, Departure.NEVER);
+    }
+
+    /**
+     * As {@link #handle(HubRequest)}, told when the client leaves: a subscription still queued for the
+     * compiler is then dropped unstarted (its compile budget comes back at once) and its stage completes
+     * with a 499 reply nobody reads.
+     */
+    CompletionStage<Decision> handle(HubRequest req, Departure departure) {
         CompletionStage<Decision> decision;
         try {
-            decision = route(req);
+            decision = route(req, departure);
         } catch (Rejection | RuntimeException e) {
             decision = CompletableFuture.failedFuture(e);
         }
@@ -211,7 +241,7 @@ final class MercureProtocol {
         return Math.max(config.maxTopics(), SubscribeMatchers.MAX_MATCHERS) + 16;
     }
 
-    private CompletionStage<Decision> route(HubRequest req) throws Rejection {
+    private CompletionStage<Decision> route(HubRequest req, Departure departure) throws Rejection {
         Map<String, List<String>> query = Forms.decode(req.rawQuery().getBytes(ISO_8859_1), maxFields());
         String path = req.path();
         String method = req.method();
@@ -232,7 +262,7 @@ final class MercureProtocol {
                 }
             });
         } else if (path.equals(PATH) && (method.equals("GET") || method.equals("QUERY"))) {
-            return subscribe(req, method.equals("QUERY") ? union(query, req.body()) : query);
+            return subscribe(req, method.equals("QUERY") ? union(query, req.body()) : query, departure);
         } else if (path.equals(PATH)) {
             throw new Rejection(405, "use GET or QUERY to subscribe, POST to publish");
         } else if (path.equals(METADATA_PATH) && method.equals("GET")) {
@@ -279,7 +309,25 @@ final class MercureProtocol {
 
     /** The {@code /metrics} text: the broadcaster's figures, and the log's with Redis. */
     String metrics() {
-        return Metrics.prometheus(hub.stats()) + Metrics.tls(config.tls()) + MercureHub.logMetrics(hub.log()) + refusalMetrics();
+        return Metrics.prometheus(hub.stats()) + Metrics.tls(config.tls()) + MercureHub.logMetrics(hub.log()) + refusalMetrics()
+                + compileMetrics();
+    }
+
+    /**
+     * The subscription compiler's figures: URL patterns compiled, the selector bytes waiting for it
+     * (queued or compiling, against {@link #MAX_PENDING_COMPILE_BYTES}), and the queued subscriptions
+     * dropped unstarted because their client left.
+     */
+    private String compileMetrics() {
+        return "# HELP ssekit_hub_matcher_compiles_total URL patterns compiled (subscriptions' and tokens').\n"
+                + "# TYPE ssekit_hub_matcher_compiles_total counter\n"
+                + "ssekit_hub_matcher_compiles_total " + matchers.compiles() + "\n"
+                + "# HELP ssekit_hub_compile_pending_bytes Selector bytes of subscriptions queued or compiling.\n"
+                + "# TYPE ssekit_hub_compile_pending_bytes gauge\n"
+                + "ssekit_hub_compile_pending_bytes " + pendingCompileBytes.get() + "\n"
+                + "# HELP ssekit_hub_compiles_cancelled_total Queued subscription compiles dropped because the client left first.\n"
+                + "# TYPE ssekit_hub_compiles_cancelled_total counter\n"
+                + "ssekit_hub_compiles_cancelled_total " + compilesCancelled.sum() + "\n";
     }
 
     /** {@code ssekit_hub_auth_refusals_total{error=...}}: the requests refused with an RFC 6750 challenge, by error. */
@@ -308,6 +356,11 @@ final class MercureProtocol {
                         k -> new java.util.concurrent.atomic.LongAdder()).increment();
             }
             return new Reply(response);
+        }
+        if (e instanceof java.util.concurrent.CancellationException) {
+            // the client left before its subscription was compiled: nobody reads this (nginx's 499 in the access log)
+            LOG.log(Level.DEBUG, "{0} {1}: the client left before its subscription was compiled", req.method(), req.path());
+            return new Reply(text(req, 499, "client closed the request\n"));
         }
         if (e instanceof IllegalArgumentException) {
             // malformed percent-encoding, too many fields, a topic over the size limit
@@ -420,13 +473,19 @@ final class MercureProtocol {
         });
     }
 
-    private CompletionStage<Decision> subscribe(HubRequest req, Map<String, List<String>> query) throws Rejection {
+    private CompletionStage<Decision> subscribe(HubRequest req, Map<String, List<String>> query, Departure departure)
+            throws Rejection {
         if (lifetime.draining()) { // issue #26: the load balancer sends the retry to another node
-            throw new Rejection(503, "this node is shutting down; retry", 1);
+            throw new Rejection(503, DRAINING, 1);
+        }
+        boolean credentials = credentials(req, query);
+        if (!credentials && !config.anonymous()) {
+            // RFC 6750's bare challenge at once: a client without a token costs no compile, no place in the queue
+            throw Rejection.noToken("a subscriber token is required");
         }
         long uncompiled = compileCost(query);
-        if (uncompiled == 0 && !credentials(req, query)) {
-            return decideSubscription(req, query); // nothing to compile: on the caller's thread
+        if (uncompiled == 0 && !credentials) {
+            return decideSubscription(req, query, () -> { }); // nothing to compile: on the caller's thread
         }
         // selectors to compile, or a token whose matchers may need it: on the compiler's threads, so the
         // event loop goes on answering (issue #28). Nothing is reserved before the decision: a client that
@@ -437,21 +496,56 @@ final class MercureProtocol {
             pendingCompileBytes.addAndGet(-cost);
             throw new Rejection(503, "too many subscriptions waiting to be compiled; retry", 1);
         }
+        java.util.concurrent.atomic.AtomicBoolean owed = new java.util.concurrent.atomic.AtomicBoolean(true);
+        Runnable release = () -> {
+            if (owed.compareAndSet(true, false)) {
+                pendingCompileBytes.addAndGet(-cost); // compiled, refused or dropped: the budget comes back, once
+            }
+        };
+        CompletableFuture<Decision> result = new CompletableFuture<>();
+        // queued -> started (the compile runs to its end) or queued -> dropped (the client left first)
+        java.util.concurrent.atomic.AtomicInteger state = new java.util.concurrent.atomic.AtomicInteger(QUEUED);
+        Runnable task = () -> {
+            if (!state.compareAndSet(QUEUED, STARTED)) {
+                return; // dropped while queued
+            }
+            try {
+                decideSubscription(req, query, release).whenComplete((d, e) -> {
+                    if (e != null) {
+                        result.completeExceptionally(e);
+                    } else {
+                        result.complete(d);
+                    }
+                });
+            } catch (RuntimeException e) {
+                release.run();
+                result.completeExceptionally(e);
+            }
+        };
         try {
-            return CompletableFuture.supplyAsync(() -> {
-                try {
-                    return decideSubscription(req, query);
-                } catch (Rejection r) {
-                    throw new CompletionException(r);
-                } finally {
-                    pendingCompileBytes.addAndGet(-cost); // compiled (or refused): the budget comes back
-                }
-            }, compiler).thenCompose(d -> d);
+            compiler.execute(task);
         } catch (java.util.concurrent.RejectedExecutionException closing) {
-            pendingCompileBytes.addAndGet(-cost);
+            release.run();
             throw new Rejection(503, "the hub is shutting down; retry", 1);
         }
+        // a client that leaves before its compile starts costs no compile, and holds no budget (issue #24's review)
+        departure.onLeave(() -> {
+            if (state.compareAndSet(QUEUED, DROPPED)) {
+                compiler.remove(task);
+                release.run();
+                compilesCancelled.increment();
+                result.cancel(false);
+            }
+        });
+        return result;
     }
+
+    /** The answer to a subscription while the node drains (issue #26). */
+    private static final String DRAINING = "this node is shutting down; retry";
+    /** States of a subscription sent to the compiler. */
+    private static final int QUEUED = 0;
+    private static final int STARTED = 1;
+    private static final int DROPPED = 2;
 
     /**
      * The bytes of a subscription's selectors that are not compiled yet (what compiling it costs; 0
@@ -482,8 +576,63 @@ final class MercureProtocol {
         return req.header("Authorization") != null || req.header("Cookie") != null || query.containsKey("authorization");
     }
 
-    /** Decides a subscription: parses and compiles its selectors, verifies its token, plans its stream. */
-    private CompletionStage<Decision> decideSubscription(HubRequest req, Map<String, List<String>> query) throws Rejection {
+    /** What a subscription asks, its selectors compiled, and the grants of its token. */
+    private record Plan(List<Matcher> matchers, List<String> legacyTopics, List<TopicSelector> wanted, Optional<Grants> claims,
+            Optional<String> lastId, boolean cursor) {
+    }
+
+    /**
+     * Decides a subscription: verifies its token first (a missing or invalid one is refused with RFC
+     * 6750's answer before anything is compiled, the reference hub's order: auth, then matcher errors),
+     * then parses and compiles its selectors, then plans its stream.
+     *
+     * @param compiled run once the selectors are compiled or refused (frees the compile budget)
+     */
+    private CompletionStage<Decision> decideSubscription(HubRequest req, Map<String, List<String>> query, Runnable compiled) {
+        CompletableFuture<Optional<Grants>> auth;
+        try {
+            auth = access.subscriberOrAnonymous(req, query).toCompletableFuture();
+        } catch (RuntimeException e) {
+            auth = CompletableFuture.failedFuture(e);
+        }
+        java.util.function.Function<Optional<Grants>, Plan> compile = claims -> {
+            try {
+                return plan(req, query, claims);
+            } catch (Rejection r) {
+                throw new CompletionException(r);
+            }
+        };
+        // the token verified at once (the usual case): compiled on this thread (a compiler's, or the caller's
+        // when nothing needs compiling); after a key fetch: on the compiler's threads, not the fetch's
+        CompletableFuture<Plan> planned = auth.isDone() ? auth.thenApply(compile) : auth.thenApplyAsync(compile, task -> {
+            try {
+                compiler.execute(task);
+            } catch (java.util.concurrent.RejectedExecutionException closing) {
+                task.run(); // shutting down: decided here, and discarded
+            }
+        });
+        planned.whenComplete((p, e) -> compiled.run());
+        return planned.thenCompose(p -> {
+            if (p.lastId().isEmpty() || p.lastId().get().equals(Broadcaster.EARLIEST)
+                    || !hub.resumePoint(p.lastId().get()).equals(Broadcaster.EARLIEST)) {
+                return CompletableFuture.completedFuture(p);
+            }
+            // an id this node does not know: maybe one another node issued a moment ago. Wait (a
+            // little) until this node has every update stored before now; then it is known, or really unknown.
+            return hub.log().caughtUp().toCompletableFuture().orTimeout(2, TimeUnit.SECONDS)
+                    .handle((v, e) -> p);
+        }).thenApply(p -> {
+            try {
+                return stream(req, describe(p.matchers(), p.legacyTopics(), p.claims()), p.wanted(), p.claims(), p.lastId(),
+                        p.cursor());
+            } catch (Rejection r) {
+                throw new CompletionException(r);
+            }
+        });
+    }
+
+    /** Parses and compiles a subscription's selectors (400 for a bad one) and reads its cursor. */
+    private Plan plan(HubRequest req, Map<String, List<String>> query, Optional<Grants> claims) throws Rejection {
         // 0.x topic= only in compatibility mode (SubscribeMatchers refuses it otherwise)
         List<String> topics = compat ? query.getOrDefault("topic", List.of()) : List.of();
         if (!topics.isEmpty()) {
@@ -498,23 +647,7 @@ final class MercureProtocol {
         Optional<String> lastId = LastEventIds.fromHeader(header)
                 .or(() -> Optional.ofNullable(query.get("last_event_id")).map(List::getFirst).filter(v -> !v.isEmpty()))
                 .or(() -> compat ? Optional.ofNullable(query.get("lastEventID")).map(List::getFirst) : Optional.empty());
-        List<String> legacyTopics = topics;
-        return access.subscriberOrAnonymous(req, query).thenCompose(claims -> {
-            if (lastId.isEmpty() || lastId.get().equals(Broadcaster.EARLIEST)
-                    || !hub.resumePoint(lastId.get()).equals(Broadcaster.EARLIEST)) {
-                return CompletableFuture.completedFuture(claims);
-            }
-            // an id this node does not know: maybe one another node issued a moment ago. Wait (a
-            // little) until this node has every update stored before now; then it is known, or really unknown.
-            return hub.log().caughtUp().toCompletableFuture().orTimeout(2, TimeUnit.SECONDS)
-                    .handle((v, e) -> claims);
-        }).thenApply(claims -> {
-            try {
-                return stream(req, describe(wantedMatchers, legacyTopics, claims), wanted, claims, lastId, cursor);
-            } catch (Rejection r) {
-                throw new CompletionException(r);
-            }
-        });
+        return new Plan(wantedMatchers, topics, wanted, claims, lastId, cursor);
     }
 
     /**
@@ -535,6 +668,11 @@ final class MercureProtocol {
     /** Reserves a subscriber slot and plans the stream: its headers and what opening it registers. */
     private Stream stream(HubRequest req, List<Subscriptions.Subscription> described, List<TopicSelector> wanted, Optional<Grants> claims,
             Optional<String> lastId, boolean cursor) throws Rejection {
+        if (lifetime.draining()) {
+            // the drain started while this subscription was compiled (or waited for the log): answered as a
+            // new one in a drain is, not with a stream the drain ends at once (issue #24's review)
+            throw new Rejection(503, DRAINING, 1);
+        }
         List<TopicSelector> authorized = claims.map(Grants::subscribeSelectors).orElse(List.of());
         // per client first (L188-191): one client cannot take every --max-connections slot
         Runnable clientSlot = clients.acquire(clients.client(req))

@@ -178,11 +178,17 @@ class HubLegacyClientTest {
         URI url = start(0);
         String zeroXSubscriber = token("{\"mercure\":{\"subscribe\":[\"" + TEMPLATE + "\"]}}");
         String zeroXPublisher = token("{\"mercure\":{\"publish\":[\"*\"]}}");
-        // the same 0.x client: topic= is 400 (the spec's reserved parameter rule, the reference hub's answer)
+        // the same 0.x client: its token is checked first (the reference hub's order), 401 (no typ at+jwt)
         Client old = client(EventSource.builder(URI.create(url + "?topic=" + enc(TEMPLATE)))
                 .header("Authorization", "Bearer " + zeroXSubscriber));
-        assertThat(old.closed().get(10, TimeUnit.SECONDS)).hasValueSatisfying(e -> assertThat(e).hasMessageContaining("400"));
+        assertThat(old.closed().get(10, TimeUnit.SECONDS)).hasValueSatisfying(e -> assertThat(e).hasMessageContaining("401"));
         assertThat(old.opened()).isNotDone();
+        // topic= with a valid 1.0 token: 400 (the spec's reserved parameter rule, the reference hub's answer)
+        HttpResponse<String> topic = http.send(HttpRequest.newBuilder(URI.create(url + "?topic=" + enc(TEMPLATE)))
+                .timeout(Duration.ofSeconds(10)).header("Authorization", "Bearer "
+                        + accessToken("subscribe", "https://example.com/books/:id", "urlpattern")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(topic.statusCode()).isEqualTo(400);
         // a 0.x token with a 1.0 matcher: 401 invalid_token (no typ at+jwt)
         HttpResponse<String> token = http.send(HttpRequest.newBuilder(URI.create(url + "?match=a")).timeout(Duration.ofSeconds(10))
                 .header("Authorization", "Bearer " + zeroXSubscriber).build(), HttpResponse.BodyHandlers.ofString());

@@ -15,11 +15,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.logging.Handler;
-import java.util.logging.Level;
 import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -35,30 +31,12 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class HubLogInjectionTest {
 
-    private final List<LogRecord> records = new CopyOnWriteArrayList<>();
-    private final Handler capture = new Handler() {
-        @Override
-        public void publish(LogRecord r) {
-            records.add(r);
-        }
-
-        @Override
-        public void flush() {
-        }
-
-        @Override
-        public void close() {
-        }
-    };
-    private final Logger ssekit = Logger.getLogger("dev.ssekit");
-    private Level level;
+    private LogCapture log;
     private MercureHub hub;
 
     @BeforeEach
     void start() {
-        level = ssekit.getLevel();
-        ssekit.setLevel(Level.ALL);
-        ssekit.addHandler(capture);
+        log = LogCapture.start();
         JwtVerifier key = JwtVerifier.secret(KEY);
         hub = MercureHub.start(new HubConfig(new InetSocketAddress("127.0.0.1", 0), key, key, true, Set.of(), 1024, 10, 10,
                 true, false, "", Duration.ofSeconds(10), Optional.empty()), Broadcaster.create(), Scheduler.system(), Clock.systemUTC());
@@ -67,8 +45,7 @@ class HubLogInjectionTest {
     @AfterEach
     void stop() {
         hub.close();
-        ssekit.removeHandler(capture);
-        ssekit.setLevel(level);
+        log.close();
     }
 
     /** Sends raw bytes; returns the status line of the answer (or "" when the hub closed without one). */
@@ -105,7 +82,7 @@ class HubLogInjectionTest {
 
         LogFormat text = new LogFormat(false);
         List<String> lines = new ArrayList<>();
-        for (LogRecord r : records) {
+        for (LogRecord r : log.records()) {
             lines.add(text.format(r));
         }
         assertThat(lines).as("what the hub logged").isNotEmpty();

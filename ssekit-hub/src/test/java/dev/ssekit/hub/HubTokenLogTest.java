@@ -17,11 +17,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.logging.Handler;
-import java.util.logging.Level;
 import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -39,32 +35,14 @@ class HubTokenLogTest {
 
     private static final String APP = "https://app.example.com";
 
-    private final List<LogRecord> records = new CopyOnWriteArrayList<>();
-    private final Handler capture = new Handler() {
-        @Override
-        public void publish(LogRecord r) {
-            records.add(r);
-        }
-
-        @Override
-        public void flush() {
-        }
-
-        @Override
-        public void close() {
-        }
-    };
-    private final Logger ssekit = Logger.getLogger("dev.ssekit");
-    private Level level;
+    private LogCapture log;
     private MercureHub hub;
     private int next;
     private final List<String> sent = new ArrayList<>();
 
     @BeforeEach
     void start() {
-        level = ssekit.getLevel();
-        ssekit.setLevel(Level.ALL);
-        ssekit.addHandler(capture);
+        log = LogCapture.start();
         JwtVerifier key = JwtVerifier.secret(KEY);
         hub = MercureHub.start(new HubConfig(new InetSocketAddress("127.0.0.1", 0), key, key, false, Set.of(APP), 1024, 10, 10,
                 true, false, "", Duration.ofSeconds(10), Optional.empty()), Broadcaster.create(), Scheduler.system(), Clock.systemUTC());
@@ -77,8 +55,7 @@ class HubTokenLogTest {
         if (!closed) {
             hub.close();
         }
-        ssekit.removeHandler(capture);
-        ssekit.setLevel(level);
+        log.close();
     }
 
     /** A fresh token: a valid subscriber and publisher JWT, unique to its case. */
@@ -174,13 +151,13 @@ class HubTokenLogTest {
         hub.close(); // streams end: their access-log lines are written
         closed = true;
         Thread.sleep(200);
-        assertThat(records).as("the hub logged").isNotEmpty();
-        assertThat(records.stream().filter(r -> r.getLoggerName().equals(AccessLog.LOGGER)).count()).as("access log lines")
+        assertThat(log.records()).as("the hub logged").isNotEmpty();
+        assertThat(log.records().stream().filter(r -> r.getLoggerName().equals(AccessLog.LOGGER)).count()).as("access log lines")
                 .isGreaterThan(20);
         LogFormat text = new LogFormat(false);
         LogFormat json = new LogFormat(true);
         List<String> leaks = new ArrayList<>();
-        for (LogRecord r : records) {
+        for (LogRecord r : log.records()) {
             String bare = String.valueOf(text.formatMessage(r)) + (r.getThrown() == null ? "" : stack(r.getThrown()));
             for (String line : List.of(bare, text.format(r), json.format(r))) {
                 if (sent.stream().anyMatch(line::contains)) {
