@@ -34,17 +34,38 @@ final class TopicPrefixes {
      */
     static final TopicSelector.Index TEMPLATES = TopicPrefixes::boundaries;
 
-    /** Calls {@code action} with {@code ""} and each prefix of {@code s} that ends in {@code /}. */
+    /**
+     * The most {@code /}-boundary prefixes a topic names, and the longest: a topic of 2,048 slashes costs
+     * a publish 17 keys of at most {@value #MAX_KEY_LENGTH} characters, not 2,048 keys of up to 2,048.
+     * A pattern's key is cut to the same bounds, so a topic still names it.
+     */
+    static final int MAX_BOUNDARIES = 16;
+    /** See {@link #MAX_BOUNDARIES}. */
+    static final int MAX_KEY_LENGTH = 1024;
+
+    /**
+     * Calls {@code action} with {@code ""} and each prefix of {@code s} that ends in one of its first
+     * {@link #MAX_BOUNDARIES} {@code /} within its first {@link #MAX_KEY_LENGTH} characters.
+     */
     static void boundaries(String s, Consumer<Object> action) {
         action.accept("");
-        for (int i = s.indexOf('/'); i >= 0; i = s.indexOf('/', i + 1)) {
+        int n = 0;
+        for (int i = s.indexOf('/'); i >= 0 && i < MAX_KEY_LENGTH && n < MAX_BOUNDARIES; i = s.indexOf('/', i + 1), n++) {
             action.accept(s.substring(0, i + 1));
         }
     }
 
-    /** A literal prefix cut after its last {@code /} ({@code ""} when it has none): the key it is filed under. */
+    /**
+     * The key of a literal prefix: the longest of its prefixes {@link #boundaries} names. Every string
+     * that starts with the literal names it too (its first slashes are the literal's).
+     */
     static String cut(String literal) {
-        return literal.substring(0, literal.lastIndexOf('/') + 1);
+        int end = 0;
+        int n = 0;
+        for (int i = literal.indexOf('/'); i >= 0 && i < MAX_KEY_LENGTH && n < MAX_BOUNDARIES; i = literal.indexOf('/', i + 1), n++) {
+            end = i + 1;
+        }
+        return literal.substring(0, end);
     }
 
     /**

@@ -171,6 +171,25 @@ class TopicPrefixesTest {
         assertThat(others).as("selectors ruled out").isGreaterThan(500);
     }
 
+    @Test
+    void deepAndLongPatternsAreFiledWithinTheBoundsAndStillFound() {
+        MatcherStore store = new MatcherStore(SubscriptionEventsHubTest.HUB, 100);
+        String deep = "/a".repeat(40) + "/:id";
+        TopicSelector s = store.selector(Matcher.urlPattern(deep));
+        String topic = "/a".repeat(40) + "/7";
+        assertTrue(indexedVerdict(s, topic), "a pattern of 41 segments");
+        assertThat(((TopicPrefixes.UrlKey) s.indexKey().orElseThrow()).path()).hasSize(2 * (TopicPrefixes.MAX_BOUNDARIES - 1) + 1);
+        String longSegments = "/" + "x".repeat(700) + "/" + "y".repeat(700) + "/:id";
+        TopicSelector l = store.selector(Matcher.urlPattern(longSegments));
+        assertTrue(indexedVerdict(l, "/" + "x".repeat(700) + "/" + "y".repeat(700) + "/1"), "a pattern past 1,024 characters");
+        assertThat(((TopicPrefixes.UrlKey) l.indexKey().orElseThrow()).path()).hasSize(702);
+        List<Object> keys = new ArrayList<>();
+        TopicPrefixes.TEMPLATES.keys("/".repeat(2048), keys::add);
+        assertThat(keys).as("a topic of 2,048 slashes").hasSize(TopicPrefixes.MAX_BOUNDARIES + 1);
+        TopicSelector t = new TopicSelectorStore(10).selector("/b".repeat(30) + "/{id}");
+        assertTrue(indexedVerdict(t, "/b".repeat(30) + "/x"), "a template of 31 segments");
+    }
+
     /** What SubscriberIndex decides: a keyed selector only when the topic names its key. */
     private static boolean indexedVerdict(TopicSelector s, String topic) {
         if (s.index().isEmpty()) {
