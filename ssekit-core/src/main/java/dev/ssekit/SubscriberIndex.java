@@ -10,19 +10,33 @@ import java.util.function.Consumer;
 
 /**
  * The subscribers of one {@link DeliveryGroup}, indexed for matching: exact topics by hash, {@link
- * TopicSelector#all()} in a set of their own, every other selector (globs, templates) tested per
- * event, each distinct selector once per event. Subscribers are added and removed from any thread;
- * {@link #forEachMatch} runs on the group's thread.
+ * TopicSelector#all()} in a set of their own, selectors filed under a key of a {@link
+ * TopicSelector.Index} by that key (a publish probes each such index with each of its topics and
+ * tests only the selectors under the keys it names), every other selector (globs, unindexed custom
+ * ones) tested per event, each distinct selector once per event. Subscribers are added and removed
+ * from any thread; {@link #forEachMatch} runs on the group's thread.
  *
- * <p>Membership is atomic with respect to add and remove: a topic's set is created, joined, left
+ * <p>Membership is atomic with respect to add and remove: a topic's (or key's) set is created, joined, left
  * and unmapped inside the map's own per-key atomic step ({@link ConcurrentHashMap#compute}), so a
  * subscriber never joins a set that a concurrent remove is unmapping. {@link #isEmpty} reads an
  * exact count, raised before a subscriber enters the sets and lowered after it left them (a
- * {@link ConcurrentHashMap}'s own emptiness is only an estimate while others add and remove).
+ * {@link ConcurrentHashMap}'s own emptiness is only an estimate while others add and remove); so is
+ * each index's count of filed selectors, which decides whether a publish probes it.
  */
 final class SubscriberIndex {
 
+    /** Where a keyed selector is filed: its index and its key in it. */
+    private record Slot(TopicSelector.Index index, Object key) {
+    }
+
     private final Map<String, Set<Subscriber>> byTopic = new ConcurrentHashMap<>();
+    /** Subscribers by the keys their keyed selectors are filed under. */
+    private final Map<Slot, Set<Subscriber>> byKey = new ConcurrentHashMap<>();
+    /**
+     * The indexes of the keyed selectors filed now, each with how many: raised before a selector joins
+     * {@link #byKey}, lowered after it left, so a publish probes every index a returned add filed in.
+     */
+    private final Map<TopicSelector.Index, Integer> indexes = new ConcurrentHashMap<>();
     private final Set<Subscriber> patterned = ConcurrentHashMap.newKeySet();
     /** Subscribers with {@link TopicSelector#all()}: every event is theirs, no selector to test. */
     private final Set<Subscriber> everything = ConcurrentHashMap.newKeySet();
@@ -44,6 +58,14 @@ final class SubscriberIndex {
                     joined.add(s);
                     return joined;
                 });
+            } else if (sel.index().isPresent()) {
+                TopicSelector.Index index = sel.index().get();
+                indexes.merge(index, 1, Integer::sum); // first: from here on publishes probe the index
+                byKey.compute(new Slot(index, sel.indexKey().orElseThrow()), (k, set) -> {
+                    Set<Subscriber> joined = set != null ? set : ConcurrentHashMap.newKeySet();
+                    joined.add(s);
+                    return joined;
+                });
             } else {
                 patterned.add(s);
             }
@@ -54,11 +76,21 @@ final class SubscriberIndex {
     void remove(Subscriber s) {
         patterned.remove(s);
         everything.remove(s);
-        for (TopicSelector sel : s.selectors()) {
-            sel.exactTopic().ifPresent(t -> byTopic.computeIfPresent(t, (k, set) -> {
-                set.remove(s);
-                return set.isEmpty() ? null : set;
-            }));
+        if (!s.selectors().contains(TopicSelector.all())) { // else add filed it in everything only
+            for (TopicSelector sel : s.selectors()) {
+                sel.exactTopic().ifPresent(t -> byTopic.computeIfPresent(t, (k, set) -> {
+                    set.remove(s);
+                    return set.isEmpty() ? null : set;
+                }));
+                if (sel.index().isPresent()) {
+                    TopicSelector.Index index = sel.index().get();
+                    byKey.computeIfPresent(new Slot(index, sel.indexKey().orElseThrow()), (k, set) -> {
+                        set.remove(s);
+                        return set.isEmpty() ? null : set;
+                    });
+                    indexes.computeIfPresent(index, (k, n) -> n == 1 ? null : n - 1); // after it left
+                }
+            }
         }
         members.decrementAndGet(); // last: it has left every set
     }
@@ -74,7 +106,8 @@ final class SubscriberIndex {
     /**
      * Calls {@code action} for each subscriber that receives the event: a topic matches one of its
      * selectors and, for a restricted event, one of its authorizations. A subscriber matching by
-     * two topics may be called twice; {@link Subscriber#offer} keeps the first.
+     * two topics (or filed under two keys a topic names) may be called twice; {@link Subscriber#offer}
+     * keeps the first.
      */
     void forEachMatch(StoredEvent event, Consumer<Subscriber> action) {
         // each selector's verdict on this event, once: subscribers share compiled selectors
@@ -92,6 +125,24 @@ final class SubscriberIndex {
         for (Subscriber s : everything) {
             if (s.authorizedFor(event, verdicts)) {
                 action.accept(s);
+            }
+        }
+        if (!indexes.isEmpty()) {
+            // only the keyed selectors under the keys the topics name: the rest cannot match (the index's contract)
+            Consumer<Subscriber> test = s -> {
+                if (s.accepts(event, verdicts)) {
+                    action.accept(s);
+                }
+            };
+            for (TopicSelector.Index index : indexes.keySet()) {
+                for (String t : event.topics()) {
+                    index.keys(t, key -> {
+                        Set<Subscriber> filed = byKey.get(new Slot(index, key));
+                        if (filed != null) {
+                            filed.forEach(test);
+                        }
+                    });
+                }
             }
         }
         for (Subscriber s : patterned) {

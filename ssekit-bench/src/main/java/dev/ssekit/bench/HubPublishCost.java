@@ -27,7 +27,8 @@ import org.HdrHistogram.Recorder;
  * <li>one subscriber on {@value #BENCH_TOPIC} that counts what it receives;</li>
  * <li>SUBSCRIBERS idle subscribers, each on a selector that does not match the benchmark topic:
  * {@code exact} — its own topic {@code https://example.com/other/{i}}; {@code template} — all on
- * the one URI template {@code https://example.com/other/{id}}; {@code urlpattern} — all on the one
+ * the one URI template {@code https://example.com/other/{id}}; {@code templates} — each on its own URI
+ * template {@code https://example.com/other/{i}/{id}}; {@code urlpattern} — all on the one
  * URL pattern {@code https://example.com/other/:id} ({@code match_urlpattern}); {@code urlpatterns}
  * — each on its own URL pattern {@code https://example.com/other/{i}/:id};</li>
  * <li>WARMUP updates (at most 20 s of them) POSTed to the benchmark topic and received (not measured), then PUBLISHES
@@ -38,7 +39,7 @@ import org.HdrHistogram.Recorder;
  * subscriber got, and how many deliveries the hub counted (its {@code /metrics}): the idle
  * subscribers must get none. The last line is tab-separated, for the script.
  *
- * <p>Usage: {@code HubPublishCost HUB_PORT HUB_PID SUBSCRIBERS exact|template|urlpattern|urlpatterns PUBLISHES IN_FLIGHT SECONDS [WARMUP] [CLK_TCK]};
+ * <p>Usage: {@code HubPublishCost HUB_PORT HUB_PID SUBSCRIBERS exact|template|templates|urlpattern|urlpatterns PUBLISHES IN_FLIGHT SECONDS [WARMUP] [CLK_TCK]};
  * the hub's publisher key must be {@link HubBench#KEY} (printed by {@link HubBenchKey}).
  */
 public final class HubPublishCost {
@@ -61,8 +62,8 @@ public final class HubPublishCost {
         int seconds = Integer.parseInt(args[6]);
         int warmup = args.length > 7 ? Integer.parseInt(args[7]) : 2000;
         int clkTck = args.length > 8 ? Integer.parseInt(args[8]) : 100;
-        if (!java.util.List.of("exact", "template", "urlpattern", "urlpatterns").contains(selector)) {
-            throw new IllegalArgumentException("selector must be exact, template, urlpattern or urlpatterns: " + selector);
+        if (!java.util.List.of("exact", "template", "templates", "urlpattern", "urlpatterns").contains(selector)) {
+            throw new IllegalArgumentException("selector must be exact, template, templates, urlpattern or urlpatterns: " + selector);
         }
         InetSocketAddress hub = new InetSocketAddress("127.0.0.1", port);
         String mercure = "/.well-known/mercure";
@@ -87,6 +88,7 @@ public final class HubPublishCost {
         for (int i = 0; i < subscribers; i++) {
             String path = switch (selector) {
                 case "exact" -> mercure + "?topic=" + enc("https://example.com/other/" + i);
+                case "templates" -> mercure + "?topic=" + enc("https://example.com/other/" + i + "/{id}");
                 case "urlpattern" -> mercure + "?match_urlpattern=" + enc("https://example.com/other/:id");
                 case "urlpatterns" -> mercure + "?match_urlpattern=" + enc("https://example.com/other/" + i + "/:id");
                 default -> template;
@@ -95,7 +97,7 @@ public final class HubPublishCost {
             conns.add(c);
             workers.get(i % workers.size()).open(c);
         }
-        long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
+        long deadline = System.nanoTime() + Duration.ofMinutes(4).toNanos(); // 10,000 connects on 2 loaded cores
         while (sum(workers, t -> t.heads + t.failed) < subscribers + 1 && System.nanoTime() < deadline) {
             Thread.sleep(10);
         }

@@ -25,6 +25,9 @@ import java.util.Objects;
  * {@link #cached} first (issue #28). A topic is parsed once per publish, not once per pattern: the hub URL
  * is parsed once here, and each thread keeps the last topic it parsed (the broadcaster decides one publish's
  * selectors in sequence on one thread), so 10,000 distinct patterns cost one parse of the topic (issue #24).
+ * And a publish tests only the patterns that can match its topic: a pattern whose protocol and hostname are
+ * fixed text is filed under them and its literal pathname prefix in the broadcaster's index ({@link UrlIndex},
+ * {@link TopicPrefixes}); the others are tested on every publish.
  * Thread-safe.
  */
 final class MatcherStore {
@@ -53,6 +56,33 @@ final class MatcherStore {
     private final Cache<Matcher, Compiled> cache;
     /** URL patterns compiled (or tried) so far: {@code /metrics} shows it (issue #24's review). */
     private final java.util.concurrent.atomic.LongAdder compiles = new java.util.concurrent.atomic.LongAdder();
+    /** The broadcaster's index of this store's URL patterns (one per store: its topics resolve against its hub URL). */
+    private final UrlIndex index = new UrlIndex();
+
+    /**
+     * The index of a store's URL patterns whose protocol and hostname are fixed text ({@link
+     * TopicPrefixes}): a topic, resolved against the hub URL and parsed once per thread as the
+     * patterns test it, names a {@link TopicPrefixes.UrlKey} for each {@code /}-boundary prefix of its
+     * pathname; a topic that is not a URL names none (no URL pattern matches it). Thread-safe.
+     */
+    final class UrlIndex implements TopicSelector.Index {
+
+        @Override
+        public void keys(String topic, java.util.function.Consumer<Object> action) {
+            UrlPatternInput input = parsed(topic);
+            if (input != null) {
+                String protocol = input.protocol();
+                String hostname = input.hostname();
+                TopicPrefixes.boundaries(input.pathname(), path -> action.accept(new TopicPrefixes.UrlKey(protocol, hostname,
+                        (String) path)));
+            }
+        }
+
+        /** The topic resolved against the store's hub URL, as its patterns test it; null if not a URL. */
+        UrlPatternInput resolve(String topic) {
+            return parsed(topic);
+        }
+    }
 
     /**
      * @param hubUrl the absolute URL relative patterns and topics are resolved against
@@ -181,7 +211,14 @@ final class MatcherStore {
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("invalid URL pattern: " + e.getMessage(), e);
         }
-        return new Compiled(p, TopicSelector.of(Matcher.URLPATTERN + ":" + m.value(), topic -> test(p, topic)));
+        String name = Matcher.URLPATTERN + ":" + m.value();
+        java.util.function.Predicate<String> rule = topic -> test(p, topic);
+        if (p.fixedProtocol().isPresent() && p.fixedHostname().isPresent()) {
+            // only a topic of this protocol and host, whose pathname starts with the literal prefix, can match
+            return new Compiled(p, TopicSelector.of(name, rule, index, new TopicPrefixes.UrlKey(p.fixedProtocol().get(),
+                    p.fixedHostname().get(), TopicPrefixes.cut(p.pathnamePrefix()))));
+        }
+        return new Compiled(p, TopicSelector.of(name, rule)); // a wildcard protocol or host: tested on every publish
     }
 
     private boolean test(UrlPattern p, String topic) {

@@ -159,6 +159,11 @@ final class MercureHub implements AutoCloseable {
         return server.address();
     }
 
+    /** The hub's subscribers and subscription events (for tests: who watches them). */
+    Subscriptions subscriptions() {
+        return subscriptions;
+    }
+
     /** Where {@code /metrics} is served on a listener of its own ({@code --metrics-listen}), if it is. */
     java.util.Optional<InetSocketAddress> metricsAddress() {
         return java.util.Optional.ofNullable(metrics).map(NettySseServer::address);

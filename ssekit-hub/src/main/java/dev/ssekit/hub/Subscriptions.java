@@ -32,7 +32,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>What a subscriber's own request costs is bounded and linear in its size (issue #28): the updates
  * go to a broadcaster of their own ({@link #announcements()}, a small in-memory history), never to the
  * hub's history, so they never evict a published update; only {@link #watch watchers} (subscribers with a
- * token, one of whose matchers is {@code *} or names the hub path {@code /.well-known/mercure}) are
+ * token, one of whose matchers can match a subscription's topic) are
  * matched against them, never the hub's other subscribers; an anonymous subscriber's first {@link
  * #ANONYMOUS_BUDGET} subscriptions are announced, the rest only listed. Each update carries as id the
  * hub's newest event id when it was made: a watcher that reconnects with it resumes the hub's updates
@@ -160,10 +160,10 @@ final class Subscriptions {
 
     /**
      * Delivers the subscription updates to a subscriber's stream when it watches them: it has a token
-     * and one of its matchers is {@code *} or names the hub path {@code /.well-known/mercure} (as the
-     * spec's watcher {@code match_urlpattern=/.well-known/mercure/subscriptions/:match_type/:match/:subscriber}
-     * does); a private update reaches it when {@code authorized} matches its topic. Call once the
-     * stream has started on the hub.
+     * and one of its matchers can match an update's topic ({@link TopicPrefixes#mayMatchUnder}: {@code *},
+     * the spec's watcher {@code match_urlpattern=/.well-known/mercure/subscriptions/:match_type/:match/:subscriber},
+     * {@code https://*}{@code /*}; not a matcher of another host or path); a private update reaches it when
+     * {@code authorized} matches its topic. Call once the stream has started on the hub.
      *
      * @param connection the stream
      * @param subscriptions the subscriber's subscriptions
@@ -180,10 +180,11 @@ final class Subscriptions {
             return;
         }
         List<dev.ssekit.TopicSelector> watched = new ArrayList<>();
-        for (int i = 0; i < subscriptions.size(); i++) {
-            String matcher = subscriptions.get(i).value();
-            if (matcher.equals("*") || matcher.contains(MercureProtocol.PATH)) {
-                watched.add(selectors.get(i));
+        for (dev.ssekit.TopicSelector selector : selectors) {
+            // can it match an update's topic: PATH/…, or, resolved, PATH/… or (a v8 topic "..") …/mercure/urn%3Auuid%3A…
+            if (TopicPrefixes.mayMatchUnder(selector, PATH + "/")
+                    || TopicPrefixes.mayMatchUnder(selector, MercureProtocol.PATH + "/urn%3Auuid%3A")) {
+                watched.add(selector);
             }
         }
         if (watched.isEmpty()) {

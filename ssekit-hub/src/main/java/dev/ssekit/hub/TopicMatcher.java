@@ -88,6 +88,11 @@ final class TopicMatcher {
                 && topic.endsWith(suffix) && template.matches(topic);
     }
 
+    /** A template's literal text before its first expression: every topic it matches starts with it ({@code ""} otherwise). */
+    String prefix() {
+        return prefix;
+    }
+
     /** Whether the selector is a valid URI template (else it matches only {@code *} or itself). */
     boolean isTemplate() {
         return template != null;

@@ -12,7 +12,8 @@ import java.util.List;
  * ten thousand subscribers to one template share one compiled matcher. {@code *} becomes {@link
  * TopicSelector#all()} and a selector that is not a URI template becomes {@link
  * TopicSelector#exact}: both go through the broadcaster's index and cost a publish nothing per
- * subscriber. Only templates are matched, in time linear in the topic (see {@link TopicMatcher}).
+ * subscriber. Only templates are matched, in time linear in the topic (see {@link TopicMatcher}), and
+ * only those whose literal prefix the topic has ({@link TopicPrefixes#TEMPLATES}).
  * Selectors and topics are limited to {@link #MAX_LENGTH} characters. Thread-safe.
  */
 final class TopicSelectorStore {
@@ -128,8 +129,10 @@ final class TopicSelectorStore {
 
     private static Compiled compile(String text) {
         TopicMatcher m = TopicMatcher.of(text);
+        // a template matches only topics with its literal prefix: filed under it, tested only for topics that have it
         TopicSelector s = text.equals("*") ? TopicSelector.all()
-                : m.isTemplate() ? TopicSelector.of(text, m::matches) : TopicSelector.exact(text);
+                : m.isTemplate() ? TopicSelector.of(text, m::matches, TopicPrefixes.TEMPLATES, TopicPrefixes.cut(m.prefix()))
+                : TopicSelector.exact(text);
         return new Compiled(m, s);
     }
 }

@@ -86,6 +86,11 @@ final class Canon {
             throw typeError("pathname", value);
         }
         String result = dummy.pathString();
+        if (!leadingSlash && result.length() < 2) {
+            // ".json/../": its dot segments removed the "/-" put before it, which the standard then cuts
+            // off (a substring past the end): no pathname, an invalid pattern rather than a crash
+            throw typeError("pathname", value);
+        }
         return leadingSlash ? result : result.substring(2);
     }
 

@@ -39,9 +39,17 @@ final class Component {
      * (undefined); RE2 reports the empty string.
      */
     private final boolean[] emptyIsUnmatched;
+    /**
+     * Text every input this component matches starts with ("" when none is known): the fixed text
+     * before its first group, and that group's prefix when the group must occur once or more. Empty
+     * when the component ignores case. Only ever a prefix of what the expression demands literally,
+     * so an input without it never matches.
+     */
+    final String literalPrefix;
 
     private Component(String patternString, Kind kind, String fixed, Pattern regex, List<String> groupNames,
-                      boolean hasRegExpGroups, boolean[] emptyIsUnmatched) {
+                      boolean hasRegExpGroups, boolean[] emptyIsUnmatched, String literalPrefix) {
+        this.literalPrefix = literalPrefix;
         this.patternString = patternString;
         this.kind = kind;
         this.fixed = fixed;
@@ -69,19 +77,21 @@ final class Component {
                     + " copies, over " + RegexTranslator.MAX_REPETITION_COPIES + " (RE2's limit on repetition)");
         }
         String patternString = PatternParser.generatePatternString(parts, options);
+        String literal = literalPrefix(parts, options);
         if (parts.isEmpty()) {
-            return new Component(patternString, Kind.EMPTY, null, null, List.of(), false, new boolean[0]);
+            return new Component(patternString, Kind.EMPTY, null, null, List.of(), false, new boolean[0], literal);
         }
         if (parts.size() == 1) {
             Part only = parts.get(0);
             if (only.type() == PartType.FULL_WILDCARD && only.modifier() == PatternParser.Modifier.NONE
                     && only.prefix().isEmpty() && only.suffix().isEmpty()) {
                 return new Component(patternString, Kind.WILDCARD, null, null, List.copyOf(names), false,
-                        new boolean[1]);
+                        new boolean[1], literal);
             }
             if (only.type() == PartType.FIXED_TEXT && only.modifier() == PatternParser.Modifier.NONE
                     && !options.ignoreCase()) {
-                return new Component(patternString, Kind.FIXED, only.value(), null, List.of(), false, new boolean[0]);
+                return new Component(patternString, Kind.FIXED, only.value(), null, List.of(), false, new boolean[0],
+                        literal);
             }
         }
         Pattern regex;
@@ -106,7 +116,45 @@ final class Component {
         for (int i = 0; i < unmatched.length; i++) {
             unmatched[i] = emptyIsUnmatched.get(i);
         }
-        return new Component(patternString, Kind.REGEX, null, regex, List.copyOf(names), hasRegExp, unmatched);
+        return new Component(patternString, Kind.REGEX, null, regex, List.copyOf(names), hasRegExp, unmatched, literal);
+    }
+
+    /**
+     * The literal text the expression {@link PatternParser#generateRegex} makes of these parts
+     * demands at its start: the values of the leading fixed-text parts that must occur (modifier
+     * none), then the prefix of the first other part when that part must occur (modifier none or
+     * {@code +}; its prefix is outside any optional group then). Each is escaped into the
+     * expression as literal text, so every match starts with their concatenation. Nothing when
+     * the component ignores case (the expression is case-insensitive then).
+     */
+    private static String literalPrefix(List<Part> parts, Options options) {
+        if (options.ignoreCase()) {
+            return "";
+        }
+        StringBuilder b = new StringBuilder();
+        for (Part p : parts) {
+            if (p.type() == PartType.FIXED_TEXT) {
+                if (p.modifier() != PatternParser.Modifier.NONE) {
+                    break;
+                }
+                b.append(p.value());
+                continue;
+            }
+            if (p.modifier() == PatternParser.Modifier.NONE || p.modifier() == PatternParser.Modifier.ONE_OR_MORE) {
+                b.append(p.prefix());
+            }
+            break;
+        }
+        return b.toString();
+    }
+
+    /** The one input this component matches (fixed text, or the empty string), or null when it matches others too. */
+    String exactValue() {
+        return switch (kind) {
+            case EMPTY -> "";
+            case FIXED -> fixed;
+            default -> null;
+        };
     }
 
     /** ECMAScript's {@code .*} (no {@code v}/{@code s} flag): anything without a line terminator. */

@@ -412,6 +412,42 @@ public final class UrlPattern {
     }
 
     /**
+     * The protocol every URL this pattern matches has, when its protocol component is fixed text
+     * ({@code https} in {@code https://example.com/*}, and in a relative pattern compiled against an
+     * {@code https} base URL). For indexing many patterns: a URL whose {@link UrlPatternInput#protocol()}
+     * differs never matches.
+     *
+     * @return the protocol, without its {@code ':'}; empty when the component matches more than one
+     */
+    public Optional<String> fixedProtocol() {
+        return Optional.ofNullable(protocol.exactValue());
+    }
+
+    /**
+     * The hostname every URL this pattern matches has, when its hostname component is fixed text
+     * (or empty): {@code example.com} in {@code https://example.com/*}, not {@code *.example.com}.
+     * For indexing many patterns: a URL whose {@link UrlPatternInput#hostname()} differs never matches.
+     *
+     * @return the hostname, as the URL parser serialises it; empty when the component matches more than one
+     */
+    public Optional<String> fixedHostname() {
+        return Optional.ofNullable(hostname.exactValue());
+    }
+
+    /**
+     * Text every pathname this pattern matches starts with: the pathname component's fixed text up
+     * to its first group, with that group's prefix when the group must occur ({@code /books/} for
+     * {@code /books/:id}, {@code /books} for {@code /books{/:id}?}, {@code ""} for {@code *} or with
+     * {@code ignoreCase}). Conservative: a URL whose {@link UrlPatternInput#pathname()} does not start
+     * with it never matches; one that does may or may not.
+     *
+     * @return the prefix, percent-encoded as the component is; maybe empty
+     */
+    public String pathnamePrefix() {
+        return pathname.literalPrefix;
+    }
+
+    /**
      * Whether any component has a custom regular expression group such as {@code (\d+)}.
      *
      * @return true if it has

@@ -97,6 +97,36 @@ public final class UrlPatternInput {
         return inputs;
     }
 
+    /**
+     * The protocol (scheme) the URL parser gave, lower case, without its {@code ':'}: what a
+     * pattern's protocol component is tested against.
+     *
+     * @return the protocol
+     */
+    public String protocol() {
+        return protocol;
+    }
+
+    /**
+     * The host as the URL parser serialises it ({@code ""} when the URL has none): what a
+     * pattern's hostname component is tested against.
+     *
+     * @return the hostname
+     */
+    public String hostname() {
+        return hostname;
+    }
+
+    /**
+     * The path as the URL parser serialises it (percent-encoded, dot segments removed): what a
+     * pattern's pathname component is tested against.
+     *
+     * @return the pathname
+     */
+    public String pathname() {
+        return pathname;
+    }
+
     @Override
     public String toString() {
         return "UrlPatternInput" + inputs;

@@ -75,6 +75,19 @@ class UrlPatternTest {
         assertThat(greek.test(new UrlPatternInit(null, null, null, null, null, null, null, "abc", null))).isFalse();
     }
 
+    /**
+     * A pathname part that does not start with '/' whose dot segments remove the "/-" the standard puts
+     * before it (found by UrlPatternPrefixTest's random patterns): an invalid pattern, not a
+     * StringIndexOutOfBoundsException (which the hub, catching IllegalArgumentException, did not expect).
+     */
+    @Test
+    void dotSegmentsEatingTheDummyPrefixMakeAnInvalidPattern() {
+        assertThatThrownBy(() -> UrlPattern.compile("/:id*.json/../", "http://example.com/"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("pathname");
+        assertThat(UrlPattern.compile("https://example.com/:a..").pathname()).as("dots that are no segment stay")
+                .isEqualTo("/:a..");
+    }
+
     @Test
     void ignoreCaseAppliesToThePath() {
         UrlPattern p = UrlPattern.compile("https://example.com/Books/:id", null, new UrlPatternOptions(true));
