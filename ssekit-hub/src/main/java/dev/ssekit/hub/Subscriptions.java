@@ -34,9 +34,22 @@ import java.util.concurrent.atomic.AtomicInteger;
  * hub's history, so they never evict a published update; only {@link #watch watchers} (subscribers with a
  * token, one of whose matchers is {@code *} or names the hub path {@code /.well-known/mercure}) are
  * matched against them, never the hub's other subscribers; an anonymous subscriber's first {@link
- * #ANONYMOUS_BUDGET} subscriptions are announced, the rest only listed. Each update carries as id the
- * hub's newest event id when it was made: a watcher that reconnects with it resumes the hub's updates
- * where it was. The API lists the live state.
+ * #ANONYMOUS_BUDGET} subscriptions are announced, the rest only listed. Each update's id is its own
+ * ({@link #ID_PREFIX}{@code <position>/<hub event id>}): a watcher that reconnects with it resumes the
+ * updates after it and the hub's updates after the hub event it names, none twice. The API lists the
+ * live state.
+ *
+ * <p>In a cluster (a {@link dev.ssekit.redis.RedisPresence} on the hub's Redis): subscribers are kept
+ * in Redis, each node's for as long as the node heartbeats; updates go through the presence's own
+ * stream ({@code MAXLEN ~}, never the hub's history), read and announced by every node in stream
+ * order; positions are the stream's entry ids, the same on every node, so an update's id resumes on
+ * any node. The API on any node lists every live node's subscriptions; its ETag counts the cluster's
+ * changes. Its cursor is the hub's newest event id on the node that answered, recorded against this
+ * node's position in the updates: resuming with it on that node replays exactly the updates read
+ * since; on another node (or once more than {@link #ANNOUNCED_HISTORY} cursors were handed out since)
+ * it replays the updates made since that hub event was the newest, which may repeat a few the listing
+ * already showed, and loses none the history still holds. The status feed and the subscriber count
+ * stay this node's.
  *
  * <p>Thread-safety: {@link #activate} and {@link #end} of one subscriber must run on one thread in
  * order (the hub runs both on the subscriber's event loop), so its "active: true" update always
@@ -127,8 +140,9 @@ final class Subscriptions {
     private final java.util.concurrent.atomic.LongAdder examined = new java.util.concurrent.atomic.LongAdder();
     /**
      * For a hub event id, the announcements' newest id when that id was first handed out as a cursor
-     * (by the API's {@code Link}, or as the id of an update): a watcher resuming with it replays every
-     * update made since (L1143-1147). The oldest entries go first: at most {@link #ANNOUNCED_HISTORY}.
+     * by the API's {@code Link}: a watcher resuming with it replays every update made since
+     * (L1143-1147). The oldest entries go first: at most {@link #ANNOUNCED_HISTORY}; one that went is
+     * resumed from the updates' stamps instead ({@link #resumePoint}), without loss.
      */
     private final Map<String, String> cursors = new java.util.LinkedHashMap<>(16, 0.75f, false) {
         private static final long serialVersionUID = 1L;
@@ -330,8 +344,8 @@ final class Subscriptions {
      * @param selectors their matchers, compiled, in the same order
      * @param authorized its token's subscribe selectors, compiled
      * @param cursor the subscriber's {@code last_event_id} (or {@code Last-Event-ID}), if any: when it
-     *     is a cursor this hub handed out ({@link #cursor}, or an update's id), the updates made since are
-     *     replayed first; otherwise it gets those made from now on
+     *     is an update's id, or a hub event id this hub still holds, the updates made since are
+     *     replayed first ({@link #resumePoint}); otherwise it gets those made from now on
      * @throws IllegalStateException if the announcements are closed (the hub is closing)
      */
     void watch(dev.ssekit.SseConnection connection, List<? extends Subscription> subscriptions,
@@ -358,7 +372,8 @@ final class Subscriptions {
     /**
      * The hub's cursor for the subscriptions API's {@code Link} (the hub's newest event id), remembering
      * where the announcements were when it was first handed out. Call before reading the subscriptions
-     * listed with it: whatever changes after is in an update a watcher resuming with the cursor replays.
+     * listed with it: whatever changes after is in an update a watcher resuming with the cursor replays
+     * (in a cluster: read from Redis after, so the listing holds at least what was announced here before).
      */
     String cursor() {
         String position = announcements == null ? Broadcaster.EARLIEST : announcements.lastEventId().orElse(Broadcaster.EARLIEST);

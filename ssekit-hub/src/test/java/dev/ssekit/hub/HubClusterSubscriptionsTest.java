@@ -326,4 +326,38 @@ class HubClusterSubscriptionsTest {
         assertThat(doc(nextUpdate(watcher)).get("match")).as("the first update after the cursor").isEqualTo("after-the-cursor");
         assertThat(doc(nextUpdate(watcher)).get("match")).isEqualTo("later");
     }
+
+    @Test
+    void compatibilityModeV8SubscriptionsAreAnnouncedAndListedAcrossNodesToo() throws Exception {
+        List<MercureHub> nodes = new ArrayList<>();
+        for (int i = 0; i < 2; i++) { // compatibility mode 8: 0.x tokens, topic=, v8 ids
+            JwtVerifier key = JwtVerifier.secret(KEY);
+            RedisEventLog log = RedisEventLog.builder(redis.uri()).history(10_000, 64L << 20, Duration.ofHours(1)).build();
+            closeables.add(log);
+            MercureHub hub = MercureHub.start(new HubConfig(new InetSocketAddress("127.0.0.1", 0), key, key, true, Set.of(), 1 << 20, 100,
+                    1000, true, false, "", Duration.ofSeconds(10), Optional.empty()), Broadcaster.builder().log(log).build(),
+                    Scheduler.system(), Clock.systemUTC());
+            closeables.add(hub);
+            nodes.add(hub);
+        }
+        String legacy = JwtVerifierTest.token("{\"mercure\":{\"subscribe\":[\"*\"]}}");
+        RawHttp watcher = subscribe(nodes.get(0), "topic=" + enc(Subscriptions.PATH + "{/topic}{/subscriber}"),
+                "Authorization: Bearer " + legacy);
+        subscribe(nodes.get(1), "topic=books", "Authorization: Bearer " + legacy);
+        Map<String, Object> started = null;
+        for (int i = 0; i < 10 && started == null; i++) {
+            SseEvent e = watcher.events(1).getFirst();
+            Map<String, Object> d = doc(e);
+            if ("books".equals(d.get("topic"))) {
+                started = d;
+            }
+        }
+        assertThat(started).as("node B's v8 subscription announced on node A").isNotNull().containsEntry("active", true)
+                .containsEntry("id", LegacySubscriptions.id("books", (String) started.get("subscriber")));
+        HttpResponse<String> byTopic = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + nodes.get(0).address().getPort()
+                + Subscriptions.PATH + "/books")).header("Authorization", "Bearer " + legacy).timeout(Duration.ofSeconds(20)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(byTopic.statusCode()).isEqualTo(200);
+        assertThat(SubscriptionEventsProtocolTest.rows(JSON.std.mapFrom(byTopic.body()).get("subscriptions"))).containsExactly(started);
+    }
 }
