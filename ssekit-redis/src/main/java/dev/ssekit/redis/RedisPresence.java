@@ -134,6 +134,8 @@ public final class RedisPresence implements AutoCloseable {
      */
     public record Notice(String topic, String data) {
         /**
+         * Checks both are present.
+         *
          * @throws NullPointerException if either is null
          */
         public Notice {
@@ -222,7 +224,11 @@ public final class RedisPresence implements AutoCloseable {
         return b;
     }
 
-    /** This node's id: random, new for each presence built. */
+    /**
+     * This node's id.
+     *
+     * @return 32 hex digits, random, new for each presence built
+     */
     public String node() {
         return node;
     }
