@@ -73,8 +73,28 @@ final class MercureHub implements AutoCloseable {
      */
     static MercureHub start(HubConfig config, ConnectionLifetime.Settings lifetimes, Broadcaster hub, Scheduler scheduler,
             Clock clock) {
+        return start(config, lifetimes, hub, scheduler, clock, PRESENCE_TTL);
+    }
+
+    /** How long a node's subscribers stay listed on the other nodes after its last heartbeat to Redis. */
+    static final Duration PRESENCE_TTL = Duration.ofSeconds(15);
+    /** How many subscription updates the cluster's Redis stream keeps, about. */
+    static final long PRESENCE_STREAM = 10_000;
+
+    /**
+     * As {@link #start(HubConfig, ConnectionLifetime.Settings, Broadcaster, Scheduler, Clock)}; on a
+     * Redis log with subscription events on, the hub is a node of the cluster on that Redis: every
+     * node lists and announces every node's subscriptions, and a node's stay listed {@code presenceTtl}
+     * after its last heartbeat.
+     *
+     * @throws IllegalStateException if the address cannot be bound or Redis cannot be used
+     */
+    static MercureHub start(HubConfig config, ConnectionLifetime.Settings lifetimes, Broadcaster hub, Scheduler scheduler,
+            Clock clock, Duration presenceTtl) {
         ConnectionLifetime lifetime = new ConnectionLifetime(lifetimes, scheduler);
-        Subscriptions subscriptions = new Subscriptions(hub, config.subscriptionEvents());
+        dev.ssekit.redis.RedisPresence presence = config.subscriptionEvents() && hub.log() instanceof RedisEventLog redis
+                ? redis.presence(presenceTtl, PRESENCE_STREAM) : null;
+        Subscriptions subscriptions = new Subscriptions(hub, config.subscriptionEvents(), presence);
         java.util.concurrent.atomic.AtomicInteger openStreams = new java.util.concurrent.atomic.AtomicInteger();
         java.util.concurrent.atomic.AtomicLong pendingBodies = new java.util.concurrent.atomic.AtomicLong(); // issue #28
         MercureProtocol protocol = new MercureProtocol(config, hub, subscriptions,
@@ -89,6 +109,7 @@ final class MercureHub implements AutoCloseable {
         try {
             server = builder.start();
         } catch (RuntimeException e) { // the address is taken, say: what the hub was given stops too
+            subscriptions.close();
             config.tls().ifPresent(CertificateFiles::close);
             config.verifiers().forEach(JwtVerifier::close);
             throw e;
@@ -99,6 +120,7 @@ final class MercureHub implements AutoCloseable {
                 metrics = MetricsListener.start(config.limits().metricsListen().get(), protocol::metrics);
             } catch (RuntimeException e) {
                 server.close();
+                subscriptions.close();
                 config.tls().ifPresent(CertificateFiles::close);
                 config.verifiers().forEach(JwtVerifier::close);
                 throw e;

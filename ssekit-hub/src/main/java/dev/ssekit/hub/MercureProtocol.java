@@ -614,7 +614,7 @@ final class MercureProtocol {
         planned.whenComplete((p, e) -> compiled.run());
         return planned.thenCompose(p -> {
             if (p.lastId().isEmpty() || p.lastId().get().equals(Broadcaster.EARLIEST)
-                    || !hub.resumePoint(p.lastId().get()).equals(Broadcaster.EARLIEST)) {
+                    || !hub.resumePoint(Subscriptions.hubCursor(p.lastId().get())).equals(Broadcaster.EARLIEST)) {
                 return CompletableFuture.completedFuture(p);
             }
             // an id this node does not know: maybe one another node issued a moment ago. Wait (a
@@ -684,7 +684,8 @@ final class MercureProtocol {
         }
         Subscriptions.Subscriber subscriber = reserved.get();
         Map<String, String> headers = streamHeaders(req);
-        Optional<String> point = lastId.map(hub::resumePoint);
+        // a subscription update's id names the hub event it followed (Subscriptions.ID_PREFIX)
+        Optional<String> point = lastId.map(Subscriptions::hubCursor).map(hub::resumePoint);
         if (cursor) {
             // sent whenever the request carried a cursor (L953-964); 0.x clients read Last-Event-ID
             String answer = LastEventIds.toHeader(point.orElseGet(() -> hub.lastEventId().orElse(Broadcaster.EARLIEST)));
@@ -792,13 +793,16 @@ final class MercureProtocol {
         if (!req.method().equals("GET")) {
             throw new Rejection(405, "use GET for the subscriptions API");
         }
-        return access.subscriber(req, query).thenApply(claims -> {
+        return access.subscriber(req, query).thenCompose(claims -> {
             if (!claims.maySubscribe(raw)) {
                 throw new CompletionException(Rejection.insufficientScope("the token's subscribe grants do not cover " + raw));
             }
             // both before the listing: what changes after is replayed with the cursor, and changes the ETag
-            long changes = subscriptions.changes();
-            String lastEventId = subscriptions.cursor();
+            // (in a cluster: the cluster's change count, read with every node's subscriptions from Redis)
+            return subscriptions.snapshot(target.path(), target.subscriber());
+        }).thenApply(snapshot -> {
+            long changes = snapshot.changes();
+            String lastEventId = snapshot.cursor();
             // the cursor (L1123-1158) in a Link header, with an ETag that answers If-None-Match with 304: the
             // reference hub's (the cursor, escaped) and the count of subscription changes, which the hub's
             // event ids do not follow here (subscription events have a history of their own)
@@ -815,7 +819,7 @@ final class MercureProtocol {
                 cors(req, notModified.headers());
                 return new Reply(notModified);
             }
-            List<Map<String, Object>> found = subscriptions.list(target.path(), target.subscriber());
+            List<Map<String, Object>> found = snapshot.rows().get();
             Map<String, Object> body;
             if (target.subscriber().isPresent()) {
                 if (found.isEmpty()) {

@@ -34,9 +34,22 @@ import java.util.concurrent.atomic.AtomicInteger;
  * hub's history, so they never evict a published update; only {@link #watch watchers} (subscribers with a
  * token, one of whose matchers can match a subscription's topic) are
  * matched against them, never the hub's other subscribers; an anonymous subscriber's first {@link
- * #ANONYMOUS_BUDGET} subscriptions are announced, the rest only listed. Each update carries as id the
- * hub's newest event id when it was made: a watcher that reconnects with it resumes the hub's updates
- * where it was. The API lists the live state.
+ * #ANONYMOUS_BUDGET} subscriptions are announced, the rest only listed. Each update's id is its own
+ * ({@link #ID_PREFIX}{@code <position>/<hub event id>}): a watcher that reconnects with it resumes the
+ * updates after it and the hub's updates after the hub event it names, none twice. The API lists the
+ * live state.
+ *
+ * <p>In a cluster (a {@link dev.ssekit.redis.RedisPresence} on the hub's Redis): subscribers are kept
+ * in Redis, each node's for as long as the node heartbeats; updates go through the presence's own
+ * stream ({@code MAXLEN ~}, never the hub's history), read and announced by every node in stream
+ * order; positions are the stream's entry ids, the same on every node, so an update's id resumes on
+ * any node. The API on any node lists every live node's subscriptions; its ETag counts the cluster's
+ * changes. Its cursor is the hub's newest event id on the node that answered, recorded against this
+ * node's position in the updates: resuming with it on that node replays exactly the updates read
+ * since; on another node (or once more than {@link #ANNOUNCED_HISTORY} cursors were handed out since)
+ * it replays the updates made since that hub event was the newest, which may repeat a few the listing
+ * already showed, and loses none the history still holds. The status feed and the subscriber count
+ * stay this node's.
  *
  * <p>Thread-safety: {@link #activate} and {@link #end} of one subscriber must run on one thread in
  * order (the hub runs both on the subscriber's event loop), so its "active: true" update always
@@ -127,8 +140,9 @@ final class Subscriptions {
     private final java.util.concurrent.atomic.LongAdder examined = new java.util.concurrent.atomic.LongAdder();
     /**
      * For a hub event id, the announcements' newest id when that id was first handed out as a cursor
-     * (by the API's {@code Link}, or as the id of an update): a watcher resuming with it replays every
-     * update made since (L1143-1147). The oldest entries go first: at most {@link #ANNOUNCED_HISTORY}.
+     * by the API's {@code Link}: a watcher resuming with it replays every update made since
+     * (L1143-1147). The oldest entries go first: at most {@link #ANNOUNCED_HISTORY}; one that went is
+     * resumed from the updates' stamps instead ({@link #resumePoint}), without loss.
      */
     private final Map<String, String> cursors = new java.util.LinkedHashMap<>(16, 0.75f, false) {
         private static final long serialVersionUID = 1L;
@@ -140,17 +154,177 @@ final class Subscriptions {
     };
     /** Each announcing subscriber's newest update, stored or not yet: the next one waits for it. */
     private final Map<String, CompletionStage<Void>> announced = new ConcurrentHashMap<>();
+    /**
+     * The other nodes of a cluster on Redis (null: this hub is alone): subscribers are kept there and
+     * their updates go through its stream, which every node (this one too) reads and announces.
+     */
+    private final dev.ssekit.redis.RedisPresence cluster;
+    /**
+     * The updates the announcements' history holds, by position (oldest first, at most {@link
+     * #ANNOUNCED_HISTORY}): where a watcher resumes from an update's id, or from a hub event id.
+     */
+    private final java.util.concurrent.ConcurrentSkipListMap<Position, Announced> index = new java.util.concurrent.ConcurrentSkipListMap<>();
+    /** Updates are numbered, stamped and published one at a time, so the index is in publishing order. */
+    private final Object delivering = new Object();
+    /** The positions of a hub alone: {@code <start ms>-<n>}, so those of an earlier run of the process are older. */
+    private final long epoch = System.currentTimeMillis();
+    private long next;
 
     /**
-     * @param hub the hub's broadcaster: its newest event id becomes each update's id
+     * @param hub the hub's broadcaster: its newest event id is part of each update's id
      * @param events whether subscription updates are published (on a broadcaster of their own, which
      *     {@link #close()} closes)
      */
     Subscriptions(Broadcaster hub, boolean events) {
+        this(hub, events, null);
+    }
+
+    /**
+     * A hub that is one node of a cluster: with {@code events} on, its subscribers are listed and
+     * announced on every node through {@code cluster}, which {@link #close()} closes.
+     *
+     * @param cluster the cluster's presence, or null for a hub alone
+     */
+    Subscriptions(Broadcaster hub, boolean events, dev.ssekit.redis.RedisPresence cluster) {
         this.hub = hub;
         this.events = events;
         this.announcements = events
                 ? Broadcaster.builder().history(ANNOUNCED_HISTORY, 8L << 20, java.time.Duration.ofHours(1)).build() : null;
+        this.cluster = events ? cluster : null;
+        if (this.cluster != null) {
+            this.cluster.follow(r -> deliver(Position.parse(r.position()), r.topic(), r.data())
+                    .whenComplete((id, e) -> {
+                        if (e != null) {
+                            LOG.log(Level.DEBUG, "subscription update {0} not announced: {1}", r.position(), e.toString());
+                        }
+                    }));
+        } else if (cluster != null) {
+            cluster.close();
+        }
+    }
+
+    /**
+     * A position in the updates' order: a Redis stream entry id in a cluster (the same on every
+     * node), {@code <start ms>-<n>} for a hub alone.
+     */
+    record Position(long ms, long seq) implements Comparable<Position> {
+
+        static Position parse(String s) {
+            int dash = s.indexOf('-');
+            if (dash <= 0) {
+                throw new IllegalArgumentException("not a position: " + s);
+            }
+            return new Position(Long.parseLong(s.substring(0, dash)), Long.parseLong(s.substring(dash + 1)));
+        }
+
+        @Override
+        public int compareTo(Position o) {
+            int c = Long.compare(ms, o.ms);
+            return c != 0 ? c : Long.compare(seq, o.seq);
+        }
+
+        @Override
+        public String toString() {
+            return ms + "-" + seq;
+        }
+    }
+
+    /** An update in the announcements' history: its SSE id, and the sequence of the hub's newest event when it was made. */
+    private record Announced(String id, long hubSequence) {
+    }
+
+    /**
+     * The SSE id of a subscription update: {@code #subscriptions@<position>/<hub event id>}. A hub
+     * generated id ({@code #…}, which publishers may not use, row 19) naming both where the update
+     * is among the updates and the hub's newest event when it was announced here: a watcher resuming
+     * with it gets the updates after it and the hub's events after that one, none twice.
+     */
+    static final String ID_PREFIX = "#subscriptions@";
+
+    /** The hub event id in an update's id ({@link #ID_PREFIX}), or {@code id} itself when it is not one. */
+    static String hubCursor(String id) {
+        if (id.startsWith(ID_PREFIX)) {
+            int slash = id.indexOf('/', ID_PREFIX.length());
+            if (slash > 0) {
+                return id.substring(slash + 1);
+            }
+        }
+        return id;
+    }
+
+    /** The position in an update's id, if it is one. */
+    static Optional<Position> position(String id) {
+        if (!id.startsWith(ID_PREFIX)) {
+            return Optional.empty();
+        }
+        int slash = id.indexOf('/', ID_PREFIX.length());
+        try {
+            return Optional.of(Position.parse(id.substring(ID_PREFIX.length(), slash < 0 ? id.length() : slash)));
+        } catch (IllegalArgumentException e) { // NumberFormatException too
+            return Optional.empty();
+        }
+    }
+
+    /**
+     * Announces one update: numbers it (a hub alone) or takes its stream position (a cluster), stamps
+     * it with the hub's newest event, publishes it on the announcements and indexes it.
+     */
+    private CompletionStage<String> deliver(Position given, String topic, String data) {
+        synchronized (delivering) {
+            Position at = given != null ? given : new Position(epoch, ++next);
+            String hubId = hub.lastEventId().orElse(Broadcaster.EARLIEST);
+            long hubSequence = hubId.equals(Broadcaster.EARLIEST) ? 0 : hub.log().sequenceOf(hubId).orElse(hub.log().lastSequence());
+            String id = ID_PREFIX + at + "/" + hubId;
+            CompletionStage<String> stored;
+            try {
+                stored = announcements.publishAsync(SseMessage.builder().event(EVENT_TYPE).data(data).id(id).build(), List.of(topic), true);
+            } catch (RuntimeException e) { // closed
+                return CompletableFuture.failedFuture(e);
+            }
+            index.put(at, new Announced(id, hubSequence));
+            while (index.size() > ANNOUNCED_HISTORY) {
+                index.pollFirstEntry();
+            }
+            return stored;
+        }
+    }
+
+    /**
+     * Where a watcher resumes the announcements from its cursor: after the update an update's id
+     * names (all that is kept when it is older than the history: none lost); after the position the
+     * subscriptions API recorded for a hub event id it handed out; for another hub event id still in
+     * the hub's history, after the last update made before that event was the newest (none lost; an
+     * update made while it was the newest may come again); null (from now) for an unknown id.
+     */
+    private String resumePoint(Optional<String> cursor) {
+        if (cursor.isEmpty()) {
+            return null;
+        }
+        Optional<Position> at = position(cursor.get());
+        if (at.isPresent()) {
+            if (index.isEmpty()) {
+                return null;
+            }
+            Map.Entry<Position, Announced> before = index.floorEntry(at.get());
+            return before == null ? Broadcaster.EARLIEST : before.getValue().id();
+        }
+        synchronized (cursors) {
+            String recorded = cursors.get(cursor.get());
+            if (recorded != null) {
+                return recorded;
+            }
+        }
+        java.util.OptionalLong sequence = cursor.get().equals(Broadcaster.EARLIEST) ? java.util.OptionalLong.of(0)
+                : hub.log().sequenceOf(cursor.get());
+        if (sequence.isEmpty()) {
+            return null;
+        }
+        for (Map.Entry<Position, Announced> e : index.descendingMap().entrySet()) {
+            if (e.getValue().hubSequence() < sequence.getAsLong()) {
+                return e.getValue().id();
+            }
+        }
+        return Broadcaster.EARLIEST;
     }
 
     /** The broadcaster of the subscription updates (events on), or null. */
@@ -170,8 +344,8 @@ final class Subscriptions {
      * @param selectors their matchers, compiled, in the same order
      * @param authorized its token's subscribe selectors, compiled
      * @param cursor the subscriber's {@code last_event_id} (or {@code Last-Event-ID}), if any: when it
-     *     is a cursor this hub handed out ({@link #cursor}, or an update's id), the updates made since are
-     *     replayed first; otherwise it gets those made from now on
+     *     is an update's id, or a hub event id this hub still holds, the updates made since are
+     *     replayed first ({@link #resumePoint}); otherwise it gets those made from now on
      * @throws IllegalStateException if the announcements are closed (the hub is closing)
      */
     void watch(dev.ssekit.SseConnection connection, List<? extends Subscription> subscriptions,
@@ -191,10 +365,7 @@ final class Subscriptions {
             return;
         }
         // from the cursor's position, or from now on: the updates before it describe subscriptions the API listed
-        String since;
-        synchronized (cursors) {
-            since = cursor.map(cursors::get).orElse(null);
-        }
+        String since = resumePoint(cursor);
         announcements.subscription(connection).topics(watched).authorizedFor(authorized)
                 .resumeFrom(since != null ? since : announcements.lastEventId().orElse(Broadcaster.EARLIEST)).start();
     }
@@ -202,7 +373,8 @@ final class Subscriptions {
     /**
      * The hub's cursor for the subscriptions API's {@code Link} (the hub's newest event id), remembering
      * where the announcements were when it was first handed out. Call before reading the subscriptions
-     * listed with it: whatever changes after is in an update a watcher resuming with the cursor replays.
+     * listed with it: whatever changes after is in an update a watcher resuming with the cursor replays
+     * (in a cluster: read from Redis after, so the listing holds at least what was announced here before).
      */
     String cursor() {
         String position = announcements == null ? Broadcaster.EARLIEST : announcements.lastEventId().orElse(Broadcaster.EARLIEST);
@@ -217,6 +389,9 @@ final class Subscriptions {
 
     /** Closes the announcements (their watchers' streams end). Idempotent. */
     void close() {
+        if (cluster != null) {
+            cluster.close(); // this node's subscribers leave the cluster's list at once
+        }
         if (announcements != null) {
             announcements.close();
         }
@@ -260,7 +435,11 @@ final class Subscriptions {
             rows.addAndGet(s.subscriptions().size());
             changes.incrementAndGet();
         }
-        announce(s, true);
+        if (cluster != null) {
+            cluster.put(s.id(), entry(s), notices(s, true));
+        } else {
+            announce(s, true);
+        }
     }
 
     /** The subscriber's stream ended: its slot is free, its subscriptions announced as inactive. */
@@ -269,7 +448,11 @@ final class Subscriptions {
         if (active.remove(s.id()) != null) {
             rows.addAndGet(-s.subscriptions().size());
             changes.incrementAndGet();
-            announce(s, false);
+            if (cluster != null) {
+                cluster.remove(s.id(), notices(s, false));
+            } else {
+                announce(s, false);
+            }
         }
     }
 
@@ -303,15 +486,12 @@ final class Subscriptions {
         if (chain == null) {
             chain = CompletableFuture.completedFuture(null);
         }
-        List<Subscription> shown = s.anonymous() && s.subscriptions().size() > ANONYMOUS_BUDGET
-                ? s.subscriptions().subList(0, ANONYMOUS_BUDGET) : s.subscriptions();
-        for (Subscription subscription : shown) {
-            Map<String, Object> body = json(s, subscription, isActive);
-            // private (L1063), with the reserved event type so that listeners tell them from updates (L1063-1072)
-            // each update's id is the hub's newest event id (cursor() records where the first with that id goes)
-            chain = chain.thenCompose(v -> MercureHub.publish(announcements, SseMessage.builder().event(EVENT_TYPE).data(write(body))
-                    .id(cursor()).build(),
-                    List.of((String) body.get("id")), true).<Void>handle((id, e) -> {
+        for (dev.ssekit.redis.RedisPresence.Notice notice : notices(s, isActive)) {
+            // private (L1063), with the reserved event type so that listeners tell them from updates (L1063-1072);
+            // numbered and stamped when published (deliver), on a virtual thread as the hub's own publishes
+            chain = chain.thenCompose(v -> CompletableFuture.supplyAsync(() -> deliver(null, notice.topic(), notice.data()),
+                    task -> Thread.ofVirtual().name("ssekit-hub-announce").start(task)).thenCompose(stored -> stored)
+                    .<Void>handle((id, e) -> {
                         if (e != null) {
                             // the hub is closing, or history cannot store: the subscription itself is unaffected
                             LOG.log(Level.DEBUG, "subscription update for {0} not published: {1}", s.id(), e.toString());
@@ -325,6 +505,99 @@ final class Subscriptions {
                 announced.remove(s.id(), done); // its last update: nothing follows
             }
         });
+    }
+
+    /**
+     * A subscriber's updates: one per subscription, as documents of the update's topic; an anonymous
+     * subscriber's first {@link #ANONYMOUS_BUDGET} only (issue #28: what one request makes the hub send,
+     * here or to Redis, stays bounded).
+     */
+    static List<dev.ssekit.redis.RedisPresence.Notice> notices(Subscriber s, boolean isActive) {
+        List<Subscription> shown = s.anonymous() && s.subscriptions().size() > ANONYMOUS_BUDGET
+                ? s.subscriptions().subList(0, ANONYMOUS_BUDGET) : s.subscriptions();
+        List<dev.ssekit.redis.RedisPresence.Notice> out = new ArrayList<>(shown.size());
+        for (Subscription subscription : shown) {
+            out.add(new dev.ssekit.redis.RedisPresence.Notice(id(subscription, s.id()), write(json(s, subscription, isActive))));
+        }
+        return out;
+    }
+
+    /** A subscriber as a cluster entry: {@code {"id": …, "rows": [{"path": …, "doc": {…}}, …]}}, its documents active. */
+    static String entry(Subscriber s) {
+        List<Object> rows = new ArrayList<>(s.subscriptions().size());
+        for (Subscription subscription : s.subscriptions()) {
+            Map<String, Object> row = new LinkedHashMap<>();
+            row.put("path", subscription.path());
+            row.put("doc", json(s, subscription, true));
+            rows.add(row);
+        }
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("id", s.id());
+        m.put("rows", rows);
+        return write(m);
+    }
+
+    /**
+     * What the subscriptions API answers: the ETag's change count, the cursor, and the listing
+     * (computed on demand: a 304 does not list).
+     *
+     * @param changes in a cluster, the cluster's change count
+     * @param cursor the hub event id for the {@code Link}
+     * @param rows the subscriptions listed
+     */
+    record Snapshot(long changes, String cursor, java.util.function.Supplier<List<Map<String, Object>>> rows) {
+    }
+
+    /**
+     * The subscriptions API's answer, as {@link #list}, {@link #changes} and {@link #cursor}: a hub
+     * alone answers at once; a cluster node lists every live node's subscriptions from Redis (the
+     * cursor recorded first: a change after it is in an update a watcher resuming with it gets).
+     *
+     * @return completes with the snapshot; exceptionally with a 503 {@link Rejection} when Redis cannot answer
+     */
+    CompletionStage<Snapshot> snapshot(Optional<String> path, Optional<String> subscriber) {
+        if (cluster == null) {
+            long c = changes();
+            String cursor = cursor();
+            return CompletableFuture.completedFuture(new Snapshot(c, cursor, () -> list(path, subscriber)));
+        }
+        String cursor = cursor();
+        return cluster.list().handle((listing, e) -> {
+            if (e != null) {
+                throw new java.util.concurrent.CompletionException(new Rejection(503,
+                        "the cluster's subscriptions cannot be read from Redis now; retry later", 5));
+            }
+            return new Snapshot(listing.version(), cursor, () -> clusterRows(listing.values(), path, subscriber));
+        });
+    }
+
+    /** The cluster's entries as {@link #list} orders and filters them. */
+    private List<Map<String, Object>> clusterRows(List<String> values, Optional<String> path, Optional<String> subscriber) {
+        java.util.TreeMap<String, List<?>> byId = new java.util.TreeMap<>();
+        for (String v : values) {
+            try {
+                Map<String, Object> m = JSON.std.mapFrom(v);
+                String id = (String) m.get("id");
+                if (subscriber.isEmpty() || subscriber.get().equals(id)) {
+                    byId.put(id, (List<?>) m.get("rows"));
+                }
+            } catch (IOException | RuntimeException e) {
+                LOG.log(Level.WARNING, "a cluster subscription entry is not readable, skipped: {0}", e.toString());
+            }
+        }
+        examined.add(byId.size());
+        List<Map<String, Object>> out = new ArrayList<>();
+        for (List<?> rowsOf : byId.values()) {
+            for (Object r : rowsOf) {
+                Map<?, ?> row = (Map<?, ?>) r;
+                if (path.isEmpty() || path.get().equals(row.get("path"))) {
+                    @SuppressWarnings("unchecked")
+                    Map<String, Object> doc = (Map<String, Object>) row.get("doc");
+                    out.add(doc);
+                }
+            }
+        }
+        return out;
     }
 
     /** The id (and update topic) of one subscription: {@code PATH/{match_type}/{match}/{subscriber}} (L1009-1040). */

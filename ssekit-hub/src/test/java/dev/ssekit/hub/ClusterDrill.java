@@ -63,6 +63,80 @@ final class ClusterDrill {
     }
 
     /**
+     * What a drill runs (the setup {@link HubClusterDrillTest} and {@link HubSentinelDrillTest} share):
+     * hub node processes with the same environment and options, HAProxy in front of them, an HTTP/1.1
+     * client, subscribers through HAProxy. {@link #close()} ends them all: the subscribers, the client,
+     * the nodes (SIGTERM to all at once, then each closed), HAProxy. Not thread-safe: one test thread.
+     */
+    static final class Rig implements AutoCloseable {
+        /** Closed in {@link #close()}, after the event sources: HttpClient.close() would wait for every stream to end. */
+        final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5))
+                .build();
+        final List<HubProcess> nodes = new ArrayList<>();
+        final List<Integer> ports = new ArrayList<>();
+        final List<Subscriber> subscribers = new ArrayList<>();
+        private final Path dir;
+        private final Map<String, String> env;
+        private final String[] options;
+        private Process haproxy;
+        private URI hub;
+
+        /**
+         * @param dir the nodes' data and HAProxy's files go under it
+         * @param env every node's environment
+         * @param options every node's options (besides {@code --listen})
+         */
+        Rig(Path dir, Map<String, String> env, String... options) {
+            this.dir = dir;
+            this.env = env;
+            this.options = options.clone();
+        }
+
+        /** Starts {@code n} nodes on free ports, then HAProxy in front of them with {@code maxconn}; returns this. */
+        Rig start(int n, int maxconn) throws Exception {
+            for (int i = 0; i < n; i++) {
+                ports.add(freePort());
+            }
+            for (int i = 0; i < n; i++) {
+                nodes.add(node(dir, i, ports.get(i), env, options));
+            }
+            int front = freePort();
+            haproxy = haproxy(dir, front, ports, maxconn);
+            hub = URI.create("http://127.0.0.1:" + front + HubHandler.PATH);
+            return this;
+        }
+
+        /** The hub URL through HAProxy. */
+        URI hub() {
+            return hub;
+        }
+
+        /** Starts {@code n} subscribers through HAProxy and waits (up to 30 s) until each has connected. */
+        void subscribe(int n) {
+            for (int i = 0; i < n; i++) {
+                subscribers.add(Subscriber.start(http, hub));
+            }
+            await("every subscriber connected").atMost(Duration.ofSeconds(30))
+                    .until(() -> subscribers.stream().allMatch(s -> !s.opens().isEmpty()));
+        }
+
+        /** Starts node {@code i} again (same port, environment and options) and waits until it is ready. */
+        void restart(int i) throws Exception {
+            nodes.set(i, node(dir, i, ports.get(i), env, options));
+            awaitReady(http, ports.get(i));
+        }
+
+        @Override
+        public void close() {
+            subscribers.forEach(s -> s.source().close());
+            http.shutdownNow();
+            nodes.forEach(n -> n.process().destroy()); // their drains at once
+            nodes.forEach(HubProcess::close);
+            kill(haproxy);
+        }
+    }
+
+    /**
      * HAProxy ({@code haproxy -db}, Debian's) listening on {@code port} in front of {@code nodes},
      * checking each node's /readyz every 100 ms, each check with up to 3 s to answer (without {@code timeout
      * check} HAProxy allows a check only {@code inter}, and a node busy with a reconnect storm answers later

@@ -1,15 +1,11 @@
 package dev.ssekit.hub;
 
-import static dev.ssekit.hub.ClusterDrill.freePort;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 import dev.ssekit.hub.ClusterDrill.Phase;
 import dev.ssekit.hub.ClusterDrill.Publisher;
 import dev.ssekit.hub.ClusterDrill.Subscriber;
 import dev.ssekit.testkit.RedisServer;
-import java.net.URI;
-import java.net.http.HttpClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -46,33 +42,19 @@ class HubClusterDrillTest {
      */
     @Test
     void aNodeThatDrainsAndStopsBehindHaproxyRefusesNoPublish() throws Exception {
-        List<HubProcess> nodes = new ArrayList<>();
-        List<Subscriber> subscribers = new ArrayList<>();
-        Process haproxy = null;
-        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
-        try (RedisServer redis = RedisServer.start(Files.createDirectories(dir.resolve("redis")))) {
-            List<Integer> ports = List.of(freePort(), freePort());
-            for (int i = 0; i < ports.size(); i++) {
-                nodes.add(ClusterDrill.node(dir, i, ports.get(i), DRAIN, "--redis", redis.uri()));
-            }
-            int front = freePort();
-            haproxy = ClusterDrill.haproxy(dir, front, ports, 1000);
-            URI hub = URI.create("http://127.0.0.1:" + front + HubHandler.PATH);
-            for (int i = 0; i < 40; i++) {
-                subscribers.add(Subscriber.start(http, hub));
-            }
-            await("every subscriber connected").atMost(Duration.ofSeconds(30))
-                    .until(() -> subscribers.stream().allMatch(s -> !s.opens().isEmpty()));
+        try (RedisServer redis = RedisServer.start(Files.createDirectories(dir.resolve("redis")));
+                ClusterDrill.Rig rig = new ClusterDrill.Rig(dir, DRAIN, "--redis", redis.uri()).start(2, 1000)) {
+            List<HubProcess> nodes = rig.nodes;
+            rig.subscribe(40);
             List<String> refused;
-            try (Publisher publisher = new Publisher(http, hub, 50, 5_000)) {
+            try (Publisher publisher = new Publisher(rig.http, rig.hub(), 50, 5_000)) {
                 Thread.sleep(500);
                 for (int round = 0; round < 2; round++) {
                     HubProcess leaving = nodes.get(0);
                     leaving.process().destroy(); // SIGTERM: the drain
                     assertThat(leaving.process().waitFor(DRAIN_SECONDS + 15, TimeUnit.SECONDS)).as("node 0 exits").isTrue();
                     Thread.sleep(500); // publishes go on after the node's end
-                    nodes.set(0, ClusterDrill.node(dir, 0, ports.get(0), DRAIN, "--redis", redis.uri()));
-                    ClusterDrill.awaitReady(http, ports.get(0));
+                    rig.restart(0);
                     Thread.sleep(1000);
                 }
                 refused = publisher.refused();
@@ -80,38 +62,19 @@ class HubClusterDrillTest {
             }
             assertThat(refused).as("publishes refused while node 0 drained and stopped (node 0's log: %s)",
                     Files.readString(nodes.get(0).log())).isEmpty();
-        } finally {
-            subscribers.forEach(s -> s.source().close());
-            http.shutdownNow();
-            nodes.forEach(n -> n.process().destroy()); // their drains at once
-            nodes.forEach(HubProcess::close);
-            ClusterDrill.kill(haproxy);
         }
     }
 
     @Test
     void aRollingRestartBehindHaproxyLosesNothingAndPacesReconnects() throws Exception {
-        List<HubProcess> nodes = new ArrayList<>();
-        List<Subscriber> subscribers = new ArrayList<>();
-        Process haproxy = null;
-        // closed after the event sources, in finally: HttpClient.close() waits for every stream to end
-        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
-        try (RedisServer redis = RedisServer.start(Files.createDirectories(dir.resolve("redis")))) {
-            List<Integer> ports = List.of(freePort(), freePort(), freePort());
-            for (int i = 0; i < 3; i++) {
-                nodes.add(ClusterDrill.node(dir, i, ports.get(i), DRAIN, "--redis", redis.uri()));
-            }
-            int front = freePort();
-            haproxy = ClusterDrill.haproxy(dir, front, ports, 4000);
-            URI hub = URI.create("http://127.0.0.1:" + front + HubHandler.PATH);
-            for (int i = 0; i < SUBSCRIBERS; i++) {
-                subscribers.add(Subscriber.start(http, hub));
-            }
-            await("every subscriber connected").atMost(Duration.ofSeconds(30))
-                    .until(() -> subscribers.stream().allMatch(s -> !s.opens().isEmpty()));
+        try (RedisServer redis = RedisServer.start(Files.createDirectories(dir.resolve("redis")));
+                ClusterDrill.Rig rig = new ClusterDrill.Rig(dir, DRAIN, "--redis", redis.uri()).start(3, 4000)) {
+            List<HubProcess> nodes = rig.nodes;
+            List<Subscriber> subscribers = rig.subscribers;
+            rig.subscribe(SUBSCRIBERS);
             List<long[]> restarts = new ArrayList<>(); // [start, end] nanoTime of each node's restart
             List<Phase> phases = new ArrayList<>();
-            Publisher publisher = new Publisher(http, hub, 20, 5_000);
+            Publisher publisher = new Publisher(rig.http, rig.hub(), 20, 5_000);
             List<String> acknowledged;
             try (publisher) {
                 long steady = ClusterDrill.nowMicros();
@@ -125,8 +88,7 @@ class HubClusterDrillTest {
                     assertThat(leaving.process().waitFor(DRAIN_SECONDS + 15, TimeUnit.SECONDS)).as("node %d exits after its drain", i)
                             .isTrue();
                     assertThat(leaving.process().exitValue()).as("node %d's exit status", i).isZero();
-                    nodes.set(i, ClusterDrill.node(dir, i, ports.get(i), DRAIN, "--redis", redis.uri()));
-                    ClusterDrill.awaitReady(http, ports.get(i));
+                    rig.restart(i);
                     Thread.sleep(2 * DRAIN_SECONDS * 1000L); // the reconnects of this drain settle
                     restarts.add(new long[] {start, System.nanoTime()});
                     phases.add(new Phase("restart of node " + i, from, ClusterDrill.nowMicros()));
@@ -156,12 +118,6 @@ class HubClusterDrillTest {
                 assertThat((long) peak).as("node %d: peak reconnects in one second, of %d (bound %d)", p, m, bound)
                         .isLessThanOrEqualTo(bound);
             }
-        } finally {
-            subscribers.forEach(s -> s.source().close());
-            http.shutdownNow();
-            nodes.forEach(n -> n.process().destroy()); // their drains at once
-            nodes.forEach(HubProcess::close);
-            ClusterDrill.kill(haproxy);
         }
     }
 }

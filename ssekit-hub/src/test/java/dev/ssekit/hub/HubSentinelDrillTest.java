@@ -1,6 +1,5 @@
 package dev.ssekit.hub;
 
-import static dev.ssekit.hub.ClusterDrill.freePort;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -8,8 +7,6 @@ import dev.ssekit.hub.ClusterDrill.Phase;
 import dev.ssekit.hub.ClusterDrill.Publisher;
 import dev.ssekit.hub.ClusterDrill.Subscriber;
 import dev.ssekit.testkit.SentinelCluster;
-import java.net.URI;
-import java.net.http.HttpClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -42,27 +39,14 @@ class HubSentinelDrillTest {
 
     @Test
     void killingTheRedisPrimaryLosesNoAcknowledgedPublishAndRefusesTheRestWith5xx() throws Exception {
-        List<HubProcess> nodes = new ArrayList<>();
-        List<Subscriber> subscribers = new ArrayList<>();
-        Process haproxy = null;
-        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
         Path redisDir = Files.createDirectories(dir.resolve("redis"));
-        try (SentinelCluster redis = SentinelCluster.start(redisDir)) {
-            List<Integer> ports = List.of(freePort(), freePort(), freePort());
-            for (int i = 0; i < ports.size(); i++) {
-                nodes.add(ClusterDrill.node(dir, i, ports.get(i), Map.of("SSEKIT_DRAIN", "2"), "--redis", redis.uri(),
-                        "--redis-replicas", "1"));
-            }
-            int front = freePort();
-            haproxy = ClusterDrill.haproxy(dir, front, ports, 1000);
-            URI hub = URI.create("http://127.0.0.1:" + front + HubHandler.PATH);
-            for (int i = 0; i < SUBSCRIBERS; i++) {
-                subscribers.add(Subscriber.start(http, hub));
-            }
-            await("every subscriber connected").atMost(Duration.ofSeconds(30))
-                    .until(() -> subscribers.stream().allMatch(s -> !s.opens().isEmpty()));
+        try (SentinelCluster redis = SentinelCluster.start(redisDir);
+                ClusterDrill.Rig rig = new ClusterDrill.Rig(dir, Map.of("SSEKIT_DRAIN", "2"), "--redis", redis.uri(),
+                        "--redis-replicas", "1").start(3, 1000)) {
+            List<Subscriber> subscribers = rig.subscribers;
+            rig.subscribe(SUBSCRIBERS);
             List<Phase> phases = new ArrayList<>();
-            Publisher publisher = new Publisher(http, hub, 20, 5_000);
+            Publisher publisher = new Publisher(rig.http, rig.hub(), 20, 5_000);
             long killed;
             try (publisher) {
                 long steady = ClusterDrill.nowMicros();
@@ -91,12 +75,6 @@ class HubSentinelDrillTest {
                     .allMatch(r -> r.startsWith("5"));
             ClusterDrill.assertEveryAcknowledgedEventOnceInOrder(subscribers, acknowledged, Duration.ofSeconds(30));
             System.out.print(ClusterDrill.latencyReport(subscribers, acknowledged, phases));
-        } finally {
-            subscribers.forEach(s -> s.source().close());
-            http.shutdownNow();
-            nodes.forEach(n -> n.process().destroy()); // their drains at once
-            nodes.forEach(HubProcess::close);
-            ClusterDrill.kill(haproxy);
         }
     }
 }

@@ -559,6 +559,29 @@ public final class RedisEventLog implements EventLog {
     }
 
     /**
+     * A {@link RedisPresence} on this log's Redis and key prefix, sharing its client (close it before
+     * this log). Each call makes a new node, with a new random id.
+     *
+     * @param ttl how long a node's entries outlive its last heartbeat (it heartbeats every third of it); at least 300 ms
+     * @param maxLength how many notices the presence stream keeps, about ({@code XADD MAXLEN ~}); at least 1
+     * @return the presence, heartbeating
+     * @throws IllegalArgumentException if a setting is out of range (the message names it)
+     * @throws IllegalStateException if this log is closed or Redis cannot be used
+     */
+    public RedisPresence presence(Duration ttl, long maxLength) {
+        if (ttl == null || ttl.toMillis() < 300) {
+            throw new IllegalArgumentException("presence ttl must be at least 300 ms, was " + ttl);
+        }
+        if (maxLength < 1) {
+            throw new IllegalArgumentException("presence maxLength must be at least 1, was " + maxLength);
+        }
+        if (closed) {
+            throw new IllegalStateException("the Redis event log is closed");
+        }
+        return new RedisPresence(client, settings.prefix, ttl, maxLength);
+    }
+
+    /**
      * Stops following the stream (the follower is called no more) and closes the Redis
      * connections; later appends fail. Idempotent; blocks up to ~3 s.
      */

@@ -1,0 +1,363 @@
+package dev.ssekit.hub;
+
+import static dev.ssekit.hub.JwtVerifierTest.KEY;
+import static dev.ssekit.hub.SubscriptionEventsHubTest.ISSUER;
+import static dev.ssekit.hub.SubscriptionEventsHubTest.HUB;
+import static dev.ssekit.hub.SubscriptionEventsHubTest.WATCH;
+import static dev.ssekit.hub.SubscriptionEventsHubTest.detail;
+import static dev.ssekit.hub.SubscriptionEventsHubTest.enc;
+import static dev.ssekit.hub.SubscriptionEventsHubTest.token;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.jr.ob.JSON;
+import dev.ssekit.Broadcaster;
+import dev.ssekit.Scheduler;
+import dev.ssekit.codec.SseEvent;
+import dev.ssekit.redis.RedisEventLog;
+import dev.ssekit.testkit.BlackholeProxy;
+import dev.ssekit.testkit.RawHttp;
+import dev.ssekit.testkit.RedisServer;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Issue #24 on a cluster: hub nodes (in-process {@link MercureHub}s, each on its own port and its own
+ * {@link RedisEventLog}) sharing one real redis-server, with Mercure 1.0 subscription events and the
+ * subscriptions API on. A watcher on one node hears every node's subscribers start and end; the API
+ * on any node lists every live node's subscriptions; a node cut off from Redis drops out of the
+ * list; an update's id resumes exactly, on any node. Everything over real HTTP.
+ */
+@Timeout(value = 90, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+class HubClusterSubscriptionsTest {
+
+    @TempDir
+    Path dir;
+
+    private RedisServer redis;
+    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(5)).build();
+    private final List<AutoCloseable> closeables = new ArrayList<>();
+    private final List<Broadcaster> broadcasters = new ArrayList<>();
+    private String watcherToken;
+
+    @BeforeEach
+    void start() throws Exception {
+        redis = RedisServer.start(Files.createDirectories(dir.resolve("redis")));
+        watcherToken = token("[" + detail("subscribe", WATCH, "urlpattern", null) + ","
+                + detail("subscribe", Subscriptions.PATH + "/*", "urlpattern", null) + ","
+                + detail("subscribe", Subscriptions.PATH, "exact", null) + "]");
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        for (int i = closeables.size() - 1; i >= 0; i--) {
+            try {
+                closeables.get(i).close();
+            } catch (Exception ignored) {
+                // the next ones still close
+            }
+        }
+        http.close();
+        redis.close();
+    }
+
+    /** A 1.0 node with subscription events on, on Redis at {@code uri}, its subscribers listed {@code ttl} after its last heartbeat. */
+    private MercureHub node(String uri, Duration ttl) {
+        JwtVerifier key = JwtVerifier.secret(KEY);
+        RedisEventLog log = RedisEventLog.builder(uri).timeout(Duration.ofSeconds(2)).history(10_000, 64L << 20, Duration.ofHours(1))
+                .build();
+        closeables.add(log);
+        Broadcaster b = Broadcaster.builder().log(log).build();
+        broadcasters.add(b);
+        MercureHub hub = MercureHub.start(new HubConfig(new InetSocketAddress("127.0.0.1", 0), key, key, true, Set.of(), 1 << 20, 100,
+                1000, true, false, "", Duration.ofSeconds(10), Optional.empty()).withProtocol(HubConfig.Protocol.modern(ISSUER, key, key,
+                        HUB)), ConnectionLifetime.Settings.NONE, b, Scheduler.system(), Clock.systemUTC(), ttl);
+        closeables.add(hub);
+        return hub;
+    }
+
+    private MercureHub node() {
+        return node(redis.uri(), MercureHub.PRESENCE_TTL);
+    }
+
+    /** A hub alone (no Redis), with a history of 10,000 updates: what a cursor means on one node. */
+    private MercureHub alone() {
+        JwtVerifier key = JwtVerifier.secret(KEY);
+        Broadcaster b = Broadcaster.builder().history(10_000, 64L << 20, Duration.ofHours(1)).build();
+        broadcasters.add(b);
+        MercureHub hub = MercureHub.start(new HubConfig(new InetSocketAddress("127.0.0.1", 0), key, key, true, Set.of(), 1 << 20, 100,
+                1000, true, false, "", Duration.ofSeconds(10), Optional.empty()).withProtocol(HubConfig.Protocol.modern(ISSUER, key, key,
+                        HUB)), b, Scheduler.system(), Clock.systemUTC());
+        closeables.add(hub);
+        return hub;
+    }
+
+    private RawHttp subscribe(MercureHub node, String query, String... headers) throws Exception {
+        RawHttp c = RawHttp.get(node.address(), MercureProtocol.PATH + "?" + query, "HTTP/1.1", headers);
+        closeables.add(c);
+        assertThat(c.statusLine).isEqualTo("HTTP/1.1 200 OK");
+        return c;
+    }
+
+    private RawHttp watch(MercureHub node, String... headers) throws Exception {
+        return watchWith(node, "", headers);
+    }
+
+    /** A watcher, with {@code more} in its query (e.g. {@code &match=news}). */
+    private RawHttp watchWith(MercureHub node, String more, String... headers) throws Exception {
+        List<String> all = new ArrayList<>(List.of(headers));
+        all.add("Authorization: Bearer " + watcherToken);
+        return subscribe(node, "match_urlpattern=" + enc(WATCH) + more, all.toArray(String[]::new));
+    }
+
+    private HttpResponse<String> get(MercureHub node, String path, String... headers) throws Exception {
+        HttpRequest.Builder r = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.address().getPort() + path))
+                .timeout(Duration.ofSeconds(20)).header("Authorization", "Bearer " + watcherToken);
+        for (int i = 0; i < headers.length; i += 2) {
+            r.header(headers[i], headers[i + 1]);
+        }
+        return http.send(r.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private String publish(MercureHub node, String topic) throws Exception {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.address().getPort()
+                + MercureProtocol.PATH)).header("Authorization", "Bearer " + token("[" + detail("publish", "*", "exact", null) + "]"))
+                .header("Content-Type", "application/x-www-form-urlencoded").timeout(Duration.ofSeconds(20))
+                .POST(HttpRequest.BodyPublishers.ofString("topic=" + enc(topic) + "&data=x")).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).as("publish: %s", r.body()).isEqualTo(200);
+        return r.body();
+    }
+
+    /** The subscription updates' matches, as listed by the API on {@code node}. */
+    private List<String> listed(MercureHub node) throws Exception {
+        HttpResponse<String> r = get(node, Subscriptions.PATH);
+        assertThat(r.statusCode()).as("the API: %s", r.body()).isEqualTo(200);
+        return SubscriptionEventsProtocolTest.rows(JSON.std.mapFrom(r.body()).get("subscriptions")).stream()
+                .map(m -> (String) ((Map<?, ?>) m).get("match")).toList();
+    }
+
+    /** The cursor in the API's Link header. */
+    private static String cursor(HttpResponse<String> r) {
+        String link = r.headers().firstValue("link").orElseThrow();
+        int from = link.indexOf("last-event-id=\"") + 15;
+        return link.substring(from, link.indexOf('"', from));
+    }
+
+    /** The watchers' own matchers: the updates about them are not what the tests look at. */
+    private static final Set<String> WATCHERS = Set.of(WATCH, "public", "news");
+
+    /** The next subscription update on a watcher's stream (hub updates and those about watchers skipped). */
+    private static SseEvent nextUpdate(RawHttp watcher) throws Exception {
+        for (int i = 0; i < 1000; i++) {
+            SseEvent e = watcher.events(1).getFirst();
+            if (e.type().equals("mercure") && !WATCHERS.contains((String) doc(e).get("match"))) {
+                return e;
+            }
+        }
+        throw new AssertionError("no subscription update");
+    }
+
+    private static Map<String, Object> doc(SseEvent e) throws Exception {
+        return JSON.std.mapFrom(e.data());
+    }
+
+    @Test
+    void aWatcherOnNodeAHearsSubscribersOfNodeBAndTheApiOnEveryNodeListsThem() throws Exception {
+        MercureHub a = node();
+        MercureHub b = node();
+        RawHttp watcher = watch(a);
+        RawHttp anonymousWatcher = subscribe(a, "match_urlpattern=" + enc(WATCH) + "&match=public");
+        String book = "https://example.com/books/1";
+        long storedBefore = broadcasters.get(0).log().lastSequence();
+        RawHttp reader = subscribe(b, "match=" + enc(book), "Authorization: Bearer "
+                + token("[" + detail("subscribe", "*", "exact", "{\"user\":\"Ada\"}") + "]"));
+
+        // the same document as a local subscriber's, payload included
+        Map<String, Object> started = doc(nextUpdate(watcher));
+        String subscriber = (String) started.get("subscriber");
+        assertThat(started).containsEntry("match", book).containsEntry("active", true).containsEntry("match_type", "exact")
+                .containsEntry("payload", Map.of("user", "Ada"))
+                .containsEntry("id", Subscriptions.PATH + "/exact/" + Subscriptions.encode(book) + "/" + Subscriptions.encode(subscriber));
+
+        // every node lists it; a single subscription of node B is found on node A
+        assertThat(listed(a)).contains(book);
+        assertThat(listed(b)).contains(book);
+        HttpResponse<String> one = get(a, (String) started.get("id"));
+        assertThat(one.statusCode()).isEqualTo(200);
+        assertThat(JSON.std.mapFrom(one.body())).isEqualTo(started);
+        String etag = one.headers().firstValue("etag").orElseThrow();
+        assertThat(get(a, (String) started.get("id"), "If-None-Match", etag).statusCode()).isEqualTo(304);
+
+        // an anonymous subscriber on B with more matchers than its budget: all listed, the first 32 announced
+        StringBuilder many = new StringBuilder("match=m0");
+        for (int i = 1; i < Subscriptions.ANONYMOUS_BUDGET + 8; i++) {
+            many.append("&match=m").append(i);
+        }
+        subscribe(b, many.toString());
+        // the marker's update after the others (a stream's head goes out before its subscriber is registered)
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(listed(a)).contains("m0"));
+        subscribe(b, "match=marker", "Authorization: Bearer " + token("[" + detail("subscribe", "*", "exact", null) + "]"));
+        List<String> announced = new ArrayList<>();
+        for (Map<String, Object> d = doc(nextUpdate(watcher)); !d.get("match").equals("marker"); d = doc(nextUpdate(watcher))) {
+            announced.add((String) d.get("match"));
+        }
+        assertThat(announced).as("an anonymous subscriber's announced subscriptions").hasSize(Subscriptions.ANONYMOUS_BUDGET)
+                .startsWith("m0", "m1").endsWith("m31");
+        assertThat(listed(a)).as("all listed").contains("m39", "m0", "marker", book);
+        // the announcements are not the hub's updates: nothing stored in its history, nothing for the anonymous watcher
+        assertThat(broadcasters.get(0).log().lastSequence()).as("hub events stored").isEqualTo(storedBefore);
+        publish(b, "public");
+        assertThat(anonymousWatcher.events(1).getFirst().type()).as("the anonymous watcher's first event").isEqualTo("message");
+
+        // the end, announced on A; the ETag on A changes; gone from the list on every node
+        reader.close();
+        Map<String, Object> ended = doc(nextUpdate(watcher));
+        assertThat(ended).containsEntry("match", book).containsEntry("active", false).containsEntry("subscriber", subscriber);
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+            assertThat(listed(a)).doesNotContain(book);
+            assertThat(listed(b)).doesNotContain(book);
+        });
+        assertThat(get(a, (String) started.get("id"), "If-None-Match", etag).statusCode()).isEqualTo(404);
+    }
+
+    @Test
+    void aNodeCutOffFromRedisDropsOutOfTheListOnceItsHeartbeatExpires() throws Exception {
+        MercureHub a = node();
+        BlackholeProxy proxy = BlackholeProxy.start(new InetSocketAddress("127.0.0.1", redis.port()));
+        closeables.add(proxy);
+        MercureHub b = node("redis://127.0.0.1:" + proxy.address().getPort(), Duration.ofMillis(1500));
+        subscribe(a, "match=on-a");
+        subscribe(b, "match=on-b");
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(listed(a)).contains("on-a", "on-b"));
+        String before = get(a, Subscriptions.PATH).headers().firstValue("etag").orElseThrow();
+
+        proxy.blackhole(); // node B is gone as far as Redis can tell (no close, no goodbye)
+        await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> assertThat(listed(a)).containsExactly("on-a"));
+        assertThat(get(a, Subscriptions.PATH, "If-None-Match", before).statusCode()).as("the ETag changed").isEqualTo(200);
+        // a node started again (a new process, or the same one built again) is a new node: its old subscribers stay gone
+        MercureHub c = node();
+        subscribe(c, "match=on-c");
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(listed(a)).containsExactlyInAnyOrder("on-a", "on-c"));
+    }
+
+    @Test
+    void redisLosingEveryKeyGetsEachNodesLiveSubscribersBackAndNotTheOnesThatEnded() throws Exception {
+        MercureHub a = node(redis.uri(), Duration.ofMillis(1500));
+        subscribe(a, "match=stays");
+        RawHttp leaving = subscribe(a, "match=leaves");
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(listed(a)).containsExactlyInAnyOrder("stays", "leaves"));
+        redis.command("FLUSHALL"); // every key lost (Redis restarted without its data, say)...
+        redis.kill(); // ...and Redis gone for a moment
+        leaving.close(); // its removal cannot reach Redis
+        Thread.sleep(500);
+        redis.restart();
+        await().atMost(Duration.ofSeconds(20)).ignoreExceptions()
+                .untilAsserted(() -> assertThat(listed(a)).containsExactly("stays"));
+    }
+
+    @Test
+    void anUpdatesIdResumesExactlyAfterItOnAnotherNode() throws Exception {
+        MercureHub a = node();
+        MercureHub b = node();
+        RawHttp watcher = watchWith(a, "&match=news");
+        publish(a, "news"); // the hub's newest id is a real one: every update used to carry it as its id
+        subscribe(b, "match=one");
+        subscribe(b, "match=two");
+        SseEvent one = nextUpdate(watcher);
+        SseEvent two = nextUpdate(watcher);
+        assertThat(List.of(doc(one).get("match"), doc(two).get("match"))).containsExactly("one", "two");
+        assertThat(one.id()).as("an update's id is its own").isNotEqualTo(two.id());
+        watcher.close();
+        subscribe(b, "match=three"); // while the watcher is away
+        publish(a, "news");
+
+        // resumes on node B from the first update's id: the second and third update once each, the hub's
+        // update published meanwhile once, and not the one before the cursor
+        RawHttp again = watchWith(b, "&match=news", "Last-Event-ID: " + one.id());
+        subscribe(a, "match=four");
+        List<String> got = new ArrayList<>();
+        int hubUpdates = 0;
+        while (!got.contains("four")) {
+            SseEvent e = again.events(1).getFirst();
+            if (e.type().equals("mercure")) {
+                if (!WATCHERS.contains((String) doc(e).get("match"))) {
+                    got.add((String) doc(e).get("match"));
+                }
+            } else {
+                hubUpdates++;
+            }
+        }
+        assertThat(got).containsExactly("two", "three", "four");
+        assertThat(hubUpdates).as("hub updates replayed").isEqualTo(1);
+    }
+
+    @Test
+    void aCursorTheApiHandedOutLongAgoStillResumesWithoutLoss() throws Exception {
+        MercureHub a = alone();
+        publish(a, "news"); // the cursor is this update's id, not "earliest"
+        String cursor = cursor(get(a, Subscriptions.PATH));
+        subscribe(a, "match=after-the-cursor");
+        // more cursors handed out than the hub keeps (each publish makes the next listing's cursor a new one)
+        for (int i = 0; i <= Subscriptions.ANNOUNCED_HISTORY; i++) {
+            String id = broadcasters.get(0).publish(dev.ssekit.SseMessage.of("x" + i), "elsewhere");
+            await().atMost(Duration.ofSeconds(10)).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(2))
+                    .until(() -> cursor(get(a, Subscriptions.PATH)).equals(id));
+        }
+        RawHttp watcher = watch(a, "Last-Event-ID: " + cursor);
+        subscribe(a, "match=later");
+        assertThat(doc(nextUpdate(watcher)).get("match")).as("the first update after the cursor").isEqualTo("after-the-cursor");
+        assertThat(doc(nextUpdate(watcher)).get("match")).isEqualTo("later");
+    }
+
+    @Test
+    void compatibilityModeV8SubscriptionsAreAnnouncedAndListedAcrossNodesToo() throws Exception {
+        List<MercureHub> nodes = new ArrayList<>();
+        for (int i = 0; i < 2; i++) { // compatibility mode 8: 0.x tokens, topic=, v8 ids
+            JwtVerifier key = JwtVerifier.secret(KEY);
+            RedisEventLog log = RedisEventLog.builder(redis.uri()).history(10_000, 64L << 20, Duration.ofHours(1)).build();
+            closeables.add(log);
+            MercureHub hub = MercureHub.start(new HubConfig(new InetSocketAddress("127.0.0.1", 0), key, key, true, Set.of(), 1 << 20, 100,
+                    1000, true, false, "", Duration.ofSeconds(10), Optional.empty()), Broadcaster.builder().log(log).build(),
+                    Scheduler.system(), Clock.systemUTC());
+            closeables.add(hub);
+            nodes.add(hub);
+        }
+        String legacy = JwtVerifierTest.token("{\"mercure\":{\"subscribe\":[\"*\"]}}");
+        RawHttp watcher = subscribe(nodes.get(0), "topic=" + enc(Subscriptions.PATH + "{/topic}{/subscriber}"),
+                "Authorization: Bearer " + legacy);
+        subscribe(nodes.get(1), "topic=books", "Authorization: Bearer " + legacy);
+        Map<String, Object> started = null;
+        for (int i = 0; i < 10 && started == null; i++) {
+            SseEvent e = watcher.events(1).getFirst();
+            Map<String, Object> d = doc(e);
+            if ("books".equals(d.get("topic"))) {
+                started = d;
+            }
+        }
+        assertThat(started).as("node B's v8 subscription announced on node A").isNotNull().containsEntry("active", true)
+                .containsEntry("id", LegacySubscriptions.id("books", (String) started.get("subscriber")));
+        HttpResponse<String> byTopic = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + nodes.get(0).address().getPort()
+                + Subscriptions.PATH + "/books")).header("Authorization", "Bearer " + legacy).timeout(Duration.ofSeconds(20)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(byTopic.statusCode()).isEqualTo(200);
+        assertThat(SubscriptionEventsProtocolTest.rows(JSON.std.mapFrom(byTopic.body()).get("subscriptions"))).containsExactly(started);
+    }
+}

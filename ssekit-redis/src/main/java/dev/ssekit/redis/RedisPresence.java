@@ -1,0 +1,415 @@
+package dev.ssekit.redis;
+
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.StreamMessage;
+import io.lettuce.core.XReadArgs;
+import io.lettuce.core.api.StatefulRedisConnection;
+import java.lang.System.Logger.Level;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * What the nodes sharing one Redis know of each other: each node's entries (a key and a value each,
+ * in a hash of the node's own that lives as long as the node heartbeats), and a stream of notices
+ * every node reads. The hub keeps its subscribers here: every node lists every node's, and hears of
+ * every node's subscriptions starting and ending.
+ *
+ * <p>Keys, all in the hash slot of {@code {prefix}}: {@code {prefix}:presence:nodes} (a sorted set:
+ * each node with the Redis time its heartbeat expires), {@code {prefix}:presence:node:<node>} (its
+ * entries; expires with the heartbeat), {@code {prefix}:presence:version} (counts every change of
+ * what {@link #list()} answers), {@code {prefix}:presence:notices} (the stream, {@code MAXLEN ~}).
+ * A node heartbeats every third of its time to live; a node whose heartbeat expired (killed, cut off
+ * from Redis) is dropped from {@link #list()} by the next listing, and its hash expires. A node that
+ * reaches Redis again after a write failed, or finds its hash gone, writes its entries again from
+ * what it holds (never what Redis held): an entry removed meanwhile is not brought back. Each node
+ * gets a new random id when built, so a restarted process never answers for the entries of its
+ * previous run.
+ *
+ * <p>A change and its notices are one script (atomic): a listing and the stream's position agree.
+ * Scripts go with {@code EVAL} (Redis caches them by digest): a restarted Redis, which has lost its
+ * script cache, needs nothing loaded again.
+ * Writes run in call order on one thread of the presence's own; {@link #put} and {@link #remove}
+ * never block and never throw for Redis failures (they are logged and repaired as above).
+ *
+ * <p>Thread-safety: every method may be called from any thread.
+ */
+public final class RedisPresence implements AutoCloseable {
+
+    private static final System.Logger LOG = System.getLogger(RedisPresence.class.getName());
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    /** Redis time in ms, in a script. */
+    private static final String NOW = """
+            local t = redis.call('TIME')
+            local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+            """;
+
+    /**
+     * KEYS: hash, nodes, version, notices. ARGV: node, ttl ms, maxlen, op (put/del), field, value, then
+     * topic/data pairs. Returns whether the hash existed before (0: the caller writes its entries again).
+     */
+    private static final String CHANGE = NOW + """
+            local existed = redis.call('EXISTS', KEYS[1])
+            if ARGV[4] == 'put' then
+              redis.call('HSET', KEYS[1], ARGV[5], ARGV[6])
+            else
+              redis.call('HDEL', KEYS[1], ARGV[5])
+            end
+            if redis.call('EXISTS', KEYS[1]) == 1 then
+              redis.call('PEXPIRE', KEYS[1], ARGV[2])
+            end
+            redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), ARGV[1])
+            redis.call('INCR', KEYS[3])
+            for i = 7, #ARGV, 2 do
+              redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[3], '*', 't', ARGV[i], 'd', ARGV[i + 1])
+            end
+            return existed
+            """;
+
+    /** KEYS: hash, nodes, version. ARGV: node, ttl ms, then field/value pairs: the node's entries, all of them. */
+    private static final String REWRITE = NOW + """
+            redis.call('DEL', KEYS[1])
+            for i = 3, #ARGV, 2 do
+              redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
+            end
+            if #ARGV >= 3 then
+              redis.call('PEXPIRE', KEYS[1], ARGV[2])
+            end
+            redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), ARGV[1])
+            redis.call('INCR', KEYS[3])
+            return 1
+            """;
+
+    /** KEYS: hash, nodes, version. ARGV: node, ttl ms. Returns whether the hash exists. */
+    private static final String HEARTBEAT = NOW + """
+            if redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), ARGV[1]) == 1 then
+              redis.call('INCR', KEYS[3])
+            end
+            local exists = redis.call('EXISTS', KEYS[1])
+            if exists == 1 then
+              redis.call('PEXPIRE', KEYS[1], ARGV[2])
+            end
+            return exists
+            """;
+
+    /** KEYS: nodes, version. ARGV: the hash keys' prefix. Returns the version, then every live node's values. */
+    private static final String LIST = NOW + """
+            if redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now) > 0 then
+              redis.call('INCR', KEYS[2])
+            end
+            local out = { tonumber(redis.call('GET', KEYS[2]) or '0') }
+            for _, n in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+              for _, v in ipairs(redis.call('HVALS', ARGV[1] .. n)) do
+                out[#out + 1] = v
+              end
+            end
+            return out
+            """;
+
+    /** KEYS: hash, nodes, version. ARGV: node. A node that leaves: its entries go at once. */
+    private static final String LEAVE = """
+            redis.call('DEL', KEYS[1])
+            redis.call('ZREM', KEYS[2], ARGV[1])
+            redis.call('INCR', KEYS[3])
+            return 1
+            """;
+
+    /**
+     * One notice: a topic and its data.
+     *
+     * @param topic the topic
+     * @param data the data
+     */
+    public record Notice(String topic, String data) {
+        /**
+         * Checks both are present.
+         *
+         * @throws NullPointerException if either is null
+         */
+        public Notice {
+            Objects.requireNonNull(topic, "topic");
+            Objects.requireNonNull(data, "data");
+        }
+    }
+
+    /**
+     * A notice as read from the stream.
+     *
+     * @param position its stream entry id ({@code <ms>-<seq>}: the same on every node, growing)
+     * @param topic its topic
+     * @param data its data
+     */
+    public record Received(String position, String topic, String data) {
+    }
+
+    /**
+     * What {@link #list()} answers.
+     *
+     * @param version changes whenever the entries listed may have changed (a put, a remove, a node
+     *     joining, a node dropped for its heartbeat)
+     * @param values the values of every live node's entries, in no particular order
+     */
+    public record Listing(long version, List<String> values) {
+        /** Copies {@code values}. */
+        public Listing {
+            values = List.copyOf(values);
+        }
+    }
+
+    private final String node;
+    private final String hash;
+    private final String hashPrefix;
+    private final String nodes;
+    private final String version;
+    private final String stream;
+    private final long ttlMillis;
+    private final long maxLength;
+    private final StatefulRedisConnection<String, String> writer;
+    private final StatefulRedisConnection<String, String> reader;
+    private final ScheduledExecutorService thread;
+    /** This node's entries as it holds them; only touched on {@link #thread}. */
+    private final Map<String, String> local = new LinkedHashMap<>();
+    /** A write failed (or the hash was found gone): the next heartbeat writes every entry again. Only on {@link #thread}. */
+    private boolean dirty;
+    private volatile boolean closed;
+    private volatile Thread readerThread;
+    private volatile String readFrom;
+
+    RedisPresence(RedisClient client, String prefix, Duration ttl, long maxLength) {
+        this.node = HexFormat.of().formatHex(randomBytes());
+        String p = "{" + prefix + "}:presence:";
+        this.hashPrefix = p + "node:";
+        this.hash = hashPrefix + node;
+        this.nodes = p + "nodes";
+        this.version = p + "version";
+        this.stream = p + "notices";
+        this.ttlMillis = ttl.toMillis();
+        this.maxLength = maxLength;
+        this.writer = client.connect();
+        StatefulRedisConnection<String, String> r = null;
+        try {
+            r = client.connect();
+            // notices from now on: the stream's newest entry as of now
+            List<StreamMessage<String, String>> last = writer.sync().xrevrange(stream, io.lettuce.core.Range.create("-", "+"),
+                    io.lettuce.core.Limit.from(1));
+            this.readFrom = last.isEmpty() ? "0-0" : last.getFirst().getId();
+        } catch (RuntimeException e) {
+            writer.close();
+            if (r != null) {
+                r.close();
+            }
+            throw new IllegalStateException("cannot use Redis for presence: " + e.getMessage(), e);
+        }
+        this.reader = r;
+        this.thread = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("ssekit-redis-presence").factory());
+        long period = Math.max(1, ttlMillis / 3);
+        thread.scheduleWithFixedDelay(this::heartbeat, 0, period, TimeUnit.MILLISECONDS);
+    }
+
+    private static byte[] randomBytes() {
+        byte[] b = new byte[16];
+        RANDOM.nextBytes(b);
+        return b;
+    }
+
+    /**
+     * This node's id.
+     *
+     * @return 32 hex digits, random, new for each presence built
+     */
+    public String node() {
+        return node;
+    }
+
+    /**
+     * Sets an entry of this node and appends notices, atomically, in call order with the other writes.
+     * Never blocks; a Redis failure is logged and repaired by the next heartbeat that reaches Redis.
+     *
+     * @param key the entry's key
+     * @param value its value
+     * @param notices what to tell every node, in order
+     */
+    public void put(String key, String value, List<Notice> notices) {
+        Objects.requireNonNull(key, "key");
+        Objects.requireNonNull(value, "value");
+        List<Notice> n = List.copyOf(notices);
+        submit(() -> {
+            local.put(key, value);
+            change("put", key, value, n);
+        });
+    }
+
+    /**
+     * Removes an entry of this node and appends notices, as {@link #put}.
+     *
+     * @param key the entry's key
+     * @param notices what to tell every node, in order
+     */
+    public void remove(String key, List<Notice> notices) {
+        Objects.requireNonNull(key, "key");
+        List<Notice> n = List.copyOf(notices);
+        submit(() -> {
+            local.remove(key);
+            change("del", key, "", n);
+        });
+    }
+
+    private void submit(Runnable task) {
+        try {
+            thread.execute(task);
+        } catch (java.util.concurrent.RejectedExecutionException closing) {
+            LOG.log(Level.DEBUG, "presence closed: change dropped");
+        }
+    }
+
+    private void change(String op, String key, String value, List<Notice> notices) {
+        List<String> args = new ArrayList<>(6 + 2 * notices.size());
+        args.addAll(List.of(node, Long.toString(ttlMillis), Long.toString(maxLength), op, key, value));
+        for (Notice n : notices) {
+            args.add(n.topic());
+            args.add(n.data());
+        }
+        try {
+            Long existed = writer.sync().eval(CHANGE, ScriptOutputType.INTEGER, new String[] {hash, nodes, version, stream},
+                    args.toArray(String[]::new));
+            if (existed == 0 && (local.size() > 1 || op.equals("del") && !local.isEmpty())) {
+                rewrite(); // the hash was gone (expired while cut off, or Redis lost it): only this entry was written
+            }
+        } catch (RuntimeException e) {
+            dirty = true;
+            LOG.log(Level.WARNING, "presence: a change could not be written to Redis (written again once it is back): {0}",
+                    e.toString());
+        }
+    }
+
+    private void rewrite() {
+        List<String> args = new ArrayList<>(2 + 2 * local.size());
+        args.add(node);
+        args.add(Long.toString(ttlMillis));
+        local.forEach((k, v) -> {
+            args.add(k);
+            args.add(v);
+        });
+        writer.sync().eval(REWRITE, ScriptOutputType.INTEGER, new String[] {hash, nodes, version}, args.toArray(String[]::new));
+        dirty = false;
+    }
+
+    private void heartbeat() {
+        try {
+            Long exists = writer.sync().eval(HEARTBEAT, ScriptOutputType.INTEGER, new String[] {hash, nodes, version},
+                    node, Long.toString(ttlMillis));
+            if (dirty || exists == 0 && !local.isEmpty()) {
+                rewrite();
+            }
+        } catch (RuntimeException e) {
+            dirty = true;
+            LOG.log(Level.DEBUG, "presence heartbeat failed: {0}", e.toString());
+        }
+    }
+
+    /**
+     * Every live node's entries (this one's included), with a version that changes whenever they may
+     * have: a node whose heartbeat expired is dropped first. Does not block.
+     *
+     * @return completes with the listing, or exceptionally when Redis cannot answer
+     */
+    public CompletionStage<Listing> list() {
+        return writer.async().<List<Object>>eval(LIST, ScriptOutputType.MULTI, new String[] {nodes, version}, hashPrefix)
+                .thenApply(out -> {
+                    List<String> values = new ArrayList<>(out.size() - 1);
+                    for (int i = 1; i < out.size(); i++) {
+                        values.add((String) out.get(i));
+                    }
+                    return new Listing((Long) out.getFirst(), values);
+                });
+    }
+
+    /**
+     * Starts reading the notices of every node (this one's included) appended since this presence was
+     * built, in stream order, on a thread of its own; notices trimmed from the stream before they were
+     * read are skipped. Call at most once.
+     *
+     * @param listener called with each notice, on the reader thread, in order; what it throws is logged
+     * @throws IllegalStateException if called twice
+     */
+    public synchronized void follow(Consumer<Received> listener) {
+        if (readerThread != null) {
+            throw new IllegalStateException("already following");
+        }
+        readerThread = Thread.ofPlatform().daemon().name("ssekit-redis-presence-reader").start(() -> read(listener));
+    }
+
+    @SuppressWarnings("unchecked") // Lettuce's xread takes generic varargs of StreamOffset
+    private void read(Consumer<Received> listener) {
+        while (!closed) {
+            try {
+                List<StreamMessage<String, String>> got = reader.sync().xread(XReadArgs.Builder.block(Duration.ofSeconds(1)).count(256),
+                        XReadArgs.StreamOffset.from(stream, readFrom));
+                for (StreamMessage<String, String> m : got) {
+                    readFrom = m.getId();
+                    try {
+                        listener.accept(new Received(m.getId(), m.getBody().getOrDefault("t", ""), m.getBody().getOrDefault("d", "")));
+                    } catch (RuntimeException e) {
+                        LOG.log(Level.WARNING, "presence notice listener failed: {0}", e.toString());
+                    }
+                }
+            } catch (RuntimeException e) {
+                if (closed) {
+                    return;
+                }
+                LOG.log(Level.DEBUG, "presence: reading notices failed: {0}", e.toString());
+                try {
+                    Thread.sleep(200);
+                } catch (InterruptedException stop) {
+                    return;
+                }
+            }
+        }
+    }
+
+    /**
+     * Leaves: this node's entries are removed from Redis at once (best effort), the heartbeat and the
+     * reader stop, the connections close. Idempotent; blocks up to a few seconds.
+     */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        thread.shutdown();
+        try {
+            thread.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        try {
+            writer.sync().eval(LEAVE, ScriptOutputType.INTEGER, new String[] {hash, nodes, version}, node);
+        } catch (RuntimeException e) {
+            LOG.log(Level.DEBUG, "presence: leaving failed (the entries expire with the heartbeat): {0}", e.toString());
+        }
+        Thread r = readerThread;
+        if (r != null) {
+            r.interrupt();
+            try {
+                r.join(3000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        writer.close();
+        reader.close();
+    }
+}

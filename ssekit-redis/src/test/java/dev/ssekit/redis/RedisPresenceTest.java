@@ -1,0 +1,121 @@
+package dev.ssekit.redis;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
+import static org.awaitility.Awaitility.await;
+
+import dev.ssekit.testkit.RedisServer;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@link RedisPresence} on a real redis-server: entries of two nodes listed together with a version
+ * that follows every change, notices read by every node in order, a node that leaves or stops
+ * heartbeating drops out, and the stream stays bounded.
+ */
+@Timeout(60)
+class RedisPresenceTest {
+
+    @TempDir
+    Path dir;
+
+    private RedisServer redis;
+    private final List<AutoCloseable> closeables = new ArrayList<>();
+
+    @BeforeEach
+    void start() throws Exception {
+        redis = RedisServer.start(dir);
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        for (int i = closeables.size() - 1; i >= 0; i--) {
+            closeables.get(i).close();
+        }
+        redis.close();
+    }
+
+    private RedisEventLog log() {
+        RedisEventLog log = RedisEventLog.builder(redis.uri()).build();
+        closeables.add(log);
+        return log;
+    }
+
+    private RedisPresence presence(RedisEventLog log, Duration ttl, long maxLength) {
+        RedisPresence p = log.presence(ttl, maxLength);
+        closeables.add(p);
+        return p;
+    }
+
+    private static RedisPresence.Listing list(RedisPresence p) throws Exception {
+        return p.list().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void twoNodesEntriesAreListedTogetherAndEveryNoticeReachesBothInOrder() throws Exception {
+        RedisPresence a = presence(log(), Duration.ofSeconds(15), 1000);
+        RedisPresence b = presence(log(), Duration.ofSeconds(15), 1000);
+        assertThat(a.node()).matches("[0-9a-f]{32}").isNotEqualTo(b.node());
+        List<RedisPresence.Received> onA = new CopyOnWriteArrayList<>();
+        List<RedisPresence.Received> onB = new CopyOnWriteArrayList<>();
+        a.follow(onA::add);
+        b.follow(onB::add);
+        long before = list(a).version();
+        a.put("s1", "one", List.of(new RedisPresence.Notice("t1", "d1")));
+        b.put("s2", "two", List.of(new RedisPresence.Notice("t2", "d2"), new RedisPresence.Notice("t3", "d3")));
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(list(b).values()).containsExactlyInAnyOrder("one", "two"));
+        assertThat(list(a).version()).as("the version counts the changes").isGreaterThan(before);
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+            assertThat(onA).extracting(RedisPresence.Received::data).containsExactlyInAnyOrder("d1", "d2", "d3");
+            assertThat(onB).isEqualTo(onA); // the same positions, topics and order on every node
+        });
+        assertThat(onA.stream().map(RedisPresence.Received::data).filter(d -> !d.equals("d1")).toList()).as("one node's notices in order")
+                .containsExactly("d2", "d3");
+
+        long listed = list(a).version();
+        b.remove("s2", List.of(new RedisPresence.Notice("t2", "gone")));
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(list(a).values()).containsExactly("one"));
+        assertThat(list(a).version()).isGreaterThan(listed);
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(onA).extracting(RedisPresence.Received::data).endsWith("gone"));
+
+        a.close(); // leaves at once, without waiting for its heartbeat to expire
+        assertThat(list(b).values()).isEmpty();
+    }
+
+    @Test
+    void aNodeThatStopsHeartbeatingDropsOutAndItsStreamIsBounded() throws Exception {
+        RedisProxy proxy = RedisProxy.start(redis.port());
+        closeables.add(proxy);
+        RedisEventLog cutOff = RedisEventLog.builder(proxy.uri()).timeout(Duration.ofSeconds(1)).build();
+        closeables.add(cutOff);
+        RedisPresence quiet = presence(cutOff, Duration.ofMillis(600), 50);
+        RedisPresence watcher = presence(log(), Duration.ofSeconds(15), 50);
+        for (int i = 0; i < 500; i++) {
+            quiet.put("k" + (i % 5), "v" + (i % 5), List.of(new RedisPresence.Notice("t", "n" + i)));
+        }
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(list(watcher).values()).hasSize(5));
+        String len = redis.command("XLEN", "{ssekit}:presence:notices");
+        assertThat(Long.parseLong(len.substring(1))).as("notices kept (MAXLEN ~ 50)").isLessThan(250);
+        proxy.pause(); // the node is cut off from Redis: no heartbeat, no goodbye
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(list(watcher).values()).isEmpty());
+        proxy.pass(); // back: its next heartbeat writes its entries again (what it holds, all five still live)
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(list(watcher).values())
+                .containsExactlyInAnyOrder("v0", "v1", "v2", "v3", "v4"));
+    }
+
+    @Test
+    void settingsOutOfRangeAreRefusedWithTheirName() {
+        RedisEventLog log = log();
+        assertThatIllegalArgumentException().isThrownBy(() -> log.presence(Duration.ofMillis(10), 1)).withMessageContaining("ttl");
+        assertThatIllegalArgumentException().isThrownBy(() -> log.presence(Duration.ofSeconds(1), 0)).withMessageContaining("maxLength");
+    }
+}
