@@ -247,7 +247,7 @@ public final class Update {
          * @throws IllegalArgumentException naming the setting and its value: an empty topic, the
          *     topic {@code *}, a control or format character in a topic, id or type, an id that is
          *     empty, starts with {@code #} or is {@code earliest}, the type {@code mercure}, a
-         *     negative retry, an idempotency key that is not 1 to 255 printable ASCII characters
+         *     negative retry, an idempotency key that is not 1 to 256 printable ASCII characters
          */
         public Update build() {
             for (String t : topics) {
@@ -275,9 +275,9 @@ public final class Update {
             if (retry != null && retry.isNegative()) {
                 throw new IllegalArgumentException("retry must not be negative: " + retry);
             }
-            if (idempotencyKey != null && (idempotencyKey.isEmpty() || idempotencyKey.length() > 255
+            if (idempotencyKey != null && (idempotencyKey.isEmpty() || idempotencyKey.length() > 256
                     || !idempotencyKey.chars().allMatch(c -> c >= 0x21 && c <= 0x7e))) {
-                throw new IllegalArgumentException("idempotencyKey must be 1 to 255 printable ASCII characters: \""
+                throw new IllegalArgumentException("idempotencyKey must be 1 to 256 printable ASCII characters: \""
                         + Text.escape(idempotencyKey) + "\"");
             }
             return new Update(this);

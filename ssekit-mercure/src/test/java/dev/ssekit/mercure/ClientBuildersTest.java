@@ -26,7 +26,11 @@ class ClientBuildersTest {
         assertThatThrownBy(() -> Update.builder("urn:a").retry(Duration.ofMillis(-1)).build())
                 .hasMessage("retry must not be negative: PT-0.001S");
         assertThatThrownBy(() -> Update.builder("urn:a").idempotencyKey("a b").build())
-                .hasMessage("idempotencyKey must be 1 to 255 printable ASCII characters: \"a b\"");
+                .hasMessage("idempotencyKey must be 1 to 256 printable ASCII characters: \"a b\"");
+        // the hub's bound (MercureProtocol.MAX_IDEMPOTENCY_KEY_BYTES): 256 characters pass, 257 do not
+        assertThat(Update.builder("urn:a").idempotencyKey("k".repeat(256)).build().idempotencyKey()).hasValue("k".repeat(256));
+        assertThatThrownBy(() -> Update.builder("urn:a").idempotencyKey("k".repeat(257)).build())
+                .hasMessageStartingWith("idempotencyKey must be 1 to 256 printable ASCII characters");
         Update u = Update.builder("urn:a").alternateTopic("urn:b").data("d").privateUpdate(true).build();
         assertThat(u.topics()).containsExactly("urn:a", "urn:b");
         assertThat(u.isPrivate()).isTrue();
