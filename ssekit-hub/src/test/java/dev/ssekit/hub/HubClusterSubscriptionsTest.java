@@ -259,6 +259,42 @@ class HubClusterSubscriptionsTest {
     }
 
     @Test
+    void aDeadNodesSubscribersAreAnnouncedInactiveOnceOnEverySurvivorWithIdsThatResumeAnywhere() throws Exception {
+        Duration ttl = Duration.ofMillis(1500);
+        MercureHub a = node(redis.uri(), ttl);
+        MercureHub c = node(redis.uri(), ttl); // two survivors: both notice the death, one announces it
+        BlackholeProxy proxy = BlackholeProxy.start(new InetSocketAddress("127.0.0.1", redis.port()));
+        closeables.add(proxy);
+        MercureHub b = node("redis://127.0.0.1:" + proxy.address().getPort(), ttl);
+        RawHttp watcher = watch(a);
+        RawHttp watcherOnC = watch(c);
+        subscribe(b, "match=on-b");
+        SseEvent started = nextUpdate(watcher);
+        assertThat(doc(started)).containsEntry("match", "on-b").containsEntry("active", true);
+        String subscriber = (String) doc(started).get("subscriber");
+        assertThat(doc(nextUpdate(watcherOnC))).containsEntry("match", "on-b").containsEntry("active", true);
+
+        proxy.blackhole(); // node B dies as far as Redis can tell: no close, no goodbye, its heartbeat expires
+        SseEvent ended = nextUpdate(watcher); // the watcher's own timeout (RawHttp) bounds the wait
+        assertThat(doc(ended)).as("node B's subscriber, announced inactive on node A").containsEntry("match", "on-b")
+                .containsEntry("active", false).containsEntry("subscriber", subscriber);
+        SseEvent endedOnC = nextUpdate(watcherOnC);
+        assertThat(endedOnC.id()).as("the same update, with the same id, on every node").isEqualTo(ended.id());
+        assertThat(doc(endedOnC)).isEqualTo(doc(ended));
+        assertThat(listed(a)).doesNotContain("on-b");
+
+        // exactly once: several heartbeats of both survivors later, the next update is a new subscriber's
+        Thread.sleep(3 * ttl.toMillis());
+        subscribe(c, "match=marker");
+        assertThat(doc(nextUpdate(watcher)).get("match")).as("the update after the inactive one").isEqualTo("marker");
+        // its id resumes on another node: from the active one, the inactive one comes again, once
+        RawHttp resumed = watch(c, "Last-Event-ID: " + started.id());
+        SseEvent again = nextUpdate(resumed);
+        assertThat(again.id()).isEqualTo(ended.id());
+        assertThat(doc(nextUpdate(resumed)).get("match")).isEqualTo("marker");
+    }
+
+    @Test
     void redisLosingEveryKeyGetsEachNodesLiveSubscribersBackAndNotTheOnesThatEnded() throws Exception {
         MercureHub a = node(redis.uri(), Duration.ofMillis(1500));
         subscribe(a, "match=stays");
