@@ -43,7 +43,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * in Redis, each node's for as long as the node heartbeats; updates go through the presence's own
  * stream ({@code MAXLEN ~}, never the hub's history), read and announced by every node in stream
  * order; positions are the stream's entry ids, the same on every node, so an update's id resumes on
- * any node. The API on any node lists every live node's subscriptions; its ETag counts the cluster's
+ * any node. A node that dies (its heartbeat expired) or closes has each subscription's "active: false"
+ * update appended once, by the first node that notices (see {@link dev.ssekit.redis.RedisPresence}),
+ * as its subscriptions leave the listing; one that comes back announces what it still holds as
+ * "active: true" again. The API on any node lists every live node's subscriptions; its ETag counts the cluster's
  * changes. Its cursor is the hub's newest event id on the node that answered, recorded against this
  * node's position in the updates: resuming with it on that node replays exactly the updates read
  * since; on another node (or once more than {@link #ANNOUNCED_HISTORY} cursors were handed out since)
@@ -436,7 +439,7 @@ final class Subscriptions {
             changes.incrementAndGet();
         }
         if (cluster != null) {
-            cluster.put(s.id(), entry(s), notices(s, true));
+            cluster.put(s.id(), entry(s), notices(s, true), notices(s, false)); // the farewells: should this node die
         } else {
             announce(s, true);
         }

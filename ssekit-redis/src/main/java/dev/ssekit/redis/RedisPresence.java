@@ -28,14 +28,21 @@ import java.util.function.Consumer;
  *
  * <p>Keys, all in the hash slot of {@code {prefix}}: {@code {prefix}:presence:nodes} (a sorted set:
  * each node with the Redis time its heartbeat expires), {@code {prefix}:presence:node:<node>} (its
- * entries; expires with the heartbeat), {@code {prefix}:presence:version} (counts every change of
- * what {@link #list()} answers), {@code {prefix}:presence:notices} (the stream, {@code MAXLEN ~}).
- * A node heartbeats every third of its time to live; a node whose heartbeat expired (killed, cut off
- * from Redis) is dropped from {@link #list()} by the next listing, and its hash expires. A node that
- * reaches Redis again after a write failed, or finds its hash gone, writes its entries again from
- * what it holds (never what Redis held): an entry removed meanwhile is not brought back. Each node
- * gets a new random id when built, so a restarted process never answers for the entries of its
- * previous run.
+ * entries), {@code {prefix}:presence:farewell:<node>} (each entry's farewell notices),
+ * {@code {prefix}:presence:version} (counts every change of what {@link #list()} answers),
+ * {@code {prefix}:presence:notices} (the stream, {@code MAXLEN ~}). A node heartbeats every third of
+ * its time to live. A node whose heartbeat expired (killed, cut off from Redis) is <em>dropped</em>
+ * by the next heartbeat of another node or the next listing, whichever comes first: in one script
+ * (atomic, so exactly once however many nodes notice, and never half done) it leaves the sorted set,
+ * its entries are deleted and every entry's farewell notices are appended to the stream. A node
+ * that leaves ({@link #close()}) appends its farewells the same way. The two hashes otherwise
+ * outlive the heartbeat by {@link #KEPT} (garbage collection only, should no node ever drop it).
+ * A node that reaches Redis again after it was dropped writes its entries again from what it holds
+ * (never what Redis held: an entry removed meanwhile is not brought back) and appends each entry's
+ * notices again (its {@link #put} notices: what it announced of the entry), so that readers who
+ * heard the farewells hear the entries are back; after a failed write, or with its hash gone, it
+ * writes them again without notices. Each node gets a new random id when built, so a restarted
+ * process never answers for the entries of its previous run.
  *
  * <p>A change and its notices are one script (atomic): a listing and the stream's position agree.
  * Scripts go with {@code EVAL} (Redis caches them by digest): a restarted Redis, which has lost its
@@ -56,59 +63,137 @@ public final class RedisPresence implements AutoCloseable {
             local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
             """;
 
+    /** How long a node's hashes outlive its heartbeat when no node drops it (garbage collection only). */
+    static final Duration KEPT = Duration.ofHours(1);
+
     /**
-     * KEYS: hash, nodes, version, notices. ARGV: node, ttl ms, maxlen, op (put/del), field, value, then
-     * topic/data pairs. Returns whether the hash existed before (0: the caller writes its entries again).
+     * Script functions: {@code bye} appends a farewell hash's notices (each value a JSON array of
+     * [topic, data] pairs) to the stream and deletes it; {@code reap} drops every node whose
+     * heartbeat expired (not this one: callers renew theirs first).
      */
-    private static final String CHANGE = NOW + """
-            local existed = redis.call('EXISTS', KEYS[1])
-            if ARGV[4] == 'put' then
-              redis.call('HSET', KEYS[1], ARGV[5], ARGV[6])
-            else
-              redis.call('HDEL', KEYS[1], ARGV[5])
+    private static final String FAREWELLS = """
+            local function bye(stream, farewell, maxlen)
+              for _, v in ipairs(redis.call('HVALS', farewell)) do
+                for _, p in ipairs(cjson.decode(v)) do
+                  redis.call('XADD', stream, 'MAXLEN', '~', maxlen, '*', 't', p[1], 'd', p[2])
+                end
+              end
+              redis.call('DEL', farewell)
             end
-            if redis.call('EXISTS', KEYS[1]) == 1 then
-              redis.call('PEXPIRE', KEYS[1], ARGV[2])
+            local function reap(nodes, version, stream, hashPrefix, farewellPrefix, maxlen, now)
+              local dead = redis.call('ZRANGEBYSCORE', nodes, '-inf', now)
+              for _, n in ipairs(dead) do
+                redis.call('ZREM', nodes, n)
+                redis.call('DEL', hashPrefix .. n)
+                bye(stream, farewellPrefix .. n, maxlen)
+              end
+              if #dead > 0 then
+                redis.call('INCR', version)
+              end
             end
-            redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), ARGV[1])
-            redis.call('INCR', KEYS[3])
-            for i = 7, #ARGV, 2 do
-              redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[3], '*', 't', ARGV[i], 'd', ARGV[i + 1])
+            local function keep(key, ms)
+              if redis.call('EXISTS', key) == 1 then
+                redis.call('PEXPIRE', key, ms)
+              end
             end
-            return existed
             """;
 
-    /** KEYS: hash, nodes, version. ARGV: node, ttl ms, then field/value pairs: the node's entries, all of them. */
-    private static final String REWRITE = NOW + """
+    /**
+     * KEYS: hash, nodes, version, notices, farewell. ARGV: node, ttl ms, maxlen, op (put/del), field,
+     * value, kept ms, F, then F farewell topic/data pairs, then the notices' topic/data pairs. Returns
+     * whether the hash existed before and whether this node was added to the nodes (it had been
+     * dropped, or Redis lost it): then a removal's notices are not appended (its farewell was, when
+     * the node was dropped), and the caller writes its other entries again.
+     */
+    private static final String CHANGE = NOW + FAREWELLS + """
+            local added = redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), ARGV[1])
+            local existed = redis.call('EXISTS', KEYS[1])
+            local f = tonumber(ARGV[8])
+            if ARGV[4] == 'put' then
+              redis.call('HSET', KEYS[1], ARGV[5], ARGV[6])
+              if f > 0 then
+                local farewell = {}
+                for i = 1, f do
+                  farewell[i] = { ARGV[7 + 2 * i], ARGV[8 + 2 * i] }
+                end
+                redis.call('HSET', KEYS[5], ARGV[5], cjson.encode(farewell))
+              else
+                redis.call('HDEL', KEYS[5], ARGV[5])
+              end
+            else
+              redis.call('HDEL', KEYS[1], ARGV[5])
+              redis.call('HDEL', KEYS[5], ARGV[5])
+            end
+            keep(KEYS[1], tonumber(ARGV[2]) + tonumber(ARGV[7]))
+            keep(KEYS[5], tonumber(ARGV[2]) + tonumber(ARGV[7]))
+            redis.call('INCR', KEYS[3])
+            if ARGV[4] == 'put' or added == 0 then
+              for i = 9 + 2 * f, #ARGV, 2 do
+                redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[3], '*', 't', ARGV[i], 'd', ARGV[i + 1])
+              end
+            end
+            return { existed, added }
+            """;
+
+    /**
+     * KEYS: hash, nodes, version, notices, farewell. ARGV: node, ttl ms, maxlen, kept ms, then for each
+     * of the node's entries (all of them): field, value, F, F farewell topic/data pairs, N, N notice
+     * topic/data pairs (appended now).
+     */
+    private static final String REWRITE = NOW + FAREWELLS + """
             redis.call('DEL', KEYS[1])
-            for i = 3, #ARGV, 2 do
-              redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
+            redis.call('DEL', KEYS[5])
+            local i = 5
+            while i <= #ARGV do
+              local field = ARGV[i]
+              redis.call('HSET', KEYS[1], field, ARGV[i + 1])
+              local f = tonumber(ARGV[i + 2])
+              i = i + 3
+              if f > 0 then
+                local farewell = {}
+                for j = 1, f do
+                  farewell[j] = { ARGV[i], ARGV[i + 1] }
+                  i = i + 2
+                end
+                redis.call('HSET', KEYS[5], field, cjson.encode(farewell))
+              end
+              local n = tonumber(ARGV[i])
+              i = i + 1
+              for j = 1, n do
+                redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[3], '*', 't', ARGV[i], 'd', ARGV[i + 1])
+                i = i + 2
+              end
             end
-            if #ARGV >= 3 then
-              redis.call('PEXPIRE', KEYS[1], ARGV[2])
-            end
+            keep(KEYS[1], tonumber(ARGV[2]) + tonumber(ARGV[4]))
+            keep(KEYS[5], tonumber(ARGV[2]) + tonumber(ARGV[4]))
             redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), ARGV[1])
             redis.call('INCR', KEYS[3])
             return 1
             """;
 
-    /** KEYS: hash, nodes, version. ARGV: node, ttl ms. Returns whether the hash exists. */
-    private static final String HEARTBEAT = NOW + """
-            if redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), ARGV[1]) == 1 then
+    /**
+     * KEYS: hash, nodes, version, notices, farewell. ARGV: node, ttl ms, maxlen, kept ms, the hash keys'
+     * prefix, the farewell keys' prefix. Renews this node, then drops the nodes whose heartbeat expired.
+     * Returns whether the hash exists and whether this node was added (it had been dropped).
+     */
+    private static final String HEARTBEAT = NOW + FAREWELLS + """
+            local added = redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), ARGV[1])
+            if added == 1 then
               redis.call('INCR', KEYS[3])
             end
+            reap(KEYS[2], KEYS[3], KEYS[4], ARGV[5], ARGV[6], ARGV[3], now)
             local exists = redis.call('EXISTS', KEYS[1])
-            if exists == 1 then
-              redis.call('PEXPIRE', KEYS[1], ARGV[2])
-            end
-            return exists
+            keep(KEYS[1], tonumber(ARGV[2]) + tonumber(ARGV[4]))
+            keep(KEYS[5], tonumber(ARGV[2]) + tonumber(ARGV[4]))
+            return { exists, added }
             """;
 
-    /** KEYS: nodes, version. ARGV: the hash keys' prefix. Returns the version, then every live node's values. */
-    private static final String LIST = NOW + """
-            if redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now) > 0 then
-              redis.call('INCR', KEYS[2])
-            end
+    /**
+     * KEYS: nodes, version, notices. ARGV: the hash keys' prefix, the farewell keys' prefix, maxlen.
+     * Drops the nodes whose heartbeat expired; returns the version, then every live node's values.
+     */
+    private static final String LIST = NOW + FAREWELLS + """
+            reap(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], ARGV[3], now)
             local out = { tonumber(redis.call('GET', KEYS[2]) or '0') }
             for _, n in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
               for _, v in ipairs(redis.call('HVALS', ARGV[1] .. n)) do
@@ -118,8 +203,12 @@ public final class RedisPresence implements AutoCloseable {
             return out
             """;
 
-    /** KEYS: hash, nodes, version. ARGV: node. A node that leaves: its entries go at once. */
-    private static final String LEAVE = """
+    /**
+     * KEYS: hash, nodes, version, notices, farewell. ARGV: node, maxlen. A node that leaves: its entries
+     * go at once, their farewells appended.
+     */
+    private static final String LEAVE = FAREWELLS + """
+            bye(KEYS[4], KEYS[5], ARGV[2])
             redis.call('DEL', KEYS[1])
             redis.call('ZREM', KEYS[2], ARGV[1])
             redis.call('INCR', KEYS[3])
@@ -168,9 +257,15 @@ public final class RedisPresence implements AutoCloseable {
         }
     }
 
+    /** One of this node's entries as it holds it: its value, its put's notices, its farewell notices. */
+    private record Held(String value, List<Notice> notices, List<Notice> farewell) {
+    }
+
     private final String node;
     private final String hash;
     private final String hashPrefix;
+    private final String farewell;
+    private final String farewellPrefix;
     private final String nodes;
     private final String version;
     private final String stream;
@@ -180,7 +275,7 @@ public final class RedisPresence implements AutoCloseable {
     private final StatefulRedisConnection<String, String> reader;
     private final ScheduledExecutorService thread;
     /** This node's entries as it holds them; only touched on {@link #thread}. */
-    private final Map<String, String> local = new LinkedHashMap<>();
+    private final Map<String, Held> local = new LinkedHashMap<>();
     /** A write failed (or the hash was found gone): the next heartbeat writes every entry again. Only on {@link #thread}. */
     private boolean dirty;
     private volatile boolean closed;
@@ -192,6 +287,8 @@ public final class RedisPresence implements AutoCloseable {
         String p = "{" + prefix + "}:presence:";
         this.hashPrefix = p + "node:";
         this.hash = hashPrefix + node;
+        this.farewellPrefix = p + "farewell:";
+        this.farewell = farewellPrefix + node;
         this.nodes = p + "nodes";
         this.version = p + "version";
         this.stream = p + "notices";
@@ -234,25 +331,43 @@ public final class RedisPresence implements AutoCloseable {
     }
 
     /**
-     * Sets an entry of this node and appends notices, atomically, in call order with the other writes.
-     * Never blocks; a Redis failure is logged and repaired by the next heartbeat that reaches Redis.
+     * Sets an entry of this node and appends notices, atomically, in call order with the other writes,
+     * without farewell notices. As {@link #put(String, String, List, List)}.
      *
      * @param key the entry's key
      * @param value its value
      * @param notices what to tell every node, in order
      */
     public void put(String key, String value, List<Notice> notices) {
+        put(key, value, notices, List.of());
+    }
+
+    /**
+     * Sets an entry of this node and appends notices, atomically, in call order with the other writes.
+     * Never blocks; a Redis failure is logged and repaired by the next heartbeat that reaches Redis.
+     * The {@code farewell} notices are kept in Redis with the entry and appended once, by whichever
+     * node drops this one when its heartbeat expired, or by {@link #close()}; a {@link #remove} drops
+     * them (its own notices say the entry ended). Should this node reach Redis again after it was
+     * dropped, {@code notices} are appended again (the entry is back).
+     *
+     * @param key the entry's key
+     * @param value its value
+     * @param notices what to tell every node, in order
+     * @param farewell what to tell every node should this node die holding the entry, in order
+     */
+    public void put(String key, String value, List<Notice> notices, List<Notice> farewell) {
         Objects.requireNonNull(key, "key");
         Objects.requireNonNull(value, "value");
-        List<Notice> n = List.copyOf(notices);
+        Held held = new Held(value, List.copyOf(notices), List.copyOf(farewell));
         submit(() -> {
-            local.put(key, value);
-            change("put", key, value, n);
+            local.put(key, held);
+            change("put", key, held, held.notices());
         });
     }
 
     /**
-     * Removes an entry of this node and appends notices, as {@link #put}.
+     * Removes an entry of this node and its farewell, and appends notices, as {@link #put}; not when
+     * this node had been dropped (its farewell was appended then).
      *
      * @param key the entry's key
      * @param notices what to tell every node, in order
@@ -262,7 +377,7 @@ public final class RedisPresence implements AutoCloseable {
         List<Notice> n = List.copyOf(notices);
         submit(() -> {
             local.remove(key);
-            change("del", key, "", n);
+            change("del", key, null, n);
         });
     }
 
@@ -274,18 +389,34 @@ public final class RedisPresence implements AutoCloseable {
         }
     }
 
-    private void change(String op, String key, String value, List<Notice> notices) {
-        List<String> args = new ArrayList<>(6 + 2 * notices.size());
-        args.addAll(List.of(node, Long.toString(ttlMillis), Long.toString(maxLength), op, key, value));
+    private String[] keys() {
+        return new String[] {hash, nodes, version, stream, farewell};
+    }
+
+    private static void addPairs(List<String> args, List<Notice> notices) {
         for (Notice n : notices) {
             args.add(n.topic());
             args.add(n.data());
         }
+    }
+
+    /** Writes a put ({@code held} non-null) or a del of {@code key}; on this node's thread. */
+    private void change(String op, String key, Held held, List<Notice> notices) {
+        List<Notice> bye = held == null ? List.of() : held.farewell();
+        List<String> args = new ArrayList<>(8 + 2 * (bye.size() + notices.size()));
+        args.addAll(List.of(node, Long.toString(ttlMillis), Long.toString(maxLength), op, key, held == null ? "" : held.value(),
+                Long.toString(KEPT.toMillis()), Integer.toString(bye.size())));
+        addPairs(args, bye);
+        addPairs(args, notices);
         try {
-            Long existed = writer.sync().eval(CHANGE, ScriptOutputType.INTEGER, new String[] {hash, nodes, version, stream},
-                    args.toArray(String[]::new));
-            if (existed == 0 && (local.size() > 1 || op.equals("del") && !local.isEmpty())) {
-                rewrite(); // the hash was gone (expired while cut off, or Redis lost it): only this entry was written
+            List<Long> out = writer.sync().eval(CHANGE, ScriptOutputType.MULTI, keys(), args.toArray(String[]::new));
+            boolean existed = out.get(0) == 1;
+            boolean added = out.get(1) == 1;
+            int others = local.size() - (held == null ? 0 : 1);
+            if (added && others > 0) {
+                rewrite(key); // this node had been dropped (its farewells appended): its other entries are back
+            } else if (!existed && others > 0) {
+                rewrite(null); // the hash was gone (Redis lost it): only this entry was written
             }
         } catch (RuntimeException e) {
             dirty = true;
@@ -294,24 +425,36 @@ public final class RedisPresence implements AutoCloseable {
         }
     }
 
-    private void rewrite() {
-        List<String> args = new ArrayList<>(2 + 2 * local.size());
-        args.add(node);
-        args.add(Long.toString(ttlMillis));
-        local.forEach((k, v) -> {
+    /**
+     * Writes every entry of this node again, with its farewell; with {@code announceExcept} non-null
+     * (this node had been dropped) appends every entry's notices again but that key's.
+     */
+    private void rewrite(String announceExcept) {
+        List<String> args = new ArrayList<>(4 + 8 * local.size());
+        args.addAll(List.of(node, Long.toString(ttlMillis), Long.toString(maxLength), Long.toString(KEPT.toMillis())));
+        local.forEach((k, held) -> {
             args.add(k);
-            args.add(v);
+            args.add(held.value());
+            args.add(Integer.toString(held.farewell().size()));
+            addPairs(args, held.farewell());
+            List<Notice> again = announceExcept == null || announceExcept.equals(k) ? List.of() : held.notices();
+            args.add(Integer.toString(again.size()));
+            addPairs(args, again);
         });
-        writer.sync().eval(REWRITE, ScriptOutputType.INTEGER, new String[] {hash, nodes, version}, args.toArray(String[]::new));
+        writer.sync().eval(REWRITE, ScriptOutputType.INTEGER, keys(), args.toArray(String[]::new));
         dirty = false;
     }
 
     private void heartbeat() {
         try {
-            Long exists = writer.sync().eval(HEARTBEAT, ScriptOutputType.INTEGER, new String[] {hash, nodes, version},
-                    node, Long.toString(ttlMillis));
-            if (dirty || exists == 0 && !local.isEmpty()) {
-                rewrite();
+            List<Long> out = writer.sync().eval(HEARTBEAT, ScriptOutputType.MULTI, keys(), node, Long.toString(ttlMillis),
+                    Long.toString(maxLength), Long.toString(KEPT.toMillis()), hashPrefix, farewellPrefix);
+            boolean exists = out.get(0) == 1;
+            boolean added = out.get(1) == 1;
+            if (added && !local.isEmpty()) {
+                rewrite(""); // dropped meanwhile (its farewells appended): every entry is back, announced again
+            } else if (dirty || !exists && !local.isEmpty()) {
+                rewrite(null);
             }
         } catch (RuntimeException e) {
             dirty = true;
@@ -321,12 +464,13 @@ public final class RedisPresence implements AutoCloseable {
 
     /**
      * Every live node's entries (this one's included), with a version that changes whenever they may
-     * have: a node whose heartbeat expired is dropped first. Does not block.
+     * have: a node whose heartbeat expired is dropped first (its farewells appended). Does not block.
      *
      * @return completes with the listing, or exceptionally when Redis cannot answer
      */
     public CompletionStage<Listing> list() {
-        return writer.async().<List<Object>>eval(LIST, ScriptOutputType.MULTI, new String[] {nodes, version}, hashPrefix)
+        return writer.async().<List<Object>>eval(LIST, ScriptOutputType.MULTI, new String[] {nodes, version, stream}, hashPrefix,
+                farewellPrefix, Long.toString(maxLength))
                 .thenApply(out -> {
                     List<String> values = new ArrayList<>(out.size() - 1);
                     for (int i = 1; i < out.size(); i++) {
@@ -380,7 +524,8 @@ public final class RedisPresence implements AutoCloseable {
     }
 
     /**
-     * Leaves: this node's entries are removed from Redis at once (best effort), the heartbeat and the
+     * Leaves: this node's entries are removed from Redis at once and their farewells appended (best
+     * effort: else another node drops it once its heartbeat expired), the heartbeat and the
      * reader stop, the connections close. Idempotent; blocks up to a few seconds.
      */
     @Override
@@ -396,7 +541,7 @@ public final class RedisPresence implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         try {
-            writer.sync().eval(LEAVE, ScriptOutputType.INTEGER, new String[] {hash, nodes, version}, node);
+            writer.sync().eval(LEAVE, ScriptOutputType.INTEGER, keys(), node, Long.toString(maxLength));
         } catch (RuntimeException e) {
             LOG.log(Level.DEBUG, "presence: leaving failed (the entries expire with the heartbeat): {0}", e.toString());
         }
