@@ -34,14 +34,16 @@ import java.util.function.Consumer;
  * its time to live. A node whose heartbeat expired (killed, cut off from Redis) is <em>dropped</em>
  * by the next heartbeat of another node or the next listing, whichever comes first: in one script
  * (atomic, so exactly once however many nodes notice, and never half done) it leaves the sorted set,
- * its entries are deleted and every entry's farewell notices are appended to the stream. A node
+ * its entries are deleted, every entry's farewell notices are appended to the stream and it is
+ * marked dropped ({@code {prefix}:presence:dropped:<node>}, until it comes back). A node
  * that leaves ({@link #close()}) appends its farewells the same way. The two hashes otherwise
  * outlive the heartbeat by {@link #KEPT} (garbage collection only, should no node ever drop it).
  * A node that reaches Redis again after it was dropped writes its entries again from what it holds
  * (never what Redis held: an entry removed meanwhile is not brought back) and appends each entry's
  * notices again (its {@link #put} notices: what it announced of the entry), so that readers who
  * heard the farewells hear the entries are back; after a failed write, or with its hash gone, it
- * writes them again without notices. Each node gets a new random id when built, so a restarted
+ * writes them again without notices. While it is marked dropped, its removals append no notices
+ * (the farewells said it); a put's notices are appended (and again with the others). Each node gets a new random id when built, so a restarted
  * process never answers for the entries of its previous run.
  *
  * <p>A change and its notices are one script (atomic): a listing and the stream's position agree.
@@ -69,7 +71,9 @@ public final class RedisPresence implements AutoCloseable {
     /**
      * Script functions: {@code bye} appends a farewell hash's notices (each value a JSON array of
      * [topic, data] pairs) to the stream and deletes it; {@code reap} drops every node whose
-     * heartbeat expired (not this one: callers renew theirs first).
+     * heartbeat expired (not this one: callers renew theirs first) and marks each dropped (a key the
+     * dropped node deletes once it has announced its entries again: a mark, not an answer, so a
+     * script of that node run late, after its caller gave up waiting, cannot consume it unseen).
      */
     private static final String FAREWELLS = """
             local function bye(stream, farewell, maxlen)
@@ -80,12 +84,13 @@ public final class RedisPresence implements AutoCloseable {
               end
               redis.call('DEL', farewell)
             end
-            local function reap(nodes, version, stream, hashPrefix, farewellPrefix, maxlen, now)
+            local function reap(nodes, version, stream, hashPrefix, farewellPrefix, droppedPrefix, maxlen, kept, now)
               local dead = redis.call('ZRANGEBYSCORE', nodes, '-inf', now)
               for _, n in ipairs(dead) do
                 redis.call('ZREM', nodes, n)
                 redis.call('DEL', hashPrefix .. n)
                 bye(stream, farewellPrefix .. n, maxlen)
+                redis.call('SET', droppedPrefix .. n, '1', 'PX', kept)
               end
               if #dead > 0 then
                 redis.call('INCR', version)
@@ -99,14 +104,15 @@ public final class RedisPresence implements AutoCloseable {
             """;
 
     /**
-     * KEYS: hash, nodes, version, notices, farewell. ARGV: node, ttl ms, maxlen, op (put/del), field,
-     * value, kept ms, F, then F farewell topic/data pairs, then the notices' topic/data pairs. Returns
-     * whether the hash existed before and whether this node was added to the nodes (it had been
-     * dropped, or Redis lost it): then a removal's notices are not appended (its farewell was, when
-     * the node was dropped), and the caller writes its other entries again.
+     * KEYS: hash, nodes, version, notices, farewell, dropped. ARGV: node, ttl ms, maxlen, op (put/del),
+     * field, value, kept ms, F, then F farewell topic/data pairs, then the notices' topic/data pairs.
+     * Returns whether the hash existed before and whether this node is marked dropped: then a
+     * removal's notices are not appended (its farewell was, when the node was dropped), and the
+     * caller writes its other entries again.
      */
     private static final String CHANGE = NOW + FAREWELLS + """
-            local added = redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), ARGV[1])
+            redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), ARGV[1])
+            local dropped = redis.call('EXISTS', KEYS[6])
             local existed = redis.call('EXISTS', KEYS[1])
             local f = tonumber(ARGV[8])
             if ARGV[4] == 'put' then
@@ -127,23 +133,26 @@ public final class RedisPresence implements AutoCloseable {
             keep(KEYS[1], tonumber(ARGV[2]) + tonumber(ARGV[7]))
             keep(KEYS[5], tonumber(ARGV[2]) + tonumber(ARGV[7]))
             redis.call('INCR', KEYS[3])
-            if ARGV[4] == 'put' or added == 0 then
+            if ARGV[4] == 'put' or dropped == 0 then
               for i = 9 + 2 * f, #ARGV, 2 do
                 redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[3], '*', 't', ARGV[i], 'd', ARGV[i + 1])
               end
             end
-            return { existed, added }
+            return { existed, dropped }
             """;
 
     /**
-     * KEYS: hash, nodes, version, notices, farewell. ARGV: node, ttl ms, maxlen, kept ms, then for each
-     * of the node's entries (all of them): field, value, F, F farewell topic/data pairs, N, N notice
-     * topic/data pairs (appended now).
+     * KEYS: hash, nodes, version, notices, farewell, dropped. ARGV: node, ttl ms, maxlen, kept ms,
+     * whether the notices are appended (1: the dropped mark goes), then for each of the node's entries
+     * (all of them): field, value, F, F farewell topic/data pairs, N, N notice topic/data pairs.
      */
     private static final String REWRITE = NOW + FAREWELLS + """
             redis.call('DEL', KEYS[1])
             redis.call('DEL', KEYS[5])
-            local i = 5
+            if ARGV[5] == '1' then
+              redis.call('DEL', KEYS[6])
+            end
+            local i = 6
             while i <= #ARGV do
               local field = ARGV[i]
               redis.call('HSET', KEYS[1], field, ARGV[i + 1])
@@ -172,28 +181,30 @@ public final class RedisPresence implements AutoCloseable {
             """;
 
     /**
-     * KEYS: hash, nodes, version, notices, farewell. ARGV: node, ttl ms, maxlen, kept ms, the hash keys'
-     * prefix, the farewell keys' prefix. Renews this node, then drops the nodes whose heartbeat expired.
-     * Returns whether the hash exists and whether this node was added (it had been dropped).
+     * KEYS: hash, nodes, version, notices, farewell, dropped. ARGV: node, ttl ms, maxlen, kept ms, the
+     * hash keys' prefix, the farewell keys' prefix, the dropped marks' prefix. Renews this node, then
+     * drops the nodes whose heartbeat expired. Returns whether the hash exists and whether this node
+     * is marked dropped.
      */
     private static final String HEARTBEAT = NOW + FAREWELLS + """
             local added = redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), ARGV[1])
             if added == 1 then
               redis.call('INCR', KEYS[3])
             end
-            reap(KEYS[2], KEYS[3], KEYS[4], ARGV[5], ARGV[6], ARGV[3], now)
+            reap(KEYS[2], KEYS[3], KEYS[4], ARGV[5], ARGV[6], ARGV[7], ARGV[3], ARGV[4], now)
             local exists = redis.call('EXISTS', KEYS[1])
             keep(KEYS[1], tonumber(ARGV[2]) + tonumber(ARGV[4]))
             keep(KEYS[5], tonumber(ARGV[2]) + tonumber(ARGV[4]))
-            return { exists, added }
+            return { exists, redis.call('EXISTS', KEYS[6]) }
             """;
 
     /**
-     * KEYS: nodes, version, notices. ARGV: the hash keys' prefix, the farewell keys' prefix, maxlen.
+     * KEYS: nodes, version, notices. ARGV: the hash keys' prefix, the farewell keys' prefix, the
+     * dropped marks' prefix, maxlen, kept ms.
      * Drops the nodes whose heartbeat expired; returns the version, then every live node's values.
      */
     private static final String LIST = NOW + FAREWELLS + """
-            reap(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], ARGV[3], now)
+            reap(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], now)
             local out = { tonumber(redis.call('GET', KEYS[2]) or '0') }
             for _, n in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
               for _, v in ipairs(redis.call('HVALS', ARGV[1] .. n)) do
@@ -204,11 +215,12 @@ public final class RedisPresence implements AutoCloseable {
             """;
 
     /**
-     * KEYS: hash, nodes, version, notices, farewell. ARGV: node, maxlen. A node that leaves: its entries
-     * go at once, their farewells appended.
+     * KEYS: hash, nodes, version, notices, farewell, dropped. ARGV: node, maxlen. A node that leaves: its
+     * entries go at once, their farewells appended.
      */
     private static final String LEAVE = FAREWELLS + """
             bye(KEYS[4], KEYS[5], ARGV[2])
+            redis.call('DEL', KEYS[6])
             redis.call('DEL', KEYS[1])
             redis.call('ZREM', KEYS[2], ARGV[1])
             redis.call('INCR', KEYS[3])
@@ -266,6 +278,8 @@ public final class RedisPresence implements AutoCloseable {
     private final String hashPrefix;
     private final String farewell;
     private final String farewellPrefix;
+    private final String dropped;
+    private final String droppedPrefix;
     private final String nodes;
     private final String version;
     private final String stream;
@@ -289,6 +303,8 @@ public final class RedisPresence implements AutoCloseable {
         this.hash = hashPrefix + node;
         this.farewellPrefix = p + "farewell:";
         this.farewell = farewellPrefix + node;
+        this.droppedPrefix = p + "dropped:";
+        this.dropped = droppedPrefix + node;
         this.nodes = p + "nodes";
         this.version = p + "version";
         this.stream = p + "notices";
@@ -390,7 +406,7 @@ public final class RedisPresence implements AutoCloseable {
     }
 
     private String[] keys() {
-        return new String[] {hash, nodes, version, stream, farewell};
+        return new String[] {hash, nodes, version, stream, farewell, dropped};
     }
 
     private static void addPairs(List<String> args, List<Notice> notices) {
@@ -411,9 +427,9 @@ public final class RedisPresence implements AutoCloseable {
         try {
             List<Long> out = writer.sync().eval(CHANGE, ScriptOutputType.MULTI, keys(), args.toArray(String[]::new));
             boolean existed = out.get(0) == 1;
-            boolean added = out.get(1) == 1;
+            boolean wasDropped = out.get(1) == 1;
             int others = local.size() - (held == null ? 0 : 1);
-            if (added && others > 0) {
+            if (wasDropped) {
                 rewrite(key); // this node had been dropped (its farewells appended): its other entries are back
             } else if (!existed && others > 0) {
                 rewrite(null); // the hash was gone (Redis lost it): only this entry was written
@@ -431,7 +447,8 @@ public final class RedisPresence implements AutoCloseable {
      */
     private void rewrite(String announceExcept) {
         List<String> args = new ArrayList<>(4 + 8 * local.size());
-        args.addAll(List.of(node, Long.toString(ttlMillis), Long.toString(maxLength), Long.toString(KEPT.toMillis())));
+        args.addAll(List.of(node, Long.toString(ttlMillis), Long.toString(maxLength), Long.toString(KEPT.toMillis()),
+                announceExcept == null ? "0" : "1"));
         local.forEach((k, held) -> {
             args.add(k);
             args.add(held.value());
@@ -448,10 +465,10 @@ public final class RedisPresence implements AutoCloseable {
     private void heartbeat() {
         try {
             List<Long> out = writer.sync().eval(HEARTBEAT, ScriptOutputType.MULTI, keys(), node, Long.toString(ttlMillis),
-                    Long.toString(maxLength), Long.toString(KEPT.toMillis()), hashPrefix, farewellPrefix);
+                    Long.toString(maxLength), Long.toString(KEPT.toMillis()), hashPrefix, farewellPrefix, droppedPrefix);
             boolean exists = out.get(0) == 1;
-            boolean added = out.get(1) == 1;
-            if (added && !local.isEmpty()) {
+            boolean wasDropped = out.get(1) == 1;
+            if (wasDropped) {
                 rewrite(""); // dropped meanwhile (its farewells appended): every entry is back, announced again
             } else if (dirty || !exists && !local.isEmpty()) {
                 rewrite(null);
@@ -470,7 +487,7 @@ public final class RedisPresence implements AutoCloseable {
      */
     public CompletionStage<Listing> list() {
         return writer.async().<List<Object>>eval(LIST, ScriptOutputType.MULTI, new String[] {nodes, version, stream}, hashPrefix,
-                farewellPrefix, Long.toString(maxLength))
+                farewellPrefix, droppedPrefix, Long.toString(maxLength), Long.toString(KEPT.toMillis()))
                 .thenApply(out -> {
                     List<String> values = new ArrayList<>(out.size() - 1);
                     for (int i = 1; i < out.size(); i++) {
