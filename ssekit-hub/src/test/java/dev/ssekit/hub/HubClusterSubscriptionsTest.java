@@ -28,6 +28,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -292,6 +293,32 @@ class HubClusterSubscriptionsTest {
         SseEvent again = nextUpdate(resumed);
         assertThat(again.id()).isEqualTo(ended.id());
         assertThat(doc(nextUpdate(resumed)).get("match")).isEqualTo("marker");
+    }
+
+    @Test
+    void subscribersThatEndOrStartWhileRedisIsAwayForAMomentAreAnnouncedOnceItIsBack() throws Exception {
+        Duration ttl = Duration.ofSeconds(10); // longer than the outage: node B is never dropped
+        MercureHub a = node(redis.uri(), ttl);
+        MercureHub b = node(redis.uri(), ttl);
+        RawHttp watcher = watch(a);
+        RawHttp ends = subscribe(b, "match=ends");
+        assertThat(doc(nextUpdate(watcher))).containsEntry("match", "ends").containsEntry("active", true);
+
+        redis.kill(); // Redis away for a moment (it keeps its data: appendonly)
+        ends.close(); // its removal cannot reach Redis
+        subscribe(b, "match=starts"); // nor its put
+        Thread.sleep(3000); // longer than the command timeout (2 s): both writes failed
+        redis.restart();
+
+        Set<String> heard = new HashSet<>();
+        for (int i = 0; i < 2; i++) { // the watcher's own timeout (RawHttp) bounds the wait
+            Map<String, Object> d = doc(nextUpdate(watcher));
+            heard.add(d.get("match") + " " + d.get("active"));
+        }
+        assertThat(heard).as("node A's watcher is told of both changes node B could not write at once")
+                .containsExactlyInAnyOrder("ends false", "starts true");
+        await().atMost(Duration.ofSeconds(20)).ignoreExceptions()
+                .untilAsserted(() -> assertThat(listed(a)).containsExactlyInAnyOrder("starts", WATCH));
     }
 
     @Test

@@ -42,7 +42,11 @@ import java.util.function.Consumer;
  * (never what Redis held: an entry removed meanwhile is not brought back) and appends each entry's
  * notices again (its {@link #put} notices: what it announced of the entry), so that readers who
  * heard the farewells hear the entries are back; after a failed write, or with its hash gone, it
- * writes them again without notices. While it is marked dropped, its removals append no notices
+ * writes them again, and appends (in the same script) the notices of each change whose write failed
+ * and that Redis does not show: a put's if the hash does not hold its entry, a removal's if it still
+ * does (so a write that reached Redis though its answer was lost is not announced twice). Until then
+ * it keeps the notices of each entry removed by a failed write: one per entry ended during the
+ * outage. While it is marked dropped, its removals append no notices
  * (the farewells said it); a put's notices are appended (and again with the others). Each node gets a new random id when built, so a restarted
  * process never answers for the entries of its previous run.
  *
@@ -143,19 +147,41 @@ public final class RedisPresence implements AutoCloseable {
 
     /**
      * KEYS: hash, nodes, version, notices, farewell, dropped. ARGV: node, ttl ms, maxlen, kept ms,
-     * whether the notices are appended (1: the dropped mark goes), then for each of the node's entries
-     * (all of them): field, value, F, F farewell topic/data pairs, N, N notice topic/data pairs.
+     * whether the notices are appended (1: the dropped mark goes), E, then for each of E entries
+     * removed by a write that failed: field, N, N notice topic/data pairs (appended when the hash still
+     * holds the field: the removal did not reach Redis), then for each of the node's entries (all of
+     * them): field, value, F, F farewell topic/data pairs, C (1: the notices are appended only if the
+     * hash did not hold the field with this value: a put whose write failed; 0: always), N, N notice
+     * topic/data pairs. Decided on the hash as it is before the rewrite, so a write that reached Redis
+     * though its answer was lost is not announced twice.
      */
     private static final String REWRITE = NOW + FAREWELLS + """
+            local i = 7
+            for _ = 1, tonumber(ARGV[6]) do
+              local held = redis.call('HEXISTS', KEYS[1], ARGV[i])
+              local n = tonumber(ARGV[i + 1])
+              i = i + 2
+              for j = 1, n do
+                if held == 1 then
+                  redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[3], '*', 't', ARGV[i], 'd', ARGV[i + 1])
+                end
+                i = i + 2
+              end
+            end
+            local was = {}
+            local fields = redis.call('HGETALL', KEYS[1])
+            for k = 1, #fields, 2 do
+              was[fields[k]] = fields[k + 1]
+            end
             redis.call('DEL', KEYS[1])
             redis.call('DEL', KEYS[5])
             if ARGV[5] == '1' then
               redis.call('DEL', KEYS[6])
             end
-            local i = 6
             while i <= #ARGV do
               local field = ARGV[i]
-              redis.call('HSET', KEYS[1], field, ARGV[i + 1])
+              local value = ARGV[i + 1]
+              redis.call('HSET', KEYS[1], field, value)
               local f = tonumber(ARGV[i + 2])
               i = i + 3
               if f > 0 then
@@ -166,10 +192,13 @@ public final class RedisPresence implements AutoCloseable {
                 end
                 redis.call('HSET', KEYS[5], field, cjson.encode(farewell))
               end
-              local n = tonumber(ARGV[i])
-              i = i + 1
+              local announce = ARGV[i] == '0' or was[field] ~= value
+              local n = tonumber(ARGV[i + 1])
+              i = i + 2
               for j = 1, n do
-                redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[3], '*', 't', ARGV[i], 'd', ARGV[i + 1])
+                if announce then
+                  redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[3], '*', 't', ARGV[i], 'd', ARGV[i + 1])
+                end
                 i = i + 2
               end
             end
@@ -292,6 +321,17 @@ public final class RedisPresence implements AutoCloseable {
     private final Map<String, Held> local = new LinkedHashMap<>();
     /** A write failed (or the hash was found gone): the next heartbeat writes every entry again. Only on {@link #thread}. */
     private boolean dirty;
+    /**
+     * Keys of held entries whose put's write failed: the next rewrite appends their notices unless
+     * Redis holds them already (the write landed, its answer lost). Only on {@link #thread}.
+     */
+    private final java.util.Set<String> unconfirmed = new java.util.HashSet<>();
+    /**
+     * Notices of removals whose write failed, by key: the next rewrite appends them if Redis still
+     * holds the entry. At most one per entry removed since the last rewrite that reached Redis (the
+     * entries ended during the outage). Only on {@link #thread}.
+     */
+    private final Map<String, List<Notice>> unsentEnds = new LinkedHashMap<>();
     private volatile boolean closed;
     private volatile Thread readerThread;
     private volatile String readFrom;
@@ -426,6 +466,8 @@ public final class RedisPresence implements AutoCloseable {
         addPairs(args, notices);
         try {
             List<Long> out = writer.sync().eval(CHANGE, ScriptOutputType.MULTI, keys(), args.toArray(String[]::new));
+            unconfirmed.remove(key);
+            unsentEnds.remove(key);
             boolean existed = out.get(0) == 1;
             boolean wasDropped = out.get(1) == 1;
             int others = local.size() - (held == null ? 0 : 1);
@@ -436,6 +478,13 @@ public final class RedisPresence implements AutoCloseable {
             }
         } catch (RuntimeException e) {
             dirty = true;
+            if (held == null) {
+                unconfirmed.remove(key);
+                unsentEnds.put(key, notices);
+            } else {
+                unconfirmed.add(key);
+                unsentEnds.remove(key);
+            }
             LOG.log(Level.WARNING, "presence: a change could not be written to Redis (written again once it is back): {0}",
                     e.toString());
         }
@@ -443,22 +492,34 @@ public final class RedisPresence implements AutoCloseable {
 
     /**
      * Writes every entry of this node again, with its farewell; with {@code announceExcept} non-null
-     * (this node had been dropped) appends every entry's notices again but that key's.
+     * (this node had been dropped) appends every entry's notices again but that key's. Appends too the
+     * notices of the changes whose write failed and that Redis does not show (see {@code REWRITE}):
+     * a put's unless the hash holds the entry, a removal's if it still does.
      */
     private void rewrite(String announceExcept) {
-        List<String> args = new ArrayList<>(4 + 8 * local.size());
+        List<String> args = new ArrayList<>(6 + 8 * local.size());
         args.addAll(List.of(node, Long.toString(ttlMillis), Long.toString(maxLength), Long.toString(KEPT.toMillis()),
-                announceExcept == null ? "0" : "1"));
+                announceExcept == null ? "0" : "1", Integer.toString(unsentEnds.size())));
+        unsentEnds.forEach((k, notices) -> {
+            args.add(k);
+            args.add(Integer.toString(notices.size()));
+            addPairs(args, notices);
+        });
         local.forEach((k, held) -> {
             args.add(k);
             args.add(held.value());
             args.add(Integer.toString(held.farewell().size()));
             addPairs(args, held.farewell());
-            List<Notice> again = announceExcept == null || announceExcept.equals(k) ? List.of() : held.notices();
-            args.add(Integer.toString(again.size()));
-            addPairs(args, again);
+            boolean again = announceExcept != null && !announceExcept.equals(k);
+            boolean failed = !again && unconfirmed.contains(k);
+            args.add(failed ? "1" : "0");
+            List<Notice> notices = again || failed ? held.notices() : List.of();
+            args.add(Integer.toString(notices.size()));
+            addPairs(args, notices);
         });
         writer.sync().eval(REWRITE, ScriptOutputType.INTEGER, keys(), args.toArray(String[]::new));
+        unconfirmed.clear();
+        unsentEnds.clear();
         dirty = false;
     }
 
