@@ -59,9 +59,11 @@ class RedisPresenceReviewTest {
         closeables.add(logA);
         RedisEventLog logB = RedisEventLog.builder(redis.uri()).timeout(Duration.ofSeconds(1)).build();
         closeables.add(logB);
-        RedisPresence a = logA.presence(Duration.ofSeconds(3), 1000);
+        // a time to live well beyond the outage and the reconnect: B is never dropped (a dropped node's entries
+        // are ended by their farewells, none here), so what is tested is the rewrite after failed writes
+        RedisPresence a = logA.presence(Duration.ofSeconds(10), 1000);
         closeables.add(a);
-        RedisPresence b = logB.presence(Duration.ofSeconds(3), 1000);
+        RedisPresence b = logB.presence(Duration.ofSeconds(10), 1000);
         closeables.add(b);
         List<String> onA = new CopyOnWriteArrayList<>();
         a.follow(r -> onA.add(r.data()));
