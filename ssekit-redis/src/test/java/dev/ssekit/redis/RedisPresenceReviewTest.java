@@ -1,0 +1,120 @@
+package dev.ssekit.redis;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.ssekit.testkit.RedisServer;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Adversarial review (rev1): RedisPresence across a Redis outage. */
+@Timeout(90)
+class RedisPresenceReviewTest {
+
+    @TempDir
+    Path dir;
+
+    private RedisServer redis;
+    private final List<AutoCloseable> closeables = new ArrayList<>();
+
+    @BeforeEach
+    void start() throws Exception {
+        redis = RedisServer.start(dir);
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        for (int i = closeables.size() - 1; i >= 0; i--) {
+            try {
+                closeables.get(i).close();
+            } catch (Exception ignored) {
+                // best effort
+            }
+        }
+        redis.close();
+    }
+
+    private static RedisPresence.Listing list(RedisPresence p) throws Exception {
+        return p.list().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+
+    /**
+     * Finding: a subscriber that starts, or ends, while its node cannot reach Redis is listed again (or
+     * not) once Redis is back (the rewrite), but its notice ("active: true" / "active: false") is dropped
+     * for good: the other nodes' watchers are never told. RELIABILITY.md's row "Redis loses every key
+     * while a subscriber ends" says data lost: "—".
+     */
+    @Test
+    void noticesOfChangesMadeWhileRedisIsDownAreLostWhileTheListingRecovers() throws Exception {
+        RedisEventLog logA = RedisEventLog.builder(redis.uri()).timeout(Duration.ofSeconds(1)).build();
+        closeables.add(logA);
+        RedisEventLog logB = RedisEventLog.builder(redis.uri()).timeout(Duration.ofSeconds(1)).build();
+        closeables.add(logB);
+        RedisPresence a = logA.presence(Duration.ofSeconds(3), 1000);
+        closeables.add(a);
+        RedisPresence b = logB.presence(Duration.ofSeconds(3), 1000);
+        closeables.add(b);
+        List<String> onA = new CopyOnWriteArrayList<>();
+        a.follow(r -> onA.add(r.data()));
+        b.put("s0", "v0", List.of(new RedisPresence.Notice("t0", "s0 active")));
+        await().atMost(Duration.ofSeconds(10)).until(() -> onA.contains("s0 active"));
+
+        redis.kill();
+        b.remove("s0", List.of(new RedisPresence.Notice("t0", "s0 inactive")));
+        b.put("s1", "v1", List.of(new RedisPresence.Notice("t1", "s1 active")));
+        Thread.sleep(2500); // longer than the command timeout: both writes failed
+        redis.restart();
+
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(list(a).values()).containsExactly("v1"));
+        Thread.sleep(2000); // A's reader has had time to read whatever the stream holds
+        assertThat(onA).as("A's watchers are told s0 ended and s1 started (the listing already shows it)")
+                .contains("s0 inactive", "s1 active");
+    }
+
+    /**
+     * Finding: while a node cannot reach Redis (a proxy that stops moving bytes, as in
+     * RedisPresenceTest), put/remove never block and queue one task each on the presence's single
+     * thread, which drains one per command timeout: the queue (each task holding its notices) grows with
+     * the connection churn for as long as the outage lasts, unbounded.
+     */
+    @Test
+    void changesQueueWithoutBoundWhileRedisDoesNotAnswer() throws Exception {
+        RedisProxy proxy = RedisProxy.start(redis.port());
+        closeables.add(proxy);
+        RedisEventLog cutOff = RedisEventLog.builder(proxy.uri()).timeout(Duration.ofSeconds(1)).build();
+        closeables.add(cutOff);
+        RedisPresence p = cutOff.presence(Duration.ofSeconds(3), 1000);
+        closeables.add(p);
+        proxy.pause();
+        Thread.sleep(300);
+        System.gc();
+        long before = usedHeap();
+        for (int i = 0; i < 5_000; i++) { // a churn of 5,000 subscribers, each with its own 8 notices of ~1 KB
+            List<RedisPresence.Notice> notices = new ArrayList<>();
+            for (int n = 0; n < 8; n++) {
+                notices.add(new RedisPresence.Notice("/.well-known/mercure/subscriptions/exact/t" + n + "/urn:uuid:" + i,
+                        (i + "-" + n + "-").repeat(100)));
+            }
+            p.put("s" + i, "{}", notices);
+            p.remove("s" + i, notices);
+        }
+        System.gc();
+        long retained = usedHeap() - before;
+        System.out.println("retained by queued presence changes: " + retained / 1024 + " KiB");
+        assertThat(retained).as("bytes held in memory for changes queued while Redis does not answer").isLessThan(20L << 20);
+    }
+
+    private static long usedHeap() {
+        Runtime r = Runtime.getRuntime();
+        return r.totalMemory() - r.freeMemory();
+    }
+}
