@@ -113,6 +113,42 @@ class RedisPresenceReviewTest {
         assertThat(retained).as("bytes held in memory for changes queued while Redis does not answer").isLessThan(20L << 20);
     }
 
+    /**
+     * Finding: the listing's version (the subscriptions API's ETag, with the hub's newest event id) is a
+     * Redis counter that FLUSHALL, or a restart without persistence, sets back to 0: it counts up again
+     * and repeats a version it already gave for another listing, so a client's If-None-Match can get a
+     * 304 for a listing that changed.
+     */
+    @Test
+    void aVersionIsNeverGivenAgainForAnotherListingAfterRedisLosesItsKeys() throws Exception {
+        RedisEventLog log = RedisEventLog.builder(redis.uri()).timeout(Duration.ofSeconds(1)).build();
+        closeables.add(log);
+        RedisPresence p = log.presence(Duration.ofMillis(900), 1000);
+        closeables.add(p);
+        for (int i = 0; i < 10; i++) {
+            p.put("k" + i, "before" + i, List.of());
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> list(p).values().size() == 10);
+        RedisPresence.Listing seen = list(p);
+        redis.command("FLUSHALL");
+        await().atMost(Duration.ofSeconds(10)).until(() -> list(p).values().size() == 10); // the heartbeat wrote them again
+        int i = 0;
+        RedisPresence.Listing now = list(p);
+        while (now.version() < seen.version() && i < 1000) {
+            p.put("n" + i, "after" + i, List.of());
+            i++;
+            long v = now.version();
+            await().atMost(Duration.ofSeconds(10)).until(() -> list(p).version() > v);
+            now = list(p);
+        }
+        System.out.println("version before FLUSHALL " + seen.version() + " " + seen.values().size() + " values; now "
+                + now.version() + " " + now.values().size() + " values");
+        if (now.version() == seen.version()) {
+            assertThat(now.values()).as("the same version " + now.version() + " names the same listing").isEqualTo(seen.values());
+        }
+        assertThat(now.version()).as("a version after FLUSHALL").isGreaterThan(seen.version());
+    }
+
     private static long usedHeap() {
         Runtime r = Runtime.getRuntime();
         return r.totalMemory() - r.freeMemory();
