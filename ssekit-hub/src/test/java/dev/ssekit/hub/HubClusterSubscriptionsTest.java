@@ -273,6 +273,35 @@ class HubClusterSubscriptionsTest {
                 .untilAsserted(() -> assertThat(listed(a)).containsExactly("stays"));
     }
 
+    /**
+     * Review (rev1): a watcher that resumes on a node started after its cursor (a scale-out, a rolling
+     * deploy) misses the updates made between its cursor and that node's start: the node reads the
+     * notices stream only from its newest entry when it starts, and resumes "from now" (an empty index)
+     * or from the oldest it holds.
+     */
+    @Test
+    void reviewAWatcherResumingOnANodeStartedAfterItsCursorMissesNoUpdate() throws Exception {
+        MercureHub a = node();
+        MercureHub b = node();
+        RawHttp watcher = watchWith(a, "&match=news");
+        subscribe(b, "match=one");
+        SseEvent one = nextUpdate(watcher);
+        watcher.close();
+        subscribe(b, "match=two"); // while the watcher is away
+        Thread.sleep(1000); // in Redis's stream
+        MercureHub c = node(); // a new node
+        RawHttp again = watchWith(c, "&match=news", "Last-Event-ID: " + one.id());
+        subscribe(b, "match=three");
+        List<String> got = new ArrayList<>();
+        while (!got.contains("three")) {
+            SseEvent e = again.events(1).getFirst();
+            if (e.type().equals("mercure") && !WATCHERS.contains((String) doc(e).get("match"))) {
+                got.add((String) doc(e).get("match"));
+            }
+        }
+        assertThat(got).as("updates after " + one.id()).containsExactly("two", "three");
+    }
+
     @Test
     void anUpdatesIdResumesExactlyAfterItOnAnotherNode() throws Exception {
         MercureHub a = node();
