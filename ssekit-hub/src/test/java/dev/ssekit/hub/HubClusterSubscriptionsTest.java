@@ -206,7 +206,7 @@ class HubClusterSubscriptionsTest {
         String etag = one.headers().firstValue("etag").orElseThrow();
         assertThat(get(a, (String) started.get("id"), "If-None-Match", etag).statusCode()).isEqualTo(304);
 
-        // an anonymous subscriber on B with more matchers than its budget: all listed, the first 32 announced
+        // an anonymous subscriber on B with more matchers than its budget: the first 32 announced and listed
         StringBuilder many = new StringBuilder("match=m0");
         for (int i = 1; i < Subscriptions.ANONYMOUS_BUDGET + 8; i++) {
             many.append("&match=m").append(i);
@@ -221,7 +221,9 @@ class HubClusterSubscriptionsTest {
         }
         assertThat(announced).as("an anonymous subscriber's announced subscriptions").hasSize(Subscriptions.ANONYMOUS_BUDGET)
                 .startsWith("m0", "m1").endsWith("m31");
-        assertThat(listed(a)).as("all listed").contains("m39", "m0", "marker", book);
+        // in a cluster what one connection keeps in Redis is bounded as its announcements are (review rev1, F3):
+        // the cluster lists what it announced, the node alone would list all 40
+        assertThat(listed(a)).as("the announced listed").contains("m31", "m0", "marker", book).doesNotContain("m32", "m39");
         // the announcements are not the hub's updates: nothing stored in its history, nothing for the anonymous watcher
         assertThat(broadcasters.get(0).log().lastSequence()).as("hub events stored").isEqualTo(storedBefore);
         publish(b, "public");

@@ -29,7 +29,8 @@ import java.util.function.Consumer;
  * <p>Keys, all in the hash slot of {@code {prefix}}: {@code {prefix}:presence:nodes} (a sorted set:
  * each node with the Redis time its heartbeat expires), {@code {prefix}:presence:node:<node>} (its
  * entries; expires with the heartbeat), {@code {prefix}:presence:version} (counts every change of
- * what {@link #list()} answers), {@code {prefix}:presence:notices} (the stream, {@code MAXLEN ~}).
+ * what {@link #list()} answers; when Redis has lost it, it starts again from Redis's time in
+ * microseconds, so a version is not given again for another listing), {@code {prefix}:presence:notices} (the stream, {@code MAXLEN ~}).
  * A node heartbeats every third of its time to live; a node whose heartbeat expired (killed, cut off
  * from Redis) is dropped from {@link #list()} by the next listing, and its hash expires. A node that
  * reaches Redis again after a write failed, or finds its hash gone, writes its entries again from
@@ -40,8 +41,13 @@ import java.util.function.Consumer;
  * <p>A change and its notices are one script (atomic): a listing and the stream's position agree.
  * Scripts go with {@code EVAL} (Redis caches them by digest): a restarted Redis, which has lost its
  * script cache, needs nothing loaded again.
- * Writes run in call order on one thread of the presence's own; {@link #put} and {@link #remove}
- * never block and never throw for Redis failures (they are logged and repaired as above).
+ * Writes run on one thread of the presence's own; {@link #put} and {@link #remove} never block and
+ * never throw for Redis failures (they are logged and repaired as above). What waits to be written is
+ * bounded: the changes not yet taken are kept per key, the newest state of each (memory bounded by
+ * the live keys, however long Redis does not answer), with their notices in call order per key (a
+ * key's notices always in order; notices of different keys may be appended in another order than
+ * called); notices waiting beyond {@link #PENDING_NOTICE_CHARS} are dropped, counted ({@link
+ * #droppedNotices()}) and logged, never silently; the entries themselves are never dropped.
  *
  * <p>Thread-safety: every method may be called from any thread.
  */
@@ -50,10 +56,29 @@ public final class RedisPresence implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(RedisPresence.class.getName());
     private static final SecureRandom RANDOM = new SecureRandom();
 
-    /** Redis time in ms, in a script. */
+    /**
+     * Redis time in ms, in a script; and {@code bump(key)}: increments the version, which, when missing
+     * (never made, FLUSHALL, a restart without persistence), starts again at Redis's time in
+     * microseconds, not at 0: a version is never given again for another listing while Redis's clock
+     * does not go back (a script runs for well over a microsecond, so no run of increments reaches the
+     * time it started at). {@code version(key)} reads it, seeding it the same way.
+     */
     private static final String NOW = """
             local t = redis.call('TIME')
             local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+            local function seed(k)
+              if redis.call('EXISTS', k) == 0 then
+                redis.call('SET', k, t[1] .. string.format('%06d', tonumber(t[2])))
+              end
+            end
+            local function bump(k)
+              seed(k)
+              return redis.call('INCR', k)
+            end
+            local function version(k)
+              seed(k)
+              return tonumber(redis.call('GET', k))
+            end
             """;
 
     /**
@@ -71,7 +96,7 @@ public final class RedisPresence implements AutoCloseable {
               redis.call('PEXPIRE', KEYS[1], ARGV[2])
             end
             redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), ARGV[1])
-            redis.call('INCR', KEYS[3])
+            bump(KEYS[3])
             for i = 7, #ARGV, 2 do
               redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[3], '*', 't', ARGV[i], 'd', ARGV[i + 1])
             end
@@ -88,14 +113,14 @@ public final class RedisPresence implements AutoCloseable {
               redis.call('PEXPIRE', KEYS[1], ARGV[2])
             end
             redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), ARGV[1])
-            redis.call('INCR', KEYS[3])
+            bump(KEYS[3])
             return 1
             """;
 
     /** KEYS: hash, nodes, version. ARGV: node, ttl ms. Returns whether the hash exists. */
     private static final String HEARTBEAT = NOW + """
             if redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), ARGV[1]) == 1 then
-              redis.call('INCR', KEYS[3])
+              bump(KEYS[3])
             end
             local exists = redis.call('EXISTS', KEYS[1])
             if exists == 1 then
@@ -107,9 +132,9 @@ public final class RedisPresence implements AutoCloseable {
     /** KEYS: nodes, version. ARGV: the hash keys' prefix. Returns the version, then every live node's values. */
     private static final String LIST = NOW + """
             if redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now) > 0 then
-              redis.call('INCR', KEYS[2])
+              bump(KEYS[2])
             end
-            local out = { tonumber(redis.call('GET', KEYS[2]) or '0') }
+            local out = { version(KEYS[2]) }
             for _, n in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
               for _, v in ipairs(redis.call('HVALS', ARGV[1] .. n)) do
                 out[#out + 1] = v
@@ -119,10 +144,10 @@ public final class RedisPresence implements AutoCloseable {
             """;
 
     /** KEYS: hash, nodes, version. ARGV: node. A node that leaves: its entries go at once. */
-    private static final String LEAVE = """
+    private static final String LEAVE = NOW + """
             redis.call('DEL', KEYS[1])
             redis.call('ZREM', KEYS[2], ARGV[1])
-            redis.call('INCR', KEYS[3])
+            bump(KEYS[3])
             return 1
             """;
 
@@ -168,6 +193,19 @@ public final class RedisPresence implements AutoCloseable {
         }
     }
 
+    /** How many characters (topics and data) of notices may wait to be written; beyond, new ones are dropped. */
+    static final long PENDING_NOTICE_CHARS = 2L << 20;
+
+    /** A change not yet taken by the writer thread: the key's newest state (null: removed) and its notices. */
+    private static final class Pending {
+        String value;
+        final List<Notice> notices = new ArrayList<>();
+
+        Pending(String value) {
+            this.value = value;
+        }
+    }
+
     private final String node;
     private final String hash;
     private final String hashPrefix;
@@ -184,6 +222,16 @@ public final class RedisPresence implements AutoCloseable {
     /** A write failed (or the hash was found gone): the next heartbeat writes every entry again. Only on {@link #thread}. */
     private boolean dirty;
     private volatile boolean closed;
+    /** The changes not yet taken by {@link #thread}, oldest key first; guarded by itself. */
+    private final LinkedHashMap<String, Pending> pending = new LinkedHashMap<>();
+    /** Characters of the notices in {@link #pending}; guarded by {@link #pending}. */
+    private long pendingChars;
+    /** Whether a drain of {@link #pending} is queued or running; guarded by {@link #pending}. */
+    private boolean draining;
+    /** A change failed: draining waits for a heartbeat that reaches Redis. Only on {@link #thread}. */
+    private boolean waiting;
+    private final java.util.concurrent.atomic.AtomicLong dropped = new java.util.concurrent.atomic.AtomicLong();
+    private volatile long droppedReported;
     private volatile Thread readerThread;
     private volatile String readFrom;
 
@@ -244,11 +292,7 @@ public final class RedisPresence implements AutoCloseable {
     public void put(String key, String value, List<Notice> notices) {
         Objects.requireNonNull(key, "key");
         Objects.requireNonNull(value, "value");
-        List<Notice> n = List.copyOf(notices);
-        submit(() -> {
-            local.put(key, value);
-            change("put", key, value, n);
-        });
+        enqueue(key, value, notices);
     }
 
     /**
@@ -259,22 +303,96 @@ public final class RedisPresence implements AutoCloseable {
      */
     public void remove(String key, List<Notice> notices) {
         Objects.requireNonNull(key, "key");
-        List<Notice> n = List.copyOf(notices);
-        submit(() -> {
-            local.remove(key);
-            change("del", key, "", n);
-        });
+        enqueue(key, null, notices);
     }
 
-    private void submit(Runnable task) {
-        try {
-            thread.execute(task);
-        } catch (java.util.concurrent.RejectedExecutionException closing) {
-            LOG.log(Level.DEBUG, "presence closed: change dropped");
+    /**
+     * How many notices were dropped, since this presence was built, because more than {@link
+     * #PENDING_NOTICE_CHARS} waited while Redis did not answer (each drop is also logged).
+     *
+     * @return the count
+     */
+    public long droppedNotices() {
+        return dropped.get();
+    }
+
+    private void enqueue(String key, String value, List<Notice> notices) {
+        List<Notice> n = List.copyOf(notices);
+        long chars = 0;
+        for (Notice x : n) {
+            chars += x.topic().length() + x.data().length();
+        }
+        boolean start;
+        long lost = 0;
+        synchronized (pending) {
+            Pending p = pending.get(key);
+            if (p == null) {
+                pending.put(key, new Pending(value));
+            } else {
+                p.value = value;
+            }
+            if (pendingChars + chars <= PENDING_NOTICE_CHARS) {
+                pending.get(key).notices.addAll(n);
+                pendingChars += chars;
+            } else {
+                lost = n.size();
+            }
+            start = !draining && !waiting;
+            draining |= start;
+        }
+        if (lost > 0 && dropped.getAndAdd(lost) == droppedReported) {
+            LOG.log(Level.WARNING, "presence: Redis is not answering and {0} characters of notices wait: notices dropped"
+                    + " (the entries are written once Redis answers; see droppedNotices())", PENDING_NOTICE_CHARS);
+        }
+        if (start) {
+            schedule();
         }
     }
 
-    private void change(String op, String key, String value, List<Notice> notices) {
+    private void schedule() {
+        try {
+            thread.execute(this::drain);
+        } catch (java.util.concurrent.RejectedExecutionException closing) {
+            LOG.log(Level.DEBUG, "presence closed: changes not written");
+        }
+    }
+
+    /** Writes the pending changes, oldest key first, until none is left or a write fails. On {@link #thread}. */
+    private void drain() {
+        while (true) { // also once closing: what was asked before close() is written, as long as close() waits
+            String key;
+            Pending p;
+            synchronized (pending) {
+                var first = pending.entrySet().iterator();
+                if (!first.hasNext() || waiting) {
+                    draining = false;
+                    return;
+                }
+                var e = first.next();
+                first.remove();
+                key = e.getKey();
+                p = e.getValue();
+                for (Notice x : p.notices) {
+                    pendingChars -= x.topic().length() + x.data().length();
+                }
+            }
+            if (p.value != null) {
+                local.put(key, p.value);
+            } else {
+                local.remove(key);
+            }
+            if (!change(p.value != null ? "put" : "del", key, p.value != null ? p.value : "", p.notices)) {
+                synchronized (pending) {
+                    waiting = true; // the rest waits for Redis: a heartbeat that reaches it drains again
+                    draining = false;
+                }
+                return;
+            }
+        }
+    }
+
+    /** Returns whether Redis took the change. */
+    private boolean change(String op, String key, String value, List<Notice> notices) {
         List<String> args = new ArrayList<>(6 + 2 * notices.size());
         args.addAll(List.of(node, Long.toString(ttlMillis), Long.toString(maxLength), op, key, value));
         for (Notice n : notices) {
@@ -287,10 +405,12 @@ public final class RedisPresence implements AutoCloseable {
             if (existed == 0 && (local.size() > 1 || op.equals("del") && !local.isEmpty())) {
                 rewrite(); // the hash was gone (expired while cut off, or Redis lost it): only this entry was written
             }
+            return true;
         } catch (RuntimeException e) {
             dirty = true;
             LOG.log(Level.WARNING, "presence: a change could not be written to Redis (written again once it is back): {0}",
                     e.toString());
+            return false;
         }
     }
 
@@ -313,9 +433,28 @@ public final class RedisPresence implements AutoCloseable {
             if (dirty || exists == 0 && !local.isEmpty()) {
                 rewrite();
             }
+            resume();
         } catch (RuntimeException e) {
             dirty = true;
             LOG.log(Level.DEBUG, "presence heartbeat failed: {0}", e.toString());
+        }
+    }
+
+    /** Redis answers again: the pending changes are drained. On {@link #thread}. */
+    private void resume() {
+        long d = dropped.get();
+        if (d != droppedReported) {
+            LOG.log(Level.WARNING, "presence: {0} notices dropped in all while Redis did not answer", d);
+            droppedReported = d;
+        }
+        boolean start;
+        synchronized (pending) {
+            waiting = false;
+            start = !draining && !pending.isEmpty();
+            draining |= start;
+        }
+        if (start) {
+            drain();
         }
     }
 
@@ -344,9 +483,32 @@ public final class RedisPresence implements AutoCloseable {
      * @param listener called with each notice, on the reader thread, in order; what it throws is logged
      * @throws IllegalStateException if called twice
      */
-    public synchronized void follow(Consumer<Received> listener) {
+    public void follow(Consumer<Received> listener) {
+        follow(0, listener);
+    }
+
+    /**
+     * As {@link #follow(Consumer)}, first giving the listener, on the calling thread and in stream
+     * order, the newest {@code backlog} notices appended before this presence was built (fewer when
+     * the stream holds fewer): a node that starts knows the notices made before it, as far back as
+     * the stream and {@code backlog} reach. When Redis cannot answer for them, they are skipped (logged).
+     *
+     * @param backlog how many notices made before to give first, 0 or more
+     * @param listener called with each notice, in order; what it throws is logged
+     * @throws IllegalStateException if called twice
+     * @throws IllegalArgumentException if {@code backlog} is negative
+     */
+    public synchronized void follow(int backlog, Consumer<Received> listener) {
+        if (backlog < 0) {
+            throw new IllegalArgumentException("backlog must be 0 or more: " + backlog);
+        }
         if (readerThread != null) {
             throw new IllegalStateException("already following");
+        }
+        if (backlog > 0 && !readFrom.equals("0-0")) {
+            for (StreamMessage<String, String> m : backlog(backlog)) {
+                give(listener, m);
+            }
         }
         readerThread = Thread.ofPlatform().daemon().name("ssekit-redis-presence-reader").start(() -> read(listener));
     }
@@ -359,11 +521,7 @@ public final class RedisPresence implements AutoCloseable {
                         XReadArgs.StreamOffset.from(stream, readFrom));
                 for (StreamMessage<String, String> m : got) {
                     readFrom = m.getId();
-                    try {
-                        listener.accept(new Received(m.getId(), m.getBody().getOrDefault("t", ""), m.getBody().getOrDefault("d", "")));
-                    } catch (RuntimeException e) {
-                        LOG.log(Level.WARNING, "presence notice listener failed: {0}", e.toString());
-                    }
+                    give(listener, m);
                 }
             } catch (RuntimeException e) {
                 if (closed) {
@@ -377,6 +535,39 @@ public final class RedisPresence implements AutoCloseable {
                 }
             }
         }
+    }
+
+    private static void give(Consumer<Received> listener, StreamMessage<String, String> m) {
+        try {
+            listener.accept(new Received(m.getId(), m.getBody().getOrDefault("t", ""), m.getBody().getOrDefault("d", "")));
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "presence notice listener failed: {0}", e.toString());
+        }
+    }
+
+    /** The newest {@code count} notices up to {@link #readFrom} (included), oldest first; read 100 at a time. */
+    private List<StreamMessage<String, String>> backlog(int count) {
+        List<StreamMessage<String, String>> newestFirst = new ArrayList<>();
+        String upTo = readFrom;
+        try {
+            while (newestFirst.size() < count) {
+                int left = count - newestFirst.size();
+                int page = Math.min(100, left) + (newestFirst.isEmpty() ? 0 : 1); // the range includes its bound
+                List<StreamMessage<String, String>> got = writer.sync().xrevrange(stream,
+                        io.lettuce.core.Range.create("-", upTo), io.lettuce.core.Limit.from(page));
+                if (!newestFirst.isEmpty() && !got.isEmpty() && got.getFirst().getId().equals(upTo)) {
+                    got = got.subList(1, got.size()); // given already
+                }
+                if (got.isEmpty()) {
+                    break;
+                }
+                newestFirst.addAll(got.subList(0, Math.min(left, got.size())));
+                upTo = got.getLast().getId();
+            }
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "presence: the notices made before this node started could not be read: {0}", e.toString());
+        }
+        return newestFirst.reversed();
     }
 
     /**

@@ -111,6 +111,12 @@ class RedisPresenceReviewTest {
         long retained = usedHeap() - before;
         System.out.println("retained by queued presence changes: " + retained / 1024 + " KiB");
         assertThat(retained).as("bytes held in memory for changes queued while Redis does not answer").isLessThan(20L << 20);
+        // since the fix: the notices beyond the budget are counted (and logged), and once Redis answers
+        // again the entries are what the node holds (every churned key removed, the newest one listed)
+        assertThat(p.droppedNotices()).as("notices dropped beyond the pending budget, counted").isPositive();
+        p.put("last", "v-last", List.of());
+        proxy.pass();
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(list(p).values()).containsExactly("v-last"));
     }
 
     /**
