@@ -335,6 +335,21 @@ final class Subscriptions {
         return Broadcaster.EARLIEST;
     }
 
+    /**
+     * Whether {@code cursor} is a subscription update's id older than every update this node holds
+     * (in a cluster: the last {@link #ANNOUNCED_HISTORY} of the stream when it started, and those read
+     * since): a watcher resuming with it gets every update held, and may have missed some before them.
+     * The hub then answers {@code Mercure-Last-Event-ID: earliest}, as for a hub event id it no longer holds.
+     */
+    boolean olderThanHistory(String cursor) {
+        Optional<Position> at = position(cursor);
+        if (at.isEmpty() || !events) {
+            return false;
+        }
+        Map.Entry<Position, Announced> oldest = index.firstEntry();
+        return oldest != null && at.get().compareTo(oldest.getKey()) < 0;
+    }
+
     /** The broadcaster of the subscription updates (events on), or null. */
     Broadcaster announcements() {
         return announcements;
@@ -596,16 +611,34 @@ final class Subscriptions {
      * @return completes with the snapshot; exceptionally with a 503 {@link Rejection} when Redis cannot answer
      */
     CompletionStage<Snapshot> snapshot(Optional<String> path, Optional<String> subscriber) {
+        return snapshot(path, subscriber, cursor -> java.util.Set.of());
+    }
+
+    /**
+     * As {@link #snapshot(Optional, Optional)}; in a cluster, when the change count is one of those
+     * {@code known} gives for the cursor (the client's {@code If-None-Match}), no node's subscriptions
+     * are read from Redis: the answer is a 304, whose snapshot has no rows ({@link Snapshot#rows()}
+     * throws {@link IllegalStateException}).
+     *
+     * @param known for the cursor, the change counts of the listings the client holds
+     */
+    CompletionStage<Snapshot> snapshot(Optional<String> path, Optional<String> subscriber,
+            java.util.function.Function<String, java.util.Set<Long>> known) {
         if (cluster == null) {
             long c = changes();
             String cursor = cursor();
             return CompletableFuture.completedFuture(new Snapshot(c, cursor, () -> list(path, subscriber)));
         }
         String cursor = cursor();
-        return cluster.list().handle((listing, e) -> {
+        return cluster.list(known.apply(cursor)).handle((listing, e) -> {
             if (e != null) {
                 throw new java.util.concurrent.CompletionException(new Rejection(503,
                         "the cluster's subscriptions cannot be read from Redis now; retry later", 5));
+            }
+            if (!listing.listed()) {
+                return new Snapshot(listing.version(), cursor, () -> {
+                    throw new IllegalStateException("not listed: the client holds this listing (answer 304)");
+                });
             }
             return new Snapshot(listing.version(), cursor, () -> clusterRows(listing.values(), path, subscriber));
         });

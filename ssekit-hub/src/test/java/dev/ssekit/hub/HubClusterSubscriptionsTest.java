@@ -302,6 +302,15 @@ class HubClusterSubscriptionsTest {
             }
         }
         assertThat(got).as("updates after " + one.id()).containsExactly("two", "three");
+        // a cursor older than every update the node holds (as one older than the stream keeps): replays what
+        // is held, and says so as the hub does for an event id it no longer holds
+        String hubId = publish(c, "news");
+        RawHttp old = watchWith(c, "&match=news", "Last-Event-ID: " + Subscriptions.ID_PREFIX + "1-0/" + hubId);
+        assertThat(old.headers.get("mercure-last-event-id")).as("resuming from before the updates held").isEqualTo("earliest");
+        RawHttp held = watchWith(c, "&match=news", "Last-Event-ID: " + one.id().replace("/earliest", "/" + hubId));
+        assertThat(held.headers.get("mercure-last-event-id")).as("a cursor the node holds").isEqualTo(hubId);
+        SseEvent first = nextUpdate(old);
+        assertThat(doc(first).get("match")).as("the oldest update held comes first").isEqualTo("one");
     }
 
     @Test

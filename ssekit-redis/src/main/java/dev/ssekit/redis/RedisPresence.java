@@ -129,12 +129,20 @@ public final class RedisPresence implements AutoCloseable {
             return exists
             """;
 
-    /** KEYS: nodes, version. ARGV: the hash keys' prefix. Returns the version, then every live node's values. */
+    /**
+     * KEYS: nodes, version. ARGV: the hash keys' prefix, then versions the caller knows. Returns the
+     * version, then every live node's values; only the version when it is one of those known.
+     */
     private static final String LIST = NOW + """
             if redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now) > 0 then
               bump(KEYS[2])
             end
             local out = { version(KEYS[2]) }
+            for i = 2, #ARGV do
+              if tonumber(ARGV[i]) == out[1] then
+                return out
+              end
+            end
             for _, n in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
               for _, v in ipairs(redis.call('HVALS', ARGV[1] .. n)) do
                 out[#out + 1] = v
@@ -184,12 +192,25 @@ public final class RedisPresence implements AutoCloseable {
      *
      * @param version changes whenever the entries listed may have changed (a put, a remove, a node
      *     joining, a node dropped for its heartbeat)
-     * @param values the values of every live node's entries, in no particular order
+     * @param values the values of every live node's entries, in no particular order (none when not
+     *     {@code listed})
+     * @param listed false when the version was one the caller knew ({@link #list(java.util.Collection)}):
+     *     the entries were not read
      */
-    public record Listing(long version, List<String> values) {
+    public record Listing(long version, List<String> values, boolean listed) {
         /** Copies {@code values}. */
         public Listing {
             values = List.copyOf(values);
+        }
+
+        /**
+         * A listing with its values.
+         *
+         * @param version the version
+         * @param values the values
+         */
+        public Listing(long version, List<String> values) {
+            this(version, values, true);
         }
     }
 
@@ -465,13 +486,35 @@ public final class RedisPresence implements AutoCloseable {
      * @return completes with the listing, or exceptionally when Redis cannot answer
      */
     public CompletionStage<Listing> list() {
-        return writer.async().<List<Object>>eval(LIST, ScriptOutputType.MULTI, new String[] {nodes, version}, hashPrefix)
+        return list(List.of());
+    }
+
+    /**
+     * As {@link #list()}, except that when the version is one of {@code known} (a client that holds
+     * the listing of that version: an {@code If-None-Match}) no entry is read: the listing has none
+     * and is not {@link Listing#listed() listed}. Does not block.
+     *
+     * @param known versions the caller knows the listing of
+     * @return completes with the listing, or exceptionally when Redis cannot answer
+     */
+    public CompletionStage<Listing> list(java.util.Collection<Long> known) {
+        String[] args = new String[1 + known.size()];
+        args[0] = hashPrefix;
+        int i = 1;
+        for (Long k : known) {
+            args[i++] = Long.toString(k);
+        }
+        return writer.async().<List<Object>>eval(LIST, ScriptOutputType.MULTI, new String[] {nodes, version}, args)
                 .thenApply(out -> {
-                    List<String> values = new ArrayList<>(out.size() - 1);
-                    for (int i = 1; i < out.size(); i++) {
-                        values.add((String) out.get(i));
+                    long v = (Long) out.getFirst();
+                    if (out.size() == 1 && known.contains(v)) {
+                        return new Listing(v, List.of(), false);
                     }
-                    return new Listing((Long) out.getFirst(), values);
+                    List<String> values = new ArrayList<>(out.size() - 1);
+                    for (int j = 1; j < out.size(); j++) {
+                        values.add((String) out.get(j));
+                    }
+                    return new Listing(v, values);
                 });
     }
 

@@ -155,6 +155,34 @@ class RedisPresenceReviewTest {
         assertThat(now.version()).as("a version after FLUSHALL").isGreaterThan(seen.version());
     }
 
+    /**
+     * Finding (F3, the API's part): every listing read every node's hash, even for a client that holds
+     * the current listing (a 304). Now a version the caller knows is answered without reading any.
+     */
+    @Test
+    void aListingOfAVersionTheCallerKnowsReadsNoEntry() throws Exception {
+        RedisEventLog log = RedisEventLog.builder(redis.uri()).timeout(Duration.ofSeconds(1)).build();
+        closeables.add(log);
+        RedisPresence p = log.presence(Duration.ofSeconds(3), 1000);
+        closeables.add(p);
+        p.put("k", "v", List.of());
+        await().atMost(Duration.ofSeconds(10)).until(() -> list(p).values().equals(List.of("v")));
+        RedisPresence.Listing seen = list(p);
+        long before = redis.calls("hvals");
+        assertThat(before).as("HVALS calls of the listings so far (counted, in scripts too)").isPositive();
+        RedisPresence.Listing again = p.list(List.of(seen.version())).toCompletableFuture().get(10, TimeUnit.SECONDS);
+        assertThat(again.listed()).as("listed again").isFalse();
+        assertThat(again.version()).isEqualTo(seen.version());
+        assertThat(redis.calls("hvals")).as("HVALS calls").isEqualTo(before);
+        p.put("k2", "v2", List.of());
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+            RedisPresence.Listing changed = p.list(List.of(seen.version())).toCompletableFuture().get(10, TimeUnit.SECONDS);
+            assertThat(changed.listed()).isTrue();
+            assertThat(changed.values()).containsExactlyInAnyOrder("v", "v2");
+        });
+    }
+
+
     private static long usedHeap() {
         Runtime r = Runtime.getRuntime();
         return r.totalMemory() - r.freeMemory();
