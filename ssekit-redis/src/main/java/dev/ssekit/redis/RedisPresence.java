@@ -29,8 +29,9 @@ import java.util.function.Consumer;
  * <p>Keys, all in the hash slot of {@code {prefix}}: {@code {prefix}:presence:nodes} (a sorted set:
  * each node with the Redis time its heartbeat expires), {@code {prefix}:presence:node:<node>} (its
  * entries), {@code {prefix}:presence:farewell:<node>} (each entry's farewell notices),
- * {@code {prefix}:presence:version} (counts every change of what {@link #list()} answers),
- * {@code {prefix}:presence:notices} (the stream, {@code MAXLEN ~}). A node heartbeats every third of
+ * {@code {prefix}:presence:version} (counts every change of what {@link #list()} answers; when Redis
+ * has lost it, it starts again from Redis's time in microseconds, so a version is not given again for
+ * another listing), {@code {prefix}:presence:notices} (the stream, {@code MAXLEN ~}). A node heartbeats every third of
  * its time to live. A node whose heartbeat expired (killed, cut off from Redis) is <em>dropped</em>
  * by the next heartbeat of another node or the next listing, whichever comes first: in one script
  * (atomic, so exactly once however many nodes notice, and never half done) it leaves the sorted set,
@@ -43,18 +44,29 @@ import java.util.function.Consumer;
  * notices again (its {@link #put} notices: what it announced of the entry), so that readers who
  * heard the farewells hear the entries are back; after a failed write, or with its hash gone, it
  * writes them again, and appends (in the same script) the notices of each change whose write failed
- * and that Redis does not show: a put's if the hash does not hold its entry, a removal's if it still
- * does (so a write that reached Redis though its answer was lost is not announced twice). Until then
- * it keeps the notices of each entry removed by a failed write: one per entry ended during the
- * outage. While it is marked dropped, its removals append no notices
- * (the farewells said it); a put's notices are appended (and again with the others). Each node gets a new random id when built, so a restarted
- * process never answers for the entries of its previous run.
+ * and that Redis does not show: a put's if the hash does not hold its entry with that value, a
+ * removal's if it still holds the entry (so a write that reached Redis though its answer was lost is
+ * not announced twice). Until then it keeps the notices of the one failed write per entry. While it is
+ * marked dropped, its removals append no notices (the farewells said it); a put's notices are appended
+ * (and again with the others). Each node gets a new random id when built, so a restarted process never
+ * answers for the entries of its previous run.
  *
  * <p>A change and its notices are one script (atomic): a listing and the stream's position agree.
  * Scripts go with {@code EVAL} (Redis caches them by digest): a restarted Redis, which has lost its
  * script cache, needs nothing loaded again.
- * Writes run in call order on one thread of the presence's own; {@link #put} and {@link #remove}
- * never block and never throw for Redis failures (they are logged and repaired as above).
+ * Writes run on one thread of the presence's own; {@link #put} and {@link #remove} never block and
+ * never throw for Redis failures (they are logged and repaired as above). What waits to be written is
+ * bounded: the changes not yet taken are kept per key, the newest state of each (value, notices and
+ * farewell; memory bounded by the live keys, however long Redis does not answer), with the notices of
+ * every change of the key in call order (a key's notices always in order; notices of different keys
+ * may be appended in another order than called). A key's coalesced changes are written as one change
+ * carrying all their notices: should that write fail, the next rewrite decides on all of them as on
+ * one change's (a put's: appended unless Redis holds the entry with the new value; a removal's:
+ * appended if Redis still holds the entry, so a put then a removal of an entry Redis never held
+ * announces neither). After a write failed, nothing more is taken until a heartbeat reaches Redis and
+ * its rewrite ran, so each failed write's notices are decided once, before the later changes.
+ * Notices waiting beyond {@link #PENDING_NOTICE_CHARS} are dropped, counted ({@link #droppedNotices()})
+ * and logged, never silently; the entries themselves are never dropped.
  *
  * <p>Thread-safety: every method may be called from any thread.
  */
@@ -63,10 +75,29 @@ public final class RedisPresence implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(RedisPresence.class.getName());
     private static final SecureRandom RANDOM = new SecureRandom();
 
-    /** Redis time in ms, in a script. */
+    /**
+     * Redis time in ms, in a script; and {@code bump(key)}: increments the version, which, when missing
+     * (never made, FLUSHALL, a restart without persistence), starts again at Redis's time in
+     * microseconds, not at 0: a version is never given again for another listing while Redis's clock
+     * does not go back (a script runs for well over a microsecond, so no run of increments reaches the
+     * time it started at). {@code version(key)} reads it, seeding it the same way.
+     */
     private static final String NOW = """
             local t = redis.call('TIME')
             local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+            local function seed(k)
+              if redis.call('EXISTS', k) == 0 then
+                redis.call('SET', k, t[1] .. string.format('%06d', tonumber(t[2])))
+              end
+            end
+            local function bump(k)
+              seed(k)
+              return redis.call('INCR', k)
+            end
+            local function version(k)
+              seed(k)
+              return tonumber(redis.call('GET', k))
+            end
             """;
 
     /** How long a node's hashes outlive its heartbeat when no node drops it (garbage collection only). */
@@ -78,6 +109,7 @@ public final class RedisPresence implements AutoCloseable {
      * heartbeat expired (not this one: callers renew theirs first) and marks each dropped (a key the
      * dropped node deletes once it has announced its entries again: a mark, not an answer, so a
      * script of that node run late, after its caller gave up waiting, cannot consume it unseen).
+     * Follows {@link #NOW} (uses {@code bump}).
      */
     private static final String FAREWELLS = """
             local function bye(stream, farewell, maxlen)
@@ -97,7 +129,7 @@ public final class RedisPresence implements AutoCloseable {
                 redis.call('SET', droppedPrefix .. n, '1', 'PX', kept)
               end
               if #dead > 0 then
-                redis.call('INCR', version)
+                bump(version)
               end
             end
             local function keep(key, ms)
@@ -136,7 +168,7 @@ public final class RedisPresence implements AutoCloseable {
             end
             keep(KEYS[1], tonumber(ARGV[2]) + tonumber(ARGV[7]))
             keep(KEYS[5], tonumber(ARGV[2]) + tonumber(ARGV[7]))
-            redis.call('INCR', KEYS[3])
+            bump(KEYS[3])
             if ARGV[4] == 'put' or dropped == 0 then
               for i = 9 + 2 * f, #ARGV, 2 do
                 redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[3], '*', 't', ARGV[i], 'd', ARGV[i + 1])
@@ -205,7 +237,7 @@ public final class RedisPresence implements AutoCloseable {
             keep(KEYS[1], tonumber(ARGV[2]) + tonumber(ARGV[4]))
             keep(KEYS[5], tonumber(ARGV[2]) + tonumber(ARGV[4]))
             redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), ARGV[1])
-            redis.call('INCR', KEYS[3])
+            bump(KEYS[3])
             return 1
             """;
 
@@ -218,7 +250,7 @@ public final class RedisPresence implements AutoCloseable {
     private static final String HEARTBEAT = NOW + FAREWELLS + """
             local added = redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), ARGV[1])
             if added == 1 then
-              redis.call('INCR', KEYS[3])
+              bump(KEYS[3])
             end
             reap(KEYS[2], KEYS[3], KEYS[4], ARGV[5], ARGV[6], ARGV[7], ARGV[3], ARGV[4], now)
             local exists = redis.call('EXISTS', KEYS[1])
@@ -229,12 +261,18 @@ public final class RedisPresence implements AutoCloseable {
 
     /**
      * KEYS: nodes, version, notices. ARGV: the hash keys' prefix, the farewell keys' prefix, the
-     * dropped marks' prefix, maxlen, kept ms.
-     * Drops the nodes whose heartbeat expired; returns the version, then every live node's values.
+     * dropped marks' prefix, maxlen, kept ms, then versions the caller knows.
+     * Drops the nodes whose heartbeat expired; returns the version, then every live node's values;
+     * only the version when it is one of those known (no hash read).
      */
     private static final String LIST = NOW + FAREWELLS + """
             reap(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], now)
-            local out = { tonumber(redis.call('GET', KEYS[2]) or '0') }
+            local out = { version(KEYS[2]) }
+            for i = 6, #ARGV do
+              if tonumber(ARGV[i]) == out[1] then
+                return out
+              end
+            end
             for _, n in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
               for _, v in ipairs(redis.call('HVALS', ARGV[1] .. n)) do
                 out[#out + 1] = v
@@ -247,12 +285,12 @@ public final class RedisPresence implements AutoCloseable {
      * KEYS: hash, nodes, version, notices, farewell, dropped. ARGV: node, maxlen. A node that leaves: its
      * entries go at once, their farewells appended.
      */
-    private static final String LEAVE = FAREWELLS + """
+    private static final String LEAVE = NOW + FAREWELLS + """
             bye(KEYS[4], KEYS[5], ARGV[2])
             redis.call('DEL', KEYS[6])
             redis.call('DEL', KEYS[1])
             redis.call('ZREM', KEYS[2], ARGV[1])
-            redis.call('INCR', KEYS[3])
+            bump(KEYS[3])
             return 1
             """;
 
@@ -289,17 +327,46 @@ public final class RedisPresence implements AutoCloseable {
      *
      * @param version changes whenever the entries listed may have changed (a put, a remove, a node
      *     joining, a node dropped for its heartbeat)
-     * @param values the values of every live node's entries, in no particular order
+     * @param values the values of every live node's entries, in no particular order (none when not
+     *     {@code listed})
+     * @param listed false when the version was one the caller knew ({@link #list(java.util.Collection)}):
+     *     the entries were not read
      */
-    public record Listing(long version, List<String> values) {
+    public record Listing(long version, List<String> values, boolean listed) {
         /** Copies {@code values}. */
         public Listing {
             values = List.copyOf(values);
+        }
+
+        /**
+         * A listing with its values.
+         *
+         * @param version the version
+         * @param values the values
+         */
+        public Listing(long version, List<String> values) {
+            this(version, values, true);
         }
     }
 
     /** One of this node's entries as it holds it: its value, its put's notices, its farewell notices. */
     private record Held(String value, List<Notice> notices, List<Notice> farewell) {
+    }
+
+    /** How many characters (topics and data) of notices may wait to be written; beyond, new ones are dropped. */
+    static final long PENDING_NOTICE_CHARS = 2L << 20;
+
+    /**
+     * A change not yet taken by the writer thread: the key's newest state ({@code null}: removed) and
+     * the notices of every change of the key since it was last taken, in call order.
+     */
+    private static final class Pending {
+        Held state;
+        final List<Notice> notices = new ArrayList<>();
+
+        Pending(Held state) {
+            this.state = state;
+        }
     }
 
     private final String node;
@@ -322,10 +389,12 @@ public final class RedisPresence implements AutoCloseable {
     /** A write failed (or the hash was found gone): the next heartbeat writes every entry again. Only on {@link #thread}. */
     private boolean dirty;
     /**
-     * Keys of held entries whose put's write failed: the next rewrite appends their notices unless
-     * Redis holds them already (the write landed, its answer lost). Only on {@link #thread}.
+     * Keys of held entries whose put's write failed, with the notices that write carried (the put's,
+     * after those of the changes of the key coalesced with it): the next rewrite appends them unless
+     * Redis holds the entry with its value already (the write landed, its answer lost). Only on
+     * {@link #thread}.
      */
-    private final java.util.Set<String> unconfirmed = new java.util.HashSet<>();
+    private final Map<String, List<Notice>> unconfirmed = new LinkedHashMap<>();
     /**
      * Notices of removals whose write failed, by key: the next rewrite appends them if Redis still
      * holds the entry. At most one per entry removed since the last rewrite that reached Redis (the
@@ -333,6 +402,16 @@ public final class RedisPresence implements AutoCloseable {
      */
     private final Map<String, List<Notice>> unsentEnds = new LinkedHashMap<>();
     private volatile boolean closed;
+    /** The changes not yet taken by {@link #thread}, oldest key first; guarded by itself. */
+    private final LinkedHashMap<String, Pending> pending = new LinkedHashMap<>();
+    /** Characters of the notices in {@link #pending}; guarded by {@link #pending}. */
+    private long pendingChars;
+    /** Whether a drain of {@link #pending} is queued or running; guarded by {@link #pending}. */
+    private boolean draining;
+    /** A change failed: draining waits for a heartbeat (and its rewrite) that reaches Redis. Guarded by {@link #pending}. */
+    private boolean waiting;
+    private final java.util.concurrent.atomic.AtomicLong droppedNotices = new java.util.concurrent.atomic.AtomicLong();
+    private volatile long droppedReported;
     private volatile Thread readerThread;
     private volatile String readFrom;
 
@@ -387,8 +466,8 @@ public final class RedisPresence implements AutoCloseable {
     }
 
     /**
-     * Sets an entry of this node and appends notices, atomically, in call order with the other writes,
-     * without farewell notices. As {@link #put(String, String, List, List)}.
+     * Sets an entry of this node and appends notices, atomically, in call order with the other writes
+     * of the same key, without farewell notices. As {@link #put(String, String, List, List)}.
      *
      * @param key the entry's key
      * @param value its value
@@ -399,12 +478,13 @@ public final class RedisPresence implements AutoCloseable {
     }
 
     /**
-     * Sets an entry of this node and appends notices, atomically, in call order with the other writes.
-     * Never blocks; a Redis failure is logged and repaired by the next heartbeat that reaches Redis.
-     * The {@code farewell} notices are kept in Redis with the entry and appended once, by whichever
-     * node drops this one when its heartbeat expired, or by {@link #close()}; a {@link #remove} drops
-     * them (its own notices say the entry ended). Should this node reach Redis again after it was
-     * dropped, {@code notices} are appended again (the entry is back).
+     * Sets an entry of this node and appends notices, atomically, in call order with the other writes
+     * of the same key. Never blocks; a Redis failure is logged and repaired by the next heartbeat that
+     * reaches Redis (the notices of the write that failed are appended then, unless Redis shows the
+     * write landed). The {@code farewell} notices are kept in Redis with the entry and appended once,
+     * by whichever node drops this one when its heartbeat expired, or by {@link #close()}; a
+     * {@link #remove} drops them (its own notices say the entry ended). Should this node reach Redis
+     * again after it was dropped, {@code notices} are appended again (the entry is back).
      *
      * @param key the entry's key
      * @param value its value
@@ -414,11 +494,8 @@ public final class RedisPresence implements AutoCloseable {
     public void put(String key, String value, List<Notice> notices, List<Notice> farewell) {
         Objects.requireNonNull(key, "key");
         Objects.requireNonNull(value, "value");
-        Held held = new Held(value, List.copyOf(notices), List.copyOf(farewell));
-        submit(() -> {
-            local.put(key, held);
-            change("put", key, held, held.notices());
-        });
+        List<Notice> n = List.copyOf(notices);
+        enqueue(key, new Held(value, n, List.copyOf(farewell)), n);
     }
 
     /**
@@ -430,18 +507,92 @@ public final class RedisPresence implements AutoCloseable {
      */
     public void remove(String key, List<Notice> notices) {
         Objects.requireNonNull(key, "key");
-        List<Notice> n = List.copyOf(notices);
-        submit(() -> {
-            local.remove(key);
-            change("del", key, null, n);
-        });
+        enqueue(key, null, List.copyOf(notices));
     }
 
-    private void submit(Runnable task) {
+    /**
+     * How many notices were dropped, since this presence was built, because more than {@link
+     * #PENDING_NOTICE_CHARS} waited while Redis did not answer (each drop is also logged).
+     *
+     * @return the count
+     */
+    public long droppedNotices() {
+        return droppedNotices.get();
+    }
+
+    /** Queues the key's new state ({@code null}: removed), coalesced with what waits for the key. */
+    private void enqueue(String key, Held state, List<Notice> n) {
+        long chars = 0;
+        for (Notice x : n) {
+            chars += x.topic().length() + x.data().length();
+        }
+        boolean start;
+        long lost = 0;
+        synchronized (pending) {
+            Pending p = pending.get(key);
+            if (p == null) {
+                p = new Pending(state);
+                pending.put(key, p);
+            } else {
+                p.state = state;
+            }
+            if (pendingChars + chars <= PENDING_NOTICE_CHARS) {
+                p.notices.addAll(n);
+                pendingChars += chars;
+            } else {
+                lost = n.size();
+            }
+            start = !draining && !waiting;
+            draining |= start;
+        }
+        if (lost > 0 && droppedNotices.getAndAdd(lost) == droppedReported) {
+            LOG.log(Level.WARNING, "presence: Redis is not answering and {0} characters of notices wait: notices dropped"
+                    + " (the entries are written once Redis answers; see droppedNotices())", PENDING_NOTICE_CHARS);
+        }
+        if (start) {
+            schedule();
+        }
+    }
+
+    private void schedule() {
         try {
-            thread.execute(task);
+            thread.execute(this::drain);
         } catch (java.util.concurrent.RejectedExecutionException closing) {
-            LOG.log(Level.DEBUG, "presence closed: change dropped");
+            LOG.log(Level.DEBUG, "presence closed: changes not written");
+        }
+    }
+
+    /** Writes the pending changes, oldest key first, until none is left or a write fails. On {@link #thread}. */
+    private void drain() {
+        while (true) { // also once closing: what was asked before close() is written, as long as close() waits
+            String key;
+            Pending p;
+            synchronized (pending) {
+                var first = pending.entrySet().iterator();
+                if (!first.hasNext() || waiting) {
+                    draining = false;
+                    return;
+                }
+                var e = first.next();
+                first.remove();
+                key = e.getKey();
+                p = e.getValue();
+                for (Notice x : p.notices) {
+                    pendingChars -= x.topic().length() + x.data().length();
+                }
+            }
+            if (p.state != null) {
+                local.put(key, p.state);
+            } else {
+                local.remove(key);
+            }
+            if (!change(key, p.state, List.copyOf(p.notices))) {
+                synchronized (pending) {
+                    waiting = true; // the rest waits for Redis: a heartbeat that reaches it rewrites, then drains again
+                    draining = false;
+                }
+                return;
+            }
         }
     }
 
@@ -456,12 +607,17 @@ public final class RedisPresence implements AutoCloseable {
         }
     }
 
-    /** Writes a put ({@code held} non-null) or a del of {@code key}; on this node's thread. */
-    private void change(String op, String key, Held held, List<Notice> notices) {
+    /**
+     * Writes a put ({@code held} non-null) or a del of {@code key} with {@code notices} (those of every
+     * change of the key coalesced into this one); on this node's thread. Returns whether Redis answered;
+     * when not, the change's notices are kept for the next rewrite (see {@link #unconfirmed},
+     * {@link #unsentEnds}).
+     */
+    private boolean change(String key, Held held, List<Notice> notices) {
         List<Notice> bye = held == null ? List.of() : held.farewell();
         List<String> args = new ArrayList<>(8 + 2 * (bye.size() + notices.size()));
-        args.addAll(List.of(node, Long.toString(ttlMillis), Long.toString(maxLength), op, key, held == null ? "" : held.value(),
-                Long.toString(KEPT.toMillis()), Integer.toString(bye.size())));
+        args.addAll(List.of(node, Long.toString(ttlMillis), Long.toString(maxLength), held == null ? "del" : "put", key,
+                held == null ? "" : held.value(), Long.toString(KEPT.toMillis()), Integer.toString(bye.size())));
         addPairs(args, bye);
         addPairs(args, notices);
         try {
@@ -476,23 +632,25 @@ public final class RedisPresence implements AutoCloseable {
             } else if (!existed && others > 0) {
                 rewrite(null); // the hash was gone (Redis lost it): only this entry was written
             }
+            return true;
         } catch (RuntimeException e) {
             dirty = true;
             if (held == null) {
                 unconfirmed.remove(key);
                 unsentEnds.put(key, notices);
             } else {
-                unconfirmed.add(key);
+                unconfirmed.put(key, notices);
                 unsentEnds.remove(key);
             }
             LOG.log(Level.WARNING, "presence: a change could not be written to Redis (written again once it is back): {0}",
                     e.toString());
+            return false;
         }
     }
 
     /**
      * Writes every entry of this node again, with its farewell; with {@code announceExcept} non-null
-     * (this node had been dropped) appends every entry's notices again but that key's. Appends too the
+     * (this node had been dropped) appends every entry's put notices again but that key's. Appends too the
      * notices of the changes whose write failed and that Redis does not show (see {@code REWRITE}):
      * a put's unless the hash holds the entry, a removal's if it still does.
      */
@@ -511,9 +669,9 @@ public final class RedisPresence implements AutoCloseable {
             args.add(Integer.toString(held.farewell().size()));
             addPairs(args, held.farewell());
             boolean again = announceExcept != null && !announceExcept.equals(k);
-            boolean failed = !again && unconfirmed.contains(k);
-            args.add(failed ? "1" : "0");
-            List<Notice> notices = again || failed ? held.notices() : List.of();
+            List<Notice> failed = again ? null : unconfirmed.get(k);
+            args.add(failed != null ? "1" : "0");
+            List<Notice> notices = again ? held.notices() : failed != null ? failed : List.of();
             args.add(Integer.toString(notices.size()));
             addPairs(args, notices);
         });
@@ -534,9 +692,28 @@ public final class RedisPresence implements AutoCloseable {
             } else if (dirty || !exists && !local.isEmpty()) {
                 rewrite(null);
             }
+            resume();
         } catch (RuntimeException e) {
             dirty = true;
             LOG.log(Level.DEBUG, "presence heartbeat failed: {0}", e.toString());
+        }
+    }
+
+    /** Redis answers again (and the failed changes were repaired): the pending changes are drained. On {@link #thread}. */
+    private void resume() {
+        long d = droppedNotices.get();
+        if (d != droppedReported) {
+            LOG.log(Level.WARNING, "presence: {0} notices dropped in all while Redis did not answer", d);
+            droppedReported = d;
+        }
+        boolean start;
+        synchronized (pending) {
+            waiting = false;
+            start = !draining && !pending.isEmpty();
+            draining |= start;
+        }
+        if (start) {
+            drain();
         }
     }
 
@@ -547,14 +724,35 @@ public final class RedisPresence implements AutoCloseable {
      * @return completes with the listing, or exceptionally when Redis cannot answer
      */
     public CompletionStage<Listing> list() {
-        return writer.async().<List<Object>>eval(LIST, ScriptOutputType.MULTI, new String[] {nodes, version, stream}, hashPrefix,
-                farewellPrefix, droppedPrefix, Long.toString(maxLength), Long.toString(KEPT.toMillis()))
+        return list(List.of());
+    }
+
+    /**
+     * As {@link #list()}, except that when the version is one of {@code known} (a client that holds
+     * the listing of that version: an {@code If-None-Match}) no entry is read: the listing has none
+     * and is not {@link Listing#listed() listed}. Does not block.
+     *
+     * @param known versions the caller knows the listing of
+     * @return completes with the listing, or exceptionally when Redis cannot answer
+     */
+    public CompletionStage<Listing> list(java.util.Collection<Long> known) {
+        List<String> args = new ArrayList<>(5 + known.size());
+        args.addAll(List.of(hashPrefix, farewellPrefix, droppedPrefix, Long.toString(maxLength), Long.toString(KEPT.toMillis())));
+        for (Long k : known) {
+            args.add(Long.toString(k));
+        }
+        return writer.async().<List<Object>>eval(LIST, ScriptOutputType.MULTI, new String[] {nodes, version, stream},
+                args.toArray(String[]::new))
                 .thenApply(out -> {
-                    List<String> values = new ArrayList<>(out.size() - 1);
-                    for (int i = 1; i < out.size(); i++) {
-                        values.add((String) out.get(i));
+                    long v = (Long) out.getFirst();
+                    if (out.size() == 1 && known.contains(v)) {
+                        return new Listing(v, List.of(), false);
                     }
-                    return new Listing((Long) out.getFirst(), values);
+                    List<String> values = new ArrayList<>(out.size() - 1);
+                    for (int j = 1; j < out.size(); j++) {
+                        values.add((String) out.get(j));
+                    }
+                    return new Listing(v, values);
                 });
     }
 
@@ -566,9 +764,32 @@ public final class RedisPresence implements AutoCloseable {
      * @param listener called with each notice, on the reader thread, in order; what it throws is logged
      * @throws IllegalStateException if called twice
      */
-    public synchronized void follow(Consumer<Received> listener) {
+    public void follow(Consumer<Received> listener) {
+        follow(0, listener);
+    }
+
+    /**
+     * As {@link #follow(Consumer)}, first giving the listener, on the calling thread and in stream
+     * order, the newest {@code backlog} notices appended before this presence was built (fewer when
+     * the stream holds fewer): a node that starts knows the notices made before it, as far back as
+     * the stream and {@code backlog} reach. When Redis cannot answer for them, they are skipped (logged).
+     *
+     * @param backlog how many notices made before to give first, 0 or more
+     * @param listener called with each notice, in order; what it throws is logged
+     * @throws IllegalStateException if called twice
+     * @throws IllegalArgumentException if {@code backlog} is negative
+     */
+    public synchronized void follow(int backlog, Consumer<Received> listener) {
+        if (backlog < 0) {
+            throw new IllegalArgumentException("backlog must be 0 or more: " + backlog);
+        }
         if (readerThread != null) {
             throw new IllegalStateException("already following");
+        }
+        if (backlog > 0 && !readFrom.equals("0-0")) {
+            for (StreamMessage<String, String> m : backlog(backlog)) {
+                give(listener, m);
+            }
         }
         readerThread = Thread.ofPlatform().daemon().name("ssekit-redis-presence-reader").start(() -> read(listener));
     }
@@ -581,11 +802,7 @@ public final class RedisPresence implements AutoCloseable {
                         XReadArgs.StreamOffset.from(stream, readFrom));
                 for (StreamMessage<String, String> m : got) {
                     readFrom = m.getId();
-                    try {
-                        listener.accept(new Received(m.getId(), m.getBody().getOrDefault("t", ""), m.getBody().getOrDefault("d", "")));
-                    } catch (RuntimeException e) {
-                        LOG.log(Level.WARNING, "presence notice listener failed: {0}", e.toString());
-                    }
+                    give(listener, m);
                 }
             } catch (RuntimeException e) {
                 if (closed) {
@@ -599,6 +816,39 @@ public final class RedisPresence implements AutoCloseable {
                 }
             }
         }
+    }
+
+    private static void give(Consumer<Received> listener, StreamMessage<String, String> m) {
+        try {
+            listener.accept(new Received(m.getId(), m.getBody().getOrDefault("t", ""), m.getBody().getOrDefault("d", "")));
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "presence notice listener failed: {0}", e.toString());
+        }
+    }
+
+    /** The newest {@code count} notices up to {@link #readFrom} (included), oldest first; read 100 at a time. */
+    private List<StreamMessage<String, String>> backlog(int count) {
+        List<StreamMessage<String, String>> newestFirst = new ArrayList<>();
+        String upTo = readFrom;
+        try {
+            while (newestFirst.size() < count) {
+                int left = count - newestFirst.size();
+                int page = Math.min(100, left) + (newestFirst.isEmpty() ? 0 : 1); // the range includes its bound
+                List<StreamMessage<String, String>> got = writer.sync().xrevrange(stream,
+                        io.lettuce.core.Range.create("-", upTo), io.lettuce.core.Limit.from(page));
+                if (!newestFirst.isEmpty() && !got.isEmpty() && got.getFirst().getId().equals(upTo)) {
+                    got = got.subList(1, got.size()); // given already
+                }
+                if (got.isEmpty()) {
+                    break;
+                }
+                newestFirst.addAll(got.subList(0, Math.min(left, got.size())));
+                upTo = got.getLast().getId();
+            }
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "presence: the notices made before this node started could not be read: {0}", e.toString());
+        }
+        return newestFirst.reversed();
     }
 
     /**

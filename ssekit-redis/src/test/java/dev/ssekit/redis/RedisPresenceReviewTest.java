@@ -115,6 +115,75 @@ class RedisPresenceReviewTest {
         long retained = usedHeap() - before;
         System.out.println("retained by queued presence changes: " + retained / 1024 + " KiB");
         assertThat(retained).as("bytes held in memory for changes queued while Redis does not answer").isLessThan(20L << 20);
+        // since the fix: the notices beyond the budget are counted (and logged), and once Redis answers
+        // again the entries are what the node holds (every churned key removed, the newest one listed)
+        assertThat(p.droppedNotices()).as("notices dropped beyond the pending budget, counted").isPositive();
+        p.put("last", "v-last", List.of());
+        proxy.pass();
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(list(p).values()).containsExactly("v-last"));
+    }
+
+    /**
+     * Finding: the listing's version (the subscriptions API's ETag, with the hub's newest event id) is a
+     * Redis counter that FLUSHALL, or a restart without persistence, sets back to 0: it counts up again
+     * and repeats a version it already gave for another listing, so a client's If-None-Match can get a
+     * 304 for a listing that changed.
+     */
+    @Test
+    void aVersionIsNeverGivenAgainForAnotherListingAfterRedisLosesItsKeys() throws Exception {
+        RedisEventLog log = RedisEventLog.builder(redis.uri()).timeout(Duration.ofSeconds(1)).build();
+        closeables.add(log);
+        RedisPresence p = log.presence(Duration.ofMillis(900), 1000);
+        closeables.add(p);
+        for (int i = 0; i < 10; i++) {
+            p.put("k" + i, "before" + i, List.of());
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> list(p).values().size() == 10);
+        RedisPresence.Listing seen = list(p);
+        redis.command("FLUSHALL");
+        await().atMost(Duration.ofSeconds(10)).until(() -> list(p).values().size() == 10); // the heartbeat wrote them again
+        int i = 0;
+        RedisPresence.Listing now = list(p);
+        while (now.version() < seen.version() && i < 1000) {
+            p.put("n" + i, "after" + i, List.of());
+            i++;
+            long v = now.version();
+            await().atMost(Duration.ofSeconds(10)).until(() -> list(p).version() > v);
+            now = list(p);
+        }
+        System.out.println("version before FLUSHALL " + seen.version() + " " + seen.values().size() + " values; now "
+                + now.version() + " " + now.values().size() + " values");
+        if (now.version() == seen.version()) {
+            assertThat(now.values()).as("the same version " + now.version() + " names the same listing").isEqualTo(seen.values());
+        }
+        assertThat(now.version()).as("a version after FLUSHALL").isGreaterThan(seen.version());
+    }
+
+    /**
+     * Finding (F3, the API's part): every listing read every node's hash, even for a client that holds
+     * the current listing (a 304). Now a version the caller knows is answered without reading any.
+     */
+    @Test
+    void aListingOfAVersionTheCallerKnowsReadsNoEntry() throws Exception {
+        RedisEventLog log = RedisEventLog.builder(redis.uri()).timeout(Duration.ofSeconds(1)).build();
+        closeables.add(log);
+        RedisPresence p = log.presence(Duration.ofSeconds(3), 1000);
+        closeables.add(p);
+        p.put("k", "v", List.of());
+        await().atMost(Duration.ofSeconds(10)).until(() -> list(p).values().equals(List.of("v")));
+        RedisPresence.Listing seen = list(p);
+        long before = redis.calls("hvals");
+        assertThat(before).as("HVALS calls of the listings so far (counted, in scripts too)").isPositive();
+        RedisPresence.Listing again = p.list(List.of(seen.version())).toCompletableFuture().get(10, TimeUnit.SECONDS);
+        assertThat(again.listed()).as("listed again").isFalse();
+        assertThat(again.version()).isEqualTo(seen.version());
+        assertThat(redis.calls("hvals")).as("HVALS calls").isEqualTo(before);
+        p.put("k2", "v2", List.of());
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+            RedisPresence.Listing changed = p.list(List.of(seen.version())).toCompletableFuture().get(10, TimeUnit.SECONDS);
+            assertThat(changed.listed()).isTrue();
+            assertThat(changed.values()).containsExactlyInAnyOrder("v", "v2");
+        });
     }
 
     private static long usedHeap() {
