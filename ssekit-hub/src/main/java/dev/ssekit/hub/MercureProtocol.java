@@ -688,7 +688,10 @@ final class MercureProtocol {
         Optional<String> point = lastId.map(Subscriptions::hubCursor).map(hub::resumePoint);
         if (cursor) {
             // sent whenever the request carried a cursor (L953-964); 0.x clients read Last-Event-ID
-            String answer = LastEventIds.toHeader(point.orElseGet(() -> hub.lastEventId().orElse(Broadcaster.EARLIEST)));
+            // a subscription update's id older than every update this node holds: as for an evicted hub
+            // event id, "earliest" says the updates between it and the oldest held may be lost
+            String answer = LastEventIds.toHeader(lastId.filter(subscriptions::olderThanHistory).isPresent() ? Broadcaster.EARLIEST
+                    : point.orElseGet(() -> hub.lastEventId().orElse(Broadcaster.EARLIEST)));
             headers.put("Mercure-Last-Event-ID", answer);
             if (compat) {
                 headers.put("Last-Event-ID", answer);
@@ -799,7 +802,8 @@ final class MercureProtocol {
             }
             // both before the listing: what changes after is replayed with the cursor, and changes the ETag
             // (in a cluster: the cluster's change count, read with every node's subscriptions from Redis)
-            return subscriptions.snapshot(target.path(), target.subscriber());
+            // a cluster reads no node's subscriptions for a client that holds the current listing (a 304)
+            return subscriptions.snapshot(target.path(), target.subscriber(), c -> knownChanges(req.header("If-None-Match"), c));
         }).thenApply(snapshot -> {
             long changes = snapshot.changes();
             String lastEventId = snapshot.cursor();
@@ -840,6 +844,27 @@ final class MercureProtocol {
             r.headers().put("ETag", etag);
             return new Reply(r);
         });
+    }
+
+    /** The change counts of the ETags in {@code ifNoneMatch} made with this cursor ({@code "<cursor>/<changes>"}). */
+    static java.util.Set<Long> knownChanges(String ifNoneMatch, String cursor) {
+        if (ifNoneMatch == null) {
+            return java.util.Set.of();
+        }
+        String prefix = "\"" + etagValue(LastEventIds.toHeader(cursor)) + "/";
+        java.util.Set<Long> out = new java.util.HashSet<>();
+        for (String t : ifNoneMatch.split(",")) {
+            String tag = t.strip();
+            tag = tag.startsWith("W/") ? tag.substring(2) : tag;
+            if (tag.startsWith(prefix) && tag.endsWith("\"") && tag.length() > prefix.length() + 1 && out.size() < 16) {
+                try {
+                    out.add(Long.parseLong(tag.substring(prefix.length(), tag.length() - 1)));
+                } catch (NumberFormatException e) {
+                    // not one of ours: it cannot match
+                }
+            }
+        }
+        return out;
     }
 
     /**

@@ -43,7 +43,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * in Redis, each node's for as long as the node heartbeats; updates go through the presence's own
  * stream ({@code MAXLEN ~}, never the hub's history), read and announced by every node in stream
  * order; positions are the stream's entry ids, the same on every node, so an update's id resumes on
- * any node. The API on any node lists every live node's subscriptions; its ETag counts the cluster's
+ * any node. A node that dies (its heartbeat expired) or closes has each subscription's "active: false"
+ * update appended once, by the first node that notices (see {@link dev.ssekit.redis.RedisPresence}),
+ * as its subscriptions leave the listing; one that comes back announces what it still holds as
+ * "active: true" again. The API on any node lists every live node's subscriptions; its ETag counts the cluster's
  * changes. Its cursor is the hub's newest event id on the node that answered, recorded against this
  * node's position in the updates: resuming with it on that node replays exactly the updates read
  * since; on another node (or once more than {@link #ANNOUNCED_HISTORY} cursors were handed out since)
@@ -64,6 +67,12 @@ final class Subscriptions {
 
     /** How many of an anonymous subscriber's subscriptions are announced (all are listed). */
     static final int ANONYMOUS_BUDGET = 32;
+    /**
+     * In a cluster, how many bytes of one subscriber's entry go to Redis (and of its updates' documents):
+     * its subscriptions are listed and announced cluster-wide up to this size (at least one), in request
+     * order; the rest are neither (the node itself holds them all, and they match as usual).
+     */
+    static final int CLUSTER_ENTRY_BYTES = 64 * 1024;
     /** How many subscription updates the announcements' history keeps, for watchers that start meanwhile. */
     static final int ANNOUNCED_HISTORY = 1000;
 
@@ -192,7 +201,9 @@ final class Subscriptions {
                 ? Broadcaster.builder().history(ANNOUNCED_HISTORY, 8L << 20, java.time.Duration.ofHours(1)).build() : null;
         this.cluster = events ? cluster : null;
         if (this.cluster != null) {
-            this.cluster.follow(r -> deliver(Position.parse(r.position()), r.topic(), r.data())
+            // the updates made before this node started too (as many as the history keeps): a watcher
+            // resuming here with the id of one made before gets those after it
+            this.cluster.follow(ANNOUNCED_HISTORY, r -> deliver(Position.parse(r.position()), r.topic(), r.data())
                     .whenComplete((id, e) -> {
                         if (e != null) {
                             LOG.log(Level.DEBUG, "subscription update {0} not announced: {1}", r.position(), e.toString());
@@ -327,6 +338,21 @@ final class Subscriptions {
         return Broadcaster.EARLIEST;
     }
 
+    /**
+     * Whether {@code cursor} is a subscription update's id older than every update this node holds
+     * (in a cluster: the last {@link #ANNOUNCED_HISTORY} of the stream when it started, and those read
+     * since): a watcher resuming with it gets every update held, and may have missed some before them.
+     * The hub then answers {@code Mercure-Last-Event-ID: earliest}, as for a hub event id it no longer holds.
+     */
+    boolean olderThanHistory(String cursor) {
+        Optional<Position> at = position(cursor);
+        if (at.isEmpty() || !events) {
+            return false;
+        }
+        Map.Entry<Position, Announced> oldest = index.firstEntry();
+        return oldest != null && at.get().compareTo(oldest.getKey()) < 0;
+    }
+
     /** The broadcaster of the subscription updates (events on), or null. */
     Broadcaster announcements() {
         return announcements;
@@ -436,7 +462,8 @@ final class Subscriptions {
             changes.incrementAndGet();
         }
         if (cluster != null) {
-            cluster.put(s.id(), entry(s), notices(s, true));
+            // the farewells (should this node die) are the announced ones too
+            cluster.put(s.id(), entry(s), clusterNotices(s, true), clusterNotices(s, false));
         } else {
             announce(s, true);
         }
@@ -449,7 +476,7 @@ final class Subscriptions {
             rows.addAndGet(-s.subscriptions().size());
             changes.incrementAndGet();
             if (cluster != null) {
-                cluster.remove(s.id(), notices(s, false));
+                cluster.remove(s.id(), clusterNotices(s, false));
             } else {
                 announce(s, false);
             }
@@ -513,8 +540,7 @@ final class Subscriptions {
      * here or to Redis, stays bounded).
      */
     static List<dev.ssekit.redis.RedisPresence.Notice> notices(Subscriber s, boolean isActive) {
-        List<Subscription> shown = s.anonymous() && s.subscriptions().size() > ANONYMOUS_BUDGET
-                ? s.subscriptions().subList(0, ANONYMOUS_BUDGET) : s.subscriptions();
+        List<Subscription> shown = shown(s);
         List<dev.ssekit.redis.RedisPresence.Notice> out = new ArrayList<>(shown.size());
         for (Subscription subscription : shown) {
             out.add(new dev.ssekit.redis.RedisPresence.Notice(id(subscription, s.id()), write(json(s, subscription, isActive))));
@@ -522,19 +548,52 @@ final class Subscriptions {
         return out;
     }
 
-    /** A subscriber as a cluster entry: {@code {"id": …, "rows": [{"path": …, "doc": {…}}, …]}}, its documents active. */
+    /** The subscriptions announced: an anonymous subscriber's first {@link #ANONYMOUS_BUDGET}, any other's all. */
+    private static List<Subscription> shown(Subscriber s) {
+        return s.anonymous() && s.subscriptions().size() > ANONYMOUS_BUDGET
+                ? s.subscriptions().subList(0, ANONYMOUS_BUDGET) : s.subscriptions();
+    }
+
+    /**
+     * A subscriber as a cluster entry: {@code {"id": …, "rows": [{"path": …, "doc": {…}}, …]}}, its
+     * documents active; of an anonymous subscriber the first {@link #ANONYMOUS_BUDGET} subscriptions at
+     * most, of any subscriber those whose rows fit {@link #CLUSTER_ENTRY_BYTES} (at least one): what one
+     * connection keeps in Redis, and every listing reads, stays bounded.
+     */
     static String entry(Subscriber s) {
-        List<Object> rows = new ArrayList<>(s.subscriptions().size());
-        for (Subscription subscription : s.subscriptions()) {
+        StringBuilder rows = new StringBuilder();
+        for (String row : clusterRows(s)) {
+            rows.append(rows.isEmpty() ? "" : ",").append(row);
+        }
+        return "{\"id\":" + write(s.id()) + ",\"rows\":[" + rows + "]}";
+    }
+
+    /** The rows of {@link #entry}, each as JSON, within the budgets. */
+    private static List<String> clusterRows(Subscriber s) {
+        List<String> out = new ArrayList<>();
+        long bytes = 0;
+        for (Subscription subscription : shown(s)) {
             Map<String, Object> row = new LinkedHashMap<>();
             row.put("path", subscription.path());
             row.put("doc", json(s, subscription, true));
-            rows.add(row);
+            String json = write(row);
+            bytes += json.getBytes(UTF_8).length + 1;
+            if (!out.isEmpty() && bytes > CLUSTER_ENTRY_BYTES) {
+                break;
+            }
+            out.add(json);
         }
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("id", s.id());
-        m.put("rows", rows);
-        return write(m);
+        return out;
+    }
+
+    /**
+     * A subscriber's updates in a cluster: {@link #notices} of the subscriptions its {@link #entry}
+     * lists (the same budgets), so the cluster announces what it lists.
+     */
+    static List<dev.ssekit.redis.RedisPresence.Notice> clusterNotices(Subscriber s, boolean isActive) {
+        int n = clusterRows(s).size();
+        List<dev.ssekit.redis.RedisPresence.Notice> all = notices(s, isActive);
+        return all.subList(0, Math.min(n, all.size()));
     }
 
     /**
@@ -556,16 +615,34 @@ final class Subscriptions {
      * @return completes with the snapshot; exceptionally with a 503 {@link Rejection} when Redis cannot answer
      */
     CompletionStage<Snapshot> snapshot(Optional<String> path, Optional<String> subscriber) {
+        return snapshot(path, subscriber, cursor -> java.util.Set.of());
+    }
+
+    /**
+     * As {@link #snapshot(Optional, Optional)}; in a cluster, when the change count is one of those
+     * {@code known} gives for the cursor (the client's {@code If-None-Match}), no node's subscriptions
+     * are read from Redis: the answer is a 304, whose snapshot has no rows ({@link Snapshot#rows()}
+     * throws {@link IllegalStateException}).
+     *
+     * @param known for the cursor, the change counts of the listings the client holds
+     */
+    CompletionStage<Snapshot> snapshot(Optional<String> path, Optional<String> subscriber,
+            java.util.function.Function<String, java.util.Set<Long>> known) {
         if (cluster == null) {
             long c = changes();
             String cursor = cursor();
             return CompletableFuture.completedFuture(new Snapshot(c, cursor, () -> list(path, subscriber)));
         }
         String cursor = cursor();
-        return cluster.list().handle((listing, e) -> {
+        return cluster.list(known.apply(cursor)).handle((listing, e) -> {
             if (e != null) {
                 throw new java.util.concurrent.CompletionException(new Rejection(503,
                         "the cluster's subscriptions cannot be read from Redis now; retry later", 5));
+            }
+            if (!listing.listed()) {
+                return new Snapshot(listing.version(), cursor, () -> {
+                    throw new IllegalStateException("not listed: the client holds this listing (answer 304)");
+                });
             }
             return new Snapshot(listing.version(), cursor, () -> clusterRows(listing.values(), path, subscriber));
         });

@@ -559,6 +559,15 @@ public final class RedisEventLog implements EventLog {
     }
 
     /**
+     * Whether the connection appends go on is open as far as the client knows (false from the moment
+     * it saw the connection drop until it has connected again): while it is not, an append is refused
+     * before it is sent. Tests wait on it to tell "not sent" from "sent, then the connection dropped".
+     */
+    boolean appendConnectionOpen() {
+        return commands.isOpen();
+    }
+
+    /**
      * A {@link RedisPresence} on this log's Redis and key prefix, sharing its client (close it before
      * this log). Each call makes a new node, with a new random id.
      *

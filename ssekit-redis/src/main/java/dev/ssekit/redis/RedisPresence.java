@@ -28,20 +28,45 @@ import java.util.function.Consumer;
  *
  * <p>Keys, all in the hash slot of {@code {prefix}}: {@code {prefix}:presence:nodes} (a sorted set:
  * each node with the Redis time its heartbeat expires), {@code {prefix}:presence:node:<node>} (its
- * entries; expires with the heartbeat), {@code {prefix}:presence:version} (counts every change of
- * what {@link #list()} answers), {@code {prefix}:presence:notices} (the stream, {@code MAXLEN ~}).
- * A node heartbeats every third of its time to live; a node whose heartbeat expired (killed, cut off
- * from Redis) is dropped from {@link #list()} by the next listing, and its hash expires. A node that
- * reaches Redis again after a write failed, or finds its hash gone, writes its entries again from
- * what it holds (never what Redis held): an entry removed meanwhile is not brought back. Each node
- * gets a new random id when built, so a restarted process never answers for the entries of its
- * previous run.
+ * entries), {@code {prefix}:presence:farewell:<node>} (each entry's farewell notices),
+ * {@code {prefix}:presence:version} (counts every change of what {@link #list()} answers; when Redis
+ * has lost it, it starts again from Redis's time in microseconds, so a version is not given again for
+ * another listing), {@code {prefix}:presence:notices} (the stream, {@code MAXLEN ~}). A node heartbeats every third of
+ * its time to live. A node whose heartbeat expired (killed, cut off from Redis) is <em>dropped</em>
+ * by the next heartbeat of another node or the next listing, whichever comes first: in one script
+ * (atomic, so exactly once however many nodes notice, and never half done) it leaves the sorted set,
+ * its entries are deleted, every entry's farewell notices are appended to the stream and it is
+ * marked dropped ({@code {prefix}:presence:dropped:<node>}, until it comes back). A node
+ * that leaves ({@link #close()}) appends its farewells the same way. The two hashes otherwise
+ * outlive the heartbeat by {@link #KEPT} (garbage collection only, should no node ever drop it).
+ * A node that reaches Redis again after it was dropped writes its entries again from what it holds
+ * (never what Redis held: an entry removed meanwhile is not brought back) and appends each entry's
+ * notices again (its {@link #put} notices: what it announced of the entry), so that readers who
+ * heard the farewells hear the entries are back; after a failed write, or with its hash gone, it
+ * writes them again, and appends (in the same script) the notices of each change whose write failed
+ * and that Redis does not show: a put's if the hash does not hold its entry with that value, a
+ * removal's if it still holds the entry (so a write that reached Redis though its answer was lost is
+ * not announced twice). Until then it keeps the notices of the one failed write per entry. While it is
+ * marked dropped, its removals append no notices (the farewells said it); a put's notices are appended
+ * (and again with the others). Each node gets a new random id when built, so a restarted process never
+ * answers for the entries of its previous run.
  *
  * <p>A change and its notices are one script (atomic): a listing and the stream's position agree.
  * Scripts go with {@code EVAL} (Redis caches them by digest): a restarted Redis, which has lost its
  * script cache, needs nothing loaded again.
- * Writes run in call order on one thread of the presence's own; {@link #put} and {@link #remove}
- * never block and never throw for Redis failures (they are logged and repaired as above).
+ * Writes run on one thread of the presence's own; {@link #put} and {@link #remove} never block and
+ * never throw for Redis failures (they are logged and repaired as above). What waits to be written is
+ * bounded: the changes not yet taken are kept per key, the newest state of each (value, notices and
+ * farewell; memory bounded by the live keys, however long Redis does not answer), with the notices of
+ * every change of the key in call order (a key's notices always in order; notices of different keys
+ * may be appended in another order than called). A key's coalesced changes are written as one change
+ * carrying all their notices: should that write fail, the next rewrite decides on all of them as on
+ * one change's (a put's: appended unless Redis holds the entry with the new value; a removal's:
+ * appended if Redis still holds the entry, so a put then a removal of an entry Redis never held
+ * announces neither). After a write failed, nothing more is taken until a heartbeat reaches Redis and
+ * its rewrite ran, so each failed write's notices are decided once, before the later changes.
+ * Notices waiting beyond {@link #PENDING_NOTICE_CHARS} are dropped, counted ({@link #droppedNotices()})
+ * and logged, never silently; the entries themselves are never dropped.
  *
  * <p>Thread-safety: every method may be called from any thread.
  */
@@ -50,66 +75,204 @@ public final class RedisPresence implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(RedisPresence.class.getName());
     private static final SecureRandom RANDOM = new SecureRandom();
 
-    /** Redis time in ms, in a script. */
+    /**
+     * Redis time in ms, in a script; and {@code bump(key)}: increments the version, which, when missing
+     * (never made, FLUSHALL, a restart without persistence), starts again at Redis's time in
+     * microseconds, not at 0: a version is never given again for another listing while Redis's clock
+     * does not go back (a script runs for well over a microsecond, so no run of increments reaches the
+     * time it started at). {@code version(key)} reads it, seeding it the same way.
+     */
     private static final String NOW = """
             local t = redis.call('TIME')
             local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+            local function seed(k)
+              if redis.call('EXISTS', k) == 0 then
+                redis.call('SET', k, t[1] .. string.format('%06d', tonumber(t[2])))
+              end
+            end
+            local function bump(k)
+              seed(k)
+              return redis.call('INCR', k)
+            end
+            local function version(k)
+              seed(k)
+              return tonumber(redis.call('GET', k))
+            end
+            """;
+
+    /** How long a node's hashes outlive its heartbeat when no node drops it (garbage collection only). */
+    static final Duration KEPT = Duration.ofHours(1);
+
+    /**
+     * Script functions: {@code bye} appends a farewell hash's notices (each value a JSON array of
+     * [topic, data] pairs) to the stream and deletes it; {@code reap} drops every node whose
+     * heartbeat expired (not this one: callers renew theirs first) and marks each dropped (a key the
+     * dropped node deletes once it has announced its entries again: a mark, not an answer, so a
+     * script of that node run late, after its caller gave up waiting, cannot consume it unseen).
+     * Follows {@link #NOW} (uses {@code bump}).
+     */
+    private static final String FAREWELLS = """
+            local function bye(stream, farewell, maxlen)
+              for _, v in ipairs(redis.call('HVALS', farewell)) do
+                for _, p in ipairs(cjson.decode(v)) do
+                  redis.call('XADD', stream, 'MAXLEN', '~', maxlen, '*', 't', p[1], 'd', p[2])
+                end
+              end
+              redis.call('DEL', farewell)
+            end
+            local function reap(nodes, version, stream, hashPrefix, farewellPrefix, droppedPrefix, maxlen, kept, now)
+              local dead = redis.call('ZRANGEBYSCORE', nodes, '-inf', now)
+              for _, n in ipairs(dead) do
+                redis.call('ZREM', nodes, n)
+                redis.call('DEL', hashPrefix .. n)
+                bye(stream, farewellPrefix .. n, maxlen)
+                redis.call('SET', droppedPrefix .. n, '1', 'PX', kept)
+              end
+              if #dead > 0 then
+                bump(version)
+              end
+            end
+            local function keep(key, ms)
+              if redis.call('EXISTS', key) == 1 then
+                redis.call('PEXPIRE', key, ms)
+              end
+            end
             """;
 
     /**
-     * KEYS: hash, nodes, version, notices. ARGV: node, ttl ms, maxlen, op (put/del), field, value, then
-     * topic/data pairs. Returns whether the hash existed before (0: the caller writes its entries again).
+     * KEYS: hash, nodes, version, notices, farewell, dropped. ARGV: node, ttl ms, maxlen, op (put/del),
+     * field, value, kept ms, F, then F farewell topic/data pairs, then the notices' topic/data pairs.
+     * Returns whether the hash existed before and whether this node is marked dropped: then a
+     * removal's notices are not appended (its farewell was, when the node was dropped), and the
+     * caller writes its other entries again.
      */
-    private static final String CHANGE = NOW + """
+    private static final String CHANGE = NOW + FAREWELLS + """
+            redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), ARGV[1])
+            local dropped = redis.call('EXISTS', KEYS[6])
             local existed = redis.call('EXISTS', KEYS[1])
+            local f = tonumber(ARGV[8])
             if ARGV[4] == 'put' then
               redis.call('HSET', KEYS[1], ARGV[5], ARGV[6])
+              if f > 0 then
+                local farewell = {}
+                for i = 1, f do
+                  farewell[i] = { ARGV[7 + 2 * i], ARGV[8 + 2 * i] }
+                end
+                redis.call('HSET', KEYS[5], ARGV[5], cjson.encode(farewell))
+              else
+                redis.call('HDEL', KEYS[5], ARGV[5])
+              end
             else
               redis.call('HDEL', KEYS[1], ARGV[5])
+              redis.call('HDEL', KEYS[5], ARGV[5])
             end
-            if redis.call('EXISTS', KEYS[1]) == 1 then
-              redis.call('PEXPIRE', KEYS[1], ARGV[2])
+            keep(KEYS[1], tonumber(ARGV[2]) + tonumber(ARGV[7]))
+            keep(KEYS[5], tonumber(ARGV[2]) + tonumber(ARGV[7]))
+            bump(KEYS[3])
+            if ARGV[4] == 'put' or dropped == 0 then
+              for i = 9 + 2 * f, #ARGV, 2 do
+                redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[3], '*', 't', ARGV[i], 'd', ARGV[i + 1])
+              end
             end
-            redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), ARGV[1])
-            redis.call('INCR', KEYS[3])
-            for i = 7, #ARGV, 2 do
-              redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[3], '*', 't', ARGV[i], 'd', ARGV[i + 1])
-            end
-            return existed
+            return { existed, dropped }
             """;
 
-    /** KEYS: hash, nodes, version. ARGV: node, ttl ms, then field/value pairs: the node's entries, all of them. */
-    private static final String REWRITE = NOW + """
+    /**
+     * KEYS: hash, nodes, version, notices, farewell, dropped. ARGV: node, ttl ms, maxlen, kept ms,
+     * whether the notices are appended (1: the dropped mark goes), E, then for each of E entries
+     * removed by a write that failed: field, N, N notice topic/data pairs (appended when the hash still
+     * holds the field: the removal did not reach Redis), then for each of the node's entries (all of
+     * them): field, value, F, F farewell topic/data pairs, C (1: the notices are appended only if the
+     * hash did not hold the field with this value: a put whose write failed; 0: always), N, N notice
+     * topic/data pairs. Decided on the hash as it is before the rewrite, so a write that reached Redis
+     * though its answer was lost is not announced twice.
+     */
+    private static final String REWRITE = NOW + FAREWELLS + """
+            local i = 7
+            for _ = 1, tonumber(ARGV[6]) do
+              local held = redis.call('HEXISTS', KEYS[1], ARGV[i])
+              local n = tonumber(ARGV[i + 1])
+              i = i + 2
+              for j = 1, n do
+                if held == 1 then
+                  redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[3], '*', 't', ARGV[i], 'd', ARGV[i + 1])
+                end
+                i = i + 2
+              end
+            end
+            local was = {}
+            local fields = redis.call('HGETALL', KEYS[1])
+            for k = 1, #fields, 2 do
+              was[fields[k]] = fields[k + 1]
+            end
             redis.call('DEL', KEYS[1])
-            for i = 3, #ARGV, 2 do
-              redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
+            redis.call('DEL', KEYS[5])
+            if ARGV[5] == '1' then
+              redis.call('DEL', KEYS[6])
             end
-            if #ARGV >= 3 then
-              redis.call('PEXPIRE', KEYS[1], ARGV[2])
+            while i <= #ARGV do
+              local field = ARGV[i]
+              local value = ARGV[i + 1]
+              redis.call('HSET', KEYS[1], field, value)
+              local f = tonumber(ARGV[i + 2])
+              i = i + 3
+              if f > 0 then
+                local farewell = {}
+                for j = 1, f do
+                  farewell[j] = { ARGV[i], ARGV[i + 1] }
+                  i = i + 2
+                end
+                redis.call('HSET', KEYS[5], field, cjson.encode(farewell))
+              end
+              local announce = ARGV[i] == '0' or was[field] ~= value
+              local n = tonumber(ARGV[i + 1])
+              i = i + 2
+              for j = 1, n do
+                if announce then
+                  redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[3], '*', 't', ARGV[i], 'd', ARGV[i + 1])
+                end
+                i = i + 2
+              end
             end
+            keep(KEYS[1], tonumber(ARGV[2]) + tonumber(ARGV[4]))
+            keep(KEYS[5], tonumber(ARGV[2]) + tonumber(ARGV[4]))
             redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), ARGV[1])
-            redis.call('INCR', KEYS[3])
+            bump(KEYS[3])
             return 1
             """;
 
-    /** KEYS: hash, nodes, version. ARGV: node, ttl ms. Returns whether the hash exists. */
-    private static final String HEARTBEAT = NOW + """
-            if redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), ARGV[1]) == 1 then
-              redis.call('INCR', KEYS[3])
+    /**
+     * KEYS: hash, nodes, version, notices, farewell, dropped. ARGV: node, ttl ms, maxlen, kept ms, the
+     * hash keys' prefix, the farewell keys' prefix, the dropped marks' prefix. Renews this node, then
+     * drops the nodes whose heartbeat expired. Returns whether the hash exists and whether this node
+     * is marked dropped.
+     */
+    private static final String HEARTBEAT = NOW + FAREWELLS + """
+            local added = redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), ARGV[1])
+            if added == 1 then
+              bump(KEYS[3])
             end
+            reap(KEYS[2], KEYS[3], KEYS[4], ARGV[5], ARGV[6], ARGV[7], ARGV[3], ARGV[4], now)
             local exists = redis.call('EXISTS', KEYS[1])
-            if exists == 1 then
-              redis.call('PEXPIRE', KEYS[1], ARGV[2])
-            end
-            return exists
+            keep(KEYS[1], tonumber(ARGV[2]) + tonumber(ARGV[4]))
+            keep(KEYS[5], tonumber(ARGV[2]) + tonumber(ARGV[4]))
+            return { exists, redis.call('EXISTS', KEYS[6]) }
             """;
 
-    /** KEYS: nodes, version. ARGV: the hash keys' prefix. Returns the version, then every live node's values. */
-    private static final String LIST = NOW + """
-            if redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now) > 0 then
-              redis.call('INCR', KEYS[2])
+    /**
+     * KEYS: nodes, version, notices. ARGV: the hash keys' prefix, the farewell keys' prefix, the
+     * dropped marks' prefix, maxlen, kept ms, then versions the caller knows.
+     * Drops the nodes whose heartbeat expired; returns the version, then every live node's values;
+     * only the version when it is one of those known (no hash read).
+     */
+    private static final String LIST = NOW + FAREWELLS + """
+            reap(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], now)
+            local out = { version(KEYS[2]) }
+            for i = 6, #ARGV do
+              if tonumber(ARGV[i]) == out[1] then
+                return out
+              end
             end
-            local out = { tonumber(redis.call('GET', KEYS[2]) or '0') }
             for _, n in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
               for _, v in ipairs(redis.call('HVALS', ARGV[1] .. n)) do
                 out[#out + 1] = v
@@ -118,11 +281,16 @@ public final class RedisPresence implements AutoCloseable {
             return out
             """;
 
-    /** KEYS: hash, nodes, version. ARGV: node. A node that leaves: its entries go at once. */
-    private static final String LEAVE = """
+    /**
+     * KEYS: hash, nodes, version, notices, farewell, dropped. ARGV: node, maxlen. A node that leaves: its
+     * entries go at once, their farewells appended.
+     */
+    private static final String LEAVE = NOW + FAREWELLS + """
+            bye(KEYS[4], KEYS[5], ARGV[2])
+            redis.call('DEL', KEYS[6])
             redis.call('DEL', KEYS[1])
             redis.call('ZREM', KEYS[2], ARGV[1])
-            redis.call('INCR', KEYS[3])
+            bump(KEYS[3])
             return 1
             """;
 
@@ -159,18 +327,55 @@ public final class RedisPresence implements AutoCloseable {
      *
      * @param version changes whenever the entries listed may have changed (a put, a remove, a node
      *     joining, a node dropped for its heartbeat)
-     * @param values the values of every live node's entries, in no particular order
+     * @param values the values of every live node's entries, in no particular order (none when not
+     *     {@code listed})
+     * @param listed false when the version was one the caller knew ({@link #list(java.util.Collection)}):
+     *     the entries were not read
      */
-    public record Listing(long version, List<String> values) {
+    public record Listing(long version, List<String> values, boolean listed) {
         /** Copies {@code values}. */
         public Listing {
             values = List.copyOf(values);
+        }
+
+        /**
+         * A listing with its values.
+         *
+         * @param version the version
+         * @param values the values
+         */
+        public Listing(long version, List<String> values) {
+            this(version, values, true);
+        }
+    }
+
+    /** One of this node's entries as it holds it: its value, its put's notices, its farewell notices. */
+    private record Held(String value, List<Notice> notices, List<Notice> farewell) {
+    }
+
+    /** How many characters (topics and data) of notices may wait to be written; beyond, new ones are dropped. */
+    static final long PENDING_NOTICE_CHARS = 2L << 20;
+
+    /**
+     * A change not yet taken by the writer thread: the key's newest state ({@code null}: removed) and
+     * the notices of every change of the key since it was last taken, in call order.
+     */
+    private static final class Pending {
+        Held state;
+        final List<Notice> notices = new ArrayList<>();
+
+        Pending(Held state) {
+            this.state = state;
         }
     }
 
     private final String node;
     private final String hash;
     private final String hashPrefix;
+    private final String farewell;
+    private final String farewellPrefix;
+    private final String dropped;
+    private final String droppedPrefix;
     private final String nodes;
     private final String version;
     private final String stream;
@@ -180,10 +385,33 @@ public final class RedisPresence implements AutoCloseable {
     private final StatefulRedisConnection<String, String> reader;
     private final ScheduledExecutorService thread;
     /** This node's entries as it holds them; only touched on {@link #thread}. */
-    private final Map<String, String> local = new LinkedHashMap<>();
+    private final Map<String, Held> local = new LinkedHashMap<>();
     /** A write failed (or the hash was found gone): the next heartbeat writes every entry again. Only on {@link #thread}. */
     private boolean dirty;
+    /**
+     * Keys of held entries whose put's write failed, with the notices that write carried (the put's,
+     * after those of the changes of the key coalesced with it): the next rewrite appends them unless
+     * Redis holds the entry with its value already (the write landed, its answer lost). Only on
+     * {@link #thread}.
+     */
+    private final Map<String, List<Notice>> unconfirmed = new LinkedHashMap<>();
+    /**
+     * Notices of removals whose write failed, by key: the next rewrite appends them if Redis still
+     * holds the entry. At most one per entry removed since the last rewrite that reached Redis (the
+     * entries ended during the outage). Only on {@link #thread}.
+     */
+    private final Map<String, List<Notice>> unsentEnds = new LinkedHashMap<>();
     private volatile boolean closed;
+    /** The changes not yet taken by {@link #thread}, oldest key first; guarded by itself. */
+    private final LinkedHashMap<String, Pending> pending = new LinkedHashMap<>();
+    /** Characters of the notices in {@link #pending}; guarded by {@link #pending}. */
+    private long pendingChars;
+    /** Whether a drain of {@link #pending} is queued or running; guarded by {@link #pending}. */
+    private boolean draining;
+    /** A change failed: draining waits for a heartbeat (and its rewrite) that reaches Redis. Guarded by {@link #pending}. */
+    private boolean waiting;
+    private final java.util.concurrent.atomic.AtomicLong droppedNotices = new java.util.concurrent.atomic.AtomicLong();
+    private volatile long droppedReported;
     private volatile Thread readerThread;
     private volatile String readFrom;
 
@@ -192,6 +420,10 @@ public final class RedisPresence implements AutoCloseable {
         String p = "{" + prefix + "}:presence:";
         this.hashPrefix = p + "node:";
         this.hash = hashPrefix + node;
+        this.farewellPrefix = p + "farewell:";
+        this.farewell = farewellPrefix + node;
+        this.droppedPrefix = p + "dropped:";
+        this.dropped = droppedPrefix + node;
         this.nodes = p + "nodes";
         this.version = p + "version";
         this.stream = p + "notices";
@@ -234,105 +466,293 @@ public final class RedisPresence implements AutoCloseable {
     }
 
     /**
-     * Sets an entry of this node and appends notices, atomically, in call order with the other writes.
-     * Never blocks; a Redis failure is logged and repaired by the next heartbeat that reaches Redis.
+     * Sets an entry of this node and appends notices, atomically, in call order with the other writes
+     * of the same key, without farewell notices. As {@link #put(String, String, List, List)}.
      *
      * @param key the entry's key
      * @param value its value
      * @param notices what to tell every node, in order
      */
     public void put(String key, String value, List<Notice> notices) {
-        Objects.requireNonNull(key, "key");
-        Objects.requireNonNull(value, "value");
-        List<Notice> n = List.copyOf(notices);
-        submit(() -> {
-            local.put(key, value);
-            change("put", key, value, n);
-        });
+        put(key, value, notices, List.of());
     }
 
     /**
-     * Removes an entry of this node and appends notices, as {@link #put}.
+     * Sets an entry of this node and appends notices, atomically, in call order with the other writes
+     * of the same key. Never blocks; a Redis failure is logged and repaired by the next heartbeat that
+     * reaches Redis (the notices of the write that failed are appended then, unless Redis shows the
+     * write landed). The {@code farewell} notices are kept in Redis with the entry and appended once,
+     * by whichever node drops this one when its heartbeat expired, or by {@link #close()}; a
+     * {@link #remove} drops them (its own notices say the entry ended). Should this node reach Redis
+     * again after it was dropped, {@code notices} are appended again (the entry is back).
+     *
+     * @param key the entry's key
+     * @param value its value
+     * @param notices what to tell every node, in order
+     * @param farewell what to tell every node should this node die holding the entry, in order
+     */
+    public void put(String key, String value, List<Notice> notices, List<Notice> farewell) {
+        Objects.requireNonNull(key, "key");
+        Objects.requireNonNull(value, "value");
+        List<Notice> n = List.copyOf(notices);
+        enqueue(key, new Held(value, n, List.copyOf(farewell)), n);
+    }
+
+    /**
+     * Removes an entry of this node and its farewell, and appends notices, as {@link #put}; not when
+     * this node had been dropped (its farewell was appended then).
      *
      * @param key the entry's key
      * @param notices what to tell every node, in order
      */
     public void remove(String key, List<Notice> notices) {
         Objects.requireNonNull(key, "key");
-        List<Notice> n = List.copyOf(notices);
-        submit(() -> {
-            local.remove(key);
-            change("del", key, "", n);
-        });
+        enqueue(key, null, List.copyOf(notices));
     }
 
-    private void submit(Runnable task) {
-        try {
-            thread.execute(task);
-        } catch (java.util.concurrent.RejectedExecutionException closing) {
-            LOG.log(Level.DEBUG, "presence closed: change dropped");
+    /**
+     * How many notices were dropped, since this presence was built, because more than {@link
+     * #PENDING_NOTICE_CHARS} waited while Redis did not answer (each drop is also logged).
+     *
+     * @return the count
+     */
+    public long droppedNotices() {
+        return droppedNotices.get();
+    }
+
+    /** Queues the key's new state ({@code null}: removed), coalesced with what waits for the key. */
+    private void enqueue(String key, Held state, List<Notice> n) {
+        long chars = 0;
+        for (Notice x : n) {
+            chars += x.topic().length() + x.data().length();
+        }
+        boolean start;
+        long lost = 0;
+        synchronized (pending) {
+            Pending p = pending.get(key);
+            if (p == null) {
+                p = new Pending(state);
+                pending.put(key, p);
+            } else {
+                p.state = state;
+            }
+            if (pendingChars + chars <= PENDING_NOTICE_CHARS) {
+                p.notices.addAll(n);
+                pendingChars += chars;
+            } else {
+                lost = n.size();
+            }
+            start = !draining && !waiting;
+            draining |= start;
+        }
+        if (lost > 0 && droppedNotices.getAndAdd(lost) == droppedReported) {
+            LOG.log(Level.WARNING, "presence: Redis is not answering and {0} characters of notices wait: notices dropped"
+                    + " (the entries are written once Redis answers; see droppedNotices())", PENDING_NOTICE_CHARS);
+        }
+        if (start) {
+            schedule();
         }
     }
 
-    private void change(String op, String key, String value, List<Notice> notices) {
-        List<String> args = new ArrayList<>(6 + 2 * notices.size());
-        args.addAll(List.of(node, Long.toString(ttlMillis), Long.toString(maxLength), op, key, value));
+    private void schedule() {
+        try {
+            thread.execute(this::drain);
+        } catch (java.util.concurrent.RejectedExecutionException closing) {
+            LOG.log(Level.DEBUG, "presence closed: changes not written");
+        }
+    }
+
+    /** Writes the pending changes, oldest key first, until none is left or a write fails. On {@link #thread}. */
+    private void drain() {
+        while (true) { // also once closing: what was asked before close() is written, as long as close() waits
+            String key;
+            Pending p;
+            synchronized (pending) {
+                var first = pending.entrySet().iterator();
+                if (!first.hasNext() || waiting) {
+                    draining = false;
+                    return;
+                }
+                var e = first.next();
+                first.remove();
+                key = e.getKey();
+                p = e.getValue();
+                for (Notice x : p.notices) {
+                    pendingChars -= x.topic().length() + x.data().length();
+                }
+            }
+            if (p.state != null) {
+                local.put(key, p.state);
+            } else {
+                local.remove(key);
+            }
+            if (!change(key, p.state, List.copyOf(p.notices))) {
+                synchronized (pending) {
+                    waiting = true; // the rest waits for Redis: a heartbeat that reaches it rewrites, then drains again
+                    draining = false;
+                }
+                return;
+            }
+        }
+    }
+
+    private String[] keys() {
+        return new String[] {hash, nodes, version, stream, farewell, dropped};
+    }
+
+    private static void addPairs(List<String> args, List<Notice> notices) {
         for (Notice n : notices) {
             args.add(n.topic());
             args.add(n.data());
         }
+    }
+
+    /**
+     * Writes a put ({@code held} non-null) or a del of {@code key} with {@code notices} (those of every
+     * change of the key coalesced into this one); on this node's thread. Returns whether Redis answered;
+     * when not, the change's notices are kept for the next rewrite (see {@link #unconfirmed},
+     * {@link #unsentEnds}).
+     */
+    private boolean change(String key, Held held, List<Notice> notices) {
+        List<Notice> bye = held == null ? List.of() : held.farewell();
+        List<String> args = new ArrayList<>(8 + 2 * (bye.size() + notices.size()));
+        args.addAll(List.of(node, Long.toString(ttlMillis), Long.toString(maxLength), held == null ? "del" : "put", key,
+                held == null ? "" : held.value(), Long.toString(KEPT.toMillis()), Integer.toString(bye.size())));
+        addPairs(args, bye);
+        addPairs(args, notices);
         try {
-            Long existed = writer.sync().eval(CHANGE, ScriptOutputType.INTEGER, new String[] {hash, nodes, version, stream},
-                    args.toArray(String[]::new));
-            if (existed == 0 && (local.size() > 1 || op.equals("del") && !local.isEmpty())) {
-                rewrite(); // the hash was gone (expired while cut off, or Redis lost it): only this entry was written
+            List<Long> out = writer.sync().eval(CHANGE, ScriptOutputType.MULTI, keys(), args.toArray(String[]::new));
+            unconfirmed.remove(key);
+            unsentEnds.remove(key);
+            boolean existed = out.get(0) == 1;
+            boolean wasDropped = out.get(1) == 1;
+            int others = local.size() - (held == null ? 0 : 1);
+            if (wasDropped) {
+                rewrite(key); // this node had been dropped (its farewells appended): its other entries are back
+            } else if (!existed && others > 0) {
+                rewrite(null); // the hash was gone (Redis lost it): only this entry was written
             }
+            return true;
         } catch (RuntimeException e) {
             dirty = true;
+            if (held == null) {
+                unconfirmed.remove(key);
+                unsentEnds.put(key, notices);
+            } else {
+                unconfirmed.put(key, notices);
+                unsentEnds.remove(key);
+            }
             LOG.log(Level.WARNING, "presence: a change could not be written to Redis (written again once it is back): {0}",
                     e.toString());
+            return false;
         }
     }
 
-    private void rewrite() {
-        List<String> args = new ArrayList<>(2 + 2 * local.size());
-        args.add(node);
-        args.add(Long.toString(ttlMillis));
-        local.forEach((k, v) -> {
+    /**
+     * Writes every entry of this node again, with its farewell; with {@code announceExcept} non-null
+     * (this node had been dropped) appends every entry's put notices again but that key's. Appends too the
+     * notices of the changes whose write failed and that Redis does not show (see {@code REWRITE}):
+     * a put's unless the hash holds the entry, a removal's if it still does.
+     */
+    private void rewrite(String announceExcept) {
+        List<String> args = new ArrayList<>(6 + 8 * local.size());
+        args.addAll(List.of(node, Long.toString(ttlMillis), Long.toString(maxLength), Long.toString(KEPT.toMillis()),
+                announceExcept == null ? "0" : "1", Integer.toString(unsentEnds.size())));
+        unsentEnds.forEach((k, notices) -> {
             args.add(k);
-            args.add(v);
+            args.add(Integer.toString(notices.size()));
+            addPairs(args, notices);
         });
-        writer.sync().eval(REWRITE, ScriptOutputType.INTEGER, new String[] {hash, nodes, version}, args.toArray(String[]::new));
+        local.forEach((k, held) -> {
+            args.add(k);
+            args.add(held.value());
+            args.add(Integer.toString(held.farewell().size()));
+            addPairs(args, held.farewell());
+            boolean again = announceExcept != null && !announceExcept.equals(k);
+            List<Notice> failed = again ? null : unconfirmed.get(k);
+            args.add(failed != null ? "1" : "0");
+            List<Notice> notices = again ? held.notices() : failed != null ? failed : List.of();
+            args.add(Integer.toString(notices.size()));
+            addPairs(args, notices);
+        });
+        writer.sync().eval(REWRITE, ScriptOutputType.INTEGER, keys(), args.toArray(String[]::new));
+        unconfirmed.clear();
+        unsentEnds.clear();
         dirty = false;
     }
 
     private void heartbeat() {
         try {
-            Long exists = writer.sync().eval(HEARTBEAT, ScriptOutputType.INTEGER, new String[] {hash, nodes, version},
-                    node, Long.toString(ttlMillis));
-            if (dirty || exists == 0 && !local.isEmpty()) {
-                rewrite();
+            List<Long> out = writer.sync().eval(HEARTBEAT, ScriptOutputType.MULTI, keys(), node, Long.toString(ttlMillis),
+                    Long.toString(maxLength), Long.toString(KEPT.toMillis()), hashPrefix, farewellPrefix, droppedPrefix);
+            boolean exists = out.get(0) == 1;
+            boolean wasDropped = out.get(1) == 1;
+            if (wasDropped) {
+                rewrite(""); // dropped meanwhile (its farewells appended): every entry is back, announced again
+            } else if (dirty || !exists && !local.isEmpty()) {
+                rewrite(null);
             }
+            resume();
         } catch (RuntimeException e) {
             dirty = true;
             LOG.log(Level.DEBUG, "presence heartbeat failed: {0}", e.toString());
         }
     }
 
+    /** Redis answers again (and the failed changes were repaired): the pending changes are drained. On {@link #thread}. */
+    private void resume() {
+        long d = droppedNotices.get();
+        if (d != droppedReported) {
+            LOG.log(Level.WARNING, "presence: {0} notices dropped in all while Redis did not answer", d);
+            droppedReported = d;
+        }
+        boolean start;
+        synchronized (pending) {
+            waiting = false;
+            start = !draining && !pending.isEmpty();
+            draining |= start;
+        }
+        if (start) {
+            drain();
+        }
+    }
+
     /**
      * Every live node's entries (this one's included), with a version that changes whenever they may
-     * have: a node whose heartbeat expired is dropped first. Does not block.
+     * have: a node whose heartbeat expired is dropped first (its farewells appended). Does not block.
      *
      * @return completes with the listing, or exceptionally when Redis cannot answer
      */
     public CompletionStage<Listing> list() {
-        return writer.async().<List<Object>>eval(LIST, ScriptOutputType.MULTI, new String[] {nodes, version}, hashPrefix)
+        return list(List.of());
+    }
+
+    /**
+     * As {@link #list()}, except that when the version is one of {@code known} (a client that holds
+     * the listing of that version: an {@code If-None-Match}) no entry is read: the listing has none
+     * and is not {@link Listing#listed() listed}. Does not block.
+     *
+     * @param known versions the caller knows the listing of
+     * @return completes with the listing, or exceptionally when Redis cannot answer
+     */
+    public CompletionStage<Listing> list(java.util.Collection<Long> known) {
+        List<String> args = new ArrayList<>(5 + known.size());
+        args.addAll(List.of(hashPrefix, farewellPrefix, droppedPrefix, Long.toString(maxLength), Long.toString(KEPT.toMillis())));
+        for (Long k : known) {
+            args.add(Long.toString(k));
+        }
+        return writer.async().<List<Object>>eval(LIST, ScriptOutputType.MULTI, new String[] {nodes, version, stream},
+                args.toArray(String[]::new))
                 .thenApply(out -> {
-                    List<String> values = new ArrayList<>(out.size() - 1);
-                    for (int i = 1; i < out.size(); i++) {
-                        values.add((String) out.get(i));
+                    long v = (Long) out.getFirst();
+                    if (out.size() == 1 && known.contains(v)) {
+                        return new Listing(v, List.of(), false);
                     }
-                    return new Listing((Long) out.getFirst(), values);
+                    List<String> values = new ArrayList<>(out.size() - 1);
+                    for (int j = 1; j < out.size(); j++) {
+                        values.add((String) out.get(j));
+                    }
+                    return new Listing(v, values);
                 });
     }
 
@@ -344,9 +764,32 @@ public final class RedisPresence implements AutoCloseable {
      * @param listener called with each notice, on the reader thread, in order; what it throws is logged
      * @throws IllegalStateException if called twice
      */
-    public synchronized void follow(Consumer<Received> listener) {
+    public void follow(Consumer<Received> listener) {
+        follow(0, listener);
+    }
+
+    /**
+     * As {@link #follow(Consumer)}, first giving the listener, on the calling thread and in stream
+     * order, the newest {@code backlog} notices appended before this presence was built (fewer when
+     * the stream holds fewer): a node that starts knows the notices made before it, as far back as
+     * the stream and {@code backlog} reach. When Redis cannot answer for them, they are skipped (logged).
+     *
+     * @param backlog how many notices made before to give first, 0 or more
+     * @param listener called with each notice, in order; what it throws is logged
+     * @throws IllegalStateException if called twice
+     * @throws IllegalArgumentException if {@code backlog} is negative
+     */
+    public synchronized void follow(int backlog, Consumer<Received> listener) {
+        if (backlog < 0) {
+            throw new IllegalArgumentException("backlog must be 0 or more: " + backlog);
+        }
         if (readerThread != null) {
             throw new IllegalStateException("already following");
+        }
+        if (backlog > 0 && !readFrom.equals("0-0")) {
+            for (StreamMessage<String, String> m : backlog(backlog)) {
+                give(listener, m);
+            }
         }
         readerThread = Thread.ofPlatform().daemon().name("ssekit-redis-presence-reader").start(() -> read(listener));
     }
@@ -359,11 +802,7 @@ public final class RedisPresence implements AutoCloseable {
                         XReadArgs.StreamOffset.from(stream, readFrom));
                 for (StreamMessage<String, String> m : got) {
                     readFrom = m.getId();
-                    try {
-                        listener.accept(new Received(m.getId(), m.getBody().getOrDefault("t", ""), m.getBody().getOrDefault("d", "")));
-                    } catch (RuntimeException e) {
-                        LOG.log(Level.WARNING, "presence notice listener failed: {0}", e.toString());
-                    }
+                    give(listener, m);
                 }
             } catch (RuntimeException e) {
                 if (closed) {
@@ -379,8 +818,42 @@ public final class RedisPresence implements AutoCloseable {
         }
     }
 
+    private static void give(Consumer<Received> listener, StreamMessage<String, String> m) {
+        try {
+            listener.accept(new Received(m.getId(), m.getBody().getOrDefault("t", ""), m.getBody().getOrDefault("d", "")));
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "presence notice listener failed: {0}", e.toString());
+        }
+    }
+
+    /** The newest {@code count} notices up to {@link #readFrom} (included), oldest first; read 100 at a time. */
+    private List<StreamMessage<String, String>> backlog(int count) {
+        List<StreamMessage<String, String>> newestFirst = new ArrayList<>();
+        String upTo = readFrom;
+        try {
+            while (newestFirst.size() < count) {
+                int left = count - newestFirst.size();
+                int page = Math.min(100, left) + (newestFirst.isEmpty() ? 0 : 1); // the range includes its bound
+                List<StreamMessage<String, String>> got = writer.sync().xrevrange(stream,
+                        io.lettuce.core.Range.create("-", upTo), io.lettuce.core.Limit.from(page));
+                if (!newestFirst.isEmpty() && !got.isEmpty() && got.getFirst().getId().equals(upTo)) {
+                    got = got.subList(1, got.size()); // given already
+                }
+                if (got.isEmpty()) {
+                    break;
+                }
+                newestFirst.addAll(got.subList(0, Math.min(left, got.size())));
+                upTo = got.getLast().getId();
+            }
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "presence: the notices made before this node started could not be read: {0}", e.toString());
+        }
+        return newestFirst.reversed();
+    }
+
     /**
-     * Leaves: this node's entries are removed from Redis at once (best effort), the heartbeat and the
+     * Leaves: this node's entries are removed from Redis at once and their farewells appended (best
+     * effort: else another node drops it once its heartbeat expired), the heartbeat and the
      * reader stop, the connections close. Idempotent; blocks up to a few seconds.
      */
     @Override
@@ -396,7 +869,7 @@ public final class RedisPresence implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         try {
-            writer.sync().eval(LEAVE, ScriptOutputType.INTEGER, new String[] {hash, nodes, version}, node);
+            writer.sync().eval(LEAVE, ScriptOutputType.INTEGER, keys(), node, Long.toString(maxLength));
         } catch (RuntimeException e) {
             LOG.log(Level.DEBUG, "presence: leaving failed (the entries expire with the heartbeat): {0}", e.toString());
         }

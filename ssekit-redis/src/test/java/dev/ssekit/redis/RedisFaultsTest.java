@@ -288,8 +288,11 @@ class RedisFaultsTest {
                 }, e -> e != null);
         assertThat(retried.id()).isEqualTo(log.epoch() + "-1");
         assertThat(redis.command("XLEN", "{ssekit}:events")).as("stored once").isEqualTo(":1");
-        // a refused connection is "not stored", not "unknown"
+        // a refused connection is "not stored", not "unknown": once the client knows the connection is gone
+        // (an append written before it saw the drop was sent, and is rightly "unknown": the first half above)
         redis.kill();
+        await("the client saw its connection drop").atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(10))
+                .until(() -> !log.appendConnectionOpen());
         assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> log.append(m, java.util.Set.of("t"), false, "key-2")
                 .toCompletableFuture().get(20, TimeUnit.SECONDS)).getCause()).isInstanceOf(io.lettuce.core.RedisException.class);
     }

@@ -113,6 +113,52 @@ class RedisPresenceTest {
     }
 
     @Test
+    void aDroppedNodesFarewellsAreAppendedOnceAndItsEntriesAnnouncedAgainWhenItComesBack() throws Exception {
+        RedisProxy proxy = RedisProxy.start(redis.port());
+        closeables.add(proxy);
+        RedisEventLog cutOff = RedisEventLog.builder(proxy.uri()).timeout(Duration.ofSeconds(1)).build();
+        closeables.add(cutOff);
+        RedisPresence quiet = presence(cutOff, Duration.ofMillis(600), 1000);
+        // two survivors heartbeating often: both find the node expired, one drops it
+        RedisPresence a = presence(log(), Duration.ofMillis(600), 1000);
+        RedisPresence b = presence(log(), Duration.ofMillis(600), 1000);
+        List<String> onA = new CopyOnWriteArrayList<>();
+        List<String> onB = new CopyOnWriteArrayList<>();
+        a.follow(r -> onA.add(r.data()));
+        b.follow(r -> onB.add(r.data()));
+        for (int i = 0; i < 3; i++) {
+            quiet.put("k" + i, "v" + i, List.of(new RedisPresence.Notice("t", "hello" + i)), List.of(new RedisPresence.Notice("t", "bye" + i)));
+        }
+        quiet.put("ends", "e", List.of(new RedisPresence.Notice("t", "hello-e")), List.of(new RedisPresence.Notice("t", "bye-e")));
+        quiet.remove("ends", List.of(new RedisPresence.Notice("t", "ended-e")));
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(onA).endsWith("ended-e"));
+
+        proxy.pause(); // cut off: no heartbeat, no goodbye
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(onA).contains("bye0", "bye1", "bye2"));
+        assertThat(list(a).values()).as("dropped from the listing as its farewells were appended").isEmpty();
+        Thread.sleep(2000); // many heartbeats of both survivors: nothing appended twice
+        assertThat(onA).as("every farewell once, a removed entry's none").containsExactlyInAnyOrder("hello0", "hello1", "hello2",
+                "hello-e", "ended-e", "bye0", "bye1", "bye2");
+
+        // ends while cut off: if it ends before the node is back, its farewell said it (nothing appended);
+        // if the node is back first (its removal waits for a heartbeat that is under way), it is announced
+        // again, then ended: which comes first is up to the threads, either way a reader's view is right
+        quiet.remove("k2", List.of(new RedisPresence.Notice("t", "ended2")));
+        proxy.pass(); // back: what it still holds is announced again
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(list(a).values()).containsExactlyInAnyOrder("v0", "v1"));
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(onA).contains("hello0", "hello1"));
+        Thread.sleep(1500); // several heartbeats: nothing more
+        List<String> back = List.copyOf(onA.subList(8, onA.size()));
+        assertThat(back).as("after the farewells").isIn(List.of("hello0", "hello1"), List.of("hello0", "hello1", "hello2", "ended2"));
+        assertThat(onB).as("the same notices, in the same order, on every node").isEqualTo(onA);
+
+        quiet.close(); // leaves: its farewells appended at once, by itself
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(onA.subList(8 + back.size(), onA.size()))
+                .containsExactlyInAnyOrder("bye0", "bye1"));
+        assertThat(list(a).values()).isEmpty();
+    }
+
+    @Test
     void settingsOutOfRangeAreRefusedWithTheirName() {
         RedisEventLog log = log();
         assertThatIllegalArgumentException().isThrownBy(() -> log.presence(Duration.ofMillis(10), 1)).withMessageContaining("ttl");

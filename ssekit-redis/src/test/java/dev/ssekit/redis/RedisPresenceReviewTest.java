@@ -1,0 +1,193 @@
+package dev.ssekit.redis;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.ssekit.testkit.RedisServer;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Adversarial review (rev1): RedisPresence across a Redis outage. */
+@Timeout(90)
+class RedisPresenceReviewTest {
+
+    @TempDir
+    Path dir;
+
+    private RedisServer redis;
+    private final List<AutoCloseable> closeables = new ArrayList<>();
+
+    @BeforeEach
+    void start() throws Exception {
+        redis = RedisServer.start(dir);
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        for (int i = closeables.size() - 1; i >= 0; i--) {
+            try {
+                closeables.get(i).close();
+            } catch (Exception ignored) {
+                // best effort
+            }
+        }
+        redis.close();
+    }
+
+    private static RedisPresence.Listing list(RedisPresence p) throws Exception {
+        return p.list().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+
+    /**
+     * Finding: a subscriber that starts, or ends, while its node cannot reach Redis is listed again (or
+     * not) once Redis is back (the rewrite), but its notice ("active: true" / "active: false") is dropped
+     * for good: the other nodes' watchers are never told. RELIABILITY.md's row "Redis loses every key
+     * while a subscriber ends" says data lost: "—".
+     */
+    @Test
+    void noticesOfChangesMadeWhileRedisIsDownAreLostWhileTheListingRecovers() throws Exception {
+        RedisEventLog logA = RedisEventLog.builder(redis.uri()).timeout(Duration.ofSeconds(1)).build();
+        closeables.add(logA);
+        RedisEventLog logB = RedisEventLog.builder(redis.uri()).timeout(Duration.ofSeconds(1)).build();
+        closeables.add(logB);
+        // a time to live well beyond the outage and the reconnect: B is never dropped (a dropped node's entries
+        // are ended by their farewells, none here), so what is tested is the rewrite after failed writes
+        RedisPresence a = logA.presence(Duration.ofSeconds(10), 1000);
+        closeables.add(a);
+        RedisPresence b = logB.presence(Duration.ofSeconds(10), 1000);
+        closeables.add(b);
+        List<String> onA = new CopyOnWriteArrayList<>();
+        a.follow(r -> onA.add(r.data()));
+        b.put("s0", "v0", List.of(new RedisPresence.Notice("t0", "s0 active")));
+        await().atMost(Duration.ofSeconds(10)).until(() -> onA.contains("s0 active"));
+
+        redis.kill();
+        b.remove("s0", List.of(new RedisPresence.Notice("t0", "s0 inactive")));
+        b.put("s1", "v1", List.of(new RedisPresence.Notice("t1", "s1 active")));
+        Thread.sleep(2500); // longer than the command timeout: both writes failed
+        redis.restart();
+
+        // Redis refuses commands until the client has reconnected: retry the listing until then
+        await().atMost(Duration.ofSeconds(20)).ignoreExceptions()
+                .untilAsserted(() -> assertThat(list(a).values()).containsExactly("v1"));
+        Thread.sleep(2000); // A's reader has had time to read whatever the stream holds
+        assertThat(onA).as("A's watchers are told s0 ended and s1 started (the listing already shows it)")
+                .contains("s0 inactive", "s1 active");
+    }
+
+    /**
+     * Finding: while a node cannot reach Redis (a proxy that stops moving bytes, as in
+     * RedisPresenceTest), put/remove never block and queue one task each on the presence's single
+     * thread, which drains one per command timeout: the queue (each task holding its notices) grows with
+     * the connection churn for as long as the outage lasts, unbounded.
+     */
+    @Test
+    void changesQueueWithoutBoundWhileRedisDoesNotAnswer() throws Exception {
+        RedisProxy proxy = RedisProxy.start(redis.port());
+        closeables.add(proxy);
+        RedisEventLog cutOff = RedisEventLog.builder(proxy.uri()).timeout(Duration.ofSeconds(1)).build();
+        closeables.add(cutOff);
+        RedisPresence p = cutOff.presence(Duration.ofSeconds(3), 1000);
+        closeables.add(p);
+        proxy.pause();
+        Thread.sleep(300);
+        System.gc();
+        long before = usedHeap();
+        for (int i = 0; i < 5_000; i++) { // a churn of 5,000 subscribers, each with its own 8 notices of ~1 KB
+            List<RedisPresence.Notice> notices = new ArrayList<>();
+            for (int n = 0; n < 8; n++) {
+                notices.add(new RedisPresence.Notice("/.well-known/mercure/subscriptions/exact/t" + n + "/urn:uuid:" + i,
+                        (i + "-" + n + "-").repeat(100)));
+            }
+            p.put("s" + i, "{}", notices);
+            p.remove("s" + i, notices);
+        }
+        System.gc();
+        long retained = usedHeap() - before;
+        System.out.println("retained by queued presence changes: " + retained / 1024 + " KiB");
+        assertThat(retained).as("bytes held in memory for changes queued while Redis does not answer").isLessThan(20L << 20);
+        // since the fix: the notices beyond the budget are counted (and logged), and once Redis answers
+        // again the entries are what the node holds (every churned key removed, the newest one listed)
+        assertThat(p.droppedNotices()).as("notices dropped beyond the pending budget, counted").isPositive();
+        p.put("last", "v-last", List.of());
+        proxy.pass();
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(list(p).values()).containsExactly("v-last"));
+    }
+
+    /**
+     * Finding: the listing's version (the subscriptions API's ETag, with the hub's newest event id) is a
+     * Redis counter that FLUSHALL, or a restart without persistence, sets back to 0: it counts up again
+     * and repeats a version it already gave for another listing, so a client's If-None-Match can get a
+     * 304 for a listing that changed.
+     */
+    @Test
+    void aVersionIsNeverGivenAgainForAnotherListingAfterRedisLosesItsKeys() throws Exception {
+        RedisEventLog log = RedisEventLog.builder(redis.uri()).timeout(Duration.ofSeconds(1)).build();
+        closeables.add(log);
+        RedisPresence p = log.presence(Duration.ofMillis(900), 1000);
+        closeables.add(p);
+        for (int i = 0; i < 10; i++) {
+            p.put("k" + i, "before" + i, List.of());
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> list(p).values().size() == 10);
+        RedisPresence.Listing seen = list(p);
+        redis.command("FLUSHALL");
+        await().atMost(Duration.ofSeconds(10)).until(() -> list(p).values().size() == 10); // the heartbeat wrote them again
+        int i = 0;
+        RedisPresence.Listing now = list(p);
+        while (now.version() < seen.version() && i < 1000) {
+            p.put("n" + i, "after" + i, List.of());
+            i++;
+            long v = now.version();
+            await().atMost(Duration.ofSeconds(10)).until(() -> list(p).version() > v);
+            now = list(p);
+        }
+        System.out.println("version before FLUSHALL " + seen.version() + " " + seen.values().size() + " values; now "
+                + now.version() + " " + now.values().size() + " values");
+        if (now.version() == seen.version()) {
+            assertThat(now.values()).as("the same version " + now.version() + " names the same listing").isEqualTo(seen.values());
+        }
+        assertThat(now.version()).as("a version after FLUSHALL").isGreaterThan(seen.version());
+    }
+
+    /**
+     * Finding (F3, the API's part): every listing read every node's hash, even for a client that holds
+     * the current listing (a 304). Now a version the caller knows is answered without reading any.
+     */
+    @Test
+    void aListingOfAVersionTheCallerKnowsReadsNoEntry() throws Exception {
+        RedisEventLog log = RedisEventLog.builder(redis.uri()).timeout(Duration.ofSeconds(1)).build();
+        closeables.add(log);
+        RedisPresence p = log.presence(Duration.ofSeconds(3), 1000);
+        closeables.add(p);
+        p.put("k", "v", List.of());
+        await().atMost(Duration.ofSeconds(10)).until(() -> list(p).values().equals(List.of("v")));
+        RedisPresence.Listing seen = list(p);
+        long before = redis.calls("hvals");
+        assertThat(before).as("HVALS calls of the listings so far (counted, in scripts too)").isPositive();
+        RedisPresence.Listing again = p.list(List.of(seen.version())).toCompletableFuture().get(10, TimeUnit.SECONDS);
+        assertThat(again.listed()).as("listed again").isFalse();
+        assertThat(again.version()).isEqualTo(seen.version());
+        assertThat(redis.calls("hvals")).as("HVALS calls").isEqualTo(before);
+        p.put("k2", "v2", List.of());
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+            RedisPresence.Listing changed = p.list(List.of(seen.version())).toCompletableFuture().get(10, TimeUnit.SECONDS);
+            assertThat(changed.listed()).isTrue();
+            assertThat(changed.values()).containsExactlyInAnyOrder("v", "v2");
+        });
+    }
+
+    private static long usedHeap() {
+        Runtime r = Runtime.getRuntime();
+        return r.totalMemory() - r.freeMemory();
+    }
+}
