@@ -857,10 +857,15 @@ final class MercureProtocol {
             String tag = t.strip();
             tag = tag.startsWith("W/") ? tag.substring(2) : tag;
             if (tag.startsWith(prefix) && tag.endsWith("\"") && tag.length() > prefix.length() + 1 && out.size() < 16) {
-                try {
-                    out.add(Long.parseLong(tag.substring(prefix.length(), tag.length() - 1)));
-                } catch (NumberFormatException e) {
-                    // not one of ours: it cannot match
+                String digits = tag.substring(prefix.length(), tag.length() - 1);
+                // only the canonical form we write (no sign, no leading zero): "/0012" or "/+12" is not our ETag for
+                // version 12, and taking it for one would skip the listing the exact comparison then needs
+                if (digits.chars().allMatch(ch -> ch >= '0' && ch <= '9') && (digits.length() == 1 || digits.charAt(0) != '0')) {
+                    try {
+                        out.add(Long.parseLong(digits));
+                    } catch (NumberFormatException e) {
+                        // beyond a long: not one of ours, it cannot match
+                    }
                 }
             }
         }

@@ -241,6 +241,27 @@ class HubClusterSubscriptionsTest {
         assertThat(get(a, (String) started.get("id"), "If-None-Match", etag).statusCode()).isEqualTo(404);
     }
 
+    /**
+     * Review i24o item 1: an If-None-Match naming the current version in a non-canonical form ({@code /0012},
+     * {@code /+12}) is not the ETag: the list is read and sent (200), never a 5xx; the exact ETag still gets 304.
+     */
+    @Test
+    void aNonCanonicalVersionInIfNoneMatchGetsTheListNotA5xx() throws Exception {
+        MercureHub a = node();
+        subscribe(a, "match=on-a");
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(listed(a)).contains("on-a"));
+        String etag = get(a, Subscriptions.PATH).headers().firstValue("etag").orElseThrow();
+        int slash = etag.lastIndexOf('/');
+        String head = etag.substring(0, slash + 1);
+        String version = etag.substring(slash + 1, etag.length() - 1);
+        for (String odd : List.of(head + "0" + version + "\"", head + "+" + version + "\"", "W/" + head + "00" + version + "\"")) {
+            HttpResponse<String> r = get(a, Subscriptions.PATH, "If-None-Match", odd);
+            assertThat(r.statusCode()).as("If-None-Match %s (ETag %s): %s", odd, etag, r.body()).isEqualTo(200);
+            assertThat(r.body()).contains("on-a");
+        }
+        assertThat(get(a, Subscriptions.PATH, "If-None-Match", etag).statusCode()).as("the ETag itself").isEqualTo(304);
+    }
+
     @Test
     void aNodeCutOffFromRedisDropsOutOfTheListOnceItsHeartbeatExpires() throws Exception {
         MercureHub a = node();
