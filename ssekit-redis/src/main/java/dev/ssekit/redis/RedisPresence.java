@@ -402,6 +402,14 @@ public final class RedisPresence implements AutoCloseable {
      */
     private final Map<String, List<Notice>> unsentEnds = new LinkedHashMap<>();
     private volatile boolean closed;
+    /**
+     * Held by every write of this node's presence (a change, a heartbeat and its rewrite) and by
+     * {@link #close()}'s LEAVE: nothing is written once the node left ({@link #left}), so a drain that
+     * outlasts close()'s wait never re-adds the node nor appends a notice its farewells already said.
+     */
+    private final Object writes = new Object();
+    /** close() ran LEAVE (or is about to): nothing more is written. Guarded by {@link #writes}. */
+    private boolean left;
     /** The changes not yet taken by {@link #thread}, oldest key first; guarded by itself. */
     private final LinkedHashMap<String, Pending> pending = new LinkedHashMap<>();
     /** Characters of the notices in {@link #pending}; guarded by {@link #pending}. */
@@ -586,7 +594,17 @@ public final class RedisPresence implements AutoCloseable {
             } else {
                 local.remove(key);
             }
-            if (!change(key, p.state, List.copyOf(p.notices))) {
+            boolean written;
+            synchronized (writes) {
+                if (left) { // close() wrote the farewells and removed the node: nothing after that
+                    synchronized (pending) {
+                        draining = false;
+                    }
+                    return;
+                }
+                written = change(key, p.state, List.copyOf(p.notices));
+            }
+            if (!written) {
                 synchronized (pending) {
                     waiting = true; // the rest waits for Redis: a heartbeat that reaches it rewrites, then drains again
                     draining = false;
@@ -682,6 +700,14 @@ public final class RedisPresence implements AutoCloseable {
     }
 
     private void heartbeat() {
+        synchronized (writes) {
+            if (!left) {
+                beat();
+            }
+        }
+    }
+
+    private void beat() {
         try {
             List<Long> out = writer.sync().eval(HEARTBEAT, ScriptOutputType.MULTI, keys(), node, Long.toString(ttlMillis),
                     Long.toString(maxLength), Long.toString(KEPT.toMillis()), hashPrefix, farewellPrefix, droppedPrefix);
@@ -854,7 +880,9 @@ public final class RedisPresence implements AutoCloseable {
     /**
      * Leaves: this node's entries are removed from Redis at once and their farewells appended (best
      * effort: else another node drops it once its heartbeat expired), the heartbeat and the
-     * reader stop, the connections close. Idempotent; blocks up to a few seconds.
+     * reader stop, the connections close. The changes asked before are written for up to 5 s; LEAVE is
+     * the last write (after the one under way, if any): nothing is written after it. Idempotent;
+     * blocks up to 5 s plus one command timeout plus a few seconds.
      */
     @Override
     public void close() {
@@ -868,10 +896,13 @@ public final class RedisPresence implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        try {
-            writer.sync().eval(LEAVE, ScriptOutputType.INTEGER, keys(), node, Long.toString(maxLength));
-        } catch (RuntimeException e) {
-            LOG.log(Level.DEBUG, "presence: leaving failed (the entries expire with the heartbeat): {0}", e.toString());
+        synchronized (writes) { // after the write under way, if any (a drain may outlast the wait); the last write
+            left = true;
+            try {
+                writer.sync().eval(LEAVE, ScriptOutputType.INTEGER, keys(), node, Long.toString(maxLength));
+            } catch (RuntimeException e) {
+                LOG.log(Level.DEBUG, "presence: leaving failed (the entries expire with the heartbeat): {0}", e.toString());
+            }
         }
         Thread r = readerThread;
         if (r != null) {

@@ -85,6 +85,41 @@ class RedisPresenceReviewTest {
     }
 
     /**
+     * Review i24o item 2: close() while the drain's writes outlast its 5 s wait (Redis paused for writes
+     * 7 s): the node leaves once, after the last change it writes; no notice is appended twice, the
+     * node is not in the node set afterwards and none of its entries is listed.
+     */
+    @Test
+    void closeWhileTheDrainOutlastsItsWaitLeavesOnceAndWritesNothingAfter() throws Exception {
+        RedisEventLog log = RedisEventLog.builder(redis.uri()).timeout(Duration.ofSeconds(15)).build();
+        closeables.add(log);
+        RedisPresence watcher = log.presence(Duration.ofSeconds(30), 10_000);
+        closeables.add(watcher);
+        List<String> heard = new CopyOnWriteArrayList<>();
+        watcher.follow(r -> heard.add(r.data()));
+        RedisPresence p = log.presence(Duration.ofSeconds(30), 10_000);
+        closeables.add(p);
+        int n = 20;
+        for (int i = 0; i < n; i++) {
+            p.put("k" + i, "v" + i, List.of(new RedisPresence.Notice("t", "active k" + i)),
+                    List.of(new RedisPresence.Notice("t", "inactive k" + i)));
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> list(watcher).values().size() == n);
+        assertThat(redis.command("CLIENT", "PAUSE", "7000", "WRITE")).isEqualTo("+OK");
+        for (int i = 0; i < n; i++) {
+            p.remove("k" + i, List.of(new RedisPresence.Notice("t", "inactive k" + i)));
+        }
+        p.close(); // its 5 s wait ends before the paused writes do
+        Thread.sleep(3000); // what a drain still running would write meanwhile
+        await().atMost(Duration.ofSeconds(10)).until(() -> heard.stream().filter(d -> d.startsWith("inactive")).count() >= n);
+        Thread.sleep(500);
+        List<String> ends = heard.stream().filter(d -> d.startsWith("inactive")).toList();
+        assertThat(ends).as("inactive notices heard").doesNotHaveDuplicates().hasSize(n);
+        assertThat(redis.command("ZSCORE", "{ssekit}:presence:nodes", p.node())).as("the closed node in the node set").isEqualTo("$-1");
+        assertThat(list(watcher).values()).as("entries listed after the node left").isEmpty();
+    }
+
+    /**
      * Finding: while a node cannot reach Redis (a proxy that stops moving bytes, as in
      * RedisPresenceTest), put/remove never block and queue one task each on the presence's single
      * thread, which drains one per command timeout: the queue (each task holding its notices) grows with
