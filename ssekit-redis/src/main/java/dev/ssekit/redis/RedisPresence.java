@@ -57,7 +57,9 @@ import java.util.function.Consumer;
  * Writes run on one thread of the presence's own; {@link #put} and {@link #remove} never block and
  * never throw for Redis failures (they are logged and repaired as above). What waits to be written is
  * bounded: the changes not yet taken are kept per key, the newest state of each (value, notices and
- * farewell; memory bounded by the live keys, however long Redis does not answer), with the notices of
+ * farewell; memory bounded by the live keys plus the keys Redis may hold — those written, or whose
+ * write failed, and not known removed — however long Redis does not answer: a key put and removed
+ * before the writer took it leaves nothing, its notices neither, as nobody heard of it), with the notices of
  * every change of the key in call order (a key's notices always in order; notices of different keys
  * may be appended in another order than called). A key's coalesced changes are written as one change
  * carrying all their notices: should that write fail, the next rewrite decides on all of them as on
@@ -65,8 +67,9 @@ import java.util.function.Consumer;
  * appended if Redis still holds the entry, so a put then a removal of an entry Redis never held
  * announces neither). After a write failed, nothing more is taken until a heartbeat reaches Redis and
  * its rewrite ran, so each failed write's notices are decided once, before the later changes.
- * Notices waiting beyond {@link #PENDING_NOTICE_CHARS} are dropped, counted ({@link #droppedNotices()})
- * and logged, never silently; the entries themselves are never dropped.
+ * Notices waiting beyond {@link #PENDING_NOTICE_CHARS} are dropped, a key's all together (never a
+ * put's without the removal's that followed it), counted ({@link #droppedNotices()}) and logged, never
+ * silently; the entries themselves are never dropped.
  *
  * <p>Thread-safety: every method may be called from any thread.
  */
@@ -412,6 +415,13 @@ public final class RedisPresence implements AutoCloseable {
     private boolean left;
     /** The changes not yet taken by {@link #thread}, oldest key first; guarded by itself. */
     private final LinkedHashMap<String, Pending> pending = new LinkedHashMap<>();
+    /**
+     * Keys Redis may hold an entry of (taken by the writer and not known removed: in {@link #local},
+     * {@link #unconfirmed} or {@link #unsentEnds}); written on {@link #thread}, guarded by {@link #pending}.
+     * A removal coalescing onto a put of a key not in it drops both and their notices: Redis never
+     * held the entry, nobody heard of it.
+     */
+    private final java.util.Set<String> mayHold = new java.util.HashSet<>();
     /** Characters of the notices in {@link #pending}; guarded by {@link #pending}. */
     private long pendingChars;
     /** Whether a drain of {@link #pending} is queued or running; guarded by {@link #pending}. */
@@ -538,6 +548,14 @@ public final class RedisPresence implements AutoCloseable {
         long lost = 0;
         synchronized (pending) {
             Pending p = pending.get(key);
+            if (p != null && state == null && p.state != null && !mayHold.contains(key)) {
+                // a put the writer never took, of a key Redis cannot hold: nobody heard of it, nothing to write
+                pending.remove(key);
+                for (Notice x : p.notices) {
+                    pendingChars -= x.topic().length() + x.data().length();
+                }
+                return;
+            }
             if (p == null) {
                 p = new Pending(state);
                 pending.put(key, p);
@@ -548,17 +566,30 @@ public final class RedisPresence implements AutoCloseable {
                 p.notices.addAll(n);
                 pendingChars += chars;
             } else {
-                lost = n.size();
+                // a key's notices are dropped all together, never some of them (a put's without its removal's)
+                lost = n.size() + p.notices.size();
+                for (Notice x : p.notices) {
+                    pendingChars -= x.topic().length() + x.data().length();
+                }
+                p.notices.clear();
             }
             start = !draining && !waiting;
             draining |= start;
         }
         if (lost > 0 && droppedNotices.getAndAdd(lost) == droppedReported) {
-            LOG.log(Level.WARNING, "presence: Redis is not answering and {0} characters of notices wait: notices dropped"
-                    + " (the entries are written once Redis answers; see droppedNotices())", PENDING_NOTICE_CHARS);
+            LOG.log(Level.WARNING, "presence: {0} characters of notices wait to be written (Redis slow, or not answering):"
+                    + " notices dropped, a key''s all together (the entries are still written; see droppedNotices())",
+                    PENDING_NOTICE_CHARS);
         }
         if (start) {
             schedule();
+        }
+    }
+
+    /** How many keys have changes waiting (tests). */
+    int pendingKeys() {
+        synchronized (pending) {
+            return pending.size();
         }
     }
 
@@ -588,6 +619,7 @@ public final class RedisPresence implements AutoCloseable {
                 for (Notice x : p.notices) {
                     pendingChars -= x.topic().length() + x.data().length();
                 }
+                mayHold.add(key);
             }
             if (p.state != null) {
                 local.put(key, p.state);
@@ -642,6 +674,11 @@ public final class RedisPresence implements AutoCloseable {
             List<Long> out = writer.sync().eval(CHANGE, ScriptOutputType.MULTI, keys(), args.toArray(String[]::new));
             unconfirmed.remove(key);
             unsentEnds.remove(key);
+            if (held == null) {
+                synchronized (pending) {
+                    mayHold.remove(key);
+                }
+            }
             boolean existed = out.get(0) == 1;
             boolean wasDropped = out.get(1) == 1;
             int others = local.size() - (held == null ? 0 : 1);
@@ -696,6 +733,9 @@ public final class RedisPresence implements AutoCloseable {
         writer.sync().eval(REWRITE, ScriptOutputType.INTEGER, keys(), args.toArray(String[]::new));
         unconfirmed.clear();
         unsentEnds.clear();
+        synchronized (pending) {
+            mayHold.retainAll(local.keySet());
+        }
         dirty = false;
     }
 

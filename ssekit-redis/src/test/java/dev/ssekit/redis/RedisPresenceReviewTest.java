@@ -120,6 +120,42 @@ class RedisPresenceReviewTest {
     }
 
     /**
+     * Review i24o item 3: the notice budget almost full while Redis does not answer; a put of x queued
+     * (its notice fits), then x removed (its notice does not fit). A key's notices are kept or dropped
+     * all together: no reader hears x active without hearing it end (here: x never reached Redis, so
+     * nothing of it is written).
+     */
+    @Test
+    void aRemovalBeyondTheBudgetNeverLeavesItsPutsNoticeAlone() throws Exception {
+        RedisProxy proxy = RedisProxy.start(redis.port());
+        closeables.add(proxy);
+        RedisEventLog cutOff = RedisEventLog.builder(proxy.uri()).timeout(Duration.ofSeconds(1)).build();
+        closeables.add(cutOff);
+        RedisEventLog direct = RedisEventLog.builder(redis.uri()).timeout(Duration.ofSeconds(5)).build();
+        closeables.add(direct);
+        RedisPresence watcher = direct.presence(Duration.ofSeconds(30), 10_000);
+        closeables.add(watcher);
+        List<String> heard = new CopyOnWriteArrayList<>();
+        watcher.follow(r -> heard.add(r.data().length() > 100 ? "filler" : r.data()));
+        RedisPresence p = cutOff.presence(Duration.ofSeconds(30), 10_000);
+        closeables.add(p);
+        proxy.pause();
+        p.put("w", "v-w", List.of()); // the writer takes it and waits on Redis: the rest queues
+        int room = 5; // left in the budget once x's put is queued: less than x's removal needs
+        p.put("f", "v-f", List.of(new RedisPresence.Notice("t", "f".repeat((int) RedisPresence.PENDING_NOTICE_CHARS - 1 - 9 - room))));
+        p.put("x", "v-x", List.of(new RedisPresence.Notice("t", "x active")));
+        p.remove("x", List.of(new RedisPresence.Notice("t", "x inactive")));
+        proxy.pass();
+        await().atMost(Duration.ofSeconds(30)).until(() -> heard.contains("filler"));
+        await().atMost(Duration.ofSeconds(10)).until(() -> list(watcher).values().containsAll(List.of("v-w", "v-f")));
+        p.put("m", "v-m", List.of(new RedisPresence.Notice("t", "marker")));
+        await().atMost(Duration.ofSeconds(10)).until(() -> heard.contains("marker"));
+        assertThat(heard.stream().filter(d -> d.equals("x active")).count()).as("x active heard (%s)", heard)
+                .isEqualTo(heard.stream().filter(d -> d.equals("x inactive")).count());
+        assertThat(list(watcher).values()).as("listed").doesNotContain("v-x");
+    }
+
+    /**
      * Finding: while a node cannot reach Redis (a proxy that stops moving bytes, as in
      * RedisPresenceTest), put/remove never block and queue one task each on the presence's single
      * thread, which drains one per command timeout: the queue (each task holding its notices) grows with
@@ -150,12 +186,28 @@ class RedisPresenceReviewTest {
         long retained = usedHeap() - before;
         System.out.println("retained by queued presence changes: " + retained / 1024 + " KiB");
         assertThat(retained).as("bytes held in memory for changes queued while Redis does not answer").isLessThan(20L << 20);
-        // since the fix: the notices beyond the budget are counted (and logged), and once Redis answers
-        // again the entries are what the node holds (every churned key removed, the newest one listed)
+        // review i24o item 4: what waits is bounded by the live keys and the keys Redis may hold, not by the
+        // churn: a subscriber that started and ended while nothing was taken leaves nothing behind (at most
+        // the one key the writer took before it found Redis gone)
+        assertThat(p.pendingKeys()).as("keys waiting after 5,000 churned subscribers").isLessThanOrEqualTo(1);
+        // since the fix of rev1: the notices beyond the budget are counted (and logged), and once Redis answers
+        // again the entries are what the node holds (every churned key removed, the live ones listed)
+        List<String> live = new ArrayList<>();
+        for (int i = 0; i < 800; i++) { // 800 live subscribers with 8 notices of ~700 characters: beyond the budget
+            List<RedisPresence.Notice> notices = new ArrayList<>();
+            for (int n = 0; n < 8; n++) {
+                notices.add(new RedisPresence.Notice("/.well-known/mercure/subscriptions/exact/t" + n + "/urn:uuid:live" + i,
+                        (i + "-" + n + "-").repeat(100)));
+            }
+            p.put("live" + i, "v-live" + i, notices);
+            live.add("v-live" + i);
+        }
+        assertThat(p.pendingKeys()).as("keys waiting: the live ones").isLessThanOrEqualTo(801);
         assertThat(p.droppedNotices()).as("notices dropped beyond the pending budget, counted").isPositive();
         p.put("last", "v-last", List.of());
+        live.add("v-last");
         proxy.pass();
-        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(list(p).values()).containsExactly("v-last"));
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(list(p).values()).containsExactlyInAnyOrderElementsOf(live));
     }
 
     /**
