@@ -247,8 +247,8 @@ public final class RedisPresence implements AutoCloseable {
     /**
      * KEYS: hash, nodes, version, notices, farewell, dropped. ARGV: node, ttl ms, maxlen, kept ms, the
      * hash keys' prefix, the farewell keys' prefix, the dropped marks' prefix. Renews this node, then
-     * drops the nodes whose heartbeat expired. Returns whether the hash exists and whether this node
-     * is marked dropped.
+     * drops the nodes whose heartbeat expired. Returns whether the hash exists, whether this node
+     * is marked dropped and whether it was absent from the node set (dropped, after the mark expired).
      */
     private static final String HEARTBEAT = NOW + FAREWELLS + """
             local added = redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), ARGV[1])
@@ -259,7 +259,7 @@ public final class RedisPresence implements AutoCloseable {
             local exists = redis.call('EXISTS', KEYS[1])
             keep(KEYS[1], tonumber(ARGV[2]) + tonumber(ARGV[4]))
             keep(KEYS[5], tonumber(ARGV[2]) + tonumber(ARGV[4]))
-            return { exists, redis.call('EXISTS', KEYS[6]) }
+            return { exists, redis.call('EXISTS', KEYS[6]), added }
             """;
 
     /**
@@ -411,6 +411,8 @@ public final class RedisPresence implements AutoCloseable {
      * outlasts close()'s wait never re-adds the node nor appends a notice its farewells already said.
      */
     private final Object writes = new Object();
+    /** A heartbeat reached Redis: from then on, this node absent from the node set means it was dropped. Only on {@link #thread}. */
+    private boolean joined;
     /** close() ran LEAVE (or is about to): nothing more is written. Guarded by {@link #writes}. */
     private boolean left;
     /** The changes not yet taken by {@link #thread}, oldest key first; guarded by itself. */
@@ -752,7 +754,9 @@ public final class RedisPresence implements AutoCloseable {
             List<Long> out = writer.sync().eval(HEARTBEAT, ScriptOutputType.MULTI, keys(), node, Long.toString(ttlMillis),
                     Long.toString(maxLength), Long.toString(KEPT.toMillis()), hashPrefix, farewellPrefix, droppedPrefix);
             boolean exists = out.get(0) == 1;
-            boolean wasDropped = out.get(1) == 1;
+            // the mark, or (after the mark's KEPT expired: cut off longer than that) absent from the node set once joined
+            boolean wasDropped = out.get(1) == 1 || joined && out.size() > 2 && out.get(2) == 1;
+            joined = true;
             if (wasDropped) {
                 rewrite(""); // dropped meanwhile (its farewells appended): every entry is back, announced again
             } else if (dirty || !exists && !local.isEmpty()) {
