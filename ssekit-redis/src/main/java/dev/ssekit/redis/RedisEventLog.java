@@ -578,6 +578,24 @@ public final class RedisEventLog implements EventLog {
      * @throws IllegalStateException if this log is closed or Redis cannot be used
      */
     public RedisPresence presence(Duration ttl, long maxLength) {
+        return presence(ttl, maxLength, RedisPresence.KEPT);
+    }
+
+    /**
+     * As {@link #presence(Duration, long)}, with how long a dropped node's mark lives and a node's hashes
+     * outlive its heartbeat ({@code kept}, {@link RedisPresence#KEPT} otherwise; tests set it short).
+     *
+     * @param ttl as {@link #presence(Duration, long)}
+     * @param maxLength as {@link #presence(Duration, long)}
+     * @param kept how long a dropped node's mark lives; at least 1 ms
+     * @return the presence, heartbeating
+     * @throws IllegalStateException if this log is closed or Redis cannot be used
+     * @throws IllegalArgumentException if a setting is out of range (the message names it and its value)
+     */
+    RedisPresence presence(Duration ttl, long maxLength, Duration kept) {
+        if (kept == null || kept.toMillis() < 1) {
+            throw new IllegalArgumentException("presence kept must be at least 1 ms, was " + kept);
+        }
         if (ttl == null || ttl.toMillis() < 300) {
             throw new IllegalArgumentException("presence ttl must be at least 300 ms, was " + ttl);
         }
@@ -587,7 +605,7 @@ public final class RedisEventLog implements EventLog {
         if (closed) {
             throw new IllegalStateException("the Redis event log is closed");
         }
-        return new RedisPresence(client, settings.prefix, ttl, maxLength);
+        return new RedisPresence(client, settings.prefix, ttl, maxLength, kept);
     }
 
     /**

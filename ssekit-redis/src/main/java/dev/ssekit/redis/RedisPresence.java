@@ -36,7 +36,9 @@ import java.util.function.Consumer;
  * by the next heartbeat of another node or the next listing, whichever comes first: in one script
  * (atomic, so exactly once however many nodes notice, and never half done) it leaves the sorted set,
  * its entries are deleted, every entry's farewell notices are appended to the stream and it is
- * marked dropped ({@code {prefix}:presence:dropped:<node>}, until it comes back). A node
+ * marked dropped ({@code {prefix}:presence:dropped:<node>}, until it comes back, for at most
+ * {@link #KEPT}; a node that had joined and finds itself absent from the node set counts as dropped
+ * too, so a node cut off for longer than the mark lives still announces its entries again). A node
  * that leaves ({@link #close()}) appends its farewells the same way. The two hashes otherwise
  * outlive the heartbeat by {@link #KEPT} (garbage collection only, should no node ever drop it).
  * A node that reaches Redis again after it was dropped writes its entries again from what it holds
@@ -103,7 +105,10 @@ public final class RedisPresence implements AutoCloseable {
             end
             """;
 
-    /** How long a node's hashes outlive its heartbeat when no node drops it (garbage collection only). */
+    /**
+     * How long a node's hashes outlive its heartbeat when no node drops it (garbage collection only),
+     * and how long a dropped node's mark lives; the default of {@code kept} (tests set another).
+     */
     static final Duration KEPT = Duration.ofHours(1);
 
     /**
@@ -383,6 +388,8 @@ public final class RedisPresence implements AutoCloseable {
     private final String version;
     private final String stream;
     private final long ttlMillis;
+    /** {@link #KEPT} unless a test set another: how long the hashes outlive the heartbeat, and the dropped mark lives. */
+    private final String keptMillis;
     private final long maxLength;
     private final StatefulRedisConnection<String, String> writer;
     private final StatefulRedisConnection<String, String> reader;
@@ -435,7 +442,8 @@ public final class RedisPresence implements AutoCloseable {
     private volatile Thread readerThread;
     private volatile String readFrom;
 
-    RedisPresence(RedisClient client, String prefix, Duration ttl, long maxLength) {
+    /** {@code kept}: see {@link #KEPT}; validated by the caller ({@link RedisEventLog#presence(Duration, long, Duration)}). */
+    RedisPresence(RedisClient client, String prefix, Duration ttl, long maxLength, Duration kept) {
         this.node = HexFormat.of().formatHex(randomBytes());
         String p = "{" + prefix + "}:presence:";
         this.hashPrefix = p + "node:";
@@ -448,6 +456,7 @@ public final class RedisPresence implements AutoCloseable {
         this.version = p + "version";
         this.stream = p + "notices";
         this.ttlMillis = ttl.toMillis();
+        this.keptMillis = Long.toString(kept.toMillis());
         this.maxLength = maxLength;
         this.writer = client.connect();
         StatefulRedisConnection<String, String> r = null;
@@ -669,7 +678,7 @@ public final class RedisPresence implements AutoCloseable {
         List<Notice> bye = held == null ? List.of() : held.farewell();
         List<String> args = new ArrayList<>(8 + 2 * (bye.size() + notices.size()));
         args.addAll(List.of(node, Long.toString(ttlMillis), Long.toString(maxLength), held == null ? "del" : "put", key,
-                held == null ? "" : held.value(), Long.toString(KEPT.toMillis()), Integer.toString(bye.size())));
+                held == null ? "" : held.value(), keptMillis, Integer.toString(bye.size())));
         addPairs(args, bye);
         addPairs(args, notices);
         try {
@@ -713,7 +722,7 @@ public final class RedisPresence implements AutoCloseable {
      */
     private void rewrite(String announceExcept) {
         List<String> args = new ArrayList<>(6 + 8 * local.size());
-        args.addAll(List.of(node, Long.toString(ttlMillis), Long.toString(maxLength), Long.toString(KEPT.toMillis()),
+        args.addAll(List.of(node, Long.toString(ttlMillis), Long.toString(maxLength), keptMillis,
                 announceExcept == null ? "0" : "1", Integer.toString(unsentEnds.size())));
         unsentEnds.forEach((k, notices) -> {
             args.add(k);
@@ -752,9 +761,9 @@ public final class RedisPresence implements AutoCloseable {
     private void beat() {
         try {
             List<Long> out = writer.sync().eval(HEARTBEAT, ScriptOutputType.MULTI, keys(), node, Long.toString(ttlMillis),
-                    Long.toString(maxLength), Long.toString(KEPT.toMillis()), hashPrefix, farewellPrefix, droppedPrefix);
+                    Long.toString(maxLength), keptMillis, hashPrefix, farewellPrefix, droppedPrefix);
             boolean exists = out.get(0) == 1;
-            // the mark, or (after the mark's KEPT expired: cut off longer than that) absent from the node set once joined
+            // the mark, or (after the mark's kept expired: cut off longer than that) absent from the node set once joined
             boolean wasDropped = out.get(1) == 1 || joined && out.size() > 2 && out.get(2) == 1;
             joined = true;
             if (wasDropped) {
@@ -807,7 +816,7 @@ public final class RedisPresence implements AutoCloseable {
      */
     public CompletionStage<Listing> list(java.util.Collection<Long> known) {
         List<String> args = new ArrayList<>(5 + known.size());
-        args.addAll(List.of(hashPrefix, farewellPrefix, droppedPrefix, Long.toString(maxLength), Long.toString(KEPT.toMillis())));
+        args.addAll(List.of(hashPrefix, farewellPrefix, droppedPrefix, Long.toString(maxLength), keptMillis));
         for (Long k : known) {
             args.add(Long.toString(k));
         }

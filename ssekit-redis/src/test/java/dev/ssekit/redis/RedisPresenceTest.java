@@ -160,10 +160,49 @@ class RedisPresenceTest {
         assertThat(list(a).values()).isEmpty();
     }
 
+    /**
+     * A node cut off from Redis for longer than its dropped mark lives ({@code kept}: 1 h by default, 300 ms
+     * here) comes back absent from the node set and without a mark: it counts as dropped all the same and
+     * announces its entries again (its readers heard their farewells), not re-listed silently (commit 6131a02).
+     */
+    @Test
+    void aNodeCutOffLongerThanItsDroppedMarkLivesAnnouncesItsEntriesAgain() throws Exception {
+        RedisProxy proxy = RedisProxy.start(redis.port());
+        closeables.add(proxy);
+        RedisEventLog cutOff = RedisEventLog.builder(proxy.uri()).timeout(Duration.ofSeconds(1)).build();
+        closeables.add(cutOff);
+        RedisPresence quiet = cutOff.presence(Duration.ofMillis(600), 1000, Duration.ofMillis(300));
+        closeables.add(quiet);
+        RedisPresence a = log().presence(Duration.ofMillis(600), 1000, Duration.ofMillis(300)); // the node that drops it sets the mark
+        closeables.add(a);
+        List<String> onA = new CopyOnWriteArrayList<>();
+        a.follow(r -> onA.add(r.data()));
+        for (int i = 0; i < 2; i++) {
+            quiet.put("k" + i, "v" + i, List.of(new RedisPresence.Notice("t", "hello" + i)), List.of(new RedisPresence.Notice("t", "bye" + i)));
+        }
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(onA).containsExactlyInAnyOrder("hello0", "hello1"));
+
+        proxy.cut(); // its connections closed, new ones refused: its heartbeats fail at once, none runs late
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(onA).contains("bye0", "bye1")); // dropped by A
+        String mark = "{ssekit}:presence:dropped:" + quiet.node();
+        await().atMost(Duration.ofSeconds(10)).until(() -> redis.command("EXISTS", mark).equals(":0")); // the mark expired
+        proxy.pass();
+
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(list(a).values()).containsExactlyInAnyOrder("v0", "v1"));
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(onA.subList(4, onA.size()))
+                .as("announced again after the farewells").contains("hello0", "hello1"));
+        quiet.put("m", "vm", List.of(new RedisPresence.Notice("t", "marker"))); // after it: nothing more of k0, k1
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(onA).contains("marker"));
+        assertThat(onA.subList(4, onA.size())).as("once each, then the marker").containsExactlyInAnyOrder("hello0", "hello1", "marker")
+                .endsWith("marker");
+    }
+
     @Test
     void settingsOutOfRangeAreRefusedWithTheirName() {
         RedisEventLog log = log();
         assertThatIllegalArgumentException().isThrownBy(() -> log.presence(Duration.ofMillis(10), 1)).withMessageContaining("ttl");
         assertThatIllegalArgumentException().isThrownBy(() -> log.presence(Duration.ofSeconds(1), 0)).withMessageContaining("maxLength");
+        assertThatIllegalArgumentException().isThrownBy(() -> log.presence(Duration.ofSeconds(1), 1, Duration.ZERO))
+                .withMessage("presence kept must be at least 1 ms, was PT0S");
     }
 }

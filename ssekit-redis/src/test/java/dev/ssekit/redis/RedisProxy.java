@@ -16,11 +16,13 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * all traffic ({@link #pause()}, like a node stopped with {@code kill -STOP}), or drop a
  * connection right after forwarding an append script ({@code EVALSHA}/{@code EVAL}) and before its
  * reply ({@link #dropAfterAppend}; an append is told by the idempotency key it names), then hold new connections until {@link #pass()}. One platform
- * thread per direction per connection: for a handful of connections.
+ * thread per direction per connection: for a handful of connections. It can also cut the link
+ * ({@link #cut()}): every connection closed, new ones closed at once, so the client's commands fail
+ * fast and none is held to run late.
  */
 final class RedisProxy implements AutoCloseable {
 
-    enum Mode { PASS, PAUSED, DROP_AFTER_APPEND }
+    enum Mode { PASS, PAUSED, DROP_AFTER_APPEND, CUT }
 
     private final ServerSocket server;
     private final InetSocketAddress target;
@@ -51,6 +53,18 @@ final class RedisProxy implements AutoCloseable {
         mode = Mode.PAUSED;
     }
 
+    /**
+     * Closes every connection and, until {@link #pass()}, each new one as soon as it is accepted: the
+     * client finds Redis gone (nothing held, so no command sent before runs late once the link is back).
+     */
+    void cut() throws IOException {
+        mode = Mode.CUT;
+        for (Socket s : sockets) {
+            s.close();
+        }
+        sockets.clear();
+    }
+
     /** Forward everything again. */
     synchronized void pass() {
         mode = Mode.PASS;
@@ -75,10 +89,19 @@ final class RedisProxy implements AutoCloseable {
         while (!server.isClosed()) {
             try {
                 Socket client = server.accept();
+                if (mode == Mode.CUT) {
+                    client.close();
+                    continue;
+                }
                 Socket upstream = new Socket();
                 upstream.connect(target, 2000);
                 sockets.add(client);
                 sockets.add(upstream);
+                if (mode == Mode.CUT) { // cut() ran meanwhile
+                    client.close();
+                    upstream.close();
+                    continue;
+                }
                 Thread.ofPlatform().daemon().name("redis-proxy-up").start(() -> pump(client, upstream, true));
                 Thread.ofPlatform().daemon().name("redis-proxy-down").start(() -> pump(upstream, client, false));
             } catch (IOException e) {
