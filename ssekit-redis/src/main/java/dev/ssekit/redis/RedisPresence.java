@@ -438,6 +438,10 @@ public final class RedisPresence implements AutoCloseable {
     /** A change failed: draining waits for a heartbeat (and its rewrite) that reaches Redis. Guarded by {@link #pending}. */
     private boolean waiting;
     private final java.util.concurrent.atomic.AtomicLong droppedNotices = new java.util.concurrent.atomic.AtomicLong();
+    /** Heartbeats that reached Redis and completed (with their rewrite and the drain they resumed); tests wait on it. */
+    private final java.util.concurrent.atomic.AtomicLong beats = new java.util.concurrent.atomic.AtomicLong();
+    /** Changes whose write failed; tests wait on it. */
+    private final java.util.concurrent.atomic.AtomicLong failedWrites = new java.util.concurrent.atomic.AtomicLong();
     private volatile long droppedReported;
     private volatile Thread readerThread;
     private volatile String readFrom;
@@ -604,6 +608,21 @@ public final class RedisPresence implements AutoCloseable {
         }
     }
 
+    /** How many heartbeats reached Redis and completed, their rewrite and resumed drain included (tests). */
+    long beats() {
+        return beats.get();
+    }
+
+    /** How many changes' writes failed (tests). */
+    long failedWrites() {
+        return failedWrites.get();
+    }
+
+    /** Whether the writer thread has ended (after {@link #close()}): nothing more is written by it (tests). */
+    boolean writerStopped() {
+        return thread.isTerminated();
+    }
+
     private void schedule() {
         try {
             thread.execute(this::drain);
@@ -701,6 +720,7 @@ public final class RedisPresence implements AutoCloseable {
             return true;
         } catch (RuntimeException e) {
             dirty = true;
+            failedWrites.incrementAndGet();
             if (held == null) {
                 unconfirmed.remove(key);
                 unsentEnds.put(key, notices);
@@ -772,6 +792,7 @@ public final class RedisPresence implements AutoCloseable {
                 rewrite(null);
             }
             resume();
+            beats.incrementAndGet();
         } catch (RuntimeException e) {
             dirty = true;
             LOG.log(Level.DEBUG, "presence heartbeat failed: {0}", e.toString());

@@ -385,7 +385,7 @@ class RedisFaultsTest {
         long until = System.nanoTime() + Duration.ofSeconds(3).toNanos();
         while (System.nanoTime() < until) {
             assertThat(log.connected()).as("connected while idle").isTrue();
-            Thread.sleep(50);
+            Thread.sleep(50); // sampling for 3 s: staying connected while idle is the point (a bounded negative wait)
         }
     }
 }

@@ -1,15 +1,16 @@
 package dev.ssekit.redis;
 
+import static dev.ssekit.redis.PresenceFixture.awaitBeats;
+import static dev.ssekit.redis.PresenceFixture.awaitFailedWrite;
+import static dev.ssekit.redis.PresenceFixture.heard;
+import static dev.ssekit.redis.PresenceFixture.list;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.ssekit.testkit.RedisServer;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -23,24 +24,16 @@ class RedisPresenceOutageTest {
     @TempDir
     Path dir;
 
-    private RedisServer redis;
-    private final List<AutoCloseable> closeables = new ArrayList<>();
+    private PresenceFixture f;
 
     @BeforeEach
     void start() throws Exception {
-        redis = RedisServer.start(dir);
+        f = new PresenceFixture(dir);
     }
 
     @AfterEach
     void stop() throws Exception {
-        for (int i = closeables.size() - 1; i >= 0; i--) {
-            try {
-                closeables.get(i).close();
-            } catch (Exception ignored) {
-                // best effort
-            }
-        }
-        redis.close();
+        f.close();
     }
 
     /**
@@ -51,18 +44,10 @@ class RedisPresenceOutageTest {
      */
     @Test
     void aPutWhoseAnswerWasLostIsNotAnnouncedTwice() throws Exception {
-        RedisProxy proxy = RedisProxy.start(redis.port());
-        closeables.add(proxy);
-        RedisEventLog logA = RedisEventLog.builder(redis.uri()).timeout(Duration.ofSeconds(1)).build();
-        closeables.add(logA);
-        RedisEventLog logB = RedisEventLog.builder(proxy.uri()).timeout(Duration.ofSeconds(1)).build();
-        closeables.add(logB);
-        RedisPresence a = logA.presence(Duration.ofSeconds(10), 1000); // never drops B during the test
-        closeables.add(a);
-        RedisPresence b = logB.presence(Duration.ofSeconds(10), 1000);
-        closeables.add(b);
-        List<String> onA = new CopyOnWriteArrayList<>();
-        a.follow(r -> onA.add(r.data()));
+        RedisProxy proxy = f.proxy();
+        RedisPresence a = f.presence(f.log(Duration.ofSeconds(1)), Duration.ofSeconds(10), 1000); // never drops B during the test
+        RedisPresence b = f.presence(f.log(proxy, Duration.ofSeconds(1)), Duration.ofSeconds(10), 1000);
+        List<String> onA = heard(a);
         b.put("s0", "v0", List.of(new RedisPresence.Notice("t0", "s0 active")));
         await().atMost(Duration.ofSeconds(10)).until(() -> onA.contains("s0 active"));
 
@@ -72,13 +57,14 @@ class RedisPresenceOutageTest {
         await().atMost(Duration.ofSeconds(10)).until(() -> proxy.drops() == 1);
         await().atMost(Duration.ofSeconds(10)).until(() -> onA.contains("s1 active :idem:")); // it ran in Redis
         b.remove("s0", List.of(new RedisPresence.Notice("t0", "s0 inactive")));
-        Thread.sleep(2500); // longer than the command timeout: both writes failed as far as B can tell
+        awaitFailedWrite(b); // the put's write failed as far as B can tell (its answer lost): the removal waits behind it
         proxy.pass();
 
         await().atMost(Duration.ofSeconds(20)).until(() -> onA.contains("s0 inactive"));
         await().atMost(Duration.ofSeconds(20)).ignoreExceptions()
-                .untilAsserted(() -> assertThat(a.list().toCompletableFuture().get().values()).containsExactly("v1"));
-        Thread.sleep(4000); // beyond B's next heartbeat (every 3.3 s): any rewrite has run
+                .untilAsserted(() -> assertThat(list(a).values()).containsExactly("v1"));
+        awaitBeats(Duration.ofSeconds(15), b); // a heartbeat of B (every 3.3 s) from now on: any rewrite has run
+        f.mark(onA); // what it appended is heard by then
         assertThat(Collections.frequency(onA, "s1 active :idem:")).as("s1's put announced once").isEqualTo(1);
         assertThat(Collections.frequency(onA, "s0 inactive")).as("s0's removal announced once").isEqualTo(1);
     }
@@ -91,31 +77,25 @@ class RedisPresenceOutageTest {
      */
     @Test
     void changesCoalescedWhileRedisIsAwayLoseNoNoticeAndRepeatNone() throws Exception {
-        RedisEventLog logA = RedisEventLog.builder(redis.uri()).timeout(Duration.ofSeconds(1)).build();
-        closeables.add(logA);
-        RedisEventLog logB = RedisEventLog.builder(redis.uri()).timeout(Duration.ofSeconds(1)).build();
-        closeables.add(logB);
-        RedisPresence a = logA.presence(Duration.ofSeconds(10), 1000); // never drops B during the test
-        closeables.add(a);
-        RedisPresence b = logB.presence(Duration.ofSeconds(10), 1000);
-        closeables.add(b);
-        List<String> onA = new CopyOnWriteArrayList<>();
-        a.follow(r -> onA.add(r.data()));
+        RedisPresence a = f.presence(f.log(Duration.ofSeconds(1)), Duration.ofSeconds(10), 1000); // never drops B during the test
+        RedisPresence b = f.presence(f.log(Duration.ofSeconds(1)), Duration.ofSeconds(10), 1000);
+        List<String> onA = heard(a);
         b.put("s0", "v0", List.of(new RedisPresence.Notice("t0", "s0 active")), List.of(new RedisPresence.Notice("t0", "s0 bye")));
         await().atMost(Duration.ofSeconds(10)).until(() -> onA.contains("s0 active"));
 
-        redis.kill();
+        f.redis.kill();
         b.remove("s0", List.of(new RedisPresence.Notice("t0", "s0 inactive"))); // its write fails
         b.put("s1", "v1", List.of(new RedisPresence.Notice("t1", "s1 active")), List.of(new RedisPresence.Notice("t1", "s1 bye")));
         b.remove("s1", List.of(new RedisPresence.Notice("t1", "s1 inactive")));
         b.put("s2", "v2", List.of(new RedisPresence.Notice("t2", "s2 active")), List.of(new RedisPresence.Notice("t2", "s2 bye")));
-        Thread.sleep(2500); // longer than the command timeout: the removal failed, the rest waits
-        redis.restart();
+        awaitFailedWrite(b); // the removal failed, the rest waits
+        f.redis.restart();
 
         await().atMost(Duration.ofSeconds(20)).ignoreExceptions()
-                .untilAsserted(() -> assertThat(a.list().toCompletableFuture().get().values()).containsExactly("v2"));
+                .untilAsserted(() -> assertThat(list(a).values()).containsExactly("v2"));
         await().atMost(Duration.ofSeconds(10)).until(() -> onA.contains("s2 active") && onA.contains("s0 inactive"));
-        Thread.sleep(4000); // beyond B's next heartbeat (every 3.3 s): any rewrite has run
+        awaitBeats(Duration.ofSeconds(15), b); // a heartbeat of B (every 3.3 s) from now on: any rewrite has run
+        f.mark(onA); // what it appended is heard by then
         assertThat(Collections.frequency(onA, "s0 active")).isEqualTo(1);
         assertThat(Collections.frequency(onA, "s0 inactive")).as("the failed removal's notice, once").isEqualTo(1);
         assertThat(Collections.frequency(onA, "s2 active")).as("the waiting put's notice, once").isEqualTo(1);

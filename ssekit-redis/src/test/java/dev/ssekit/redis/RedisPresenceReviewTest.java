@@ -1,9 +1,11 @@
 package dev.ssekit.redis;
 
+import static dev.ssekit.redis.PresenceFixture.awaitFailedWrite;
+import static dev.ssekit.redis.PresenceFixture.heard;
+import static dev.ssekit.redis.PresenceFixture.list;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.ssekit.testkit.RedisServer;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -23,28 +25,16 @@ class RedisPresenceReviewTest {
     @TempDir
     Path dir;
 
-    private RedisServer redis;
-    private final List<AutoCloseable> closeables = new ArrayList<>();
+    private PresenceFixture f;
 
     @BeforeEach
     void start() throws Exception {
-        redis = RedisServer.start(dir);
+        f = new PresenceFixture(dir);
     }
 
     @AfterEach
     void stop() throws Exception {
-        for (int i = closeables.size() - 1; i >= 0; i--) {
-            try {
-                closeables.get(i).close();
-            } catch (Exception ignored) {
-                // best effort
-            }
-        }
-        redis.close();
-    }
-
-    private static RedisPresence.Listing list(RedisPresence p) throws Exception {
-        return p.list().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        f.close();
     }
 
     /**
@@ -55,31 +45,24 @@ class RedisPresenceReviewTest {
      */
     @Test
     void noticesOfChangesMadeWhileRedisIsDownAreLostWhileTheListingRecovers() throws Exception {
-        RedisEventLog logA = RedisEventLog.builder(redis.uri()).timeout(Duration.ofSeconds(1)).build();
-        closeables.add(logA);
-        RedisEventLog logB = RedisEventLog.builder(redis.uri()).timeout(Duration.ofSeconds(1)).build();
-        closeables.add(logB);
         // a time to live well beyond the outage and the reconnect: B is never dropped (a dropped node's entries
         // are ended by their farewells, none here), so what is tested is the rewrite after failed writes
-        RedisPresence a = logA.presence(Duration.ofSeconds(10), 1000);
-        closeables.add(a);
-        RedisPresence b = logB.presence(Duration.ofSeconds(10), 1000);
-        closeables.add(b);
-        List<String> onA = new CopyOnWriteArrayList<>();
-        a.follow(r -> onA.add(r.data()));
+        RedisPresence a = f.presence(f.log(Duration.ofSeconds(1)), Duration.ofSeconds(10), 1000);
+        RedisPresence b = f.presence(f.log(Duration.ofSeconds(1)), Duration.ofSeconds(10), 1000);
+        List<String> onA = heard(a);
         b.put("s0", "v0", List.of(new RedisPresence.Notice("t0", "s0 active")));
         await().atMost(Duration.ofSeconds(10)).until(() -> onA.contains("s0 active"));
 
-        redis.kill();
+        f.redis.kill();
         b.remove("s0", List.of(new RedisPresence.Notice("t0", "s0 inactive")));
         b.put("s1", "v1", List.of(new RedisPresence.Notice("t1", "s1 active")));
-        Thread.sleep(2500); // longer than the command timeout: both writes failed
-        redis.restart();
+        awaitFailedWrite(b); // the removal's write failed: the put waits behind it
+        f.redis.restart();
 
         // Redis refuses commands until the client has reconnected: retry the listing until then
         await().atMost(Duration.ofSeconds(20)).ignoreExceptions()
                 .untilAsserted(() -> assertThat(list(a).values()).containsExactly("v1"));
-        Thread.sleep(2000); // A's reader has had time to read whatever the stream holds
+        f.mark(onA); // A's reader has read whatever the stream held before the marker
         assertThat(onA).as("A's watchers are told s0 ended and s1 started (the listing already shows it)")
                 .contains("s0 inactive", "s1 active");
     }
@@ -91,31 +74,28 @@ class RedisPresenceReviewTest {
      */
     @Test
     void closeWhileTheDrainOutlastsItsWaitLeavesOnceAndWritesNothingAfter() throws Exception {
-        RedisEventLog log = RedisEventLog.builder(redis.uri()).timeout(Duration.ofSeconds(15)).build();
-        closeables.add(log);
-        RedisPresence watcher = log.presence(Duration.ofSeconds(30), 10_000);
-        closeables.add(watcher);
-        List<String> heard = new CopyOnWriteArrayList<>();
-        watcher.follow(r -> heard.add(r.data()));
-        RedisPresence p = log.presence(Duration.ofSeconds(30), 10_000);
-        closeables.add(p);
+        RedisEventLog log = f.log(Duration.ofSeconds(15));
+        RedisPresence watcher = f.presence(log, Duration.ofSeconds(30), 10_000);
+        List<String> heard = heard(watcher);
+        RedisPresence p = f.presence(log, Duration.ofSeconds(30), 10_000);
         int n = 20;
         for (int i = 0; i < n; i++) {
             p.put("k" + i, "v" + i, List.of(new RedisPresence.Notice("t", "active k" + i)),
                     List.of(new RedisPresence.Notice("t", "inactive k" + i)));
         }
         await().atMost(Duration.ofSeconds(10)).until(() -> list(watcher).values().size() == n);
-        assertThat(redis.command("CLIENT", "PAUSE", "7000", "WRITE")).isEqualTo("+OK");
+        assertThat(f.redis.command("CLIENT", "PAUSE", "7000", "WRITE")).isEqualTo("+OK");
         for (int i = 0; i < n; i++) {
             p.remove("k" + i, List.of(new RedisPresence.Notice("t", "inactive k" + i)));
         }
         p.close(); // its 5 s wait ends before the paused writes do
-        Thread.sleep(3000); // what a drain still running would write meanwhile
+        // until its writer thread ended: whatever a drain still running after close() would write is written by then
+        await().atMost(Duration.ofSeconds(20)).until(p::writerStopped);
         await().atMost(Duration.ofSeconds(10)).until(() -> heard.stream().filter(d -> d.startsWith("inactive")).count() >= n);
-        Thread.sleep(500);
+        f.mark(heard); // and heard
         List<String> ends = heard.stream().filter(d -> d.startsWith("inactive")).toList();
         assertThat(ends).as("inactive notices heard").doesNotHaveDuplicates().hasSize(n);
-        assertThat(redis.command("ZSCORE", "{ssekit}:presence:nodes", p.node())).as("the closed node in the node set").isEqualTo("$-1");
+        assertThat(f.redis.command("ZSCORE", "{ssekit}:presence:nodes", p.node())).as("the closed node in the node set").isEqualTo("$-1");
         assertThat(list(watcher).values()).as("entries listed after the node left").isEmpty();
     }
 
@@ -127,18 +107,12 @@ class RedisPresenceReviewTest {
      */
     @Test
     void aRemovalBeyondTheBudgetNeverLeavesItsPutsNoticeAlone() throws Exception {
-        RedisProxy proxy = RedisProxy.start(redis.port());
-        closeables.add(proxy);
-        RedisEventLog cutOff = RedisEventLog.builder(proxy.uri()).timeout(Duration.ofSeconds(1)).build();
-        closeables.add(cutOff);
-        RedisEventLog direct = RedisEventLog.builder(redis.uri()).timeout(Duration.ofSeconds(5)).build();
-        closeables.add(direct);
-        RedisPresence watcher = direct.presence(Duration.ofSeconds(30), 10_000);
-        closeables.add(watcher);
+        RedisProxy proxy = f.proxy();
+        RedisEventLog cutOff = f.log(proxy, Duration.ofSeconds(1));
+        RedisPresence watcher = f.presence(f.log(Duration.ofSeconds(5)), Duration.ofSeconds(30), 10_000);
         List<String> heard = new CopyOnWriteArrayList<>();
         watcher.follow(r -> heard.add(r.data().length() > 100 ? "filler" : r.data()));
-        RedisPresence p = cutOff.presence(Duration.ofSeconds(30), 10_000);
-        closeables.add(p);
+        RedisPresence p = f.presence(cutOff, Duration.ofSeconds(30), 10_000);
         proxy.pause();
         p.put("w", "v-w", List.of()); // the writer takes it and waits on Redis: the rest queues
         int room = 5; // left in the budget once x's put is queued: less than x's removal needs
@@ -163,14 +137,10 @@ class RedisPresenceReviewTest {
      */
     @Test
     void changesQueueWithoutBoundWhileRedisDoesNotAnswer() throws Exception {
-        RedisProxy proxy = RedisProxy.start(redis.port());
-        closeables.add(proxy);
-        RedisEventLog cutOff = RedisEventLog.builder(proxy.uri()).timeout(Duration.ofSeconds(1)).build();
-        closeables.add(cutOff);
-        RedisPresence p = cutOff.presence(Duration.ofSeconds(3), 1000);
-        closeables.add(p);
+        RedisProxy proxy = f.proxy();
+        RedisPresence p = f.presence(f.log(proxy, Duration.ofSeconds(1)), Duration.ofSeconds(3), 1000);
+        await().atMost(Duration.ofSeconds(10)).until(() -> p.beats() >= 1); // joined: its first heartbeat done
         proxy.pause();
-        Thread.sleep(300);
         System.gc();
         long before = usedHeap();
         for (int i = 0; i < 5_000; i++) { // a churn of 5,000 subscribers, each with its own 8 notices of ~1 KB
@@ -218,16 +188,13 @@ class RedisPresenceReviewTest {
      */
     @Test
     void aVersionIsNeverGivenAgainForAnotherListingAfterRedisLosesItsKeys() throws Exception {
-        RedisEventLog log = RedisEventLog.builder(redis.uri()).timeout(Duration.ofSeconds(1)).build();
-        closeables.add(log);
-        RedisPresence p = log.presence(Duration.ofMillis(900), 1000);
-        closeables.add(p);
+        RedisPresence p = f.presence(f.log(Duration.ofSeconds(1)), Duration.ofMillis(900), 1000);
         for (int i = 0; i < 10; i++) {
             p.put("k" + i, "before" + i, List.of());
         }
         await().atMost(Duration.ofSeconds(10)).until(() -> list(p).values().size() == 10);
         RedisPresence.Listing seen = list(p);
-        redis.command("FLUSHALL");
+        f.redis.command("FLUSHALL");
         await().atMost(Duration.ofSeconds(10)).until(() -> list(p).values().size() == 10); // the heartbeat wrote them again
         int i = 0;
         RedisPresence.Listing now = list(p);
@@ -252,19 +219,16 @@ class RedisPresenceReviewTest {
      */
     @Test
     void aListingOfAVersionTheCallerKnowsReadsNoEntry() throws Exception {
-        RedisEventLog log = RedisEventLog.builder(redis.uri()).timeout(Duration.ofSeconds(1)).build();
-        closeables.add(log);
-        RedisPresence p = log.presence(Duration.ofSeconds(3), 1000);
-        closeables.add(p);
+        RedisPresence p = f.presence(f.log(Duration.ofSeconds(1)), Duration.ofSeconds(3), 1000);
         p.put("k", "v", List.of());
         await().atMost(Duration.ofSeconds(10)).until(() -> list(p).values().equals(List.of("v")));
         RedisPresence.Listing seen = list(p);
-        long before = redis.calls("hvals");
+        long before = f.redis.calls("hvals");
         assertThat(before).as("HVALS calls of the listings so far (counted, in scripts too)").isPositive();
         RedisPresence.Listing again = p.list(List.of(seen.version())).toCompletableFuture().get(10, TimeUnit.SECONDS);
         assertThat(again.listed()).as("listed again").isFalse();
         assertThat(again.version()).isEqualTo(seen.version());
-        assertThat(redis.calls("hvals")).as("HVALS calls").isEqualTo(before);
+        assertThat(f.redis.calls("hvals")).as("HVALS calls").isEqualTo(before);
         p.put("k2", "v2", List.of());
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
             RedisPresence.Listing changed = p.list(List.of(seen.version())).toCompletableFuture().get(10, TimeUnit.SECONDS);

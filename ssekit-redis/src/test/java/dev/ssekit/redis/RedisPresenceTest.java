@@ -1,16 +1,17 @@
 package dev.ssekit.redis;
 
+import static dev.ssekit.redis.PresenceFixture.awaitBeats;
+import static dev.ssekit.redis.PresenceFixture.heard;
+import static dev.ssekit.redis.PresenceFixture.list;
+import static dev.ssekit.redis.PresenceFixture.withoutMarkers;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
 import static org.awaitility.Awaitility.await;
 
-import dev.ssekit.testkit.RedisServer;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -28,42 +29,22 @@ class RedisPresenceTest {
     @TempDir
     Path dir;
 
-    private RedisServer redis;
-    private final List<AutoCloseable> closeables = new ArrayList<>();
+    private PresenceFixture f;
 
     @BeforeEach
     void start() throws Exception {
-        redis = RedisServer.start(dir);
+        f = new PresenceFixture(dir);
     }
 
     @AfterEach
     void stop() throws Exception {
-        for (int i = closeables.size() - 1; i >= 0; i--) {
-            closeables.get(i).close();
-        }
-        redis.close();
-    }
-
-    private RedisEventLog log() {
-        RedisEventLog log = RedisEventLog.builder(redis.uri()).build();
-        closeables.add(log);
-        return log;
-    }
-
-    private RedisPresence presence(RedisEventLog log, Duration ttl, long maxLength) {
-        RedisPresence p = log.presence(ttl, maxLength);
-        closeables.add(p);
-        return p;
-    }
-
-    private static RedisPresence.Listing list(RedisPresence p) throws Exception {
-        return p.list().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        f.close();
     }
 
     @Test
     void twoNodesEntriesAreListedTogetherAndEveryNoticeReachesBothInOrder() throws Exception {
-        RedisPresence a = presence(log(), Duration.ofSeconds(15), 1000);
-        RedisPresence b = presence(log(), Duration.ofSeconds(15), 1000);
+        RedisPresence a = f.presence(f.log(), Duration.ofSeconds(15), 1000);
+        RedisPresence b = f.presence(f.log(), Duration.ofSeconds(15), 1000);
         assertThat(a.node()).matches("[0-9a-f]{32}").isNotEqualTo(b.node());
         List<RedisPresence.Received> onA = new CopyOnWriteArrayList<>();
         List<RedisPresence.Received> onB = new CopyOnWriteArrayList<>();
@@ -93,17 +74,14 @@ class RedisPresenceTest {
 
     @Test
     void aNodeThatStopsHeartbeatingDropsOutAndItsStreamIsBounded() throws Exception {
-        RedisProxy proxy = RedisProxy.start(redis.port());
-        closeables.add(proxy);
-        RedisEventLog cutOff = RedisEventLog.builder(proxy.uri()).timeout(Duration.ofSeconds(1)).build();
-        closeables.add(cutOff);
-        RedisPresence quiet = presence(cutOff, Duration.ofMillis(600), 50);
-        RedisPresence watcher = presence(log(), Duration.ofSeconds(15), 50);
+        RedisProxy proxy = f.proxy();
+        RedisPresence quiet = f.presence(f.log(proxy, Duration.ofSeconds(1)), Duration.ofMillis(600), 50);
+        RedisPresence watcher = f.presence(f.log(), Duration.ofSeconds(15), 50);
         for (int i = 0; i < 500; i++) {
             quiet.put("k" + (i % 5), "v" + (i % 5), List.of(new RedisPresence.Notice("t", "n" + i)));
         }
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(list(watcher).values()).hasSize(5));
-        String len = redis.command("XLEN", "{ssekit}:presence:notices");
+        String len = f.redis.command("XLEN", PresenceFixture.NOTICES);
         assertThat(Long.parseLong(len.substring(1))).as("notices kept (MAXLEN ~ 50)").isLessThan(250);
         proxy.pause(); // the node is cut off from Redis: no heartbeat, no goodbye
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(list(watcher).values()).isEmpty());
@@ -114,18 +92,13 @@ class RedisPresenceTest {
 
     @Test
     void aDroppedNodesFarewellsAreAppendedOnceAndItsEntriesAnnouncedAgainWhenItComesBack() throws Exception {
-        RedisProxy proxy = RedisProxy.start(redis.port());
-        closeables.add(proxy);
-        RedisEventLog cutOff = RedisEventLog.builder(proxy.uri()).timeout(Duration.ofSeconds(1)).build();
-        closeables.add(cutOff);
-        RedisPresence quiet = presence(cutOff, Duration.ofMillis(600), 1000);
+        RedisProxy proxy = f.proxy();
+        RedisPresence quiet = f.presence(f.log(proxy, Duration.ofSeconds(1)), Duration.ofMillis(600), 1000);
         // two survivors heartbeating often: both find the node expired, one drops it
-        RedisPresence a = presence(log(), Duration.ofMillis(600), 1000);
-        RedisPresence b = presence(log(), Duration.ofMillis(600), 1000);
-        List<String> onA = new CopyOnWriteArrayList<>();
-        List<String> onB = new CopyOnWriteArrayList<>();
-        a.follow(r -> onA.add(r.data()));
-        b.follow(r -> onB.add(r.data()));
+        RedisPresence a = f.presence(f.log(), Duration.ofMillis(600), 1000);
+        RedisPresence b = f.presence(f.log(), Duration.ofMillis(600), 1000);
+        List<String> onA = heard(a);
+        List<String> onB = heard(b);
         for (int i = 0; i < 3; i++) {
             quiet.put("k" + i, "v" + i, List.of(new RedisPresence.Notice("t", "hello" + i)), List.of(new RedisPresence.Notice("t", "bye" + i)));
         }
@@ -138,8 +111,9 @@ class RedisPresenceTest {
         proxy.pause(); // cut off: no heartbeat, no goodbye
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(onA).contains("bye0", "bye1", "bye2"));
         assertThat(list(a).values()).as("dropped from the listing as its farewells were appended").isEmpty();
-        Thread.sleep(2000); // many heartbeats of both survivors: nothing appended twice
-        assertThat(onA).as("every farewell once, a removed entry's none").containsExactlyInAnyOrder("hello0", "hello1", "hello2",
+        awaitBeats(Duration.ofSeconds(10), a, b); // heartbeats of both survivors after the drop: nothing appended twice
+        f.mark(onA, onB); // what they appended is heard by then
+        assertThat(withoutMarkers(onA)).as("every farewell once, a removed entry's none").containsExactlyInAnyOrder("hello0", "hello1", "hello2",
                 "hello-e", "ended-e", "bye0", "bye1", "bye2");
 
         // ends while cut off: if it ends before the node is back, its farewell said it (nothing appended);
@@ -148,15 +122,17 @@ class RedisPresenceTest {
         quiet.remove("k2", List.of(new RedisPresence.Notice("t", "ended2")));
         proxy.pass(); // back: what it still holds is announced again
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(list(a).values()).containsExactlyInAnyOrder("v0", "v1"));
-        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(onA).contains("hello0", "hello1"));
-        Thread.sleep(1500); // several heartbeats: nothing more
-        List<String> back = List.copyOf(onA.subList(8, onA.size()));
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(withoutMarkers(onA).subList(8, withoutMarkers(onA).size()))
+                .as("announced again after the farewells").contains("hello0", "hello1"));
+        awaitBeats(Duration.ofSeconds(10), quiet, a, b); // heartbeats of every node once it is back: nothing more
+        f.mark(onA, onB);
+        List<String> back = List.copyOf(withoutMarkers(onA).subList(8, withoutMarkers(onA).size()));
         assertThat(back).as("after the farewells").isIn(List.of("hello0", "hello1"), List.of("hello0", "hello1", "hello2", "ended2"));
         assertThat(onB).as("the same notices, in the same order, on every node").isEqualTo(onA);
 
         quiet.close(); // leaves: its farewells appended at once, by itself
-        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(onA.subList(8 + back.size(), onA.size()))
-                .containsExactlyInAnyOrder("bye0", "bye1"));
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(withoutMarkers(onA).subList(8 + back.size(),
+                withoutMarkers(onA).size())).containsExactlyInAnyOrder("bye0", "bye1"));
         assertThat(list(a).values()).isEmpty();
     }
 
@@ -167,16 +143,11 @@ class RedisPresenceTest {
      */
     @Test
     void aNodeCutOffLongerThanItsDroppedMarkLivesAnnouncesItsEntriesAgain() throws Exception {
-        RedisProxy proxy = RedisProxy.start(redis.port());
-        closeables.add(proxy);
-        RedisEventLog cutOff = RedisEventLog.builder(proxy.uri()).timeout(Duration.ofSeconds(1)).build();
-        closeables.add(cutOff);
-        RedisPresence quiet = cutOff.presence(Duration.ofMillis(600), 1000, Duration.ofMillis(300));
-        closeables.add(quiet);
-        RedisPresence a = log().presence(Duration.ofMillis(600), 1000, Duration.ofMillis(300)); // the node that drops it sets the mark
-        closeables.add(a);
-        List<String> onA = new CopyOnWriteArrayList<>();
-        a.follow(r -> onA.add(r.data()));
+        RedisProxy proxy = f.proxy();
+        RedisPresence quiet = f.presence(f.log(proxy, Duration.ofSeconds(1)), Duration.ofMillis(600), 1000, Duration.ofMillis(300));
+        // the node that drops it sets the mark, with its own kept
+        RedisPresence a = f.presence(f.log(), Duration.ofMillis(600), 1000, Duration.ofMillis(300));
+        List<String> onA = heard(a);
         for (int i = 0; i < 2; i++) {
             quiet.put("k" + i, "v" + i, List.of(new RedisPresence.Notice("t", "hello" + i)), List.of(new RedisPresence.Notice("t", "bye" + i)));
         }
@@ -185,7 +156,7 @@ class RedisPresenceTest {
         proxy.cut(); // its connections closed, new ones refused: its heartbeats fail at once, none runs late
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(onA).contains("bye0", "bye1")); // dropped by A
         String mark = "{ssekit}:presence:dropped:" + quiet.node();
-        await().atMost(Duration.ofSeconds(10)).until(() -> redis.command("EXISTS", mark).equals(":0")); // the mark expired
+        await().atMost(Duration.ofSeconds(10)).until(() -> f.redis.command("EXISTS", mark).equals(":0")); // the mark expired
         proxy.pass();
 
         await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(list(a).values()).containsExactlyInAnyOrder("v0", "v1"));
@@ -199,7 +170,7 @@ class RedisPresenceTest {
 
     @Test
     void settingsOutOfRangeAreRefusedWithTheirName() {
-        RedisEventLog log = log();
+        RedisEventLog log = f.log();
         assertThatIllegalArgumentException().isThrownBy(() -> log.presence(Duration.ofMillis(10), 1)).withMessageContaining("ttl");
         assertThatIllegalArgumentException().isThrownBy(() -> log.presence(Duration.ofSeconds(1), 0)).withMessageContaining("maxLength");
         assertThatIllegalArgumentException().isThrownBy(() -> log.presence(Duration.ofSeconds(1), 1, Duration.ZERO))
