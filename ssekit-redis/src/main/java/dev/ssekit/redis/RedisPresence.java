@@ -29,29 +29,64 @@ import java.util.function.Consumer;
  * <p>Keys, all in the hash slot of {@code {prefix}}: {@code {prefix}:presence:nodes} (a sorted set:
  * each node with the Redis time its heartbeat expires), {@code {prefix}:presence:node:<node>} (its
  * entries), {@code {prefix}:presence:farewell:<node>} (each entry's farewell notices),
- * {@code {prefix}:presence:version} (counts every change of what {@link #list()} answers; when Redis
- * has lost it, it starts again from Redis's time in microseconds, so a version is not given again for
- * another listing), {@code {prefix}:presence:notices} (the stream, {@code MAXLEN ~}). A node heartbeats every third of
- * its time to live. A node whose heartbeat expired (killed, cut off from Redis) is <em>dropped</em>
- * by the next heartbeat of another node or the next listing, whichever comes first: in one script
- * (atomic, so exactly once however many nodes notice, and never half done) it leaves the sorted set,
- * its entries are deleted, every entry's farewell notices are appended to the stream and it is
- * marked dropped ({@code {prefix}:presence:dropped:<node>}, until it comes back, for at most
- * {@link #KEPT}; a node that had joined and finds itself absent from the node set counts as dropped
- * too, so a node cut off for longer than the mark lives still announces its entries again). A node
- * that leaves ({@link #close()}) appends its farewells the same way. The two hashes otherwise
- * outlive the heartbeat by {@link #KEPT} (garbage collection only, should no node ever drop it).
- * A node that reaches Redis again after it was dropped writes its entries again from what it holds
- * (never what Redis held: an entry removed meanwhile is not brought back) and appends each entry's
- * notices again (its {@link #put} notices: what it announced of the entry), so that readers who
- * heard the farewells hear the entries are back; after a failed write, or with its hash gone, it
- * writes them again, and appends (in the same script) the notices of each change whose write failed
- * and that Redis does not show: a put's if the hash does not hold its entry with that value, a
- * removal's if it still holds the entry (so a write that reached Redis though its answer was lost is
- * not announced twice). Until then it keeps the notices of the one failed write per entry. While it is
- * marked dropped, its removals append no notices (the farewells said it); a put's notices are appended
- * (and again with the others). Each node gets a new random id when built, so a restarted process never
- * answers for the entries of its previous run.
+ * {@code {prefix}:presence:seq:<node>} (the sequence of the node's last write Redis ran),
+ * {@code {prefix}:presence:dropped:<node>} (the node's dropped mark: the Redis time, in µs, it was
+ * dropped), {@code {prefix}:presence:epoch} (the data set's epoch: the Redis time, in µs, it was made
+ * at; made again when missing, so a new epoch means Redis lost every key), {@code {prefix}:presence:version}
+ * (changes with every change of what {@link #list()} answers; see below), {@code {prefix}:presence:notices}
+ * (the stream, {@code MAXLEN ~}). A node heartbeats every third of its time to live. A node whose
+ * heartbeat expired (killed, cut off from Redis) is <em>dropped</em> by the next heartbeat of another
+ * node or the next listing, whichever comes first: in one script (atomic, so exactly once however many
+ * nodes notice, and never half done) it leaves the sorted set, its entries are deleted, every entry's
+ * farewell notices are appended to the stream and it is marked dropped. A node that leaves
+ * ({@link #close()}) appends its farewells the same way. A node's keys otherwise outlive its heartbeat by
+ * {@link #KEPT} (garbage collection only, should no node ever drop it). Each node gets a new random id
+ * when built, so a restarted process never answers for the entries of its previous run.
+ *
+ * <p><b>Repair.</b> Each node remembers its entries (what it last wrote of each: value, put notices,
+ * farewell; never read back from Redis), the sequence of its last write Redis answered, the epoch it
+ * last saw, when it sent the last write Redis answered, and the highest version it was given. Every
+ * heartbeat (and every change) tells it whether it is marked dropped, whether the node set held it,
+ * the epoch, and its write sequence as Redis holds it. Two repairs follow, both writing every entry of
+ * the node again in one script ({@code REWRITE}, O(entries of the node); so is a listing, O(all entries)):
+ * <ul>
+ * <li><em>Announced again</em> (the entries' put notices appended again, after the farewells) when the
+ * node was dropped, its farewells said: it is marked dropped (a mark it has not answered yet), or it is
+ * absent from the node set it had joined, with no mark, and either the epoch is the one it knew (Redis
+ * kept its data: the node was dropped and its mark expired, after a cut-off longer than {@link #KEPT})
+ * or no write of it was answered for its time to live (its heartbeat may have expired and its farewells
+ * been said before Redis lost them). The need is remembered until a rewrite that announces succeeds
+ * (one that fails, or whose answer is lost, is tried again by each heartbeat, and no change is written
+ * meanwhile), and the rewrite deletes the mark in the same script. An entry is announced once: a put
+ * written by the change that found the drop appended its own notices (it is not announced again), and
+ * a rewrite attempt whose answer was lost but which ran (Redis holds its write sequence or a later one)
+ * is not announced again by the next attempt. While the node is marked dropped, a removal appends no
+ * notices (its farewell said it).</li>
+ * <li><em>Re-listed silently</em> (nothing announced again: nobody heard a farewell) when Redis lost
+ * writes it had answered: the node's write sequence in Redis is lower than its own (a failover to a
+ * replica the writes had not reached, a restart from an older snapshot), its hash is gone while it holds
+ * entries, or it is absent from the node set with a new epoch (FLUSHALL, a restart without persistence)
+ * while some write of it was answered within its time to live (so its heartbeat cannot have expired
+ * before: no farewell was said). A put lost so is listed again, a removal lost so is not (no ghost);
+ * the notices Redis lost from the stream are not appended again (readers heard them, if they read them
+ * before the loss).</li>
+ * </ul>
+ * After a failed write, or with its hash gone, the node writes its entries again the same way, and
+ * appends (in the same script) the notices of each change whose write failed and that Redis does not
+ * show: a put's if the hash does not hold its entry with that value, a removal's if it still holds the
+ * entry (so a write that reached Redis though its answer was lost is not announced twice). Until then
+ * it keeps the notices of the one failed write per entry.
+ * Limits: a rollback to a snapshot taken before this node joined (or holding a dropped mark the node
+ * answered since) announces its entries again, a repeat; so does a FLUSHALL after a cut-off longer than
+ * the time to live when no node dropped it meanwhile; and a removal written by the change that finds
+ * the node absent without a mark appends its notices after the farewell. Each of these repeats a
+ * notice; none loses one. The time-to-live test assumes the node's and Redis's clocks run at the same rate.
+ *
+ * <p><b>Versions.</b> Every change sets the version to the highest of the stored version + 1, the
+ * highest version the writing node was given + 1, and Redis's time in µs; a listing whose stored version
+ * is missing or lower than the highest the listing node was given gets a new one the same way. So a
+ * version is never given again for another listing while Redis's clock does not go back, even after
+ * Redis lost writes (a rollback, FLUSHALL): the API's ETag never names two listings.
  *
  * <p>A change and its notices are one script (atomic): a listing and the stream's position agree.
  * Scripts go with {@code EVAL} (Redis caches them by digest): a restarted Redis, which has lost its
@@ -81,27 +116,37 @@ public final class RedisPresence implements AutoCloseable {
     private static final SecureRandom RANDOM = new SecureRandom();
 
     /**
-     * Redis time in ms, in a script; and {@code bump(key)}: increments the version, which, when missing
-     * (never made, FLUSHALL, a restart without persistence), starts again at Redis's time in
-     * microseconds, not at 0: a version is never given again for another listing while Redis's clock
-     * does not go back (a script runs for well over a microsecond, so no run of increments reaches the
-     * time it started at). {@code version(key)} reads it, seeding it the same way.
+     * Redis time in ms ({@code now}) and µs ({@code micros}), in a script; {@code bump(key, seen)}: sets
+     * the version to the highest of its value + 1, {@code seen} + 1 (the highest version the caller
+     * has been given) and Redis's time in microseconds, and returns it; {@code version(key, seen)}
+     * reads it, giving it a new value as {@code bump} does when it is missing or lower than
+     * {@code seen} (Redis lost it or went back: FLUSHALL, a restart without persistence, a failover to
+     * a replica the last writes had not reached). A version is so never given again for another
+     * listing while Redis's clock does not go back: every change's version is at least the time it was
+     * made (a script runs for well over a microsecond, and bumps once), so after Redis lost writes the
+     * next change's version is above every version given before, and a listing read by a node that was
+     * given a higher version than Redis holds gets a new one. {@code num(key)} reads a number, 0 when
+     * missing.
      */
     private static final String NOW = """
             local t = redis.call('TIME')
             local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-            local function seed(k)
-              if redis.call('EXISTS', k) == 0 then
-                redis.call('SET', k, t[1] .. string.format('%06d', tonumber(t[2])))
+            local micros = tonumber(t[1]) * 1000000 + tonumber(t[2])
+            local function num(k)
+              return tonumber(redis.call('GET', k) or '0') or 0
+            end
+            local function bump(k, seen)
+              local v = math.max(num(k) + 1, seen + 1, micros)
+              redis.call('SET', k, string.format('%.0f', v))
+              return v
+            end
+            local function version(k, seen)
+              local v = num(k)
+              if v == 0 or v < seen then
+                v = math.max(seen + 1, micros)
+                redis.call('SET', k, string.format('%.0f', v))
               end
-            end
-            local function bump(k)
-              seed(k)
-              return redis.call('INCR', k)
-            end
-            local function version(k)
-              seed(k)
-              return tonumber(redis.call('GET', k))
+              return v
             end
             """;
 
@@ -114,10 +159,14 @@ public final class RedisPresence implements AutoCloseable {
     /**
      * Script functions: {@code bye} appends a farewell hash's notices (each value a JSON array of
      * [topic, data] pairs) to the stream and deletes it; {@code reap} drops every node whose
-     * heartbeat expired (not this one: callers renew theirs first) and marks each dropped (a key the
+     * heartbeat expired (not this one: callers renew theirs first), marks each dropped (a key the
      * dropped node deletes once it has announced its entries again: a mark, not an answer, so a
-     * script of that node run late, after its caller gave up waiting, cannot consume it unseen).
-     * Follows {@link #NOW} (uses {@code bump}).
+     * script of that node run late, after its caller gave up waiting, cannot consume it unseen; its
+     * value is the drop's Redis time in µs, so a node tells a new drop from one it knows) and returns
+     * how many it dropped (the caller bumps the version once); {@code arrive} renews this node's
+     * heartbeat and returns whether the node set did not hold it, the node's dropped mark ('' when
+     * none), the data set's epoch (made when missing: a new one means Redis lost every key) and the
+     * node's write sequence as Redis holds it (0 when missing). Follows {@link #NOW}.
      */
     private static final String FAREWELLS = """
             local function bye(stream, farewell, maxlen)
@@ -128,35 +177,38 @@ public final class RedisPresence implements AutoCloseable {
               end
               redis.call('DEL', farewell)
             end
-            local function reap(nodes, version, stream, hashPrefix, farewellPrefix, droppedPrefix, maxlen, kept, now)
+            local function reap(nodes, stream, hashPrefix, farewellPrefix, droppedPrefix, maxlen, kept, now)
               local dead = redis.call('ZRANGEBYSCORE', nodes, '-inf', now)
               for _, n in ipairs(dead) do
                 redis.call('ZREM', nodes, n)
                 redis.call('DEL', hashPrefix .. n)
                 bye(stream, farewellPrefix .. n, maxlen)
-                redis.call('SET', droppedPrefix .. n, '1', 'PX', kept)
+                redis.call('SET', droppedPrefix .. n, string.format('%.0f', micros), 'PX', kept)
               end
-              if #dead > 0 then
-                bump(version)
-              end
+              return #dead
             end
             local function keep(key, ms)
               if redis.call('EXISTS', key) == 1 then
                 redis.call('PEXPIRE', key, ms)
               end
             end
+            local function arrive(nodes, node, ttl, dropped, seq, epoch)
+              local added = redis.call('ZADD', nodes, now + ttl, node)
+              redis.call('SET', epoch, string.format('%.0f', micros), 'NX')
+              return added, redis.call('GET', dropped) or '', redis.call('GET', epoch), num(seq)
+            end
             """;
 
     /**
-     * KEYS: hash, nodes, version, notices, farewell, dropped. ARGV: node, ttl ms, maxlen, op (put/del),
-     * field, value, kept ms, F, then F farewell topic/data pairs, then the notices' topic/data pairs.
-     * Returns whether the hash existed before and whether this node is marked dropped: then a
-     * removal's notices are not appended (its farewell was, when the node was dropped), and the
-     * caller writes its other entries again.
+     * KEYS: hash, nodes, version, notices, farewell, dropped, seq, epoch. ARGV: node, ttl ms, maxlen,
+     * op (put/del), field, value, kept ms, F, write sequence, highest version seen, then F farewell
+     * topic/data pairs, then the notices' topic/data pairs. Returns whether the hash existed before,
+     * the dropped mark ('' when none: when there is one, a removal's notices are not appended, its
+     * farewell was, and the caller announces its other entries again), whether the node set did not
+     * hold this node, the epoch, the node's write sequence as Redis held it before, and the version.
      */
     private static final String CHANGE = NOW + FAREWELLS + """
-            redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), ARGV[1])
-            local dropped = redis.call('EXISTS', KEYS[6])
+            local added, mark, epoch, stored = arrive(KEYS[2], ARGV[1], tonumber(ARGV[2]), KEYS[6], KEYS[7], KEYS[8])
             local existed = redis.call('EXISTS', KEYS[1])
             local f = tonumber(ARGV[8])
             if ARGV[4] == 'put' then
@@ -164,7 +216,7 @@ public final class RedisPresence implements AutoCloseable {
               if f > 0 then
                 local farewell = {}
                 for i = 1, f do
-                  farewell[i] = { ARGV[7 + 2 * i], ARGV[8 + 2 * i] }
+                  farewell[i] = { ARGV[9 + 2 * i], ARGV[10 + 2 * i] }
                 end
                 redis.call('HSET', KEYS[5], ARGV[5], cjson.encode(farewell))
               else
@@ -176,28 +228,33 @@ public final class RedisPresence implements AutoCloseable {
             end
             keep(KEYS[1], tonumber(ARGV[2]) + tonumber(ARGV[7]))
             keep(KEYS[5], tonumber(ARGV[2]) + tonumber(ARGV[7]))
-            bump(KEYS[3])
-            if ARGV[4] == 'put' or dropped == 0 then
-              for i = 9 + 2 * f, #ARGV, 2 do
+            redis.call('SET', KEYS[7], ARGV[9], 'PX', tonumber(ARGV[2]) + tonumber(ARGV[7]))
+            local v = bump(KEYS[3], tonumber(ARGV[10]))
+            if ARGV[4] == 'put' or mark == '' then
+              for i = 11 + 2 * f, #ARGV, 2 do
                 redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[3], '*', 't', ARGV[i], 'd', ARGV[i + 1])
               end
             end
-            return { existed, dropped }
+            return { existed, mark, added, epoch, stored, v }
             """;
 
     /**
-     * KEYS: hash, nodes, version, notices, farewell, dropped. ARGV: node, ttl ms, maxlen, kept ms,
-     * whether the notices are appended (1: the dropped mark goes), E, then for each of E entries
-     * removed by a write that failed: field, N, N notice topic/data pairs (appended when the hash still
-     * holds the field: the removal did not reach Redis), then for each of the node's entries (all of
-     * them): field, value, F, F farewell topic/data pairs, C (1: the notices are appended only if the
-     * hash did not hold the field with this value: a put whose write failed; 0: always), N, N notice
-     * topic/data pairs. Decided on the hash as it is before the rewrite, so a write that reached Redis
-     * though its answer was lost is not announced twice.
+     * KEYS: hash, nodes, version, notices, farewell, dropped, seq, epoch. ARGV: node, ttl ms, maxlen,
+     * kept ms, whether the entries are announced again (1: the dropped mark goes), write sequence,
+     * highest version seen, the sequence of the first attempt of this announcement (the entries are
+     * announced only if Redis holds a lower sequence: no earlier attempt landed, its answer lost), E,
+     * then for each of E entries removed by a write that failed: field, N, N notice topic/data pairs
+     * (appended when the hash still holds the field: the removal did not reach Redis), then for each
+     * of the node's entries (all of them): field, value, F, F farewell topic/data pairs, C (1: the
+     * notices are appended only if the hash did not hold the field with this value: a put whose write
+     * failed; 0: when announcing again), N, N notice topic/data pairs. Decided on the hash as it is
+     * before the rewrite, so a write that reached Redis though its answer was lost is not announced
+     * twice. Returns the version.
      */
     private static final String REWRITE = NOW + FAREWELLS + """
-            local i = 7
-            for _ = 1, tonumber(ARGV[6]) do
+            local fresh = ARGV[5] == '1' and num(KEYS[7]) < tonumber(ARGV[8])
+            local i = 10
+            for _ = 1, tonumber(ARGV[9]) do
               local held = redis.call('HEXISTS', KEYS[1], ARGV[i])
               local n = tonumber(ARGV[i + 1])
               i = i + 2
@@ -233,6 +290,9 @@ public final class RedisPresence implements AutoCloseable {
                 redis.call('HSET', KEYS[5], field, cjson.encode(farewell))
               end
               local announce = ARGV[i] == '0' or was[field] ~= value
+              if ARGV[i] == '0' and not fresh then
+                announce = false
+              end
               local n = tonumber(ARGV[i + 1])
               i = i + 2
               for j = 1, n do
@@ -244,39 +304,43 @@ public final class RedisPresence implements AutoCloseable {
             end
             keep(KEYS[1], tonumber(ARGV[2]) + tonumber(ARGV[4]))
             keep(KEYS[5], tonumber(ARGV[2]) + tonumber(ARGV[4]))
+            redis.call('SET', KEYS[7], ARGV[6], 'PX', tonumber(ARGV[2]) + tonumber(ARGV[4]))
             redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), ARGV[1])
-            bump(KEYS[3])
-            return 1
+            return bump(KEYS[3], tonumber(ARGV[7]))
             """;
 
     /**
-     * KEYS: hash, nodes, version, notices, farewell, dropped. ARGV: node, ttl ms, maxlen, kept ms, the
-     * hash keys' prefix, the farewell keys' prefix, the dropped marks' prefix. Renews this node, then
-     * drops the nodes whose heartbeat expired. Returns whether the hash exists, whether this node
-     * is marked dropped and whether it was absent from the node set (dropped, after the mark expired).
+     * KEYS: hash, nodes, version, notices, farewell, dropped, seq, epoch. ARGV: node, ttl ms, maxlen,
+     * kept ms, the hash keys' prefix, the farewell keys' prefix, the dropped marks' prefix, highest
+     * version seen. Renews this node, then drops the nodes whose heartbeat expired. Returns whether the
+     * hash exists, then as {@code arrive} (the mark, whether the node set did not hold this node, the
+     * epoch, the write sequence), then the version.
      */
     private static final String HEARTBEAT = NOW + FAREWELLS + """
-            local added = redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), ARGV[1])
-            if added == 1 then
-              bump(KEYS[3])
+            local added, mark, epoch, stored = arrive(KEYS[2], ARGV[1], tonumber(ARGV[2]), KEYS[6], KEYS[7], KEYS[8])
+            local reaped = reap(KEYS[2], KEYS[4], ARGV[5], ARGV[6], ARGV[7], ARGV[3], ARGV[4], now)
+            if added == 1 or reaped > 0 then
+              bump(KEYS[3], tonumber(ARGV[8]))
             end
-            reap(KEYS[2], KEYS[3], KEYS[4], ARGV[5], ARGV[6], ARGV[7], ARGV[3], ARGV[4], now)
             local exists = redis.call('EXISTS', KEYS[1])
             keep(KEYS[1], tonumber(ARGV[2]) + tonumber(ARGV[4]))
             keep(KEYS[5], tonumber(ARGV[2]) + tonumber(ARGV[4]))
-            return { exists, redis.call('EXISTS', KEYS[6]), added }
+            keep(KEYS[7], tonumber(ARGV[2]) + tonumber(ARGV[4]))
+            return { exists, mark, added, epoch, stored, version(KEYS[3], tonumber(ARGV[8])) }
             """;
 
     /**
      * KEYS: nodes, version, notices. ARGV: the hash keys' prefix, the farewell keys' prefix, the
-     * dropped marks' prefix, maxlen, kept ms, then versions the caller knows.
+     * dropped marks' prefix, maxlen, kept ms, highest version seen, then versions the caller knows.
      * Drops the nodes whose heartbeat expired; returns the version, then every live node's values;
      * only the version when it is one of those known (no hash read).
      */
     private static final String LIST = NOW + FAREWELLS + """
-            reap(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], now)
-            local out = { version(KEYS[2]) }
-            for i = 6, #ARGV do
+            if reap(KEYS[1], KEYS[3], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], now) > 0 then
+              bump(KEYS[2], tonumber(ARGV[6]))
+            end
+            local out = { version(KEYS[2], tonumber(ARGV[6])) }
+            for i = 7, #ARGV do
               if tonumber(ARGV[i]) == out[1] then
                 return out
               end
@@ -290,15 +354,16 @@ public final class RedisPresence implements AutoCloseable {
             """;
 
     /**
-     * KEYS: hash, nodes, version, notices, farewell, dropped. ARGV: node, maxlen. A node that leaves: its
-     * entries go at once, their farewells appended.
+     * KEYS: hash, nodes, version, notices, farewell, dropped, seq, epoch. ARGV: node, maxlen, highest
+     * version seen. A node that leaves: its entries go at once, their farewells appended.
      */
     private static final String LEAVE = NOW + FAREWELLS + """
             bye(KEYS[4], KEYS[5], ARGV[2])
             redis.call('DEL', KEYS[6])
+            redis.call('DEL', KEYS[7])
             redis.call('DEL', KEYS[1])
             redis.call('ZREM', KEYS[2], ARGV[1])
-            bump(KEYS[3])
+            bump(KEYS[3], tonumber(ARGV[3]))
             return 1
             """;
 
@@ -384,6 +449,8 @@ public final class RedisPresence implements AutoCloseable {
     private final String farewellPrefix;
     private final String dropped;
     private final String droppedPrefix;
+    private final String seq;
+    private final String epoch;
     private final String nodes;
     private final String version;
     private final String stream;
@@ -418,8 +485,26 @@ public final class RedisPresence implements AutoCloseable {
      * outlasts close()'s wait never re-adds the node nor appends a notice its farewells already said.
      */
     private final Object writes = new Object();
-    /** A heartbeat reached Redis: from then on, this node absent from the node set means it was dropped. Only on {@link #thread}. */
+    /** A heartbeat or change reached Redis: from then on, this node absent from the node set means it was dropped or Redis lost it. Only on {@link #thread}. */
     private boolean joined;
+    /** The sequence of this node's last write sent (CHANGE, REWRITE; Redis keeps the last it ran). Only on {@link #thread}. */
+    private long writeSeq;
+    /** The highest sequence of this node's writes Redis answered: Redis holding a lower one lost them. Only on {@link #thread}. */
+    private long confirmedSeq;
+    /** When ({@link System#nanoTime()}) the last write of this node Redis answered was sent. Only on {@link #thread}. */
+    private long lastConfirmedSent = System.nanoTime();
+    /** The data set's epoch as this node last saw it (null before it reached Redis). Only on {@link #thread}. */
+    private String knownEpoch;
+    /** This node was dropped (its farewells said): its entries are announced again by the next rewrite that succeeds. Only on {@link #thread}. */
+    private boolean reannounce;
+    /** The dropped mark {@link #reannounce} answers ('' when none: dropped after the mark expired). Only on {@link #thread}. */
+    private String reannounceMark = "";
+    /** The sequence of the first rewrite attempt announcing again (0: none yet); a later attempt announces only if none landed. Only on {@link #thread}. */
+    private long reannounceFrom;
+    /** Keys whose put notices were appended after the drop (by the change that found it): not announced again. Only on {@link #thread}. */
+    private final java.util.Set<String> announced = new java.util.HashSet<>();
+    /** The highest version this node was given (listings, its writes): Redis holding a lower one went back. */
+    private final java.util.concurrent.atomic.AtomicLong seen = new java.util.concurrent.atomic.AtomicLong();
     /** close() ran LEAVE (or is about to): nothing more is written. Guarded by {@link #writes}. */
     private boolean left;
     /** The changes not yet taken by {@link #thread}, oldest key first; guarded by itself. */
@@ -456,6 +541,8 @@ public final class RedisPresence implements AutoCloseable {
         this.farewell = farewellPrefix + node;
         this.droppedPrefix = p + "dropped:";
         this.dropped = droppedPrefix + node;
+        this.seq = p + "seq:" + node;
+        this.epoch = p + "epoch";
         this.nodes = p + "nodes";
         this.version = p + "version";
         this.stream = p + "notices";
@@ -677,7 +764,7 @@ public final class RedisPresence implements AutoCloseable {
     }
 
     private String[] keys() {
-        return new String[] {hash, nodes, version, stream, farewell, dropped};
+        return new String[] {hash, nodes, version, stream, farewell, dropped, seq, epoch};
     }
 
     private static void addPairs(List<String> args, List<Notice> notices) {
@@ -695,29 +782,17 @@ public final class RedisPresence implements AutoCloseable {
      */
     private boolean change(String key, Held held, List<Notice> notices) {
         List<Notice> bye = held == null ? List.of() : held.farewell();
-        List<String> args = new ArrayList<>(8 + 2 * (bye.size() + notices.size()));
+        long n = ++writeSeq;
+        List<String> args = new ArrayList<>(10 + 2 * (bye.size() + notices.size()));
         args.addAll(List.of(node, Long.toString(ttlMillis), Long.toString(maxLength), held == null ? "del" : "put", key,
-                held == null ? "" : held.value(), keptMillis, Integer.toString(bye.size())));
+                held == null ? "" : held.value(), keptMillis, Integer.toString(bye.size()),
+                Long.toString(n), Long.toString(seen.get())));
         addPairs(args, bye);
         addPairs(args, notices);
+        long sent = System.nanoTime();
+        List<Object> out;
         try {
-            List<Long> out = writer.sync().eval(CHANGE, ScriptOutputType.MULTI, keys(), args.toArray(String[]::new));
-            unconfirmed.remove(key);
-            unsentEnds.remove(key);
-            if (held == null) {
-                synchronized (pending) {
-                    mayHold.remove(key);
-                }
-            }
-            boolean existed = out.get(0) == 1;
-            boolean wasDropped = out.get(1) == 1;
-            int others = local.size() - (held == null ? 0 : 1);
-            if (wasDropped) {
-                rewrite(key); // this node had been dropped (its farewells appended): its other entries are back
-            } else if (!existed && others > 0) {
-                rewrite(null); // the hash was gone (Redis lost it): only this entry was written
-            }
-            return true;
+            out = writer.sync().eval(CHANGE, ScriptOutputType.MULTI, keys(), args.toArray(String[]::new));
         } catch (RuntimeException e) {
             dirty = true;
             failedWrites.incrementAndGet();
@@ -732,18 +807,89 @@ public final class RedisPresence implements AutoCloseable {
                     e.toString());
             return false;
         }
+        unconfirmed.remove(key);
+        unsentEnds.remove(key);
+        if (held == null) {
+            synchronized (pending) {
+                mayHold.remove(key);
+            }
+        }
+        long before = confirmedSeq;
+        confirmed(n, (Long) out.get(5));
+        boolean existed = (Long) out.get(0) == 1;
+        long stored = (Long) out.get(4);
+        arrived(sent, (String) out.get(1), (Long) out.get(2) == 1, (String) out.get(3));
+        if (reannounce && held != null) {
+            announced.add(key); // CHANGE appended its notices after the farewells
+        }
+        int others = local.size() - (held == null ? 0 : 1);
+        try {
+            if (reannounce) {
+                rewrite(true); // dropped (its farewells appended): its other entries are back
+            } else if (stored < before || !existed && others > 0) {
+                rewrite(false); // Redis lost writes (the hash, or a rollback): only this entry was written
+            }
+        } catch (RuntimeException e) {
+            dirty = true; // the change landed: only the rewrite is left, for the next heartbeat
+            LOG.log(Level.WARNING, "presence: rewriting the entries failed (written again once Redis is back): {0}", e.toString());
+            return false;
+        }
+        return true;
+    }
+
+    /** A write with sequence {@code n} was answered with the version {@code v}. */
+    private void confirmed(long n, long v) {
+        confirmedSeq = Math.max(confirmedSeq, n);
+        seen.accumulateAndGet(v, Math::max);
     }
 
     /**
-     * Writes every entry of this node again, with its farewell; with {@code announceExcept} non-null
-     * (this node had been dropped) appends every entry's put notices again but that key's. Appends too the
-     * notices of the changes whose write failed and that Redis does not show (see {@code REWRITE}):
-     * a put's unless the hash holds the entry, a removal's if it still does.
+     * What a CHANGE or HEARTBEAT sent at {@code sent} found (see {@code arrive}): decides whether this
+     * node's entries are announced again ({@link #reannounce}). A dropped mark: the node was dropped,
+     * its farewells said. Absent from the node set once joined, without a mark: dropped after the
+     * mark expired when the epoch is the one it knew (Redis did not lose its data set); else Redis lost
+     * its data set, and the node may have been dropped before only if no write of it was answered for
+     * its time to live (its heartbeat could not expire sooner): announced again then, silently re-listed
+     * otherwise.
      */
-    private void rewrite(String announceExcept) {
-        List<String> args = new ArrayList<>(6 + 8 * local.size());
+    private void arrived(long sent, String mark, boolean absent, String epochNow) {
+        boolean mayHaveExpired = sent - lastConfirmedSent >= TimeUnit.MILLISECONDS.toNanos(ttlMillis);
+        if (!mark.isEmpty()) {
+            if (!mark.equals(reannounceMark)) { // a drop not yet answered (a new one, if one was)
+                startReannounce();
+                reannounceMark = mark;
+            }
+        } else if (joined && absent && (epochNow.equals(knownEpoch) || mayHaveExpired)) {
+            startReannounce();
+        }
+        knownEpoch = epochNow;
+        joined = true;
+        lastConfirmedSent = sent;
+    }
+
+    private void startReannounce() {
+        reannounce = true;
+        announced.clear();
+        reannounceFrom = 0;
+        reannounceMark = "";
+    }
+
+    /**
+     * Writes every entry of this node again, with its farewell; with {@code announce} (this node had
+     * been dropped) appends every entry's put notices again but those of {@link #announced} (once: not
+     * when an earlier attempt landed though its answer was lost). Appends too the notices of the changes
+     * whose write failed and that Redis does not show (see {@code REWRITE}): a put's unless the hash
+     * holds the entry, a removal's if it still does.
+     */
+    private void rewrite(boolean announce) {
+        long n = ++writeSeq;
+        if (announce && reannounceFrom == 0) {
+            reannounceFrom = n;
+        }
+        List<String> args = new ArrayList<>(9 + 8 * local.size());
         args.addAll(List.of(node, Long.toString(ttlMillis), Long.toString(maxLength), keptMillis,
-                announceExcept == null ? "0" : "1", Integer.toString(unsentEnds.size())));
+                announce ? "1" : "0", Long.toString(n), Long.toString(seen.get()), Long.toString(announce ? reannounceFrom : 0),
+                Integer.toString(unsentEnds.size())));
         unsentEnds.forEach((k, notices) -> {
             args.add(k);
             args.add(Integer.toString(notices.size()));
@@ -754,20 +900,29 @@ public final class RedisPresence implements AutoCloseable {
             args.add(held.value());
             args.add(Integer.toString(held.farewell().size()));
             addPairs(args, held.farewell());
-            boolean again = announceExcept != null && !announceExcept.equals(k);
+            boolean again = announce && !announced.contains(k);
             List<Notice> failed = again ? null : unconfirmed.get(k);
             args.add(failed != null ? "1" : "0");
             List<Notice> notices = again ? held.notices() : failed != null ? failed : List.of();
             args.add(Integer.toString(notices.size()));
             addPairs(args, notices);
         });
-        writer.sync().eval(REWRITE, ScriptOutputType.INTEGER, keys(), args.toArray(String[]::new));
+        long sent = System.nanoTime();
+        Long v = writer.sync().eval(REWRITE, ScriptOutputType.INTEGER, keys(), args.toArray(String[]::new));
+        confirmed(n, v);
+        lastConfirmedSent = sent;
         unconfirmed.clear();
         unsentEnds.clear();
         synchronized (pending) {
             mayHold.retainAll(local.keySet());
         }
         dirty = false;
+        if (announce) {
+            reannounce = false;
+            announced.clear();
+            reannounceFrom = 0;
+            reannounceMark = "";
+        }
     }
 
     private void heartbeat() {
@@ -780,21 +935,28 @@ public final class RedisPresence implements AutoCloseable {
 
     private void beat() {
         try {
-            List<Long> out = writer.sync().eval(HEARTBEAT, ScriptOutputType.MULTI, keys(), node, Long.toString(ttlMillis),
-                    Long.toString(maxLength), keptMillis, hashPrefix, farewellPrefix, droppedPrefix);
-            boolean exists = out.get(0) == 1;
-            // the mark, or (after the mark's kept expired: cut off longer than that) absent from the node set once joined
-            boolean wasDropped = out.get(1) == 1 || joined && out.size() > 2 && out.get(2) == 1;
-            joined = true;
-            if (wasDropped) {
-                rewrite(""); // dropped meanwhile (its farewells appended): every entry is back, announced again
-            } else if (dirty || !exists && !local.isEmpty()) {
-                rewrite(null);
+            long sent = System.nanoTime();
+            List<Object> out = writer.sync().eval(HEARTBEAT, ScriptOutputType.MULTI, keys(), node, Long.toString(ttlMillis),
+                    Long.toString(maxLength), keptMillis, hashPrefix, farewellPrefix, droppedPrefix,
+                    Long.toString(seen.get()));
+            boolean exists = (Long) out.get(0) == 1;
+            long stored = (Long) out.get(4);
+            seen.accumulateAndGet((Long) out.get(5), Math::max);
+            arrived(sent, (String) out.get(1), (Long) out.get(2) == 1, (String) out.get(3));
+            if (reannounce) {
+                rewrite(true); // dropped meanwhile (its farewells appended): every entry is back, announced again
+            } else if (dirty || stored < confirmedSeq || !exists && !local.isEmpty()) {
+                rewrite(false); // a write failed, or Redis lost writes it had answered: re-listed, nothing announced again
             }
             resume();
             beats.incrementAndGet();
         } catch (RuntimeException e) {
             dirty = true;
+            if (reannounce) {
+                synchronized (pending) {
+                    waiting = true; // no change before the entries are announced again (it would be announced twice)
+                }
+            }
             LOG.log(Level.DEBUG, "presence heartbeat failed: {0}", e.toString());
         }
     }
@@ -836,8 +998,9 @@ public final class RedisPresence implements AutoCloseable {
      * @return completes with the listing, or exceptionally when Redis cannot answer
      */
     public CompletionStage<Listing> list(java.util.Collection<Long> known) {
-        List<String> args = new ArrayList<>(5 + known.size());
-        args.addAll(List.of(hashPrefix, farewellPrefix, droppedPrefix, Long.toString(maxLength), keptMillis));
+        List<String> args = new ArrayList<>(6 + known.size());
+        args.addAll(List.of(hashPrefix, farewellPrefix, droppedPrefix, Long.toString(maxLength), keptMillis,
+                Long.toString(seen.get())));
         for (Long k : known) {
             args.add(Long.toString(k));
         }
@@ -845,6 +1008,7 @@ public final class RedisPresence implements AutoCloseable {
                 args.toArray(String[]::new))
                 .thenApply(out -> {
                     long v = (Long) out.getFirst();
+                    seen.accumulateAndGet(v, Math::max);
                     if (out.size() == 1 && known.contains(v)) {
                         return new Listing(v, List.of(), false);
                     }
@@ -973,7 +1137,7 @@ public final class RedisPresence implements AutoCloseable {
         synchronized (writes) { // after the write under way, if any (a drain may outlast the wait); the last write
             left = true;
             try {
-                writer.sync().eval(LEAVE, ScriptOutputType.INTEGER, keys(), node, Long.toString(maxLength));
+                writer.sync().eval(LEAVE, ScriptOutputType.INTEGER, keys(), node, Long.toString(maxLength), Long.toString(seen.get()));
             } catch (RuntimeException e) {
                 LOG.log(Level.DEBUG, "presence: leaving failed (the entries expire with the heartbeat): {0}", e.toString());
             }
