@@ -39,8 +39,8 @@ import java.util.concurrent.TimeUnit;
  * (or the whole window, when shorter): the load balancer needs that long to stop sending requests,
  * and a node that stopped at once (no streams left, say) would refuse the publishes still routed to
  * it. A node nobody checks (one node, a developer's Ctrl-C) stops as soon as its streams are closed.
- * Publishes are not affected by the drain. A window of zero closes nothing here: the
- * broadcaster's shutdown then ends every stream at once (its {@code shutdown} event, retry 1 s).
+ * Publishes are not affected by the drain. A window of zero ends every stream at once, each with a
+ * hint drawn from {@code [0, 1 s]}, and the drain completes at once.
  *
  * <p><b>Maximum age.</b> With {@link Settings#maxConnectionAge} set, each stream closes at its age
  * jittered by ±10 % (so streams opened together do not all leave together), with the same kind
@@ -190,7 +190,14 @@ final class ConnectionLifetime {
         int n = streams.size();
         long window = settings.drain().toNanos();
         LOG.log(Level.INFO, "draining {0} streams over {1} s", n, settings.drain().toMillis() / 1000.0);
-        if (window == 0) { // no window: the broadcaster's shutdown ends every stream at once, as before
+        if (window == 0) {
+            // no window: every stream ends at once, with the same lone hint as in a drain (never the
+            // broadcaster's "event: shutdown", which an EventSource dispatches as an update), drawn from
+            // [0, 1 s] so the reconnects are spread a little
+            for (Open o : streams) {
+                o.timer().thenAccept(t -> t.cancel(false));
+                end(o, retryWithin(AGE_RETRY));
+            }
             drained.complete(null);
             return drained;
         }

@@ -198,8 +198,8 @@ final class MercureHub implements AutoCloseable {
 
     /**
      * Drains first (issue #26: {@code /readyz} 503, new subscriptions refused, streams closed spread over
-     * the drain window with jittered retry hints; at most the window plus 5 s), then sends every
-     * remaining subscriber and status page viewer the shutdown event and waits (up to 5 s) until
+     * the drain window with jittered retry hints, all at once with a window of zero; at most the window
+     * plus 5 s), then sends every status page viewer the shutdown event and waits (up to 5 s) until
      * their streams have ended, then stops accepting and stops the event loops, and stops watching the TLS files.
      * Blocks.
      */

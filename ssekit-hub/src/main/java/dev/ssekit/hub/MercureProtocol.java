@@ -804,7 +804,10 @@ final class MercureProtocol {
             // (in a cluster: the cluster's change count, read with every node's subscriptions from Redis)
             // a cluster reads no node's subscriptions for a client that holds the current listing (a 304)
             return subscriptions.snapshot(target.path(), target.subscriber(), c -> knownChanges(req.header("If-None-Match"), c));
-        }).thenApply(snapshot -> {
+        }).thenApplyAsync(snapshot -> {
+            // on a virtual thread of its own: the listing (in a cluster, every node's entries parsed from
+            // the JSON Redis answered) and its body can be large, and the stage completes on a hub event
+            // loop or on the Redis client's I/O thread, which carries the presence writes and the log
             long changes = snapshot.changes();
             String lastEventId = snapshot.cursor();
             // the cursor (L1123-1158) in a Link header, with an ETag that answers If-None-Match with 304: the
@@ -843,7 +846,7 @@ final class MercureProtocol {
             r.headers().put("Link", link);
             r.headers().put("ETag", etag);
             return new Reply(r);
-        });
+        }, task -> Thread.ofVirtual().name("ssekit-hub-list").start(task));
     }
 
     /** The change counts of the ETags in {@code ifNoneMatch} made with this cursor ({@code "<cursor>/<changes>"}). */
