@@ -32,7 +32,7 @@ class HubCompileAdmissionTest {
      * test acts (one compiles in about 0.2 s, more on a loaded machine); at most 15, within the budget.
      */
     private static final int AHEAD = Math.min(15, 3 * Math.max(1, Runtime.getRuntime().availableProcessors() / 2) + 3);
-    private QueryHub hub;
+    private HubOverSockets hub;
 
     @AfterEach
     void stop() throws Exception {
@@ -42,7 +42,7 @@ class HubCompileAdmissionTest {
     }
 
     private void startHub(boolean anonymous, ConnectionLifetime.Settings lifetime) {
-        hub = QueryHub.start(anonymous, false,
+        hub = HubOverSockets.forQueries(anonymous, false,
                 c -> c.withLimits(HubConfig.Limits.DEFAULT.withMetrics(Optional.empty(), Optional.of(METRICS_TOKEN))), lifetime);
     }
 
@@ -127,7 +127,7 @@ class HubCompileAdmissionTest {
                 + " no longer held").isZero();
 
         for (Socket s : first) {
-            assertThat(QueryHub.statusLine(s)).isEqualTo("HTTP/1.1 200 OK");
+            assertThat(HubOverSockets.statusLine(s)).isEqualTo("HTTP/1.1 200 OK");
         }
         await().atMost(Duration.ofSeconds(30)).until(() -> metric("ssekit_hub_compile_pending_bytes") == 0);
         assertThat(metric("ssekit_hub_matcher_compiles_total")).as("URL patterns compiled: those of the %d subscriptions that"

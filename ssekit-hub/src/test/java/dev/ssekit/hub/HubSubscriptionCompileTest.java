@@ -27,7 +27,7 @@ class HubSubscriptionCompileTest {
     private static final int LOOPS = Runtime.getRuntime().availableProcessors();
     /** Six subscribers per event loop. */
     private static final int SUBSCRIBERS = 6 * LOOPS;
-    private QueryHub hub;
+    private HubOverSockets hub;
 
     @AfterEach
     void stop() throws Exception {
@@ -53,7 +53,7 @@ class HubSubscriptionCompileTest {
     }
 
     private void startHub() {
-        hub = QueryHub.start(true, true, c -> c, ConnectionLifetime.Settings.NONE);
+        hub = HubOverSockets.forQueries(true, true, c -> c, ConnectionLifetime.Settings.NONE);
     }
 
     /** Sends an anonymous QUERY whose body fills the pattern budget with distinct URL patterns (seed {@code s}). */
@@ -80,7 +80,7 @@ class HubSubscriptionCompileTest {
         }
         int refused = 0;
         for (Socket s : flood) {
-            String status = QueryHub.statusLine(s);
+            String status = HubOverSockets.statusLine(s);
             assertThat(status).isIn("HTTP/1.1 200 OK", "HTTP/1.1 503 Service Unavailable");
             if (status.endsWith("503 Service Unavailable")) {
                 refused++;
@@ -90,7 +90,7 @@ class HubSubscriptionCompileTest {
         }
         assertThat(refused).as("of %d subscriptions of 32 KiB sent at once (three times the budget), refused at once", n)
                 .isGreaterThan(0);
-        assertThat(QueryHub.statusLine(costlyQuery(n))).as("the budget is back once the compiles ended").isEqualTo("HTTP/1.1 200 OK");
+        assertThat(HubOverSockets.statusLine(costlyQuery(n))).as("the budget is back once the compiles ended").isEqualTo("HTTP/1.1 200 OK");
     }
 
     @Test
@@ -119,7 +119,7 @@ class HubSubscriptionCompileTest {
                 + " was answered (none: it waited behind their compiling)").allMatch(n -> n > 0);
 
         for (Socket s : subscribers) {
-            assertThat(QueryHub.statusLine(s)).isEqualTo("HTTP/1.1 200 OK");
+            assertThat(HubOverSockets.statusLine(s)).isEqualTo("HTTP/1.1 200 OK");
         }
         long loopsCpu = cpu(loops) - loopsBefore;
         long compilersCpu = cpu(MercureProtocol.COMPILER_THREAD) - compilersBefore;

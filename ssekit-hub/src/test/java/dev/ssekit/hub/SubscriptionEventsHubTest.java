@@ -39,14 +39,14 @@ class SubscriptionEventsHubTest {
     static final String T = AuthorizationDetails.TYPE;
     static final String WATCH = "/.well-known/mercure/subscriptions/:match_type/:match/:subscriber";
 
-    private SubscriptionsHub fixture;
+    private HubOverSockets fixture;
     private Broadcaster broadcaster;
     private MercureHub hub;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     @BeforeEach
     void start() {
-        fixture = SubscriptionsHub.start();
+        fixture = HubOverSockets.forSubscriptionEvents();
         broadcaster = fixture.broadcaster;
         hub = fixture.hub;
     }
@@ -94,7 +94,7 @@ class SubscriptionEventsHubTest {
 
     /** The next event on the stream about a subscription with this match; checks it is a hub event. */
     private static SseEvent next(RawHttp c, String match) throws Exception {
-        return SubscriptionsHub.next(c, match);
+        return HubOverSockets.next(c, match);
     }
 
     private static Map<String, Object> document(String type, String match, String subscriber, boolean active, Object payload) {

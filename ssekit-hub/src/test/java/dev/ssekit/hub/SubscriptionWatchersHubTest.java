@@ -33,13 +33,13 @@ class SubscriptionWatchersHubTest {
     /** Matchers that match subscription topics without spelling the hub path. */
     private static final List<String> WATCHING = List.of("https://*/*", "/.well-known/:rest*", "/.well-known/mercur{e}?/subscriptions/*");
 
-    private SubscriptionsHub fixture;
+    private HubOverSockets fixture;
     private Broadcaster broadcaster;
     private MercureHub hub;
 
     @BeforeEach
     void start() {
-        fixture = SubscriptionsHub.start();
+        fixture = HubOverSockets.forSubscriptionEvents();
         broadcaster = fixture.broadcaster;
         hub = fixture.hub;
     }
@@ -55,7 +55,7 @@ class SubscriptionWatchersHubTest {
 
     /** The next event about a subscription with this match (the watchers also hear of each other's). */
     private static SseEvent next(RawHttp c, String match) throws Exception {
-        return SubscriptionsHub.next(c, match);
+        return HubOverSockets.next(c, match);
     }
 
     private long watchers() {
