@@ -102,11 +102,11 @@ class TomcatManyStuckClientsTest {
         }
 
         // the most abort threads alive at once, sampled while the senders block, time out and are released
-        // (a sampler every 5 ms on a scheduler of its own: a measurement, not a wait; shut down below)
+        // (a sampler on a scheduler of its own, 5 ms between samples as before: a measurement, not a wait; shut down below)
         AtomicInteger maxAbortThreads = new AtomicInteger();
         ScheduledExecutorService sampler = Executors.newSingleThreadScheduledExecutor(
                 Thread.ofPlatform().daemon().name("abort-thread-sampler").factory());
-        sampler.scheduleAtFixedRate(() -> maxAbortThreads.accumulateAndGet(abortThreads(), Math::max), 0, 5, TimeUnit.MILLISECONDS);
+        sampler.scheduleWithFixedDelay(() -> maxAbortThreads.accumulateAndGet(abortThreads(), Math::max), 0, 5, TimeUnit.MILLISECONDS);
 
         List<CompletableFuture<Throwable>> ended = new ArrayList<>();
         AtomicInteger sent = new AtomicInteger();
