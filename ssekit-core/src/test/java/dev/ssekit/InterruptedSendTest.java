@@ -11,6 +11,7 @@ import dev.ssekit.testkit.RawHttp;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -112,19 +113,16 @@ class InterruptedSendTest {
             }
             interruptedAfter.complete(Thread.currentThread().isInterrupted());
         });
-        long last = -1;
-        long stillSince = System.nanoTime();
-        while (true) { // until no event went out for 1 s: the send is blocked (bounded by the class timeout)
-            assertFalse(ended.isDone(), () -> "the sender ended before it blocked: " + ended.getNow(null));
-            long n = sent.get();
-            if (n != last) {
-                last = n;
-                stillSince = System.nanoTime();
-            } else if (n > 0 && System.nanoTime() - stillSince > TimeUnit.SECONDS.toNanos(1)) {
-                break;
-            }
-            Thread.sleep(50);
-        }
+        // the send is blocked: no event went out for 1 s on end, the sender still inside it (polled, at most 30 s)
+        long[] last = {-1};
+        org.awaitility.Awaitility.await("the sender blocked").atMost(Duration.ofSeconds(30)).during(Duration.ofSeconds(1))
+                .pollInterval(Duration.ofMillis(50)).until(() -> {
+                    assertFalse(ended.isDone(), () -> "the sender ended before it blocked: " + ended.getNow(null));
+                    long n = sent.get();
+                    boolean still = n == last[0];
+                    last[0] = n;
+                    return still && n > 0;
+                });
         sender.interrupt();
         Throwable t;
         try {

@@ -2,6 +2,7 @@ package dev.ssekit.examples;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.ssekit.mercure.MercureClient;
 import dev.ssekit.mercure.ReceivedUpdate;
@@ -15,6 +16,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -74,14 +76,18 @@ class MercureSampleTest {
                         throw new IllegalStateException(e);
                     }
                 });
-                String id = null;
-                long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
-                // the sample subscribes asynchronously: publish until it printed one, within its 4 s
-                while (System.nanoTime() < end && !printed.toString(UTF_8).contains("{\"title\":\"Dune\"}")) {
-                    id = client.publish(Update.builder("https://example.com/books/2").data("{\"title\":\"Dune\"}")
-                            .privateUpdate(true).build());
-                    Thread.sleep(200);
-                }
+                AtomicReference<String> last = new AtomicReference<>();
+                // the sample subscribes asynchronously: publish (one per poll) until it printed one, within its 4 s
+                await("the subscribe sample printed an update").atMost(Duration.ofSeconds(3)).pollDelay(Duration.ZERO)
+                        .pollInterval(Duration.ofMillis(200)).until(() -> {
+                            if (printed.toString(UTF_8).contains("{\"title\":\"Dune\"}")) {
+                                return true;
+                            }
+                            last.set(client.publish(Update.builder("https://example.com/books/2").data("{\"title\":\"Dune\"}")
+                                    .privateUpdate(true).build()));
+                            return false;
+                        });
+                String id = last.get();
                 assertThat(sample.join(Duration.ofSeconds(20))).as("the sample ended after its 4 s").isTrue();
                 System.setOut(out);
                 assertThat(printed.toString(UTF_8)).contains(" {\"title\":\"Dune\"}" + System.lineSeparator())
@@ -97,13 +103,17 @@ class MercureSampleTest {
                         throw new IllegalStateException(e);
                     }
                 });
-                String paid = null;
-                long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
-                // it subscribes asynchronously: publish until it printed one
-                while (System.nanoTime() < until && !streamed.toString(UTF_8).contains(" paid")) {
-                    paid = client.publish(Update.of("https://example.com/orders/1", "paid"));
-                    Thread.sleep(200);
-                }
+                AtomicReference<String> lastPaid = new AtomicReference<>();
+                // it subscribes asynchronously: publish (one per poll) until it printed one
+                await("the stream sample printed an update").atMost(Duration.ofSeconds(15)).pollDelay(Duration.ZERO)
+                        .pollInterval(Duration.ofMillis(200)).until(() -> {
+                            if (streamed.toString(UTF_8).contains(" paid")) {
+                                return true;
+                            }
+                            lastPaid.set(client.publish(Update.of("https://example.com/orders/1", "paid")));
+                            return false;
+                        });
+                String paid = lastPaid.get();
                 client.publish(Update.of("https://example.com/orders/1", "done"));
                 assertThat(streaming.join(Duration.ofSeconds(15))).as("the stream sample ended at \"done\"").isTrue();
                 System.setOut(out);

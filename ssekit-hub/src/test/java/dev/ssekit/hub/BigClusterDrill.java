@@ -95,7 +95,7 @@ final class BigClusterDrill {
                 nodes.add(ClusterDrill.node(work, i, ports.get(i), env, "--redis", redis.uri()));
             }
             int front = ClusterDrill.freePort();
-            haproxy = ClusterDrill.haproxy(work, front, ports, 9000);
+            haproxy = ClusterDrill.haproxy(work, front, ports, 9000, ClusterDrill.freePort());
             URI hub = URI.create("http://127.0.0.1:" + front + HubHandler.PATH);
             String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
             for (int c = 0; c < clients; c++) {

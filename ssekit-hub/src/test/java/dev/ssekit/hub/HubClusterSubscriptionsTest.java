@@ -158,6 +158,43 @@ class HubClusterSubscriptionsTest {
                 .map(m -> (String) ((Map<?, ?>) m).get("match")).toList();
     }
 
+    /** Runs a Lua script on Redis that returns an integer. */
+    private long redisInt(String script, String... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of("EVAL", script, "0"));
+        command.addAll(List.of(args));
+        String reply = redis.command(command.toArray(String[]::new));
+        assertThat(reply).as("an integer reply").startsWith(":");
+        return Long.parseLong(reply.substring(1));
+    }
+
+    /** Redis's clock in ms (what the presence's heartbeats are stamped with). */
+    private long redisMillis() throws Exception {
+        return redisInt("local t = redis.call('TIME') return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)");
+    }
+
+    /**
+     * How many nodes in the presence's node set made a heartbeat at or after {@code ms} (Redis time): a
+     * heartbeat lists its node until its time plus {@code ttl}.
+     */
+    private long nodesBeatSince(long ms, Duration ttl) throws Exception {
+        return redisInt("""
+                local k = redis.call('KEYS', '*:presence:nodes')[1]
+                if not k then return 0 end
+                return redis.call('ZCOUNT', k, ARGV[1], '+inf')
+                """, Long.toString(ms + ttl.toMillis()));
+    }
+
+    /**
+     * Waits until {@code node} made {@code changes} subscription changes in all and its presence logged a write
+     * that failed (Redis away): what it made since is not in Redis.
+     */
+    private static void awaitChangesNotWritten(MercureHub node, long changes, LogCapture log) {
+        await("the changes made on the node").atMost(Duration.ofSeconds(10)).until(() -> node.subscriptions().changes() >= changes);
+        await("a presence write failed").atMost(Duration.ofSeconds(20)).until(() -> log.records().stream()
+                .anyMatch(r -> r.getLoggerName().equals(dev.ssekit.redis.RedisPresence.class.getName())
+                        && String.valueOf(r.getMessage()).contains("could not be written")));
+    }
+
     /** The cursor in the API's Link header. */
     private static String cursor(HttpResponse<String> r) {
         String link = r.headers().firstValue("link").orElseThrow();
@@ -310,8 +347,11 @@ class HubClusterSubscriptionsTest {
         assertThat(doc(endedOnC)).isEqualTo(doc(ended));
         assertThat(listed(a)).doesNotContain("on-b");
 
-        // exactly once: several heartbeats of both survivors later, the next update is a new subscriber's
-        Thread.sleep(3 * ttl.toMillis());
+        // exactly once: several heartbeats of both survivors later (each survivor's heartbeat, as Redis holds it,
+        // made three TTLs after now), the next update is a new subscriber's
+        long now = redisMillis();
+        await("both survivors heartbeat three TTLs later").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))
+                .until(() -> nodesBeatSince(now + 3 * ttl.toMillis(), ttl) == 2);
         subscribe(c, "match=marker");
         assertThat(doc(nextUpdate(watcher)).get("match")).as("the update after the inactive one").isEqualTo("marker");
         // its id resumes on another node: from the active one, the inactive one comes again, once
@@ -330,10 +370,14 @@ class HubClusterSubscriptionsTest {
         RawHttp ends = subscribe(b, "match=ends");
         assertThat(doc(nextUpdate(watcher))).containsEntry("match", "ends").containsEntry("active", true);
 
-        redis.kill(); // Redis away for a moment (it keeps its data: appendonly)
-        ends.close(); // its removal cannot reach Redis
-        subscribe(b, "match=starts"); // nor its put
-        Thread.sleep(3000); // longer than the command timeout (2 s): both writes failed
+        long changes = b.subscriptions().changes();
+        try (LogCapture log = LogCapture.start()) {
+            redis.kill(); // Redis away for a moment (it keeps its data: appendonly)
+            ends.close(); // its removal cannot reach Redis
+            subscribe(b, "match=starts"); // nor its put
+            // both changes made on node B, and its write of the first failed (the second waits behind it)
+            awaitChangesNotWritten(b, changes + 2, log);
+        }
         redis.restart();
 
         Set<String> heard = new HashSet<>();
@@ -353,10 +397,13 @@ class HubClusterSubscriptionsTest {
         subscribe(a, "match=stays");
         RawHttp leaving = subscribe(a, "match=leaves");
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(listed(a)).containsExactlyInAnyOrder("stays", "leaves"));
-        redis.command("FLUSHALL"); // every key lost (Redis restarted without its data, say)...
-        redis.kill(); // ...and Redis gone for a moment
-        leaving.close(); // its removal cannot reach Redis
-        Thread.sleep(500);
+        long changes = a.subscriptions().changes();
+        try (LogCapture log = LogCapture.start()) {
+            redis.command("FLUSHALL"); // every key lost (Redis restarted without its data, say)...
+            redis.kill(); // ...and Redis gone for a moment
+            leaving.close(); // its removal cannot reach Redis
+            awaitChangesNotWritten(a, changes + 1, log);
+        }
         redis.restart();
         await().atMost(Duration.ofSeconds(20)).ignoreExceptions()
                 .untilAsserted(() -> assertThat(listed(a)).containsExactly("stays"));
@@ -377,7 +424,17 @@ class HubClusterSubscriptionsTest {
         SseEvent one = nextUpdate(watcher);
         watcher.close();
         subscribe(b, "match=two"); // while the watcher is away
-        Thread.sleep(1000); // in Redis's stream
+        await("match two's notice in Redis's stream").atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(50))
+                .until(() -> redisInt("""
+                        local k = redis.call('KEYS', '*:presence:notices')[1]
+                        if not k then return 0 end
+                        for _, e in ipairs(redis.call('XRANGE', k, '-', '+')) do
+                          for i = 1, #e[2], 2 do
+                            if e[2][i] == 'd' and string.find(e[2][i + 1], ARGV[1], 1, true) then return 1 end
+                          end
+                        end
+                        return 0
+                        """, "\"two\"") == 1);
         MercureHub c = node(); // a new node
         RawHttp again = watchWith(c, "&match=news", "Last-Event-ID: " + one.id());
         subscribe(b, "match=three");
@@ -406,9 +463,11 @@ class HubClusterSubscriptionsTest {
         MercureHub b = node();
         RawHttp watcher = watchWith(a, "&match=news");
         publish(a, "news"); // the hub's newest id is a real one: every update used to carry it as its id
+        // one at a time: a subscription is activated (and announced) after its head went out, so two
+        // subscribed back to back may be announced in either order
         subscribe(b, "match=one");
-        subscribe(b, "match=two");
         SseEvent one = nextUpdate(watcher);
+        subscribe(b, "match=two");
         SseEvent two = nextUpdate(watcher);
         assertThat(List.of(doc(one).get("match"), doc(two).get("match"))).containsExactly("one", "two");
         assertThat(one.id()).as("an update's id is its own").isNotEqualTo(two.id());

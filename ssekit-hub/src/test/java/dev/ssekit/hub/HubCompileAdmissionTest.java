@@ -1,19 +1,13 @@
 package dev.ssekit.hub;
 
-import static dev.ssekit.hub.JwtVerifierTest.KEY;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.ssekit.Broadcaster;
-import dev.ssekit.Scheduler;
-import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -38,39 +32,18 @@ class HubCompileAdmissionTest {
      * test acts (one compiles in about 0.2 s, more on a loaded machine); at most 15, within the budget.
      */
     private static final int AHEAD = Math.min(15, 3 * Math.max(1, Runtime.getRuntime().availableProcessors() / 2) + 3);
-    private final List<Socket> sockets = new ArrayList<>();
-    private Broadcaster broadcaster;
-    private MercureHub hub;
+    private HubOverSockets hub;
 
     @AfterEach
     void stop() throws Exception {
-        for (Socket s : sockets) {
-            s.close();
-        }
         if (hub != null) {
             hub.close();
-        }
-        if (broadcaster != null) {
-            broadcaster.close();
         }
     }
 
     private void startHub(boolean anonymous, ConnectionLifetime.Settings lifetime) {
-        JwtVerifier key = JwtVerifier.secret(KEY);
-        broadcaster = Broadcaster.create();
-        hub = MercureHub.start(new HubConfig(new InetSocketAddress("127.0.0.1", 0), key, key, anonymous, Set.of(), 1 << 20, 10, 100,
-                false, false, "", Duration.ofSeconds(10), Optional.empty())
-                .withProtocol(HubConfig.Protocol.modern("https://localhost", key, key, "https://localhost/.well-known/mercure"))
-                .withLimits(HubConfig.Limits.DEFAULT.withMetrics(Optional.empty(), Optional.of(METRICS_TOKEN))),
-                lifetime, broadcaster, Scheduler.system(), Clock.systemUTC());
-    }
-
-    private Socket connect() throws Exception {
-        Socket s = new Socket();
-        sockets.add(s);
-        s.connect(hub.address(), 5000);
-        s.setSoTimeout(60_000);
-        return s;
+        hub = HubOverSockets.forQueries(anonymous, false,
+                c -> c.withLimits(HubConfig.Limits.DEFAULT.withMetrics(Optional.empty(), Optional.of(METRICS_TOKEN))), lifetime);
     }
 
     /** A URL pattern of exactly {@code bytes} (the standard's largest regexp form, then literal filler), distinct by {@code i}. */
@@ -81,17 +54,13 @@ class HubCompileAdmissionTest {
 
     /** Sends a QUERY subscription with {@code n} distinct patterns of {@code bytes} each (seed {@code seed}). */
     private Socket subscribe(int seed, int n, int bytes, String headers) throws Exception {
-        String body = MatcherWorstCaseTest.body(n, i -> pattern(seed * 1000 + i, bytes));
-        Socket socket = connect();
-        HubSockets.send(socket, "QUERY " + MercureProtocol.PATH + " HTTP/1.1\r\nHost: localhost\r\n" + headers
-                + "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: " + body.length() + "\r\n\r\n" + body);
-        return socket;
+        return hub.query(headers, MatcherWorstCaseTest.body(n, i -> pattern(seed * 1000 + i, bytes)));
     }
 
     /** One figure of the hub's {@code /metrics}, read over a socket of its own. */
     private long metric(String name) throws Exception {
         try (Socket s = new Socket()) {
-            s.connect(hub.address(), 5000);
+            s.connect(hub.hub.address(), 5000);
             s.setSoTimeout(10_000);
             HubSockets.send(s, "GET /metrics HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer " + METRICS_TOKEN
                     + "\r\nConnection: close\r\n\r\n");
@@ -103,15 +72,6 @@ class HubCompileAdmissionTest {
             }
             throw new AssertionError("no " + name + " in /metrics: " + text);
         }
-    }
-
-    /** The status line of a response, read byte by byte (the stream stays open after it). */
-    private static String statusLine(Socket s) throws Exception {
-        StringBuilder status = new StringBuilder();
-        for (int c; (c = s.getInputStream().read()) >= 0 && c != '\n';) {
-            status.append((char) c);
-        }
-        return status.toString().strip();
     }
 
     /**
@@ -167,7 +127,7 @@ class HubCompileAdmissionTest {
                 + " no longer held").isZero();
 
         for (Socket s : first) {
-            assertThat(statusLine(s)).isEqualTo("HTTP/1.1 200 OK");
+            assertThat(HubOverSockets.statusLine(s)).isEqualTo("HTTP/1.1 200 OK");
         }
         await().atMost(Duration.ofSeconds(30)).until(() -> metric("ssekit_hub_compile_pending_bytes") == 0);
         assertThat(metric("ssekit_hub_matcher_compiles_total")).as("URL patterns compiled: those of the %d subscriptions that"
@@ -192,7 +152,7 @@ class HubCompileAdmissionTest {
         await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(20))
                 .until(() -> metric("ssekit_hub_compile_pending_bytes") % full == 7L * P);
         assertThat(metric("ssekit_hub_matcher_compiles_total")).as("the last subscription is still queued").isLessThan(ahead * 8L);
-        hub.drain();
+        hub.hub.drain();
 
         String head = HubSockets.response(last);
         assertThat(head).as("the subscription decided after the drain started").startsWith("HTTP/1.1 503");

@@ -48,7 +48,7 @@ class HubConnectionAgeTest {
         List<List<String>> received = new ArrayList<>();
         List<AtomicInteger> opens = new ArrayList<>();
         List<EventSource> sources = new ArrayList<>();
-        List<String> acknowledged = new ArrayList<>();
+        List<String> acknowledged = new CopyOnWriteArrayList<>();
         try (HttpClient http = HttpClient.newHttpClient()) {
             for (int c = 0; c < clients; c++) {
                 List<String> got = new CopyOnWriteArrayList<>();
@@ -76,15 +76,22 @@ class HubConnectionAgeTest {
                 });
             }
             await().atMost(Duration.ofSeconds(10)).until(() -> broadcaster.stats().connections() == clients);
-            // 3.5 s of publishing at 20/s: every stream is closed for its age at least twice meanwhile
-            for (int i = 0; i < 70; i++) {
-                HttpResponse<String> r = http.send(HttpRequest.newBuilder(base).timeout(Duration.ofSeconds(10))
-                        .header("Authorization", "Bearer " + publisher).header("Content-Type", "application/x-www-form-urlencoded")
-                        .POST(HttpRequest.BodyPublishers.ofString("topic=t&data=e" + i)).build(), HttpResponse.BodyHandlers.ofString());
-                assertThat(r.statusCode()).isEqualTo(200);
-                acknowledged.add("message e" + i);
-                Thread.sleep(50);
-            }
+            // publishing (one event per poll, at most 1,000) until every client's stream was closed for its age and
+            // resumed at least twice: the reopened streams are the signal, not a span of time
+            await("every stream closed at its age twice").atMost(Duration.ofSeconds(30)).pollDelay(Duration.ZERO)
+                    .pollInterval(Duration.ofMillis(50)).until(() -> {
+                        if (acknowledged.size() < 1000) {
+                            int i = acknowledged.size();
+                            HttpResponse<String> r = http.send(HttpRequest.newBuilder(base).timeout(Duration.ofSeconds(10))
+                                    .header("Authorization", "Bearer " + publisher)
+                                    .header("Content-Type", "application/x-www-form-urlencoded")
+                                    .POST(HttpRequest.BodyPublishers.ofString("topic=t&data=e" + i)).build(),
+                                    HttpResponse.BodyHandlers.ofString());
+                            assertThat(r.statusCode()).isEqualTo(200);
+                            acknowledged.add("message e" + i);
+                        }
+                        return opens.stream().allMatch(o -> o.get() >= 3);
+                    });
             for (int c = 0; c < clients; c++) {
                 List<String> got = received.get(c);
                 await().atMost(Duration.ofSeconds(15)).until(() -> got.size() >= acknowledged.size());

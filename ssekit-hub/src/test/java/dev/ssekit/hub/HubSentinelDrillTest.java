@@ -62,7 +62,10 @@ class HubSentinelDrillTest {
                         .pollInterval(Duration.ofMillis(100)).until(() -> publisher.acknowledged().stream()
                                 .anyMatch(d -> ClusterDrill.sentMicros(d) > killed));
                 long back = ClusterDrill.nowMicros();
-                Thread.sleep(3000);
+                // the phase after the failover: 20 publishes acknowledged after it (not a span of time)
+                await("20 publishes acknowledged after the failover").atMost(Duration.ofSeconds(45))
+                        .pollInterval(Duration.ofMillis(100)).until(() -> publisher.acknowledged().stream()
+                                .filter(d -> ClusterDrill.sentMicros(d) > back).count() >= 20);
                 phases.add(new Phase("failover", killed, back));
                 phases.add(new Phase("after the failover", back, ClusterDrill.nowMicros()));
             }

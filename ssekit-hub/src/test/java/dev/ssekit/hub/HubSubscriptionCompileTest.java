@@ -1,19 +1,11 @@
 package dev.ssekit.hub;
 
-import static dev.ssekit.hub.JwtVerifierTest.KEY;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.ssekit.Broadcaster;
-import dev.ssekit.Scheduler;
 import java.lang.management.ManagementFactory;
-import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.time.Clock;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
-import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -35,29 +27,17 @@ class HubSubscriptionCompileTest {
     private static final int LOOPS = Runtime.getRuntime().availableProcessors();
     /** Six subscribers per event loop. */
     private static final int SUBSCRIBERS = 6 * LOOPS;
-    private final List<Socket> sockets = new ArrayList<>();
-    private Broadcaster broadcaster;
-    private MercureHub hub;
+    private HubOverSockets hub;
 
     @AfterEach
     void stop() throws Exception {
-        for (Socket s : sockets) {
-            s.close();
-        }
         if (hub != null) {
             hub.close();
-        }
-        if (broadcaster != null) {
-            broadcaster.close();
         }
     }
 
     private Socket connect() throws Exception {
-        Socket s = new Socket();
-        sockets.add(s);
-        s.connect(hub.address(), 5000);
-        s.setSoTimeout(60_000);
-        return s;
+        return hub.connect();
     }
 
     /** The CPU time so far of the live threads whose name starts with {@code prefix}. */
@@ -73,31 +53,13 @@ class HubSubscriptionCompileTest {
     }
 
     private void startHub() {
-        JwtVerifier key = JwtVerifier.secret(KEY);
-        broadcaster = Broadcaster.create();
-        hub = MercureHub.start(new HubConfig(new InetSocketAddress("127.0.0.1", 0), key, key, true, Set.of(), 1 << 20, 10, 100,
-                true, false, "", Duration.ofSeconds(10), Optional.empty())
-                .withProtocol(HubConfig.Protocol.modern("https://localhost", key, key, "https://localhost/.well-known/mercure")),
-                broadcaster, Scheduler.system(), Clock.systemUTC());
+        hub = HubOverSockets.forQueries(true, true, c -> c, ConnectionLifetime.Settings.NONE);
     }
 
     /** Sends an anonymous QUERY whose body fills the pattern budget with distinct URL patterns (seed {@code s}). */
     private Socket costlyQuery(int s) throws Exception {
-        String body = MatcherWorstCaseTest.body(SubscribeMatchers.MAX_PATTERN_BYTES / MatcherStore.MAX_BYTES,
-                i -> MatcherWorstCaseTest.groups(s * 1000 + i, MatcherStore.MAX_BYTES));
-        Socket socket = connect();
-        HubSockets.send(socket, "QUERY " + MercureProtocol.PATH + " HTTP/1.1\r\nHost: localhost\r\n"
-                + "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: " + body.length() + "\r\n\r\n" + body);
-        return socket;
-    }
-
-    /** The status line of a response, read byte by byte (the stream stays open after it). */
-    private static String statusLine(Socket s) throws Exception {
-        StringBuilder status = new StringBuilder();
-        for (int c; (c = s.getInputStream().read()) >= 0 && c != '\n';) {
-            status.append((char) c);
-        }
-        return status.toString().strip();
+        return hub.query("", MatcherWorstCaseTest.body(SubscribeMatchers.MAX_PATTERN_BYTES / MatcherStore.MAX_BYTES,
+                i -> MatcherWorstCaseTest.groups(s * 1000 + i, MatcherStore.MAX_BYTES)));
     }
 
     /**
@@ -118,7 +80,7 @@ class HubSubscriptionCompileTest {
         }
         int refused = 0;
         for (Socket s : flood) {
-            String status = statusLine(s);
+            String status = HubOverSockets.statusLine(s);
             assertThat(status).isIn("HTTP/1.1 200 OK", "HTTP/1.1 503 Service Unavailable");
             if (status.endsWith("503 Service Unavailable")) {
                 refused++;
@@ -128,7 +90,7 @@ class HubSubscriptionCompileTest {
         }
         assertThat(refused).as("of %d subscriptions of 32 KiB sent at once (three times the budget), refused at once", n)
                 .isGreaterThan(0);
-        assertThat(statusLine(costlyQuery(n))).as("the budget is back once the compiles ended").isEqualTo("HTTP/1.1 200 OK");
+        assertThat(HubOverSockets.statusLine(costlyQuery(n))).as("the budget is back once the compiles ended").isEqualTo("HTTP/1.1 200 OK");
     }
 
     @Test
@@ -157,7 +119,7 @@ class HubSubscriptionCompileTest {
                 + " was answered (none: it waited behind their compiling)").allMatch(n -> n > 0);
 
         for (Socket s : subscribers) {
-            assertThat(statusLine(s)).isEqualTo("HTTP/1.1 200 OK");
+            assertThat(HubOverSockets.statusLine(s)).isEqualTo("HTTP/1.1 200 OK");
         }
         long loopsCpu = cpu(loops) - loopsBefore;
         long compilersCpu = cpu(MercureProtocol.COMPILER_THREAD) - compilersBefore;

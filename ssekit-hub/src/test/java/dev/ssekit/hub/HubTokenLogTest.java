@@ -4,6 +4,7 @@ import static dev.ssekit.hub.JwtVerifierTest.KEY;
 import static dev.ssekit.hub.JwtVerifierTest.token;
 import static java.nio.charset.StandardCharsets.ISO_8859_1;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.ssekit.Broadcaster;
 import dev.ssekit.Scheduler;
@@ -150,7 +151,11 @@ class HubTokenLogTest {
         }
         hub.close(); // streams end: their access-log lines are written
         closed = true;
-        Thread.sleep(200);
+        long streams = answers.stream().filter(a -> a.startsWith("HTTP/1.1 200") && a.contains("text/event-stream")).count();
+        assertThat(streams).as("streams among the answers").isPositive();
+        await("an access-log line for each stream's end").atMost(Duration.ofSeconds(10)).until(() -> log.records().stream()
+                .filter(r -> r.getLoggerName().equals(AccessLog.LOGGER) && String.valueOf(r.getMessage()).contains(" stream end: "))
+                .count() >= streams);
         assertThat(log.records()).as("the hub logged").isNotEmpty();
         assertThat(log.records().stream().filter(r -> r.getLoggerName().equals(AccessLog.LOGGER)).count()).as("access log lines")
                 .isGreaterThan(20);

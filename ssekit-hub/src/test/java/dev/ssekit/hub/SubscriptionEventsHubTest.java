@@ -8,24 +8,18 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.jr.ob.JSON;
 import dev.ssekit.Broadcaster;
-import dev.ssekit.Scheduler;
 import dev.ssekit.codec.SseEvent;
 import dev.ssekit.testkit.RawHttp;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
-import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -45,27 +39,22 @@ class SubscriptionEventsHubTest {
     static final String T = AuthorizationDetails.TYPE;
     static final String WATCH = "/.well-known/mercure/subscriptions/:match_type/:match/:subscriber";
 
+    private HubOverSockets fixture;
     private Broadcaster broadcaster;
     private MercureHub hub;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-    private final List<RawHttp> clients = new ArrayList<>();
 
     @BeforeEach
     void start() {
-        JwtVerifier key = JwtVerifier.secret(KEY);
-        broadcaster = Broadcaster.create();
-        hub = MercureHub.start(new HubConfig(new InetSocketAddress("127.0.0.1", 0), key, key, true, Set.of(), 1 << 20, 100, 1000, true,
-                false, "", Duration.ofSeconds(10), Optional.empty()).withProtocol(HubConfig.Protocol.modern(ISSUER, key, key, HUB)),
-                broadcaster, Scheduler.system(), Clock.systemUTC());
+        fixture = HubOverSockets.forSubscriptionEvents();
+        broadcaster = fixture.broadcaster;
+        hub = fixture.hub;
     }
 
     @AfterEach
     void stop() throws Exception {
-        for (RawHttp c : clients) {
-            c.close();
-        }
         http.close();
-        hub.close();
+        fixture.close();
     }
 
     /** A 1.0 access token of the test issuer for the hub, valid for an hour. */
@@ -80,10 +69,7 @@ class SubscriptionEventsHubTest {
     }
 
     private RawHttp subscribe(String query, String... headers) throws Exception {
-        RawHttp c = RawHttp.get(hub.address(), MercureProtocol.PATH + "?" + query, "HTTP/1.1", headers);
-        clients.add(c);
-        assertThat(c.statusLine).isEqualTo("HTTP/1.1 200 OK");
-        return c;
+        return fixture.subscribe(query, headers);
     }
 
     private HttpResponse<String> get(String path, String token, String... headers) throws Exception {
@@ -108,14 +94,7 @@ class SubscriptionEventsHubTest {
 
     /** The next event on the stream about a subscription with this match; checks it is a hub event. */
     private static SseEvent next(RawHttp c, String match) throws Exception {
-        for (int i = 0; i < 100; i++) {
-            SseEvent e = c.events(1).getFirst();
-            if (match.equals(JSON.std.mapFrom(e.data()).get("match"))) {
-                assertThat(e.type()).as("the reserved event type").isEqualTo("mercure");
-                return e;
-            }
-        }
-        throw new AssertionError("no event about " + match);
+        return HubOverSockets.next(c, match);
     }
 
     private static Map<String, Object> document(String type, String match, String subscriber, boolean active, Object payload) {

@@ -282,8 +282,7 @@ public final class MercureClient implements AutoCloseable {
         private final URI hubUrl;
         private String issuer;
         private final List<String> audience = new ArrayList<>();
-        private String key;
-        private PrivateKey privateKey;
+        private Keys.SigningKey key;
         private String algorithm;
         private String keyId;
         private String clientId;
@@ -329,10 +328,11 @@ public final class MercureClient implements AutoCloseable {
          *
          * @param key the secret or PEM text
          * @return this builder
+         * @throws IllegalArgumentException if the text starts as PEM but is no PKCS#8 RSA, EC or
+         *     Ed25519 private key (the message names the setting)
          */
         public Builder key(String key) {
-            this.key = Objects.requireNonNull(key, "key");
-            this.privateKey = null;
+            this.key = Keys.signingKey("key", key);
             return this;
         }
 
@@ -343,8 +343,7 @@ public final class MercureClient implements AutoCloseable {
          * @return this builder
          */
         public Builder key(PrivateKey key) {
-            this.privateKey = Objects.requireNonNull(key, "key");
-            this.key = null;
+            this.key = Keys.SigningKey.ofPrivateKey(key);
             return this;
         }
 
@@ -481,7 +480,7 @@ public final class MercureClient implements AutoCloseable {
             if (grants.isEmpty()) {
                 throw new IllegalArgumentException("grants must not be empty (the default grants publish and subscribe on *)");
             }
-            boolean keyed = key != null || privateKey != null;
+            boolean keyed = key != null;
             int ways = (keyed || issuer != null ? 1 : 0) + (tokenMinter != null ? 1 : 0) + (tokenSupplier != null ? 1 : 0);
             if (ways > 1) {
                 throw new IllegalArgumentException("choose one way to authenticate: issuer and key, tokenMinter, or tokenSupplier");
@@ -501,11 +500,7 @@ public final class MercureClient implements AutoCloseable {
                 } else {
                     audience.forEach(m::audience);
                 }
-                if (key != null) {
-                    m.key(key);
-                } else {
-                    m.key(privateKey);
-                }
+                m.signingKey(key);
                 if (algorithm != null) {
                     m.algorithm(algorithm);
                 }

@@ -1,6 +1,5 @@
 package dev.ssekit.mercure;
 
-import static java.nio.charset.StandardCharsets.UTF_8;
 
 import com.nimbusds.jose.JOSEException;
 import com.nimbusds.jose.JOSEObjectType;
@@ -155,8 +154,7 @@ public final class TokenMinter {
         private Clock clock = Clock.systemUTC();
         private String algorithm;
         private String keyId;
-        private byte[] secret;
-        private PrivateKey privateKey;
+        private Keys.SigningKey key;
 
         private Builder() {
         }
@@ -242,11 +240,7 @@ public final class TokenMinter {
          *     Ed25519 private key (the message names the setting)
          */
         public Builder key(String key) {
-            Objects.requireNonNull(key, "key");
-            if (key.strip().startsWith("-----BEGIN")) {
-                return key(Keys.privateKey("key", key));
-            }
-            return secret(key.getBytes(UTF_8));
+            return signingKey(Keys.signingKey("key", key));
         }
 
         /**
@@ -256,9 +250,7 @@ public final class TokenMinter {
          * @return this builder
          */
         public Builder secret(byte[] secret) {
-            this.secret = Objects.requireNonNull(secret, "secret").clone();
-            this.privateKey = null;
-            return this;
+            return signingKey(Keys.SigningKey.ofSecret(secret));
         }
 
         /**
@@ -268,8 +260,12 @@ public final class TokenMinter {
          * @return this builder
          */
         public Builder key(PrivateKey key) {
-            this.privateKey = Objects.requireNonNull(key, "key");
-            this.secret = null;
+            return signingKey(Keys.SigningKey.ofPrivateKey(key));
+        }
+
+        /** The signing key as {@link Keys} loaded it (the path {@link MercureClient.Builder} shares). Replaces any key set before. */
+        Builder signingKey(Keys.SigningKey key) {
+            this.key = Objects.requireNonNull(key, "key");
             return this;
         }
 
@@ -323,9 +319,11 @@ public final class TokenMinter {
             if (ttl.compareTo(Duration.ofSeconds(1)) < 0) {
                 throw new IllegalArgumentException("ttl must be at least 1 s: " + ttl);
             }
-            if (secret == null && privateKey == null) {
+            if (key == null) {
                 throw new IllegalArgumentException("key is required: an HMAC secret or a private key");
             }
+            byte[] secret = key.secret();
+            PrivateKey privateKey = key.privateKey();
             JWSAlgorithm alg = algorithm();
             try {
                 JWSSigner signer;
@@ -352,10 +350,13 @@ public final class TokenMinter {
         }
 
         private String keyKind() {
-            return secret != null ? "an HMAC secret of " + secret.length + " bytes" : privateKey.getAlgorithm() + " private key";
+            return key.secret() != null ? "an HMAC secret of " + key.secret().length + " bytes" : key.privateKey().getAlgorithm()
+                    + " private key";
         }
 
         private JWSAlgorithm algorithm() {
+            byte[] secret = key.secret();
+            PrivateKey privateKey = key.privateKey();
             if (algorithm != null) {
                 String name = algorithm.strip().toUpperCase(Locale.ROOT);
                 JWSAlgorithm alg = name.equals("EDDSA") ? JWSAlgorithm.EdDSA : JWSAlgorithm.parse(name);

@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.fail;
 import dev.ssekit.SseConnection;
 import dev.ssekit.SseMessage;
 import dev.ssekit.SseOptions;
-import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -16,19 +15,18 @@ import java.net.Socket;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.apache.catalina.Context;
-import org.apache.catalina.Wrapper;
-import org.apache.catalina.startup.Tomcat;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -48,7 +46,7 @@ class TomcatManyStuckClientsTest {
     private static final String ABORT_THREAD = "ssekit-servlet-abort";
     private static final String FILL = "x".repeat(8 * 1024);
 
-    private Tomcat tomcat;
+    private EmbeddedTomcat tomcat;
     private final List<Socket> clients = new ArrayList<>();
 
     @AfterEach
@@ -57,29 +55,18 @@ class TomcatManyStuckClientsTest {
             s.close();
         }
         if (tomcat != null) {
-            tomcat.stop();
-            tomcat.destroy();
+            tomcat.close();
         }
     }
 
     private int startTomcat(SseOptions options, BlockingQueue<SseConnection> streams) throws Exception {
-        File base = Files.createTempDirectory("tomcat").toFile();
-        tomcat = new Tomcat();
-        tomcat.setBaseDir(base.getAbsolutePath());
-        tomcat.setHostname("127.0.0.1");
-        tomcat.getConnector().setPort(0);
-        tomcat.getConnector().setProperty("address", "127.0.0.1");
-        tomcat.getConnector().setProperty("connectionTimeout", "60000");
+        Map<String, String> connector = new HashMap<>(EmbeddedTomcat.STUCK_CLIENT);
         // small fixed send buffers: each sender blocks after a few events, not after megabytes of
         // loopback autotuning times 300 connections
-        tomcat.getConnector().setProperty("socket.txBufSize", "8192");
-        tomcat.getConnector().setProperty("acceptCount", String.valueOf(CLIENTS));
-        Context context = tomcat.addContext("", base.getAbsolutePath());
-        Wrapper w = Tomcat.addServlet(context, "stuck", new StuckServlet(options, streams));
-        w.setAsyncSupported(true);
-        w.addMapping("/stuck");
-        tomcat.start();
-        return tomcat.getConnector().getLocalPort();
+        connector.put("socket.txBufSize", "8192");
+        connector.put("acceptCount", String.valueOf(CLIENTS));
+        tomcat = EmbeddedTomcat.start("stuck", new StuckServlet(options, streams), "/stuck", connector);
+        return tomcat.port();
     }
 
     private static int abortThreads() {
@@ -115,18 +102,11 @@ class TomcatManyStuckClientsTest {
         }
 
         // the most abort threads alive at once, sampled while the senders block, time out and are released
+        // (a sampler on a scheduler of its own, 5 ms between samples as before: a measurement, not a wait; shut down below)
         AtomicInteger maxAbortThreads = new AtomicInteger();
-        AtomicBoolean sampling = new AtomicBoolean(true);
-        Thread sampler = Thread.ofPlatform().daemon().name("abort-thread-sampler").start(() -> {
-            while (sampling.get()) {
-                maxAbortThreads.accumulateAndGet(abortThreads(), Math::max);
-                try {
-                    Thread.sleep(5);
-                } catch (InterruptedException e) {
-                    return;
-                }
-            }
-        });
+        ScheduledExecutorService sampler = Executors.newSingleThreadScheduledExecutor(
+                Thread.ofPlatform().daemon().name("abort-thread-sampler").factory());
+        sampler.scheduleWithFixedDelay(() -> maxAbortThreads.accumulateAndGet(abortThreads(), Math::max), 0, 5, TimeUnit.MILLISECONDS);
 
         List<CompletableFuture<Throwable>> ended = new ArrayList<>();
         AtomicInteger sent = new AtomicInteger();
@@ -172,8 +152,8 @@ class TomcatManyStuckClientsTest {
                 stillOpen++;
             }
         }
-        sampling.set(false);
-        sampler.join(5_000);
+        sampler.shutdown();
+        assertTrue(sampler.awaitTermination(5, TimeUnit.SECONDS), "the sampler stopped");
         assertEquals(0, stillOpen, "client connections still open 20 s after the senders were released");
         assertTrue(maxAbortThreads.get() <= 1,
                 "at most one abort (interrupter) thread may be alive at a time; saw " + maxAbortThreads.get());
