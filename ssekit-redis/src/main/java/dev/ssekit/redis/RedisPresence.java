@@ -849,11 +849,14 @@ public final class RedisPresence implements AutoCloseable {
      * its farewells said. Absent from the node set once joined, without a mark: dropped after the
      * mark expired when the epoch is the one it knew (Redis did not lose its data set); else Redis lost
      * its data set, and the node may have been dropped before only if no write of it was answered for
-     * its time to live (its heartbeat could not expire sooner): announced again then, silently re-listed
+     * its time to live, measured from the sending of the last answered write to the arrival of this
+     * answer (its heartbeat could not expire sooner): announced again then, silently re-listed
      * otherwise.
      */
     private void arrived(long sent, String mark, boolean absent, String epochNow) {
-        boolean mayHaveExpired = sent - lastConfirmedSent >= TimeUnit.MILLISECONDS.toNanos(ttlMillis);
+        // measured to this answer's arrival, not to its sending: a write held in transit longer than the time to
+        // live may reach Redis after the heartbeat expired (review 4, R4-1)
+        boolean mayHaveExpired = System.nanoTime() - lastConfirmedSent >= TimeUnit.MILLISECONDS.toNanos(ttlMillis);
         if (!mark.isEmpty()) {
             if (!mark.equals(reannounceMark)) { // a drop not yet answered (a new one, if one was)
                 startReannounce();
