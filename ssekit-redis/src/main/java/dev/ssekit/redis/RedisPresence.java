@@ -847,11 +847,12 @@ public final class RedisPresence implements AutoCloseable {
      * What a CHANGE or HEARTBEAT sent at {@code sent} found (see {@code arrive}): decides whether this
      * node's entries are announced again ({@link #reannounce}). A dropped mark: the node was dropped,
      * its farewells said. Absent from the node set once joined, without a mark: dropped after the
-     * mark expired when the epoch is the one it knew (Redis did not lose its data set); else Redis lost
-     * its data set, and the node may have been dropped before only if no write of it was answered for
-     * its time to live, measured from the sending of the last answered write to the arrival of this
-     * answer (its heartbeat could not expire sooner): announced again then, silently re-listed
-     * otherwise.
+     * mark expired when the epoch is the one it knew (Redis did not lose its data set). Otherwise, absent
+     * or not, without a mark, Redis may have lost a drop (FLUSHALL, a restart without persistence, or a
+     * rollback to before the drop, which leaves the node in the set) only if no write of it was answered
+     * for its time to live, measured from the sending of the last answered write to the arrival of this
+     * answer (its heartbeat could not expire sooner): announced again then (a repeat when nobody dropped
+     * it); an absent node is silently re-listed otherwise.
      */
     private void arrived(long sent, String mark, boolean absent, String epochNow) {
         // measured to this answer's arrival, not to its sending: a write held in transit longer than the time to
@@ -862,7 +863,10 @@ public final class RedisPresence implements AutoCloseable {
                 startReannounce();
                 reannounceMark = mark;
             }
-        } else if (joined && absent && (epochNow.equals(knownEpoch) || mayHaveExpired)) {
+        } else if (joined && (absent && epochNow.equals(knownEpoch) || mayHaveExpired)) {
+            // no mark and its heartbeat may have expired: dropped, then Redis lost the drop (FLUSHALL, or a rollback
+            // to before it, which leaves the node in the set with an expired score): announced again, a repeat
+            // when nobody dropped it (review 4, R4-4)
             startReannounce();
         }
         knownEpoch = epochNow;
