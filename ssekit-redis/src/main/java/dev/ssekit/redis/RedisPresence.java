@@ -247,12 +247,16 @@ public final class RedisPresence implements AutoCloseable {
      * (appended when the hash still holds the field: the removal did not reach Redis), then for each
      * of the node's entries (all of them): field, value, F, F farewell topic/data pairs, C (1: the
      * notices are appended only if the hash did not hold the field with this value: a put whose write
-     * failed; 0: when announcing again), N, N notice topic/data pairs. Decided on the hash as it is
+     * failed; 0: when announcing again; 2: announcing again a put whose write failed: as 0, but not when
+     * the node is still marked dropped and the hash holds the field with this value, as the drop deleted
+     * the hash, so the put ran after the drop and appended its notices after the farewells), N, N notice
+     * topic/data pairs. Decided on the hash as it is
      * before the rewrite, so a write that reached Redis though its answer was lost is not announced
      * twice. Returns the version.
      */
     private static final String REWRITE = NOW + FAREWELLS + """
             local fresh = ARGV[5] == '1' and num(KEYS[7]) < tonumber(ARGV[8])
+            local marked = redis.call('EXISTS', KEYS[6]) == 1
             local i = 10
             for _ = 1, tonumber(ARGV[9]) do
               local held = redis.call('HEXISTS', KEYS[1], ARGV[i])
@@ -289,9 +293,14 @@ public final class RedisPresence implements AutoCloseable {
                 end
                 redis.call('HSET', KEYS[5], field, cjson.encode(farewell))
               end
-              local announce = ARGV[i] == '0' or was[field] ~= value
-              if ARGV[i] == '0' and not fresh then
-                announce = false
+              local c = ARGV[i]
+              local announce
+              if c == '1' then
+                announce = was[field] ~= value
+              elseif c == '2' then
+                announce = fresh and not (marked and was[field] == value)
+              else
+                announce = fresh
               end
               local n = tonumber(ARGV[i + 1])
               i = i + 2
@@ -908,8 +917,9 @@ public final class RedisPresence implements AutoCloseable {
             args.add(Integer.toString(held.farewell().size()));
             addPairs(args, held.farewell());
             boolean again = announce && !announced.contains(k);
-            List<Notice> failed = again ? null : unconfirmed.get(k);
-            args.add(failed != null ? "1" : "0");
+            List<Notice> failed = unconfirmed.get(k);
+            // a failed put announced again: its write may have run after the drop, its notices after the farewells
+            args.add(again ? failed != null ? "2" : "0" : failed != null ? "1" : "0");
             List<Notice> notices = again ? held.notices() : failed != null ? failed : List.of();
             args.add(Integer.toString(notices.size()));
             addPairs(args, notices);
