@@ -58,7 +58,9 @@ import java.util.function.Consumer;
  * been said before Redis lost them). The need is remembered until a rewrite that announces succeeds
  * (one that fails, or whose answer is lost, is tried again by each heartbeat, and no change is written
  * meanwhile), and the rewrite deletes the mark in the same script. An entry is announced once: a put
- * written by the change that found the drop appended its own notices (it is not announced again), and
+ * written by the change that found the drop appended its own notices (it is not announced again, nor
+ * is one written after the drop whose answer was lost: the node still marked dropped, the hash, which
+ * the drop deleted, holds it with that value), and
  * a rewrite attempt whose answer was lost but which ran (Redis holds its write sequence or a later one)
  * is not announced again by the next attempt. While the node is marked dropped, a removal appends no
  * notices (its farewell said it).</li>
