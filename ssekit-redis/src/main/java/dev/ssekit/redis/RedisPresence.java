@@ -945,14 +945,19 @@ public final class RedisPresence implements AutoCloseable {
     }
 
     private void heartbeat() {
+        boolean reached;
         synchronized (writes) {
-            if (!left) {
-                beat();
-            }
+            reached = !left && beat();
+        }
+        if (reached) {
+            // outside the lock: the drain takes it per change and stops once close() left (review 4, R4-5)
+            resume();
+            beats.incrementAndGet();
         }
     }
 
-    private void beat() {
+    /** One heartbeat and the rewrite it calls for, under {@link #writes}; returns whether Redis answered both. */
+    private boolean beat() {
         try {
             long sent = System.nanoTime();
             List<Object> out = writer.sync().eval(HEARTBEAT, ScriptOutputType.MULTI, keys(), node, Long.toString(ttlMillis),
@@ -967,8 +972,7 @@ public final class RedisPresence implements AutoCloseable {
             } else if (dirty || stored < confirmedSeq || !exists && !local.isEmpty()) {
                 rewrite(false); // a write failed, or Redis lost writes it had answered: re-listed, nothing announced again
             }
-            resume();
-            beats.incrementAndGet();
+            return true;
         } catch (RuntimeException e) {
             dirty = true;
             if (reannounce) {
@@ -977,6 +981,7 @@ public final class RedisPresence implements AutoCloseable {
                 }
             }
             LOG.log(Level.DEBUG, "presence heartbeat failed: {0}", e.toString());
+            return false;
         }
     }
 
