@@ -512,6 +512,8 @@ public final class RedisPresence implements AutoCloseable {
     private String reannounceMark = "";
     /** The sequence of the first rewrite attempt announcing again (0: none yet); a later attempt announces only if none landed. Only on {@link #thread}. */
     private long reannounceFrom;
+    /** The sequence of the last rewrite sent (0: none): Redis holding it while it is the last write sent means it ran. Only on {@link #thread}. */
+    private long lastRewriteSeq;
     /** Keys whose put notices were appended after the drop (by the change that found it): not announced again. Only on {@link #thread}. */
     private final java.util.Set<String> announced = new java.util.HashSet<>();
     /** The highest version this node was given (listings, its writes): Redis holding a lower one went back. */
@@ -927,9 +929,15 @@ public final class RedisPresence implements AutoCloseable {
             addPairs(args, notices);
         });
         long sent = System.nanoTime();
+        lastRewriteSeq = n;
         Long v = writer.sync().eval(REWRITE, ScriptOutputType.INTEGER, keys(), args.toArray(String[]::new));
         confirmed(n, v);
         lastConfirmedSent = sent;
+        rewritten(announce);
+    }
+
+    /** A rewrite ran (answered, or shown by Redis): what it wrote is repaired. */
+    private void rewritten(boolean announce) {
         unconfirmed.clear();
         unsentEnds.clear();
         synchronized (pending) {
@@ -967,6 +975,14 @@ public final class RedisPresence implements AutoCloseable {
             long stored = (Long) out.get(4);
             seen.accumulateAndGet((Long) out.get(5), Math::max);
             arrived(sent, (String) out.get(1), (Long) out.get(2) == 1, (String) out.get(3));
+            if (dirty && lastRewriteSeq == writeSeq && stored >= writeSeq && (!reannounce || reannounceFrom != 0)) {
+                // the last write sent was a rewrite, and Redis ran it though its answer was lost (it outlasted the
+                // command timeout): done, as if answered (review 4, R4-6). Not when a change was sent after it (the
+                // sequence moved on: its notices are decided by the next rewrite), nor when a new drop was found
+                // since (reannounceFrom reset); an announcing rewrite that ran deleted the mark in the same script
+                confirmedSeq = Math.max(confirmedSeq, writeSeq);
+                rewritten(reannounce);
+            }
             if (reannounce) {
                 rewrite(true); // dropped meanwhile (its farewells appended): every entry is back, announced again
             } else if (dirty || stored < confirmedSeq || !exists && !local.isEmpty()) {
