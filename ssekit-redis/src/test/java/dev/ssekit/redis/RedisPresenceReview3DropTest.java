@@ -87,7 +87,7 @@ class RedisPresenceReview3DropTest {
     // again, the put's too (again = true for every key, RedisPresence.java:728-731): its "active" is heard twice.
     @Test
     void aPutAfterADropWhoseRewriteFailsIsAnnouncedOnce() throws Exception {
-        DropProxy proxy = DropProxy.start(redis.port(), "local announce = ARGV[i] == '0'"); // a line of REWRITE only
+        DropProxy proxy = DropProxy.start(redis.port(), "local fresh = ARGV[5] == '1'"); // a line of REWRITE only
         closeables.add(proxy);
         RedisEventLog watcherLog = log(redis.uri(), Duration.ofSeconds(2));
         RedisEventLog nodeLog = log(proxy.uri(), Duration.ofSeconds(1));
@@ -124,7 +124,7 @@ class RedisPresenceReview3DropTest {
     // the farewell's "inactive" though the entry is listed: a lost subscription event.
     @Test
     void aNodeBackAfterItsMarkExpiredAnnouncesItsEntriesEvenIfTheFirstRewriteFails() throws Exception {
-        DropProxy proxy = DropProxy.start(redis.port(), "local announce = ARGV[i] == '0'"); // a line of REWRITE only
+        DropProxy proxy = DropProxy.start(redis.port(), "local fresh = ARGV[5] == '1'"); // a line of REWRITE only
         closeables.add(proxy);
         RedisEventLog watcherLog = log(redis.uri(), Duration.ofSeconds(2));
         RedisEventLog nodeLog = log(proxy.uri(), Duration.ofSeconds(1));
