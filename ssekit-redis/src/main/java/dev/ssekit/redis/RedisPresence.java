@@ -79,8 +79,12 @@ import java.util.function.Consumer;
  * entry (so a write that reached Redis though its answer was lost is not announced twice). Until then
  * it keeps the notices of the one failed write per entry.
  * Limits: a rollback to a snapshot taken before this node joined (or holding a dropped mark the node
- * answered since) announces its entries again, a repeat; so does a FLUSHALL after a cut-off longer than
- * the time to live when no node dropped it meanwhile; and a removal written by the change that finds
+ * answered since) announces its entries again, a repeat; so does any cut-off longer than the time to live
+ * (no write of the node answered for that long, measured to the arrival of the answer that ends it)
+ * when no node dropped it meanwhile, whether or not the node set still holds it: the node cannot tell it
+ * from a drop Redis lost since (FLUSHALL, or a rollback to before the drop, which leaves the node in
+ * the set with no mark); so does a put whose write failed, announced again after a drop whose mark Redis
+ * lost since, though the put ran after the drop; and a removal written by the change that finds
  * the node absent without a mark appends its notices after the farewell. Each of these repeats a
  * notice; none loses one. The time-to-live test assumes the node's and Redis's clocks run at the same rate.
  *
@@ -105,7 +109,10 @@ import java.util.function.Consumer;
  * one change's (a put's: appended unless Redis holds the entry with the new value; a removal's:
  * appended if Redis still holds the entry, so a put then a removal of an entry Redis never held
  * announces neither). After a write failed, nothing more is taken until a heartbeat reaches Redis and
- * its rewrite ran, so each failed write's notices are decided once, before the later changes.
+ * its rewrite ran, so each failed write's notices are decided once, before the later changes: a rewrite
+ * whose answer was lost (one that outlasts the command timeout) counts as run once a heartbeat finds
+ * Redis holding its write sequence while it is the last write sent. The heartbeat then resumes the
+ * changes outside the lock its writes hold, one change at a time, so {@link #close()} stops them.
  * Notices waiting beyond {@link #PENDING_NOTICE_CHARS} are dropped, a key's all together (never a
  * put's without the removal's that followed it), counted ({@link #droppedNotices()}) and logged, never
  * silently; the entries themselves are never dropped.
