@@ -236,14 +236,28 @@ final class ConnectionLifetime {
     /** Cancels the subscription, then writes the hint and closes, on a virtual thread. */
     private void end(Open o, Duration retry) {
         o.subscription().cancel();
+        hintAndClose(o.connection(), retry);
+    }
+
+    /**
+     * Ends a stream whose head went out but whose subscription could not start because the hub is
+     * shutting down (it passed the drain check just before the drain began, and the broadcaster closed
+     * before it registered): the same lone hint as a drain's, drawn from {@code [0, 1 s]}, then the close.
+     */
+    void notStarted(SseConnection connection) {
+        hintAndClose(connection, retryWithin(AGE_RETRY));
+    }
+
+    /** Writes the hint alone and closes, on a virtual thread (the write may block). */
+    private static void hintAndClose(SseConnection connection, Duration retry) {
         Thread.ofVirtual().name("ssekit-hub-close").start(() -> {
             try {
                 // the hint alone: an "event: shutdown" with empty data would reach Mercure clients as an update
-                o.connection().send(SseMessage.builder().retry(retry).build());
+                connection.send(SseMessage.builder().retry(retry).build());
             } catch (IOException gone) {
                 LOG.log(Level.DEBUG, "stream gone before its retry hint: {0}", gone.toString());
             }
-            o.connection().close();
+            connection.close();
         });
     }
 

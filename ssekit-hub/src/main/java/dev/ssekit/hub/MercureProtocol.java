@@ -719,7 +719,7 @@ final class MercureProtocol {
                 lifetime.opened(conn, s.start());
                 subscriptions.watch(conn, described, wanted, authorized, lastId);
             } catch (IllegalStateException closed) {
-                conn.close(); // the hub is shutting down
+                lifetime.notStarted(conn); // the hub is shutting down: the head went out, so the lone retry hint too
                 return;
             }
             subscriptions.activate(subscriber);
