@@ -98,7 +98,15 @@ class RedisPresenceReview3Test {
         // heartbeats every second: the node finds its entries gone and writes them again
         await().atMost(Duration.ofSeconds(10)).ignoreExceptions()
                 .until(() -> list(watcher).values().contains("v1"));
-        Thread.sleep(3000); // three more heartbeats of each node; the reader reads what they appended
+        // three more heartbeats of each node (a fourth may be under way: its count is not taken), then a marker
+        // appended after them is heard: the reader has read whatever they appended
+        long watcherBeats = watcher.beats();
+        long nodeBeats = p.beats();
+        await().atMost(Duration.ofSeconds(15))
+                .until(() -> watcher.beats() >= watcherBeats + 3 && p.beats() >= nodeBeats + 3);
+        String marker = "marker-after-beats";
+        redis.command("XADD", PREFIX + "notices", "*", "t", "marker", "d", marker);
+        await().atMost(Duration.ofSeconds(10)).until(() -> heard.contains(marker));
 
         assertThat(heard).as("notices heard (no 'inactive' was ever said for k1)").doesNotContain("k1 inactive");
         assertThat(count(heard, "k1 active")).as("'k1 active' heard, in %s", heard).isEqualTo(1L);
