@@ -18,6 +18,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -35,14 +39,40 @@ class RedisPresenceReview3DropTest {
 
     private RedisServer redis;
     private final List<AutoCloseable> closeables = new ArrayList<>();
+    /** The messages (their patterns) RedisPresence logged, at every level: the writer's failures are seen here. */
+    private final List<String> logged = new CopyOnWriteArrayList<>();
+    private final Logger presenceLog = Logger.getLogger(RedisPresence.class.getName());
+    private final Handler capture = new Handler() {
+        @Override
+        public void publish(LogRecord r) {
+            logged.add(String.valueOf(r.getMessage()));
+        }
+
+        @Override
+        public void flush() {
+            // nothing buffered
+        }
+
+        @Override
+        public void close() {
+            // nothing held
+        }
+    };
+    private Level presenceLevel;
 
     @BeforeEach
     void start() throws Exception {
+        presenceLevel = presenceLog.getLevel();
+        presenceLog.setLevel(Level.ALL); // the failed heartbeat is logged at DEBUG (FINE)
+        capture.setLevel(Level.ALL);
+        presenceLog.addHandler(capture);
         redis = RedisServer.start(dir);
     }
 
     @AfterEach
     void stop() {
+        presenceLog.removeHandler(capture);
+        presenceLog.setLevel(presenceLevel);
         for (int i = closeables.size() - 1; i >= 0; i--) {
             try {
                 closeables.get(i).close();
@@ -81,6 +111,17 @@ class RedisPresenceReview3DropTest {
         return !redis.command("ZSCORE", PREFIX + "nodes", p.node()).equals("$-1");
     }
 
+    private long loggedStartingWith(String prefix) {
+        return logged.stream().filter(m -> m.startsWith(prefix)).count();
+    }
+
+    /** Appends a marker notice (as the test, not a node) and waits until it is heard: what was appended before is. */
+    private void mark(List<String> heard) throws IOException {
+        String marker = "marker" + heard.size();
+        redis.command("XADD", PREFIX + "notices", "*", "t", "marker", "d", marker);
+        await().atMost(Duration.ofSeconds(10)).until(() -> heard.contains(marker));
+    }
+
     // Defect R3-4: a node dropped (its farewells said) whose first write after the drop is a put: CHANGE appends the
     // put's "active" and answers dropped; the rewrite(key) that follows fails (connection lost). The dropped mark is
     // still there, so the next heartbeat runs rewrite("") (RedisPresence.java:758-761), which announces every entry
@@ -108,12 +149,15 @@ class RedisPresenceReview3DropTest {
         p.put("k2", "v2", n("k2 active"), n("k2 inactive"));
         await().atMost(Duration.ofSeconds(5)).until(() -> heard.contains("k2 active"));
         await().atMost(Duration.ofSeconds(5)).until(() -> proxy.drops() > 0);
-        Thread.sleep(2500); // the rewrite's command timeout (1 s) passed
+        // the rewrite failed (its command timeout, 1 s, passed; until then Lettuce sends it again on each reconnect,
+        // which an early disarm would let through): the node logged it (the change's, or a heartbeat's if one ran it)
+        await().atMost(Duration.ofSeconds(10)).until(() -> loggedStartingWith("presence: rewriting the entries failed")
+                + loggedStartingWith("presence heartbeat failed") > 0);
         proxy.disarm();
 
         // the node's next heartbeat (5 s after its first) rewrites: k1 is back
         await().atMost(Duration.ofSeconds(15)).until(() -> count(heard, "k1 active") == 2);
-        Thread.sleep(500);
+        mark(heard); // a second 'k2 active', appended with the first 'k1 active' again, would be heard by now
         assertThat(count(heard, "k2 active")).as("'k2 active' heard, in %s", heard).isEqualTo(1L);
     }
 
@@ -142,14 +186,19 @@ class RedisPresenceReview3DropTest {
         await().atMost(Duration.ofSeconds(5)).until(() -> heard.contains("k1 inactive"));
         assertThat(redis.command("DEL", PREFIX + "dropped:" + p.node())).isEqualTo(":1");
 
+        long failedBeats = loggedStartingWith("presence heartbeat failed");
         proxy.arm(); // the node's connection is lost whenever it sends the rewrite
         await().atMost(Duration.ofSeconds(15)).until(() -> proxy.drops() > 0); // its heartbeat 5 s after the first
-        Thread.sleep(2000); // the rewrite's command timeout (1 s) passed
+        // that heartbeat's rewrite failed (its command timeout, 1 s, passed; until then Lettuce sends it again on
+        // each reconnect, which an early disarm would let through): the node logged it
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> loggedStartingWith("presence heartbeat failed") > failedBeats);
         proxy.disarm();
         // its next heartbeat (5 s later) writes the entries again
         await().atMost(Duration.ofSeconds(15)).ignoreExceptions().until(() -> list(watcher).values().contains("v1"));
-        Thread.sleep(500);
-        assertThat(heard).as("notices heard: k1 listed again after its farewell").endsWith("k1 active");
+        mark(heard); // what that heartbeat's rewrite appended is heard by now
+        assertThat(PresenceFixture.withoutMarkers(heard))
+                .as("notices heard: k1 listed again after its farewell").endsWith("k1 active");
     }
 
     /** A TCP proxy that, while armed, closes a client connection instead of forwarding a chunk containing a marker. */
