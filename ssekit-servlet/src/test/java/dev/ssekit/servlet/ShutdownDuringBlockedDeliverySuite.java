@@ -1,5 +1,6 @@
 package dev.ssekit.servlet;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -26,6 +27,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -111,13 +113,15 @@ abstract class ShutdownDuringBlockedDeliverySuite {
                 published.incrementAndGet();
             }
         });
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (servlet.insideFor() < TimeUnit.MILLISECONDS.toNanos(300)) {
-            assertTrue(conn.isOpen(), () -> "the subscriber was closed before its delivery blocked: " + closed.getNow(null));
-            if (System.nanoTime() > deadline) {
-                fail("the delivery never blocked in a write (" + published.get() + " events published)");
-            }
-            Thread.sleep(10);
+        // the delivery blocked in a write (inside the servlet output stream for 300 ms), the subscriber still open
+        try {
+            await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(10)).until(() -> {
+                assertTrue(conn.isOpen(),
+                        () -> "the subscriber was closed before its delivery blocked: " + closed.getNow(null));
+                return servlet.insideFor() >= TimeUnit.MILLISECONDS.toNanos(300);
+            });
+        } catch (ConditionTimeoutException e) {
+            fail("the delivery never blocked in a write (" + published.get() + " events published)");
         }
         stop.set(true);
         assertEquals(0, servlet.overlaps.size(), servlet.overlaps::toString);
@@ -128,14 +132,18 @@ abstract class ShutdownDuringBlockedDeliverySuite {
         publisher.join(10_000);
         assertEquals(CloseReason.SHUTDOWN, closed.get(15, TimeUnit.SECONDS));
         if (staysStuck) {
-            Thread.sleep(3_000); // three times the close grace (1 s): the end cannot wait for the client
+            // a bounded negative wait, the point of this case: the client reads nothing for three times the close
+            // grace (1 s), so an end that waited for the client would still be waiting (and then end gracefully,
+            // which the assertion below rejects); no signal can stand for "the client did not read"
+            Thread.sleep(3_000);
         }
 
         byte[] received = readToEnd(client, TimeUnit.SECONDS.toNanos(20));
         // the stream's end runs on its own thread after the close: let it finish before judging
-        long settle = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        while (servlet.inside.get() > 0 && System.nanoTime() < settle) {
-            Thread.sleep(10);
+        try {
+            await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(10)).until(() -> servlet.inside.get() == 0);
+        } catch (ConditionTimeoutException stillInside) {
+            // judged as it is, as before: the overlap check below is what fails
         }
         assertEquals(0, servlet.overlaps.size(),
                 "two threads inside the servlet output stream at once: " + servlet.overlaps);
